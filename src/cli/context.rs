@@ -1,0 +1,67 @@
+//! What every command needs: the configuration, the runbook catalogue and the output.
+
+use std::io::IsTerminal;
+
+use super::{CliError, GlobalArgs, OutputFormat};
+use crate::config::Config;
+use crate::runbook::Catalogue;
+use crate::secret::Redactor;
+use crate::ui::Ui;
+
+/// The context of one command.
+pub struct Ctx {
+    /// Global options.
+    pub global: GlobalArgs,
+    /// Instances and URLs.
+    pub config: Config,
+    /// The runbooks.
+    pub catalogue: Catalogue,
+    /// Output.
+    pub ui: Ui,
+}
+
+impl Ctx {
+    /// Loads configuration and runbooks. A broken runbook or config file stops every command.
+    pub fn new(global: GlobalArgs) -> Result<Self, CliError> {
+        let color = !global.no_color
+            && global.output == OutputFormat::Text
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
+        console::set_colors_enabled(color);
+        console::set_colors_enabled_stderr(color);
+        let ui = Ui::stdio(Redactor::default(), color, global.quiet);
+        let mut config = Config::load(global.config.as_deref())?;
+        if let Some(url) = &global.gitlab_url {
+            config.set_gitlab_url(url)?;
+        }
+        let dir = global
+            .runbooks
+            .clone()
+            .or_else(|| config.runbooks_dir.clone());
+        let catalogue = Catalogue::load(dir.as_deref())?;
+        Ok(Self {
+            global,
+            config,
+            catalogue,
+            ui,
+        })
+    }
+
+    /// Whether prompts can be shown: stdin and stderr are both terminals.
+    pub fn interactive(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
+    /// Whether JSON was asked for.
+    pub fn json(&self) -> bool {
+        self.global.output == OutputFormat::Json
+    }
+
+    /// Prints a JSON document on stdout.
+    pub fn print_json(&mut self, value: &serde_json::Value) -> Result<(), CliError> {
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| CliError::usage(e.to_string()))?;
+        self.ui.out(&format!("{text}\n"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! The one user-facing error: a message, a hint and an exit code, made from the typed errors of
+//! the layers below.
+
+use std::fmt;
+use std::io;
+
+use crate::config::ConfigError;
+use crate::engine::naming::ConsumerError;
+use crate::engine::plan::PlanError;
+use crate::engine::prompt::PromptError;
+use crate::engine::walk::WalkError;
+use crate::exit;
+use crate::runbook::catalogue::CatalogueError;
+
+/// An error as the operator reads it.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code (see `exit`).
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Print nothing (a closed pipe).
+    pub quiet: bool,
+}
+
+impl CliError {
+    /// Bad input: nothing was changed (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: exit::USAGE,
+            message: message.into(),
+            hint: None,
+            quiet: false,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Rewrites message and hint (redaction).
+    pub fn map_text(mut self, f: impl Fn(&str) -> String) -> Self {
+        self.message = f(&self.message);
+        self.hint = self.hint.as_deref().map(&f);
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        let hint = match &e {
+            ConfigError::UnknownInstance { .. } => Some(
+                "`tokrot instances` lists them; add one under [zendesk.instances.ID] in the config file",
+            ),
+            _ => None,
+        };
+        let err = CliError::usage(e.to_string());
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<CatalogueError> for CliError {
+    fn from(e: CatalogueError) -> Self {
+        CliError::usage(e.to_string())
+            .hint("fix the runbook, or leave out --runbooks / TOKROT_RUNBOOKS; a broken runbook is never skipped")
+    }
+}
+
+impl From<PlanError> for CliError {
+    fn from(e: PlanError) -> Self {
+        CliError::usage(e.to_string())
+    }
+}
+
+impl From<ConsumerError> for CliError {
+    fn from(e: ConsumerError) -> Self {
+        CliError::usage(e.to_string())
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        Self {
+            code: if e.kind() == io::ErrorKind::BrokenPipe {
+                exit::OK
+            } else {
+                exit::FAILED
+            },
+            quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            message: format!("cannot write output: {e}"),
+            hint: None,
+        }
+    }
+}
+
+impl From<WalkError> for CliError {
+    fn from(e: WalkError) -> Self {
+        match e {
+            WalkError::Prompt {
+                at,
+                source,
+                cleanup_pending,
+            } => {
+                let pending = if cleanup_pending.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; clean-up still to do by hand: {}",
+                        cleanup_pending
+                            .iter()
+                            .map(|(n, t)| format!("step {n} ({t})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                let (code, message) = match source {
+                    PromptError::Interrupted => (
+                        exit::INTERRUPTED,
+                        format!("interrupted at step {at}; nothing after it was done{pending}"),
+                    ),
+                    PromptError::NotATerminal => (
+                        exit::USAGE,
+                        format!(
+                            "step {at} needs an answer and there is no terminal to ask on{pending}"
+                        ),
+                    ),
+                    PromptError::Unattended { what, how } => (
+                        exit::USAGE,
+                        format!("step {at}: {what} cannot be answered with --yes: {how}{pending}"),
+                    ),
+                    PromptError::Io(io) => (
+                        exit::FAILED,
+                        format!("step {at}: terminal error: {io}{pending}"),
+                    ),
+                };
+                Self {
+                    code,
+                    message,
+                    hint: None,
+                    quiet: false,
+                }
+            }
+            WalkError::Io(io) => io.into(),
+            WalkError::Action { .. } => Self {
+                code: exit::FAILED,
+                message: e.to_string(),
+                hint: None,
+                quiet: false,
+            },
+        }
+    }
+}

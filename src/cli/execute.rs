@@ -1,0 +1,312 @@
+//! The path `rotate`, `apply` and `run` share: resolve the plan, print it for `--dry-run`, make
+//! sure every value and answer can be had (flags, stdin, or a terminal), then walk it.
+
+use std::io::BufRead;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::{CliError, Ctx, Outcome};
+use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
+use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
+use crate::engine::render;
+use crate::engine::target::TargetSpec;
+use crate::engine::walk::{self, StopReason};
+use crate::runbook::validate::check_value;
+use crate::runbook::{ParamType, RunbookKind};
+
+/// What to carry out.
+pub struct Request {
+    /// How the command was called, for messages.
+    pub command: String,
+    /// The runbook id.
+    pub runbook: String,
+    /// The kind the command expects (an override may not change it).
+    pub kind: Option<RunbookKind>,
+    /// Parameter values from flags.
+    pub given: Vec<(String, String)>,
+    /// `--apply-to` targets.
+    pub targets: Vec<TargetSpec>,
+    /// `--token-stdin`.
+    pub token_stdin: bool,
+}
+
+/// Carries out a request.
+pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
+    let runbook = super::run::find(ctx, &req.runbook)?.clone();
+    if let Some(kind) = req.kind
+        && runbook.kind != kind
+    {
+        return Err(CliError::usage(format!(
+            "runbook `{}` from {} is a {} runbook, but `{}` needs a {} runbook",
+            runbook.id,
+            runbook.origin,
+            runbook.kind.as_str(),
+            req.command,
+            kind.as_str()
+        )));
+    }
+    let mut given = req.given.clone();
+    let mut plan = resolve(
+        &runbook,
+        &given,
+        &req.targets,
+        Mode::Resolve,
+        &ctx.config,
+        &ctx.catalogue,
+    )?;
+
+    if ctx.global.dry_run {
+        if ctx.json() {
+            ctx.print_json(&render::dry_run_report(&plan))?;
+        } else {
+            let text = render::checklist(&plan, &ctx.ui, true);
+            ctx.ui.out(&text)?;
+        }
+        return Ok(Outcome::Done);
+    }
+
+    let actions: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s.walk {
+            WalkKind::Action { name } => Some(name),
+            _ => None,
+        })
+        .collect();
+    if !actions.is_empty() {
+        return Err(CliError::usage(format!(
+            "`{}` needs API actions ({}) that this version of tokrot cannot carry out yet; nothing was changed",
+            req.command,
+            dedup(&actions).join(", ")
+        ))
+        .hint(format!("`{} --dry-run` prints the checklist with every call it would make", req.command)));
+    }
+
+    let unattended = ctx.global.yes;
+    let interactive = !unattended && ctx.interactive();
+    if !plan.missing.is_empty() {
+        if !interactive {
+            return Err(missing_error(&req.command, &plan.missing, unattended));
+        }
+        let mut prompter = TerminalPrompter::new(ctx.ui.color());
+        for m in plan.missing.clone() {
+            let value = ask(ctx, &mut prompter, &m)?;
+            given.push((m.param.name.clone(), value));
+        }
+        plan = resolve(
+            &runbook,
+            &given,
+            &req.targets,
+            Mode::Resolve,
+            &ctx.config,
+            &ctx.catalogue,
+        )?;
+    }
+
+    let captures: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.walk {
+            WalkKind::Capture { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if unattended {
+        if let Some(id) = captures
+            .iter()
+            .find(|id| **id != "token" || !req.token_stdin)
+        {
+            return Err(CliError::usage(format!(
+                "`{}` captures a hidden value (`{id}`) and --yes asks for nothing",
+                req.command
+            ))
+            .hint(if *id == "token" {
+                "pass the token on stdin with --token-stdin".to_owned()
+            } else {
+                "run it on a terminal without --yes".to_owned()
+            }));
+        }
+    } else if !interactive {
+        let mut flags = vec!["--yes (every confirmation and gate taken as yes)".to_owned()];
+        if captures.contains(&"token") {
+            flags.push("--token-stdin (the token on one line of stdin)".into());
+        }
+        return Err(CliError::usage(format!(
+            "`{}` walks through {} step(s) that need answers, and there is no terminal to ask on",
+            req.command,
+            plan.steps.len()
+        ))
+        .hint(format!(
+            "run it on a terminal, or pass {}",
+            flags.join(" and ")
+        )));
+    }
+
+    let stdin_token = if req.token_stdin && captures.contains(&"token") {
+        Some(read_stdin_token()?)
+    } else {
+        None
+    };
+
+    if !ctx.json() {
+        let header = format!(
+            "{} ({} steps)",
+            ctx.ui.bold(&plan.runbook.title),
+            plan.steps.len()
+        );
+        ctx.ui.status(&header)?;
+        for n in &plan.notices {
+            let line = format!("{} {n}", ctx.ui.warn("NOTE:"));
+            ctx.ui.status(&line)?;
+        }
+    }
+    let mut prompter: Box<dyn Prompter> = if unattended {
+        Box::new(Unattended)
+    } else {
+        Box::new(TerminalPrompter::new(ctx.ui.color()))
+    };
+    let (outcome, captured) = walk::walk(&plan, prompter.as_mut(), &mut ctx.ui, stdin_token)?;
+    drop(captured);
+    report(ctx, &plan, &outcome)
+}
+
+fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn missing_error(command: &str, missing: &[Missing], unattended: bool) -> CliError {
+    let list: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{} ({})", m.flags.join(" or "), m.param.prompt))
+        .collect();
+    let why = if unattended {
+        "--yes asks for nothing"
+    } else {
+        "there is no terminal to ask on"
+    };
+    CliError::usage(format!("`{command}` is missing {}; {why}", list.join(", "))).hint(format!(
+        "pass {}",
+        missing
+            .iter()
+            .map(|m| m.flags[0].clone())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ))
+}
+
+fn ask(ctx: &Ctx, prompter: &mut dyn Prompter, m: &Missing) -> Result<String, CliError> {
+    let p = &m.param;
+    let prompt = if m.flags.len() > 1 {
+        format!("{} ({})", p.prompt, m.flags.join(" or "))
+    } else {
+        p.prompt.clone()
+    };
+    let answer = match &p.ty {
+        ParamType::Instance => {
+            let instances = ctx.config.ordered_instances();
+            let items: Vec<String> = instances
+                .iter()
+                .map(|i| format!("{} ({})", i.label, i.id))
+                .collect();
+            prompter
+                .select(&prompt, &items)
+                .map(|k| instances[k].id.clone())
+        }
+        ParamType::Choice(choices) => prompter
+            .select(&prompt, choices)
+            .map(|k| choices[k].clone()),
+        ParamType::Flag => prompter.gate(&prompt).map(|b| b.to_string()),
+        ty => prompter.text(&prompt, &|v| check_value(ty, v)),
+    };
+    answer.map_err(|source| {
+        CliError::from(walk::WalkError::Prompt {
+            at: 0,
+            source,
+            cleanup_pending: Vec::new(),
+        })
+    })
+}
+
+fn read_stdin_token() -> Result<SecretString, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("--token-stdin: cannot read stdin: {e}")))?;
+    let token = SecretString::from(line.trim_end_matches(['\n', '\r']).trim().to_owned());
+    line.clear();
+    if token.expose_secret().is_empty() {
+        return Err(
+            CliError::usage("--token-stdin: stdin has no token (an empty first line)").hint(
+                "pipe the token in, e.g. `pass show zendesk/new-token | tokrot … --token-stdin`",
+            ),
+        );
+    }
+    if token.expose_secret().chars().any(char::is_whitespace) {
+        return Err(CliError::usage(
+            "--token-stdin: the first line of stdin has spaces inside; a token is one word",
+        ));
+    }
+    Ok(token)
+}
+
+fn report(ctx: &mut Ctx, plan: &Plan, outcome: &walk::Outcome) -> Result<Outcome, CliError> {
+    let (status, result) = match outcome {
+        walk::Outcome::Done => ("done", Outcome::Done),
+        walk::Outcome::Stopped(_) => ("aborted", Outcome::Stopped),
+    };
+    if ctx.json() {
+        let stop = match outcome {
+            walk::Outcome::Stopped(s) => json!({
+                "at": s.at,
+                "reason": match &s.reason { StopReason::Gate(m) => m.clone(), StopReason::Operator => "stopped by the operator".into() },
+                "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            }),
+            walk::Outcome::Done => serde_json::Value::Null,
+        };
+        let mut report = render::dry_run_report(plan);
+        report["status"] = json!(status);
+        report["stop"] = stop;
+        ctx.print_json(&report)?;
+        return Ok(result);
+    }
+    match outcome {
+        walk::Outcome::Done => {
+            ctx.ui.status("")?;
+            ctx.ui.status(&format!(
+                "Done: all {} steps of {}.",
+                plan.steps.len(),
+                plan.runbook.id
+            ))?;
+        }
+        walk::Outcome::Stopped(s) => {
+            let why = match &s.reason {
+                StopReason::Gate(m) => m.clone(),
+                StopReason::Operator => "you said the step was not done.".into(),
+            };
+            let mut text = format!("\nStopped at step {} ({}): {why}\n", s.at, s.title);
+            if !s.not_done.is_empty() {
+                text.push_str("Not done:\n");
+                for (n, t) in &s.not_done {
+                    text.push_str(&format!("  {n}. {t}\n"));
+                }
+            }
+            if !s.cleaned.is_empty() {
+                text.push_str("Clean-up done:\n");
+                for (n, t) in &s.cleaned {
+                    text.push_str(&format!("  {n}. {t}\n"));
+                }
+            }
+            ctx.ui.error(&text)?;
+        }
+    }
+    Ok(result)
+}

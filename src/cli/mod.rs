@@ -1,0 +1,152 @@
+//! The command line: global options, the command enum and its dispatch. Each command lives in
+//! its own file with its arguments and its `run`.
+
+mod apply;
+mod completions;
+mod context;
+pub mod error;
+mod execute;
+mod instances;
+mod list;
+mod rotate;
+mod run;
+mod show;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use context::Ctx;
+pub use error::CliError;
+
+const AFTER_HELP: &str = "\
+Examples:
+  tokrot list
+  tokrot show gitlab-pat
+  tokrot rotate zendesk-api --instance global --dry-run
+  tokrot rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:API_TOKEN --dry-run
+  tokrot run zendesk-oauth-integration --instance global
+
+A new token is never printed: it goes from the vendor's response (or a hidden paste) straight
+into its targets. --dry-run changes nothing and reads no secret.
+
+Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 incomplete, 4 stopped by the
+operator or a gate, 5 outcome unknown, 130 interrupted.";
+
+/// tokrot: rotate GitLab and Zendesk API tokens and put the new token into place, without ever showing it.
+#[derive(Debug, Parser)]
+#[command(name = "tokrot", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    Text,
+    /// One JSON document on stdout, no secret in it.
+    Json,
+}
+
+/// Options every command takes, before or after the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: $XDG_CONFIG_HOME/tokrot/config.toml, may be absent].
+    #[arg(long, global = true, env = "TOKROT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra runbooks; one with the same id overrides the embedded one.
+    #[arg(long, global = true, env = "TOKROT_RUNBOOKS", value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+    /// Journal and audit log [default: $XDG_STATE_HOME/tokrot].
+    #[arg(long, global = true, env = "TOKROT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// GitLab base URL [default: https://gitlab.com, or the config file's].
+    #[arg(long, global = true, env = "GITLAB_URL", value_name = "URL")]
+    pub gitlab_url: Option<String>,
+    /// Change nothing, read no secret: print the checklist and the API calls a run would make.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Never prompt: confirmations and gates are yes; every value must come from flags or stdin.
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Output format; json prints one document on stdout at the end.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// More detail on stderr (repeatable).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// No colours (also NO_COLOR).
+    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new(), hide_env_values = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the runbooks: id, kind, title.
+    List(list::ListArgs),
+    /// Print a runbook's numbered checklist (no network).
+    Show(show::ShowArgs),
+    /// List the Zendesk instances and the GitLab URL, built-in and configured.
+    Instances(instances::InstancesArgs),
+    /// Make a new token and put it into place.
+    Rotate(rotate::RotateArgs),
+    /// Put a token into one place.
+    Apply(apply::ApplyArgs),
+    /// Walk through any runbook by id, e.g. zendesk-oauth-integration.
+    Run(run::RunArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}
+
+/// Runs a parsed command line.
+pub fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
+    let mut ctx = Ctx::new(cli.global)?;
+    let result = match &cli.command {
+        Command::List(args) => list::run(&mut ctx, args),
+        Command::Show(args) => show::run(&mut ctx, args),
+        Command::Instances(args) => instances::run(&mut ctx, args),
+        Command::Rotate(args) => rotate::run(&mut ctx, args),
+        Command::Apply(args) => apply::run(&mut ctx, args),
+        Command::Run(args) => run::run(&mut ctx, args),
+        Command::Completions(args) => completions::run(&mut ctx, args),
+    };
+    let redactor = ctx.ui.redactor().clone();
+    result.map_err(|e| e.map_text(|t| redactor.redact(t)))
+}
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Done,
+    /// Stopped by the operator or a gate (exit 4).
+    Stopped,
+}
+
+/// Parses `KEY=VALUE` for `--param`.
+pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    let key = k.trim().replace('-', "_");
+    if key.is_empty() {
+        return Err(format!("`{s}` has no key before `=`"));
+    }
+    Ok((key, v.to_owned()))
+}
+
+/// Parses an `--apply-to` spec.
+pub(crate) fn parse_target(s: &str) -> Result<crate::engine::target::TargetSpec, String> {
+    s.parse()
+        .map_err(|e: crate::engine::target::TargetSpecError| e.to_string())
+}

@@ -1,0 +1,328 @@
+//! `tokrot rotate SOURCE`: make a new token and put it into every `--apply-to` target.
+
+use clap::Subcommand;
+
+use super::execute::{Request, execute};
+use super::{CliError, Ctx, Outcome, parse_param, parse_target};
+use crate::engine::target::{SPEC_FORMS, TargetSpec};
+use crate::runbook::RunbookKind;
+
+fn targets_help() -> String {
+    let mut s = String::from("Targets (--apply-to SPEC, repeatable):\n");
+    for (form, what) in SPEC_FORMS {
+        s.push_str(&format!("  {form:<46} {what}\n"));
+    }
+    s.push_str(
+        "\nExamples:\n  tokrot rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:API_TOKEN --dry-run\n  tokrot rotate zendesk-api --instance global --dry-run",
+    );
+    s
+}
+
+/// Arguments of `tokrot rotate`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = targets_help())]
+pub struct RotateArgs {
+    /// The kind of token.
+    #[command(subcommand)]
+    pub source: Source,
+}
+
+/// Options every source takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Where the new token goes (repeatable); see `tokrot rotate --help` for the forms.
+    #[arg(long = "apply-to", value_name = "SPEC", value_parser = parse_target)]
+    pub apply_to: Vec<TargetSpec>,
+    /// Any other parameter of the runbook (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+/// The token sources.
+#[derive(Debug, Subcommand)]
+pub enum Source {
+    /// A Zendesk API token, made by hand in Admin Center and pasted once, hidden (retiring).
+    ZendeskApi {
+        /// The Zendesk instance (see `tokrot instances`).
+        #[arg(long, value_name = "I")]
+        instance: Option<String>,
+        /// The new token's description (normally the link to the project using it).
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// Email of the Zendesk user that verifies the new token.
+        #[arg(long, value_name = "ADDR", env = "ZENDESK_EMAIL")]
+        email: Option<String>,
+        /// Read the token made in Admin Center from one line of stdin instead of a hidden prompt.
+        #[arg(long)]
+        token_stdin: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A Zendesk OAuth access token, created and the old one revoked through the API.
+    ZendeskOauth {
+        /// The Zendesk instance.
+        #[arg(long, value_name = "I")]
+        instance: Option<String>,
+        /// The OAuth client's id.
+        #[arg(long, value_name = "N")]
+        client_id: Option<String>,
+        /// Scopes of the new token, comma separated [default: the old token's].
+        #[arg(long, value_name = "a,b")]
+        scopes: Option<String>,
+        /// The token to revoke once the new one is in place.
+        #[arg(long, value_name = "N")]
+        old_token_id: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A GitLab personal access token.
+    GitlabPat {
+        /// The token's id.
+        #[arg(long, value_name = "N", conflicts_with_all = ["token_name", "self_"])]
+        token_id: Option<String>,
+        /// The token's name.
+        #[arg(long, value_name = "TEXT", conflicts_with = "self_")]
+        token_name: Option<String>,
+        /// The token tokrot itself uses (GITLAB_TOKEN).
+        #[arg(long = "self", id = "self_")]
+        self_: bool,
+        /// Expiry of the new token [default: the old token's lifetime, at most 365 days].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A GitLab project access token.
+    GitlabProjectToken {
+        /// Project: numeric id or path like group/project.
+        #[arg(long, value_name = "P")]
+        project: Option<String>,
+        /// The token's id.
+        #[arg(long, value_name = "N", conflicts_with = "token_name")]
+        token_id: Option<String>,
+        /// The token's name.
+        #[arg(long, value_name = "TEXT")]
+        token_name: Option<String>,
+        /// Expiry of the new token [default: the old token's lifetime, at most 365 days].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A GitLab group access token.
+    GitlabGroupToken {
+        /// Group: numeric id or path like group/subgroup.
+        #[arg(long, value_name = "G")]
+        group: Option<String>,
+        /// The token's id.
+        #[arg(long, value_name = "N", conflicts_with = "token_name")]
+        token_id: Option<String>,
+        /// The token's name.
+        #[arg(long, value_name = "TEXT")]
+        token_name: Option<String>,
+        /// Expiry of the new token [default: the old token's lifetime, at most 365 days].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A GitLab pipeline trigger token: new trigger, apply, delete the old one.
+    GitlabTrigger {
+        /// Project: numeric id or path like group/project.
+        #[arg(long, value_name = "P")]
+        project: Option<String>,
+        /// The trigger to replace.
+        #[arg(long, value_name = "N")]
+        trigger_id: Option<String>,
+        /// Where the token is used; sets the description by the naming rule:
+        /// zendesk-webhook:I:ID, zendesk-app:I:NAME_OF_APP, ci-job:NAME or project:URL.
+        #[arg(long = "for", value_name = "CONSUMER")]
+        consumer: Option<String>,
+        /// The new trigger's description, instead of the one --for builds.
+        #[arg(long, value_name = "TEXT", conflicts_with = "consumer")]
+        description: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A GitLab pipeline trigger token owned by a project's service bot.
+    GitlabTriggerBot {
+        /// Project: numeric id or path like group/project.
+        #[arg(long, value_name = "P")]
+        project: Option<String>,
+        /// Where the token is used (see gitlab-trigger --for).
+        #[arg(long = "for", value_name = "CONSUMER")]
+        consumer: Option<String>,
+        /// The new trigger's description, instead of the one --for builds.
+        #[arg(long, value_name = "TEXT", conflicts_with = "consumer")]
+        description: Option<String>,
+        /// Name of the project access token that will own the trigger.
+        #[arg(long, value_name = "TEXT")]
+        bot_token_name: Option<String>,
+        /// Expiry of the project access token [default: 365 days from today].
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires_at: Option<String>,
+        /// The trigger being replaced, deleted once the new token is in place.
+        #[arg(long, value_name = "N")]
+        old_trigger_id: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+type Given = Vec<(String, String)>;
+
+fn given(pairs: &[(&str, &Option<String>)]) -> Given {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone())))
+        .collect()
+}
+
+impl Source {
+    /// The runbook id, the parameters given, the options every source takes, and `--token-stdin`.
+    fn parts(&self) -> (&'static str, Given, &Common, bool) {
+        match self {
+            Source::ZendeskApi {
+                instance,
+                name,
+                email,
+                token_stdin,
+                common,
+            } => (
+                "zendesk-api",
+                given(&[("instance", instance), ("name", name), ("email", email)]),
+                common,
+                *token_stdin,
+            ),
+            Source::ZendeskOauth {
+                instance,
+                client_id,
+                scopes,
+                old_token_id,
+                common,
+            } => (
+                "zendesk-oauth",
+                given(&[
+                    ("instance", instance),
+                    ("client_id", client_id),
+                    ("scopes", scopes),
+                    ("old_token_id", old_token_id),
+                ]),
+                common,
+                false,
+            ),
+            Source::GitlabPat {
+                token_id,
+                token_name,
+                self_,
+                expires_at,
+                common,
+            } => {
+                let token_id = if *self_ {
+                    Some("self".to_owned())
+                } else {
+                    token_id.clone()
+                };
+                (
+                    "gitlab-pat",
+                    given(&[
+                        ("token_id", &token_id),
+                        ("token_name", token_name),
+                        ("expires_at", expires_at),
+                    ]),
+                    common,
+                    false,
+                )
+            }
+            Source::GitlabProjectToken {
+                project,
+                token_id,
+                token_name,
+                expires_at,
+                common,
+            } => (
+                "gitlab-project-token",
+                given(&[
+                    ("project", project),
+                    ("token_id", token_id),
+                    ("token_name", token_name),
+                    ("expires_at", expires_at),
+                ]),
+                common,
+                false,
+            ),
+            Source::GitlabGroupToken {
+                group,
+                token_id,
+                token_name,
+                expires_at,
+                common,
+            } => (
+                "gitlab-group-token",
+                given(&[
+                    ("group", group),
+                    ("token_id", token_id),
+                    ("token_name", token_name),
+                    ("expires_at", expires_at),
+                ]),
+                common,
+                false,
+            ),
+            Source::GitlabTrigger {
+                project,
+                trigger_id,
+                consumer,
+                description,
+                common,
+            } => (
+                "gitlab-trigger",
+                given(&[
+                    ("project", project),
+                    ("trigger_id", trigger_id),
+                    ("consumer", consumer),
+                    ("description", description),
+                ]),
+                common,
+                false,
+            ),
+            Source::GitlabTriggerBot {
+                project,
+                consumer,
+                description,
+                bot_token_name,
+                expires_at,
+                old_trigger_id,
+                common,
+            } => (
+                "gitlab-trigger-bot",
+                given(&[
+                    ("project", project),
+                    ("consumer", consumer),
+                    ("description", description),
+                    ("bot_token_name", bot_token_name),
+                    ("expires_at", expires_at),
+                    ("old_trigger_id", old_trigger_id),
+                ]),
+                common,
+                false,
+            ),
+        }
+    }
+}
+
+/// Rotates.
+pub fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
+    let (runbook, mut given, common, token_stdin) = args.source.parts();
+    given.extend(common.params.iter().cloned());
+    execute(
+        ctx,
+        Request {
+            command: format!("tokrot rotate {runbook}"),
+            runbook: runbook.to_owned(),
+            kind: Some(RunbookKind::Rotate),
+            given,
+            targets: common.apply_to.clone(),
+            token_stdin,
+        },
+    )
+}

@@ -1,0 +1,63 @@
+//! `tokrot run RUNBOOK`: any runbook by id, e.g. the zendesk-oauth-integration checklist.
+
+use super::execute::{Request, execute};
+use super::{CliError, Ctx, Outcome, parse_param, parse_target};
+use crate::engine::target::TargetSpec;
+use crate::runbook::Runbook;
+use crate::text::closest;
+
+/// Arguments of `tokrot run`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  tokrot run zendesk-oauth-integration --instance global")]
+pub struct RunArgs {
+    /// The runbook id (see `tokrot list`).
+    pub runbook: String,
+    /// The Zendesk instance, for runbooks that have one.
+    #[arg(long, value_name = "I")]
+    pub instance: Option<String>,
+    /// A parameter of the runbook (repeatable); `tokrot show RUNBOOK` lists them.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Where the new token goes, for rotate runbooks (repeatable).
+    #[arg(long = "apply-to", value_name = "SPEC", value_parser = parse_target)]
+    pub apply_to: Vec<TargetSpec>,
+    /// Read the token for the runbook's capture step from one line of stdin.
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+/// Looks up a runbook; the error lists the ids and suggests the closest.
+pub fn find<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Runbook, CliError> {
+    ctx.catalogue.get(id).ok_or_else(|| {
+        let ids = ctx.catalogue.ids();
+        let near = closest(id, ids.iter().copied());
+        let err = CliError::usage(format!(
+            "unknown runbook `{id}`; runbooks: {}",
+            ids.join(", ")
+        ));
+        match near.first() {
+            Some(n) => err.hint(format!("did you mean `{n}`?")),
+            None => err.hint("`tokrot list` shows them"),
+        }
+    })
+}
+
+/// Walks the runbook.
+pub fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
+    let runbook = find(ctx, &args.runbook)?.id.clone();
+    let mut given = args.params.clone();
+    if let Some(i) = &args.instance {
+        given.push(("instance".into(), i.clone()));
+    }
+    execute(
+        ctx,
+        Request {
+            command: format!("tokrot run {runbook}"),
+            runbook,
+            kind: None,
+            given,
+            targets: args.apply_to.clone(),
+            token_stdin: args.token_stdin,
+        },
+    )
+}

@@ -1,0 +1,9 @@
+//! The engine: resolves a runbook into a plan, renders it as a checklist, and walks the
+//! operator through it with a `Prompter`.
+
+pub mod naming;
+pub mod plan;
+pub mod prompt;
+pub mod render;
+pub mod target;
+pub mod walk;

@@ -1,0 +1,157 @@
+//! Everything the walk asks goes through `Prompter`, so that the engine can be driven by a
+//! script in tests and by dialoguer on a terminal. No command calls dialoguer directly.
+
+use std::io;
+
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Input, Password, Select};
+use secrecy::SecretString;
+
+/// Why a question got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// There is no terminal to ask on.
+    #[error("no terminal to ask on")]
+    NotATerminal,
+    /// The operator pressed Ctrl-C or closed the input.
+    #[error("interrupted")]
+    Interrupted,
+    /// `--yes` was given and the value has no flag or stdin source.
+    #[error("{what} cannot be answered with --yes: {how}")]
+    Unattended {
+        /// What was asked.
+        what: String,
+        /// How to give it instead.
+        how: String,
+    },
+    /// Any other terminal failure.
+    #[error("terminal error: {0}")]
+    Io(io::Error),
+}
+
+impl From<dialoguer::Error> for PromptError {
+    fn from(e: dialoguer::Error) -> Self {
+        let dialoguer::Error::IO(io) = e;
+        match io.kind() {
+            io::ErrorKind::NotConnected => PromptError::NotATerminal,
+            io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof => PromptError::Interrupted,
+            _ => PromptError::Io(io),
+        }
+    }
+}
+
+/// The questions a walk asks.
+pub trait Prompter {
+    /// A manual step: has the operator done it?
+    fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError>;
+    /// A gate: yes goes on, no stops the run.
+    fn gate(&mut self, question: &str) -> Result<bool, PromptError>;
+    /// A hidden value, never echoed.
+    fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError>;
+    /// A visible single-line value, checked by `validate` before it is accepted.
+    fn text(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, PromptError>;
+    /// One item of a list.
+    fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError>;
+}
+
+/// Prompts on the terminal (stderr), with dialoguer.
+pub struct TerminalPrompter {
+    theme: Box<dyn Theme>,
+}
+
+impl TerminalPrompter {
+    /// A prompter with colours or without.
+    pub fn new(color: bool) -> Self {
+        let theme: Box<dyn Theme> = if color {
+            Box::new(ColorfulTheme::default())
+        } else {
+            Box::new(SimpleTheme)
+        };
+        Self { theme }
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError> {
+        Ok(Confirm::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .interact()?)
+    }
+
+    fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
+        Ok(Confirm::with_theme(self.theme.as_ref())
+            .with_prompt(question)
+            .interact()?)
+    }
+
+    fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {
+        let value = Password::with_theme(self.theme.as_ref())
+            .with_prompt(format!("{prompt} (hidden)"))
+            .allow_empty_password(false)
+            .interact()?;
+        Ok(SecretString::from(value.trim().to_owned()))
+    }
+
+    fn text(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, PromptError> {
+        Ok(Input::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .validate_with(|v: &String| validate(v.trim()))
+            .interact_text()?
+            .trim()
+            .to_owned())
+    }
+
+    fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
+        Ok(Select::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .items(items)
+            .default(0)
+            .interact()?)
+    }
+}
+
+/// `--yes`: confirmations and gates are yes; every value must already be there.
+pub struct Unattended;
+
+impl Prompter for Unattended {
+    fn confirm(&mut self, _prompt: &str) -> Result<bool, PromptError> {
+        Ok(true)
+    }
+
+    fn gate(&mut self, _question: &str) -> Result<bool, PromptError> {
+        Ok(true)
+    }
+
+    fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {
+        Err(PromptError::Unattended {
+            what: format!("`{prompt}`"),
+            how: "pass the token on stdin with --token-stdin".into(),
+        })
+    }
+
+    fn text(
+        &mut self,
+        prompt: &str,
+        _validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<String, PromptError> {
+        Err(PromptError::Unattended {
+            what: format!("`{prompt}`"),
+            how: "give it with its flag".into(),
+        })
+    }
+
+    fn select(&mut self, prompt: &str, _items: &[String]) -> Result<usize, PromptError> {
+        Err(PromptError::Unattended {
+            what: format!("`{prompt}`"),
+            how: "give it with its flag".into(),
+        })
+    }
+}

@@ -1,0 +1,370 @@
+//! The walk: takes the operator through a plan's manual, gate and capture steps in order.
+//! A gate answered "no" (or a manual step not done) stops the run; clean-up steps after that
+//! point are still walked when anything had been done, so that, for instance, the Okta
+//! requirement is restored even when the scope check says STOP.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::plan::{Plan, PlanStep, WalkKind};
+use super::prompt::{PromptError, Prompter};
+use super::render::{step_details, step_title};
+use crate::ui::Ui;
+
+/// Values captured during the walk, by capture id. Never printed; no `Debug`.
+#[derive(Default)]
+pub struct Captures {
+    values: BTreeMap<String, SecretString>,
+}
+
+impl Captures {
+    /// A captured secret.
+    pub fn get(&self, id: &str) -> Option<&SecretString> {
+        self.values.get(id)
+    }
+
+    /// How many values were captured.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether nothing was captured.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Why the run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// A gate was answered no; the runbook's message.
+    Gate(String),
+    /// The operator said a manual step was not done.
+    Operator,
+}
+
+/// An early stop: where, why, what was left undone and what clean-up was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// The step that stopped the run.
+    pub at: usize,
+    /// Its title.
+    pub title: String,
+    /// Why.
+    pub reason: StopReason,
+    /// Steps not done (number, title).
+    pub not_done: Vec<(usize, String)>,
+    /// Clean-up steps done after the stop.
+    pub cleaned: Vec<(usize, String)>,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every step done.
+    Done,
+    /// Stopped by a gate or the operator.
+    Stopped(Stop),
+}
+
+/// A walk that could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// A question got no answer.
+    #[error("step {at}: {source}")]
+    Prompt {
+        /// The step.
+        at: usize,
+        /// Why.
+        source: PromptError,
+        /// Clean-up steps not done yet (number, title).
+        cleanup_pending: Vec<(usize, String)>,
+    },
+    /// The terminal could not be written.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The plan has an action step (the engine carries out no API action in a walk).
+    #[error("step {at} is an API action (`{action}`), which the walk cannot carry out")]
+    Action {
+        /// The step.
+        at: usize,
+        /// The action.
+        action: &'static str,
+    },
+}
+
+/// Walks `plan`. `stdin_token` is the value of `--token-stdin`, used for the capture `token`.
+pub fn walk(
+    plan: &Plan,
+    prompter: &mut dyn Prompter,
+    ui: &mut Ui,
+    mut stdin_token: Option<SecretString>,
+) -> Result<(Outcome, Captures), WalkError> {
+    let mut captures = Captures::default();
+    let total = plan.steps.len();
+    for (i, step) in plan.steps.iter().enumerate() {
+        announce(step, total, ui)?;
+        let pending = |from: usize| cleanup_after(plan, from);
+        let answer = match &step.walk {
+            WalkKind::Manual => prompter
+                .confirm("Done?")
+                .map(|yes| (!yes).then_some(StopReason::Operator)),
+            WalkKind::Gate { question, stop } => prompter
+                .gate(question)
+                .map(|yes| (!yes).then(|| StopReason::Gate(stop.clone()))),
+            WalkKind::Capture { id, prompt } => {
+                let value = match (id.as_str(), stdin_token.take()) {
+                    ("token", Some(v)) => Ok(v),
+                    (_, other) => {
+                        stdin_token = other;
+                        prompter.secret(prompt)
+                    }
+                };
+                value.map(|v| {
+                    ui.redactor().register(&v);
+                    let len = v.expose_secret().chars().count();
+                    captures.values.insert(id.clone(), v);
+                    let _ = ui.status(&format!("   captured ({len} characters, hidden)"));
+                    None
+                })
+            }
+            WalkKind::Action { name } => {
+                return Err(WalkError::Action {
+                    at: step.n,
+                    action: name,
+                });
+            }
+        };
+        let stop = answer.map_err(|source| WalkError::Prompt {
+            at: step.n,
+            source,
+            cleanup_pending: pending(i + 1),
+        })?;
+        if let Some(reason) = stop {
+            let cleaned = if i > 0 {
+                run_cleanup(plan, i + 1, prompter, ui)?
+            } else {
+                Vec::new()
+            };
+            let not_done = plan.steps[i + 1..]
+                .iter()
+                .filter(|s| !cleaned.iter().any(|(n, _)| *n == s.n))
+                .map(|s| (s.n, s.title.clone()))
+                .collect();
+            return Ok((
+                Outcome::Stopped(Stop {
+                    at: step.n,
+                    title: step.title.clone(),
+                    reason,
+                    not_done,
+                    cleaned,
+                }),
+                captures,
+            ));
+        }
+    }
+    Ok((Outcome::Done, captures))
+}
+
+fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
+    let width = total.to_string().len();
+    ui.status("")?;
+    ui.status(&format!("{} of {total}", step_title(step, width, ui)))?;
+    for line in step_details(step, ui) {
+        ui.status(&format!("{:width$}    {line}", ""))?;
+    }
+    Ok(())
+}
+
+fn cleanup_after(plan: &Plan, from: usize) -> Vec<(usize, String)> {
+    plan.steps[from.min(plan.steps.len())..]
+        .iter()
+        .filter(|s| s.cleanup)
+        .map(|s| (s.n, s.title.clone()))
+        .collect()
+}
+
+fn run_cleanup(
+    plan: &Plan,
+    from: usize,
+    prompter: &mut dyn Prompter,
+    ui: &mut Ui,
+) -> Result<Vec<(usize, String)>, WalkError> {
+    let mut cleaned = Vec::new();
+    let cleanups: Vec<&PlanStep> = plan.steps[from..].iter().filter(|s| s.cleanup).collect();
+    if cleanups.is_empty() {
+        return Ok(cleaned);
+    }
+    ui.status("")?;
+    ui.status(&ui.warn("The run stops here. Clean-up steps still to do:"))?;
+    for (k, step) in cleanups.iter().enumerate() {
+        announce(step, plan.steps.len(), ui)?;
+        let yes = prompter
+            .confirm("Done?")
+            .map_err(|source| WalkError::Prompt {
+                at: step.n,
+                source,
+                cleanup_pending: cleanups[k..]
+                    .iter()
+                    .map(|s| (s.n, s.title.clone()))
+                    .collect(),
+            })?;
+        if yes {
+            cleaned.push((step.n, step.title.clone()));
+        }
+    }
+    Ok(cleaned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::plan::{Mode, resolve};
+    use crate::runbook::Catalogue;
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    /// Answers from a script; records what was asked.
+    struct Scripted {
+        answers: VecDeque<&'static str>,
+        asked: Vec<String>,
+    }
+
+    impl Scripted {
+        fn new(answers: &[&'static str]) -> Self {
+            Self {
+                answers: answers.iter().copied().collect(),
+                asked: Vec::new(),
+            }
+        }
+        fn next(&mut self, q: &str) -> Result<&'static str, PromptError> {
+            self.asked.push(q.to_owned());
+            self.answers.pop_front().ok_or(PromptError::Interrupted)
+        }
+    }
+
+    impl Prompter for Scripted {
+        fn confirm(&mut self, p: &str) -> Result<bool, PromptError> {
+            Ok(self.next(p)? == "y")
+        }
+        fn gate(&mut self, q: &str) -> Result<bool, PromptError> {
+            Ok(self.next(q)? == "y")
+        }
+        fn secret(&mut self, p: &str) -> Result<SecretString, PromptError> {
+            Ok(SecretString::from(self.next(p)?.to_owned()))
+        }
+        fn text(
+            &mut self,
+            p: &str,
+            _v: &dyn Fn(&str) -> Result<(), String>,
+        ) -> Result<String, PromptError> {
+            Ok(self.next(p)?.to_owned())
+        }
+        fn select(&mut self, p: &str, _items: &[String]) -> Result<usize, PromptError> {
+            Ok(self.next(p)?.parse().unwrap_or(0))
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn integration_plan() -> Plan {
+        let c = Catalogue::embedded().unwrap();
+        let rb = c.get("zendesk-oauth-integration").unwrap();
+        resolve(
+            rb,
+            &[("instance".into(), "global".into())],
+            &[],
+            Mode::Resolve,
+            &Config::built_in(),
+            &c,
+        )
+        .unwrap()
+    }
+
+    fn ui(buf: &Buf) -> Ui {
+        Ui::new(
+            Box::new(buf.clone()),
+            Box::new(buf.clone()),
+            Default::default(),
+            false,
+            false,
+        )
+    }
+
+    #[test]
+    fn a_confirmed_walk_is_done() {
+        let plan = integration_plan();
+        let buf = Buf::default();
+        let mut p = Scripted::new(&["y"; 8]);
+        let (outcome, captures) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        assert_eq!(outcome, Outcome::Done);
+        assert!(captures.is_empty());
+        assert_eq!(p.asked.len(), plan.steps.len());
+    }
+
+    #[test]
+    fn the_scope_gate_stops_the_run_but_the_okta_requirement_is_restored() {
+        let plan = integration_plan();
+        let buf = Buf::default();
+        // gate yes, remove Okta, log in, start flow, scope gate NO, then two clean-up confirmations
+        let mut p = Scripted::new(&["y", "y", "y", "y", "n", "y", "y"]);
+        let (outcome, _) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        let Outcome::Stopped(stop) = outcome else {
+            panic!("should stop")
+        };
+        assert_eq!(stop.at, 5);
+        assert!(matches!(stop.reason, StopReason::Gate(ref m) if m.contains("STOP")));
+        let cleaned: Vec<usize> = stop.cleaned.iter().map(|(n, _)| *n).collect();
+        assert_eq!(cleaned, [7, 8]);
+        assert!(stop.cleaned[1].1.contains("Restore the Okta"));
+        let not_done: Vec<usize> = stop.not_done.iter().map(|(n, _)| *n).collect();
+        assert_eq!(not_done, [6]);
+        assert!(p.answers.is_empty());
+    }
+
+    #[test]
+    fn a_stop_before_anything_was_done_needs_no_clean_up() {
+        let plan = integration_plan();
+        let buf = Buf::default();
+        let mut p = Scripted::new(&["n"]);
+        let (outcome, _) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        let Outcome::Stopped(stop) = outcome else {
+            panic!("should stop")
+        };
+        assert_eq!(stop.at, 1);
+        assert!(stop.cleaned.is_empty());
+        assert_eq!(stop.not_done.len(), plan.steps.len() - 1);
+        assert_eq!(p.asked.len(), 1);
+    }
+
+    #[test]
+    fn an_interrupted_walk_names_the_clean_up_still_to_do() {
+        let plan = integration_plan();
+        let buf = Buf::default();
+        let mut p = Scripted::new(&["y", "y"]);
+        let err = walk(&plan, &mut p, &mut ui(&buf), None).err().unwrap();
+        let WalkError::Prompt {
+            at,
+            source: PromptError::Interrupted,
+            cleanup_pending,
+        } = err
+        else {
+            panic!()
+        };
+        assert_eq!(at, 3);
+        assert_eq!(cleanup_pending.len(), 2);
+    }
+}

@@ -1,0 +1,16 @@
+//! Exit codes, documented once (CLI.md). `main` is the one place that turns an outcome into one.
+
+/// Done (or a dry run that found nothing wrong).
+pub const OK: i32 = 0;
+/// Failed; what changed, if anything, is said on stderr.
+pub const FAILED: i32 = 1;
+/// Usage error, bad input or failed preflight: nothing was changed.
+pub const USAGE: i32 = 2;
+/// Incomplete: the token was rotated but some targets were not updated.
+pub const INCOMPLETE: i32 = 3;
+/// Stopped by the operator or by a gate: not a failure; nothing changed after that point.
+pub const STOPPED: i32 = 4;
+/// Outcome unknown: the rotate call's response was lost.
+pub const UNKNOWN: i32 = 5;
+/// Interrupted (Ctrl-C).
+pub const INTERRUPTED: i32 = 130;

@@ -1,0 +1,43 @@
+//! The `tokrot` binary: prepares the process, runs the command, and decides the exit code.
+
+use clap::Parser;
+use tokrot::{Cli, Outcome, exit};
+
+fn main() {
+    // The kernel keyring only works for this process once it has a session keyring of its own,
+    // and credentials are per thread: join one before any thread exists (rust-ecosystem.md §2).
+    #[cfg(target_os = "linux")]
+    let _ =
+        linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true);
+
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: cannot start the async runtime: {e}");
+            }
+            std::process::exit(exit::FAILED);
+        }
+    };
+    let result = runtime.block_on(async { tokio::task::block_in_place(|| tokrot::run(cli)) });
+    let code = match result {
+        Ok(Outcome::Done) => exit::OK,
+        Ok(Outcome::Stopped) => exit::STOPPED,
+        Err(e) => {
+            if !e.quiet {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("{e}");
+                }
+            }
+            e.code
+        }
+    };
+    std::process::exit(code);
+}
