@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
-use super::render::{step_details, step_title};
+use super::render::step_details;
 use crate::ui::Ui;
 
 /// Values captured during the walk, by capture id. Never printed; no `Debug`.
@@ -169,11 +169,11 @@ pub fn walk(
 }
 
 fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
-    let width = total.to_string().len();
     ui.status("")?;
-    ui.status(&format!("{} of {total}", step_title(step, width, ui)))?;
+    let title = format!("Step {} of {total} [{}] {}", step.n, step.kind, step.title);
+    ui.status(&ui.bold(&title))?;
     for line in step_details(step, ui) {
-        ui.status(&format!("{:width$}    {line}", ""))?;
+        ui.status(&format!("    {line}"))?;
     }
     Ok(())
 }

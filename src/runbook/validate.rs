@@ -570,6 +570,29 @@ impl Validator<'_> {
                     );
                 }
             } else {
+                if let Some(v) = template.vars().find(|v| v.namespace == "secret") {
+                    let at = self.locate(&value.span(), "{secret.");
+                    let takes: Vec<&str> = spec
+                        .args
+                        .iter()
+                        .filter(|a| a.kind.is_secret())
+                        .map(|a| a.name)
+                        .collect();
+                    return self.err(
+                        at..at,
+                        format!(
+                            "argument `{}` of `{}` does not take a secret, and `{{{}}}` would send one in the clear",
+                            arg.name,
+                            spec.name,
+                            v.path()
+                        ),
+                        Some(if takes.is_empty() {
+                            "this action takes no secret".into()
+                        } else {
+                            format!("only {} take(s) a secret", takes.join(", "))
+                        }),
+                    );
+                }
                 self.check_vars(&template, value, scope)?;
             }
             args.push((arg.name.to_owned(), template));

@@ -1,0 +1,13 @@
+//! End-to-end tests of the `tokrot` binary: every command run as an operator would, in a
+//! hermetic environment (empty HOME, no credentials, no network).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod catalogue;
+mod config;
+mod dry_run;
+mod runbook_errors;
+mod targets;
+mod walk;

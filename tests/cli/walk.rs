@@ -1,0 +1,279 @@
+//! The walk, through a real pseudo-terminal: confirmations, gates, hidden captures, the gate
+//! stop (exit 4) with its clean-up; and the errors without a terminal or with --yes.
+
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, Session};
+
+use crate::common::{Env, fixture, stderr, stdout};
+
+/// A session of the real binary on a pseudo-terminal, keeping everything it printed.
+struct Pty {
+    session: expectrl::session::OsSession,
+    screen: String,
+}
+
+impl Pty {
+    fn spawn(env: &Env, args: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokrot"));
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", env.path())
+            .env("XDG_CONFIG_HOME", env.path().join(".config"))
+            .env("XDG_STATE_HOME", env.path().join(".local/state"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let mut session = Session::spawn(cmd).unwrap();
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        Self {
+            session,
+            screen: String::new(),
+        }
+    }
+
+    fn expect(&mut self, text: &str) {
+        let found = self.session.expect(text).unwrap_or_else(|e| {
+            panic!("waiting for {text:?}: {e}\nscreen so far:\n{}", self.screen)
+        });
+        self.screen
+            .push_str(&String::from_utf8_lossy(found.before()));
+        for m in found.matches() {
+            self.screen.push_str(&String::from_utf8_lossy(m));
+        }
+    }
+
+    /// Waits for a prompt, then answers. The pause matters: the terminal drops keys typed
+    /// while a prompt switches echo off.
+    fn answer(&mut self, prompt: &str, keys: &str) {
+        self.expect(prompt);
+        std::thread::sleep(Duration::from_millis(150));
+        self.session.send(keys).unwrap();
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let rest = self.session.expect(Eof).unwrap();
+        self.screen
+            .push_str(&String::from_utf8_lossy(rest.before()));
+        for m in rest.matches() {
+            self.screen.push_str(&String::from_utf8_lossy(m));
+        }
+        let code = match self.session.get_process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("unexpected end: {other:?}\n{}", self.screen),
+        };
+        (code, self.screen)
+    }
+}
+
+#[test]
+fn a_confirmed_walk_of_the_oauth_integration_is_done() {
+    let env = Env::new();
+    let mut pty = Pty::spawn(
+        &env,
+        &["run", "zendesk-oauth-integration", "--instance", "global"],
+    );
+    pty.answer("Owner access to Zendesk Global? [y/n]", "y");
+    pty.answer("Done? [y/n]", "y"); // remove Okta
+    pty.answer("Done? [y/n]", "y"); // log in
+    pty.answer("Done? [y/n]", "y"); // start the flow
+    pty.answer("approved in the access request? [y/n]", "y");
+    pty.answer("Done? [y/n]", "y"); // allow
+    pty.answer("Done? [y/n]", "y"); // log out
+    pty.answer("Done? [y/n]", "y"); // restore Okta
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Done: all 8 steps of zendesk-oauth-integration."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("https://gitlab.zendesk.com/admin/people/team/members"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_scope_gate_stops_with_exit_4_and_the_okta_requirement_is_still_restored() {
+    let env = Env::new();
+    let mut pty = Pty::spawn(
+        &env,
+        &["run", "zendesk-oauth-integration", "--instance", "us-gov"],
+    );
+    pty.answer("Owner access to Zendesk US Government? [y/n]", "y");
+    pty.answer("Done? [y/n]", "y");
+    pty.answer("Done? [y/n]", "y");
+    pty.answer("Done? [y/n]", "y");
+    pty.answer("approved in the access request? [y/n]", "n");
+    pty.expect("Clean-up steps still to do");
+    pty.answer("Done? [y/n]", "y"); // log out
+    pty.expect("Restore the Okta login requirement");
+    pty.answer("Done? [y/n]", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 4, "{screen}");
+    assert!(
+        screen.contains("Stopped at step 5 (Check the requested scopes)"),
+        "{screen}"
+    );
+    assert!(screen.contains("STOP"), "{screen}");
+    assert!(
+        screen.contains("Not done:\r\n  6. Allow the authorization"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "Clean-up done:\r\n  7. Log out as the integration user\r\n  8. Restore the Okta"
+        ),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_pasted_token_is_never_echoed() {
+    let env = Env::new();
+    let canary = "glpat-CANARY-7f3a9c1e55d0b2";
+    let dir = fixture("override");
+    let dir = dir.to_str().unwrap();
+    let mut pty = Pty::spawn(&env, &["--runbooks", dir, "run", "capture-demo"]);
+    pty.answer("Done? [y/n]", "y");
+    pty.answer("The token (hidden)", &format!("{canary}\r"));
+    pty.answer("Did the paste go well? [y/n]", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains(&format!("captured ({} characters, hidden)", canary.len())),
+        "{screen}"
+    );
+    assert!(!screen.contains(canary), "the token was shown:\n{screen}");
+    assert!(
+        !screen.contains("CANARY"),
+        "part of the token was shown:\n{screen}"
+    );
+}
+
+#[test]
+fn without_a_terminal_the_error_names_the_flags() {
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args(["run", "zendesk-oauth-integration", "--instance", "global"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("there is no terminal to ask on"), "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = env
+        .tokrot()
+        .args(["run", "zendesk-oauth-integration"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("missing --instance (Zendesk instance)"),
+        "{err}"
+    );
+
+    let dir = fixture("override");
+    let out = env
+        .tokrot()
+        .arg("--runbooks")
+        .arg(&dir)
+        .args(["run", "capture-demo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--token-stdin"), "{}", stderr(&out));
+}
+
+#[test]
+fn yes_with_a_missing_value_names_the_flag() {
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args(["run", "zendesk-oauth-integration", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("missing --instance"), "{err}");
+    assert!(err.contains("--yes asks for nothing"), "{err}");
+    assert!(err.contains("hint: pass --instance"), "{err}");
+}
+
+#[test]
+fn yes_takes_every_confirmation_and_reports_json() {
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args([
+            "run",
+            "zendesk-oauth-integration",
+            "--instance",
+            "global",
+            "--yes",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "done");
+    assert_eq!(v["steps"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn yes_reads_a_capture_from_stdin_and_never_shows_it() {
+    let env = Env::new();
+    let canary = "zd-CANARY-4b1c9e02aa";
+    let dir = fixture("override");
+    let out = env
+        .tokrot()
+        .arg("--runbooks")
+        .arg(&dir)
+        .args(["run", "capture-demo", "--yes", "--token-stdin", "-v"])
+        .write_stdin(format!("{canary}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("captured (20 characters, hidden)"),
+        "{}",
+        stderr(&out)
+    );
+    for text in [stdout(&out), stderr(&out)] {
+        assert!(!text.contains("CANARY"), "{text}");
+    }
+    assert!(env.files().is_empty());
+
+    let out = env
+        .tokrot()
+        .arg("--runbooks")
+        .arg(&dir)
+        .args(["run", "capture-demo", "--yes", "--token-stdin"])
+        .write_stdin("\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("stdin has no token"));
+
+    let out = env
+        .tokrot()
+        .arg("--runbooks")
+        .arg(&dir)
+        .args(["run", "capture-demo", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pass the token on stdin with --token-stdin"),
+        "{}",
+        stderr(&out)
+    );
+}
