@@ -16,6 +16,6 @@ pub mod ui;
 pub use cli::{Cli, CliError, Outcome};
 
 /// Runs a parsed command line. `main` turns the result into the exit code.
-pub fn run(cli: Cli) -> Result<Outcome, CliError> {
+pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
     cli::dispatch(cli)
 }

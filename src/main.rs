@@ -25,7 +25,7 @@ fn main() {
             std::process::exit(exit::FAILED);
         }
     };
-    let result = runtime.block_on(async { tokio::task::block_in_place(|| tokrot::run(cli)) });
+    let result = runtime.block_on(tokrot::run(cli));
     let code = match result {
         Ok(Outcome::Done) => exit::OK,
         Ok(Outcome::Stopped) => exit::STOPPED,

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::execute::{Request, execute};
-use super::{CliError, Ctx, Outcome, parse_param};
+use super::{CliError, Ctx, Outcome, given, parse_param};
 use crate::runbook::RunbookKind;
 
 /// Arguments of `tokrot apply`.
@@ -90,13 +90,6 @@ pub enum Target {
         #[command(flatten)]
         common: Common,
     },
-}
-
-fn given(pairs: &[(&str, &Option<String>)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone())))
-        .collect()
 }
 
 /// Applies.

@@ -133,6 +133,14 @@ pub enum Outcome {
     Stopped,
 }
 
+/// The parameters that flags gave: `(name, value)` for each flag that is set.
+pub(crate) fn given(pairs: &[(&str, &Option<String>)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone())))
+        .collect()
+}
+
 /// Parses `KEY=VALUE` for `--param`.
 pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
     let (k, v) = s

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::execute::{Request, execute};
-use super::{CliError, Ctx, Outcome, parse_param, parse_target};
+use super::{CliError, Ctx, Outcome, given, parse_param, parse_target};
 use crate::engine::target::{SPEC_FORMS, TargetSpec};
 use crate::runbook::RunbookKind;
 
@@ -170,13 +170,6 @@ pub enum Source {
 }
 
 type Given = Vec<(String, String)>;
-
-fn given(pairs: &[(&str, &Option<String>)]) -> Given {
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone())))
-        .collect()
-}
 
 impl Source {
     /// The runbook id, the parameters given, the options every source takes, and `--token-stdin`.
