@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod engine;
 pub mod exit;

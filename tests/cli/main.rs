@@ -8,6 +8,7 @@ mod common;
 mod catalogue;
 mod config;
 mod dry_run;
+mod gitlab_client;
 mod runbook_errors;
 mod targets;
 mod walk;

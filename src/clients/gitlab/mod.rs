@@ -1,0 +1,540 @@
+//! GitLab REST API v4: one function per endpoint tokrot uses (reference/vendor-apis.md §G1–G6).
+//! Project and group ids are numeric or a path, percent-encoded (`grp%2Fproj`). Lists follow the
+//! `Link` header to the last page. Rotate and create are POSTs and are never retried.
+
+mod wire;
+
+use jiff::civil::Date;
+use reqwest::Method;
+use reqwest::header::HeaderName;
+use secrecy::SecretString;
+use serde_json::json;
+use url::Url;
+
+use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
+use crate::config::display_url;
+use crate::engine::plan::encode_segment;
+use crate::secret::Redactor;
+use wire::{
+    AccessTokenWire, HookWire, NamespaceWire, NewTokenWire, NewTriggerWire, TriggerWire, UserWire,
+    VariableWire,
+};
+
+const PER_PAGE: &str = "100";
+
+/// The user a credential belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Numeric id.
+    pub id: u64,
+    /// Username.
+    pub username: String,
+}
+
+/// An access token as GitLab lists it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Usable now: not revoked, not expired.
+    pub active: bool,
+    /// Created on.
+    pub created_on: Option<Date>,
+    /// Expires on.
+    pub expires_on: Option<Date>,
+    /// Last use, as GitLab writes it.
+    pub last_used_at: Option<String>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A token's value, returned once by a rotate or create call. No `Debug`.
+pub struct NewToken {
+    /// The new token's id (rotation makes a new id).
+    pub id: u64,
+    /// The value.
+    pub token: SecretString,
+    /// Its expiry.
+    pub expires_at: Option<String>,
+}
+
+/// A pipeline trigger (its value is not kept from lists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// Id.
+    pub id: u64,
+    /// Description.
+    pub description: String,
+    /// Last use.
+    pub last_used: Option<String>,
+}
+
+/// A project or a group: whose access tokens or variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// A project, by id or path.
+    Project(&'a str),
+    /// A group, by id or path.
+    Group(&'a str),
+}
+
+impl Owner<'_> {
+    fn path(&self) -> String {
+        match self {
+            Owner::Project(p) => format!("/projects/{}", encode_segment(p)),
+            Owner::Group(g) => format!("/groups/{}", encode_segment(g)),
+        }
+    }
+}
+
+/// A CI/CD variable's settings, kept as they are when its value is replaced. No `Debug`: the
+/// value is a secret.
+pub struct Variable {
+    /// Key.
+    pub key: String,
+    /// The value; `None` for a hidden variable, which GitLab never returns.
+    pub value: Option<SecretString>,
+    /// `env_var` or `file`.
+    pub variable_type: String,
+    /// Protected.
+    pub protected: bool,
+    /// Masked.
+    pub masked: bool,
+    /// Hidden (masked and never shown, set only at creation).
+    pub hidden: bool,
+    /// Raw (no expansion).
+    pub raw: bool,
+    /// Environment scope.
+    pub environment_scope: String,
+}
+
+impl From<VariableWire> for Variable {
+    fn from(w: VariableWire) -> Self {
+        Self {
+            key: w.key,
+            value: if w.hidden { None } else { w.value },
+            variable_type: w.variable_type.unwrap_or_else(|| "env_var".into()),
+            protected: w.protected,
+            masked: w.masked,
+            hidden: w.hidden,
+            raw: w.raw,
+            environment_scope: w.environment_scope.unwrap_or_else(|| "*".into()),
+        }
+    }
+}
+
+/// A project webhook (the URL may hold credentials: never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hook {
+    /// Id.
+    pub id: u64,
+    /// The URL, resent as is when the token changes (a new URL would wipe the token).
+    pub url: String,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn date(s: &Option<String>) -> Option<Date> {
+    s.as_deref()
+        .and_then(|s| s.get(..10))
+        .and_then(|d| d.parse().ok())
+}
+
+impl From<AccessTokenWire> for AccessToken {
+    fn from(w: AccessTokenWire) -> Self {
+        let active = w.active.unwrap_or(!w.revoked.unwrap_or(false));
+        Self {
+            id: w.id,
+            name: w.name,
+            active,
+            created_on: date(&w.created_at),
+            expires_on: date(&w.expires_at),
+            last_used_at: w.last_used_at,
+            scopes: w.scopes,
+        }
+    }
+}
+
+impl From<NewTokenWire> for NewToken {
+    fn from(w: NewTokenWire) -> Self {
+        Self {
+            id: w.id,
+            token: w.token,
+            expires_at: w.expires_at,
+        }
+    }
+}
+
+/// A GitLab API client with one credential.
+#[derive(Clone)]
+pub struct GitLab {
+    http: Http,
+    credential: std::sync::Arc<Credential>,
+}
+
+impl GitLab {
+    /// A client for the GitLab at `base` (e.g. `https://gitlab.com`), using `token`.
+    pub fn new(
+        base: &Url,
+        token: SecretString,
+        redactor: Redactor,
+        policy: RetryPolicy,
+    ) -> Result<Self, ApiError> {
+        redactor.register(&token);
+        let api = Url::parse(&format!("{}/api/v4", display_url(base)))
+            .map_err(|e| ApiError::Client(format!("bad GitLab URL: {e}")))?;
+        Ok(Self {
+            http: Http::new(api, redactor, policy)?,
+            credential: std::sync::Arc::new(private_token(token)),
+        })
+    }
+
+    /// The same client with another token (the new one, to verify it; a bot's, to act as it).
+    pub fn with_token(&self, token: SecretString) -> Self {
+        Self {
+            http: self.http.clone(),
+            credential: std::sync::Arc::new(private_token(token)),
+        }
+    }
+
+    fn call(&self, method: Method, path: impl Into<String>) -> Call<'_> {
+        Call::new(method, path, Some(&self.credential))
+    }
+
+    /// `GET /user`: whose credential this is.
+    pub async fn current_user(&self) -> Result<User, ApiError> {
+        let w: UserWire = self.http.json(self.call(Method::GET, "/user")).await?;
+        Ok(User {
+            id: w.id,
+            username: w.username,
+        })
+    }
+
+    /// `GET /personal_access_tokens?search=&state=`, every page.
+    pub async fn personal_tokens(
+        &self,
+        search: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let mut call = self
+            .call(Method::GET, "/personal_access_tokens")
+            .query("per_page", PER_PAGE);
+        if let Some(s) = search {
+            call = call.query("search", s);
+        }
+        if let Some(s) = state {
+            call = call.query("state", s);
+        }
+        let list: Vec<AccessTokenWire> = self.http.paged(call).await?;
+        Ok(list.into_iter().map(AccessToken::from).collect())
+    }
+
+    /// `GET /personal_access_tokens/:id` (`id` may be `self`).
+    pub async fn personal_token(&self, id: &str) -> Result<AccessToken, ApiError> {
+        let w: AccessTokenWire = self
+            .http
+            .json(self.call(
+                Method::GET,
+                format!("/personal_access_tokens/{}", encode_segment(id)),
+            ))
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `POST /personal_access_tokens/:id/rotate`: revokes the old token. Never retried.
+    pub async fn rotate_personal_token(
+        &self,
+        id: &str,
+        expires_at: Date,
+    ) -> Result<NewToken, ApiError> {
+        let call = self
+            .call(
+                Method::POST,
+                format!("/personal_access_tokens/{}/rotate", encode_segment(id)),
+            )
+            .json(json!({ "expires_at": expires_at.to_string() }));
+        let w: NewTokenWire = self.http.json(call).await?;
+        Ok(w.into())
+    }
+
+    /// `DELETE /personal_access_tokens/:id`.
+    pub async fn revoke_personal_token(&self, id: &str) -> Result<(), ApiError> {
+        self.http
+            .send(self.call(
+                Method::DELETE,
+                format!("/personal_access_tokens/{}", encode_segment(id)),
+            ))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /projects/:id/access_tokens` or `/groups/:id/access_tokens`, every page.
+    pub async fn resource_tokens(
+        &self,
+        owner: Owner<'_>,
+        search: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let mut call = self
+            .call(Method::GET, format!("{}/access_tokens", owner.path()))
+            .query("per_page", PER_PAGE);
+        if let Some(s) = search {
+            call = call.query("search", s);
+        }
+        if let Some(s) = state {
+            call = call.query("state", s);
+        }
+        let list: Vec<AccessTokenWire> = self.http.paged(call).await?;
+        Ok(list.into_iter().map(AccessToken::from).collect())
+    }
+
+    /// `GET /projects/:id/access_tokens/:token_id` (or the group's).
+    pub async fn resource_token(
+        &self,
+        owner: Owner<'_>,
+        token_id: &str,
+    ) -> Result<AccessToken, ApiError> {
+        let w: AccessTokenWire = self
+            .http
+            .json(self.call(
+                Method::GET,
+                format!(
+                    "{}/access_tokens/{}",
+                    owner.path(),
+                    encode_segment(token_id)
+                ),
+            ))
+            .await?;
+        Ok(w.into())
+    }
+
+    /// `POST /projects/:id/access_tokens` (or the group's): a new token and its bot user. Never retried.
+    pub async fn create_resource_token(
+        &self,
+        owner: Owner<'_>,
+        name: &str,
+        scopes: &[&str],
+        access_level: u32,
+        expires_at: Date,
+    ) -> Result<NewToken, ApiError> {
+        let call = self
+            .call(Method::POST, format!("{}/access_tokens", owner.path()))
+            .json(json!({
+                "name": name,
+                "scopes": scopes,
+                "access_level": access_level,
+                "expires_at": expires_at.to_string(),
+            }));
+        let w: NewTokenWire = self.http.json(call).await?;
+        Ok(w.into())
+    }
+
+    /// `POST /projects/:id/access_tokens/:token_id/rotate` (or the group's). Never retried.
+    pub async fn rotate_resource_token(
+        &self,
+        owner: Owner<'_>,
+        token_id: &str,
+        expires_at: Date,
+    ) -> Result<NewToken, ApiError> {
+        let call = self
+            .call(
+                Method::POST,
+                format!(
+                    "{}/access_tokens/{}/rotate",
+                    owner.path(),
+                    encode_segment(token_id)
+                ),
+            )
+            .json(json!({ "expires_at": expires_at.to_string() }));
+        let w: NewTokenWire = self.http.json(call).await?;
+        Ok(w.into())
+    }
+
+    /// `DELETE /projects/:id/access_tokens/:token_id` (or the group's).
+    pub async fn revoke_resource_token(
+        &self,
+        owner: Owner<'_>,
+        token_id: &str,
+    ) -> Result<(), ApiError> {
+        self.http
+            .send(self.call(
+                Method::DELETE,
+                format!(
+                    "{}/access_tokens/{}",
+                    owner.path(),
+                    encode_segment(token_id)
+                ),
+            ))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /projects/:id` or `/groups/:id`: whether this credential can read it.
+    pub async fn namespace(&self, owner: Owner<'_>) -> Result<u64, ApiError> {
+        let w: NamespaceWire = self.http.json(self.call(Method::GET, owner.path())).await?;
+        Ok(w.id)
+    }
+
+    /// `GET /projects/:id/triggers`, every page.
+    pub async fn triggers(&self, project: &str) -> Result<Vec<Trigger>, ApiError> {
+        let call = self
+            .call(
+                Method::GET,
+                format!("{}/triggers", Owner::Project(project).path()),
+            )
+            .query("per_page", PER_PAGE);
+        let list: Vec<TriggerWire> = self.http.paged(call).await?;
+        Ok(list.into_iter().map(trigger).collect())
+    }
+
+    /// `GET /projects/:id/triggers/:trigger_id`.
+    pub async fn trigger(&self, project: &str, trigger_id: u64) -> Result<Trigger, ApiError> {
+        let w: TriggerWire = self
+            .http
+            .json(self.call(
+                Method::GET,
+                format!("{}/triggers/{trigger_id}", Owner::Project(project).path()),
+            ))
+            .await?;
+        Ok(trigger(w))
+    }
+
+    /// `POST /projects/:id/triggers` with a description. Never retried.
+    pub async fn create_trigger(
+        &self,
+        project: &str,
+        description: &str,
+    ) -> Result<NewToken, ApiError> {
+        let call = self
+            .call(
+                Method::POST,
+                format!("{}/triggers", Owner::Project(project).path()),
+            )
+            .json(json!({ "description": description }));
+        let w: NewTriggerWire = self.http.json(call).await?;
+        Ok(NewToken {
+            id: w.id,
+            token: w.token,
+            expires_at: None,
+        })
+    }
+
+    /// `DELETE /projects/:id/triggers/:trigger_id`.
+    pub async fn delete_trigger(&self, project: &str, trigger_id: u64) -> Result<(), ApiError> {
+        self.http
+            .send(self.call(
+                Method::DELETE,
+                format!("{}/triggers/{trigger_id}", Owner::Project(project).path()),
+            ))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /projects/:id/variables/:key?filter[environment_scope]=` (or the group's).
+    pub async fn variable(
+        &self,
+        owner: Owner<'_>,
+        key: &str,
+        scope: &str,
+    ) -> Result<Variable, ApiError> {
+        let call = self
+            .call(
+                Method::GET,
+                format!("{}/variables/{}", owner.path(), encode_segment(key)),
+            )
+            .query("filter[environment_scope]", scope);
+        let w: VariableWire = self.http.json(call).await?;
+        Ok(w.into())
+    }
+
+    /// `PUT /projects/:id/variables/:key?filter[environment_scope]=` (or the group's): the new
+    /// value with the variable's settings sent back as they were, so that none changes.
+    pub async fn update_variable(
+        &self,
+        owner: Owner<'_>,
+        current: &Variable,
+        value: &SecretString,
+    ) -> Result<Variable, ApiError> {
+        use secrecy::ExposeSecret;
+        let call = self
+            .call(
+                Method::PUT,
+                format!(
+                    "{}/variables/{}",
+                    owner.path(),
+                    encode_segment(&current.key)
+                ),
+            )
+            .query(
+                "filter[environment_scope]",
+                current.environment_scope.clone(),
+            )
+            .json(json!({
+                "value": value.expose_secret(),
+                "variable_type": current.variable_type,
+                "protected": current.protected,
+                "masked": current.masked,
+                "raw": current.raw,
+                "environment_scope": current.environment_scope,
+            }));
+        let w: VariableWire = self.http.json(call).await?;
+        Ok(w.into())
+    }
+
+    /// `GET /projects/:id/hooks/:hook_id`.
+    pub async fn hook(&self, project: &str, hook_id: u64) -> Result<Hook, ApiError> {
+        let w: HookWire = self
+            .http
+            .json(self.call(
+                Method::GET,
+                format!("{}/hooks/{hook_id}", Owner::Project(project).path()),
+            ))
+            .await?;
+        Ok(Hook {
+            id: w.id,
+            url: w.url,
+        })
+    }
+
+    /// `PUT /projects/:id/hooks/:hook_id` with the same `url` and the new `token`: GitLab wipes
+    /// the token when the URL changes, and keeps every setting that is not sent.
+    pub async fn update_hook_token(
+        &self,
+        project: &str,
+        hook: &Hook,
+        token: &SecretString,
+    ) -> Result<Hook, ApiError> {
+        use secrecy::ExposeSecret;
+        let call = self
+            .call(
+                Method::PUT,
+                format!("{}/hooks/{}", Owner::Project(project).path(), hook.id),
+            )
+            .json(json!({ "url": hook.url, "token": token.expose_secret() }));
+        let w: HookWire = self.http.json(call).await?;
+        Ok(Hook {
+            id: w.id,
+            url: w.url,
+        })
+    }
+}
+
+fn private_token(token: SecretString) -> Credential {
+    Credential::Header(HeaderName::from_static("private-token"), token)
+}
+
+fn trigger(w: TriggerWire) -> Trigger {
+    Trigger {
+        id: w.id,
+        description: w.description.unwrap_or_default(),
+        last_used: w.last_used,
+    }
+}

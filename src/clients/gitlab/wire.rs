@@ -1,0 +1,90 @@
+//! GitLab's JSON, as it comes: only the fields tokrot uses (GLDOC references in
+//! reference/vendor-apis.md §G1–G6). Turned into the domain types of `gitlab` at once.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// `GET /user`.
+#[derive(Debug, Deserialize)]
+pub struct UserWire {
+    pub id: u64,
+    pub username: String,
+}
+
+/// A personal, project or group access token (list, get).
+#[derive(Debug, Deserialize)]
+pub struct AccessTokenWire {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub revoked: Option<bool>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub last_used_at: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// The answer to rotate or create: the token's value, once.
+#[derive(Deserialize)]
+pub struct NewTokenWire {
+    pub id: u64,
+    pub token: SecretString,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// A pipeline trigger (list, get): `token` is the whole value only for its creator.
+#[derive(Debug, Deserialize)]
+pub struct TriggerWire {
+    pub id: u64,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub last_used: Option<String>,
+}
+
+/// The answer to creating a trigger.
+#[derive(Deserialize)]
+pub struct NewTriggerWire {
+    pub id: u64,
+    pub token: SecretString,
+}
+
+/// A CI/CD variable. `value` is null for a hidden variable.
+#[derive(Deserialize)]
+pub struct VariableWire {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<SecretString>,
+    #[serde(default)]
+    pub variable_type: Option<String>,
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default)]
+    pub masked: bool,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub raw: bool,
+    #[serde(default)]
+    pub environment_scope: Option<String>,
+}
+
+/// A project webhook: its token is never returned.
+#[derive(Debug, Deserialize)]
+pub struct HookWire {
+    pub id: u64,
+    pub url: String,
+}
+
+/// A project or group, for checking that a token can read it.
+#[derive(Debug, Deserialize)]
+pub struct NamespaceWire {
+    pub id: u64,
+}

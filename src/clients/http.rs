@@ -1,0 +1,791 @@
+//! The policy every vendor call shares: a checked base URL, `User-Agent: tokrot/<version>`,
+//! explicit timeouts, redirects followed only within the same origin (reqwest keeps custom
+//! headers such as `PRIVATE-TOKEN` across hosts, so a cross-origin redirect is never followed),
+//! credentials as sensitive headers, retries only for idempotent calls, and errors that carry the
+//! vendor's message with every secret of the run redacted.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::config::display_url;
+use crate::secret::Redactor;
+
+/// `tokrot/<version>`, sent with every request.
+pub const USER_AGENT: &str = concat!("tokrot/", env!("CARGO_PKG_VERSION"));
+
+/// How a call authenticates.
+pub enum Credential {
+    /// A header holding the token as is (GitLab's `PRIVATE-TOKEN`).
+    Header(HeaderName, SecretString),
+    /// `Authorization: Bearer <token>`.
+    Bearer(SecretString),
+    /// `Authorization: Basic base64(user:secret)` (Zendesk's `{email}/token:{token}`).
+    Basic(String, SecretString),
+}
+
+impl Credential {
+    fn header(&self) -> Result<(HeaderName, HeaderValue), ApiError> {
+        let bad =
+            || ApiError::Client("a credential holds characters that cannot go in a header".into());
+        let (name, value) = match self {
+            Credential::Header(name, secret) => (name.clone(), secret.expose_secret().to_owned()),
+            Credential::Bearer(secret) => (
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", secret.expose_secret()),
+            ),
+            Credential::Basic(user, secret) => {
+                let raw = format!("{user}:{}", secret.expose_secret());
+                (
+                    reqwest::header::AUTHORIZATION,
+                    format!("Basic {}", base64(raw.as_bytes())),
+                )
+            }
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+        value.set_sensitive(true);
+        Ok((name, value))
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A call that did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The vendor answered with an error status.
+    #[error("{method} {url}: {status} {message}")]
+    Status {
+        /// Method.
+        method: Method,
+        /// URL (secrets redacted).
+        url: String,
+        /// Status.
+        status: StatusCode,
+        /// The vendor's message (secrets redacted).
+        message: String,
+        /// `Retry-After`, for a 429.
+        retry_after: Option<Duration>,
+    },
+    /// No answer: connection refused or reset, timeout.
+    #[error("{method} {url}: {message}")]
+    Transport {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// What happened.
+        message: String,
+        /// Whether the request may have reached the server (not a refused connection).
+        maybe_sent: bool,
+    },
+    /// An answer that is not what the vendor documents.
+    #[error("{method} {url}: unexpected answer: {message}")]
+    Decode {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A redirect to another origin, not followed so that no credential leaves for it.
+    #[error(
+        "{method} {url}: redirected to another origin ({location}); not followed, so no credential was sent there"
+    )]
+    CrossOriginRedirect {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// Where it pointed.
+        location: String,
+    },
+    /// The request could not be built.
+    #[error("{0}")]
+    Client(String),
+}
+
+impl ApiError {
+    /// The HTTP status, when the vendor answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the server may have carried out a non-idempotent call despite the error: no
+    /// answer after the request left, or a 5xx.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Transport { maybe_sent, .. } => *maybe_sent,
+            ApiError::Status { status, .. } => status.is_server_error(),
+            ApiError::Decode { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// When and how often a call is tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Time in all, from the first attempt, after which no retry starts.
+    pub max_total: Duration,
+    /// The first backoff, doubled at each retry when the server names no wait.
+    pub base: Duration,
+    /// The longest single wait.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            max_total: Duration::from_secs(120),
+            base: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What went wrong with one attempt, as the retry policy sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Failure<'a> {
+    /// An answer with this status and headers.
+    Status(StatusCode, &'a HeaderMap),
+    /// No answer (connection refused or reset, timeout).
+    Transport,
+}
+
+impl RetryPolicy {
+    /// Whether a method may be sent twice: GET, PUT, PATCH, DELETE. A POST (rotate, create)
+    /// is never retried: GitLab's rotate revokes the token family when it is repeated.
+    pub fn idempotent(method: &Method) -> bool {
+        matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::PATCH | Method::DELETE
+        )
+    }
+
+    /// The wait before the next attempt, or `None` to give up. `attempts` is how many were made.
+    pub fn delay(
+        &self,
+        method: &Method,
+        attempts: u32,
+        failure: Failure<'_>,
+        elapsed: Duration,
+        now_unix: u64,
+    ) -> Option<Duration> {
+        if !Self::idempotent(method) || attempts >= self.max_attempts {
+            return None;
+        }
+        let named = match failure {
+            Failure::Transport => None,
+            Failure::Status(status, headers) => {
+                let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+                if !retryable {
+                    return None;
+                }
+                server_wait(headers, now_unix)
+            }
+        };
+        let backoff = self.base.saturating_mul(1 << (attempts - 1).min(16));
+        let wait = named.unwrap_or(backoff).min(self.max_wait);
+        (elapsed + wait <= self.max_total).then_some(wait)
+    }
+}
+
+/// The wait a server asks for: `Retry-After` (seconds), or GitLab's `RateLimit-Reset` (a Unix time).
+pub fn server_wait(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    get("ratelimit-reset")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|reset| Duration::from_secs(reset.saturating_sub(now_unix)))
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"" || p.trim() == "rel=next");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+/// The vendor's message from an error body, in any of the documented shapes.
+pub fn vendor_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        let mut parts = Vec::new();
+        for key in [
+            "message",
+            "error",
+            "title",
+            "error_description",
+            "description",
+            "details",
+            "errors",
+        ] {
+            if let Some(value) = v.get(key) {
+                let flat = flatten(value);
+                if !flat.is_empty() && !parts.contains(&flat) {
+                    parts.push(flat);
+                }
+            }
+        }
+        if !parts.is_empty() {
+            return parts.join(": ");
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("<!doctype") || lower.starts_with("<html") {
+        return "(an HTML page instead of an API answer)".into();
+    }
+    text.chars().take(300).collect()
+}
+
+fn flatten(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(flatten)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                    format!("{k} {}", flatten(v))
+                }
+                _ => format!("{k}: {}", flatten(v)),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// One request.
+pub struct Call<'a> {
+    /// Method.
+    pub method: Method,
+    /// Path below the base URL, already percent-encoded, starting with `/`.
+    pub path: String,
+    /// Query parameters.
+    pub query: Vec<(&'a str, String)>,
+    /// JSON body.
+    pub body: Option<serde_json::Value>,
+    /// The credential, if any.
+    pub credential: Option<&'a Credential>,
+}
+
+impl<'a> Call<'a> {
+    /// A call without query or body.
+    pub fn new(
+        method: Method,
+        path: impl Into<String>,
+        credential: Option<&'a Credential>,
+    ) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            credential,
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, key: &'a str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
+
+    /// Sets the JSON body.
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+/// A successful answer.
+pub struct Answer {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// A client for one vendor base URL.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    base: Url,
+    redactor: Redactor,
+    policy: RetryPolicy,
+}
+
+impl Http {
+    /// A client for `base`, which must already have passed the URL rule.
+    pub fn new(base: Url, redactor: Redactor, policy: RetryPolicy) -> Result<Self, ApiError> {
+        let origin = base.origin();
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 {
+                attempt.stop()
+            } else if attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .redirect(redirect)
+            .build()
+            .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base,
+            redactor,
+            policy,
+        })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, call: &Call<'_>) -> Result<Url, ApiError> {
+        let mut url = Url::parse(&format!("{}{}", display_url(&self.base), call.path))
+            .map_err(|e| ApiError::Client(format!("bad request path {}: {e}", call.path)))?;
+        if !call.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &call.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    fn shown(&self, url: &Url) -> String {
+        self.redactor.redact(url.as_str())
+    }
+
+    /// Sends a call with the retry policy; any non-2xx answer is an error.
+    pub async fn send(&self, call: Call<'_>) -> Result<Answer, ApiError> {
+        let url = self.url(&call)?;
+        self.send_to(&call, url).await
+    }
+
+    async fn send_to(&self, call: &Call<'_>, url: Url) -> Result<Answer, ApiError> {
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut req = self
+                .client
+                .request(call.method.clone(), url.clone())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(c) = call.credential {
+                let (name, value) = c.header()?;
+                req = req.header(name, value);
+            }
+            if let Some(body) = &call.body {
+                req = req.json(body);
+            }
+            let now_unix = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let failure = match req.send().await {
+                Err(e) => {
+                    let err = ApiError::Transport {
+                        method: call.method.clone(),
+                        url: self.shown(&url),
+                        message: self.redactor.redact(&describe_transport(&e)),
+                        maybe_sent: !e.is_connect(),
+                    };
+                    match self.policy.delay(
+                        &call.method,
+                        attempts,
+                        Failure::Transport,
+                        started.elapsed(),
+                        now_unix,
+                    ) {
+                        Some(wait) => {
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        None => return Err(err),
+                    }
+                }
+                Ok(resp) => resp,
+            };
+            let status = failure.status();
+            let headers = failure.headers().clone();
+            if status.is_redirection() {
+                let location = headers
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("?")
+                    .to_owned();
+                return Err(ApiError::CrossOriginRedirect {
+                    method: call.method.clone(),
+                    url: self.shown(&url),
+                    location: self.redactor.redact(&location),
+                });
+            }
+            let body = failure.bytes().await.map_err(|e| ApiError::Transport {
+                method: call.method.clone(),
+                url: self.shown(&url),
+                message: self.redactor.redact(&describe_transport(&e)),
+                maybe_sent: true,
+            })?;
+            if status.is_success() {
+                return Ok(Answer {
+                    status,
+                    headers,
+                    body: body.to_vec(),
+                });
+            }
+            let failure = Failure::Status(status, &headers);
+            if let Some(wait) =
+                self.policy
+                    .delay(&call.method, attempts, failure, started.elapsed(), now_unix)
+            {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Err(ApiError::Status {
+                method: call.method.clone(),
+                url: self.shown(&url),
+                status,
+                message: self.redactor.redact(&vendor_message(&body)),
+                retry_after: server_wait(&headers, now_unix),
+            });
+        }
+    }
+
+    /// Sends a call and decodes its JSON answer.
+    pub async fn json<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
+        let method = call.method.clone();
+        let url = self.url(&call)?;
+        let answer = self.send_to(&call, url.clone()).await?;
+        decode(&answer.body).map_err(|message| ApiError::Decode {
+            method,
+            url: self.shown(&url),
+            message,
+        })
+    }
+
+    /// Sends a GET and follows `Link: rel="next"` to the last page, within the same origin.
+    pub async fn paged<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<Vec<T>, ApiError> {
+        let mut url = self.url(&call)?;
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            let answer = self.send_to(&call, url.clone()).await?;
+            let page: Vec<T> = decode(&answer.body).map_err(|message| ApiError::Decode {
+                method: call.method.clone(),
+                url: self.shown(&url),
+                message,
+            })?;
+            let empty = page.is_empty();
+            out.extend(page);
+            let Some(next) = next_link(&answer.headers) else {
+                break;
+            };
+            let next = Url::parse(&next).map_err(|e| ApiError::Decode {
+                method: call.method.clone(),
+                url: self.shown(&url),
+                message: format!("bad next-page link: {e}"),
+            })?;
+            if next.origin() != self.base.origin() {
+                return Err(ApiError::CrossOriginRedirect {
+                    method: call.method.clone(),
+                    url: self.shown(&url),
+                    location: self.shown(&next),
+                });
+            }
+            if empty {
+                break;
+            }
+            url = next;
+        }
+        Ok(out)
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.is_empty() {
+        return Err("an empty body".into());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+        if text.trim_start().starts_with("<!doctype") || text.trim_start().starts_with("<html") {
+            "an HTML page instead of JSON".to_owned()
+        } else {
+            format!("not the JSON expected ({e})")
+        }
+    })
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "no answer in time (timeout)".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            msg = format!("{msg}: {s}");
+            source = s.source();
+        }
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn posts_are_never_retried() {
+        let p = RetryPolicy::default();
+        let h = headers(&[("retry-after", "1")]);
+        for status in [429, 500, 502, 503] {
+            let s = StatusCode::from_u16(status).unwrap();
+            assert_eq!(
+                p.delay(&Method::POST, 1, Failure::Status(s, &h), Duration::ZERO, 0),
+                None
+            );
+        }
+        assert_eq!(
+            p.delay(&Method::POST, 1, Failure::Transport, Duration::ZERO, 0),
+            None
+        );
+    }
+
+    #[test]
+    fn idempotent_calls_retry_on_429_and_gateway_errors_only() {
+        let p = RetryPolicy::default();
+        let h = HeaderMap::new();
+        for (status, retried) in [
+            (429, true),
+            (502, true),
+            (503, true),
+            (504, true),
+            (500, false),
+            (404, false),
+            (401, false),
+        ] {
+            let s = StatusCode::from_u16(status).unwrap();
+            assert_eq!(
+                p.delay(&Method::PUT, 1, Failure::Status(s, &h), Duration::ZERO, 0)
+                    .is_some(),
+                retried,
+                "{status}"
+            );
+        }
+        assert!(
+            p.delay(&Method::GET, 1, Failure::Transport, Duration::ZERO, 0)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn the_server_named_wait_is_honoured() {
+        let p = RetryPolicy::default();
+        let s = StatusCode::TOO_MANY_REQUESTS;
+        let h = headers(&[("retry-after", "7")]);
+        assert_eq!(
+            p.delay(&Method::GET, 1, Failure::Status(s, &h), Duration::ZERO, 0),
+            Some(Duration::from_secs(7))
+        );
+        let h = headers(&[("ratelimit-reset", "1000012")]);
+        assert_eq!(
+            p.delay(
+                &Method::GET,
+                1,
+                Failure::Status(s, &h),
+                Duration::ZERO,
+                1_000_000
+            ),
+            Some(Duration::from_secs(12))
+        );
+        let h = headers(&[("ratelimit-reset", "5")]);
+        assert_eq!(
+            p.delay(
+                &Method::GET,
+                1,
+                Failure::Status(s, &h),
+                Duration::ZERO,
+                1_000_000
+            ),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retries_are_bounded_in_count_and_time() {
+        let p = RetryPolicy::default();
+        let s = StatusCode::SERVICE_UNAVAILABLE;
+        let h = HeaderMap::new();
+        assert_eq!(
+            p.delay(&Method::GET, 1, Failure::Status(s, &h), Duration::ZERO, 0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.delay(&Method::GET, 3, Failure::Status(s, &h), Duration::ZERO, 0),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            p.delay(
+                &Method::GET,
+                p.max_attempts,
+                Failure::Status(s, &h),
+                Duration::ZERO,
+                0
+            ),
+            None
+        );
+        let long = headers(&[("retry-after", "100")]);
+        assert_eq!(
+            p.delay(
+                &Method::GET,
+                1,
+                Failure::Status(s, &long),
+                Duration::from_secs(61),
+                0
+            ),
+            None
+        );
+        assert_eq!(
+            p.delay(
+                &Method::GET,
+                1,
+                Failure::Status(s, &long),
+                Duration::ZERO,
+                0
+            ),
+            Some(p.max_wait)
+        );
+    }
+
+    #[test]
+    fn link_headers_give_the_next_page() {
+        let h = headers(&[(
+            "link",
+            r#"<https://gitlab.example.com/api/v4/projects/1/triggers?page=2&per_page=100>; rel="next", <https://gitlab.example.com/api/v4/projects/1/triggers?page=1&per_page=100>; rel="first""#,
+        )]);
+        assert_eq!(
+            next_link(&h).unwrap(),
+            "https://gitlab.example.com/api/v4/projects/1/triggers?page=2&per_page=100"
+        );
+        let last = headers(&[(
+            "link",
+            r#"<https://x/a?page=1>; rel="first", <https://x/a?page=3>; rel="last""#,
+        )]);
+        assert_eq!(next_link(&last), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn vendor_messages_in_every_shape() {
+        assert_eq!(
+            vendor_message(br#"{"message":"401 Unauthorized"}"#),
+            "401 Unauthorized"
+        );
+        assert_eq!(
+            vendor_message(
+                br#"{"message":{"value":["is invalid"],"key":["is too long","has spaces"]}}"#
+            ),
+            "key is too long, has spaces; value is invalid"
+        );
+        assert_eq!(
+            vendor_message(br#"{"error":"insufficient_scope","error_description":"The request requires higher privileges"}"#),
+            "insufficient_scope: The request requires higher privileges"
+        );
+        assert_eq!(
+            vendor_message(br#"{"error":"RecordInvalid","description":"Record validation errors","details":{"name":[{"description":"Name: cannot be blank","error":"BlankValue"}]}}"#),
+            "RecordInvalid: Record validation errors: name description: Name: cannot be blank; error: BlankValue"
+        );
+        assert_eq!(vendor_message(b"Retry later\n"), "Retry later");
+        assert_eq!(vendor_message(b""), "(empty body)");
+        assert_eq!(
+            vendor_message(b"<!DOCTYPE html><html>502</html>"),
+            "(an HTML page instead of an API answer)"
+        );
+    }
+
+    #[test]
+    fn basic_credentials_are_base64() {
+        assert_eq!(base64(b"a@b.c/token:xyz"), "YUBiLmMvdG9rZW46eHl6");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"a"), "YQ==");
+    }
+}
