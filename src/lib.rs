@@ -18,5 +18,5 @@ pub use cli::{Cli, CliError, Outcome};
 
 /// Runs a parsed command line. `main` turns the result into the exit code.
 pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
-    cli::dispatch(cli)
+    cli::dispatch(cli).await
 }

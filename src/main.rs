@@ -29,6 +29,7 @@ fn main() {
     let code = match result {
         Ok(Outcome::Done) => exit::OK,
         Ok(Outcome::Stopped) => exit::STOPPED,
+        Ok(Outcome::Incomplete) => exit::INCOMPLETE,
         Err(e) => {
             if !e.quiet {
                 #[allow(clippy::print_stderr)]

@@ -2,6 +2,8 @@
 //! arbitrary HTTP call: it can only name one of these, with arguments the registry checks, so
 //! that every call tokrot makes is known, reviewed and shown by `--dry-run`.
 
+pub mod run;
+
 use std::fmt;
 
 /// Which vendor an action talks to; decides the base URL of its call.

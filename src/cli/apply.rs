@@ -93,7 +93,7 @@ pub enum Target {
 }
 
 /// Applies.
-pub fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
+pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let (runbook, mut given, common) = match &args.target {
         Target::GitlabCiVar {
             project,
@@ -163,4 +163,5 @@ pub fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             token_stdin: common.token_stdin,
         },
     )
+    .await
 }

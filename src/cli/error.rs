@@ -158,10 +158,26 @@ impl From<WalkError> for CliError {
                 }
             }
             WalkError::Io(io) => io.into(),
-            WalkError::Action { .. } => Self {
+            WalkError::Preflight { .. } => CliError::usage(e.to_string()),
+            WalkError::Failed { changed, .. } => Self {
                 code: exit::FAILED,
                 message: e.to_string(),
-                hint: None,
+                hint: Some(if changed {
+                    "what was done before this step stays done; the report above says what changed".into()
+                } else {
+                    "nothing was changed".into()
+                }),
+                quiet: false,
+            },
+            WalkError::Unknown { .. } => Self {
+                code: exit::UNKNOWN,
+                message: e.to_string(),
+                hint: Some(
+                    "do NOT run the rotation again with the old token: GitLab would revoke the whole token family. \
+                     List the tokens with your admin credential (`GET /personal_access_tokens?state=active`, or the project's or group's \
+                     access tokens) to see whether a new one was made, and rotate that one with the admin credential"
+                        .into(),
+                ),
                 quiet: false,
             },
         }

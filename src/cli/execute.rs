@@ -7,11 +7,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{CliError, Ctx, Outcome};
+use crate::actions::Phase;
+use crate::actions::run::{Executor, supported};
+use crate::clients::gitlab::GitLab;
+use crate::clients::http::RetryPolicy;
 use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::render;
 use crate::engine::target::TargetSpec;
-use crate::engine::walk::{self, StopReason};
+use crate::engine::walk::{self, StopReason, WalkOptions};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, RunbookKind};
 
@@ -32,7 +36,7 @@ pub struct Request {
 }
 
 /// Carries out a request.
-pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
+pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let runbook = super::run::find(ctx, &req.runbook)?.clone();
     if let Some(kind) = req.kind
         && runbook.kind != kind
@@ -66,22 +70,24 @@ pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         return Ok(Outcome::Done);
     }
 
-    let actions: Vec<&str> = plan
-        .steps
-        .iter()
-        .filter_map(|s| match s.walk {
-            WalkKind::Action { name } => Some(name),
-            _ => None,
-        })
+    let actions: Vec<&str> = plan.steps.iter().filter_map(|s| s.action).collect();
+    let unsupported: Vec<&str> = dedup(&actions)
+        .into_iter()
+        .filter(|a| !supported(a))
         .collect();
-    if !actions.is_empty() {
+    if !unsupported.is_empty() {
         return Err(CliError::usage(format!(
             "`{}` needs API actions ({}) that this version of tokrot cannot carry out yet; nothing was changed",
             req.command,
-            dedup(&actions).join(", ")
+            unsupported.join(", ")
         ))
         .hint(format!("`{} --dry-run` prints the checklist with every call it would make", req.command)));
     }
+    let gitlab = if actions.iter().any(|a| a.starts_with("gitlab.")) {
+        Some(gitlab_client(ctx, &req.command)?)
+    } else {
+        None
+    };
 
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
@@ -112,6 +118,13 @@ pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             _ => None,
         })
         .collect();
+    let asks = plan.steps.iter().any(|s| {
+        !matches!(s.walk, WalkKind::Action { .. })
+            || matches!(
+                s.action_phase(),
+                Some(Phase::Rotate | Phase::Apply | Phase::Finish)
+            )
+    });
     if unattended {
         if let Some(id) = captures
             .iter()
@@ -127,7 +140,7 @@ pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
                 "run it on a terminal without --yes".to_owned()
             }));
         }
-    } else if !interactive {
+    } else if !interactive && asks {
         let mut flags = vec!["--yes (every confirmation and gate taken as yes)".to_owned()];
         if captures.contains(&"token") {
             flags.push("--token-stdin (the token on one line of stdin)".into());
@@ -149,9 +162,10 @@ pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         None
     };
 
+    let rotation_id = rotation_id(&runbook.id);
     if !ctx.json() {
         let header = format!(
-            "{} ({} steps)",
+            "{} ({} steps, run {rotation_id})",
             ctx.ui.bold(&plan.runbook.title),
             plan.steps.len()
         );
@@ -161,14 +175,87 @@ pub fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             ctx.ui.status(&line)?;
         }
     }
+    let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today());
     let mut prompter: Box<dyn Prompter> = if unattended {
         Box::new(Unattended)
     } else {
         Box::new(TerminalPrompter::new(ctx.ui.color()))
     };
-    let (outcome, captured) = walk::walk(&plan, prompter.as_mut(), &mut ctx.ui, stdin_token)?;
-    drop(captured);
-    report(ctx, &plan, &outcome)
+    let walked = walk::walk(
+        &plan,
+        prompter.as_mut(),
+        &mut ctx.ui,
+        stdin_token,
+        &executor,
+        WalkOptions::default(),
+    )
+    .await;
+    match walked {
+        Ok((outcome, captured)) => {
+            drop(captured);
+            report(ctx, &plan, &executor, &outcome)
+        }
+        Err(e) => {
+            let status = match &e {
+                walk::WalkError::Unknown { .. } => "unknown",
+                walk::WalkError::Preflight { .. } => "failed",
+                walk::WalkError::Prompt {
+                    source: crate::engine::prompt::PromptError::Interrupted,
+                    ..
+                } => "aborted",
+                _ => "failed",
+            };
+            let facts = executor.facts();
+            if ctx.json() {
+                let mut report = run_report(&plan, &executor, status);
+                report["error"] = json!(ctx.ui.redactor().redact(&e.to_string()));
+                ctx.print_json(&report)?;
+            }
+            if facts.stashed {
+                let line = format!(
+                    "The new token is kept in the OS keyring as tokrot/pending:{}; it was not lost.",
+                    executor.rotation_id()
+                );
+                ctx.ui.error(&line)?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// A GitLab client with the tool's own credential (`GITLAB_TOKEN`).
+fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
+    let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        CliError::usage(format!("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed"))
+            .hint("export GITLAB_TOKEN with a personal access token that has the `api` scope (a token is never given as a flag value)")
+    })?;
+    GitLab::new(
+        &ctx.config.gitlab_url,
+        SecretString::from(token.trim().to_owned()),
+        ctx.ui.redactor().clone(),
+        RetryPolicy::default(),
+    )
+    .map_err(|e| CliError::usage(e.to_string()))
+}
+
+/// A rotation id: when it started, the runbook, and a few random hex digits.
+fn rotation_id(runbook: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = jiff::Timestamp::now();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.as_nanosecond().unsigned_abs());
+    h.write_u32(std::process::id());
+    format!(
+        "{}-{runbook}-{:06x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        h.finish() & 0xff_ffff
+    )
+}
+
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
@@ -257,11 +344,52 @@ fn read_stdin_token() -> Result<SecretString, CliError> {
     Ok(token)
 }
 
-fn report(ctx: &mut Ctx, plan: &Plan, outcome: &walk::Outcome) -> Result<Outcome, CliError> {
+fn run_report(plan: &Plan, executor: &Executor, status: &str) -> serde_json::Value {
+    let facts = executor.facts();
+    let mut report = render::dry_run_report(plan);
+    report["rotation_id"] = json!(executor.rotation_id());
+    report["status"] = json!(status);
+    report["source"]["new_id"] = json!(facts.new_id);
+    if let Some(e) = &facts.expires_at {
+        report["source"]["expires_at"] = json!(e);
+    }
+    report["source"]["stashed"] = json!(facts.stashed);
+    if let Some(targets) = report["targets"].as_array_mut() {
+        for (i, t) in targets.iter_mut().enumerate() {
+            let r = facts.targets.get(&i).cloned().unwrap_or_default();
+            t["status"] = json!(if r.applied {
+                "applied"
+            } else if r.error.is_some() {
+                "failed"
+            } else {
+                "pending"
+            });
+            t["verified"] = json!(r.verified.map(|v| v.as_str()));
+            t["error"] = json!(r.error);
+        }
+    }
+    report
+}
+
+fn report(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    executor: &Executor,
+    outcome: &walk::Outcome,
+) -> Result<Outcome, CliError> {
     let (status, result) = match outcome {
         walk::Outcome::Done => ("done", Outcome::Done),
         walk::Outcome::Stopped(_) => ("aborted", Outcome::Stopped),
+        walk::Outcome::Incomplete(_) => ("incomplete", Outcome::Incomplete),
     };
+    if result == Outcome::Done
+        && let Err(e) = executor.clear_stash()
+    {
+        let line = format!(
+            "warning: the finished rotation's token could not be removed from the keyring: {e}"
+        );
+        ctx.ui.error(&line)?;
+    }
     if ctx.json() {
         let stop = match outcome {
             walk::Outcome::Stopped(s) => json!({
@@ -270,29 +398,80 @@ fn report(ctx: &mut Ctx, plan: &Plan, outcome: &walk::Outcome) -> Result<Outcome
                 "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
                 "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             }),
-            walk::Outcome::Done => serde_json::Value::Null,
+            _ => serde_json::Value::Null,
         };
-        let mut report = render::dry_run_report(plan);
-        report["status"] = json!(status);
+        let mut report = run_report(plan, executor, status);
         report["stop"] = stop;
         ctx.print_json(&report)?;
         return Ok(result);
     }
+    let facts = executor.facts();
+    let mut text = String::new();
+    if let Some(id) = facts.new_id {
+        text.push_str(&format!(
+            "\nNew token: id {id}{} (never shown).\n",
+            facts
+                .expires_at
+                .as_ref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    if !plan.targets.is_empty() {
+        text.push_str("Targets:\n");
+        let w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
+        for (i, t) in plan.targets.iter().enumerate() {
+            let r = facts.targets.get(&i).cloned().unwrap_or_default();
+            let state = if r.applied {
+                "applied"
+            } else if r.error.is_some() {
+                "FAILED"
+            } else {
+                "pending"
+            };
+            let verified = r
+                .verified
+                .map(|v| format!(", verified: {}", v.as_str()))
+                .unwrap_or_default();
+            let error = r.error.map(|e| format!(" ({e})")).unwrap_or_default();
+            text.push_str(&format!("  {:<w$}  {state}{verified}{error}\n", t.spec));
+        }
+    }
     match outcome {
         walk::Outcome::Done => {
-            ctx.ui.status("")?;
-            ctx.ui.status(&format!(
-                "Done: all {} steps of {}.",
+            text.push_str(&format!(
+                "Done: all {} steps of {}.\n",
                 plan.steps.len(),
                 plan.runbook.id
-            ))?;
+            ));
+            ctx.ui.status(&text)?;
+        }
+        walk::Outcome::Incomplete(inc) => {
+            text.push_str(&format!(
+                "Incomplete: {} of {} target(s) were not updated.\n",
+                inc.failed.len(),
+                plan.targets.len()
+            ));
+            for (n, t) in &inc.skipped {
+                text.push_str(&format!("  not done: {n}. {t}\n"));
+            }
+            if facts.stashed {
+                text.push_str(&format!(
+                    "The new token is kept in the OS keyring as tokrot/pending:{} until the rotation is finished.\n",
+                    executor.rotation_id()
+                ));
+            }
+            ctx.ui.error(&text)?;
         }
         walk::Outcome::Stopped(s) => {
             let why = match &s.reason {
                 StopReason::Gate(m) => m.clone(),
-                StopReason::Operator => "you said the step was not done.".into(),
+                StopReason::Operator => "you said no.".into(),
             };
-            let mut text = format!("\nStopped at step {} ({}): {why}\n", s.at, s.title);
+            text.push_str(&format!(
+                "\nStopped at step {} ({}): {why}\n",
+                s.at, s.title
+            ));
             if !s.not_done.is_empty() {
                 text.push_str("Not done:\n");
                 for (n, t) in &s.not_done {

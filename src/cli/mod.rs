@@ -109,15 +109,15 @@ pub enum Command {
 }
 
 /// Runs a parsed command line.
-pub fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
+pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
     let mut ctx = Ctx::new(cli.global)?;
     let result = match &cli.command {
         Command::List(args) => list::run(&mut ctx, args),
         Command::Show(args) => show::run(&mut ctx, args),
         Command::Instances(args) => instances::run(&mut ctx, args),
-        Command::Rotate(args) => rotate::run(&mut ctx, args),
-        Command::Apply(args) => apply::run(&mut ctx, args),
-        Command::Run(args) => run::run(&mut ctx, args),
+        Command::Rotate(args) => rotate::run(&mut ctx, args).await,
+        Command::Apply(args) => apply::run(&mut ctx, args).await,
+        Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Completions(args) => completions::run(&mut ctx, args),
     };
     let redactor = ctx.ui.redactor().clone();
@@ -131,6 +131,8 @@ pub enum Outcome {
     Done,
     /// Stopped by the operator or a gate (exit 4).
     Stopped,
+    /// Rotated, but some targets were not updated (exit 3).
+    Incomplete,
 }
 
 /// The parameters that flags gave: `(name, value)` for each flag that is set.

@@ -304,7 +304,7 @@ impl Source {
 }
 
 /// Rotates.
-pub fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
+pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
     let (runbook, mut given, common, token_stdin) = args.source.parts();
     given.extend(common.params.iter().cloned());
     execute(
@@ -318,4 +318,5 @@ pub fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
             token_stdin,
         },
     )
+    .await
 }

@@ -43,7 +43,7 @@ pub fn find<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Runbook, CliError> {
 }
 
 /// Walks the runbook.
-pub fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
+pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
     let runbook = find(ctx, &args.runbook)?.id.clone();
     let mut given = args.params.clone();
     if let Some(i) = &args.instance {
@@ -60,4 +60,5 @@ pub fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             token_stdin: args.token_stdin,
         },
     )
+    .await
 }

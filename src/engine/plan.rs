@@ -110,6 +110,18 @@ pub enum WalkKind {
     },
 }
 
+/// An action argument, resolved as far as the plan can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgValue {
+    /// A value known now.
+    Text(String),
+    /// A secret set by an earlier step, by name; only its name is in the plan.
+    Secret(String),
+    /// Not known until an earlier step finds it (e.g. a token id found by name) or a default is
+    /// worked out (e.g. `expires_at`).
+    Missing,
+}
+
 /// An API call as the checklist shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Call {
@@ -171,6 +183,37 @@ pub struct PlanStep {
     /// What the walk does.
     #[serde(skip)]
     pub walk: WalkKind,
+    /// The action's arguments.
+    #[serde(skip)]
+    pub args: Vec<(String, ArgValue)>,
+    /// Which target (index into `Plan::targets`) the step belongs to.
+    #[serde(skip)]
+    pub target_index: Option<usize>,
+    /// The Zendesk instance of the step's runbook, when it has one.
+    #[serde(skip)]
+    pub instance: Option<Instance>,
+}
+
+impl PlanStep {
+    /// An argument's value: `None` when the step has no such argument.
+    pub fn arg(&self, name: &str) -> Option<&ArgValue> {
+        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// An argument known now, as text.
+    pub fn text_arg(&self, name: &str) -> Option<&str> {
+        match self.arg(name) {
+            Some(ArgValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The protocol phase of an action step.
+    pub fn action_phase(&self) -> Option<Phase> {
+        self.action
+            .and_then(crate::actions::lookup)
+            .map(|a| a.phase)
+    }
 }
 
 /// A step's text for one instance.
@@ -246,7 +289,7 @@ struct Section<'a> {
     values: BTreeMap<String, String>,
     instance: Option<Instance>,
     mode: Mode,
-    target: Option<String>,
+    target: Option<(usize, String)>,
     gitlab_url: String,
 }
 
@@ -292,12 +335,13 @@ pub fn resolve(
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
+        let index = target_sections.len();
         target_sections.push(section(
             apply,
             &params,
             Mode::Resolve,
             config,
-            Some(text.clone()),
+            Some((index, text.clone())),
         )?);
         target_views.push(TargetView {
             spec: text,
@@ -379,7 +423,7 @@ fn section<'a>(
     given: &[(String, String)],
     mode: Mode,
     config: &Config,
-    target: Option<String>,
+    target: Option<(usize, String)>,
 ) -> Result<Section<'a>, PlanError> {
     let mut values = BTreeMap::new();
     for (name, value) in given {
@@ -553,6 +597,13 @@ impl Section<'_> {
                 .collect(),
             _ => Vec::new(),
         };
+        let args = match &step.kind {
+            StepKind::Action { args, .. } => args
+                .iter()
+                .map(|(name, t)| (name.clone(), self.arg_value(t)))
+                .collect(),
+            _ => Vec::new(),
+        };
         let (walk, action, call, phase) = match &step.kind {
             StepKind::Manual => (WalkKind::Manual, None, None, None),
             StepKind::Gate { question, stop } => (
@@ -597,9 +648,32 @@ impl Section<'_> {
             phase,
             cleanup: step.cleanup,
             condition,
-            target: self.target.clone(),
+            target: self.target.as_ref().map(|(_, spec)| spec.clone()),
             handbook: step.handbook.clone(),
             walk,
+            args,
+            target_index: self.target.as_ref().map(|(i, _)| *i),
+            instance: self.instance.clone(),
+        }
+    }
+
+    fn arg_value(&self, t: &Template) -> ArgValue {
+        let vars: Vec<&VarRef> = t.vars().collect();
+        if let [v] = vars.as_slice()
+            && v.namespace == "secret"
+        {
+            return ArgValue::Secret(v.name.clone());
+        }
+        let mut complete = true;
+        let out = t.render(|v| {
+            let r = self.lookup(v, self.instance.as_ref());
+            complete &= r.is_some();
+            r
+        });
+        if complete {
+            ArgValue::Text(out)
+        } else {
+            ArgValue::Missing
         }
     }
 

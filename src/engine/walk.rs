@@ -8,9 +8,13 @@ use std::io;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use futures_util::{StreamExt, stream};
+
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
 use super::render::step_details;
+use crate::actions::run::{ActionFailure, Executor};
+use crate::actions::{Phase, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::ui::Ui;
 
 /// Values captured during the walk, by capture id. Never printed; no `Debug`.
@@ -60,6 +64,15 @@ pub struct Stop {
     pub cleaned: Vec<(usize, String)>,
 }
 
+/// Why the rotation is incomplete: targets that failed, and what was left undone because of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incomplete {
+    /// Failed targets (index, message).
+    pub failed: Vec<(usize, String)>,
+    /// Steps not carried out because a target failed (number, title).
+    pub skipped: Vec<(usize, String)>,
+}
+
 /// How a walk ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -67,6 +80,8 @@ pub enum Outcome {
     Done,
     /// Stopped by a gate or the operator.
     Stopped(Stop),
+    /// Some targets failed; the others are done.
+    Incomplete(Incomplete),
 }
 
 /// A walk that could not go on.
@@ -85,26 +100,147 @@ pub enum WalkError {
     /// The terminal could not be written.
     #[error(transparent)]
     Io(#[from] io::Error),
-    /// The plan has an action step (the engine carries out no API action in a walk).
-    #[error("step {at} is an API action (`{action}`), which the walk cannot carry out")]
-    Action {
+    /// A read-only check failed: nothing was changed.
+    #[error("preflight failed, nothing was changed: {}", failures.join("; "))]
+    Preflight {
+        /// What failed.
+        failures: Vec<String>,
+    },
+    /// A step failed; what was done before it stays done.
+    #[error("step {at} ({title}) failed: {message}")]
+    Failed {
         /// The step.
         at: usize,
-        /// The action.
-        action: &'static str,
+        /// Its title.
+        title: String,
+        /// Why.
+        message: String,
+        /// Whether anything had changed before it.
+        changed: bool,
+    },
+    /// The vendor may or may not have carried out a non-idempotent call.
+    #[error("step {at} ({title}): the outcome is unknown: {message}")]
+    Unknown {
+        /// The step.
+        at: usize,
+        /// Its title.
+        title: String,
+        /// What happened.
+        message: String,
     },
 }
 
+/// What the walk needs to carry out action steps.
+pub trait ActionRunner {
+    /// Carries out one action step; the text is a short note for the operator.
+    fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>>;
+    /// Takes a value the walk captured.
+    fn captured(&self, id: &str, value: &SecretString);
+    /// Records a target that failed.
+    fn target_failed(&self, index: usize, message: &str);
+}
+
+impl ActionRunner for Executor {
+    fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>> {
+        Executor::run(self, step)
+    }
+    fn captured(&self, id: &str, value: &SecretString) {
+        Executor::captured(self, id, value);
+    }
+    fn target_failed(&self, index: usize, message: &str) {
+        Executor::target_failed(self, index, message);
+    }
+}
+
+/// How the walk runs.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    /// How many targets are worked on at once.
+    pub concurrency: usize,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        Self { concurrency: 8 }
+    }
+}
+
 /// Walks `plan`. `stdin_token` is the value of `--token-stdin`, used for the capture `token`.
-pub fn walk(
+pub async fn walk<R: ActionRunner>(
     plan: &Plan,
     prompter: &mut dyn Prompter,
     ui: &mut Ui,
     mut stdin_token: Option<SecretString>,
+    runner: &R,
+    options: WalkOptions,
 ) -> Result<(Outcome, Captures), WalkError> {
     let mut captures = Captures::default();
     let total = plan.steps.len();
-    for (i, step) in plan.steps.iter().enumerate() {
+    let mut confirmed = false;
+    let mut changed = false;
+    let mut failed: Vec<(usize, String)> = Vec::new();
+    let mut skipped: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < plan.steps.len() {
+        let step = &plan.steps[i];
+        let phase = step.action_phase();
+        let is_change = matches!(phase, Some(Phase::Rotate | Phase::Apply | Phase::Finish))
+            && !matches!(step.action, Some(TARGETS_PREFLIGHT | TARGETS_APPLY));
+        if is_change && !confirmed {
+            confirmed = true;
+            let question = format!(
+                "Checks passed. Go ahead and change things, starting with: {}?",
+                step.title
+            );
+            let yes = prompter
+                .confirm(&question)
+                .map_err(|source| WalkError::Prompt {
+                    at: step.n,
+                    source,
+                    cleanup_pending: Vec::new(),
+                })?;
+            if !yes {
+                return Ok((
+                    Outcome::Stopped(Stop {
+                        at: step.n,
+                        title: step.title.clone(),
+                        reason: StopReason::Operator,
+                        not_done: plan.steps[i..]
+                            .iter()
+                            .map(|s| (s.n, s.title.clone()))
+                            .collect(),
+                        cleaned: Vec::new(),
+                    }),
+                    captures,
+                ));
+            }
+        }
+        if step.target_index.is_some() && step.action.is_some() {
+            let end = plan.steps[i..]
+                .iter()
+                .position(|s| s.target_index.is_none() || s.action.is_none())
+                .map_or(plan.steps.len(), |k| i + k);
+            let block = &plan.steps[i..end];
+            let preflight = block
+                .iter()
+                .all(|s| s.action_phase() == Some(Phase::Preflight));
+            let failures = run_targets(plan, block, runner, ui, options).await?;
+            if preflight && !failures.is_empty() {
+                return Err(WalkError::Preflight {
+                    failures: failures
+                        .into_iter()
+                        .map(|(t, m)| format!("{}: {m}", plan.targets[t].spec))
+                        .collect(),
+                });
+            }
+            changed |= !preflight;
+            for (t, m) in failures {
+                runner.target_failed(t, &m);
+                failed.push((t, m));
+            }
+            i = end;
+            continue;
+        }
         announce(step, total, ui)?;
         let pending = |from: usize| cleanup_after(plan, from);
         let answer = match &step.walk {
@@ -124,17 +260,50 @@ pub fn walk(
                 };
                 value.map(|v| {
                     ui.redactor().register(&v);
+                    runner.captured(id, &v);
                     let len = v.expose_secret().chars().count();
                     captures.values.insert(id.clone(), v);
                     let _ = ui.status(&format!("   captured ({len} characters, hidden)"));
                     None
                 })
             }
-            WalkKind::Action { name } => {
-                return Err(WalkError::Action {
-                    at: step.n,
-                    action: name,
-                });
+            WalkKind::Action { .. } => {
+                if phase == Some(Phase::Finish) && !failed.is_empty() {
+                    ui.status(
+                        "   skipped: some targets were not updated, so the old token is kept",
+                    )?;
+                    skipped.push((step.n, step.title.clone()));
+                    i += 1;
+                    continue;
+                }
+                match runner.run(step).await {
+                    Ok(note) => {
+                        ui.status(&format!("   ok: {note}"))?;
+                        changed |= is_change;
+                        Ok(None)
+                    }
+                    Err(f) => {
+                        return Err(match phase {
+                            Some(Phase::Preflight) => WalkError::Preflight {
+                                failures: vec![format!(
+                                    "step {} ({}): {}",
+                                    step.n, step.title, f.message
+                                )],
+                            },
+                            Some(Phase::Rotate) if f.unknown => WalkError::Unknown {
+                                at: step.n,
+                                title: step.title.clone(),
+                                message: f.message,
+                            },
+                            _ => WalkError::Failed {
+                                at: step.n,
+                                title: step.title.clone(),
+                                message: f.message,
+                                changed,
+                            },
+                        });
+                    }
+                }
             }
         };
         let stop = answer.map_err(|source| WalkError::Prompt {
@@ -164,15 +333,91 @@ pub fn walk(
                 captures,
             ));
         }
+        i += 1;
     }
-    Ok((Outcome::Done, captures))
+    if failed.is_empty() {
+        Ok((Outcome::Done, captures))
+    } else {
+        Ok((
+            Outcome::Incomplete(Incomplete { failed, skipped }),
+            captures,
+        ))
+    }
+}
+
+/// Runs a block of target steps: each target's steps in order, targets side by side.
+async fn run_targets<R: ActionRunner>(
+    plan: &Plan,
+    block: &[PlanStep],
+    runner: &R,
+    ui: &mut Ui,
+    options: WalkOptions,
+) -> Result<Vec<(usize, String)>, WalkError> {
+    let mut groups: Vec<(usize, Vec<&PlanStep>)> = Vec::new();
+    for s in block {
+        let t = s.target_index.unwrap_or_default();
+        match groups.iter_mut().find(|(g, _)| *g == t) {
+            Some((_, steps)) => steps.push(s),
+            None => groups.push((t, vec![s])),
+        }
+    }
+    let first = block.first().map_or(0, |s| s.n);
+    let last = block.last().map_or(0, |s| s.n);
+    ui.status("")?;
+    let what = if block
+        .iter()
+        .all(|s| s.action_phase() == Some(Phase::Preflight))
+    {
+        "checking"
+    } else {
+        "writing the new token into"
+    };
+    ui.status(&format!(
+        "Steps {first}-{last} of {}: {what} {} target(s)",
+        plan.steps.len(),
+        groups.len()
+    ))?;
+    let results: Vec<(usize, Result<Vec<String>, String>)> = stream::iter(groups)
+        .map(|(t, steps)| async move {
+            let mut notes = Vec::new();
+            for s in steps {
+                match runner.run(s).await {
+                    Ok(n) => notes.push(n),
+                    Err(f) => return (t, Err(f.message)),
+                }
+            }
+            (t, Ok(notes))
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    let mut results = results;
+    results.sort_by_key(|(t, _)| *t);
+    let mut failures = Vec::new();
+    for (t, r) in results {
+        let spec = &plan.targets[t].spec;
+        match r {
+            Ok(notes) => ui.status(&format!("   ok: {spec}: {}", notes.join("; ")))?,
+            Err(m) => {
+                ui.error(&format!("   FAILED: {spec}: {m}"))?;
+                failures.push((t, m));
+            }
+        }
+    }
+    Ok(failures)
 }
 
 fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
     ui.status("")?;
     let title = format!("Step {} of {total} [{}] {}", step.n, step.kind, step.title);
     ui.status(&ui.bold(&title))?;
+    // An action's handbook words say what the call stands for: `show` has them; a run does not
+    // need them, the operator only confirms.
+    let is_action = step.action.is_some();
     for line in step_details(step, ui) {
+        if is_action && line.contains("handbook: ") {
+            continue;
+        }
         ui.status(&format!("    {line}"))?;
     }
     Ok(())
@@ -304,24 +549,49 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_confirmed_walk_is_done() {
+    struct NoActions;
+    impl ActionRunner for NoActions {
+        async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
+            panic!("no action expected, got step {}", step.n)
+        }
+        fn captured(&self, _id: &str, _value: &SecretString) {}
+        fn target_failed(&self, _index: usize, _message: &str) {}
+    }
+
+    async fn run(
+        plan: &Plan,
+        p: &mut Scripted,
+        buf: &Buf,
+    ) -> Result<(Outcome, Captures), WalkError> {
+        walk(
+            plan,
+            p,
+            &mut ui(buf),
+            None,
+            &NoActions,
+            WalkOptions::default(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_walk_is_done() {
         let plan = integration_plan();
         let buf = Buf::default();
         let mut p = Scripted::new(&["y"; 8]);
-        let (outcome, captures) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        let (outcome, captures) = run(&plan, &mut p, &buf).await.unwrap();
         assert_eq!(outcome, Outcome::Done);
         assert!(captures.is_empty());
         assert_eq!(p.asked.len(), plan.steps.len());
     }
 
-    #[test]
-    fn the_scope_gate_stops_the_run_but_the_okta_requirement_is_restored() {
+    #[tokio::test]
+    async fn the_scope_gate_stops_the_run_but_the_okta_requirement_is_restored() {
         let plan = integration_plan();
         let buf = Buf::default();
         // gate yes, remove Okta, log in, start flow, scope gate NO, then two clean-up confirmations
         let mut p = Scripted::new(&["y", "y", "y", "y", "n", "y", "y"]);
-        let (outcome, _) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        let (outcome, _) = run(&plan, &mut p, &buf).await.unwrap();
         let Outcome::Stopped(stop) = outcome else {
             panic!("should stop")
         };
@@ -335,12 +605,12 @@ mod tests {
         assert!(p.answers.is_empty());
     }
 
-    #[test]
-    fn a_stop_before_anything_was_done_needs_no_clean_up() {
+    #[tokio::test]
+    async fn a_stop_before_anything_was_done_needs_no_clean_up() {
         let plan = integration_plan();
         let buf = Buf::default();
         let mut p = Scripted::new(&["n"]);
-        let (outcome, _) = walk(&plan, &mut p, &mut ui(&buf), None).unwrap();
+        let (outcome, _) = run(&plan, &mut p, &buf).await.unwrap();
         let Outcome::Stopped(stop) = outcome else {
             panic!("should stop")
         };
@@ -350,12 +620,12 @@ mod tests {
         assert_eq!(p.asked.len(), 1);
     }
 
-    #[test]
-    fn an_interrupted_walk_names_the_clean_up_still_to_do() {
+    #[tokio::test]
+    async fn an_interrupted_walk_names_the_clean_up_still_to_do() {
         let plan = integration_plan();
         let buf = Buf::default();
         let mut p = Scripted::new(&["y", "y"]);
-        let err = walk(&plan, &mut p, &mut ui(&buf), None).err().unwrap();
+        let err = run(&plan, &mut p, &buf).await.err().unwrap();
         let WalkError::Prompt {
             at,
             source: PromptError::Interrupted,

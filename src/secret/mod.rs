@@ -2,6 +2,8 @@
 //! and is registered with the `Redactor` that all output passes through, as a second line of
 //! defence should a secret ever reach a message.
 
+pub mod stash;
+
 use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -52,6 +54,12 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Whether two secrets are equal, compared without printing either.
+pub fn same(a: &SecretString, b: &SecretString) -> bool {
+    let (a, b) = (a.expose_secret().as_bytes(), b.expose_secret().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -245,7 +245,30 @@ fn trigger_for_a_zendesk_webhook_is_named_by_its_admin_center_link() {
 }
 
 #[test]
-fn a_real_run_of_an_api_runbook_says_what_it_cannot_do_yet_and_changes_nothing() {
+fn a_real_run_of_a_zendesk_runbook_says_what_it_cannot_do_yet_and_changes_nothing() {
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args([
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "global",
+            "--client-id",
+            "5",
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("zendesk.create_oauth_token"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("--dry-run"), "{err}");
+}
+
+#[test]
+fn a_gitlab_run_without_a_credential_stops_before_any_call() {
     let env = Env::new();
     let wire = Tripwire::new();
     let out = env
@@ -263,8 +286,9 @@ fn a_real_run_of_an_api_runbook_says_what_it_cannot_do_yet_and_changes_nothing()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("gitlab.rotate_personal_token"), "{err}");
-    assert!(err.contains("nothing was changed"), "{err}");
-    assert!(err.contains("--dry-run"), "{err}");
+    assert!(
+        err.contains("GITLAB_TOKEN is not set; nothing was changed"),
+        "{err}"
+    );
     assert!(!wire.tripped());
 }

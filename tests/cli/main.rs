@@ -9,6 +9,7 @@ mod catalogue;
 mod config;
 mod dry_run;
 mod gitlab_client;
+mod gitlab_e2e;
 mod runbook_errors;
 mod targets;
 mod walk;

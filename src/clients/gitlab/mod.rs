@@ -538,3 +538,66 @@ fn trigger(w: TriggerWire) -> Trigger {
         last_used: w.last_used,
     }
 }
+
+/// A rule of GitLab's masked variables that a value breaks (doc/ci/variables: "Mask a CI/CD
+/// variable"; the server-side check is `\A[a-zA-Z0-9_+=/@:.~-]{8,}\z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MaskRule {
+    /// More than one line, or spaces.
+    #[error("a masked variable's value must be a single line with no spaces")]
+    SingleLine,
+    /// Shorter than 8 characters.
+    #[error("a masked variable's value must be 8 characters or longer")]
+    Length,
+    /// A character outside the allowed set.
+    #[error("a masked variable's value may only hold letters, digits and @ _ - : + . ~ = /")]
+    Alphabet,
+}
+
+/// Checks that a masked variable can hold `value`, before anything is written.
+pub fn maskable(value: &SecretString) -> Result<(), MaskRule> {
+    use secrecy::ExposeSecret;
+    let v = value.expose_secret();
+    if v.chars().any(char::is_whitespace) {
+        return Err(MaskRule::SingleLine);
+    }
+    if v.chars().count() < 8 {
+        return Err(MaskRule::Length);
+    }
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "@_-:+.~=/".contains(c))
+    {
+        return Err(MaskRule::Alphabet);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_variable_rules() {
+        let check = |s: &str| maskable(&SecretString::from(s.to_owned()));
+        assert_eq!(check("glpat-abcdefghij0123456789"), Ok(()));
+        assert_eq!(check("glptt-0123.abc_DEF:x+y=z/~@"), Ok(()));
+        assert_eq!(check("two words here"), Err(MaskRule::SingleLine));
+        assert_eq!(check("line\nbreak-long"), Err(MaskRule::SingleLine));
+        assert_eq!(check("short"), Err(MaskRule::Length));
+        assert_eq!(check("has#hash-long"), Err(MaskRule::Alphabet));
+    }
+
+    #[test]
+    fn dates_are_read_from_datetimes_and_dates() {
+        assert_eq!(
+            date(&Some("2026-01-10T15:00:00.000Z".into())),
+            Some(jiff::civil::date(2026, 1, 10))
+        );
+        assert_eq!(
+            date(&Some("2027-03-31".into())),
+            Some(jiff::civil::date(2027, 3, 31))
+        );
+        assert_eq!(date(&None), None);
+    }
+}

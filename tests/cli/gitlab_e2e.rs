@@ -1,0 +1,668 @@
+//! GitLab rotations end to end: the real binary against a local GitLab, with `--yes`, for each
+//! of the five GitLab sources with one CI/CD variable and one webhook as targets.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{Env, stderr, stdout};
+
+const CALLER: &str = "glpat-caller-CANARY-aaaa1111";
+const NEW: &str = "glpat-NEWTOKEN-CANARY-bbbb2222";
+const BOT: &str = "glpat-BOTTOKEN-CANARY-cccc3333";
+
+const VAR_PATH: &str = "/api/v4/projects/grp%2Fproj/variables/API_TOKEN";
+const HOOK_PATH: &str = "/api/v4/projects/grp%2Fproj/hooks/7";
+const TARGETS: [&str; 4] = [
+    "--apply-to",
+    "gitlab-ci-var:grp/proj:API_TOKEN",
+    "--apply-to",
+    "gitlab-webhook:grp/proj:7",
+];
+
+fn variable(value: &str) -> Value {
+    json!({"key": "API_TOKEN", "value": value, "variable_type": "env_var", "protected": true,
+           "masked": true, "hidden": false, "raw": false, "environment_scope": "*", "description": null})
+}
+
+fn token(id: u64, name: &str) -> Value {
+    json!({"id": id, "name": name, "revoked": false, "active": true, "created_at": "2026-09-01T10:00:00.000Z",
+           "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": "2026-11-20T08:00:00Z"})
+}
+
+/// The caller, the two targets, and the writes they expect.
+async fn gitlab_with_targets() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/user"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(VAR_PATH))
+        .and(query_param("filter[environment_scope]", "*"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-value-CANARY-dddd")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(VAR_PATH))
+        .and(query_param("filter[environment_scope]", "*"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .and(body_json(
+            json!({"value": NEW, "variable_type": "env_var", "protected": true, "masked": true,
+                              "raw": false, "environment_scope": "*"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(HOOK_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 7, "url": "https://hooks.example.com/gitlab", "push_events": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(HOOK_PATH))
+        .and(body_json(
+            json!({"url": "https://hooks.example.com/gitlab", "token": NEW}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 7, "url": "https://hooks.example.com/gitlab", "push_events": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Runs the binary against the server, with the caller's token in the environment.
+fn run(env: &Env, server: &MockServer, args: &[&str]) -> std::process::Output {
+    env.tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes", "-v"])
+        .args(args)
+        .args(TARGETS)
+        .output()
+        .unwrap()
+}
+
+/// Every write the server received, in order: `METHOD path`.
+async fn writes(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r: &&Request| r.method.as_str() != "GET")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+/// No canary appears in the output or in any file under HOME.
+fn assert_no_canary(env: &Env, out: &std::process::Output) {
+    for canary in [CALLER, NEW, BOT, "old-value-CANARY-dddd"] {
+        assert!(!stdout(out).contains(canary), "stdout shows {canary}");
+        assert!(
+            !stderr(out).contains(canary),
+            "stderr shows {canary}:\n{}",
+            stderr(out)
+        );
+        for f in env.files() {
+            let text = std::fs::read(&f).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&text).contains(canary),
+                "{} holds {canary}",
+                f.display()
+            );
+        }
+    }
+    assert!(!stderr(out).contains("CANARY"), "{}", stderr(out));
+}
+
+fn assert_targets_done(out: &std::process::Output) {
+    let err = stderr(out);
+    assert!(
+        err.contains("gitlab-ci-var:grp/proj:API_TOKEN  applied, verified: yes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("gitlab-webhook:grp/proj:7         applied, verified: not-readable"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn gitlab_pat_rotation_applies_the_new_token_to_a_variable_and_a_webhook() {
+    let server = gitlab_with_targets().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "zendesk sync")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .and(body_json(json!({"expires_at": "2027-03-31"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 43, "name": "zendesk sync", "active": true, "revoked": false, "expires_at": "2027-03-31", "token": NEW})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/self"))
+        .and(header("PRIVATE-TOKEN", NEW))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43, "zendesk sync")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--expires-at",
+            "2027-03-31",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_targets_done(&out);
+    assert!(
+        stderr(&out).contains("New token: id 43, expires 2027-03-31 (never shown)."),
+        "{}",
+        stderr(&out)
+    );
+    assert_writes(
+        &server,
+        &["POST /api/v4/personal_access_tokens/42/rotate"],
+        &[],
+    )
+    .await;
+    assert_no_canary(&env, &out);
+}
+
+/// The server received exactly these writes: `before` in order, then the two target writes in
+/// any order (targets run side by side), then `after` in order. Nothing else was written.
+async fn assert_writes(server: &MockServer, before: &[&str], after: &[&str]) {
+    let got = writes(server).await;
+    let n = before.len();
+    assert!(got.len() == n + 2 + after.len(), "writes: {got:#?}");
+    assert_eq!(&got[..n], before, "writes: {got:#?}");
+    let mut middle = got[n..n + 2].to_vec();
+    middle.sort();
+    assert_eq!(
+        middle,
+        [format!("PUT {HOOK_PATH}"), format!("PUT {VAR_PATH}")],
+        "writes: {got:#?}"
+    );
+    assert_eq!(&got[n + 2..], after, "writes: {got:#?}");
+}
+
+async fn mount_bot_free_sources(server: &MockServer, owner_path: &str, verify_path: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("{owner_path}/access_tokens/12")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(12, "deploy")))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{owner_path}/access_tokens/12/rotate")))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 13, "name": "deploy", "active": true, "expires_at": "2027-02-28", "token": NEW})))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(verify_path))
+        .and(header("PRIVATE-TOKEN", NEW))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 99})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// The body of the one request to `path`.
+async fn body_of(server: &MockServer, p: &str) -> Value {
+    let reqs = server.received_requests().await.unwrap_or_default();
+    let r = reqs
+        .iter()
+        .find(|r| r.url.path() == p)
+        .unwrap_or_else(|| panic!("no request to {p}"));
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+#[tokio::test]
+async fn gitlab_project_token_rotation_keeps_the_old_lifetime() {
+    let server = gitlab_with_targets().await;
+    mount_bot_free_sources(
+        &server,
+        "/api/v4/projects/grp%2Fproj",
+        "/api/v4/projects/grp%2Fproj",
+    )
+    .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-project-token",
+            "--project",
+            "grp/proj",
+            "--token-id",
+            "12",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_targets_done(&out);
+    assert_writes(
+        &server,
+        &["POST /api/v4/projects/grp%2Fproj/access_tokens/12/rotate"],
+        &[],
+    )
+    .await;
+    // The old token lived from 2026-09-01 to 2026-12-01: 91 days, counted again from today.
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let expected = today
+        .checked_add(jiff::Span::new().days(91))
+        .unwrap()
+        .to_string();
+    let body = body_of(
+        &server,
+        "/api/v4/projects/grp%2Fproj/access_tokens/12/rotate",
+    )
+    .await;
+    assert_eq!(body, json!({"expires_at": expected}));
+    assert!(stderr(&out).contains(&format!("expires {expected}")));
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn gitlab_group_token_rotation_applies_the_new_token() {
+    let server = gitlab_with_targets().await;
+    mount_bot_free_sources(
+        &server,
+        "/api/v4/groups/grp%2Fsub",
+        "/api/v4/groups/grp%2Fsub",
+    )
+    .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-group-token",
+            "--group",
+            "grp/sub",
+            "--token-id",
+            "12",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_writes(
+        &server,
+        &["POST /api/v4/groups/grp%2Fsub/access_tokens/12/rotate"],
+        &[],
+    )
+    .await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "done");
+    assert_eq!(report["source"]["new_id"], 13);
+    assert_eq!(report["targets"][0]["status"], "applied");
+    assert_eq!(report["targets"][0]["verified"], "yes");
+    assert_eq!(report["targets"][1]["verified"], "not-readable");
+    assert!(
+        report["rotation_id"]
+            .as_str()
+            .unwrap()
+            .contains("gitlab-group-token")
+    );
+    assert_no_canary(&env, &out);
+}
+
+async fn mount_old_trigger(server: &MockServer, deletes: u64) {
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 9, "description": "deploy-docs", "token": "a1b2", "last_used": null}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(deletes)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn gitlab_trigger_is_created_applied_and_the_old_one_deleted_last() {
+    let server = gitlab_with_targets().await;
+    mount_old_trigger(&server, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .and(body_json(json!({"description": "deploy-docs"})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": 10, "description": "deploy-docs", "token": NEW})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+            "--for",
+            "ci-job:deploy-docs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_targets_done(&out);
+    assert_writes(
+        &server,
+        &["POST /api/v4/projects/grp%2Fproj/triggers"],
+        &["DELETE /api/v4/projects/grp%2Fproj/triggers/9"],
+    )
+    .await;
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn gitlab_trigger_bot_creates_its_token_and_acts_as_the_bot() {
+    let server = gitlab_with_targets().await;
+    mount_old_trigger(&server, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/access_tokens"))
+        .and(header("PRIVATE-TOKEN", CALLER))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 55, "name": "pipeline-trigger-bot", "token": BOT, "expires_at": "2027-11-28", "access_level": 40})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .and(header("PRIVATE-TOKEN", BOT))
+        .and(body_json(
+            json!({"description": "Zendesk Global - GitLab Sync"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": 10, "description": "Zendesk Global - GitLab Sync", "token": NEW}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-trigger-bot",
+            "--project",
+            "grp/proj",
+            "--for",
+            "zendesk-app:global:GitLab Sync",
+            "--old-trigger-id",
+            "9",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_targets_done(&out);
+    assert_writes(
+        &server,
+        &[
+            "POST /api/v4/projects/grp%2Fproj/access_tokens",
+            "POST /api/v4/projects/grp%2Fproj/triggers",
+        ],
+        &["DELETE /api/v4/projects/grp%2Fproj/triggers/9"],
+    )
+    .await;
+    let body = body_of(&server, "/api/v4/projects/grp%2Fproj/access_tokens").await;
+    assert_eq!(body["name"], "pipeline-trigger-bot");
+    assert_eq!(body["scopes"], json!(["api"]));
+    assert_eq!(body["access_level"], 40);
+    assert!(body["expires_at"].is_string(), "expires_at is always sent");
+    assert_no_canary(&env, &out);
+}
+
+/// A GitLab whose rotate call answers `status`: the call must be made exactly once.
+async fn rotate_answers(status: u16) -> MockServer {
+    let server = gitlab_with_targets_unchecked().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("retry-after", "1")
+                .set_body_string(if status == 429 { "Retry later" } else { "" }),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The targets' reads, without write expectations (for runs that must not get that far).
+async fn gitlab_with_targets_unchecked() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(VAR_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-value-CANARY-dddd")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(HOOK_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 7, "url": "https://hooks.example.com/gitlab"})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_rotate_call_is_made_once_even_when_it_gets_500_or_429() {
+    let env = Env::new();
+    let server = rotate_answers(500).await;
+    let out = run(&env, &server, &["rotate", "gitlab-pat", "--token-id", "42"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the outcome is unknown"), "{err}");
+    assert!(
+        err.contains("do NOT run the rotation again with the old token"),
+        "{err}"
+    );
+    assert_eq!(
+        writes(&server).await,
+        ["POST /api/v4/personal_access_tokens/42/rotate"]
+    );
+
+    let server = rotate_answers(429).await;
+    let out = run(&env, &server, &["rotate", "gitlab-pat", "--token-id", "42"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("429"), "{}", stderr(&out));
+    assert_eq!(
+        writes(&server).await,
+        ["POST /api/v4/personal_access_tokens/42/rotate"]
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_unwritable_target_stops_in_preflight_before_the_rotate_call() {
+    for (status, body) in [
+        (404, json!({"message": "404 Variable Not Found"})),
+        (403, json!({"message": "403 Forbidden"})),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v4/user"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v4/personal_access_tokens/42"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(VAR_PATH))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(HOOK_PATH))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": 7, "url": "https://hooks.example.com/gitlab"})),
+            )
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        let out = run(&env, &server, &["rotate", "gitlab-pat", "--token-id", "42"]);
+        assert_eq!(out.status.code(), Some(2), "{status}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("preflight failed, nothing was changed"),
+            "{err}"
+        );
+        assert!(err.contains("gitlab-ci-var:grp/proj:API_TOKEN"), "{err}");
+        assert!(err.contains(&status.to_string()), "{err}");
+        assert!(writes(&server).await.is_empty(), "no rotate call, no write");
+    }
+}
+
+#[tokio::test]
+async fn a_value_a_masked_variable_cannot_hold_is_refused_before_it_is_written() {
+    let server = gitlab_with_targets_unchecked().await;
+    mount_old_trigger(&server, 0).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": 10, "description": "x", "token": "short#1"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(HOOK_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 7, "url": "https://hooks.example.com/gitlab"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+            "--description",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "not written to API_TOKEN: a masked variable's value must be 8 characters or longer"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("Incomplete: 1 of 2 target(s) were not updated."),
+        "{err}"
+    );
+    assert!(
+        err.contains("not done: 10. Delete the old trigger 9"),
+        "{err}"
+    );
+    let got = writes(&server).await;
+    assert!(
+        !got.iter()
+            .any(|w| w.starts_with("PUT /api/v4/projects/grp%2Fproj/variables")),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|w| w.starts_with("DELETE")),
+        "the old trigger is kept: {got:?}"
+    );
+    assert!(!err.contains("short#1"));
+}
+
+#[tokio::test]
+async fn a_cross_origin_redirect_never_carries_the_credential() {
+    let other = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&other)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/user"))
+        .respond_with(
+            ResponseTemplate::new(301)
+                .insert_header("location", format!("{}/api/v4/user", other.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(&env, &server, &["rotate", "gitlab-pat", "--token-id", "42"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("redirected to another origin"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        other
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
