@@ -2,8 +2,10 @@
 //! old token's lifetime, a variable's settings, a webhook's URL, the new token) for the steps
 //! after it, per target, so that targets can run side by side.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -17,6 +19,12 @@ use crate::secret::{Redactor, same, stash};
 
 /// The longest lifetime GitLab gives an access token (issue 413969: 365 days).
 pub const MAX_LIFETIME_DAYS: i64 = 365;
+
+/// From this many variable targets in one project or group on, their settings are read with
+/// one list call (100 a page) instead of one call each.
+pub const BATCH_VARIABLE_READS: usize = 5;
+
+type VariableList = Arc<OnceCell<Result<Arc<Vec<Variable>>, ActionFailure>>>;
 
 /// An action that did not succeed.
 #[derive(Debug, Clone)]
@@ -117,6 +125,8 @@ pub struct Executor {
     rotation_id: String,
     today: Date,
     state: Mutex<State>,
+    batched: HashSet<String>,
+    lists: Mutex<HashMap<String, VariableList>>,
 }
 
 impl Executor {
@@ -133,7 +143,67 @@ impl Executor {
             rotation_id,
             today,
             state: Mutex::new(State::default()),
+            batched: HashSet::new(),
+            lists: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Reads the variables of a project or group with one list call when many targets are in it.
+    pub fn batch_variable_reads(mut self, steps: &[PlanStep]) -> Self {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for s in steps {
+            if matches!(
+                s.action,
+                Some("gitlab.get_project_variable" | "gitlab.get_group_variable")
+            ) && let Ok(owner) = self.owner(s)
+            {
+                *counts.entry(owner_key(owner)).or_default() += 1;
+            }
+        }
+        self.batched = counts
+            .into_iter()
+            .filter(|(_, n)| *n >= BATCH_VARIABLE_READS)
+            .map(|(k, _)| k)
+            .collect();
+        self
+    }
+
+    async fn read_variable(
+        &self,
+        owner: Owner<'_>,
+        key: &str,
+        scope: &str,
+    ) -> Result<Variable, ActionFailure> {
+        let gitlab = self.gitlab()?;
+        let name = owner_key(owner);
+        if !self.batched.contains(&name) {
+            return Ok(gitlab.variable(owner, key, scope).await?);
+        }
+        let cell = self
+            .lists
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name.clone())
+            .or_default()
+            .clone();
+        let list = cell
+            .get_or_init(|| async {
+                gitlab
+                    .variables(owner)
+                    .await
+                    .map(Arc::new)
+                    .map_err(ActionFailure::from)
+            })
+            .await
+            .clone()?;
+        list.iter()
+            .find(|v| v.key == key && v.environment_scope == scope)
+            .cloned()
+            .ok_or_else(|| {
+                ActionFailure::new(format!(
+                    "404: no variable {key} with environment scope {scope} in {name}"
+                ))
+            })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -458,7 +528,7 @@ impl Executor {
                 let owner = self.owner(step)?;
                 let key = self.text(step, "key")?;
                 let scope = step.text_arg("environment_scope").unwrap_or("*");
-                let var = self.gitlab()?.variable(owner, key, scope).await?;
+                let var = self.read_variable(owner, key, scope).await?;
                 let note = format!(
                     "{key} found ({}{}{}scope {})",
                     flag(var.protected, "protected, "),
@@ -583,6 +653,13 @@ impl Executor {
                 "the action `{other}` is not available in this version"
             ))),
         }
+    }
+}
+
+fn owner_key(owner: Owner<'_>) -> String {
+    match owner {
+        Owner::Project(p) => format!("project {p}"),
+        Owner::Group(g) => format!("group {g}"),
     }
 }
 

@@ -175,7 +175,8 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             ctx.ui.status(&line)?;
         }
     }
-    let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today());
+    let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today())
+        .batch_variable_reads(&plan.steps);
     let mut prompter: Box<dyn Prompter> = if unattended {
         Box::new(Unattended)
     } else {

@@ -666,3 +666,143 @@ async fn a_cross_origin_redirect_never_carries_the_credential() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn apply_gitlab_ci_var_and_webhook_on_their_own_read_the_token_from_stdin() {
+    let server = gitlab_with_targets().await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "API_TOKEN",
+            "--token-stdin",
+        ])
+        .write_stdin(format!("{NEW}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("read back: holds the new value"),
+        "{}",
+        stderr(&out)
+    );
+    let out2 = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes", "--output", "json"])
+        .args([
+            "apply",
+            "gitlab-webhook",
+            "--project",
+            "grp/proj",
+            "--hook-id",
+            "7",
+            "--token-stdin",
+        ])
+        .write_stdin(format!("{NEW}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out2.status.code(), Some(0), "{}", stderr(&out2));
+    let report: Value = serde_json::from_slice(&out2.stdout).unwrap();
+    assert_eq!(report["status"], "done");
+    let got = writes(&server).await;
+    assert_eq!(got, [format!("PUT {VAR_PATH}"), format!("PUT {HOOK_PATH}")]);
+    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &out2);
+}
+
+#[tokio::test]
+async fn many_variables_of_one_project_are_read_with_one_list_call() {
+    let keys = ["A_1", "A_2", "A_3", "A_4", "A_5"];
+    let listed = |n: usize| -> Value {
+        json!(keys[..n].iter().map(|k| json!({"key": k, "value": "old-CANARY-eeee", "variable_type": "env_var",
+            "protected": false, "masked": false, "hidden": false, "raw": false, "environment_scope": "*"})).collect::<Vec<_>>())
+    };
+    let mut args: Vec<String> = ["rotate", "gitlab-pat", "--token-id", "42"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for k in keys {
+        args.push("--apply-to".into());
+        args.push(format!("gitlab-ci-var:grp/proj:{k}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for (listed_n, expected_exit) in [(4, 2), (5, 0)] {
+        let server = MockServer::start().await;
+        Mock::given(path("/api/v4/user"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(path("/api/v4/personal_access_tokens/42"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v4/projects/grp%2Fproj/variables"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(listed(listed_n)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v4/personal_access_tokens/42/rotate"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-01-01"}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(path("/api/v4/personal_access_tokens/self"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token(43, "t")))
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(wiremock::matchers::path_regex("^/api/v4/projects/grp%2Fproj/variables/A_[0-9]$"))
+            .respond_with(|req: &Request| {
+                let key = req.url.path().rsplit('/').next().unwrap().to_owned();
+                ResponseTemplate::new(200).set_body_json(json!({"key": key, "value": NEW, "masked": false, "hidden": false, "environment_scope": "*"}))
+            })
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", CALLER)
+            .args(["--gitlab-url", &server.uri(), "--yes"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(expected_exit), "{}", stderr(&out));
+        let got = writes(&server).await;
+        if expected_exit == 2 {
+            assert!(
+                stderr(&out)
+                    .contains("no variable A_5 with environment scope * in project grp/proj"),
+                "{}",
+                stderr(&out)
+            );
+            assert!(got.is_empty(), "{got:?}");
+        } else {
+            assert_eq!(got.len(), 6, "{got:?}");
+            let reads = server
+                .received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.url.path().contains("/variables/") && r.method.as_str() == "GET")
+                .count();
+            assert_eq!(
+                reads, 0,
+                "no per-variable reads: the list and the writes' answers are enough"
+            );
+        }
+        assert_no_canary(&env, &out);
+    }
+}

@@ -91,6 +91,7 @@ impl Owner<'_> {
 
 /// A CI/CD variable's settings, kept as they are when its value is replaced. No `Debug`: the
 /// value is a secret.
+#[derive(Clone)]
 pub struct Variable {
     /// Key.
     pub key: String,
@@ -453,6 +454,15 @@ impl GitLab {
             .query("filter[environment_scope]", scope);
         let w: VariableWire = self.http.json(call).await?;
         Ok(w.into())
+    }
+
+    /// `GET /projects/:id/variables` (or the group's), every page: one call for many targets.
+    pub async fn variables(&self, owner: Owner<'_>) -> Result<Vec<Variable>, ApiError> {
+        let call = self
+            .call(Method::GET, format!("{}/variables", owner.path()))
+            .query("per_page", PER_PAGE);
+        let list: Vec<VariableWire> = self.http.paged(call).await?;
+        Ok(list.into_iter().map(Variable::from).collect())
     }
 
     /// `PUT /projects/:id/variables/:key?filter[environment_scope]=` (or the group's): the new
