@@ -6,7 +6,7 @@ use std::io::BufRead;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{CliError, Ctx, Outcome};
+use super::{CliError, Ctx, Outcome, pick};
 use crate::actions::Phase;
 use crate::actions::run::{Executor, supported};
 use crate::clients::gitlab::GitLab;
@@ -97,6 +97,37 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         }
         let mut prompter = TerminalPrompter::new(ctx.ui.color());
         for m in plan.missing.clone() {
+            let snapshot = given.clone();
+            let known = |name: &str| {
+                snapshot
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            if let (Some(gl), Some(source)) = (
+                gitlab.as_ref(),
+                pick::source(&runbook.id, &m.param.name, known),
+            ) {
+                match pick::pick(gl, source, &m.param.name, &m.param.prompt, &mut prompter).await {
+                    Ok(chosen) => {
+                        given.push(chosen);
+                        continue;
+                    }
+                    Err(pick::PickError::Prompt(source)) => {
+                        return Err(walk::WalkError::Prompt {
+                            at: 0,
+                            source,
+                            cleanup_pending: Vec::new(),
+                        }
+                        .into());
+                    }
+                    Err(other) => {
+                        let line = format!("{}: {other}; type it instead", m.param.prompt);
+                        ctx.ui.status(&line)?;
+                    }
+                }
+            }
             let value = ask(ctx, &mut prompter, &m)?;
             given.push((m.param.name.clone(), value));
         }

@@ -8,6 +8,7 @@ pub mod error;
 mod execute;
 mod instances;
 mod list;
+mod pick;
 mod rotate;
 mod run;
 mod show;

@@ -3,7 +3,11 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use assert_cmd::Command;
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, Session};
 use tempfile::TempDir;
 
 /// A temporary HOME with XDG dirs inside it, and nothing else.
@@ -116,3 +120,67 @@ pub const IDS: [&str; 12] = [
     "gitlab-webhook",
     "zendesk-oauth-integration",
 ];
+
+/// A session of the real binary on a pseudo-terminal, keeping everything it printed.
+pub struct Pty {
+    session: expectrl::session::OsSession,
+    screen: String,
+}
+
+impl Pty {
+    pub fn spawn(env: &Env, args: &[&str]) -> Self {
+        Self::spawn_with(env, args, &[])
+    }
+
+    pub fn spawn_with(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"));
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", env.path())
+            .env("XDG_CONFIG_HOME", env.path().join(".config"))
+            .env("XDG_STATE_HOME", env.path().join(".local/state"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .envs(vars.iter().copied());
+        let mut session = Session::spawn(cmd).unwrap();
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        Self {
+            session,
+            screen: String::new(),
+        }
+    }
+
+    pub fn expect(&mut self, text: &str) {
+        let found = self.session.expect(text).unwrap_or_else(|e| {
+            panic!("waiting for {text:?}: {e}\nscreen so far:\n{}", self.screen)
+        });
+        self.screen
+            .push_str(&String::from_utf8_lossy(found.before()));
+        for m in found.matches() {
+            self.screen.push_str(&String::from_utf8_lossy(m));
+        }
+    }
+
+    /// Waits for a prompt, then answers. The pause matters: the terminal drops keys typed
+    /// while a prompt switches echo off.
+    pub fn answer(&mut self, prompt: &str, keys: &str) {
+        self.expect(prompt);
+        std::thread::sleep(Duration::from_millis(150));
+        self.session.send(keys).unwrap();
+    }
+
+    pub fn finish(mut self) -> (i32, String) {
+        let rest = self.session.expect(Eof).unwrap();
+        self.screen
+            .push_str(&String::from_utf8_lossy(rest.before()));
+        for m in rest.matches() {
+            self.screen.push_str(&String::from_utf8_lossy(m));
+        }
+        let code = match self.session.get_process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("unexpected end: {other:?}\n{}", self.screen),
+        };
+        (code, self.screen)
+    }
+}

@@ -806,3 +806,63 @@ async fn many_variables_of_one_project_are_read_with_one_list_call() {
         assert_no_canary(&env, &out);
     }
 }
+
+#[tokio::test]
+async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
+    let server = gitlab_with_targets().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens"))
+        .and(query_param("state", "active"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([token(41, "old ci"), token(42, "zendesk sync")])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "zendesk sync")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 43, "name": "zendesk sync", "token": NEW, "expires_at": "2027-03-01"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43, "zendesk sync")))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let uri = server.uri();
+    let mut args = vec!["--gitlab-url", uri.as_str(), "rotate", "gitlab-pat"];
+    args.extend(TARGETS);
+    let mut pty = crate::common::Pty::spawn_with(&env, &args, &[("GITLAB_TOKEN", CALLER)]);
+    pty.answer(
+        "zendesk sync (id 42) · expires 2026-12-01 · last used 2026-11-20",
+        "\x1b[B",
+    );
+    pty.answer("> zendesk sync", "\r");
+    pty.answer(
+        "Go ahead and change things, starting with: Rotate the token",
+        "y",
+    );
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Done: all 10 steps of gitlab-pat."),
+        "{screen}"
+    );
+    assert!(!screen.contains("CANARY"), "{screen}");
+    assert_writes(
+        &server,
+        &["POST /api/v4/personal_access_tokens/42/rotate"],
+        &[],
+    )
+    .await;
+}

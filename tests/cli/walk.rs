@@ -1,72 +1,7 @@
 //! The walk, through a real pseudo-terminal: confirmations, gates, hidden captures, the gate
 //! stop (exit 4) with its clean-up; and the errors without a terminal or with --yes.
 
-use std::process::Command;
-use std::time::Duration;
-
-use expectrl::process::unix::WaitStatus;
-use expectrl::{Eof, Expect, Session};
-
-use crate::common::{Env, fixture, stderr, stdout};
-
-/// A session of the real binary on a pseudo-terminal, keeping everything it printed.
-struct Pty {
-    session: expectrl::session::OsSession,
-    screen: String,
-}
-
-impl Pty {
-    fn spawn(env: &Env, args: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokrot"));
-        cmd.args(args)
-            .env_clear()
-            .env("HOME", env.path())
-            .env("XDG_CONFIG_HOME", env.path().join(".config"))
-            .env("XDG_STATE_HOME", env.path().join(".local/state"))
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TERM", "xterm")
-            .env("NO_COLOR", "1");
-        let mut session = Session::spawn(cmd).unwrap();
-        session.set_expect_timeout(Some(Duration::from_secs(20)));
-        Self {
-            session,
-            screen: String::new(),
-        }
-    }
-
-    fn expect(&mut self, text: &str) {
-        let found = self.session.expect(text).unwrap_or_else(|e| {
-            panic!("waiting for {text:?}: {e}\nscreen so far:\n{}", self.screen)
-        });
-        self.screen
-            .push_str(&String::from_utf8_lossy(found.before()));
-        for m in found.matches() {
-            self.screen.push_str(&String::from_utf8_lossy(m));
-        }
-    }
-
-    /// Waits for a prompt, then answers. The pause matters: the terminal drops keys typed
-    /// while a prompt switches echo off.
-    fn answer(&mut self, prompt: &str, keys: &str) {
-        self.expect(prompt);
-        std::thread::sleep(Duration::from_millis(150));
-        self.session.send(keys).unwrap();
-    }
-
-    fn finish(mut self) -> (i32, String) {
-        let rest = self.session.expect(Eof).unwrap();
-        self.screen
-            .push_str(&String::from_utf8_lossy(rest.before()));
-        for m in rest.matches() {
-            self.screen.push_str(&String::from_utf8_lossy(m));
-        }
-        let code = match self.session.get_process().wait().unwrap() {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("unexpected end: {other:?}\n{}", self.screen),
-        };
-        (code, self.screen)
-    }
-}
+use crate::common::{Env, Pty, fixture, stderr, stdout};
 
 #[test]
 fn a_confirmed_walk_of_the_oauth_integration_is_done() {

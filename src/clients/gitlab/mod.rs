@@ -499,6 +499,24 @@ impl GitLab {
         Ok(w.into())
     }
 
+    /// `GET /projects/:id/hooks`, every page.
+    pub async fn hooks(&self, project: &str) -> Result<Vec<Hook>, ApiError> {
+        let call = self
+            .call(
+                Method::GET,
+                format!("{}/hooks", Owner::Project(project).path()),
+            )
+            .query("per_page", PER_PAGE);
+        let list: Vec<HookWire> = self.http.paged(call).await?;
+        Ok(list
+            .into_iter()
+            .map(|w| Hook {
+                id: w.id,
+                url: w.url,
+            })
+            .collect())
+    }
+
     /// `GET /projects/:id/hooks/:hook_id`.
     pub async fn hook(&self, project: &str, hook_id: u64) -> Result<Hook, ApiError> {
         let w: HookWire = self

@@ -1,0 +1,172 @@
+//! Interactive pick lists: a value the operator did not give is chosen from what the API lists
+//! (tokens by name with expiry and last use, triggers by description, variables, webhooks)
+//! rather than typed from memory.
+
+use crate::clients::gitlab::{AccessToken, GitLab, Owner};
+use crate::engine::prompt::{PromptError, Prompter};
+
+/// What to list for a missing parameter, given the values known so far.
+pub enum Source<'a> {
+    /// Active personal access tokens.
+    PersonalTokens,
+    /// Active access tokens of a project or group.
+    ResourceTokens(Owner<'a>),
+    /// Pipeline triggers of a project.
+    Triggers(&'a str),
+    /// CI/CD variables of a project or group.
+    Variables(Owner<'a>),
+    /// Webhooks of a project.
+    Hooks(&'a str),
+}
+
+/// The list for `param` of `runbook`, when there is one and what it needs is known.
+pub fn source<'a>(
+    runbook: &str,
+    param: &str,
+    value: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Source<'a>> {
+    let owner = || match (value("project"), value("group")) {
+        (Some(p), _) => Some(Owner::Project(p)),
+        (None, Some(g)) => Some(Owner::Group(g)),
+        _ => None,
+    };
+    match (runbook, param) {
+        ("gitlab-pat", "token_id" | "token_name") => Some(Source::PersonalTokens),
+        ("gitlab-project-token" | "gitlab-group-token", "token_id" | "token_name") => {
+            owner().map(Source::ResourceTokens)
+        }
+        ("gitlab-trigger", "trigger_id") | ("gitlab-trigger-bot", "old_trigger_id") => {
+            value("project").map(Source::Triggers)
+        }
+        ("gitlab-ci-var", "key") => owner().map(Source::Variables),
+        ("gitlab-webhook", "hook_id") => value("project").map(Source::Hooks),
+        _ => None,
+    }
+}
+
+/// Why no value was picked.
+#[derive(Debug, thiserror::Error)]
+pub enum PickError {
+    /// The list could not be read.
+    #[error("cannot list them: {0}")]
+    Api(#[from] crate::clients::http::ApiError),
+    /// Nothing to pick from.
+    #[error("there is nothing to pick from: {0}")]
+    Empty(String),
+    /// No answer.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+}
+
+fn token_line(t: &AccessToken) -> String {
+    format!(
+        "{} (id {}) · expires {} · last used {}",
+        t.name,
+        t.id,
+        t.expires_on
+            .map_or_else(|| "never".into(), |d| d.to_string()),
+        t.last_used_at
+            .as_deref()
+            .and_then(|d| d.get(..10))
+            .unwrap_or("never")
+    )
+}
+
+/// Lists, asks, and returns `(param, value)` to use: a token is picked by id whether its id or
+/// its name was missing; anything else sets `param` itself.
+pub async fn pick(
+    gitlab: &GitLab,
+    source: Source<'_>,
+    param: &str,
+    prompt: &str,
+    prompter: &mut dyn Prompter,
+) -> Result<(String, String), PickError> {
+    let (param, items, values): (&str, Vec<String>, Vec<String>) = match source {
+        Source::PersonalTokens | Source::ResourceTokens(_) => {
+            let tokens = match source {
+                Source::ResourceTokens(owner) => {
+                    gitlab.resource_tokens(owner, None, Some("active")).await?
+                }
+                _ => gitlab.personal_tokens(None, Some("active")).await?,
+            };
+            let tokens: Vec<AccessToken> = tokens.into_iter().filter(|t| t.active).collect();
+            (
+                "token_id",
+                tokens.iter().map(token_line).collect(),
+                tokens.iter().map(|t| t.id.to_string()).collect(),
+            )
+        }
+        Source::Triggers(project) => {
+            let triggers = gitlab.triggers(project).await?;
+            (
+                param,
+                triggers
+                    .iter()
+                    .map(|t| {
+                        let used = t
+                            .last_used
+                            .as_deref()
+                            .and_then(|d| d.get(..10))
+                            .unwrap_or("never");
+                        format!("{} (id {}) · last used {used}", t.description, t.id)
+                    })
+                    .collect(),
+                triggers.iter().map(|t| t.id.to_string()).collect(),
+            )
+        }
+        Source::Variables(owner) => {
+            let vars = gitlab.variables(owner).await?;
+            (
+                param,
+                vars.iter()
+                    .map(|v| {
+                        let mut flags = Vec::new();
+                        for (on, name) in [
+                            (v.protected, "protected"),
+                            (v.masked, "masked"),
+                            (v.hidden, "hidden"),
+                        ] {
+                            if on {
+                                flags.push(name);
+                            }
+                        }
+                        format!(
+                            "{} (scope {}){}",
+                            v.key,
+                            v.environment_scope,
+                            if flags.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" · {}", flags.join(", "))
+                            }
+                        )
+                    })
+                    .collect(),
+                vars.iter().map(|v| v.key.clone()).collect(),
+            )
+        }
+        Source::Hooks(project) => {
+            let hooks = gitlab.hooks(project).await?;
+            (
+                param,
+                // A webhook's URL can hold credentials: only its host is shown.
+                hooks
+                    .iter()
+                    .map(|h| {
+                        let host = url::Url::parse(&h.url)
+                            .ok()
+                            .and_then(|u| u.host_str().map(str::to_owned))
+                            .unwrap_or_else(|| "?".into());
+                        format!("webhook {} · {host}", h.id)
+                    })
+                    .collect(),
+                hooks.iter().map(|h| h.id.to_string()).collect(),
+            )
+        }
+    };
+    if items.is_empty() {
+        return Err(PickError::Empty(prompt.to_owned()));
+    }
+    let k = prompter.select(prompt, &items)?;
+    Ok((param.to_owned(), values[k].clone()))
+}
