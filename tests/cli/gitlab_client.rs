@@ -532,3 +532,80 @@ async fn malformed_html_and_empty_answers_are_clear_errors() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn revoke_namespace_variables_and_hooks() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/personal_access_tokens/43"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "400 Bad request - Token could not be revoked"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/groups/grp%2Fsub"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 31, "full_path": "grp/sub"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/404"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Project Not Found"})),
+        )
+        .mount(&server)
+        .await;
+    let next = format!(
+        "<{}/api/v4/projects/1/variables?page=2&per_page=100>; rel=\"next\"",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/1/variables"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"key": "B", "value": null, "hidden": true, "masked": true, "environment_scope": "production"}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/1/variables"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("link", next.as_str())
+                .set_body_json(json!([{"key": "A", "value": "x", "environment_scope": "*"}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/1/hooks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 7, "url": "https://h.example.com/a"}, {"id": 8, "url": "https://h.example.com/b"}])))
+        .mount(&server)
+        .await;
+    let (gl, _) = client(&server);
+    gl.revoke_personal_token("42").await.unwrap();
+    let e = gl.revoke_personal_token("43").await.unwrap_err();
+    assert!(e.to_string().contains("Token could not be revoked"));
+    assert_eq!(gl.namespace(Owner::Group("grp/sub")).await.unwrap(), 31);
+    assert_eq!(
+        status_of(&gl.namespace(Owner::Project("404")).await.unwrap_err()),
+        404
+    );
+    let vars = gl.variables(Owner::Project("1")).await.unwrap();
+    assert_eq!(
+        vars.iter()
+            .map(|v| (v.key.as_str(), v.environment_scope.as_str(), v.hidden))
+            .collect::<Vec<_>>(),
+        [("A", "*", false), ("B", "production", true)]
+    );
+    assert!(vars[1].value.is_none());
+    let hooks = gl.hooks("1").await.unwrap();
+    assert_eq!(hooks.iter().map(|h| h.id).collect::<Vec<_>>(), [7, 8]);
+}
