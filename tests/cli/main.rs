@@ -13,3 +13,4 @@ mod gitlab_e2e;
 mod runbook_errors;
 mod targets;
 mod walk;
+mod zendesk_client;

@@ -1,0 +1,539 @@
+//! Zendesk Support API: one function per endpoint tokrot uses (reference/vendor-apis.md §Z2–Z6).
+//! Authentication is an OAuth token (Bearer) or an email with an API token
+//! (Basic `{email}/token:{token}`); lists use cursor pagination; a 429 names its wait in
+//! `Retry-After`. Credentials are checked against `users/me` *and* a user id, because Zendesk
+//! answers 200 with an anonymous user when some credentials are wrong.
+
+mod wire;
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use url::Url;
+
+use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
+use crate::engine::plan::encode_segment;
+use crate::secret::Redactor;
+use wire::{
+    InstallationOneWire, InstallationWire, InstallationsWire, MeWire, NewOAuthTokenWire,
+    OAuthClientWire, OAuthTokenOneWire, OAuthTokenWire, WebhookOneWire, WebhookWire,
+};
+
+/// How tokrot authenticates to Zendesk.
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    OAuth(SecretString),
+    /// `Authorization: Basic base64({email}/token:{token})`.
+    ApiToken {
+        /// The user's email.
+        email: String,
+        /// The API token.
+        token: SecretString,
+    },
+}
+
+impl Auth {
+    fn credential(self) -> Credential {
+        match self {
+            Auth::OAuth(t) => Credential::Bearer(t),
+            Auth::ApiToken { email, token } => Credential::Basic(format!("{email}/token"), token),
+        }
+    }
+}
+
+/// The user a credential belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    /// Id; `None` for the anonymous user.
+    pub id: Option<u64>,
+    /// Email.
+    pub email: Option<String>,
+    /// Role.
+    pub role: Option<String>,
+}
+
+impl Me {
+    /// Whether the credential authenticated: a real user, not the anonymous one.
+    pub fn authenticated(&self) -> bool {
+        self.id.is_some()
+    }
+}
+
+/// An app installation with the settings Zendesk shows (secure ones are never shown). No
+/// `Debug`: shown settings can hold values too.
+pub struct Installation {
+    /// Id.
+    pub id: u64,
+    /// The app's id.
+    pub app_id: Option<u64>,
+    /// The name Zendesk displays (`settings.name`, else `settings.title`).
+    pub name: String,
+    /// Names of the settings shown.
+    pub settings: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+}
+
+impl From<InstallationWire> for Installation {
+    fn from(w: InstallationWire) -> Self {
+        let text = |k: &str| {
+            w.settings
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let name = text("name")
+            .or_else(|| text("title"))
+            .unwrap_or_else(|| format!("installation {}", w.id));
+        Self {
+            id: w.id,
+            app_id: w.app_id,
+            name,
+            settings: w.settings.keys().cloned().collect(),
+            enabled: w.enabled.unwrap_or(true),
+        }
+    }
+}
+
+/// Where a webhook's authentication goes; its secret part is never returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookAuth {
+    /// `bearer_token`, `basic_auth` or `api_key`.
+    pub kind: String,
+    /// `header`.
+    pub add_position: String,
+}
+
+/// A webhook. Its endpoint can hold a token, so it is a secret. No `Debug`.
+pub struct Webhook {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Endpoint URL.
+    pub endpoint: SecretString,
+    /// Authentication, when it has one.
+    pub authentication: Option<WebhookAuth>,
+}
+
+impl From<WebhookWire> for Webhook {
+    fn from(w: WebhookWire) -> Self {
+        Self {
+            name: w.name.unwrap_or_default(),
+            id: w.id,
+            endpoint: w.endpoint,
+            authentication: w.authentication.map(|a| WebhookAuth {
+                kind: a.kind,
+                add_position: a.add_position.unwrap_or_else(|| "header".into()),
+            }),
+        }
+    }
+}
+
+/// A webhook credential to set, its type kept.
+pub enum WebhookCredential {
+    /// `bearer_token` → `data.token`.
+    Bearer(SecretString),
+    /// `basic_auth` → `data.username`, `data.password`.
+    Basic {
+        /// User name (Zendesk does not return it).
+        username: String,
+        /// Password: the new token.
+        password: SecretString,
+    },
+    /// `api_key` → `data.name`, `data.value`.
+    ApiKey {
+        /// Header name (Zendesk does not return it).
+        name: String,
+        /// Value: the new token.
+        value: SecretString,
+    },
+}
+
+/// An OAuth client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// Resource id (what `client_id` means in token calls).
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Unique identifier.
+    pub identifier: String,
+}
+
+/// An OAuth token as Zendesk lists it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthToken {
+    /// Id.
+    pub id: u64,
+    /// Its client's id.
+    pub client_id: Option<u64>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Created.
+    pub created_at: Option<String>,
+    /// Last used.
+    pub used_at: Option<String>,
+}
+
+impl From<OAuthTokenWire> for OAuthToken {
+    fn from(w: OAuthTokenWire) -> Self {
+        Self {
+            id: w.id,
+            client_id: w.client_id,
+            scopes: w.scopes,
+            created_at: w.created_at,
+            used_at: w.used_at,
+        }
+    }
+}
+
+/// A new OAuth token: its value, once. No `Debug`.
+pub struct NewOAuthToken {
+    /// Id.
+    pub id: u64,
+    /// The full value.
+    pub token: SecretString,
+    /// Scopes as Zendesk recorded them.
+    pub scopes: Vec<String>,
+}
+
+/// A Zendesk API client for one instance and one credential.
+#[derive(Clone)]
+pub struct Zendesk {
+    http: Http,
+    credential: Arc<Credential>,
+}
+
+impl Zendesk {
+    /// A client for the instance at `base` (e.g. `https://gitlab.zendesk.com`).
+    pub fn new(
+        base: &Url,
+        auth: Auth,
+        redactor: Redactor,
+        policy: RetryPolicy,
+    ) -> Result<Self, ApiError> {
+        match &auth {
+            Auth::OAuth(t) | Auth::ApiToken { token: t, .. } => redactor.register(t),
+        }
+        Ok(Self {
+            http: Http::new(base.clone(), redactor, policy)?,
+            credential: Arc::new(auth.credential()),
+        })
+    }
+
+    /// The same instance with another credential (to verify a new token).
+    pub fn with_auth(&self, auth: Auth) -> Self {
+        Self {
+            http: self.http.clone(),
+            credential: Arc::new(auth.credential()),
+        }
+    }
+
+    fn call(&self, method: Method, path: impl Into<String>) -> Call<'_> {
+        Call::new(method, path, Some(&self.credential))
+    }
+
+    /// `GET /api/v2/users/me`.
+    pub async fn me(&self) -> Result<Me, ApiError> {
+        let w: MeWire = self
+            .http
+            .json(self.call(Method::GET, "/api/v2/users/me"))
+            .await?;
+        Ok(Me {
+            id: w.user.id,
+            email: w.user.email,
+            role: w.user.role,
+        })
+    }
+
+    /// `GET /api/v2/apps/installations.json`.
+    pub async fn installations(&self) -> Result<Vec<Installation>, ApiError> {
+        let w: InstallationsWire = self
+            .http
+            .json(self.call(Method::GET, "/api/v2/apps/installations.json"))
+            .await?;
+        Ok(w.installations
+            .into_iter()
+            .map(Installation::from)
+            .collect())
+    }
+
+    /// `GET /api/v2/apps/installations/{id}.json` (answered with the object itself or wrapped in
+    /// `installation`: both are read).
+    pub async fn installation(&self, id: u64) -> Result<Installation, ApiError> {
+        let v: serde_json::Value = self
+            .http
+            .json(self.call(Method::GET, format!("/api/v2/apps/installations/{id}.json")))
+            .await?;
+        let wrapped = serde_json::from_value::<InstallationOneWire>(v.clone())
+            .ok()
+            .and_then(|o| o.installation);
+        let w = match wrapped {
+            Some(w) => w,
+            None => {
+                serde_json::from_value::<InstallationWire>(v).map_err(|e| ApiError::Decode {
+                    method: Method::GET,
+                    url: format!("/api/v2/apps/installations/{id}.json"),
+                    message: e.to_string(),
+                })?
+            }
+        };
+        Ok(w.into())
+    }
+
+    /// `PUT /api/v2/apps/installations/{id}.json` with `{"settings": {SETTING: value}}` and
+    /// nothing else, so that no other setting is touched.
+    pub async fn update_installation_setting(
+        &self,
+        id: u64,
+        setting: &str,
+        value: &SecretString,
+    ) -> Result<(), ApiError> {
+        let mut settings = serde_json::Map::new();
+        settings.insert(setting.to_owned(), json!(value.expose_secret()));
+        let call = self
+            .call(Method::PUT, format!("/api/v2/apps/installations/{id}.json"))
+            .json(json!({ "settings": settings }));
+        self.http.send(call).await.map(drop)
+    }
+
+    /// `GET /api/v2/webhooks`, every page.
+    pub async fn webhooks(&self) -> Result<Vec<Webhook>, ApiError> {
+        let call = self
+            .call(Method::GET, "/api/v2/webhooks")
+            .query("page[size]", "100");
+        let list: Vec<WebhookWire> = self.http.cursor_paged(call, "webhooks").await?;
+        Ok(list.into_iter().map(Webhook::from).collect())
+    }
+
+    /// `GET /api/v2/webhooks/{id}`.
+    pub async fn webhook(&self, id: &str) -> Result<Webhook, ApiError> {
+        let w: WebhookOneWire = self
+            .http
+            .json(self.call(
+                Method::GET,
+                format!("/api/v2/webhooks/{}", encode_segment(id)),
+            ))
+            .await?;
+        Ok(w.webhook.into())
+    }
+
+    /// `PATCH /api/v2/webhooks/{id}` with only `endpoint`.
+    pub async fn patch_webhook_endpoint(
+        &self,
+        id: &str,
+        endpoint: &SecretString,
+    ) -> Result<(), ApiError> {
+        let call = self
+            .call(
+                Method::PATCH,
+                format!("/api/v2/webhooks/{}", encode_segment(id)),
+            )
+            .json(json!({ "webhook": { "endpoint": endpoint.expose_secret() } }));
+        self.http.send(call).await.map(drop)
+    }
+
+    /// `PATCH /api/v2/webhooks/{id}` with only `authentication`, its type and position kept.
+    pub async fn patch_webhook_authentication(
+        &self,
+        id: &str,
+        credential: &WebhookCredential,
+        add_position: &str,
+    ) -> Result<(), ApiError> {
+        let (kind, data) = match credential {
+            WebhookCredential::Bearer(t) => ("bearer_token", json!({ "token": t.expose_secret() })),
+            WebhookCredential::Basic { username, password } => (
+                "basic_auth",
+                json!({ "username": username, "password": password.expose_secret() }),
+            ),
+            WebhookCredential::ApiKey { name, value } => (
+                "api_key",
+                json!({ "name": name, "value": value.expose_secret() }),
+            ),
+        };
+        let call = self
+            .call(
+                Method::PATCH,
+                format!("/api/v2/webhooks/{}", encode_segment(id)),
+            )
+            .json(json!({ "webhook": { "authentication": {
+                "type": kind, "data": data, "add_position": add_position } } }));
+        self.http.send(call).await.map(drop)
+    }
+
+    /// `GET /api/v2/oauth/clients`, every page.
+    pub async fn oauth_clients(&self) -> Result<Vec<OAuthClient>, ApiError> {
+        let call = self
+            .call(Method::GET, "/api/v2/oauth/clients")
+            .query("page[size]", "100");
+        let list: Vec<OAuthClientWire> = self.http.cursor_paged(call, "clients").await?;
+        Ok(list
+            .into_iter()
+            .map(|w| OAuthClient {
+                id: w.id,
+                name: w.name.unwrap_or_default(),
+                identifier: w.identifier.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// `GET /api/v2/oauth/tokens?client_id=`, every page.
+    pub async fn oauth_tokens(&self, client_id: u64) -> Result<Vec<OAuthToken>, ApiError> {
+        let call = self
+            .call(Method::GET, "/api/v2/oauth/tokens")
+            .query("client_id", client_id.to_string())
+            .query("page[size]", "100");
+        let list: Vec<OAuthTokenWire> = self.http.cursor_paged(call, "tokens").await?;
+        Ok(list.into_iter().map(OAuthToken::from).collect())
+    }
+
+    /// `POST /api/v2/oauth/tokens`: a new token for a client. Never retried. The full value is
+    /// taken from `full_token` when present, else `token`.
+    pub async fn create_oauth_token(
+        &self,
+        client_id: u64,
+        scopes: &[String],
+    ) -> Result<NewOAuthToken, ApiError> {
+        let call = self
+            .call(Method::POST, "/api/v2/oauth/tokens")
+            .json(json!({ "token": { "client_id": client_id, "scopes": scopes } }));
+        let w: NewOAuthTokenWire = self.http.json(call).await?;
+        let token = w
+            .token
+            .full_token
+            .or(w.token.token)
+            .ok_or_else(|| ApiError::Decode {
+                method: Method::POST,
+                url: "/api/v2/oauth/tokens".into(),
+                message: "the answer holds no token value".into(),
+            })?;
+        Ok(NewOAuthToken {
+            id: w.token.id,
+            token,
+            scopes: w.token.scopes,
+        })
+    }
+
+    /// `GET /api/v2/oauth/tokens/current.json`: the token making the call.
+    pub async fn current_oauth_token(&self) -> Result<OAuthToken, ApiError> {
+        let w: OAuthTokenOneWire = self
+            .http
+            .json(self.call(Method::GET, "/api/v2/oauth/tokens/current.json"))
+            .await?;
+        Ok(w.token.into())
+    }
+
+    /// `DELETE /api/v2/oauth/tokens/{id}`.
+    pub async fn revoke_oauth_token(&self, id: u64) -> Result<(), ApiError> {
+        self.http
+            .send(self.call(Method::DELETE, format!("/api/v2/oauth/tokens/{id}")))
+            .await
+            .map(drop)
+    }
+}
+
+/// The endpoint with the value of its `token` query parameter replaced and every other byte
+/// kept; `None` when the endpoint has no `token` parameter.
+pub fn replace_endpoint_token(
+    endpoint: &SecretString,
+    token: &SecretString,
+) -> Option<SecretString> {
+    let e = endpoint.expose_secret();
+    let (base, rest) = e.split_once('?')?;
+    let (query, fragment) = match rest.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (rest, None),
+    };
+    let mut found = false;
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("token", _)) => {
+                found = true;
+                format!("token={}", encode_segment(token.expose_secret()))
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    if !found {
+        return None;
+    }
+    let mut out = format!("{base}?{}", pairs.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    Some(SecretString::from(out))
+}
+
+/// The `token` value of an endpoint, so that it can be registered as a secret.
+pub fn endpoint_token(endpoint: &SecretString) -> Option<SecretString> {
+    let e = endpoint.expose_secret();
+    let query = e.split_once('?')?.1.split('#').next()?;
+    query
+        .split('&')
+        .find_map(|pair| match pair.split_once('=') {
+            Some(("token", v)) if !v.is_empty() => Some(SecretString::from(v.to_owned())),
+            _ => None,
+        })
+}
+
+/// The endpoint as it may be shown: the `token` value masked.
+pub fn masked_endpoint(endpoint: &SecretString) -> String {
+    replace_endpoint_token(endpoint, &SecretString::from("HIDDEN".to_owned())).map_or_else(
+        || endpoint.expose_secret().to_owned(),
+        |s| s.expose_secret().replace("token=HIDDEN", "token=[hidden]"),
+    )
+}
+
+/// Scopes as a set: order and repetition do not matter.
+pub fn same_scopes(a: &[String], b: &[String]) -> bool {
+    let norm = |v: &[String]| {
+        v.iter()
+            .map(|s| s.trim().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    #[test]
+    fn the_token_in_an_endpoint_is_replaced_and_nothing_else() {
+        let e = s(
+            "https://gitlab.com/api/v4/projects/123/trigger/pipeline?token=OLD-CANARY&ref=main&variables%5BX%5D=1",
+        );
+        let new = replace_endpoint_token(&e, &s("glptt-new/+")).unwrap();
+        assert_eq!(
+            new.expose_secret(),
+            "https://gitlab.com/api/v4/projects/123/trigger/pipeline?token=glptt-new%2F%2B&ref=main&variables%5BX%5D=1"
+        );
+        assert_eq!(endpoint_token(&e).unwrap().expose_secret(), "OLD-CANARY");
+        assert_eq!(
+            masked_endpoint(&e),
+            "https://gitlab.com/api/v4/projects/123/trigger/pipeline?token=[hidden]&ref=main&variables%5BX%5D=1"
+        );
+        assert!(replace_endpoint_token(&s("https://x.example/hook?ref=main"), &s("t")).is_none());
+        assert!(replace_endpoint_token(&s("https://x.example/hook"), &s("t")).is_none());
+        assert!(replace_endpoint_token(&s("https://x.example/hook?mytoken=a"), &s("t")).is_none());
+    }
+
+    #[test]
+    fn scopes_compare_as_sets() {
+        let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(same_scopes(
+            &v(&["tickets:read", "users:write"]),
+            &v(&["users:write", "tickets:read"])
+        ));
+        assert!(!same_scopes(&v(&["read"]), &v(&["read", "write"])));
+    }
+}

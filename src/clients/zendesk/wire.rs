@@ -1,0 +1,116 @@
+//! Zendesk's JSON, as it comes: only the fields tokrot uses (reference/vendor-apis.md §Z2–Z5).
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// `GET /api/v2/users/me`: `id` is null for the anonymous user Zendesk answers with when the
+/// credentials are wrong in some ways.
+#[derive(Debug, Deserialize)]
+pub struct MeWire {
+    pub user: UserWire,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserWire {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// An app installation. Secure settings are not returned.
+#[derive(Deserialize)]
+pub struct InstallationWire {
+    pub id: u64,
+    #[serde(default)]
+    pub app_id: Option<u64>,
+    #[serde(default)]
+    pub settings: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+pub struct InstallationsWire {
+    pub installations: Vec<InstallationWire>,
+}
+
+#[derive(Deserialize)]
+pub struct InstallationOneWire {
+    pub installation: Option<InstallationWire>,
+}
+
+/// A webhook. `endpoint` may carry a token (a GitLab pipeline trigger): a secret.
+#[derive(Deserialize)]
+pub struct WebhookWire {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub endpoint: SecretString,
+    #[serde(default)]
+    pub authentication: Option<AuthenticationWire>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticationWire {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub add_position: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct WebhookOneWire {
+    pub webhook: WebhookWire,
+}
+
+/// An OAuth client.
+#[derive(Debug, Deserialize)]
+pub struct OAuthClientWire {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub identifier: Option<String>,
+}
+
+/// An OAuth token as lists and `current` show it: `token` is cut to 10 characters.
+#[derive(Debug, Deserialize)]
+pub struct OAuthTokenWire {
+    pub id: u64,
+    #[serde(default)]
+    pub client_id: Option<u64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub used_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OAuthTokenOneWire {
+    pub token: OAuthTokenWire,
+}
+
+/// The answer to creating a token: the full value is in `full_token` on some answers and in
+/// `token` on others (the documentation does not settle it).
+#[derive(Deserialize)]
+pub struct NewOAuthTokenWire {
+    pub token: NewOAuthTokenInnerWire,
+}
+
+#[derive(Deserialize)]
+pub struct NewOAuthTokenInnerWire {
+    pub id: u64,
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    #[serde(default)]
+    pub full_token: Option<SecretString>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
