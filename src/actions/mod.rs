@@ -63,6 +63,8 @@ pub enum ArgKind {
     Credential,
     /// The user name that goes with a `Credential` (Zendesk's `{email}/token`).
     CredentialUser,
+    /// Not sent: a value tokrot checks the answer against (e.g. the setting an app must have).
+    Check,
 }
 
 impl ArgKind {
@@ -106,6 +108,14 @@ const fn body(name: &'static str, required: bool) -> ArgSpec {
         name,
         kind: ArgKind::Body,
         required,
+        wire: None,
+    }
+}
+const fn check(name: &'static str) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind: ArgKind::Check,
+        required: false,
         wire: None,
     }
 }
@@ -520,7 +530,7 @@ pub static REGISTRY: &[ActionSpec] = &[
         method: "GET",
         path: "/api/v2/apps/installations/{installation_id}.json",
         phase: Phase::Preflight,
-        args: &[path("installation_id")],
+        args: &[path("installation_id"), check("setting")],
         yields: None,
     },
     ActionSpec {
@@ -545,7 +555,7 @@ pub static REGISTRY: &[ActionSpec] = &[
         method: "GET",
         path: "/api/v2/webhooks/{webhook_id}",
         phase: Phase::Preflight,
-        args: &[path("webhook_id")],
+        args: &[path("webhook_id"), check("username"), check("header_name")],
         yields: None,
     },
     ActionSpec {
@@ -571,7 +581,7 @@ pub static REGISTRY: &[ActionSpec] = &[
         method: "GET",
         path: "/api/v2/oauth/tokens",
         phase: Phase::Preflight,
-        args: &[query("client_id", "client_id")],
+        args: &[query("client_id", "client_id"), check("old_token_id")],
         yields: None,
     },
     ActionSpec {

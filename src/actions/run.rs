@@ -13,8 +13,13 @@ use secrecy::SecretString;
 
 use crate::actions::TARGETS_APPLY;
 use crate::clients::gitlab::{AccessToken, GitLab, Hook, Owner, Variable, maskable};
-use crate::clients::http::ApiError;
+use crate::clients::http::{ApiError, RetryPolicy};
+use crate::clients::zendesk::{
+    Auth, OAuthToken, WebhookCredential, Zendesk, endpoint_token, masked_endpoint,
+    replace_endpoint_token, same_scopes,
+};
 use crate::engine::plan::{ArgValue, PlanStep};
+use crate::engine::prompt::Prompter;
 use crate::secret::{Redactor, same, stash};
 
 /// The longest lifetime GitLab gives an access token (issue 413969: 365 days).
@@ -106,6 +111,22 @@ struct TargetState {
     variable: Option<Variable>,
     written: Option<Variable>,
     hook: Option<Hook>,
+    webhook: Option<WebhookPlace>,
+    unseen_setting: bool,
+}
+
+/// Where a Zendesk webhook keeps its token.
+#[derive(Clone)]
+enum WebhookPlace {
+    /// In the `token` query value of its endpoint URL (a GitLab pipeline trigger).
+    Endpoint(SecretString),
+    /// In its authentication, whose type and position are kept.
+    Authentication {
+        kind: String,
+        position: String,
+        username: Option<String>,
+        header_name: Option<String>,
+    },
 }
 
 #[derive(Default)]
@@ -114,6 +135,9 @@ struct State {
     token_id: Option<String>,
     old_token: Option<AccessToken>,
     old_trigger_description: Option<String>,
+    oauth_tokens: Vec<OAuthToken>,
+    old_oauth_id: Option<u64>,
+    requested_scopes: Vec<String>,
     facts: RunFacts,
     targets: BTreeMap<Option<usize>, TargetState>,
 }
@@ -127,6 +151,9 @@ pub struct Executor {
     state: Mutex<State>,
     batched: HashSet<String>,
     lists: Mutex<HashMap<String, VariableList>>,
+    zendesk_auth: Option<Auth>,
+    zendesk: Mutex<HashMap<String, Zendesk>>,
+    asker: Option<Mutex<Box<dyn Prompter + Send>>>,
 }
 
 impl Executor {
@@ -145,6 +172,451 @@ impl Executor {
             state: Mutex::new(State::default()),
             batched: HashSet::new(),
             lists: Mutex::new(HashMap::new()),
+            zendesk_auth: None,
+            zendesk: Mutex::new(HashMap::new()),
+            asker: None,
+        }
+    }
+
+    /// The tool's own Zendesk credential, for the instances the run works on.
+    pub fn with_zendesk(mut self, auth: Option<Auth>) -> Self {
+        self.zendesk_auth = auth;
+        self
+    }
+
+    /// A prompter for what only the operator knows (a webhook's user name, whether to write a
+    /// setting Zendesk does not show); without one, such a question is a failure that says
+    /// which flag to give.
+    pub fn with_asker(mut self, asker: Box<dyn Prompter + Send>) -> Self {
+        self.asker = Some(Mutex::new(asker));
+        self
+    }
+
+    fn ask_text(&self, prompt: &str) -> Option<String> {
+        let asker = self.asker.as_ref()?;
+        let mut p = asker.lock().unwrap_or_else(|e| e.into_inner());
+        p.text(prompt, &|v: &str| {
+            if v.trim().is_empty() {
+                Err("required".into())
+            } else {
+                Ok(())
+            }
+        })
+        .ok()
+    }
+
+    fn ask_yes(&self, question: &str) -> Option<bool> {
+        let asker = self.asker.as_ref()?;
+        let mut p = asker.lock().unwrap_or_else(|e| e.into_inner());
+        p.confirm(question).ok()
+    }
+
+    fn ask_pick(&self, prompt: &str, items: &[String]) -> Option<usize> {
+        let asker = self.asker.as_ref()?;
+        let mut p = asker.lock().unwrap_or_else(|e| e.into_inner());
+        p.select(prompt, items).ok()
+    }
+
+    /// The client for the step's instance, with the tool's own credential.
+    fn zendesk(&self, step: &PlanStep) -> Result<Zendesk, ActionFailure> {
+        let instance = step
+            .instance
+            .as_ref()
+            .ok_or_else(|| ActionFailure::new("no Zendesk instance"))?;
+        let auth = self.zendesk_auth.clone().ok_or_else(|| {
+            ActionFailure::new("no Zendesk credential: set ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN")
+        })?;
+        let mut clients = self.zendesk.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = clients.get(&instance.id) {
+            return Ok(c.clone());
+        }
+        let client = Zendesk::new(
+            &instance.url,
+            auth,
+            self.redactor.clone(),
+            RetryPolicy::default(),
+        )?;
+        clients.insert(instance.id.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// A client for the step's instance with a credential of its own (to verify a new token).
+    fn zendesk_as(&self, step: &PlanStep, auth: Auth) -> Result<Zendesk, ActionFailure> {
+        let instance = step
+            .instance
+            .as_ref()
+            .ok_or_else(|| ActionFailure::new("no Zendesk instance"))?;
+        Ok(Zendesk::new(
+            &instance.url,
+            auth,
+            self.redactor.clone(),
+            RetryPolicy::default(),
+        )?)
+    }
+
+    async fn run_zendesk(&self, name: &str, step: &PlanStep) -> Result<String, ActionFailure> {
+        let target = step.target_index;
+        match name {
+            "zendesk.current_user" => {
+                let me = self.zendesk(step)?.me().await?;
+                if !me.authenticated() {
+                    return Err(ActionFailure::new(
+                        "the Zendesk credential did not authenticate: Zendesk answered as an anonymous user",
+                    ));
+                }
+                Ok(format!(
+                    "authenticated as {} ({})",
+                    me.email.unwrap_or_default(),
+                    me.role.unwrap_or_else(|| "no role".into())
+                ))
+            }
+            "zendesk.verify_api_token" => {
+                let email = step
+                    .text_arg("email")
+                    .ok_or_else(|| {
+                        ActionFailure::new(
+                            "no email to verify the token with: give --email or set ZENDESK_EMAIL",
+                        )
+                    })?
+                    .to_owned();
+                let token = self.secret(step, "token")?;
+                let me = self
+                    .zendesk_as(
+                        step,
+                        Auth::ApiToken {
+                            email: email.clone(),
+                            token,
+                        },
+                    )?
+                    .me()
+                    .await
+                    .map_err(|e| {
+                        ActionFailure::new(format!("the new token is not verified: {e}"))
+                    })?;
+                if !me.authenticated() {
+                    return Err(ActionFailure::new(
+                        "the new token is not verified: Zendesk answered as an anonymous user; nothing was applied",
+                    ));
+                }
+                if !me
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+                {
+                    return Err(ActionFailure::new(format!(
+                        "the new token is not verified: it authenticates as {}, not {email}; nothing was applied",
+                        me.email.unwrap_or_else(|| "an unknown user".into())
+                    )));
+                }
+                Ok(format!("the new token authenticates as {email}"))
+            }
+            "zendesk.get_installation" => {
+                let id = self.number(step, "installation_id")?;
+                let inst = self.zendesk(step)?.installation(id).await?;
+                let mut note = format!("app installation {id} \"{}\"", inst.name);
+                if let Some(setting) = step.text_arg("setting")
+                    && !inst.settings.iter().any(|s| s == setting)
+                {
+                    let near =
+                        crate::text::closest(setting, inst.settings.iter().map(String::as_str));
+                    note.push_str(&format!(
+                        "; it does not show a setting `{setting}`: a secure setting (Zendesk never shows those) or a typo{}",
+                        if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
+                    ));
+                    self.lock()
+                        .targets
+                        .entry(target)
+                        .or_default()
+                        .unseen_setting = true;
+                }
+                Ok(note)
+            }
+            "zendesk.update_installation_setting" => {
+                let id = self.number(step, "installation_id")?;
+                let setting = self.text(step, "setting")?;
+                let value = self.secret(step, "value")?;
+                let unseen = self
+                    .lock()
+                    .targets
+                    .get(&target)
+                    .is_some_and(|t| t.unseen_setting);
+                if unseen
+                    && let Some(false) = self.ask_yes(&format!(
+                        "Installation {id} does not show `{setting}` (secure, or a typo). Write it anyway?"
+                    ))
+                {
+                    return Err(ActionFailure::new(format!("not written: `{setting}` was not confirmed")));
+                }
+                self.zendesk(step)?
+                    .update_installation_setting(id, setting, &value)
+                    .await?;
+                if let Some(i) = target {
+                    let mut st = self.lock();
+                    let t = st.facts.targets.entry(i).or_default();
+                    t.applied = true;
+                    t.verified = Some(Verified::NotReadable);
+                }
+                Ok(if unseen {
+                    format!(
+                        "`{setting}` written, though the installation did not show it; not readable (secure settings are never returned)"
+                    )
+                } else {
+                    format!("`{setting}` written, no other setting sent; not read back")
+                })
+            }
+            "zendesk.get_webhook" => {
+                let id = self.text(step, "webhook_id")?;
+                let hook = self.zendesk(step)?.webhook(id).await?;
+                let place = if let Some(old) = endpoint_token(&hook.endpoint) {
+                    self.redactor.register(&old);
+                    self.redactor.register(&hook.endpoint);
+                    WebhookPlace::Endpoint(hook.endpoint.clone())
+                } else if let Some(auth) = &hook.authentication {
+                    let mut username = step.text_arg("username").map(str::to_owned);
+                    let mut header_name = step.text_arg("header_name").map(str::to_owned);
+                    match auth.kind.as_str() {
+                        "bearer_token" => {}
+                        "basic_auth" if username.is_none() => {
+                            username = self.ask_text(&format!("User name of webhook {id}'s basic authentication (Zendesk does not return it)"));
+                            if username.is_none() {
+                                return Err(ActionFailure::new(format!(
+                                    "webhook {id} uses basic authentication, whose user name Zendesk does not return: give --username"
+                                )));
+                            }
+                        }
+                        "api_key" if header_name.is_none() => {
+                            header_name = self.ask_text(&format!(
+                                "Header name of webhook {id}'s API key (Zendesk does not return it)"
+                            ));
+                            if header_name.is_none() {
+                                return Err(ActionFailure::new(format!(
+                                    "webhook {id} uses an API key, whose header name Zendesk does not return: give --header-name"
+                                )));
+                            }
+                        }
+                        "basic_auth" | "api_key" => {}
+                        other => {
+                            return Err(ActionFailure::new(format!(
+                                "webhook {id} has an authentication type tokrot does not know: {other}"
+                            )));
+                        }
+                    }
+                    WebhookPlace::Authentication {
+                        kind: auth.kind.clone(),
+                        position: auth.add_position.clone(),
+                        username,
+                        header_name,
+                    }
+                } else {
+                    return Err(ActionFailure::new(format!(
+                        "webhook {id} has neither a token in its endpoint URL nor an authentication: there is no token to replace"
+                    )));
+                };
+                let note = match &place {
+                    WebhookPlace::Endpoint(e) => format!(
+                        "webhook {id} \"{}\": the token is in its endpoint, {}",
+                        hook.name,
+                        masked_endpoint(e)
+                    ),
+                    WebhookPlace::Authentication { kind, .. } => format!(
+                        "webhook {id} \"{}\": the token is its {kind} credential",
+                        hook.name
+                    ),
+                };
+                self.lock().targets.entry(target).or_default().webhook = Some(place);
+                Ok(note)
+            }
+            "zendesk.patch_webhook_token" => {
+                let id = self.text(step, "webhook_id")?;
+                let token = self.secret(step, "token")?;
+                let place = self
+                    .lock()
+                    .targets
+                    .get(&target)
+                    .and_then(|t| t.webhook.clone())
+                    .ok_or_else(|| {
+                        ActionFailure::new("the webhook was not read before the write")
+                    })?;
+                let client = self.zendesk(step)?;
+                let note = match place {
+                    WebhookPlace::Endpoint(old) => {
+                        let new = replace_endpoint_token(&old, &token).ok_or_else(|| {
+                            ActionFailure::new("the endpoint lost its token parameter")
+                        })?;
+                        self.redactor.register(&new);
+                        client.patch_webhook_endpoint(id, &new).await?;
+                        "the token in the endpoint URL replaced, the rest of the URL kept; only `endpoint` sent".to_owned()
+                    }
+                    WebhookPlace::Authentication {
+                        kind,
+                        position,
+                        username,
+                        header_name,
+                    } => {
+                        let credential = match kind.as_str() {
+                            "basic_auth" => WebhookCredential::Basic {
+                                username: username.unwrap_or_default(),
+                                password: token,
+                            },
+                            "api_key" => WebhookCredential::ApiKey {
+                                name: header_name.unwrap_or_default(),
+                                value: token,
+                            },
+                            _ => WebhookCredential::Bearer(token),
+                        };
+                        client
+                            .patch_webhook_authentication(id, &credential, &position)
+                            .await?;
+                        format!(
+                            "{kind} credential replaced, type and position kept; only `authentication` sent"
+                        )
+                    }
+                };
+                if let Some(i) = target {
+                    let mut st = self.lock();
+                    let t = st.facts.targets.entry(i).or_default();
+                    t.applied = true;
+                    t.verified = Some(Verified::NotReadable);
+                }
+                Ok(format!(
+                    "{note} (Zendesk never returns webhook credentials: not readable)"
+                ))
+            }
+            "zendesk.list_oauth_tokens" => {
+                let client_id = self.number(step, "client_id")?;
+                let tokens = self.zendesk(step)?.oauth_tokens(client_id).await?;
+                let old = match step.text_arg("old_token_id") {
+                    Some(t) => {
+                        let id: u64 = t
+                            .parse()
+                            .map_err(|_| ActionFailure::new("--old-token-id must be a number"))?;
+                        if !tokens.iter().any(|k| k.id == id) {
+                            return Err(ActionFailure::new(format!(
+                                "OAuth client {client_id} has no token {id}"
+                            )));
+                        }
+                        Some(id)
+                    }
+                    None if tokens.len() == 1 => tokens.first().map(|t| t.id),
+                    None if tokens.is_empty() => None,
+                    None => {
+                        let items: Vec<String> = tokens
+                            .iter()
+                            .map(|t| {
+                                format!(
+                                    "token {} · scopes {} · created {} · last used {}",
+                                    t.id,
+                                    t.scopes.join(" "),
+                                    t.created_at.as_deref().unwrap_or("?"),
+                                    t.used_at.as_deref().unwrap_or("never")
+                                )
+                            })
+                            .collect();
+                        match self
+                            .ask_pick("OAuth token to revoke once the new one is in place", &items)
+                        {
+                            Some(k) => tokens.get(k).map(|t| t.id),
+                            None => {
+                                return Err(ActionFailure::new(format!(
+                                    "OAuth client {client_id} has {} tokens ({}): give --old-token-id",
+                                    tokens.len(),
+                                    tokens
+                                        .iter()
+                                        .map(|t| t.id.to_string())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )));
+                            }
+                        }
+                    }
+                };
+                let note = format!(
+                    "{} token(s) for client {client_id}; {}",
+                    tokens.len(),
+                    old.map_or_else(
+                        || "no old token to revoke".into(),
+                        |id| format!("token {id} is revoked at the end")
+                    )
+                );
+                let mut st = self.lock();
+                st.old_oauth_id = old;
+                st.oauth_tokens = tokens;
+                Ok(note)
+            }
+            "zendesk.create_oauth_token" => {
+                let client_id = self.number(step, "client_id")?;
+                let scopes: Vec<String> = match step.text_arg("scopes") {
+                    Some(s) => s
+                        .split(',')
+                        .map(|x| x.trim().to_owned())
+                        .filter(|x| !x.is_empty())
+                        .collect(),
+                    None => {
+                        let st = self.lock();
+                        let old = st
+                            .old_oauth_id
+                            .and_then(|id| st.oauth_tokens.iter().find(|t| t.id == id));
+                        old.map(|t| t.scopes.clone())
+                            .ok_or_else(|| ActionFailure::new("no scopes: give --scopes (there is no old token to copy them from)"))?
+                    }
+                };
+                if scopes.is_empty() {
+                    return Err(ActionFailure::new("no scopes: give --scopes"));
+                }
+                let new = self
+                    .zendesk(step)?
+                    .create_oauth_token(client_id, &scopes)
+                    .await?;
+                let note = format!(
+                    "new OAuth token id {} for scopes {}",
+                    new.id,
+                    scopes.join(" ")
+                );
+                self.lock().requested_scopes = scopes;
+                self.remember_new(new.id, new.token, None, "token");
+                Ok(note)
+            }
+            "zendesk.verify_oauth_token" => {
+                let token = self.secret(step, "token")?;
+                let current = self
+                    .zendesk_as(step, Auth::OAuth(token))?
+                    .current_oauth_token()
+                    .await
+                    .map_err(|e| {
+                        ActionFailure::new(format!(
+                            "the new token is not verified, nothing was applied: {e}"
+                        ))
+                    })?;
+                let asked = self.lock().requested_scopes.clone();
+                if !same_scopes(&asked, &current.scopes) {
+                    return Err(ActionFailure::new(format!(
+                        "scope mismatch: asked for [{}], Zendesk granted [{}]; nothing was applied. The new token (id {}) is unused: revoke it",
+                        asked.join(" "),
+                        current.scopes.join(" "),
+                        current.id
+                    )));
+                }
+                Ok(format!(
+                    "the new token works, scopes {}",
+                    current.scopes.join(" ")
+                ))
+            }
+            "zendesk.revoke_oauth_token" => {
+                let id = match step.text_arg("old_token_id") {
+                    Some(t) => t
+                        .parse()
+                        .map_err(|_| ActionFailure::new("--old-token-id must be a number"))?,
+                    None => match self.lock().old_oauth_id {
+                        Some(id) => id,
+                        None => return Ok("no old token to revoke".into()),
+                    },
+                };
+                self.zendesk(step)?.revoke_oauth_token(id).await?;
+                Ok(format!("old token {id} revoked"))
+            }
+            other => Err(ActionFailure::new(format!(
+                "the action `{other}` is not available in this version"
+            ))),
         }
     }
 
@@ -649,6 +1121,7 @@ impl Executor {
                 }
                 Ok("token set, URL and settings kept (GitLab never returns a webhook's token: not readable)".into())
             }
+            zendesk if zendesk.starts_with("zendesk.") => self.run_zendesk(zendesk, step).await,
             other => Err(ActionFailure::new(format!(
                 "the action `{other}` is not available in this version"
             ))),
@@ -686,9 +1159,13 @@ pub fn default_expiry(old: Option<&AccessToken>, today: Date) -> Date {
     today.checked_add(days.days()).unwrap_or(today)
 }
 
-/// Whether a step's action exists in this executor (Zendesk actions come later).
-pub fn supported(action: &str) -> bool {
-    !action.starts_with("zendesk.")
+/// Whether an action needs the tool's own Zendesk credential (verifying a new token does not).
+pub fn needs_zendesk_credential(action: &str) -> bool {
+    action.starts_with("zendesk.")
+        && !matches!(
+            action,
+            "zendesk.verify_api_token" | "zendesk.verify_oauth_token"
+        )
 }
 
 #[cfg(test)]

@@ -169,6 +169,7 @@ impl From<WalkError> for CliError {
                 }),
                 quiet: false,
             },
+            WalkError::Unverified { .. } => CliError::usage(e.to_string()),
             WalkError::Unknown { .. } => Self {
                 code: exit::UNKNOWN,
                 message: e.to_string(),

@@ -8,9 +8,10 @@ use serde_json::json;
 
 use super::{CliError, Ctx, Outcome, pick};
 use crate::actions::Phase;
-use crate::actions::run::{Executor, supported};
+use crate::actions::run::{Executor, needs_zendesk_credential};
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
+use crate::clients::zendesk::Auth as ZendeskAuth;
 use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::render;
@@ -71,18 +72,11 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     }
 
     let actions: Vec<&str> = plan.steps.iter().filter_map(|s| s.action).collect();
-    let unsupported: Vec<&str> = dedup(&actions)
-        .into_iter()
-        .filter(|a| !supported(a))
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(CliError::usage(format!(
-            "`{}` needs API actions ({}) that this version of tokrot cannot carry out yet; nothing was changed",
-            req.command,
-            unsupported.join(", ")
-        ))
-        .hint(format!("`{} --dry-run` prints the checklist with every call it would make", req.command)));
-    }
+    let zendesk = if actions.iter().any(|a| needs_zendesk_credential(a)) {
+        Some(zendesk_auth(&req.command)?)
+    } else {
+        None
+    };
     let gitlab = if actions.iter().any(|a| a.starts_with("gitlab.")) {
         Some(gitlab_client(ctx, &req.command)?)
     } else {
@@ -206,8 +200,12 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             ctx.ui.status(&line)?;
         }
     }
-    let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today())
-        .batch_variable_reads(&plan.steps);
+    let mut executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today())
+        .batch_variable_reads(&plan.steps)
+        .with_zendesk(zendesk);
+    if interactive {
+        executor = executor.with_asker(Box::new(TerminalPrompter::new(ctx.ui.color())));
+    }
     let mut prompter: Box<dyn Prompter> = if unattended {
         Box::new(Unattended)
     } else {
@@ -270,6 +268,27 @@ fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
     .map_err(|e| CliError::usage(e.to_string()))
 }
 
+/// The tool's own Zendesk credential: `ZENDESK_OAUTH_TOKEN`, or `ZENDESK_EMAIL` with
+/// `ZENDESK_API_TOKEN`; the OAuth token wins when both are set.
+fn zendesk_auth(command: &str) -> Result<ZendeskAuth, CliError> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(token) = var("ZENDESK_OAUTH_TOKEN") {
+        return Ok(ZendeskAuth::OAuth(SecretString::from(token)));
+    }
+    match (var("ZENDESK_EMAIL"), var("ZENDESK_API_TOKEN")) {
+        (Some(email), Some(token)) => Ok(ZendeskAuth::ApiToken { email, token: SecretString::from(token) }),
+        _ => Err(CliError::usage(format!(
+            "`{command}` calls the Zendesk API and no Zendesk credential is set; nothing was changed"
+        ))
+        .hint("export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN (a token is never given as a flag value)")),
+    }
+}
+
 /// A rotation id: when it started, the runbook, and a few random hex digits.
 fn rotation_id(runbook: &str) -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -288,16 +307,6 @@ fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()
-}
-
-fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for i in items {
-        if !out.contains(i) {
-            out.push(i);
-        }
-    }
-    out
 }
 
 fn missing_error(command: &str, missing: &[Missing], unattended: bool) -> CliError {

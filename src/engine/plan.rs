@@ -728,7 +728,7 @@ impl Section<'_> {
             let Some(t) = arg(a.name) else { continue };
             let wire = a.wire.unwrap_or(a.name);
             match a.kind {
-                ArgKind::Path => {}
+                ArgKind::Path | ArgKind::Check => {}
                 ArgKind::Query => {
                     if let Some(value) = known(t) {
                         query.push(format!("{wire}={value}"));

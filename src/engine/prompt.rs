@@ -60,13 +60,13 @@ pub trait Prompter {
 
 /// Prompts on the terminal (stderr), with dialoguer.
 pub struct TerminalPrompter {
-    theme: Box<dyn Theme>,
+    theme: Box<dyn Theme + Send + Sync>,
 }
 
 impl TerminalPrompter {
     /// A prompter with colours or without.
     pub fn new(color: bool) -> Self {
-        let theme: Box<dyn Theme> = if color {
+        let theme: Box<dyn Theme + Send + Sync> = if color {
             Box::new(ColorfulTheme::default())
         } else {
             Box::new(SimpleTheme)

@@ -118,6 +118,17 @@ pub enum WalkError {
         /// Whether anything had changed before it.
         changed: bool,
     },
+    /// A token given to tokrot (pasted, or from stdin) failed verification before anything
+    /// was changed: bad input.
+    #[error("step {at} ({title}) failed: {message}")]
+    Unverified {
+        /// The step.
+        at: usize,
+        /// Its title.
+        title: String,
+        /// Why.
+        message: String,
+    },
     /// The vendor may or may not have carried out a non-idempotent call.
     #[error("step {at} ({title}): the outcome is unknown: {message}")]
     Unknown {
@@ -291,6 +302,11 @@ pub async fn walk<R: ActionRunner>(
                                 )],
                             },
                             Some(Phase::Rotate) if f.unknown => WalkError::Unknown {
+                                at: step.n,
+                                title: step.title.clone(),
+                                message: f.message,
+                            },
+                            Some(Phase::Verify) if !changed => WalkError::Unverified {
                                 at: step.n,
                                 title: step.title.clone(),
                                 message: f.message,

@@ -245,7 +245,7 @@ fn trigger_for_a_zendesk_webhook_is_named_by_its_admin_center_link() {
 }
 
 #[test]
-fn a_real_run_of_a_zendesk_runbook_says_what_it_cannot_do_yet_and_changes_nothing() {
+fn a_zendesk_run_without_a_credential_stops_before_any_call() {
     let env = Env::new();
     let out = env
         .tokrot()
@@ -258,13 +258,19 @@ fn a_real_run_of_a_zendesk_runbook_says_what_it_cannot_do_yet_and_changes_nothin
             "5",
             "--yes",
         ])
+        .env("ZENDESK_EMAIL", "ops@example.com")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("zendesk.create_oauth_token"), "{err}");
-    assert!(err.contains("nothing was changed"), "{err}");
-    assert!(err.contains("--dry-run"), "{err}");
+    assert!(
+        err.contains("calls the Zendesk API and no Zendesk credential is set; nothing was changed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN"),
+        "{err}"
+    );
 }
 
 #[test]

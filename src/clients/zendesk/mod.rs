@@ -22,6 +22,7 @@ use wire::{
 };
 
 /// How tokrot authenticates to Zendesk.
+#[derive(Clone)]
 pub enum Auth {
     /// `Authorization: Bearer <token>`.
     OAuth(SecretString),
