@@ -89,6 +89,8 @@ pub struct TargetReport {
     pub verified: Option<Verified>,
     /// Why it failed.
     pub error: Option<String>,
+    /// Something the operator should know (e.g. a setting Zendesk did not show was written).
+    pub note: Option<String>,
 }
 
 /// What a run produced, for the report.
@@ -355,6 +357,11 @@ impl Executor {
                     let t = st.facts.targets.entry(i).or_default();
                     t.applied = true;
                     t.verified = Some(Verified::NotReadable);
+                    if unseen {
+                        t.note = Some(format!(
+                            "`{setting}` was not shown by the installation (a secure setting, or a typo)"
+                        ));
+                    }
                 }
                 Ok(if unseen {
                     format!(

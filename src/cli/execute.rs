@@ -11,7 +11,7 @@ use crate::actions::Phase;
 use crate::actions::run::{Executor, needs_zendesk_credential};
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
-use crate::clients::zendesk::Auth as ZendeskAuth;
+use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
 use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::render;
@@ -99,11 +99,33 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.as_str())
             };
-            if let (Some(gl), Some(source)) = (
-                gitlab.as_ref(),
-                pick::source(&runbook.id, &m.param.name, known),
+            let zendesk_client = match (
+                &zendesk,
+                known("instance").and_then(|i| ctx.config.instance(i).ok()),
             ) {
-                match pick::pick(gl, source, &m.param.name, &m.param.prompt, &mut prompter).await {
+                (Some(auth), Some(instance)) => Zendesk::new(
+                    &instance.url,
+                    auth.clone(),
+                    ctx.ui.redactor().clone(),
+                    RetryPolicy::default(),
+                )
+                .ok(),
+                _ => None,
+            };
+            let clients = pick::Clients {
+                gitlab: gitlab.as_ref(),
+                zendesk: zendesk_client.as_ref(),
+            };
+            if let Some(source) = pick::source(&runbook.id, &m.param.name, known) {
+                match pick::pick(
+                    &clients,
+                    source,
+                    &m.param.name,
+                    &m.param.prompt,
+                    &mut prompter,
+                )
+                .await
+                {
                     Ok(chosen) => {
                         given.push(chosen);
                         continue;
@@ -407,6 +429,7 @@ fn run_report(plan: &Plan, executor: &Executor, status: &str) -> serde_json::Val
             });
             t["verified"] = json!(r.verified.map(|v| v.as_str()));
             t["error"] = json!(r.error);
+            t["note"] = json!(r.note);
         }
     }
     report
@@ -474,7 +497,11 @@ fn report(
                 .verified
                 .map(|v| format!(", verified: {}", v.as_str()))
                 .unwrap_or_default();
-            let error = r.error.map(|e| format!(" ({e})")).unwrap_or_default();
+            let error = r
+                .error
+                .or(r.note)
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
             text.push_str(&format!("  {:<w$}  {state}{verified}{error}\n", t.spec));
         }
     }

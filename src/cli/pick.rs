@@ -3,6 +3,7 @@
 //! rather than typed from memory.
 
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
+use crate::clients::zendesk::Zendesk;
 use crate::engine::prompt::{PromptError, Prompter};
 
 /// What to list for a missing parameter, given the values known so far.
@@ -17,6 +18,8 @@ pub enum Source<'a> {
     Variables(Owner<'a>),
     /// Webhooks of a project.
     Hooks(&'a str),
+    /// App installations of a Zendesk instance.
+    Installations,
 }
 
 /// The list for `param` of `runbook`, when there is one and what it needs is known.
@@ -40,6 +43,7 @@ pub fn source<'a>(
         }
         ("gitlab-ci-var", "key") => owner().map(Source::Variables),
         ("gitlab-webhook", "hook_id") => value("project").map(Source::Hooks),
+        ("zendesk-app", "installation_id") => value("instance").map(|_| Source::Installations),
         _ => None,
     }
 }
@@ -72,22 +76,52 @@ fn token_line(t: &AccessToken) -> String {
     )
 }
 
+/// The clients a pick list can read from.
+pub struct Clients<'a> {
+    /// GitLab, when the run has a GitLab credential.
+    pub gitlab: Option<&'a GitLab>,
+    /// The instance's Zendesk, when the run has a Zendesk credential and instance.
+    pub zendesk: Option<&'a Zendesk>,
+}
+
 /// Lists, asks, and returns `(param, value)` to use: a token is picked by id whether its id or
 /// its name was missing; anything else sets `param` itself.
 pub async fn pick(
-    gitlab: &GitLab,
+    clients: &Clients<'_>,
     source: Source<'_>,
     param: &str,
     prompt: &str,
     prompter: &mut dyn Prompter,
 ) -> Result<(String, String), PickError> {
+    let no_client = || PickError::Empty("no credential to list them with".into());
+    let gitlab = || clients.gitlab.ok_or_else(no_client);
     let (param, items, values): (&str, Vec<String>, Vec<String>) = match source {
+        Source::Installations => {
+            let zendesk = clients.zendesk.ok_or_else(no_client)?;
+            let apps = zendesk.installations().await?;
+            (
+                param,
+                apps.iter()
+                    .map(|a| {
+                        format!(
+                            "{} (installation {}){}",
+                            a.name,
+                            a.id,
+                            if a.enabled { "" } else { " · disabled" }
+                        )
+                    })
+                    .collect(),
+                apps.iter().map(|a| a.id.to_string()).collect(),
+            )
+        }
         Source::PersonalTokens | Source::ResourceTokens(_) => {
             let tokens = match source {
                 Source::ResourceTokens(owner) => {
-                    gitlab.resource_tokens(owner, None, Some("active")).await?
+                    gitlab()?
+                        .resource_tokens(owner, None, Some("active"))
+                        .await?
                 }
-                _ => gitlab.personal_tokens(None, Some("active")).await?,
+                _ => gitlab()?.personal_tokens(None, Some("active")).await?,
             };
             let tokens: Vec<AccessToken> = tokens.into_iter().filter(|t| t.active).collect();
             (
@@ -97,7 +131,7 @@ pub async fn pick(
             )
         }
         Source::Triggers(project) => {
-            let triggers = gitlab.triggers(project).await?;
+            let triggers = gitlab()?.triggers(project).await?;
             (
                 param,
                 triggers
@@ -115,7 +149,7 @@ pub async fn pick(
             )
         }
         Source::Variables(owner) => {
-            let vars = gitlab.variables(owner).await?;
+            let vars = gitlab()?.variables(owner).await?;
             (
                 param,
                 vars.iter()
@@ -146,7 +180,7 @@ pub async fn pick(
             )
         }
         Source::Hooks(project) => {
-            let hooks = gitlab.hooks(project).await?;
+            let hooks = gitlab()?.hooks(project).await?;
             (
                 param,
                 // A webhook's URL can hold credentials: only its host is shown.

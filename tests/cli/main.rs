@@ -14,3 +14,4 @@ mod runbook_errors;
 mod targets;
 mod walk;
 mod zendesk_client;
+mod zendesk_e2e;

@@ -1,0 +1,534 @@
+//! Zendesk end to end: the real binary against a local server that answers as both GitLab
+//! (`/api/v4`) and a Zendesk instance from the config file (`/api/v2`), with `--yes`.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{Env, stderr, stdout};
+
+const GITLAB_CALLER: &str = "glpat-caller-CANARY-zz11";
+const ZD_CALLER: &str = "zd-caller-CANARY-zz22";
+const NEW: &str = "glpat-NEW-CANARY-zz33";
+const OLD_TRIGGER: &str = "OLDTRIGGER-CANARY-zz44";
+const WEBHOOK: &str = "01EJFTSCC78X5V07NPY2MHR00M";
+
+fn env_with_instance(server: &MockServer) -> Env {
+    let env = Env::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!(
+            "[zendesk.instances.zd]\nurl = \"{}\"\nlabel = \"Zendesk Test\"\n",
+            server.uri()
+        ),
+    );
+    env
+}
+
+fn run(env: &Env, server: &MockServer, args: &[&str]) -> std::process::Output {
+    env.tokrot()
+        .env("GITLAB_TOKEN", GITLAB_CALLER)
+        .env("ZENDESK_EMAIL", "ops@example.com")
+        .env("ZENDESK_API_TOKEN", ZD_CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes", "-v"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+async fn writes(server: &MockServer) -> Vec<String> {
+    requests(server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+fn assert_no_canary(env: &Env, out: &std::process::Output) {
+    for text in [stdout(out), stderr(out)] {
+        assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
+    }
+    for f in env.files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(!text.contains("CANARY"), "{} holds a secret", f.display());
+    }
+}
+
+async fn mount_pat_rotation(server: &MockServer) {
+    let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"});
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token.clone()))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 43, "name": "zendesk", "token": NEW, "expires_at": "2027-03-01"}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(header("PRIVATE-TOKEN", NEW))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential() {
+    let server = MockServer::start().await;
+    mount_pat_rotation(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations/360001.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 360001, "app_id": 9, "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/apps/installations/360001.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 360001})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": WEBHOOK, "name": "to gitlab",
+            "endpoint": "https://hooks.example.com/zendesk", "http_method": "POST", "request_format": "json", "status": "active",
+            "authentication": {"type": "bearer_token", "add_position": "header"}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "zendesk-app:zd:360001:api_token",
+            "--apply-to",
+            &format!("zendesk-webhook:zd:{WEBHOOK}"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("does not show a setting `api_token`: a secure setting (Zendesk never shows those) or a typo"), "{err}");
+    assert!(err.contains("applied, verified: not-readable (`api_token` was not shown by the installation (a secure setting, or a typo))"), "{err}");
+    let reqs = requests(&server).await;
+    let put = reqs.iter().find(|r| r.method.as_str() == "PUT").unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&put.body).unwrap(),
+        json!({"settings": {"api_token": NEW}}),
+        "exactly one setting"
+    );
+    let patch = reqs.iter().find(|r| r.method.as_str() == "PATCH").unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&patch.body).unwrap(),
+        json!({"webhook": {"authentication": {"type": "bearer_token", "add_position": "header", "data": {"token": NEW}}}}),
+        "only authentication, its type kept"
+    );
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_token_in_its_endpoint()
+ {
+    let server = MockServer::start().await;
+    let endpoint = |token: &str| {
+        format!(
+            "https://gitlab.com/api/v4/projects/77/trigger/pipeline?token={token}&ref=main&variables%5BSOURCE%5D=zendesk"
+        )
+    };
+    let link = format!(
+        "{}/admin/apps-integrations/webhooks/webhooks/{WEBHOOK}/details",
+        server.uri()
+    );
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 9, "description": "old", "token": OLD_TRIGGER})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .and(body_json(json!({"description": link})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": 10, "description": link, "token": NEW})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": WEBHOOK, "name": "start pipeline", "endpoint": endpoint(OLD_TRIGGER)}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
+        .and(body_json(json!({"webhook": {"endpoint": endpoint(NEW)}})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let spec = format!("zendesk-webhook:zd:{WEBHOOK}");
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+            "--for",
+            &spec,
+            "--apply-to",
+            &spec,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("token=[hidden]&ref=main"),
+        "the endpoint is shown masked: {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        writes(&server).await,
+        [
+            "POST /api/v4/projects/grp%2Fproj/triggers".to_owned(),
+            format!("PATCH /api/v2/webhooks/{WEBHOOK}"),
+            "DELETE /api/v4/projects/grp%2Fproj/triggers/9".to_owned(),
+        ],
+        "new trigger, then the webhook, then the old trigger"
+    );
+    assert_no_canary(&env, &out);
+}
+
+async fn mount_oauth(server: &MockServer, granted: &[&str]) {
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
+            ),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens"))
+        .and(query_param("client_id", "223443"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tokens": [{"id": 900, "client_id": 223443, "token": "af3345kdj3", "scopes": ["tickets:read", "users:write"]}], "meta": {"has_more": false}})))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .and(body_json(json!({"token": {"client_id": 223443, "scopes": ["tickets:read", "users:write"]}})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 901, "client_id": 223443, "token": NEW, "scopes": ["tickets:read", "users:write"]}})))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens/current.json"))
+        .and(header("authorization", format!("Bearer {NEW}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": {"id": 901, "scopes": granted}})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v2/oauth/tokens/900"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(server)
+        .await;
+    let variable = |value: &str| json!({"key": "ZENDESK_TOKEN", "value": value, "masked": true, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"});
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-CANARY-value")))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn zendesk_oauth_creates_applies_verifies_and_revokes_the_old_token_last() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let watched = [
+        "POST /api/v2/oauth/tokens",
+        "GET /api/v2/oauth/tokens/current.json",
+        "PUT /api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN",
+        "DELETE /api/v2/oauth/tokens/900",
+    ];
+    let order: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .filter(|r| watched.contains(&r.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "POST /api/v2/oauth/tokens",
+            "GET /api/v2/oauth/tokens/current.json",
+            "PUT /api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN",
+            "DELETE /api/v2/oauth/tokens/900",
+        ],
+        "create, verify, apply, then revoke the old token"
+    );
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn a_scope_mismatch_stops_before_anything_is_applied() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["read"]).await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "scope mismatch: asked for [tickets:read users:write], Zendesk granted [read]"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        writes(&server).await,
+        ["POST /api/v2/oauth/tokens"],
+        "nothing applied, the old token kept"
+    );
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn a_pasted_api_token_answered_by_the_anonymous_user_is_refused_and_nothing_is_applied() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"user": {"id": null, "name": "Anonymous user", "email": "invalid@example.com"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"key": "ZENDESK_TOKEN", "value": "x", "environment_scope": "*"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", GITLAB_CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "rotate",
+            "zendesk-api",
+            "--instance",
+            "zd",
+            "--email",
+            "ops@example.com",
+            "--token-stdin",
+        ])
+        .args(["--apply-to", "gitlab-ci-var:grp/proj:ZENDESK_TOKEN"])
+        .write_stdin("zd-pasted-CANARY-zz55\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the new token is not verified: Zendesk answered as an anonymous user; nothing was applied"), "{err}");
+    assert!(writes(&server).await.is_empty(), "nothing applied");
+    assert!(
+        !err.contains("Delete the old token, now"),
+        "no deletion is suggested without a replacement: {err}"
+    );
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn interactively_the_app_installation_is_picked_and_the_pasted_token_never_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"installations": [
+            {"id": 111, "app_id": 1, "enabled": true, "settings": {"name": "Other App"}},
+            {"id": 222, "app_id": 2, "enabled": true, "settings": {"name": "GitLab Sync", "api_token": "shown-setting"}}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations/222.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 222, "settings": {"name": "GitLab Sync", "api_token": "x"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/apps/installations/222.json"))
+        .and(body_json(
+            json!({"settings": {"api_token": "zd-typed-CANARY-zz66"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 222})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let args = [
+        "apply",
+        "zendesk-app",
+        "--instance",
+        "zd",
+        "--setting",
+        "api_token",
+    ];
+    let vars = [
+        ("ZENDESK_EMAIL", "ops@example.com"),
+        ("ZENDESK_API_TOKEN", ZD_CALLER),
+    ];
+    let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
+    pty.answer("GitLab Sync (installation 222)", "\x1b[B");
+    pty.answer("> GitLab Sync", "\r");
+    pty.answer("Token to apply (hidden)", "zd-typed-CANARY-zz66\r");
+    pty.answer("Go ahead and change things", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("`api_token` written, no other setting sent"),
+        "{screen}"
+    );
+    assert!(!screen.contains("CANARY"), "the token was shown:\n{screen}");
+}
+
+#[tokio::test]
+async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_any_write() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/webhooks/01NONE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": "01NONE", "name": "plain", "endpoint": "https://example.com/in?ref=main"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/webhooks/01BASIC"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": "01BASIC", "name": "basic", "endpoint": "https://example.com/in",
+            "authentication": {"type": "basic_auth", "add_position": "header"}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v2/webhooks/01BASIC"))
+        .and(body_json(
+            json!({"webhook": {"authentication": {"type": "basic_auth", "add_position": "header",
+            "data": {"username": "svc-zendesk", "password": "zd-new-CANARY-zz77"}}}}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let apply = |id: &str, extra: &[&str]| {
+        env.tokrot()
+            .env("ZENDESK_OAUTH_TOKEN", ZD_CALLER)
+            .args([
+                "--yes",
+                "apply",
+                "zendesk-webhook",
+                "--instance",
+                "zd",
+                "--webhook-id",
+                id,
+                "--token-stdin",
+            ])
+            .args(extra)
+            .write_stdin("zd-new-CANARY-zz77\n")
+            .output()
+            .unwrap()
+    };
+    let out = apply("01NONE", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has neither a token in its endpoint URL nor an authentication"),
+        "{}",
+        stderr(&out)
+    );
+    let out = apply("01BASIC", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("whose user name Zendesk does not return: give --username"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(writes(&server).await.is_empty());
+    let out = apply("01BASIC", &["--username", "svc-zendesk"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(writes(&server).await, ["PATCH /api/v2/webhooks/01BASIC"]);
+    assert_no_canary(&env, &out);
+}
