@@ -11,6 +11,7 @@ pub mod engine;
 pub mod exit;
 pub mod runbook;
 pub mod secret;
+pub mod state;
 pub mod text;
 pub mod ui;
 

@@ -20,7 +20,10 @@ use crate::clients::zendesk::{
 };
 use crate::engine::plan::{ArgValue, PlanStep};
 use crate::engine::prompt::Prompter;
+use crate::engine::walk::StepEnd;
 use crate::secret::{Redactor, same, stash};
+use crate::state::StateError;
+use crate::state::journal::{Journal, StepStatus};
 
 /// The longest lifetime GitLab gives an access token (issue 413969: 365 days).
 pub const MAX_LIFETIME_DAYS: i64 = 365;
@@ -70,6 +73,16 @@ pub enum Verified {
 }
 
 impl Verified {
+    /// Reads what `as_str` wrote.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "yes" => Some(Verified::Yes),
+            "no" => Some(Verified::No),
+            "not-readable" => Some(Verified::NotReadable),
+            _ => None,
+        }
+    }
+
     /// As in the JSON report.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,6 +115,8 @@ pub struct RunFacts {
     pub expires_at: Option<String>,
     /// The user of the tool's GitLab credential.
     pub gitlab_user: Option<String>,
+    /// The user of the tool's Zendesk credential.
+    pub zendesk_user: Option<String>,
     /// Whether the new token is in the keyring.
     pub stashed: bool,
     /// Targets by index.
@@ -156,6 +171,10 @@ pub struct Executor {
     zendesk_auth: Option<Auth>,
     zendesk: Mutex<HashMap<String, Zendesk>>,
     asker: Option<Mutex<Box<dyn Prompter + Send>>>,
+    journal: Option<Journal>,
+    journal_error: Mutex<Option<String>>,
+    no_stash: bool,
+    policy: RetryPolicy,
 }
 
 impl Executor {
@@ -177,7 +196,134 @@ impl Executor {
             zendesk_auth: None,
             zendesk: Mutex::new(HashMap::new()),
             asker: None,
+            journal: None,
+            journal_error: Mutex::new(None),
+            no_stash: false,
+            policy: RetryPolicy::default(),
         }
+    }
+
+    /// The HTTP policy for the clients the executor makes itself (Zendesk instances).
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Keeps the run's journal up to date.
+    pub fn with_journal(mut self, journal: Journal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Does not stash the new token (`--no-stash`).
+    pub fn without_stash(mut self) -> Self {
+        self.no_stash = true;
+        self
+    }
+
+    /// Takes a token stashed by an earlier run (`resume`).
+    pub fn resumed_token(&self, token: SecretString, stashed: bool) {
+        self.redactor.register(&token);
+        let mut st = self.lock();
+        st.secrets.insert("token".into(), token);
+        st.facts.stashed = stashed;
+    }
+
+    /// Marks targets already applied by an earlier run (`resume`).
+    pub fn resumed_target(&self, index: usize, verified: Option<Verified>) {
+        let mut st = self.lock();
+        let t = st.facts.targets.entry(index).or_default();
+        t.applied = true;
+        t.verified = verified;
+    }
+
+    /// The journal, if the run keeps one.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// The first journal write that failed, if any.
+    pub fn journal_error(&self) -> Option<String> {
+        self.journal_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn journal_write(&self, f: impl FnOnce(&Journal) -> Result<(), StateError>) {
+        if let Some(j) = &self.journal
+            && let Err(e) = f(j)
+        {
+            let mut slot = self.journal_error.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// Journal: a step is about to be carried out.
+    pub fn step_started(&self, step: &PlanStep) {
+        self.journal_write(|j| {
+            j.step(
+                step.n,
+                &step.title,
+                step.action,
+                step.phase,
+                StepStatus::Running,
+                None,
+            )
+        });
+    }
+
+    /// Journal: a step has ended.
+    pub fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
+        let (status, message) = match end {
+            StepEnd::Done(m) => (StepStatus::Done, m),
+            StepEnd::Failed(m) => (StepStatus::Failed, m),
+            StepEnd::Unknown(m) => (StepStatus::Unknown, m),
+            StepEnd::Skipped(m) => (StepStatus::Skipped, m),
+        };
+        let facts = self.facts();
+        self.journal_write(|j| {
+            j.step(
+                step.n,
+                &step.title,
+                step.action,
+                step.phase,
+                status,
+                Some(message).filter(|m| !m.is_empty()),
+            )?;
+            j.update(|d| {
+                d.new_id = facts.new_id.or(d.new_id);
+                d.expires_at = facts.expires_at.clone().or(d.expires_at.take());
+                d.stashed = facts.stashed;
+            })
+        });
+    }
+
+    /// Journal: a target's steps have ended.
+    pub fn target_ended(&self, index: usize, error: Option<&str>) {
+        let report = self
+            .facts()
+            .targets
+            .get(&index)
+            .cloned()
+            .unwrap_or_default();
+        let error = error.map(|e| self.redactor.redact(e));
+        self.journal_write(|j| {
+            j.update(|d| {
+                if let Some(t) = d.targets.get_mut(index) {
+                    t.status = if report.applied {
+                        "applied"
+                    } else if error.is_some() {
+                        "failed"
+                    } else {
+                        "pending"
+                    }
+                    .into();
+                    t.verified = report.verified.map(|v| v.as_str().to_owned());
+                    t.error = error;
+                }
+            })
+        });
     }
 
     /// The tool's own Zendesk credential, for the instances the run works on.
@@ -232,12 +378,7 @@ impl Executor {
         if let Some(c) = clients.get(&instance.id) {
             return Ok(c.clone());
         }
-        let client = Zendesk::new(
-            &instance.url,
-            auth,
-            self.redactor.clone(),
-            RetryPolicy::default(),
-        )?;
+        let client = Zendesk::new(&instance.url, auth, self.redactor.clone(), self.policy)?;
         clients.insert(instance.id.clone(), client.clone());
         Ok(client)
     }
@@ -252,7 +393,7 @@ impl Executor {
             &instance.url,
             auth,
             self.redactor.clone(),
-            RetryPolicy::default(),
+            self.policy,
         )?)
     }
 
@@ -266,11 +407,13 @@ impl Executor {
                         "the Zendesk credential did not authenticate: Zendesk answered as an anonymous user",
                     ));
                 }
-                Ok(format!(
+                let note = format!(
                     "authenticated as {} ({})",
-                    me.email.unwrap_or_default(),
+                    me.email.clone().unwrap_or_default(),
                     me.role.unwrap_or_else(|| "no role".into())
-                ))
+                );
+                self.lock().facts.zendesk_user = me.email;
+                Ok(note)
             }
             "zendesk.verify_api_token" => {
                 let email = step
@@ -860,6 +1003,12 @@ impl Executor {
             "targets.preflight" | TARGETS_APPLY => Ok("no targets".into()),
             "tokrot.stash" => {
                 let token = self.secret(step, "token")?;
+                if self.no_stash {
+                    return Ok(
+                        "not stashed (--no-stash): the token is only in this process's memory"
+                            .into(),
+                    );
+                }
                 match stash::put(&self.rotation_id, &token) {
                     Ok(()) => {
                         self.lock().facts.stashed = true;

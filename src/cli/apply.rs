@@ -161,6 +161,7 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             given,
             targets: Vec::new(),
             token_stdin: common.token_stdin,
+            no_stash: false,
         },
     )
     .await

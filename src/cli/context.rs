@@ -52,6 +52,14 @@ impl Ctx {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 
+    /// The HTTP policy of this run.
+    pub fn policy(&self) -> crate::clients::http::RetryPolicy {
+        crate::clients::http::RetryPolicy {
+            timeout: std::time::Duration::from_secs(self.global.http_timeout),
+            ..Default::default()
+        }
+    }
+
     /// Whether JSON was asked for.
     pub fn json(&self) -> bool {
         self.global.output == OutputFormat::Json

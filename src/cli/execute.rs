@@ -10,8 +10,8 @@ use super::{CliError, Ctx, Outcome, pick};
 use crate::actions::Phase;
 use crate::actions::run::{Executor, needs_zendesk_credential};
 use crate::clients::gitlab::GitLab;
-use crate::clients::http::RetryPolicy;
 use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
+use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::render;
@@ -19,6 +19,9 @@ use crate::engine::target::TargetSpec;
 use crate::engine::walk::{self, StopReason, WalkOptions};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, RunbookKind};
+use crate::secret::stash;
+use crate::state::audit::{self, AuditRecord};
+use crate::state::journal::{Journal, JournalData, Status as JournalStatus, TargetRecord};
 
 /// What to carry out.
 pub struct Request {
@@ -34,6 +37,8 @@ pub struct Request {
     pub targets: Vec<TargetSpec>,
     /// `--token-stdin`.
     pub token_stdin: bool,
+    /// `--no-stash`.
+    pub no_stash: bool,
 }
 
 /// Carries out a request.
@@ -72,16 +77,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     }
 
     let actions: Vec<&str> = plan.steps.iter().filter_map(|s| s.action).collect();
-    let zendesk = if actions.iter().any(|a| needs_zendesk_credential(a)) {
-        Some(zendesk_auth(&req.command)?)
-    } else {
-        None
-    };
-    let gitlab = if actions.iter().any(|a| a.starts_with("gitlab.")) {
-        Some(gitlab_client(ctx, &req.command)?)
-    } else {
-        None
-    };
+    let (gitlab, zendesk) = clients_for(ctx, &actions, &req.command)?;
 
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
@@ -107,7 +103,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
                     &instance.url,
                     auth.clone(),
                     ctx.ui.redactor().clone(),
-                    RetryPolicy::default(),
+                    ctx.policy(),
                 )
                 .ok(),
                 _ => None,
@@ -210,11 +206,98 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     };
 
     let rotation_id = rotation_id(&runbook.id);
+    let mut executor = Executor::new(
+        gitlab,
+        ctx.ui.redactor().clone(),
+        rotation_id.clone(),
+        today(),
+    )
+    .with_policy(ctx.policy())
+    .batch_variable_reads(&plan.steps)
+    .with_zendesk(zendesk);
+    if interactive {
+        executor = executor.with_asker(Box::new(TerminalPrompter::new(ctx.ui.color())));
+    }
+    if runbook.kind == RunbookKind::Rotate {
+        if req.no_stash {
+            executor = executor.without_stash();
+        } else if let Err(e) = stash::probe(&rotation_id) {
+            return Err(CliError::usage(format!("{e}; the rotation did not start, nothing was changed")).hint(
+                "on Linux the kernel keyring (keyutils) is used; elsewhere the system's keychain. Pass --no-stash to \
+                 rotate anyway: the new token is then only in this process's memory, and lost if the run dies \
+                 before every target has it",
+            ));
+        }
+        let journal = Journal::create(
+            &state_dir(ctx)?,
+            JournalData {
+                id: rotation_id,
+                runbook: runbook.id.clone(),
+                params: given.clone(),
+                targets: plan
+                    .targets
+                    .iter()
+                    .map(|t| TargetRecord {
+                        spec: t.spec.clone(),
+                        status: "pending".into(),
+                        verified: None,
+                        error: None,
+                    })
+                    .collect(),
+                instance: plan.instance.as_ref().map(|i| i.id.clone()),
+                started_at: String::new(),
+                updated_at: String::new(),
+                status: JournalStatus::Running,
+                steps: Vec::new(),
+                new_id: None,
+                expires_at: None,
+                stashed: false,
+                operator: audit::os_user(),
+            },
+            ctx.ui.redactor().clone(),
+        )
+        .map_err(|e| {
+            CliError::usage(format!("cannot keep the journal: {e}; nothing was changed"))
+        })?;
+        executor = executor.with_journal(journal);
+    }
+    carry_out(
+        ctx,
+        &plan,
+        &executor,
+        unattended,
+        stdin_token,
+        WalkOptions::default(),
+    )
+    .await
+}
+
+/// The state dir: `--state-dir`, `TOKROT_STATE_DIR`, or `$XDG_STATE_HOME/tokrot`.
+pub fn state_dir(ctx: &Ctx) -> Result<std::path::PathBuf, CliError> {
+    ctx.global
+        .state_dir
+        .clone()
+        .or_else(default_state_dir)
+        .ok_or_else(|| {
+            CliError::usage("no state dir: pass --state-dir or set TOKROT_STATE_DIR (or HOME)")
+        })
+}
+
+/// Walks a prepared plan, then reports, journals the outcome and writes the audit line.
+pub async fn carry_out(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    executor: &Executor,
+    unattended: bool,
+    stdin_token: Option<SecretString>,
+    options: WalkOptions,
+) -> Result<Outcome, CliError> {
     if !ctx.json() {
         let header = format!(
-            "{} ({} steps, run {rotation_id})",
+            "{} ({} steps, run {})",
             ctx.ui.bold(&plan.runbook.title),
-            plan.steps.len()
+            plan.steps.len(),
+            executor.rotation_id()
         );
         ctx.ui.status(&header)?;
         for n in &plan.notices {
@@ -222,57 +305,122 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             ctx.ui.status(&line)?;
         }
     }
-    let mut executor = Executor::new(gitlab, ctx.ui.redactor().clone(), rotation_id, today())
-        .batch_variable_reads(&plan.steps)
-        .with_zendesk(zendesk);
-    if interactive {
-        executor = executor.with_asker(Box::new(TerminalPrompter::new(ctx.ui.color())));
-    }
     let mut prompter: Box<dyn Prompter> = if unattended {
         Box::new(Unattended)
     } else {
         Box::new(TerminalPrompter::new(ctx.ui.color()))
     };
     let walked = walk::walk(
-        &plan,
+        plan,
         prompter.as_mut(),
         &mut ctx.ui,
         stdin_token,
-        &executor,
-        WalkOptions::default(),
+        executor,
+        options,
     )
     .await;
     match walked {
         Ok((outcome, captured)) => {
             drop(captured);
-            report(ctx, &plan, &executor, &outcome)
+            let status = match &outcome {
+                walk::Outcome::Done => JournalStatus::Done,
+                walk::Outcome::Stopped(_) => JournalStatus::Aborted,
+                walk::Outcome::Incomplete(_) => JournalStatus::Incomplete,
+            };
+            let result = report(ctx, plan, executor, &outcome);
+            conclude(ctx, plan, executor, status)?;
+            result
         }
         Err(e) => {
             let status = match &e {
-                walk::WalkError::Unknown { .. } => "unknown",
-                walk::WalkError::Preflight { .. } => "failed",
+                walk::WalkError::Unknown { .. } => JournalStatus::Unknown,
                 walk::WalkError::Prompt {
                     source: crate::engine::prompt::PromptError::Interrupted,
                     ..
-                } => "aborted",
-                _ => "failed",
+                } => JournalStatus::Aborted,
+                _ => JournalStatus::Failed,
             };
             let facts = executor.facts();
             if ctx.json() {
-                let mut report = run_report(&plan, &executor, status);
+                let mut report = run_report(plan, executor, status.as_str());
                 report["error"] = json!(ctx.ui.redactor().redact(&e.to_string()));
                 ctx.print_json(&report)?;
             }
             if facts.stashed {
                 let line = format!(
-                    "The new token is kept in the OS keyring as tokrot/pending:{}; it was not lost.",
-                    executor.rotation_id()
+                    "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation.",
+                    id = executor.rotation_id()
                 );
                 ctx.ui.error(&line)?;
             }
+            conclude(ctx, plan, executor, status)?;
             Err(e.into())
         }
     }
+}
+
+/// Records how the run ended: the journal's status and the audit line.
+fn conclude(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    executor: &Executor,
+    status: JournalStatus,
+) -> Result<(), CliError> {
+    let Some(journal) = executor.journal() else {
+        return Ok(());
+    };
+    let facts = executor.facts();
+    let written = journal.update(|d| {
+        d.status = status;
+        d.stashed = facts.stashed;
+        d.new_id = facts.new_id.or(d.new_id);
+    });
+    let data = journal.data();
+    let record = AuditRecord {
+        at: crate::state::journal::now(),
+        rotation_id: data.id.clone(),
+        os_user: audit::os_user(),
+        gitlab_user: facts.gitlab_user.clone(),
+        zendesk_user: facts.zendesk_user.clone(),
+        runbook: data.runbook.clone(),
+        instance: data.instance.clone(),
+        source: data.source(),
+        new_id: data.new_id,
+        targets: plan.targets.iter().map(|t| t.spec.clone()).collect(),
+        outcome: status.as_str().into(),
+    };
+    let audited = audit::append(&state_dir(ctx)?, &record, ctx.ui.redactor());
+    for problem in [
+        written.err().map(|e| e.to_string()),
+        audited.err().map(|e| e.to_string()),
+        executor.journal_error(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let line = format!("warning: the journal or audit log could not be written: {problem}");
+        ctx.ui.error(&line)?;
+    }
+    Ok(())
+}
+
+/// The tool's own credentials for the actions of a plan: a GitLab client, Zendesk credentials.
+pub fn clients_for(
+    ctx: &Ctx,
+    actions: &[&str],
+    command: &str,
+) -> Result<(Option<GitLab>, Option<ZendeskAuth>), CliError> {
+    let zendesk = if actions.iter().any(|a| needs_zendesk_credential(a)) {
+        Some(zendesk_auth(command)?)
+    } else {
+        None
+    };
+    let gitlab = if actions.iter().any(|a| a.starts_with("gitlab.")) {
+        Some(gitlab_client(ctx, command)?)
+    } else {
+        None
+    };
+    Ok((gitlab, zendesk))
 }
 
 /// A GitLab client with the tool's own credential (`GITLAB_TOKEN`).
@@ -285,7 +433,7 @@ fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
         &ctx.config.gitlab_url,
         SecretString::from(token.trim().to_owned()),
         ctx.ui.redactor().clone(),
-        RetryPolicy::default(),
+        ctx.policy(),
     )
     .map_err(|e| CliError::usage(e.to_string()))
 }
@@ -325,7 +473,7 @@ fn rotation_id(runbook: &str) -> String {
     )
 }
 
-fn today() -> jiff::civil::Date {
+pub(crate) fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()

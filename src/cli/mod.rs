@@ -6,9 +6,11 @@ mod completions;
 mod context;
 pub mod error;
 mod execute;
+mod history;
 mod instances;
 mod list;
 mod pick;
+mod resume;
 mod rotate;
 mod run;
 mod show;
@@ -70,6 +72,10 @@ pub struct GlobalArgs {
     /// GitLab base URL [default: https://gitlab.com, or the config file's].
     #[arg(long, global = true, env = "GITLAB_URL", value_name = "URL")]
     pub gitlab_url: Option<String>,
+    /// Seconds one API request may take before its answer counts as lost.
+    #[arg(long, global = true, env = "TOKROT_HTTP_TIMEOUT", value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub http_timeout: u64,
     /// Change nothing, read no secret: print the checklist and the API calls a run would make.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -105,6 +111,10 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Walk through any runbook by id, e.g. zendesk-oauth-integration.
     Run(run::RunArgs),
+    /// Finish an interrupted or partly failed rotation (the latest when ID is left out).
+    Resume(resume::ResumeArgs),
+    /// Past rotations from the journal, no secrets.
+    History(history::HistoryArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -119,6 +129,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Rotate(args) => rotate::run(&mut ctx, args).await,
         Command::Apply(args) => apply::run(&mut ctx, args).await,
         Command::Run(args) => run::run(&mut ctx, args).await,
+        Command::Resume(args) => resume::run(&mut ctx, args).await,
+        Command::History(args) => history::run(&mut ctx, args),
         Command::Completions(args) => completions::run(&mut ctx, args),
     };
     let redactor = ctx.ui.redactor().clone();

@@ -36,6 +36,10 @@ pub struct Common {
     /// Any other parameter of the runbook (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
+    /// Rotate even when the OS keyring cannot keep the new token (it is then only in memory,
+    /// and lost if the run dies before every target has it).
+    #[arg(long)]
+    pub no_stash: bool,
 }
 
 /// The token sources.
@@ -316,6 +320,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
             given,
             targets: common.apply_to.clone(),
             token_stdin,
+            no_stash: common.no_stash,
         },
     )
     .await

@@ -24,6 +24,9 @@ pub struct RunArgs {
     /// Read the token for the runbook's capture step from one line of stdin.
     #[arg(long)]
     pub token_stdin: bool,
+    /// For rotate runbooks: rotate even when the OS keyring cannot keep the new token.
+    #[arg(long)]
+    pub no_stash: bool,
 }
 
 /// Looks up a runbook; the error lists the ids and suggests the closest.
@@ -58,6 +61,7 @@ pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             given,
             targets: args.apply_to.clone(),
             token_stdin: args.token_stdin,
+            no_stash: args.no_stash,
         },
     )
     .await

@@ -161,6 +161,8 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// The longest single wait.
     pub max_wait: Duration,
+    /// How long one request may take before it counts as lost.
+    pub timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -170,6 +172,7 @@ impl Default for RetryPolicy {
             max_total: Duration::from_secs(120),
             base: Duration::from_millis(500),
             max_wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -392,7 +395,7 @@ impl Http {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .timeout(policy.timeout)
             .redirect(redirect)
             .build()
             .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))?;

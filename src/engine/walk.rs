@@ -3,7 +3,7 @@
 //! point are still walked when anything had been done, so that, for instance, the Okta
 //! requirement is restored even when the scope check says STOP.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -149,11 +149,39 @@ pub trait ActionRunner {
     fn captured(&self, id: &str, value: &SecretString);
     /// Records a target that failed.
     fn target_failed(&self, index: usize, message: &str);
+    /// A step is about to be carried out (a rotate call: before it is made).
+    fn step_started(&self, _step: &PlanStep) {}
+    /// A step has ended.
+    fn step_ended(&self, _step: &PlanStep, _end: StepEnd<'_>) {}
+    /// A target's steps have ended; `error` when it failed.
+    fn target_ended(&self, _index: usize, _error: Option<&str>) {}
+}
+
+/// How a step ended, for the journal.
+#[derive(Debug, Clone, Copy)]
+pub enum StepEnd<'a> {
+    /// Done, with the note shown.
+    Done(&'a str),
+    /// Failed.
+    Failed(&'a str),
+    /// The vendor may or may not have carried it out.
+    Unknown(&'a str),
+    /// Not carried out.
+    Skipped(&'a str),
 }
 
 impl ActionRunner for Executor {
     fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>> {
         Executor::run(self, step)
+    }
+    fn step_started(&self, step: &PlanStep) {
+        Executor::step_started(self, step);
+    }
+    fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
+        Executor::step_ended(self, step, end);
+    }
+    fn target_ended(&self, index: usize, error: Option<&str>) {
+        Executor::target_ended(self, index, error);
     }
     fn captured(&self, id: &str, value: &SecretString) {
         Executor::captured(self, id, value);
@@ -164,15 +192,23 @@ impl ActionRunner for Executor {
 }
 
 /// How the walk runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WalkOptions {
     /// How many targets are worked on at once.
     pub concurrency: usize,
+    /// Steps already done (`resume`): not carried out again.
+    pub skip_steps: HashSet<usize>,
+    /// Targets already applied (`resume`): not touched again.
+    pub skip_targets: HashSet<usize>,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        Self { concurrency: 8 }
+        Self {
+            concurrency: 8,
+            skip_steps: HashSet::new(),
+            skip_targets: HashSet::new(),
+        }
     }
 }
 
@@ -195,6 +231,14 @@ pub async fn walk<R: ActionRunner>(
     while i < plan.steps.len() {
         let step = &plan.steps[i];
         let phase = step.action_phase();
+        if step.target_index.is_none() && options.skip_steps.contains(&step.n) {
+            ui.status(&format!(
+                "Step {} of {total}: done before ({})",
+                step.n, step.title
+            ))?;
+            i += 1;
+            continue;
+        }
         let is_change = matches!(phase, Some(Phase::Rotate | Phase::Apply | Phase::Finish))
             && !matches!(step.action, Some(TARGETS_PREFLIGHT | TARGETS_APPLY));
         if is_change && !confirmed {
@@ -231,11 +275,21 @@ pub async fn walk<R: ActionRunner>(
                 .iter()
                 .position(|s| s.target_index.is_none() || s.action.is_none())
                 .map_or(plan.steps.len(), |k| i + k);
-            let block = &plan.steps[i..end];
+            let block: Vec<&PlanStep> = plan.steps[i..end]
+                .iter()
+                .filter(|s| {
+                    !s.target_index
+                        .is_some_and(|t| options.skip_targets.contains(&t))
+                })
+                .collect();
+            if block.is_empty() {
+                i = end;
+                continue;
+            }
             let preflight = block
                 .iter()
                 .all(|s| s.action_phase() == Some(Phase::Preflight));
-            let failures = run_targets(plan, block, runner, ui, options).await?;
+            let failures = run_targets(plan, &block, runner, ui, &options).await?;
             if preflight && !failures.is_empty() {
                 return Err(WalkError::Preflight {
                     failures: failures
@@ -254,6 +308,9 @@ pub async fn walk<R: ActionRunner>(
         }
         announce(step, total, ui)?;
         let pending = |from: usize| cleanup_after(plan, from);
+        if !matches!(step.walk, WalkKind::Action { .. }) {
+            runner.step_started(step);
+        }
         let answer = match &step.walk {
             WalkKind::Manual => prompter
                 .confirm("Done?")
@@ -280,20 +337,31 @@ pub async fn walk<R: ActionRunner>(
             }
             WalkKind::Action { .. } => {
                 if phase == Some(Phase::Finish) && !failed.is_empty() {
-                    ui.status(
-                        "   skipped: some targets were not updated, so the old token is kept",
-                    )?;
+                    let why = "some targets were not updated, so the old token is kept";
+                    ui.status(&format!("   skipped: {why}"))?;
+                    runner.step_ended(step, StepEnd::Skipped(why));
                     skipped.push((step.n, step.title.clone()));
                     i += 1;
                     continue;
                 }
+                runner.step_started(step);
                 match runner.run(step).await {
                     Ok(note) => {
                         ui.status(&format!("   ok: {note}"))?;
+                        runner.step_ended(step, StepEnd::Done(&note));
                         changed |= is_change;
                         Ok(None)
                     }
                     Err(f) => {
+                        let unknown = phase == Some(Phase::Rotate) && f.unknown;
+                        runner.step_ended(
+                            step,
+                            if unknown {
+                                StepEnd::Unknown(&f.message)
+                            } else {
+                                StepEnd::Failed(&f.message)
+                            },
+                        );
                         return Err(match phase {
                             Some(Phase::Preflight) => WalkError::Preflight {
                                 failures: vec![format!(
@@ -327,6 +395,9 @@ pub async fn walk<R: ActionRunner>(
             source,
             cleanup_pending: pending(i + 1),
         })?;
+        if stop.is_none() && !matches!(step.walk, WalkKind::Action { .. }) {
+            runner.step_ended(step, StepEnd::Done(""));
+        }
         if let Some(reason) = stop {
             let cleaned = if i > 0 {
                 run_cleanup(plan, i + 1, prompter, ui)?
@@ -364,13 +435,13 @@ pub async fn walk<R: ActionRunner>(
 /// Runs a block of target steps: each target's steps in order, targets side by side.
 async fn run_targets<R: ActionRunner>(
     plan: &Plan,
-    block: &[PlanStep],
+    block: &[&PlanStep],
     runner: &R,
     ui: &mut Ui,
-    options: WalkOptions,
+    options: &WalkOptions,
 ) -> Result<Vec<(usize, String)>, WalkError> {
     let mut groups: Vec<(usize, Vec<&PlanStep>)> = Vec::new();
-    for s in block {
+    for &s in block {
         let t = s.target_index.unwrap_or_default();
         match groups.iter_mut().find(|(g, _)| *g == t) {
             Some((_, steps)) => steps.push(s),
@@ -399,9 +470,13 @@ async fn run_targets<R: ActionRunner>(
             for s in steps {
                 match runner.run(s).await {
                     Ok(n) => notes.push(n),
-                    Err(f) => return (t, Err(f.message)),
+                    Err(f) => {
+                        runner.target_ended(t, Some(&f.message));
+                        return (t, Err(f.message));
+                    }
                 }
             }
+            runner.target_ended(t, None);
             (t, Ok(notes))
         })
         .buffer_unordered(options.concurrency.max(1))

@@ -39,3 +39,17 @@ pub fn remove(rotation_id: &str) -> Result<(), StashError> {
         Err(e) => Err(StashError(e.to_string())),
     }
 }
+
+/// Checks that the keyring can keep a secret and give it back, before a rotation starts.
+pub fn probe(rotation_id: &str) -> Result<(), StashError> {
+    let id = format!("probe:{rotation_id}");
+    let value = SecretString::from(format!("probe-{rotation_id}"));
+    put(&id, &value)?;
+    let back = get(&id);
+    remove(&id)?;
+    match back {
+        Ok(v) if v.expose_secret() == value.expose_secret() => Ok(()),
+        Ok(_) => Err(StashError("the keyring gave back another value".into())),
+        Err(e) => Err(e),
+    }
+}

@@ -21,6 +21,7 @@ fn fast() -> RetryPolicy {
         max_total: Duration::from_secs(10),
         base: Duration::from_millis(10),
         max_wait: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
     }
 }
 

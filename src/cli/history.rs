@@ -1,0 +1,55 @@
+//! `tokrot history`: past rotations from the journal, no secrets.
+
+use serde_json::json;
+
+use super::execute::state_dir;
+use super::{CliError, Ctx, Outcome};
+use crate::state::journal;
+
+/// Arguments of `tokrot history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {}
+
+/// Lists rotations, oldest first.
+pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
+    let dir = state_dir(ctx)?;
+    let all = journal::list(&dir).map_err(|e| CliError::usage(e.to_string()))?;
+    if ctx.json() {
+        let items: Vec<_> = all
+            .iter()
+            .map(|j| {
+                json!({
+                    "id": j.id, "started_at": j.started_at, "updated_at": j.updated_at, "runbook": j.runbook,
+                    "source": j.source(), "status": j.status.as_str(), "new_id": j.new_id,
+                    "targets": j.targets, "stashed": j.stashed,
+                })
+            })
+            .collect();
+        ctx.print_json(&json!(items))?;
+        return Ok(Outcome::Done);
+    }
+    if all.is_empty() {
+        ctx.ui.status(&format!(
+            "No rotations in {} yet.",
+            journal::dir(&dir).display()
+        ))?;
+        return Ok(Outcome::Done);
+    }
+    let id_w = all.iter().map(|j| j.id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for j in &all {
+        let applied = j.targets.iter().filter(|t| t.status == "applied").count();
+        out.push_str(&format!(
+            "{:<id_w$}  {}  {:<20}  {:<10}  {}/{} targets  {}\n",
+            j.id,
+            j.started_at,
+            j.runbook,
+            j.status.as_str(),
+            applied,
+            j.targets.len(),
+            j.source()
+        ));
+    }
+    ctx.ui.out(&out)?;
+    Ok(Outcome::Done)
+}

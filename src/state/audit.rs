@@ -1,0 +1,59 @@
+//! The audit log: one JSON line per rotation outcome in `<state dir>/audit.jsonl` — when, who
+//! (the OS user and the vendor users the credentials belong to), what, where, and how it ended.
+//! No secret, no hash of one.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{StateError, append_line};
+use crate::secret::Redactor;
+
+/// One outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The rotation id.
+    pub rotation_id: String,
+    /// The OS user.
+    pub os_user: Option<String>,
+    /// The GitLab user of the tool's credential.
+    pub gitlab_user: Option<String>,
+    /// The Zendesk user of the tool's credential.
+    pub zendesk_user: Option<String>,
+    /// The runbook.
+    pub runbook: String,
+    /// The Zendesk instance.
+    pub instance: Option<String>,
+    /// The source's identifying parameters.
+    pub source: String,
+    /// The new token's id.
+    pub new_id: Option<u64>,
+    /// The targets' specs.
+    pub targets: Vec<String>,
+    /// done, incomplete, failed, unknown, aborted.
+    pub outcome: String,
+}
+
+/// Appends a record.
+pub fn append(
+    state_dir: &Path,
+    record: &AuditRecord,
+    redactor: &Redactor,
+) -> Result<(), StateError> {
+    let line = serde_json::to_string(record).map_err(|e| StateError::Corrupt {
+        path: state_dir.join("audit.jsonl"),
+        message: e.to_string(),
+    })?;
+    append_line(&state_dir.join("audit.jsonl"), &redactor.redact(&line))
+}
+
+/// The OS user running tokrot.
+pub fn os_user() -> Option<String> {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+}

@@ -1,0 +1,377 @@
+//! The journal: one JSON file per rotation under `<state dir>/rotations/`, rewritten atomically
+//! before and after each step, so that after any stop it says what was done, what was not, and
+//! whether the rotate call's outcome is known. `resume` reads it back; `history` lists it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::{StateError, io_err, write_atomic};
+use crate::secret::Redactor;
+
+/// How a rotation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Under way (or the process died).
+    Running,
+    /// Finished.
+    Done,
+    /// Rotated; some targets not updated: `resume` finishes.
+    Incomplete,
+    /// Failed.
+    Failed,
+    /// The rotate call's answer was lost.
+    Unknown,
+    /// Stopped by the operator or a gate, or interrupted.
+    Aborted,
+}
+
+impl Status {
+    /// As in `history` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Incomplete => "incomplete",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Aborted => "aborted",
+        }
+    }
+}
+
+/// How a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Started, not known to have finished (for a rotate call: written before the call).
+    Running,
+    /// Done.
+    Done,
+    /// Failed.
+    Failed,
+    /// The vendor may or may not have carried it out.
+    Unknown,
+    /// Not carried out.
+    Skipped,
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Its number in the plan.
+    pub n: usize,
+    /// Its title.
+    pub title: String,
+    /// Its action.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Its protocol phase.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// How it stands.
+    pub status: StepStatus,
+    /// When it last changed (RFC 3339).
+    pub at: String,
+    /// What happened (redacted).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    /// The spec.
+    pub spec: String,
+    /// `pending`, `applied` or `failed`.
+    pub status: String,
+    /// `yes`, `no`, `not-readable`.
+    #[serde(default)]
+    pub verified: Option<String>,
+    /// Why it failed (redacted).
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A rotation as the journal keeps it. No secret, no hash of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalData {
+    /// The rotation id.
+    pub id: String,
+    /// The runbook.
+    pub runbook: String,
+    /// The parameters it was given (none is ever a secret).
+    pub params: Vec<(String, String)>,
+    /// Its targets.
+    pub targets: Vec<TargetRecord>,
+    /// The instance, for Zendesk runbooks.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// When it started.
+    pub started_at: String,
+    /// When the journal last changed.
+    pub updated_at: String,
+    /// How it stands.
+    pub status: Status,
+    /// Its steps, as far as they went.
+    pub steps: Vec<StepRecord>,
+    /// The new token's id.
+    #[serde(default)]
+    pub new_id: Option<u64>,
+    /// The new token's expiry.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Whether the new token is in the keyring (`tokrot/pending:<id>`).
+    #[serde(default)]
+    pub stashed: bool,
+    /// The OS user that ran it.
+    #[serde(default)]
+    pub operator: Option<String>,
+}
+
+impl JournalData {
+    /// A step's record.
+    pub fn step(&self, n: usize) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.n == n)
+    }
+
+    /// The source of the rotation, for `history`: the runbook and its id-like parameters.
+    pub fn source(&self) -> String {
+        let ids: Vec<String> = self
+            .params
+            .iter()
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "token_id"
+                        | "token_name"
+                        | "project"
+                        | "group"
+                        | "trigger_id"
+                        | "client_id"
+                        | "instance"
+                )
+            })
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        ids.join(" ")
+    }
+}
+
+/// The directory journals live in.
+pub fn dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("rotations")
+}
+
+/// The journal of a running rotation.
+pub struct Journal {
+    path: PathBuf,
+    data: Mutex<JournalData>,
+    redactor: Redactor,
+}
+
+/// Now, as RFC 3339.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+impl Journal {
+    /// Starts a journal and writes it at once (which also proves the state dir is writable).
+    pub fn create(
+        state_dir: &Path,
+        mut data: JournalData,
+        redactor: Redactor,
+    ) -> Result<Self, StateError> {
+        let path = dir(state_dir).join(format!("{}.json", data.id));
+        data.started_at = now();
+        data.updated_at = data.started_at.clone();
+        let journal = Self {
+            path,
+            data: Mutex::new(data),
+            redactor,
+        };
+        journal.save()?;
+        Ok(journal)
+    }
+
+    /// Continues an existing journal (resume).
+    pub fn reopen(state_dir: &Path, data: JournalData, redactor: Redactor) -> Self {
+        Self {
+            path: dir(state_dir).join(format!("{}.json", data.id)),
+            data: Mutex::new(data),
+            redactor,
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A copy of what it holds.
+    pub fn data(&self) -> JournalData {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, JournalData> {
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self) -> Result<(), StateError> {
+        let bytes = {
+            let data = self.lock();
+            serde_json::to_vec_pretty(&*data).map_err(|e| StateError::Corrupt {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?
+        };
+        let text = self.redactor.redact(&String::from_utf8_lossy(&bytes));
+        write_atomic(&self.path, text.as_bytes())
+    }
+
+    /// Changes the journal and writes it.
+    pub fn update(&self, f: impl FnOnce(&mut JournalData)) -> Result<(), StateError> {
+        {
+            let mut data = self.lock();
+            f(&mut data);
+            data.updated_at = now();
+        }
+        self.save()
+    }
+
+    /// Records a step's state.
+    pub fn step(
+        &self,
+        n: usize,
+        title: &str,
+        action: Option<&str>,
+        phase: Option<&str>,
+        status: StepStatus,
+        message: Option<&str>,
+    ) -> Result<(), StateError> {
+        let message = message.map(|m| self.redactor.redact(m));
+        self.update(|d| {
+            let record = StepRecord {
+                n,
+                title: title.to_owned(),
+                action: action.map(str::to_owned),
+                phase: phase.map(str::to_owned),
+                status,
+                at: now(),
+                message,
+            };
+            match d.steps.iter_mut().find(|s| s.n == n) {
+                Some(s) => *s = record,
+                None => d.steps.push(record),
+            }
+        })
+    }
+}
+
+/// Reads one journal.
+pub fn load(state_dir: &Path, id: &str) -> Result<JournalData, StateError> {
+    let path = dir(state_dir).join(format!("{id}.json"));
+    if !path.exists() {
+        return Err(StateError::Unknown(id.to_owned()));
+    }
+    read(&path)
+}
+
+fn read(path: &Path) -> Result<JournalData, StateError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Every journal, oldest first.
+pub fn list(state_dir: &Path) -> Result<Vec<JournalData>, StateError> {
+    let d = dir(state_dir);
+    if !d.exists() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
+        let path = entry.map_err(io_err(&d))?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            out.push(read(&path)?);
+        }
+    }
+    out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(id: &str) -> JournalData {
+        JournalData {
+            id: id.into(),
+            runbook: "gitlab-pat".into(),
+            params: vec![("token_id".into(), "42".into())],
+            targets: vec![],
+            instance: None,
+            started_at: String::new(),
+            updated_at: String::new(),
+            status: Status::Running,
+            steps: vec![],
+            new_id: None,
+            expires_at: None,
+            stashed: false,
+            operator: None,
+        }
+    }
+
+    #[test]
+    fn a_journal_is_written_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let redactor = Redactor::default();
+        redactor.register(&secrecy::SecretString::from("glpat-secret-value"));
+        let j = Journal::create(&state, data("r1"), redactor).unwrap();
+        j.step(
+            5,
+            "Rotate",
+            Some("gitlab.rotate_personal_token"),
+            Some("rotate"),
+            StepStatus::Running,
+            None,
+        )
+        .unwrap();
+        j.step(
+            5,
+            "Rotate",
+            Some("gitlab.rotate_personal_token"),
+            Some("rotate"),
+            StepStatus::Failed,
+            Some("echo glpat-secret-value"),
+        )
+        .unwrap();
+        let back = load(&state, "r1").unwrap();
+        assert_eq!(back.steps.len(), 1);
+        assert_eq!(back.steps[0].status, StepStatus::Failed);
+        assert_eq!(back.steps[0].message.as_deref(), Some("echo [redacted]"));
+        let text = std::fs::read_to_string(j.path()).unwrap();
+        assert!(!text.contains("glpat-secret-value"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(j.path()), 0o600);
+            assert_eq!(mode(&dir_of(&state)), 0o700);
+            assert_eq!(mode(&state), 0o700);
+        }
+        assert_eq!(list(&state).unwrap().len(), 1);
+        assert!(matches!(load(&state, "nope"), Err(StateError::Unknown(_))));
+    }
+
+    fn dir_of(state: &Path) -> PathBuf {
+        dir(state)
+    }
+}
