@@ -147,6 +147,12 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     journal
         .update(|d| d.status = Status::Running)
         .map_err(|e| CliError::usage(format!("cannot keep the journal: {e}")))?;
+    let remaining: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| !s.target_index.is_some_and(|t| skip_targets.contains(&t)))
+        .cloned()
+        .collect();
     let mut executor = Executor::new(
         gitlab,
         ctx.ui.redactor().clone(),
@@ -154,7 +160,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         super::execute::today(),
     )
     .with_policy(ctx.policy())
-    .batch_variable_reads(&plan.steps)
+    .batch_variable_reads(&remaining)
     .with_zendesk(zendesk)
     .with_journal(journal);
     if interactive {

@@ -8,6 +8,7 @@ mod common;
 mod catalogue;
 mod config;
 mod dry_run;
+mod faults;
 mod gitlab_client;
 mod gitlab_e2e;
 mod runbook_errors;

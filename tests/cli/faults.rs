@@ -1,0 +1,514 @@
+//! The fault suite: rotations that are interrupted or half fail, against the real binary. After
+//! each, no canary secret appears in stdout, stderr (at -vvv), or any file under HOME (which holds
+//! the state dir), and the journal says what happened.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{Env, stderr, stdout};
+
+const CALLER: &str = "glpat-caller-CANARY-ff01";
+const NEW: &str = "glpat-NEW-CANARY-ff02";
+const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
+
+fn token(id: u64) -> Value {
+    json!({"id": id, "name": "t", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"})
+}
+
+fn variable(key: &str, value: &str) -> Value {
+    json!({"key": key, "value": value, "variable_type": "env_var", "protected": false, "masked": false,
+           "hidden": false, "raw": false, "environment_scope": "*"})
+}
+
+/// Answers a variable read or write with the variable named in the path.
+fn variable_answer(req: &Request) -> ResponseTemplate {
+    let key = req.url.path().rsplit('/').next().unwrap_or("X").to_owned();
+    let value = if req.method.as_str() == "PUT" {
+        NEW
+    } else {
+        "old-CANARY-ff03"
+    };
+    ResponseTemplate::new(200).set_body_json(variable(&key, value))
+}
+
+/// The caller, the token 42, its rotation, and the variables of `grp/proj` (read one by one).
+async fn gitlab(rotate: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(rotate)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    // Five targets in one project or more are read with one list call.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!(KEYS.iter().map(|k| variable(k, "old-CANARY-ff03")).collect::<Vec<_>>()),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn rotated() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}))
+}
+
+async fn mount_verify(server: &MockServer, delay: Duration) {
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(delay)
+                .set_body_json(token(43)),
+        )
+        .mount(server)
+        .await;
+}
+
+fn tokrot(env: &Env, server: &MockServer) -> assert_cmd::Command {
+    let mut cmd = env.tokrot();
+    cmd.env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes", "-vvv"]);
+    cmd
+}
+
+fn rotate_args(keys: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["rotate", "gitlab-pat", "--token-id", "42"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for k in keys {
+        args.push("--apply-to".into());
+        args.push(format!("gitlab-ci-var:grp/proj:{k}"));
+    }
+    args
+}
+
+/// No canary in the output or in any file under HOME (the state dir is there).
+fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
+    for out in outputs {
+        for text in [stdout(out), stderr(out)] {
+            assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
+        }
+    }
+    for f in env.files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains("CANARY"),
+            "{} holds a secret:\n{text}",
+            f.display()
+        );
+    }
+}
+
+/// The one journal of the run.
+fn journal(env: &Env) -> Value {
+    let dir = env.path().join(".local/state/tokrot/rotations");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
+}
+
+async fn count(server: &MockServer, m: &str, p: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == m && r.url.path() == p)
+        .count()
+}
+
+async fn puts(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| {
+            r.url
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lost_rotate_answer_is_outcome_unknown_and_never_repeated() {
+    let server = gitlab(rotated().set_delay(Duration::from_secs(4))).await;
+    let env = Env::new();
+    let args = rotate_args(&["K_1"]);
+    let out = tokrot(&env, &server)
+        .args(["--http-timeout", "1"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the outcome is unknown"), "{err}");
+    assert!(
+        err.contains("do NOT run the rotation again with the old token"),
+        "{err}"
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        1
+    );
+    let j = journal(&env);
+    assert_eq!(j["status"], "unknown");
+    let rotate = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == "gitlab.rotate_personal_token")
+        .unwrap();
+    assert_eq!(rotate["status"], "unknown");
+    // resume refuses: the rotate call is never made again
+    let again = tokrot(&env, &server).arg("resume").output().unwrap();
+    assert_ne!(again.status.code(), Some(0));
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        1
+    );
+    assert_no_canary(&env, &[&out, &again]);
+}
+
+#[tokio::test]
+async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes() {
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_[24]$"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"message": "500 Internal Server Error"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(
+            "^/api/v4/projects/grp%2Fproj/variables/K_[135]$",
+        ))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&KEYS))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Incomplete: 2 of 5 target(s) were not updated."),
+        "{err}"
+    );
+    let mut written = puts(&server).await;
+    written.sort();
+    assert_eq!(
+        written,
+        ["K_1", "K_2", "K_3", "K_4", "K_5"],
+        "each target written once"
+    );
+    let j = journal(&env);
+    assert_eq!(j["status"], "incomplete");
+    assert_eq!(j["stashed"], true);
+    let statuses: Vec<&str> = j["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["applied", "failed", "applied", "failed", "applied"]
+    );
+    let id = j["id"].as_str().unwrap().to_owned();
+
+    // The server recovers: resume applies exactly the two.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let resumed = tokrot(&env, &server)
+        .args(["resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let mut written = puts(&server).await;
+    written.sort();
+    assert_eq!(written, ["K_2", "K_4"], "only the two that failed");
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        0
+    );
+    let j = journal(&env);
+    assert_eq!(j["status"], "done");
+    assert_eq!(
+        j["stashed"], false,
+        "the stash is removed once the rotation has finished"
+    );
+    let statuses: Vec<&str> = j["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["applied"; 5]);
+    let done = tokrot(&env, &server)
+        .args(["resume", &id])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&done).contains("has already finished"),
+        "{}",
+        stderr(&done)
+    );
+    let history = tokrot(&env, &server).arg("history").output().unwrap();
+    assert!(
+        stdout(&history).contains(&id) && stdout(&history).contains("done"),
+        "{}",
+        stdout(&history)
+    );
+    let audit =
+        std::fs::read_to_string(env.path().join(".local/state/tokrot/audit.jsonl")).unwrap();
+    let outcomes: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(outcomes, ["incomplete", "done"]);
+    assert_no_canary(&env, &[&out, &resumed, &done, &history]);
+}
+
+#[tokio::test]
+async fn a_run_killed_after_the_rotate_call_is_finished_by_resume() {
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::from_secs(20)).await;
+    let env = Env::new();
+    let args = rotate_args(&["K_1", "K_2"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"))
+        .env_clear()
+        .env("HOME", env.path())
+        .env("XDG_STATE_HOME", env.path().join(".local/state"))
+        .env("XDG_CONFIG_HOME", env.path().join(".config"))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The verify call comes after the rotate call and the stash: wait for it, then kill.
+    let started = Instant::now();
+    while count(&server, "GET", "/api/v4/personal_access_tokens/self").await == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run never got to verify"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(puts(&server).await.is_empty(), "killed before the targets");
+    assert_eq!(journal(&env)["status"], "running");
+
+    server.reset().await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let mut written = puts(&server).await;
+    written.sort();
+    assert_eq!(written, ["K_1", "K_2"]);
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        0
+    );
+    assert_eq!(journal(&env)["status"], "done");
+    assert_no_canary(&env, &[&resumed]);
+}
+
+#[tokio::test]
+async fn a_429_storm_on_every_target_is_waited_out() {
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_string("Retry later"),
+        )
+        .up_to_n_times(5)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let started = Instant::now();
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&KEYS))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        took >= Duration::from_secs(1),
+        "Retry-After was honoured ({took:?})"
+    );
+    assert!(took < Duration::from_secs(30), "bounded ({took:?})");
+    assert_eq!(
+        puts(&server).await.len(),
+        10,
+        "each target: one 429, then the write"
+    );
+    assert_eq!(journal(&env)["status"], "done");
+    assert_no_canary(&env, &[&out]);
+}
+
+#[tokio::test]
+async fn bad_answers_are_clear_errors_and_lose_nothing() {
+    // An HTML page where a target's JSON should be: preflight fails, nothing is changed.
+    let server = gitlab(rotated()).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/hooks/7"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("<!DOCTYPE html><html><body>Sign in</body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&[]))
+        .args(["--apply-to", "gitlab-webhook:grp/proj:7"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an HTML page instead of JSON"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        0
+    );
+
+    // An empty answer to a write: the target fails, the token stays in the keyring for resume.
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_1$"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    // A write whose first answer times out: retried (PUT is idempotent), then applied.
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_2$"))
+        .respond_with(variable_answer_delayed)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_2$"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args(["--http-timeout", "1"])
+        .args(rotate_args(&["K_1", "K_2"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("gitlab-ci-var:grp/proj:K_1: PUT")
+            && err.contains("unexpected answer: an empty body"),
+        "{err}"
+    );
+    assert!(
+        err.contains("gitlab-ci-var:grp/proj:K_2  applied, verified: yes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("is kept in the OS keyring as tokrot/pending:"),
+        "{err}"
+    );
+    assert_no_canary(&env, &[&out]);
+}
+
+fn variable_answer_delayed(req: &Request) -> ResponseTemplate {
+    variable_answer(req).set_delay(Duration::from_secs(3))
+}
+
+#[tokio::test]
+async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_1$"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(
+                json!({"message": {"value": [format!("{NEW} is not a valid value")]}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&["K_1"]))
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "incomplete");
+    let error = report["targets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("[redacted] is not a valid value"), "{error}");
+    assert_no_canary(&env, &[&out]);
+}
