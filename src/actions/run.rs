@@ -307,9 +307,12 @@ impl Executor {
             .get(&index)
             .cloned()
             .unwrap_or_default();
+        if !report.applied && error.is_none() {
+            return; // checked, nothing to record
+        }
         let error = error.map(|e| self.redactor.redact(e));
         self.journal_write(|j| {
-            j.update(|d| {
+            j.update_target(|d| {
                 if let Some(t) = d.targets.get_mut(index) {
                     t.status = if report.applied {
                         "applied"

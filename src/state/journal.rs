@@ -170,7 +170,12 @@ pub struct Journal {
     path: PathBuf,
     data: Mutex<JournalData>,
     redactor: Redactor,
+    saved: Mutex<std::time::Instant>,
 }
+
+/// How long a target's outcome may wait in memory before it is written: targets finish many at
+/// a time, and one that is applied again after a crash gets the same value (a safe repeat).
+const TARGET_FLUSH: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Now, as RFC 3339.
 pub fn now() -> String {
@@ -193,6 +198,7 @@ impl Journal {
             path,
             data: Mutex::new(data),
             redactor,
+            saved: Mutex::new(std::time::Instant::now()),
         };
         journal.save()?;
         Ok(journal)
@@ -204,6 +210,7 @@ impl Journal {
             path: dir(state_dir).join(format!("{}.json", data.id)),
             data: Mutex::new(data),
             redactor,
+            saved: Mutex::new(std::time::Instant::now()),
         }
     }
 
@@ -230,7 +237,26 @@ impl Journal {
             })?
         };
         let text = self.redactor.redact(&String::from_utf8_lossy(&bytes));
-        write_atomic(&self.path, text.as_bytes())
+        write_atomic(&self.path, text.as_bytes())?;
+        *self.saved.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+        Ok(())
+    }
+
+    /// Changes a target's record; written at once when the last write is older than 250 ms,
+    /// else with the next write.
+    pub fn update_target(&self, f: impl FnOnce(&mut JournalData)) -> Result<(), StateError> {
+        {
+            let mut data = self.lock();
+            f(&mut data);
+            data.updated_at = now();
+        }
+        let due = self
+            .saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+            >= TARGET_FLUSH;
+        if due { self.save() } else { Ok(()) }
     }
 
     /// Changes the journal and writes it.
