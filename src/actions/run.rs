@@ -168,7 +168,7 @@ pub struct Executor {
     state: Mutex<State>,
     batched: HashSet<String>,
     lists: Mutex<HashMap<String, VariableList>>,
-    zendesk_auth: Option<Auth>,
+    zendesk_auth: HashMap<String, Auth>,
     zendesk: Mutex<HashMap<String, Zendesk>>,
     asker: Option<Mutex<Box<dyn Prompter + Send>>>,
     journal: Option<Journal>,
@@ -193,7 +193,7 @@ impl Executor {
             state: Mutex::new(State::default()),
             batched: HashSet::new(),
             lists: Mutex::new(HashMap::new()),
-            zendesk_auth: None,
+            zendesk_auth: HashMap::new(),
             zendesk: Mutex::new(HashMap::new()),
             asker: None,
             journal: None,
@@ -329,8 +329,8 @@ impl Executor {
         });
     }
 
-    /// The tool's own Zendesk credential, for the instances the run works on.
-    pub fn with_zendesk(mut self, auth: Option<Auth>) -> Self {
+    /// The tool's own Zendesk credentials, by instance id.
+    pub fn with_zendesk(mut self, auth: HashMap<String, Auth>) -> Self {
         self.zendesk_auth = auth;
         self
     }
@@ -374,8 +374,11 @@ impl Executor {
             .instance
             .as_ref()
             .ok_or_else(|| ActionFailure::new("no Zendesk instance"))?;
-        let auth = self.zendesk_auth.clone().ok_or_else(|| {
-            ActionFailure::new("no Zendesk credential: set ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN")
+        let auth = self.zendesk_auth.get(&instance.id).cloned().ok_or_else(|| {
+            ActionFailure::new(format!(
+                "no Zendesk credential for {}: set ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN",
+                instance.id
+            ))
         })?;
         let mut clients = self.zendesk.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&instance.id) {

@@ -6,13 +6,15 @@ use std::io::BufRead;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{CliError, Ctx, Outcome, pick};
+use std::collections::HashMap;
+
+use super::{CliError, Ctx, Outcome, credentials, pick};
 use crate::actions::Phase;
 use crate::actions::run::{Executor, needs_zendesk_credential};
 use crate::clients::gitlab::GitLab;
 use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
 use crate::config::default_state_dir;
-use crate::engine::plan::{Missing, Mode, Plan, WalkKind, resolve};
+use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::render;
 use crate::engine::target::TargetSpec;
@@ -76,8 +78,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         return Ok(Outcome::Done);
     }
 
-    let actions: Vec<&str> = plan.steps.iter().filter_map(|s| s.action).collect();
-    let (gitlab, zendesk) = clients_for(ctx, &actions, &req.command)?;
+    let (gitlab, _) = clients_for(ctx, &plan.steps, &req.command)?;
 
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
@@ -95,19 +96,11 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.as_str())
             };
-            let zendesk_client = match (
-                &zendesk,
-                known("instance").and_then(|i| ctx.config.instance(i).ok()),
-            ) {
-                (Some(auth), Some(instance)) => Zendesk::new(
-                    &instance.url,
-                    auth.clone(),
-                    ctx.ui.redactor().clone(),
-                    ctx.policy(),
-                )
-                .ok(),
-                _ => None,
-            };
+            let instance = known("instance").and_then(|i| ctx.config.instance(i).ok());
+            let zendesk_client = instance.and_then(|instance| {
+                let (auth, _) = credentials::zendesk_auth(&instance.id).ok()??;
+                Zendesk::new(&instance.url, auth, ctx.ui.redactor().clone(), ctx.policy()).ok()
+            });
             let clients = pick::Clients {
                 gitlab: gitlab.as_ref(),
                 zendesk: zendesk_client.as_ref(),
@@ -152,6 +145,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             &ctx.catalogue,
         )?;
     }
+    let (_, zendesk) = clients_for(ctx, &plan.steps, &req.command)?;
 
     let captures: Vec<&str> = plan
         .steps
@@ -404,18 +398,40 @@ fn conclude(
     Ok(())
 }
 
-/// The tool's own credentials for the actions of a plan: a GitLab client, Zendesk credentials.
+/// The tool's own credentials for the steps of a plan: a GitLab client, and the Zendesk
+/// credential of each instance whose API the plan calls.
 pub fn clients_for(
     ctx: &Ctx,
-    actions: &[&str],
+    steps: &[PlanStep],
     command: &str,
-) -> Result<(Option<GitLab>, Option<ZendeskAuth>), CliError> {
-    let zendesk = if actions.iter().any(|a| needs_zendesk_credential(a)) {
-        Some(zendesk_auth(command)?)
-    } else {
-        None
-    };
-    let gitlab = if actions.iter().any(|a| a.starts_with("gitlab.")) {
+) -> Result<(Option<GitLab>, HashMap<String, ZendeskAuth>), CliError> {
+    let mut zendesk = HashMap::new();
+    for step in steps {
+        let (Some(action), Some(instance)) = (step.action, &step.instance) else {
+            continue;
+        };
+        if !needs_zendesk_credential(action) || zendesk.contains_key(&instance.id) {
+            continue;
+        }
+        let found =
+            credentials::zendesk_auth(&instance.id).map_err(|e| CliError::usage(e.to_string()))?;
+        let Some((auth, _)) = found else {
+            return Err(CliError::usage(format!(
+                "`{command}` calls the Zendesk API of `{}` and no Zendesk credential is set for it; nothing was changed",
+                instance.id
+            ))
+            .hint(format!(
+                "export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN, or run `tokrot auth login zendesk --instance {}` \
+                 (a token is never given as a flag value)",
+                instance.id
+            )));
+        };
+        zendesk.insert(instance.id.clone(), auth);
+    }
+    let gitlab = if steps
+        .iter()
+        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")))
+    {
         Some(gitlab_client(ctx, command)?)
     } else {
         None
@@ -423,40 +439,23 @@ pub fn clients_for(
     Ok((gitlab, zendesk))
 }
 
-/// A GitLab client with the tool's own credential (`GITLAB_TOKEN`).
+/// A GitLab client with the tool's own credential (`GITLAB_TOKEN`, else the keyring).
 fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
-    let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-        CliError::usage(format!("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed"))
-            .hint("export GITLAB_TOKEN with a personal access token that has the `api` scope (a token is never given as a flag value)")
+    let found = credentials::gitlab_token(&ctx.config.gitlab_url)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let (token, _) = found.ok_or_else(|| {
+        CliError::usage(format!("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed")).hint(
+            "export GITLAB_TOKEN with a personal access token that has the `api` scope, or run `tokrot auth login gitlab` \
+             (a token is never given as a flag value)",
+        )
     })?;
     GitLab::new(
         &ctx.config.gitlab_url,
-        SecretString::from(token.trim().to_owned()),
+        token,
         ctx.ui.redactor().clone(),
         ctx.policy(),
     )
     .map_err(|e| CliError::usage(e.to_string()))
-}
-
-/// The tool's own Zendesk credential: `ZENDESK_OAUTH_TOKEN`, or `ZENDESK_EMAIL` with
-/// `ZENDESK_API_TOKEN`; the OAuth token wins when both are set.
-fn zendesk_auth(command: &str) -> Result<ZendeskAuth, CliError> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(token) = var("ZENDESK_OAUTH_TOKEN") {
-        return Ok(ZendeskAuth::OAuth(SecretString::from(token)));
-    }
-    match (var("ZENDESK_EMAIL"), var("ZENDESK_API_TOKEN")) {
-        (Some(email), Some(token)) => Ok(ZendeskAuth::ApiToken { email, token: SecretString::from(token) }),
-        _ => Err(CliError::usage(format!(
-            "`{command}` calls the Zendesk API and no Zendesk credential is set; nothing was changed"
-        ))
-        .hint("export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN (a token is never given as a flag value)")),
-    }
 }
 
 /// A rotation id: when it started, the runbook, and a few random hex digits.
@@ -532,7 +531,7 @@ fn ask(ctx: &Ctx, prompter: &mut dyn Prompter, m: &Missing) -> Result<String, Cl
     })
 }
 
-fn read_stdin_token() -> Result<SecretString, CliError> {
+pub(crate) fn read_stdin_token() -> Result<SecretString, CliError> {
     let mut line = String::new();
     std::io::stdin()
         .lock()

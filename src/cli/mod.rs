@@ -2,8 +2,10 @@
 //! its own file with its arguments and its `run`.
 
 mod apply;
+mod auth;
 mod completions;
 mod context;
+mod credentials;
 pub mod error;
 mod execute;
 mod history;
@@ -115,6 +117,8 @@ pub enum Command {
     Resume(resume::ResumeArgs),
     /// Past rotations from the journal, no secrets.
     History(history::HistoryArgs),
+    /// The tool's own credentials in the OS keyring: login, logout, status.
+    Auth(auth::AuthArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -131,6 +135,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Resume(args) => resume::run(&mut ctx, args).await,
         Command::History(args) => history::run(&mut ctx, args),
+        Command::Auth(args) => auth::run(&mut ctx, args).await,
         Command::Completions(args) => completions::run(&mut ctx, args),
     };
     let redactor = ctx.ui.redactor().clone();

@@ -114,8 +114,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
             .hint("it was run with --no-stash, or the keyring was cleared (the kernel keyring does not survive a reboot)")
     })?;
 
-    let actions: Vec<&str> = plan.steps.iter().filter_map(|s| s.action).collect();
-    let (gitlab, zendesk) = clients_for(ctx, &actions, &format!("tokrot resume {id}"))?;
+    let (gitlab, zendesk) = clients_for(ctx, &plan.steps, &format!("tokrot resume {id}"))?;
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
     if !unattended && !interactive {

@@ -264,7 +264,7 @@ fn a_zendesk_run_without_a_credential_stops_before_any_call() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("calls the Zendesk API and no Zendesk credential is set; nothing was changed"),
+        err.contains("calls the Zendesk API of `global` and no Zendesk credential is set for it; nothing was changed"),
         "{err}"
     );
     assert!(

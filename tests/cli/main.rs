@@ -5,6 +5,7 @@
 
 mod common;
 
+mod auth;
 mod catalogue;
 mod config;
 mod dry_run;

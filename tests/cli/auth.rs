@@ -1,0 +1,217 @@
+//! `tokrot auth` with the real OS keyring (the kernel keyring on Linux), across separate
+//! processes: login, status, a rotation that uses the kept credential, logout.
+
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Env, stderr, stdout};
+
+const LOGIN: &str = "glpat-LOGIN-CANARY-aa01";
+const NEW: &str = "glpat-NEW-CANARY-aa02";
+
+#[tokio::test]
+async fn login_status_rotate_with_the_kept_credential_then_logout() {
+    let server = MockServer::start().await;
+    let token = json!({"id": 42, "name": "t", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"});
+    Mock::given(path("/api/v4/user"))
+        .and(header("PRIVATE-TOKEN", LOGIN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(header("PRIVATE-TOKEN", LOGIN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .and(header("PRIVATE-TOKEN", LOGIN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(header("PRIVATE-TOKEN", NEW))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let tokrot = || {
+        let mut cmd = env.tokrot();
+        cmd.args(["--gitlab-url", &server.uri()]);
+        cmd
+    };
+    let account = format!("gitlab:{}", server.uri().trim_start_matches("http://"));
+
+    // A token that does not work is not kept.
+    let bad = tokrot()
+        .args(["auth", "login", "gitlab", "--token-stdin"])
+        .write_stdin("glpat-BAD-CANARY-aa03\n")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("the token does not work, so it was not kept"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let login = tokrot()
+        .args(["auth", "login", "gitlab", "--token-stdin"])
+        .write_stdin(format!("{LOGIN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(login.status.code(), Some(0), "{}", stderr(&login));
+    assert!(
+        stderr(&login).contains(&format!(
+            "as ops; the token is in the OS keyring as tokrot/{account}"
+        )),
+        "{}",
+        stderr(&login)
+    );
+
+    let status = tokrot()
+        .args(["auth", "status", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let text = stdout(&status);
+    assert!(
+        text.contains(&format!("from: OS keyring (tokrot/{account})")),
+        "{text}"
+    );
+    assert!(text.contains("works, as ops"), "{text}");
+
+    let rotated = tokrot()
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--expires-at",
+            "2027-03-01",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(rotated.status.code(), Some(0), "{}", stderr(&rotated));
+
+    // The environment wins over the keyring.
+    let env_status = tokrot()
+        .env("GITLAB_TOKEN", "glpat-ENV-CANARY-aa04")
+        .args(["auth", "status", "gitlab", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&env_status.stdout).unwrap();
+    assert_eq!(v[0]["source"], "environment (GITLAB_TOKEN)");
+    assert_eq!(v[0]["works"], false);
+
+    let logout = tokrot()
+        .args(["auth", "logout", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(logout.status.code(), Some(0));
+    assert!(
+        stderr(&logout).contains(&format!("Removed tokrot/{account}")),
+        "{}",
+        stderr(&logout)
+    );
+    let after = tokrot()
+        .args(["auth", "status", "gitlab"])
+        .output()
+        .unwrap();
+    assert!(stdout(&after).contains("from: none"), "{}", stdout(&after));
+    let refused = tokrot()
+        .args(["--yes", "rotate", "gitlab-pat", "--token-id", "42"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("tokrot auth login gitlab"),
+        "{}",
+        stderr(&refused)
+    );
+
+    for out in [
+        &bad,
+        &login,
+        &status,
+        &rotated,
+        &env_status,
+        &logout,
+        &after,
+        &refused,
+    ] {
+        assert!(
+            !stdout(out).contains("CANARY") && !stderr(out).contains("CANARY"),
+            "{}{}",
+            stdout(out),
+            stderr(out)
+        );
+    }
+    for f in env.files() {
+        assert!(
+            !String::from_utf8_lossy(&std::fs::read(&f).unwrap()).contains("CANARY"),
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_zendesk_credential_answered_by_the_anonymous_user_is_not_kept() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": null, "name": "Anonymous user"}})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[zendesk.instances.zd]\nurl = \"{}\"\n", server.uri()),
+    );
+    let out = env
+        .tokrot()
+        .args([
+            "auth",
+            "login",
+            "zendesk",
+            "--instance",
+            "zd",
+            "--email",
+            "ops@example.com",
+            "--token-stdin",
+        ])
+        .write_stdin("zd-CANARY-aa05\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Zendesk answered as an anonymous user"),
+        "{}",
+        stderr(&out)
+    );
+    let status = env
+        .tokrot()
+        .args(["auth", "status", "zendesk", "--instance", "zd"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&status).contains("from: none"),
+        "{}",
+        stdout(&status)
+    );
+    assert!(!stderr(&out).contains("CANARY"));
+}
