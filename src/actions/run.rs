@@ -152,6 +152,7 @@ struct State {
     token_id: Option<String>,
     old_token: Option<AccessToken>,
     old_trigger_description: Option<String>,
+    old_trigger_id: Option<u64>,
     oauth_tokens: Vec<OAuthToken>,
     old_oauth_id: Option<u64>,
     requested_scopes: Vec<String>,
@@ -719,12 +720,54 @@ impl Executor {
                 if scopes.is_empty() {
                     return Err(ActionFailure::new("no scopes: give --scopes"));
                 }
-                let new = self
-                    .zendesk(step)?
-                    .create_oauth_token(client_id, &scopes)
-                    .await?;
+                let client = self.zendesk(step)?;
+                let (new, recovered) = match client.create_oauth_token(client_id, &scopes).await {
+                    Ok(new) => (new, String::new()),
+                    Err(e) if e.outcome_unknown() => {
+                        // A lost answer: the token, if made, can never be read back (lists show 10
+                        // characters). Creating does not revoke the old token, so revoke the orphan
+                        // and create again.
+                        let known: HashSet<u64> =
+                            self.lock().oauth_tokens.iter().map(|t| t.id).collect();
+                        let now = client.oauth_tokens(client_id).await.map_err(|l| {
+                            ActionFailure {
+                                message: format!(
+                                    "{e}; listing the client's tokens to clean up failed too: {l}"
+                                ),
+                                unknown: true,
+                            }
+                        })?;
+                        let orphans: Vec<u64> = now
+                            .iter()
+                            .map(|t| t.id)
+                            .filter(|id| !known.contains(id))
+                            .collect();
+                        for id in &orphans {
+                            client
+                                .revoke_oauth_token(*id)
+                                .await
+                                .map_err(|r| ActionFailure {
+                                    message: format!(
+                                        "{e}; revoking the orphan token {id} failed: {r}"
+                                    ),
+                                    unknown: true,
+                                })?;
+                        }
+                        let new = client.create_oauth_token(client_id, &scopes).await?;
+                        let cleaned = if orphans.is_empty() {
+                            "none had been made".to_owned()
+                        } else {
+                            format!("revoked the orphan {:?}", orphans)
+                        };
+                        (
+                            new,
+                            format!(" (the first answer was lost; {cleaned}, then created again)"),
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let note = format!(
-                    "new OAuth token id {} for scopes {}",
+                    "new OAuth token id {} for scopes {}{recovered}",
                     new.id,
                     scopes.join(" ")
                 );
@@ -999,6 +1042,48 @@ impl Executor {
         }
     }
 
+    /// The answer to creating a trigger was lost: GitLab shows a trigger's whole token to the
+    /// user who created it, so the new trigger is found by the description just sent (not the
+    /// old trigger) and its token recovered. Anything less certain stays "outcome unknown".
+    async fn recover_trigger(
+        &self,
+        client: &GitLab,
+        project: &str,
+        description: &str,
+        lost: ApiError,
+    ) -> Result<String, ActionFailure> {
+        let old = self.lock().old_trigger_id;
+        let unknown = |why: String| ActionFailure {
+            message: format!("{lost}; {why}"),
+            unknown: true,
+        };
+        let triggers = client.triggers(project).await.map_err(|e| {
+            unknown(format!(
+                "listing the triggers to recover it failed too: {e}"
+            ))
+        })?;
+        let mut found: Vec<_> = triggers
+            .into_iter()
+            .filter(|t| t.description == description && Some(t.id) != old)
+            .filter_map(|t| t.full_token().cloned().map(|token| (t.id, token)))
+            .collect();
+        match found.len() {
+            1 => {
+                let (id, token) = found.remove(0);
+                self.remember_new(id, token, None, "token");
+                Ok(format!(
+                    "the answer was lost, but the new trigger (id {id}) was found by its description and its token recovered"
+                ))
+            }
+            0 => Err(unknown(format!(
+                "no new trigger named \"{description}\" is listed: the create call may not have been carried out"
+            ))),
+            n => Err(unknown(format!(
+                "{n} triggers named \"{description}\" carry a token this user can read: delete the extra ones"
+            ))),
+        }
+    }
+
     /// Carries out one action step; the `Ok` text is a short note for the operator.
     pub async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
         let Some(name) = step.action else {
@@ -1128,7 +1213,9 @@ impl Executor {
                 let id = self.number(step, "trigger_id")?;
                 let trigger = self.gitlab()?.trigger(project, id).await?;
                 let note = format!("trigger {} \"{}\"", trigger.id, trigger.description);
-                self.lock().old_trigger_description = Some(trigger.description);
+                let mut st = self.lock();
+                st.old_trigger_description = Some(trigger.description);
+                st.old_trigger_id = Some(trigger.id);
                 Ok(note)
             }
             "gitlab.create_trigger" | "gitlab.create_trigger_as" => {
@@ -1147,7 +1234,15 @@ impl Executor {
                     }
                     _ => self.gitlab()?.clone(),
                 };
-                let new = client.create_trigger(project, &description).await?;
+                let new = match client.create_trigger(project, &description).await {
+                    Ok(new) => new,
+                    Err(e) if e.outcome_unknown() => {
+                        return self
+                            .recover_trigger(&client, project, &description, e)
+                            .await;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let note = format!("new trigger id {} \"{description}\"", new.id);
                 self.remember_new(new.id, new.token, None, "token");
                 Ok(note)

@@ -512,3 +512,184 @@ async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
     assert!(error.contains("[redacted] is not a valid value"), "{error}");
     assert_no_canary(&env, &[&out]);
 }
+
+#[tokio::test]
+async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 9, "description": "deploy", "token": "OLD-TRIGGER-CANARY-ff04"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(json!({"id": 10, "description": "deploy", "token": NEW})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 9, "description": "deploy", "token": "OLD-TRIGGER-CANARY-ff04"},
+            {"id": 8, "description": "deploy", "token": "a1b2"},
+            {"id": 10, "description": "deploy", "token": NEW}])))
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args([
+            "--http-timeout",
+            "1",
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+        ])
+        .args(["--apply-to", "gitlab-ci-var:grp/proj:K_1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the answer was lost, but the new trigger (id 10) was found by its description"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("gitlab-ci-var:grp/proj:K_1  applied, verified: yes"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/projects/grp%2Fproj/triggers").await,
+        1,
+        "never created twice"
+    );
+    assert_no_canary(&env, &[&out]);
+}
+
+#[tokio::test]
+async fn a_lost_oauth_token_answer_revokes_the_orphan_and_creates_again() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": 5, "email": "ops@example.com"}})),
+        )
+        .mount(&server)
+        .await;
+    let listed = |ids: &[u64]| {
+        json!({"tokens": ids.iter().map(|id| json!({"id": id, "client_id": 7, "token": "abcdefghij", "scopes": ["read"]})).collect::<Vec<_>>(),
+               "meta": {"has_more": false}})
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listed(&[900])))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listed(&[900, 950])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(
+                    json!({"token": {"id": 950, "token": "LOST-CANARY-ff05", "scopes": ["read"]}}),
+                ),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 951, "full_token": NEW, "token": "glpat-NEW-", "scopes": ["read"]}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path_regex("^/api/v2/oauth/tokens/(950|900)$"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": {"id": 951, "scopes": ["read"]}})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[zendesk.instances.zd]\nurl = \"{}\"\n", server.uri()),
+    );
+    let out = env
+        .tokrot()
+        .env("ZENDESK_OAUTH_TOKEN", "zd-caller-CANARY-ff06")
+        .args([
+            "--yes",
+            "-vvv",
+            "--http-timeout",
+            "1",
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("the first answer was lost; revoked the orphan [950], then created again"),
+        "{}",
+        stderr(&out)
+    );
+    let order: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "POST /api/v2/oauth/tokens",
+            "DELETE /api/v2/oauth/tokens/950",
+            "POST /api/v2/oauth/tokens",
+            "DELETE /api/v2/oauth/tokens/900"
+        ]
+    );
+    assert_no_canary(&env, &[&out]);
+}

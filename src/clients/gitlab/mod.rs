@@ -60,8 +60,9 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
-/// A pipeline trigger (its value is not kept from lists).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pipeline trigger. GitLab shows its whole token only to the user who created it (others
+/// see four characters), which is what lets a lost create answer be recovered. No `Debug`.
+#[derive(Clone)]
 pub struct Trigger {
     /// Id.
     pub id: u64,
@@ -69,6 +70,18 @@ pub struct Trigger {
     pub description: String,
     /// Last use.
     pub last_used: Option<String>,
+    /// The token as GitLab shows it to this caller.
+    pub token: Option<SecretString>,
+}
+
+impl Trigger {
+    /// The whole token, when this caller created the trigger (others see four characters).
+    pub fn full_token(&self) -> Option<&SecretString> {
+        use secrecy::ExposeSecret;
+        self.token
+            .as_ref()
+            .filter(|t| t.expose_secret().chars().count() > 4)
+    }
 }
 
 /// A project or a group: whose access tokens or variables.
@@ -564,6 +577,7 @@ fn trigger(w: TriggerWire) -> Trigger {
         id: w.id,
         description: w.description.unwrap_or_default(),
         last_used: w.last_used,
+        token: w.token,
     }
 }
 

@@ -40,13 +40,15 @@ pub struct NewTokenWire {
 }
 
 /// A pipeline trigger (list, get): `token` is the whole value only for its creator.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct TriggerWire {
     pub id: u64,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
     pub last_used: Option<String>,
+    #[serde(default)]
+    pub token: Option<SecretString>,
 }
 
 /// The answer to creating a trigger.
