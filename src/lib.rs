@@ -9,6 +9,7 @@ pub mod clients;
 pub mod config;
 pub mod engine;
 pub mod exit;
+pub mod logging;
 pub mod runbook;
 pub mod secret;
 pub mod state;

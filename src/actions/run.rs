@@ -1089,6 +1089,7 @@ impl Executor {
         let Some(name) = step.action else {
             return Err(ActionFailure::new("not an action step"));
         };
+        tracing::debug!(step = step.n, action = name, target = ?step.target, "action");
         let target = step.target_index;
         match name {
             "targets.preflight" | TARGETS_APPLY => Ok("no targets".into()),

@@ -126,6 +126,7 @@ pub enum Command {
 /// Runs a parsed command line.
 pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
     let mut ctx = Ctx::new(cli.global)?;
+    crate::logging::init(ctx.global.verbose, ctx.ui.redactor());
     let result = match &cli.command {
         Command::List(args) => list::run(&mut ctx, args),
         Command::Show(args) => show::run(&mut ctx, args),

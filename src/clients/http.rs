@@ -450,6 +450,7 @@ impl Http {
             if let Some(body) = &call.body {
                 req = req.json(body);
             }
+            tracing::debug!(method = %call.method, url = %self.shown(&url), attempt = attempts, "request");
             let now_unix = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -469,6 +470,7 @@ impl Http {
                         now_unix,
                     ) {
                         Some(wait) => {
+                            tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -479,6 +481,7 @@ impl Http {
             };
             let status = failure.status();
             let headers = failure.headers().clone();
+            tracing::debug!(method = %call.method, url = %self.shown(&url), status = status.as_u16(), "answer");
             if status.is_redirection() {
                 let location = headers
                     .get(reqwest::header::LOCATION)
@@ -509,6 +512,13 @@ impl Http {
                 self.policy
                     .delay(&call.method, attempts, failure, started.elapsed(), now_unix)
             {
+                tracing::info!(
+                    "{} {}: {}; trying again in {:.1} s",
+                    call.method,
+                    self.shown(&url),
+                    status,
+                    wait.as_secs_f64()
+                );
                 tokio::time::sleep(wait).await;
                 continue;
             }

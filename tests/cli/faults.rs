@@ -405,6 +405,15 @@ async fn a_429_storm_on_every_target_is_waited_out() {
         10,
         "each target: one 429, then the write"
     );
+    let err = stderr(&out);
+    assert!(
+        err.contains("429 Too Many Requests; trying again in 1.0 s"),
+        "the wait is logged at -v: {err}"
+    );
+    assert!(
+        err.contains("DEBUG") && err.contains("answer"),
+        "requests are logged at -vv: {err}"
+    );
     assert_eq!(journal(&env)["status"], "done");
     assert_no_canary(&env, &[&out]);
 }
