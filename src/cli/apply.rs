@@ -21,8 +21,11 @@ pub struct ApplyArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Common {
     /// Read the token from one line of stdin instead of a hidden prompt.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub token_stdin: bool,
+    /// Use the new token a rotation stashed in the OS keyring (its id: `tokrot history`).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
     /// Any other parameter of the runbook (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
@@ -162,6 +165,7 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             targets: Vec::new(),
             token_stdin: common.token_stdin,
             no_stash: false,
+            from: common.from.clone(),
         },
     )
     .await

@@ -41,6 +41,8 @@ pub struct Request {
     pub token_stdin: bool,
     /// `--no-stash`.
     pub no_stash: bool,
+    /// `--from ID`: the token a rotation stashed.
+    pub from: Option<String>,
 }
 
 /// Carries out a request.
@@ -165,7 +167,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     if unattended {
         if let Some(id) = captures
             .iter()
-            .find(|id| **id != "token" || !req.token_stdin)
+            .find(|id| **id != "token" || !(req.token_stdin || req.from.is_some()))
         {
             return Err(CliError::usage(format!(
                 "`{}` captures a hidden value (`{id}`) and --yes asks for nothing",
@@ -193,10 +195,17 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         )));
     }
 
-    let stdin_token = if req.token_stdin && captures.contains(&"token") {
-        Some(read_stdin_token()?)
-    } else {
-        None
+    let stdin_token = match &req.from {
+        Some(id) => {
+            let token = stash::get(id).map_err(|e| {
+                CliError::usage(format!("--from {id}: {e}")).hint(
+                    "`tokrot history` lists rotations; a finished one no longer keeps its token",
+                )
+            })?;
+            Some(token)
+        }
+        None if req.token_stdin && captures.contains(&"token") => Some(read_stdin_token()?),
+        None => None,
     };
 
     let rotation_id = rotation_id(&runbook.id);

@@ -321,6 +321,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
             targets: common.apply_to.clone(),
             token_stdin,
             no_stash: common.no_stash,
+            from: None,
         },
     )
     .await

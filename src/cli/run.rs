@@ -62,6 +62,7 @@ pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             targets: args.apply_to.clone(),
             token_stdin: args.token_stdin,
             no_stash: args.no_stash,
+            from: None,
         },
     )
     .await

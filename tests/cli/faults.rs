@@ -249,6 +249,34 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     );
     let id = j["id"].as_str().unwrap().to_owned();
 
+    // While the rotation is unfinished its token can be applied elsewhere by id, unseen.
+    let from = tokrot(&env, &server)
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "K_1",
+            "--from",
+            &id,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(from.status.code(), Some(0), "{}", stderr(&from));
+    let last_put = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|r| r.method.as_str() == "PUT")
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&last_put.body).unwrap()["value"],
+        NEW
+    );
+
     // The server recovers: resume applies exactly the two.
     server.reset().await;
     Mock::given(method("GET"))
@@ -286,6 +314,25 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
         .map(|t| t["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["applied"; 5]);
+    let gone = tokrot(&env, &server)
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "K_1",
+            "--from",
+            &id,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        gone.status.code(),
+        Some(2),
+        "a finished rotation keeps no token: {}",
+        stderr(&gone)
+    );
     let done = tokrot(&env, &server)
         .args(["resume", &id])
         .output()
@@ -313,7 +360,7 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
         })
         .collect();
     assert_eq!(outcomes, ["incomplete", "done"]);
-    assert_no_canary(&env, &[&out, &resumed, &done, &history]);
+    assert_no_canary(&env, &[&out, &from, &resumed, &gone, &done, &history]);
 }
 
 #[tokio::test]
@@ -701,4 +748,68 @@ async fn a_lost_oauth_token_answer_revokes_the_orphan_and_creates_again() {
         ]
     );
     assert_no_canary(&env, &[&out]);
+}
+
+#[tokio::test]
+async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
+    use std::os::unix::process::ExitStatusExt;
+    let server = gitlab(rotated()).await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(|req: &Request| variable_answer(req).set_delay(Duration::from_secs(20)))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"))
+        .env_clear()
+        .env("HOME", env.path())
+        .env("XDG_STATE_HOME", env.path().join(".local/state"))
+        .env("XDG_CONFIG_HOME", env.path().join(".config"))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args(rotate_args(&["K_1", "K_2"]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while puts(&server).await.len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run never got to the writes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        status.signal() == Some(2) || status.code() == Some(130),
+        "{status:?}"
+    );
+    assert_eq!(journal(&env)["status"], "running");
+
+    server.reset().await;
+    mount_verify(&server, Duration::ZERO).await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let mut written = puts(&server).await;
+    written.sort();
+    assert_eq!(
+        written,
+        ["K_1", "K_2"],
+        "the writes that never got an answer are made again (same value)"
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        0
+    );
+    assert_eq!(journal(&env)["status"], "done");
+    assert_no_canary(&env, &[&resumed]);
 }
