@@ -232,10 +232,24 @@ impl Executor {
 
     /// Marks targets already applied by an earlier run (`resume`).
     pub fn resumed_target(&self, index: usize, verified: Option<Verified>) {
+        self.mark_applied(Some(index), verified, None);
+    }
+
+    /// Records that a target (when the step belongs to one) holds the new value.
+    fn mark_applied(
+        &self,
+        target: Option<usize>,
+        verified: Option<Verified>,
+        note: Option<String>,
+    ) {
+        let Some(index) = target else { return };
         let mut st = self.lock();
         let t = st.facts.targets.entry(index).or_default();
         t.applied = true;
         t.verified = verified;
+        if note.is_some() {
+            t.note = note;
+        }
     }
 
     /// The journal, if the run keeps one.
@@ -502,17 +516,10 @@ impl Executor {
                 self.zendesk(step)?
                     .update_installation_setting(id, setting, &value)
                     .await?;
-                if let Some(i) = target {
-                    let mut st = self.lock();
-                    let t = st.facts.targets.entry(i).or_default();
-                    t.applied = true;
-                    t.verified = Some(Verified::NotReadable);
-                    if unseen {
-                        t.note = Some(format!(
-                            "`{setting}` was not shown by the installation (a secure setting, or a typo)"
-                        ));
-                    }
-                }
+                let note = unseen.then(|| {
+                    format!("`{setting}` was not shown by the installation (a secure setting, or a typo)")
+                });
+                self.mark_applied(target, Some(Verified::NotReadable), note);
                 Ok(if unseen {
                     format!(
                         "`{setting}` written, though the installation did not show it; not readable (secure settings are never returned)"
@@ -629,12 +636,7 @@ impl Executor {
                         )
                     }
                 };
-                if let Some(i) = target {
-                    let mut st = self.lock();
-                    let t = st.facts.targets.entry(i).or_default();
-                    t.applied = true;
-                    t.verified = Some(Verified::NotReadable);
-                }
+                self.mark_applied(target, Some(Verified::NotReadable), None);
                 Ok(format!(
                     "{note} (Zendesk never returns webhook credentials: not readable)"
                 ))
@@ -1371,12 +1373,7 @@ impl Executor {
                         "GitLab changed the webhook's URL: check its token",
                     ));
                 }
-                let mut st = self.lock();
-                if let Some(i) = target {
-                    let t = st.facts.targets.entry(i).or_default();
-                    t.applied = true;
-                    t.verified = Some(Verified::NotReadable);
-                }
+                self.mark_applied(target, Some(Verified::NotReadable), None);
                 Ok("token set, URL and settings kept (GitLab never returns a webhook's token: not readable)".into())
             }
             zendesk if zendesk.starts_with("zendesk.") => self.run_zendesk(zendesk, step).await,

@@ -238,17 +238,8 @@ impl GitLab {
         search: Option<&str>,
         state: Option<&str>,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        let mut call = self
-            .call(Method::GET, "/personal_access_tokens")
-            .query("per_page", PER_PAGE);
-        if let Some(s) = search {
-            call = call.query("search", s);
-        }
-        if let Some(s) = state {
-            call = call.query("state", s);
-        }
-        let list: Vec<AccessTokenWire> = self.http.paged(call).await?;
-        Ok(list.into_iter().map(AccessToken::from).collect())
+        self.token_list("/personal_access_tokens".into(), search, state)
+            .await
     }
 
     /// `GET /personal_access_tokens/:id` (`id` may be `self`).
@@ -297,9 +288,18 @@ impl GitLab {
         search: Option<&str>,
         state: Option<&str>,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        let mut call = self
-            .call(Method::GET, format!("{}/access_tokens", owner.path()))
-            .query("per_page", PER_PAGE);
+        self.token_list(format!("{}/access_tokens", owner.path()), search, state)
+            .await
+    }
+
+    /// A list of access tokens (personal, project or group), every page, with its filters.
+    async fn token_list(
+        &self,
+        path: String,
+        search: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let mut call = self.call(Method::GET, path).query("per_page", PER_PAGE);
         if let Some(s) = search {
             call = call.query("search", s);
         }
