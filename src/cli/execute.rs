@@ -9,8 +9,8 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use super::{CliError, Ctx, Outcome, credentials, pick};
-use crate::actions::Phase;
 use crate::actions::run::{Executor, needs_zendesk_credential};
+use crate::actions::{Phase, TARGETS_PREFLIGHT};
 use crate::clients::gitlab::GitLab;
 use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
 use crate::config::default_state_dir;
@@ -71,13 +71,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     )?;
 
     if ctx.global.dry_run {
-        if ctx.json() {
-            ctx.print_json(&render::dry_run_report(&plan))?;
-        } else {
-            let text = render::checklist(&plan, &ctx.ui, true);
-            ctx.ui.out(&text)?;
-        }
-        return Ok(Outcome::Done);
+        return dry_run(ctx, &plan, &req.command).await;
     }
 
     let (gitlab, _) = clients_for(ctx, &plan.steps, &req.command)?;
@@ -273,6 +267,80 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         WalkOptions::default(),
     )
     .await
+}
+
+/// `--dry-run`: the checklist, then — when the credentials are there — the read-only checks of
+/// a real run (the source token, every target), so that a dry run also says whether the run
+/// would get past its preflight. Nothing is written and no secret is read.
+async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, CliError> {
+    let checks: Vec<&PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| {
+            s.action_phase() == Some(Phase::Preflight)
+                && !matches!(s.action, Some(TARGETS_PREFLIGHT))
+        })
+        .collect();
+    // Read-only checks need every value and every credential; without them the checklist is all.
+    let clients = if checks.is_empty() || !plan.missing.is_empty() {
+        None
+    } else {
+        clients_for(ctx, &plan.steps, command).ok()
+    };
+    let mut results: Vec<(usize, String, Result<String, String>)> = Vec::new();
+    if let Some((gitlab, zendesk)) = clients {
+        let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), "dry-run".into(), today())
+            .with_policy(ctx.policy())
+            .batch_variable_reads(&plan.steps)
+            .with_zendesk(zendesk);
+        for step in checks {
+            let result = executor.run(step).await.map_err(|f| f.message);
+            let what = match &step.target {
+                Some(t) => format!("{t}: {}", step.title),
+                None => step.title.clone(),
+            };
+            results.push((step.n, what, result));
+        }
+    }
+    let failed = results.iter().any(|(_, _, r)| r.is_err());
+    if ctx.json() {
+        let mut report = render::dry_run_report(plan);
+        report["preflight"] = if results.is_empty() {
+            serde_json::Value::Null
+        } else {
+            json!(
+                results
+                    .iter()
+                    .map(
+                        |(n, what, r)| json!({"n": n, "check": what, "ok": r.is_ok(),
+                    "note": r.as_ref().ok(), "error": r.as_ref().err()})
+                    )
+                    .collect::<Vec<_>>()
+            )
+        };
+        ctx.print_json(&report)?;
+    } else {
+        let mut text = render::checklist(plan, &ctx.ui, true);
+        text.push('\n');
+        if results.is_empty() {
+            text.push_str("The read-only checks were not run: they need every value and the credentials (tokrot auth status).\n");
+        } else {
+            text.push_str("Read-only checks, with the credentials found:\n");
+            for (n, what, r) in &results {
+                match r {
+                    Ok(note) => text.push_str(&format!("  ok      {n}. {what}: {note}\n")),
+                    Err(e) => text.push_str(&format!("  FAILED  {n}. {what}: {e}\n")),
+                }
+            }
+        }
+        ctx.ui.out(&text)?;
+    }
+    if failed {
+        return Err(CliError::usage(
+            "the dry run found a problem: a real run would stop in its preflight",
+        ));
+    }
+    Ok(Outcome::Done)
 }
 
 /// The state dir: `--state-dir`, `TOKROT_STATE_DIR`, or `$XDG_STATE_HOME/tokrot`.

@@ -866,3 +866,83 @@ async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_dry_run_with_credentials_runs_the_read_only_checks_and_writes_nothing() {
+    let server = gitlab_with_targets_unchecked().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "zendesk sync")))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = run(
+        &env,
+        &server,
+        &["rotate", "gitlab-pat", "--token-id", "42", "--dry-run"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Read-only checks, with the credentials found:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "ok      2. Check that token 42 exists and is active: \"zendesk sync\" (id 42)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok      3. gitlab-ci-var:grp/proj:API_TOKEN:"),
+        "{text}"
+    );
+    assert!(writes(&server).await.is_empty(), "a dry run writes nothing");
+    assert!(env.files().is_empty(), "and keeps no journal");
+
+    // A target that is not there: the dry run says so, and exits 2 like the run would.
+    let server = gitlab_with_targets_unchecked().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "zendesk sync")))
+        .mount(&server)
+        .await;
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args([
+            "--gitlab-url",
+            &server.uri(),
+            "--dry-run",
+            "--output",
+            "json",
+        ])
+        .args([
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-webhook:grp/proj:8",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "dry-run");
+    let failed: Vec<&Value> = report["preflight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert!(
+        failed[0]["check"]
+            .as_str()
+            .unwrap()
+            .starts_with("gitlab-webhook:grp/proj:8")
+    );
+    assert!(writes(&server).await.is_empty());
+    assert_no_canary(&env, &out);
+}
