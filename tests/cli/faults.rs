@@ -494,6 +494,29 @@ async fn bad_answers_are_clear_errors_and_lose_nothing() {
         0
     );
 
+    // Malformed JSON where a token should be described: the same, nothing changed.
+    let server = gitlab(rotated()).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/hooks/7"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\": 7, \"url\": "))
+        .mount(&server)
+        .await;
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&[]))
+        .args(["--apply-to", "gitlab-webhook:grp/proj:7"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not the JSON expected"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        0
+    );
+
     // An empty answer to a write: the target fails, the token stays in the keyring for resume.
     let server = gitlab(rotated()).await;
     mount_verify(&server, Duration::ZERO).await;
