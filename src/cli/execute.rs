@@ -141,6 +141,19 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             &ctx.catalogue,
         )?;
     }
+    if interactive && runbook.kind == RunbookKind::Rotate && req.targets.is_empty() {
+        let targets = ask_targets(&mut TerminalPrompter::new(ctx.ui.color()))?;
+        if !targets.is_empty() {
+            plan = resolve(
+                &runbook,
+                &given,
+                &targets,
+                Mode::Resolve,
+                &ctx.config,
+                &ctx.catalogue,
+            )?;
+        }
+    }
     let (_, zendesk) = clients_for(ctx, &plan.steps, &req.command)?;
 
     let captures: Vec<&str> = plan
@@ -573,6 +586,35 @@ fn missing_error(command: &str, missing: &[Missing], unattended: bool) -> CliErr
             .collect::<Vec<_>>()
             .join(" and ")
     ))
+}
+
+/// "Where does this token go?": `--apply-to` specs, one at a time, until an empty answer.
+fn ask_targets(prompter: &mut dyn Prompter) -> Result<Vec<TargetSpec>, CliError> {
+    let mut targets: Vec<TargetSpec> = Vec::new();
+    loop {
+        let prompt = if targets.is_empty() {
+            "Where does the new token go? An --apply-to SPEC such as gitlab-ci-var:grp/proj:KEY (empty: nowhere)"
+        } else {
+            "Another target? (empty when done)"
+        };
+        let answer = prompter
+            .optional_text(prompt, &|v| {
+                v.parse::<TargetSpec>().map(drop).map_err(|e| e.to_string())
+            })
+            .map_err(|source| {
+                CliError::from(walk::WalkError::Prompt {
+                    at: 0,
+                    source,
+                    cleanup_pending: Vec::new(),
+                })
+            })?;
+        match answer {
+            Some(spec) => targets.push(spec.parse().map_err(
+                |e: crate::engine::target::TargetSpecError| CliError::usage(e.to_string()),
+            )?),
+            None => return Ok(targets),
+        }
+    }
 }
 
 fn ask(ctx: &Ctx, prompter: &mut dyn Prompter, m: &Missing) -> Result<String, CliError> {

@@ -78,7 +78,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "TOKROT_HTTP_TIMEOUT", value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub http_timeout: u64,
-    /// Change nothing, read no secret: print the checklist and the API calls a run would make.
+    /// Change nothing: print the checklist and the API calls a run would make, and run its
+    /// read-only checks when the credentials are there.
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// Never prompt: confirmations and gates are yes; every value must come from flags or stdin.

@@ -20,6 +20,10 @@ pub enum Source<'a> {
     Hooks(&'a str),
     /// App installations of a Zendesk instance.
     Installations,
+    /// Webhooks of a Zendesk instance.
+    Webhooks,
+    /// OAuth clients of a Zendesk instance.
+    OAuthClients,
 }
 
 /// The list for `param` of `runbook`, when there is one and what it needs is known.
@@ -44,6 +48,8 @@ pub fn source<'a>(
         ("gitlab-ci-var", "key") => owner().map(Source::Variables),
         ("gitlab-webhook", "hook_id") => value("project").map(Source::Hooks),
         ("zendesk-app", "installation_id") => value("instance").map(|_| Source::Installations),
+        ("zendesk-webhook", "webhook_id") => value("instance").map(|_| Source::Webhooks),
+        ("zendesk-oauth", "client_id") => value("instance").map(|_| Source::OAuthClients),
         _ => None,
     }
 }
@@ -96,6 +102,30 @@ pub async fn pick(
     let no_client = || PickError::Empty("no credential to list them with".into());
     let gitlab = || clients.gitlab.ok_or_else(no_client);
     let (param, items, values): (&str, Vec<String>, Vec<String>) = match source {
+        Source::Webhooks => {
+            let zendesk = clients.zendesk.ok_or_else(no_client)?;
+            let hooks = zendesk.webhooks().await?;
+            // An endpoint can carry a token: only the name and id are shown.
+            (
+                param,
+                hooks
+                    .iter()
+                    .map(|h| format!("{} ({})", h.name, h.id))
+                    .collect(),
+                hooks.iter().map(|h| h.id.clone()).collect(),
+            )
+        }
+        Source::OAuthClients => {
+            let zendesk = clients.zendesk.ok_or_else(no_client)?;
+            let list = zendesk.oauth_clients().await?;
+            (
+                param,
+                list.iter()
+                    .map(|c| format!("{} ({}, id {})", c.name, c.identifier, c.id))
+                    .collect(),
+                list.iter().map(|c| c.id.to_string()).collect(),
+            )
+        }
         Source::Installations => {
             let zendesk = clients.zendesk.ok_or_else(no_client)?;
             let apps = zendesk.installations().await?;

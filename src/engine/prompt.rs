@@ -56,6 +56,12 @@ pub trait Prompter {
     ) -> Result<String, PromptError>;
     /// One item of a list.
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError>;
+    /// A visible value that may be left empty (`None`); a non-empty one is checked by `validate`.
+    fn optional_text(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<Option<String>, PromptError>;
 }
 
 /// Prompts on the terminal (stderr), with dialoguer.
@@ -109,6 +115,26 @@ impl Prompter for TerminalPrompter {
             .to_owned())
     }
 
+    fn optional_text(
+        &mut self,
+        prompt: &str,
+        validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<Option<String>, PromptError> {
+        let v = Input::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .allow_empty(true)
+            .validate_with(|v: &String| {
+                if v.trim().is_empty() {
+                    Ok(())
+                } else {
+                    validate(v.trim())
+                }
+            })
+            .interact_text()?;
+        let v = v.trim().to_owned();
+        Ok((!v.is_empty()).then_some(v))
+    }
+
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
         Ok(Select::with_theme(self.theme.as_ref())
             .with_prompt(prompt)
@@ -146,6 +172,14 @@ impl Prompter for Unattended {
             what: format!("`{prompt}`"),
             how: "give it with its flag".into(),
         })
+    }
+
+    fn optional_text(
+        &mut self,
+        _prompt: &str,
+        _validate: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<Option<String>, PromptError> {
+        Ok(None)
     }
 
     fn select(&mut self, prompt: &str, _items: &[String]) -> Result<usize, PromptError> {

@@ -599,6 +599,14 @@ mod tests {
         ) -> Result<String, PromptError> {
             Ok(self.next(p)?.to_owned())
         }
+        fn optional_text(
+            &mut self,
+            p: &str,
+            _v: &dyn Fn(&str) -> Result<(), String>,
+        ) -> Result<Option<String>, PromptError> {
+            let a = self.next(p)?;
+            Ok((!a.is_empty()).then(|| a.to_owned()))
+        }
         fn select(&mut self, p: &str, _items: &[String]) -> Result<usize, PromptError> {
             Ok(self.next(p)?.parse().unwrap_or(0))
         }

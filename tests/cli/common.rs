@@ -170,6 +170,10 @@ impl Pty {
         self.session.send(keys).unwrap();
     }
 
+    pub fn send(&mut self, keys: &str) {
+        self.session.send(keys).unwrap();
+    }
+
     pub fn finish(mut self) -> (i32, String) {
         let rest = self.session.expect(Eof).unwrap();
         self.screen

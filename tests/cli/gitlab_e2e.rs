@@ -840,14 +840,23 @@ async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
         .await;
     let env = Env::new();
     let uri = server.uri();
-    let mut args = vec!["--gitlab-url", uri.as_str(), "rotate", "gitlab-pat"];
-    args.extend(TARGETS);
+    let args = ["--gitlab-url", uri.as_str(), "rotate", "gitlab-pat"];
     let mut pty = crate::common::Pty::spawn_with(&env, &args, &[("GITLAB_TOKEN", CALLER)]);
     pty.answer(
         "zendesk sync (id 42) · expires 2026-12-01 · last used 2026-11-20",
         "\x1b[B",
     );
     pty.answer("> zendesk sync", "\r");
+    // "Where does the token go?": a bad spec is refused with the right form, then two good ones.
+    pty.answer("Where does the new token go?", "gitlab-ci-var:grp/proj\r");
+    pty.expect("expected gitlab-ci-var:PROJECT:KEY[@SCOPE]");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    for _ in 0.."gitlab-ci-var:grp/proj".len() {
+        pty.send("\x7f");
+    }
+    pty.send("gitlab-ci-var:grp/proj:API_TOKEN\r");
+    pty.answer("Another target?", "gitlab-webhook:grp/proj:7\r");
+    pty.answer("Another target?", "\r");
     pty.answer(
         "Go ahead and change things, starting with: Rotate the token",
         "y",
