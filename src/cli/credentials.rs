@@ -1,8 +1,7 @@
 //! The tool's own credentials: from the environment, else from the OS keyring, where
 //! `tokrot auth login` puts them (`gitlab:<host>`, `zendesk:<instance>`). The environment wins.
 
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::SecretString;
 use url::Url;
 
 use crate::clients::zendesk::Auth;
@@ -56,18 +55,6 @@ pub fn gitlab_token(url: &Url) -> Result<Option<(SecretString, Source)>, StashEr
     Ok(stash::lookup(&account)?.map(|t| (t, Source::Keyring(account))))
 }
 
-/// How a Zendesk credential is kept in the keyring (as one secret).
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ZendeskEntry {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    oauth_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    api_token: Option<String>,
-}
-
 /// The Zendesk credential: `ZENDESK_OAUTH_TOKEN`, or `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`,
 /// else the instance's keyring entry.
 pub fn zendesk_auth(instance: &str) -> Result<Option<(Auth, Source)>, StashError> {
@@ -90,48 +77,15 @@ pub fn zendesk_auth(instance: &str) -> Result<Option<(Auth, Source)>, StashError
     let Some(secret) = stash::lookup(&account)? else {
         return Ok(None);
     };
-    let entry: ZendeskEntry = serde_json::from_str(secret.expose_secret()).map_err(|_| {
+    let auth = Auth::from_keyring_entry(&secret).ok_or_else(|| {
         StashError::from_message(format!(
             "tokrot/{account} is not a tokrot credential; log in again"
         ))
     })?;
-    let auth = match entry {
-        ZendeskEntry {
-            oauth_token: Some(t),
-            ..
-        } => Auth::OAuth(SecretString::from(t)),
-        ZendeskEntry {
-            email: Some(email),
-            api_token: Some(t),
-            ..
-        } => Auth::ApiToken {
-            email,
-            token: SecretString::from(t),
-        },
-        _ => {
-            return Err(StashError::from_message(format!(
-                "tokrot/{account} holds no usable credential; log in again"
-            )));
-        }
-    };
     Ok(Some((auth, Source::Keyring(account))))
 }
 
 /// Stores a Zendesk credential in the keyring.
 pub fn store_zendesk(instance: &str, auth: &Auth) -> Result<(), StashError> {
-    let entry = match auth {
-        Auth::OAuth(t) => ZendeskEntry {
-            oauth_token: Some(t.expose_secret().to_owned()),
-            email: None,
-            api_token: None,
-        },
-        Auth::ApiToken { email, token } => ZendeskEntry {
-            oauth_token: None,
-            email: Some(email.clone()),
-            api_token: Some(token.expose_secret().to_owned()),
-        },
-    };
-    let json =
-        serde_json::to_string(&entry).map_err(|e| StashError::from_message(e.to_string()))?;
-    stash::set(&zendesk_account(instance), &SecretString::from(json))
+    stash::set(&zendesk_account(instance), &auth.to_keyring_entry())
 }

@@ -1,9 +1,7 @@
 //! The path `rotate`, `apply` and `run` share: resolve the plan, print it for `--dry-run`, make
 //! sure every value and answer can be had (flags, stdin, or a terminal), then walk it.
 
-use std::io::BufRead;
-
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 
 use std::collections::HashMap;
@@ -651,26 +649,15 @@ fn ask(ctx: &Ctx, prompter: &mut dyn Prompter, m: &Missing) -> Result<String, Cl
 }
 
 pub(crate) fn read_stdin_token() -> Result<SecretString, CliError> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::usage(format!("--token-stdin: cannot read stdin: {e}")))?;
-    let token = SecretString::from(line.trim_end_matches(['\n', '\r']).trim().to_owned());
-    line.clear();
-    if token.expose_secret().is_empty() {
-        return Err(
-            CliError::usage("--token-stdin: stdin has no token (an empty first line)").hint(
+    crate::secret::read_token_line(std::io::stdin().lock()).map_err(|e| {
+        let err = CliError::usage(format!("--token-stdin: stdin {e}"));
+        match e {
+            crate::secret::TokenLineError::Empty => err.hint(
                 "pipe the token in, e.g. `pass show zendesk/new-token | tokrot … --token-stdin`",
             ),
-        );
-    }
-    if token.expose_secret().chars().any(char::is_whitespace) {
-        return Err(CliError::usage(
-            "--token-stdin: the first line of stdin has spaces inside; a token is one word",
-        ));
-    }
-    Ok(token)
+            _ => err,
+        }
+    })
 }
 
 fn run_report(plan: &Plan, executor: &Executor, status: &str) -> serde_json::Value {

@@ -34,12 +34,14 @@ impl Credential {
             || ApiError::Client("a credential holds characters that cannot go in a header".into());
         let (name, value) = match self {
             Credential::Header(name, secret) => (name.clone(), secret.expose_secret().to_owned()),
-            Credential::Bearer(secret) => (
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {}", secret.expose_secret()),
-            ),
+            Credential::Bearer(secret) => (reqwest::header::AUTHORIZATION, {
+                let mut v = String::from("Bearer ");
+                v.push_str(secret.expose_secret());
+                v
+            }),
             Credential::Basic(user, secret) => {
-                let raw = format!("{user}:{}", secret.expose_secret());
+                let mut raw = format!("{user}:");
+                raw.push_str(secret.expose_secret());
                 (
                     reqwest::header::AUTHORIZATION,
                     format!("Basic {}", base64(raw.as_bytes())),

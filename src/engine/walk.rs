@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use futures_util::{StreamExt, stream};
 
@@ -329,7 +329,7 @@ pub async fn walk<R: ActionRunner>(
                 value.map(|v| {
                     ui.redactor().register(&v);
                     runner.captured(id, &v);
-                    let len = v.expose_secret().chars().count();
+                    let len = crate::secret::char_count(&v);
                     captures.values.insert(id.clone(), v);
                     let _ = ui.status(&format!("   captured ({len} characters, hidden)"));
                     None

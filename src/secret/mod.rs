@@ -56,6 +56,48 @@ impl Redactor {
     }
 }
 
+/// How many characters a secret has (for "captured (N characters)"), without showing it.
+pub fn char_count(secret: &SecretString) -> usize {
+    secret.expose_secret().chars().count()
+}
+
+/// Why a token line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenLineError {
+    /// The input could not be read.
+    #[error("cannot be read: {0}")]
+    Io(#[from] std::io::Error),
+    /// The first line is empty.
+    #[error("has no token (an empty first line)")]
+    Empty,
+    /// The first line has spaces inside.
+    #[error("has spaces inside its first line; a token is one word")]
+    Spaces,
+}
+
+/// Reads a token from the first line of `input` (`--token-stdin`), straight into a secret.
+pub fn read_token_line(mut input: impl std::io::BufRead) -> Result<SecretString, TokenLineError> {
+    let mut line = String::new();
+    input.read_line(&mut line)?;
+    let token = SecretString::from(line.trim().to_owned());
+    zeroize_string(&mut line);
+    if token.expose_secret().is_empty() {
+        return Err(TokenLineError::Empty);
+    }
+    if token.expose_secret().chars().any(char::is_whitespace) {
+        return Err(TokenLineError::Spaces);
+    }
+    Ok(token)
+}
+
+fn zeroize_string(s: &mut String) {
+    // Overwrite the buffer the token was read into before it is freed.
+    let len = s.len();
+    s.clear();
+    s.extend(std::iter::repeat_n('\0', len));
+    s.clear();
+}
+
 /// Whether two secrets are equal, compared without printing either.
 pub fn same(a: &SecretString, b: &SecretString) -> bool {
     let (a, b) = (a.expose_secret().as_bytes(), b.expose_secret().as_bytes());
@@ -76,6 +118,29 @@ mod tests {
             r.redact("a glpat-abcdef-long and glpat-abcdef, ab"),
             "a [redacted] and [redacted], ab"
         );
+    }
+
+    #[test]
+    fn a_token_line_is_one_word() {
+        assert_eq!(
+            read_token_line(&b"glpat-abc\r\n"[..])
+                .unwrap()
+                .expose_secret(),
+            "glpat-abc"
+        );
+        assert!(matches!(
+            read_token_line(&b"\n"[..]),
+            Err(TokenLineError::Empty)
+        ));
+        assert!(matches!(
+            read_token_line(&b""[..]),
+            Err(TokenLineError::Empty)
+        ));
+        assert!(matches!(
+            read_token_line(&b"two words\n"[..]),
+            Err(TokenLineError::Spaces)
+        ));
+        assert_eq!(char_count(&SecretString::from("éa")), 2);
     }
 
     #[test]

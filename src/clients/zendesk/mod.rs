@@ -35,7 +35,55 @@ pub enum Auth {
     },
 }
 
+/// How a Zendesk credential is kept in the OS keyring: one secret holding this JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyringEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oauth_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_token: Option<String>,
+}
+
 impl Auth {
+    /// The credential as one secret, for the OS keyring.
+    pub fn to_keyring_entry(&self) -> SecretString {
+        let entry = match self {
+            Auth::OAuth(t) => KeyringEntry {
+                oauth_token: Some(t.expose_secret().to_owned()),
+                email: None,
+                api_token: None,
+            },
+            Auth::ApiToken { email, token } => KeyringEntry {
+                oauth_token: None,
+                email: Some(email.clone()),
+                api_token: Some(token.expose_secret().to_owned()),
+            },
+        };
+        SecretString::from(serde_json::to_string(&entry).unwrap_or_default())
+    }
+
+    /// Reads back what `to_keyring_entry` wrote; `None` when it is not such an entry.
+    pub fn from_keyring_entry(secret: &SecretString) -> Option<Self> {
+        match serde_json::from_str::<KeyringEntry>(secret.expose_secret()).ok()? {
+            KeyringEntry {
+                oauth_token: Some(t),
+                ..
+            } => Some(Auth::OAuth(SecretString::from(t))),
+            KeyringEntry {
+                email: Some(email),
+                api_token: Some(t),
+                ..
+            } => Some(Auth::ApiToken {
+                email,
+                token: SecretString::from(t),
+            }),
+            _ => None,
+        }
+    }
+
     fn credential(self) -> Credential {
         match self {
             Auth::OAuth(t) => Credential::Bearer(t),
@@ -454,7 +502,9 @@ pub fn replace_endpoint_token(
         .map(|pair| match pair.split_once('=') {
             Some(("token", _)) => {
                 found = true;
-                format!("token={}", encode_segment(token.expose_secret()))
+                let mut pair = String::from("token=");
+                pair.push_str(&encode_segment(token.expose_secret()));
+                pair
             }
             _ => pair.to_owned(),
         })
