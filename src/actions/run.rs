@@ -513,20 +513,41 @@ impl Executor {
                 {
                     return Err(ActionFailure::new(format!("not written: `{setting}` was not confirmed")));
                 }
-                self.zendesk(step)?
+                let client = self.zendesk(step)?;
+                client
                     .update_installation_setting(id, setting, &value)
                     .await?;
-                let note = unseen.then(|| {
-                    format!("`{setting}` was not shown by the installation (a secure setting, or a typo)")
-                });
-                self.mark_applied(target, Some(Verified::NotReadable), note);
-                Ok(if unseen {
-                    format!(
+                if unseen {
+                    let note = format!(
+                        "`{setting}` was not shown by the installation (a secure setting, or a typo)"
+                    );
+                    self.mark_applied(target, Some(Verified::NotReadable), Some(note));
+                    return Ok(format!(
                         "`{setting}` written, though the installation did not show it; not readable (secure settings are never returned)"
-                    )
-                } else {
-                    format!("`{setting}` written, no other setting sent; not read back")
-                })
+                    ));
+                }
+                // A shown setting is read back and compared, without printing either value.
+                let verified = match client
+                    .installation(id)
+                    .await?
+                    .setting_holds(setting, &value)
+                {
+                    Some(true) => Verified::Yes,
+                    Some(false) => Verified::No,
+                    None => Verified::NotReadable,
+                };
+                self.mark_applied(target, Some(verified), None);
+                match verified {
+                    Verified::No => Err(ActionFailure::new(format!(
+                        "`{setting}` of installation {id} does not hold the new value after the update"
+                    ))),
+                    Verified::Yes => Ok(format!(
+                        "`{setting}` written, no other setting sent; read back: holds the new value"
+                    )),
+                    Verified::NotReadable => Ok(format!(
+                        "`{setting}` written, no other setting sent; no longer shown: not readable"
+                    )),
+                }
             }
             "zendesk.get_webhook" => {
                 let id = self.text(step, "webhook_id")?;

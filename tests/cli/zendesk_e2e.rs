@@ -426,10 +426,19 @@ async fn interactively_the_app_installation_is_picked_and_the_pasted_token_never
             {"id": 222, "app_id": 2, "enabled": true, "settings": {"name": "GitLab Sync", "api_token": "shown-setting"}}]})))
         .mount(&server)
         .await;
+    // A setting that is not secure is shown: read before the write, and read back after it.
     Mock::given(method("GET"))
         .and(path("/api/v2/apps/installations/222.json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"id": 222, "settings": {"name": "GitLab Sync", "api_token": "x"}}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations/222.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 222, "settings": {"name": "GitLab Sync", "api_token": "zd-typed-CANARY-zz66"}}),
         ))
         .mount(&server)
         .await;
@@ -463,7 +472,8 @@ async fn interactively_the_app_installation_is_picked_and_the_pasted_token_never
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(
-        screen.contains("`api_token` written, no other setting sent"),
+        screen
+            .contains("`api_token` written, no other setting sent; read back: holds the new value"),
         "{screen}"
     );
     assert!(!screen.contains("CANARY"), "the token was shown:\n{screen}");

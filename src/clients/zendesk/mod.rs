@@ -6,6 +6,7 @@
 
 mod wire;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -123,6 +124,18 @@ pub struct Installation {
     pub settings: Vec<String>,
     /// Enabled.
     pub enabled: bool,
+    /// The text values of the settings shown (a setting that is not secure can hold a token).
+    values: BTreeMap<String, SecretString>,
+}
+
+impl Installation {
+    /// Whether a shown setting holds `value` (compared without printing either); `None` when
+    /// the setting is not shown (secure settings never are).
+    pub fn setting_holds(&self, setting: &str, value: &SecretString) -> Option<bool> {
+        self.values
+            .get(setting)
+            .map(|v| crate::secret::same(v, value))
+    }
 }
 
 impl From<InstallationWire> for Installation {
@@ -142,6 +155,14 @@ impl From<InstallationWire> for Installation {
             name,
             settings: w.settings.keys().cloned().collect(),
             enabled: w.enabled.unwrap_or(true),
+            values: w
+                .settings
+                .iter()
+                .filter_map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| (k.clone(), SecretString::from(s.to_owned())))
+                })
+                .collect(),
         }
     }
 }
