@@ -60,6 +60,14 @@ impl Ctx {
         }
     }
 
+    /// How the walk runs: targets side by side, `--concurrency` at a time.
+    pub fn walk_options(&self) -> crate::engine::walk::WalkOptions {
+        crate::engine::walk::WalkOptions {
+            concurrency: usize::from(self.global.concurrency),
+            ..Default::default()
+        }
+    }
+
     /// Whether JSON was asked for.
     pub fn json(&self) -> bool {
         self.global.output == OutputFormat::Json

@@ -275,7 +275,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         &executor,
         unattended,
         stdin_token,
-        WalkOptions::default(),
+        ctx.walk_options(),
     )
     .await
 }

@@ -74,6 +74,10 @@ pub struct GlobalArgs {
     /// GitLab base URL [default: https://gitlab.com, or the config file's].
     #[arg(long, global = true, env = "GITLAB_URL", value_name = "URL")]
     pub gitlab_url: Option<String>,
+    /// How many targets are checked and written at once.
+    #[arg(long, global = true, env = "TOKROT_CONCURRENCY", value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     /// Seconds one API request may take before its answer counts as lost.
     #[arg(long, global = true, env = "TOKROT_HTTP_TIMEOUT", value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]

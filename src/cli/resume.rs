@@ -181,7 +181,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let options = WalkOptions {
         skip_steps,
         skip_targets,
-        ..WalkOptions::default()
+        ..ctx.walk_options()
     };
     carry_out(ctx, &plan, &executor, unattended, None, options).await
 }

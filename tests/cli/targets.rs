@@ -205,3 +205,24 @@ fn apply_to_only_goes_with_rotate() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--apply-to only goes with `tokrot rotate`"));
 }
+
+#[test]
+fn concurrency_is_bounded_to_a_sane_range() {
+    let env = Env::new();
+    for bad in ["0", "65", "many"] {
+        let out = env
+            .tokrot()
+            .args(["--concurrency", bad, "list"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains("--concurrency"), "{}", stderr(&out));
+    }
+    let out = env
+        .tokrot()
+        .env("TOKROT_CONCURRENCY", "16")
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
