@@ -547,11 +547,50 @@ impl Http {
     }
 
     /// Sends a GET with cursor pagination (Zendesk: `page[size]`, `meta.has_more`, `links.next`)
-    /// and gathers the `key` array of every page, within the same origin.
+    /// and gathers the `key` array of every page.
     pub async fn cursor_paged<T: DeserializeOwned>(
         &self,
         call: Call<'_>,
         key: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        self.pages(call, |answer| {
+            let page: serde_json::Value = decode(&answer.body)?;
+            let items = page
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("no `{key}` list in the answer"))?;
+            let items: Vec<T> =
+                serde_json::from_value(items).map_err(|e| format!("`{key}`: {e}"))?;
+            let has_more = page
+                .pointer("/meta/has_more")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            let offset_next = page.get("next_page").and_then(serde_json::Value::as_str);
+            let next = page
+                .pointer("/links/next")
+                .and_then(serde_json::Value::as_str)
+                .filter(|_| has_more)
+                .or(offset_next)
+                .map(str::to_owned);
+            Ok((items, next))
+        })
+        .await
+    }
+
+    /// Sends a GET and follows `Link: rel="next"` to the last page.
+    pub async fn paged<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<Vec<T>, ApiError> {
+        self.pages(call, |answer| {
+            Ok((decode(&answer.body)?, next_link(&answer.headers)))
+        })
+        .await
+    }
+
+    /// Follows next-page links, read from each answer by `read`, to the last page. A link to
+    /// another origin is refused: the credential would go with it.
+    async fn pages<T>(
+        &self,
+        call: Call<'_>,
+        read: impl Fn(&Answer) -> Result<(Vec<T>, Option<String>), String>,
     ) -> Result<Vec<T>, ApiError> {
         let mut url = self.url(&call)?;
         let mut out = Vec::new();
@@ -562,66 +601,12 @@ impl Http {
                 url: self.shown(&url),
                 message,
             };
-            let page: serde_json::Value = decode(&answer.body).map_err(decode_err)?;
-            let items = page
-                .get(key)
-                .cloned()
-                .ok_or_else(|| decode_err(format!("no `{key}` list in the answer")))?;
-            let items: Vec<T> =
-                serde_json::from_value(items).map_err(|e| decode_err(format!("`{key}`: {e}")))?;
+            let (items, next) = read(&answer).map_err(decode_err)?;
             let empty = items.is_empty();
             out.extend(items);
-            let has_more = page
-                .pointer("/meta/has_more")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false);
-            let next = page
-                .pointer("/links/next")
-                .and_then(serde_json::Value::as_str)
-                .or_else(|| page.get("next_page").and_then(serde_json::Value::as_str));
-            let Some(next) =
-                next.filter(|_| has_more || page.get("next_page").is_some_and(|n| !n.is_null()))
-            else {
-                break;
-            };
+            let Some(next) = next else { break };
             let next =
-                Url::parse(next).map_err(|e| decode_err(format!("bad next-page link: {e}")))?;
-            if next.origin() != self.base.origin() {
-                return Err(ApiError::CrossOriginRedirect {
-                    method: call.method.clone(),
-                    url: self.shown(&url),
-                    location: self.shown(&next),
-                });
-            }
-            if empty {
-                break;
-            }
-            url = next;
-        }
-        Ok(out)
-    }
-
-    /// Sends a GET and follows `Link: rel="next"` to the last page, within the same origin.
-    pub async fn paged<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<Vec<T>, ApiError> {
-        let mut url = self.url(&call)?;
-        let mut out = Vec::new();
-        for _ in 0..1000 {
-            let answer = self.send_to(&call, url.clone()).await?;
-            let page: Vec<T> = decode(&answer.body).map_err(|message| ApiError::Decode {
-                method: call.method.clone(),
-                url: self.shown(&url),
-                message,
-            })?;
-            let empty = page.is_empty();
-            out.extend(page);
-            let Some(next) = next_link(&answer.headers) else {
-                break;
-            };
-            let next = Url::parse(&next).map_err(|e| ApiError::Decode {
-                method: call.method.clone(),
-                url: self.shown(&url),
-                message: format!("bad next-page link: {e}"),
-            })?;
+                Url::parse(&next).map_err(|e| decode_err(format!("bad next-page link: {e}")))?;
             if next.origin() != self.base.origin() {
                 return Err(ApiError::CrossOriginRedirect {
                     method: call.method.clone(),
