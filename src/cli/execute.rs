@@ -282,7 +282,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
 
 /// `--dry-run`: the checklist, then — when the credentials are there — the read-only checks of
 /// a real run (the source token, every target), so that a dry run also says whether the run
-/// would get past its preflight. Nothing is written and no secret is read.
+/// would get past its preflight. Nothing is written and no token to apply is read.
 async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, CliError> {
     let checks: Vec<&PlanStep> = plan
         .steps

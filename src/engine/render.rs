@@ -67,7 +67,9 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
         let _ = writeln!(
             s,
             "{}",
-            ui.warn("Dry run: nothing is changed and no secret is read. A run would do this:")
+            ui.warn(
+                "Dry run: nothing is changed and no token to apply is read. A run would do this:"
+            )
         );
         let _ = writeln!(s);
     }
