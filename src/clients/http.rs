@@ -126,6 +126,21 @@ pub enum ApiError {
         /// Where it pointed.
         location: String,
     },
+    /// A redirect answering a call that changes something: never followed, because following
+    /// it sends the call a second time, and the server may have carried out the first.
+    #[error(
+        "{method} {url}: answered with a redirect ({status}, to {location}); not followed, so the call was sent once and its outcome is not known"
+    )]
+    Redirected {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// The 3xx status.
+        status: StatusCode,
+        /// Where it pointed.
+        location: String,
+    },
     /// The request could not be built.
     #[error("{0}")]
     Client(String),
@@ -146,7 +161,7 @@ impl ApiError {
         match self {
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,
             ApiError::Status { status, .. } => status.is_server_error(),
-            ApiError::Decode { .. } => true,
+            ApiError::Decode { .. } | ApiError::Redirected { .. } => true,
             _ => false,
         }
     }
@@ -375,7 +390,11 @@ pub struct Answer {
 /// A client for one vendor base URL.
 #[derive(Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    /// For reads: redirects followed within the origin.
+    reads: reqwest::Client,
+    /// For calls that change something: no redirect is ever followed, since following one
+    /// sends the call again (a rotate call twice revokes the whole token family).
+    writes: reqwest::Client,
     base: Url,
     redactor: Redactor,
     policy: RetryPolicy,
@@ -394,15 +413,18 @@ impl Http {
                 attempt.stop()
             }
         });
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(policy.timeout)
-            .redirect(redirect)
-            .build()
-            .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))?;
+        let build = |redirect| {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(policy.timeout)
+                .redirect(redirect)
+                .build()
+                .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))
+        };
         Ok(Self {
-            client,
+            reads: build(redirect)?,
+            writes: build(reqwest::redirect::Policy::none())?,
             base,
             redactor,
             policy,
@@ -441,8 +463,12 @@ impl Http {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut req = self
-                .client
+            let client = if matches!(call.method, Method::GET | Method::HEAD) {
+                &self.reads
+            } else {
+                &self.writes
+            };
+            let mut req = client
                 .request(call.method.clone(), url.clone())
                 .header(reqwest::header::ACCEPT, "application/json");
             if let Some(c) = call.credential {
@@ -490,6 +516,14 @@ impl Http {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("?")
                     .to_owned();
+                if !matches!(call.method, Method::GET | Method::HEAD) {
+                    return Err(ApiError::Redirected {
+                        method: call.method.clone(),
+                        url: self.shown(&url),
+                        status,
+                        location: self.redactor.redact(&location),
+                    });
+                }
                 return Err(ApiError::CrossOriginRedirect {
                     method: call.method.clone(),
                     url: self.shown(&url),
