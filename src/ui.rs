@@ -105,3 +105,10 @@ impl Ui {
         }
     }
 }
+
+/// A line to stderr from outside the run's `Ui` (the signal listener), for fixed text that holds
+/// no value.
+pub fn raw_status(text: &str) {
+    let mut err = io::stderr();
+    let _ = writeln!(err, "{text}");
+}

@@ -119,6 +119,8 @@ pub struct RunFacts {
     pub zendesk_user: Option<String>,
     /// Whether the new token is in the keyring.
     pub stashed: bool,
+    /// Why the keyring refused the new token, when it did.
+    pub stash_error: Option<String>,
     /// Targets by index.
     pub targets: BTreeMap<usize, TargetReport>,
 }
@@ -162,7 +164,7 @@ struct State {
 
 /// Carries out the action steps of one run.
 pub struct Executor {
-    gitlab: Option<GitLab>,
+    gitlab: std::sync::RwLock<Option<GitLab>>,
     redactor: Redactor,
     rotation_id: String,
     today: Date,
@@ -172,7 +174,7 @@ pub struct Executor {
     zendesk_auth: HashMap<String, Auth>,
     zendesk: Mutex<HashMap<String, Zendesk>>,
     asker: Option<Mutex<Box<dyn Prompter + Send>>>,
-    journal: Option<Journal>,
+    journal: Option<Arc<Journal>>,
     journal_error: Mutex<Option<String>>,
     no_stash: bool,
     policy: RetryPolicy,
@@ -187,7 +189,7 @@ impl Executor {
         today: Date,
     ) -> Self {
         Self {
-            gitlab,
+            gitlab: std::sync::RwLock::new(gitlab),
             redactor,
             rotation_id,
             today,
@@ -211,7 +213,7 @@ impl Executor {
     }
 
     /// Keeps the run's journal up to date.
-    pub fn with_journal(mut self, journal: Journal) -> Self {
+    pub fn with_journal(mut self, journal: Arc<Journal>) -> Self {
         self.journal = Some(journal);
         self
     }
@@ -253,7 +255,7 @@ impl Executor {
     }
 
     /// The journal, if the run keeps one.
-    pub fn journal(&self) -> Option<&Journal> {
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
         self.journal.as_ref()
     }
 
@@ -371,10 +373,14 @@ impl Executor {
         .ok()
     }
 
-    fn ask_yes(&self, question: &str) -> Option<bool> {
-        let asker = self.asker.as_ref()?;
+    /// A confirmation: `--yes` (no asker) confirms; on a terminal only the operator's yes does,
+    /// and an error or an interrupt is a no, so that a prompt that fails never leads to a write.
+    fn ask_yes(&self, question: &str) -> bool {
+        let Some(asker) = self.asker.as_ref() else {
+            return true;
+        };
         let mut p = asker.lock().unwrap_or_else(|e| e.into_inner());
-        p.confirm(question).ok()
+        matches!(p.confirm(question), Ok(true))
     }
 
     fn ask_pick(&self, prompt: &str, items: &[String]) -> Option<usize> {
@@ -507,11 +513,13 @@ impl Executor {
                     .get(&target)
                     .is_some_and(|t| t.unseen_setting);
                 if unseen
-                    && let Some(false) = self.ask_yes(&format!(
+                    && !self.ask_yes(&format!(
                         "Installation {id} does not show `{setting}` (secure, or a typo). Write it anyway?"
                     ))
                 {
-                    return Err(ActionFailure::new(format!("not written: `{setting}` was not confirmed")));
+                    return Err(ActionFailure::new(format!(
+                        "not written: installation {id} does not show `{setting}` (a secure setting, or a typo), and the write was not confirmed"
+                    )));
                 }
                 let client = self.zendesk(step)?;
                 client
@@ -904,6 +912,11 @@ impl Executor {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The redactor every message of the run goes through.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The run's id (the keyring account is `pending:<id>`).
     pub fn rotation_id(&self) -> &str {
         &self.rotation_id
@@ -936,10 +949,17 @@ impl Executor {
         Ok(())
     }
 
-    fn gitlab(&self) -> Result<&GitLab, ActionFailure> {
+    fn gitlab(&self) -> Result<GitLab, ActionFailure> {
         self.gitlab
-            .as_ref()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
             .ok_or_else(|| ActionFailure::new("no GitLab credential: set GITLAB_TOKEN"))
+    }
+
+    /// The new token, once a rotate step has made it (or a capture or `resume` gave it).
+    pub fn new_token(&self) -> Option<SecretString> {
+        self.lock().secrets.get("token").cloned()
     }
 
     fn secret(&self, step: &PlanStep, arg: &str) -> Result<SecretString, ActionFailure> {
@@ -1132,9 +1152,15 @@ impl Executor {
                             self.rotation_id
                         ))
                     }
-                    Err(e) => Ok(format!(
-                        "NOT stashed ({e}); the token is only in this process's memory"
-                    )),
+                    // The token exists only here now: the run goes on to put it into its
+                    // targets (the one way left to keep it), and says so loudly.
+                    Err(e) => {
+                        let why = self.redactor.redact(&e.to_string());
+                        self.lock().facts.stash_error = Some(why.clone());
+                        Ok(format!(
+                            "WARNING: NOT KEPT: the keyring refused the new token ({why}); it exists only in this process's memory until the targets have it"
+                        ))
+                    }
                 }
             }
             "gitlab.current_user" => {
@@ -1159,7 +1185,16 @@ impl Executor {
             "gitlab.rotate_personal_token" => {
                 let id = self.token_id(step)?;
                 let expires = self.expires_at(step)?;
-                let new = self.gitlab()?.rotate_personal_token(&id, expires).await?;
+                let gitlab = self.gitlab()?;
+                let new = gitlab
+                    .rotate_personal_token(&id, expires)
+                    .await
+                    .map_err(rotate_failure)?;
+                if id == "self" {
+                    // The old credential is revoked now: every later call uses the new one.
+                    *self.gitlab.write().unwrap_or_else(|p| p.into_inner()) =
+                        Some(gitlab.with_token(new.token.clone()));
+                }
                 let note = format!("new token id {}, expires {expires}", new.id);
                 self.lock().facts.expires_at = Some(expires.to_string());
                 self.remember_new(new.id, new.token, new.expires_at, "token");
@@ -1199,7 +1234,8 @@ impl Executor {
                 let new = self
                     .gitlab()?
                     .rotate_resource_token(owner, &id, expires)
-                    .await?;
+                    .await
+                    .map_err(rotate_failure)?;
                 let note = format!("new token id {}, expires {expires}", new.id);
                 self.lock().facts.expires_at = Some(expires.to_string());
                 self.remember_new(new.id, new.token, new.expires_at, "token");
@@ -1256,7 +1292,7 @@ impl Executor {
                     "gitlab.create_trigger_as" => {
                         self.gitlab()?.with_token(self.secret(step, "as")?)
                     }
-                    _ => self.gitlab()?.clone(),
+                    _ => self.gitlab()?,
                 };
                 let new = match client.create_trigger(project, &description).await {
                     Ok(new) => new,
@@ -1403,6 +1439,20 @@ impl Executor {
             ))),
         }
     }
+}
+
+/// A failed rotate call. A 401 is never "nothing changed": GitLab answers 401 when a token that
+/// was already rotated is rotated again, and revokes the whole token family (new token too).
+fn rotate_failure(e: ApiError) -> ActionFailure {
+    if e.status() == Some(reqwest::StatusCode::UNAUTHORIZED) {
+        return ActionFailure {
+            message: format!(
+                "{e}; the token family may have been revoked by GitLab's reuse detection (a token rotated twice)"
+            ),
+            unknown: true,
+        };
+    }
+    e.into()
 }
 
 fn owner_key(owner: Owner<'_>) -> String {

@@ -166,6 +166,7 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             token_stdin: common.token_stdin,
             no_stash: false,
             from: common.from.clone(),
+            keep: false,
         },
     )
     .await

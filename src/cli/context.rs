@@ -64,6 +64,7 @@ impl Ctx {
     pub fn walk_options(&self) -> crate::engine::walk::WalkOptions {
         crate::engine::walk::WalkOptions {
             concurrency: usize::from(self.global.concurrency),
+            approvals: self.global.approve.clone(),
             ..Default::default()
         }
     }

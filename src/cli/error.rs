@@ -157,6 +157,29 @@ impl From<WalkError> for CliError {
                     quiet: false,
                 }
             }
+            WalkError::Interrupted {
+                ref cleanup_pending,
+                ..
+            } => {
+                let pending = if cleanup_pending.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; clean-up still to do by hand: {}",
+                        cleanup_pending
+                            .iter()
+                            .map(|(n, t)| format!("step {n} ({t})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                Self {
+                    code: exit::INTERRUPTED,
+                    message: format!("{e}{pending}"),
+                    hint: None,
+                    quiet: false,
+                }
+            }
             WalkError::Io(io) => io.into(),
             WalkError::Preflight { .. } => CliError::usage(e.to_string()),
             WalkError::Failed { changed, .. } => Self {

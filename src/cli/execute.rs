@@ -7,21 +7,21 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use super::{CliError, Ctx, Outcome, credentials, pick};
-use crate::actions::run::{Executor, needs_zendesk_credential};
-use crate::actions::{Phase, TARGETS_PREFLIGHT};
+use crate::actions::Phase;
+use crate::actions::run::{TargetReport, needs_zendesk_credential};
 use crate::clients::gitlab::GitLab;
 use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
 use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
+use crate::engine::protocol::{self, Finished, Session, StartError};
 use crate::engine::render;
 use crate::engine::target::TargetSpec;
-use crate::engine::walk::{self, StopReason, WalkOptions};
+use crate::engine::walk::{self, StopReason};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, RunbookKind};
 use crate::secret::stash;
-use crate::state::audit::{self, AuditRecord};
-use crate::state::journal::{Journal, JournalData, Status as JournalStatus, TargetRecord};
+use crate::state::journal::Status as JournalStatus;
 
 /// What to carry out.
 pub struct Request {
@@ -41,6 +41,8 @@ pub struct Request {
     pub no_stash: bool,
     /// `--from ID`: the token a rotation stashed.
     pub from: Option<String>,
+    /// `--keep`: a rotation without target keeps its token in the keyring.
+    pub keep: bool,
 }
 
 /// Carries out a request.
@@ -139,7 +141,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             &ctx.catalogue,
         )?;
     }
-    if interactive && runbook.kind == RunbookKind::Rotate && req.targets.is_empty() {
+    if interactive && runbook.kind == RunbookKind::Rotate && req.targets.is_empty() && !req.keep {
         let targets = ask_targets(&mut TerminalPrompter::new(ctx.ui.color()))?;
         if !targets.is_empty() {
             plan = resolve(
@@ -200,7 +202,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         )));
     }
 
-    let stdin_token = match &req.from {
+    let token = match &req.from {
         Some(id) => {
             let token = stash::get(id).map_err(|e| {
                 CliError::usage(format!("--from {id}: {e}")).hint(
@@ -212,107 +214,161 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         None if req.token_stdin && captures.contains(&"token") => Some(read_stdin_token()?),
         None => None,
     };
+    let self_account = self_target(ctx, &runbook.id, &given, &plan, req.keep)?;
+    let header_plan = plan.clone();
+    header(ctx, &header_plan)?;
+    let session = session(ctx, gitlab, zendesk, unattended, interactive)?;
+    let protocol_req = protocol::Request {
+        plan,
+        params: given,
+        token,
+        from: req.from.clone(),
+        keep: req.keep,
+        no_stash: req.no_stash,
+        self_account,
+    };
+    let finished = protocol::run(session, protocol_req)
+        .await
+        .map_err(start_error)?;
+    report(ctx, &header_plan, finished)
+}
 
-    let rotation_id = rotation_id(&runbook.id);
-    let mut executor = Executor::new(
+/// What the protocol is given for a run: state dir, output, prompter, clients, policy.
+pub fn session<'c>(
+    ctx: &'c mut Ctx,
+    gitlab: Option<GitLab>,
+    zendesk: HashMap<String, ZendeskAuth>,
+    unattended: bool,
+    interactive: bool,
+) -> Result<Session<'c>, CliError> {
+    let state_dir = state_dir(ctx)?;
+    let prompter: Box<dyn Prompter> = if unattended {
+        Box::new(Unattended)
+    } else {
+        Box::new(TerminalPrompter::new(ctx.ui.color()))
+    };
+    let asker: Option<Box<dyn Prompter + Send>> = if interactive {
+        Some(Box::new(TerminalPrompter::new(ctx.ui.color())))
+    } else {
+        None
+    };
+    let policy = ctx.policy();
+    let options = ctx.walk_options();
+    Ok(Session {
+        state_dir,
+        ui: &mut ctx.ui,
+        prompter,
+        asker,
         gitlab,
-        ctx.ui.redactor().clone(),
-        rotation_id.clone(),
-        today(),
-    )
-    .with_policy(ctx.policy())
-    .batch_variable_reads(&plan.steps)
-    .with_zendesk(zendesk);
-    if interactive {
-        executor = executor.with_asker(Box::new(TerminalPrompter::new(ctx.ui.color())));
-    }
-    if runbook.kind == RunbookKind::Rotate {
-        if req.no_stash {
-            executor = executor.without_stash();
-        } else if let Err(e) = stash::probe(&rotation_id) {
-            return Err(CliError::usage(format!("{e}; the rotation did not start, nothing was changed")).hint(
-                "on Linux the kernel keyring (keyutils) is used; elsewhere the system's keychain. Pass --no-stash to \
-                 rotate anyway: the new token is then only in this process's memory, and lost if the run dies \
-                 before every target has it",
-            ));
-        }
-        let journal = Journal::create(
-            &state_dir(ctx)?,
-            JournalData {
-                id: rotation_id,
-                runbook: runbook.id.clone(),
-                params: given.clone(),
-                targets: plan
-                    .targets
-                    .iter()
-                    .map(|t| TargetRecord {
-                        spec: t.spec.clone(),
-                        status: "pending".into(),
-                        verified: None,
-                        error: None,
-                    })
-                    .collect(),
-                instance: plan.instance.as_ref().map(|i| i.id.clone()),
-                started_at: String::new(),
-                updated_at: String::new(),
-                status: JournalStatus::Running,
-                steps: Vec::new(),
-                new_id: None,
-                expires_at: None,
-                stashed: false,
-                operator: audit::os_user(),
-            },
-            ctx.ui.redactor().clone(),
-        )
-        .map_err(|e| {
-            CliError::usage(format!("cannot keep the journal: {e}; nothing was changed"))
-        })?;
-        executor = executor.with_journal(journal);
-    }
-    carry_out(
-        ctx,
-        &plan,
-        &executor,
+        zendesk,
+        policy,
+        options,
         unattended,
-        stdin_token,
-        ctx.walk_options(),
-    )
-    .await
+    })
+}
+
+/// The run's first lines: its title, steps and notices.
+fn header(ctx: &mut Ctx, plan: &Plan) -> Result<(), CliError> {
+    if ctx.json() {
+        return Ok(());
+    }
+    let header = format!(
+        "{} ({} steps)",
+        ctx.ui.bold(&plan.runbook.title),
+        plan.steps.len()
+    );
+    ctx.ui.status(&header)?;
+    for n in &plan.notices {
+        let line = format!("{} {n}", ctx.ui.warn("NOTE:"));
+        ctx.ui.status(&line)?;
+    }
+    Ok(())
+}
+
+/// `--self`: tokrot's own GitLab credential is the token rotated. Kept in the keyring, it
+/// becomes a target; from `GITLAB_TOKEN`, tokrot cannot update it, so the rotation needs another
+/// target or `--keep`, and the operator is told the variable goes stale.
+fn self_target(
+    ctx: &mut Ctx,
+    runbook: &str,
+    given: &[(String, String)],
+    plan: &Plan,
+    keep: bool,
+) -> Result<Option<String>, CliError> {
+    let is_self =
+        runbook == "gitlab-pat" && given.iter().any(|(k, v)| k == "token_id" && v == "self");
+    if !is_self {
+        return Ok(None);
+    }
+    let found = credentials::gitlab_token(&ctx.config.gitlab_url)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    match found {
+        Some((_, credentials::Source::Keyring(account))) => Ok(Some(account)),
+        Some((_, credentials::Source::Env(var))) => {
+            if plan.targets.is_empty() && !keep {
+                return Err(CliError::usage(format!(
+                    "`--self` rotates the token in {var}, which tokrot cannot update; with no other target the new token would go nowhere. Nothing was changed"
+                ))
+                .hint("add --apply-to SPEC where the new token goes (for example the CI/CD variable your pipeline reads it from), or --keep and `tokrot apply … --from ID` later; or `tokrot auth login gitlab` so that tokrot keeps its own credential"));
+            }
+            let line = format!(
+                "{} {var} holds the old token: once rotated it is revoked, so update {var} wherever it is set.",
+                ctx.ui.warn("NOTE:")
+            );
+            ctx.ui.status(&line)?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// A run that did not start: nothing was sent.
+pub fn start_error(e: StartError) -> CliError {
+    let hint = match &e {
+        StartError::NoTarget => Some(
+            "add --apply-to SPEC (repeatable) for each place the new token goes, or --keep to leave it in the \
+             keyring for `tokrot apply TARGET --from ID`"
+                .to_owned(),
+        ),
+        StartError::Busy(b) => Some(format!(
+            "wait for run {} to end (`tokrot history {}` shows it), then try again",
+            b.holder, b.holder
+        )),
+        StartError::Unapproved { gate } => Some(format!(
+            "run it on a terminal, or pass --approve {gate}=EVIDENCE (for example the access request's URL): \
+             the journal and the audit log keep who approved it and the evidence"
+        )),
+        StartError::Keyring(_) => Some(
+            "on Linux the kernel keyring (keyutils) is used; elsewhere the system's keychain. Pass --no-stash to \
+             rotate anyway: the new token is then only in this process's memory, and lost if the run dies \
+             before every target has it"
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    let err = CliError::usage(e.to_string());
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
 }
 
 /// `--dry-run`: the checklist, then — when the credentials are there — the read-only checks of
 /// a real run (the source token, every target), so that a dry run also says whether the run
 /// would get past its preflight. Nothing is written and no token to apply is read.
 async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, CliError> {
-    let checks: Vec<&PlanStep> = plan
-        .steps
-        .iter()
-        .filter(|s| {
-            s.action_phase() == Some(Phase::Preflight)
-                && !matches!(s.action, Some(TARGETS_PREFLIGHT))
-        })
-        .collect();
     // Read-only checks need every value and every credential; without them the checklist is all.
-    let clients = if checks.is_empty() || !plan.missing.is_empty() {
+    let clients = if !protocol::has_read_only_checks(plan) || !plan.missing.is_empty() {
         None
     } else {
         clients_for(ctx, &plan.steps, command).ok()
     };
-    let mut results: Vec<(usize, String, Result<String, String>)> = Vec::new();
-    if let Some((gitlab, zendesk)) = clients {
-        let executor = Executor::new(gitlab, ctx.ui.redactor().clone(), "dry-run".into(), today())
-            .with_policy(ctx.policy())
-            .batch_variable_reads(&plan.steps)
-            .with_zendesk(zendesk);
-        for step in checks {
-            let result = executor.run(step).await.map_err(|f| f.message);
-            let what = match &step.target {
-                Some(t) => format!("{t}: {}", step.title),
-                None => step.title.clone(),
-            };
-            results.push((step.n, what, result));
+    let results = match clients {
+        Some((gitlab, zendesk)) => {
+            protocol::read_only_checks(plan, gitlab, zendesk, ctx.ui.redactor(), ctx.policy()).await
         }
-    }
+        None => Vec::new(),
+    };
     let failed = results.iter().any(|(_, _, r)| r.is_err());
     if ctx.json() {
         let mut report = render::dry_run_report(plan);
@@ -363,127 +419,6 @@ pub fn state_dir(ctx: &Ctx) -> Result<std::path::PathBuf, CliError> {
         .ok_or_else(|| {
             CliError::usage("no state dir: pass --state-dir or set TOKROT_STATE_DIR (or HOME)")
         })
-}
-
-/// Walks a prepared plan, then reports, journals the outcome and writes the audit line.
-pub async fn carry_out(
-    ctx: &mut Ctx,
-    plan: &Plan,
-    executor: &Executor,
-    unattended: bool,
-    stdin_token: Option<SecretString>,
-    options: WalkOptions,
-) -> Result<Outcome, CliError> {
-    if !ctx.json() {
-        let header = format!(
-            "{} ({} steps, run {})",
-            ctx.ui.bold(&plan.runbook.title),
-            plan.steps.len(),
-            executor.rotation_id()
-        );
-        ctx.ui.status(&header)?;
-        for n in &plan.notices {
-            let line = format!("{} {n}", ctx.ui.warn("NOTE:"));
-            ctx.ui.status(&line)?;
-        }
-    }
-    let mut prompter: Box<dyn Prompter> = if unattended {
-        Box::new(Unattended)
-    } else {
-        Box::new(TerminalPrompter::new(ctx.ui.color()))
-    };
-    let walked = walk::walk(
-        plan,
-        prompter.as_mut(),
-        &mut ctx.ui,
-        stdin_token,
-        executor,
-        options,
-    )
-    .await;
-    match walked {
-        Ok((outcome, captured)) => {
-            drop(captured);
-            let status = match &outcome {
-                walk::Outcome::Done => JournalStatus::Done,
-                walk::Outcome::Stopped(_) => JournalStatus::Aborted,
-                walk::Outcome::Incomplete(_) => JournalStatus::Incomplete,
-            };
-            let result = report(ctx, plan, executor, &outcome);
-            conclude(ctx, plan, executor, status)?;
-            result
-        }
-        Err(e) => {
-            let status = match &e {
-                walk::WalkError::Unknown { .. } => JournalStatus::Unknown,
-                walk::WalkError::Prompt {
-                    source: crate::engine::prompt::PromptError::Interrupted,
-                    ..
-                } => JournalStatus::Aborted,
-                _ => JournalStatus::Failed,
-            };
-            let facts = executor.facts();
-            if ctx.json() {
-                let mut report = run_report(plan, executor, status.as_str());
-                report["error"] = json!(ctx.ui.redactor().redact(&e.to_string()));
-                ctx.print_json(&report)?;
-            }
-            if facts.stashed {
-                let line = format!(
-                    "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation.",
-                    id = executor.rotation_id()
-                );
-                ctx.ui.error(&line)?;
-            }
-            conclude(ctx, plan, executor, status)?;
-            Err(e.into())
-        }
-    }
-}
-
-/// Records how the run ended: the journal's status and the audit line.
-fn conclude(
-    ctx: &mut Ctx,
-    plan: &Plan,
-    executor: &Executor,
-    status: JournalStatus,
-) -> Result<(), CliError> {
-    let Some(journal) = executor.journal() else {
-        return Ok(());
-    };
-    let facts = executor.facts();
-    let written = journal.update(|d| {
-        d.status = status;
-        d.stashed = facts.stashed;
-        d.new_id = facts.new_id.or(d.new_id);
-    });
-    let data = journal.data();
-    let record = AuditRecord {
-        at: crate::state::journal::now(),
-        rotation_id: data.id.clone(),
-        os_user: audit::os_user(),
-        gitlab_user: facts.gitlab_user.clone(),
-        zendesk_user: facts.zendesk_user.clone(),
-        runbook: data.runbook.clone(),
-        instance: data.instance.clone(),
-        source: data.source(),
-        new_id: data.new_id,
-        targets: plan.targets.iter().map(|t| t.spec.clone()).collect(),
-        outcome: status.as_str().into(),
-    };
-    let audited = audit::append(&state_dir(ctx)?, &record, ctx.ui.redactor());
-    for problem in [
-        written.err().map(|e| e.to_string()),
-        audited.err().map(|e| e.to_string()),
-        executor.journal_error(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let line = format!("warning: the journal or audit log could not be written: {problem}");
-        ctx.ui.error(&line)?;
-    }
-    Ok(())
 }
 
 /// The tool's own credentials for the steps of a plan: a GitLab client, and the Zendesk
@@ -546,26 +481,6 @@ fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
     .map_err(|e| CliError::usage(e.to_string()))
 }
 
-/// A rotation id: when it started, the runbook, and a few random hex digits.
-fn rotation_id(runbook: &str) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let now = jiff::Timestamp::now();
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(now.as_nanosecond().unsigned_abs());
-    h.write_u32(std::process::id());
-    format!(
-        "{}-{runbook}-{:06x}",
-        now.strftime("%Y%m%dT%H%M%SZ"),
-        h.finish() & 0xff_ffff
-    )
-}
-
-pub(crate) fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-}
-
 fn missing_error(command: &str, missing: &[Missing], unattended: bool) -> CliError {
     let list: Vec<String> = missing
         .iter()
@@ -591,7 +506,7 @@ fn ask_targets(prompter: &mut dyn Prompter) -> Result<Vec<TargetSpec>, CliError>
     let mut targets: Vec<TargetSpec> = Vec::new();
     loop {
         let prompt = if targets.is_empty() {
-            "Where does the new token go? An --apply-to SPEC such as gitlab-ci-var:grp/proj:KEY (empty: nowhere)"
+            "Where does the new token go? An --apply-to SPEC such as gitlab-ci-var:grp/proj:KEY (a rotation needs at least one; or --keep)"
         } else {
             "Another target? (empty when done)"
         };
@@ -660,69 +575,83 @@ pub(crate) fn read_stdin_token() -> Result<SecretString, CliError> {
     })
 }
 
-fn run_report(plan: &Plan, executor: &Executor, status: &str) -> serde_json::Value {
-    let facts = executor.facts();
+fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
+    let facts = &finished.facts;
     let mut report = render::dry_run_report(plan);
-    report["rotation_id"] = json!(executor.rotation_id());
-    report["status"] = json!(status);
+    report["schema_version"] = json!(1);
+    report["rotation_id"] = json!(finished.id);
+    report["status"] = json!(finished.status.as_str());
     report["source"]["new_id"] = json!(facts.new_id);
     if let Some(e) = &facts.expires_at {
         report["source"]["expires_at"] = json!(e);
     }
     report["source"]["stashed"] = json!(facts.stashed);
+    report["source"]["stash_error"] = json!(facts.stash_error);
     if let Some(targets) = report["targets"].as_array_mut() {
         for (i, t) in targets.iter_mut().enumerate() {
             let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            t["status"] = json!(if r.applied {
-                "applied"
-            } else if r.error.is_some() {
-                "failed"
-            } else {
-                "pending"
-            });
+            t["status"] = json!(target_state(&r));
             t["verified"] = json!(r.verified.map(|v| v.as_str()));
             t["error"] = json!(r.error);
             t["note"] = json!(r.note);
         }
     }
+    if let Some(s) = &finished.self_credential {
+        report["self_credential"] = match s {
+            Ok(m) => json!({"status": "applied", "note": m}),
+            Err(e) => json!({"status": "failed", "error": e}),
+        };
+    }
+    report["warnings"] = json!(finished.warnings);
     report
 }
 
-fn report(
-    ctx: &mut Ctx,
-    plan: &Plan,
-    executor: &Executor,
-    outcome: &walk::Outcome,
-) -> Result<Outcome, CliError> {
-    let (status, result) = match outcome {
-        walk::Outcome::Done => ("done", Outcome::Done),
-        walk::Outcome::Stopped(_) => ("aborted", Outcome::Stopped),
-        walk::Outcome::Incomplete(_) => ("incomplete", Outcome::Incomplete),
-    };
-    if result == Outcome::Done
-        && let Err(e) = executor.clear_stash()
-    {
-        let line = format!(
-            "warning: the finished rotation's token could not be removed from the keyring: {e}"
-        );
-        ctx.ui.error(&line)?;
+fn target_state(r: &TargetReport) -> &'static str {
+    if r.applied {
+        "applied"
+    } else if r.error.is_some() {
+        "failed"
+    } else {
+        "pending"
     }
+}
+
+/// Renders how a run ended and turns it into the command's result.
+pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome, CliError> {
     if ctx.json() {
-        let stop = match outcome {
-            walk::Outcome::Stopped(s) => json!({
-                "at": s.at,
-                "reason": match &s.reason { StopReason::Gate(m) => m.clone(), StopReason::Operator => "stopped by the operator".into() },
-                "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            }),
-            _ => serde_json::Value::Null,
-        };
-        let mut report = run_report(plan, executor, status);
-        report["stop"] = stop;
+        let mut report = run_report(plan, &finished);
+        match &finished.result {
+            Ok(walk::Outcome::Stopped(s)) => {
+                report["stop"] = json!({
+                    "at": s.at,
+                    "reason": match &s.reason { StopReason::Gate(m) => m.clone(), StopReason::Operator => "stopped by the operator".into() },
+                    "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                });
+            }
+            Err(e) => report["error"] = json!(ctx.ui.redactor().redact(&e.to_string())),
+            Ok(_) => {}
+        }
         ctx.print_json(&report)?;
-        return Ok(result);
+    } else {
+        let text = report_text(plan, &finished);
+        match &finished.result {
+            Ok(walk::Outcome::Done) if finished.warnings.is_empty() => ctx.ui.status(&text)?,
+            _ => ctx.ui.error(&text)?,
+        }
     }
-    let facts = executor.facts();
+    let Finished { result, status, .. } = finished;
+    match result {
+        Ok(walk::Outcome::Done) if status == JournalStatus::Incomplete => Ok(Outcome::Incomplete),
+        Ok(walk::Outcome::Done) => Ok(Outcome::Done),
+        Ok(walk::Outcome::Stopped(_)) => Ok(Outcome::Stopped),
+        Ok(walk::Outcome::Incomplete(_)) => Ok(Outcome::Incomplete),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn report_text(plan: &Plan, finished: &Finished) -> String {
+    let facts = &finished.facts;
     let mut text = String::new();
     if let Some(id) = facts.new_id {
         text.push_str(&format!(
@@ -734,17 +663,14 @@ fn report(
                 .unwrap_or_default()
         ));
     }
-    if !plan.targets.is_empty() {
+    if !plan.targets.is_empty() || finished.self_credential.is_some() {
         text.push_str("Targets:\n");
         let w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
         for (i, t) in plan.targets.iter().enumerate() {
             let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            let state = if r.applied {
-                "applied"
-            } else if r.error.is_some() {
-                "FAILED"
-            } else {
-                "pending"
+            let state = match target_state(&r) {
+                "failed" => "FAILED",
+                s => s,
             };
             let verified = r
                 .verified
@@ -752,22 +678,32 @@ fn report(
                 .unwrap_or_default();
             let error = r
                 .error
-                .or(r.note)
+                .clone()
+                .or(r.note.clone())
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
             text.push_str(&format!("  {:<w$}  {state}{verified}{error}\n", t.spec));
         }
-    }
-    match outcome {
-        walk::Outcome::Done => {
-            text.push_str(&format!(
-                "Done: all {} steps of {}.\n",
-                plan.steps.len(),
-                plan.runbook.id
-            ));
-            ctx.ui.status(&text)?;
+        match &finished.self_credential {
+            Some(Ok(m)) => text.push_str(&format!("  {m}\n")),
+            Some(Err(e)) => text.push_str(&format!("  FAILED: {e}\n")),
+            None => {}
         }
-        walk::Outcome::Incomplete(inc) => {
+    }
+    match &finished.result {
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Kept => {
+            text.push_str(&format!(
+                "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
+                id = finished.id
+            ));
+        }
+        Ok(walk::Outcome::Done) => text.push_str(&format!(
+            "Done: all {} steps of {} (run {}).\n",
+            plan.steps.len(),
+            plan.runbook.id,
+            finished.id
+        )),
+        Ok(walk::Outcome::Incomplete(inc)) => {
             text.push_str(&format!(
                 "Incomplete: {} of {} target(s) were not updated.\n",
                 inc.failed.len(),
@@ -776,15 +712,8 @@ fn report(
             for (n, t) in &inc.skipped {
                 text.push_str(&format!("  not done: {n}. {t}\n"));
             }
-            if facts.stashed {
-                text.push_str(&format!(
-                    "The new token is kept in the OS keyring as tokrot/pending:{} until the rotation is finished.\n",
-                    executor.rotation_id()
-                ));
-            }
-            ctx.ui.error(&text)?;
         }
-        walk::Outcome::Stopped(s) => {
+        Ok(walk::Outcome::Stopped(s)) => {
             let why = match &s.reason {
                 StopReason::Gate(m) => m.clone(),
                 StopReason::Operator => "you said no.".into(),
@@ -805,8 +734,12 @@ fn report(
                     text.push_str(&format!("  {n}. {t}\n"));
                 }
             }
-            ctx.ui.error(&text)?;
         }
+        Err(_) => {}
     }
-    Ok(result)
+    for w in &finished.warnings {
+        text.push_str(w);
+        text.push('\n');
+    }
+    text
 }

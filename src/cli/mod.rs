@@ -86,9 +86,14 @@ pub struct GlobalArgs {
     /// read-only checks when the credentials are there.
     #[arg(long, global = true)]
     pub dry_run: bool,
-    /// Never prompt: confirmations and gates are yes; every value must come from flags or stdin.
+    /// Never prompt: confirmations are yes; every value must come from flags or stdin. Gates
+    /// (human decisions) are not answered by --yes: see --approve.
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
+    /// Pass one gate unattended (repeatable); the evidence (e.g. the access request's URL) and
+    /// who approved are kept in the journal and the audit log. `tokrot show RUNBOOK` names the gates.
+    #[arg(long, global = true, value_name = "GATE_ID[=EVIDENCE]")]
+    pub approve: Vec<crate::engine::walk::Approval>,
     /// Output format; json prints one document on stdout at the end.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output: OutputFormat,

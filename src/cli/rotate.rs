@@ -40,6 +40,11 @@ pub struct Common {
     /// and lost if the run dies before every target has it).
     #[arg(long)]
     pub no_stash: bool,
+    /// Keep the new token in the OS keyring instead of putting it anywhere now; put it into
+    /// place later with `tokrot apply TARGET --from ID` (a rotation with no target is otherwise
+    /// refused: a new token that goes nowhere is a lost token).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// The token sources.
@@ -322,6 +327,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
             token_stdin,
             no_stash: common.no_stash,
             from: None,
+            keep: common.keep,
         },
     )
     .await

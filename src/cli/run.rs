@@ -27,6 +27,9 @@ pub struct RunArgs {
     /// For rotate runbooks: rotate even when the OS keyring cannot keep the new token.
     #[arg(long)]
     pub no_stash: bool,
+    /// For rotate runbooks: keep the new token in the keyring, for `tokrot apply … --from ID`.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// Looks up a runbook; the error lists the ids and suggests the closest.
@@ -63,6 +66,7 @@ pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             token_stdin: args.token_stdin,
             no_stash: args.no_stash,
             from: None,
+            keep: args.keep,
         },
     )
     .await

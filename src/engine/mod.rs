@@ -1,9 +1,12 @@
 //! The engine: resolves a runbook into a plan, renders it as a checklist, and walks the
 //! operator through it with a `Prompter`.
 
+pub mod interrupt;
 pub mod naming;
 pub mod plan;
 pub mod prompt;
+pub mod protocol;
 pub mod render;
+pub mod resume;
 pub mod target;
 pub mod walk;

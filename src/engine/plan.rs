@@ -91,6 +91,8 @@ pub enum WalkKind {
     Manual,
     /// Ask; "no" stops.
     Gate {
+        /// The id `--approve` names.
+        id: String,
         /// The question.
         question: String,
         /// Said on "no".
@@ -606,8 +608,9 @@ impl Section<'_> {
         };
         let (walk, action, call, phase) = match &step.kind {
             StepKind::Manual => (WalkKind::Manual, None, None, None),
-            StepKind::Gate { question, stop } => (
+            StepKind::Gate { id, question, stop } => (
                 WalkKind::Gate {
+                    id: id.clone(),
                     question: self.text(question),
                     stop: stop.clone(),
                 },

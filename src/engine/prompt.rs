@@ -144,7 +144,7 @@ impl Prompter for TerminalPrompter {
     }
 }
 
-/// `--yes`: confirmations and gates are yes; every value must already be there.
+/// `--yes`: confirmations are yes; gates are not answered; every value must already be there.
 pub struct Unattended;
 
 impl Prompter for Unattended {
@@ -152,8 +152,12 @@ impl Prompter for Unattended {
         Ok(true)
     }
 
-    fn gate(&mut self, _question: &str) -> Result<bool, PromptError> {
-        Ok(true)
+    /// A gate is a human decision: `--yes` never answers it (only `--approve GATE_ID`).
+    fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
+        Err(PromptError::Unattended {
+            what: format!("the gate `{question}`"),
+            how: "a human answers it on a terminal, or --approve GATE_ID[=EVIDENCE] records who decided and why".into(),
+        })
     }
 
     fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {

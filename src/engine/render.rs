@@ -24,8 +24,11 @@ pub fn step_details(step: &PlanStep, ui: &Ui) -> Vec<String> {
     for it in &step.per_instance {
         lines.push(format!("  {}: {}", it.instance, it.text));
     }
-    if let super::plan::WalkKind::Gate { question, stop } = &step.walk {
+    if let super::plan::WalkKind::Gate { id, question, stop } = &step.walk {
         lines.push(format!("question: {question}"));
+        lines.push(format!(
+            "a human answers it; unattended: --approve {id}[=EVIDENCE]"
+        ));
         lines.push(format!("if no: {stop}"));
     }
     if let super::plan::WalkKind::Capture { prompt, .. } = &step.walk {
@@ -57,6 +60,18 @@ pub fn step_title(step: &PlanStep, width: usize, ui: &Ui) -> String {
         step.kind,
         ui.bold(&step.title)
     )
+}
+
+/// A step in one line: `[kind] Title (target)`, with its call when it makes one.
+pub fn one_line(step: &PlanStep) -> String {
+    let mut line = format!("[{}] {}", step.kind, step.title);
+    if let Some(t) = &step.target {
+        line.push_str(&format!(" ({t})"));
+    }
+    if let Some(call) = &step.call {
+        line.push_str(&format!(": {}", call.line()));
+    }
+    line
 }
 
 /// The full checklist as text.

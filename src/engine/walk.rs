@@ -129,6 +129,18 @@ pub enum WalkError {
         /// Why.
         message: String,
     },
+    /// A signal arrived during a one-shot call; the run stopped once its answer was journaled.
+    #[error(
+        "interrupted during step {at}; the run stopped once the call in flight had ended and was journaled"
+    )]
+    Interrupted {
+        /// The step the run stopped before.
+        at: usize,
+        /// The signal.
+        signal: i32,
+        /// Clean-up steps not done yet (number, title).
+        cleanup_pending: Vec<(usize, String)>,
+    },
     /// The vendor may or may not have carried out a non-idempotent call.
     #[error("step {at} ({title}): the outcome is unknown: {message}")]
     Unknown {
@@ -155,6 +167,41 @@ pub trait ActionRunner {
     fn step_ended(&self, _step: &PlanStep, _end: StepEnd<'_>) {}
     /// A target's steps have ended; `error` when it failed.
     fn target_ended(&self, _index: usize, _error: Option<&str>) {}
+    /// A gate was passed with `--approve` instead of a human's answer.
+    fn approved(&self, _step: &PlanStep, _approval: &Approval) {}
+    /// A signal held during a one-shot call: the walk stops before its next step.
+    fn interrupted(&self) -> Option<i32> {
+        None
+    }
+}
+
+/// `--approve GATE_ID[=EVIDENCE]`: one gate passed unattended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The gate's id.
+    pub gate: String,
+    /// What shows the decision was made (e.g. the access request's URL).
+    pub evidence: Option<String>,
+}
+
+impl std::str::FromStr for Approval {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (gate, evidence) = match s.split_once('=') {
+            Some((g, e)) => (
+                g.trim(),
+                Some(e.trim().to_owned()).filter(|e| !e.is_empty()),
+            ),
+            None => (s.trim(), None),
+        };
+        if gate.is_empty() {
+            return Err(format!("`{s}` names no gate: give GATE_ID[=EVIDENCE]"));
+        }
+        Ok(Self {
+            gate: gate.to_owned(),
+            evidence,
+        })
+    }
 }
 
 /// How a step ended, for the journal.
@@ -200,6 +247,8 @@ pub struct WalkOptions {
     pub skip_steps: HashSet<usize>,
     /// Targets already applied (`resume`): not touched again.
     pub skip_targets: HashSet<usize>,
+    /// Gates passed with `--approve`.
+    pub approvals: Vec<Approval>,
 }
 
 impl Default for WalkOptions {
@@ -208,6 +257,7 @@ impl Default for WalkOptions {
             concurrency: 8,
             skip_steps: HashSet::new(),
             skip_targets: HashSet::new(),
+            approvals: Vec::new(),
         }
     }
 }
@@ -231,6 +281,13 @@ pub async fn walk<R: ActionRunner>(
     while i < plan.steps.len() {
         let step = &plan.steps[i];
         let phase = step.action_phase();
+        if let Some(signal) = runner.interrupted() {
+            return Err(WalkError::Interrupted {
+                at: step.n,
+                signal,
+                cleanup_pending: cleanup_after(plan, i),
+            });
+        }
         if step.target_index.is_none() && options.skip_steps.contains(&step.n) {
             ui.status(&format!(
                 "Step {} of {total}: done before ({})",
@@ -315,9 +372,25 @@ pub async fn walk<R: ActionRunner>(
             WalkKind::Manual => prompter
                 .confirm("Done?")
                 .map(|yes| (!yes).then_some(StopReason::Operator)),
-            WalkKind::Gate { question, stop } => prompter
-                .gate(question)
-                .map(|yes| (!yes).then(|| StopReason::Gate(stop.clone()))),
+            WalkKind::Gate { id, question, stop } => {
+                match options.approvals.iter().find(|a| &a.gate == id) {
+                    Some(approval) => {
+                        ui.status(&format!(
+                            "   approved with --approve {id}{}",
+                            approval
+                                .evidence
+                                .as_ref()
+                                .map(|e| format!(" (evidence: {e})"))
+                                .unwrap_or_default()
+                        ))?;
+                        runner.approved(step, approval);
+                        Ok(None)
+                    }
+                    None => prompter
+                        .gate(question)
+                        .map(|yes| (!yes).then(|| StopReason::Gate(stop.clone()))),
+                }
+            }
             WalkKind::Capture { id, prompt } => {
                 let value = match (id.as_str(), stdin_token.take()) {
                     ("token", Some(v)) => Ok(v),

@@ -148,6 +148,8 @@ pub enum StepKind {
     },
     /// A yes/no question; "no" stops the run.
     Gate {
+        /// The gate's id, for `--approve ID` (the runbook's `id`, else its title as a slug).
+        id: String,
         /// The question.
         question: Template,
         /// Said when the answer is no.

@@ -333,7 +333,7 @@ impl Validator<'_> {
             let allowed: &[&str] = match step_kind {
                 "manual" => &["text", "cleanup"],
                 "capture" => &["text", "id", "prompt"],
-                "gate" => &["text", "question", "stop"],
+                "gate" => &["text", "id", "question", "stop"],
                 "action" => &["text", "action", "args", "cleanup"],
                 other => {
                     return self.err(
@@ -416,6 +416,10 @@ impl Validator<'_> {
                 }
                 "gate" => match (&w.question, &w.stop) {
                     (Some(question), Some(stop)) => StepKind::Gate {
+                        id: w
+                            .id
+                            .as_ref()
+                            .map_or_else(|| slug(w.title.get_ref()), |i| i.get_ref().clone()),
                         question: self.text_template(question, scope)?,
                         stop: stop.get_ref().clone(),
                     },
@@ -871,4 +875,14 @@ pub fn check_namespace_path(value: &str) -> std::result::Result<(), String> {
     } else {
         Err("must be a numeric id or a path like group/sub/project".into())
     }
+}
+
+/// A gate's id when the runbook names none: its title in lower case, words joined by `-`.
+fn slug(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
 }

@@ -77,7 +77,8 @@ pub struct StepWire {
     pub title: Spanned<String>,
     /// More text for the operator (manual steps: the instruction).
     pub text: Option<Spanned<String>>,
-    /// `capture`: the name of the captured secret (`token` for the token being applied).
+    /// `capture`: the name of the captured secret (`token` for the token being applied);
+    /// `gate`: the id that `--approve ID` names.
     pub id: Option<Spanned<String>>,
     /// `capture`: the hidden prompt.
     pub prompt: Option<Spanned<String>>,

@@ -32,8 +32,11 @@ pub struct AuditRecord {
     pub new_id: Option<u64>,
     /// The targets' specs.
     pub targets: Vec<String>,
-    /// done, incomplete, failed, unknown, aborted.
+    /// done, kept, incomplete, failed, unknown, aborted, stopped.
     pub outcome: String,
+    /// Gates passed unattended: who, when, with what evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<super::journal::ApprovalRecord>,
 }
 
 /// Appends a record.

@@ -24,8 +24,12 @@ pub enum Status {
     Failed,
     /// The rotate call's answer was lost.
     Unknown,
-    /// Stopped by the operator or a gate, or interrupted.
+    /// Stopped by the operator, a gate or a signal after something had changed.
     Aborted,
+    /// Stopped (by the operator, a gate or a signal) before anything was changed.
+    Stopped,
+    /// Rotated with `--keep`: the new token waits in the keyring for `apply --from ID`.
+    Kept,
 }
 
 impl Status {
@@ -38,6 +42,8 @@ impl Status {
             Status::Failed => "failed",
             Status::Unknown => "unknown",
             Status::Aborted => "aborted",
+            Status::Stopped => "stopped",
+            Status::Kept => "kept",
         }
     }
 }
@@ -95,13 +101,31 @@ pub struct TargetRecord {
     pub error: Option<String>,
 }
 
-/// A rotation as the journal keeps it. No secret, no hash of one.
+/// A gate passed unattended with `--approve`: who, when, and the evidence given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// The gate's id.
+    pub gate: String,
+    /// The evidence (e.g. the access request's URL), as given.
+    #[serde(default)]
+    pub evidence: Option<String>,
+    /// The OS user that ran tokrot with `--approve`.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// When the gate was passed (RFC 3339).
+    pub at: String,
+}
+
+/// A run as the journal keeps it. No secret, no hash of one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalData {
-    /// The rotation id.
+    /// The run id.
     pub id: String,
     /// The runbook.
     pub runbook: String,
+    /// The runbook's kind: `rotate`, `apply` or `checklist`.
+    #[serde(default = "rotate_kind")]
+    pub kind: String,
     /// The parameters it was given (none is ever a secret).
     pub params: Vec<(String, String)>,
     /// Its targets.
@@ -126,9 +150,19 @@ pub struct JournalData {
     /// Whether the new token is in the keyring (`tokrot/pending:<id>`).
     #[serde(default)]
     pub stashed: bool,
+    /// Why the keyring did not keep the new token, when it did not.
+    #[serde(default)]
+    pub stash_error: Option<String>,
+    /// Gates passed unattended.
+    #[serde(default)]
+    pub approvals: Vec<ApprovalRecord>,
     /// The OS user that ran it.
     #[serde(default)]
     pub operator: Option<String>,
+}
+
+fn rotate_kind() -> String {
+    "rotate".into()
 }
 
 impl JournalData {
@@ -300,6 +334,10 @@ impl Journal {
 
 /// Reads one journal.
 pub fn load(state_dir: &Path, id: &str) -> Result<JournalData, StateError> {
+    // An id names a file in the journal dir, never a path elsewhere.
+    if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
+        return Err(StateError::Unknown(id.to_owned()));
+    }
     let path = dir(state_dir).join(format!("{id}.json"));
     if !path.exists() {
         return Err(StateError::Unknown(id.to_owned()));
@@ -340,6 +378,9 @@ mod tests {
         JournalData {
             id: id.into(),
             runbook: "gitlab-pat".into(),
+            kind: "rotate".into(),
+            stash_error: None,
+            approvals: vec![],
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],
             instance: None,

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod journal;
+pub mod lock;
 
 use std::fs;
 use std::io::{self, Write};

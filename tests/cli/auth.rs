@@ -100,6 +100,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
             "42",
             "--expires-at",
             "2027-03-01",
+            "--keep",
         ])
         .output()
         .unwrap();

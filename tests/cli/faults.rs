@@ -118,12 +118,16 @@ fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
     }
 }
 
-/// The one journal of the run.
+/// The one journal of a rotation (standalone applies have journals of their own).
 fn journal(env: &Env) -> Value {
     let dir = env.path().join(".local/state/tokrot/rotations");
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let j: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            j["kind"] == "rotate"
+        })
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
@@ -353,13 +357,23 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     let outcomes: Vec<String> = audit
         .lines()
         .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["outcome"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            let v = serde_json::from_str::<Value>(l).unwrap();
+            format!(
+                "{} {}",
+                v["runbook"].as_str().unwrap(),
+                v["outcome"].as_str().unwrap()
+            )
         })
         .collect();
-    assert_eq!(outcomes, ["incomplete", "done"]);
+    // The standalone `apply --from` is a run of its own, audited too.
+    assert_eq!(
+        outcomes,
+        [
+            "gitlab-pat incomplete",
+            "gitlab-ci-var done",
+            "gitlab-pat done"
+        ]
+    );
     assert_no_canary(&env, &[&out, &from, &resumed, &gone, &done, &history]);
 }
 
@@ -743,6 +757,7 @@ async fn a_lost_oauth_token_answer_revokes_the_orphan_and_creates_again() {
             "zd",
             "--client-id",
             "7",
+            "--keep",
         ])
         .output()
         .unwrap();
@@ -812,7 +827,8 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
         status.signal() == Some(2) || status.code() == Some(130),
         "{status:?}"
     );
-    assert_eq!(journal(&env)["status"], "running");
+    // The signal is journaled: rotated and kept, so the rotation is incomplete, not "running".
+    assert_eq!(journal(&env)["status"], "incomplete");
 
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;

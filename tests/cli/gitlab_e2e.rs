@@ -864,7 +864,7 @@ async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(
-        screen.contains("Done: all 10 steps of gitlab-pat."),
+        screen.contains("Done: all 10 steps of gitlab-pat (run "),
         "{screen}"
     );
     assert!(!screen.contains("CANARY"), "{screen}");

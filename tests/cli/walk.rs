@@ -21,7 +21,7 @@ fn a_confirmed_walk_of_the_oauth_integration_is_done() {
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(
-        screen.contains("Done: all 8 steps of zendesk-oauth-integration."),
+        screen.contains("Done: all 8 steps of zendesk-oauth-integration (run "),
         "{screen}"
     );
     assert!(
@@ -142,18 +142,65 @@ fn yes_with_a_missing_value_names_the_flag() {
 }
 
 #[test]
-fn yes_takes_every_confirmation_and_reports_json() {
+fn yes_confirms_but_never_passes_a_gate_only_approve_does_and_it_is_kept() {
     let env = Env::new();
+    let args = [
+        "run",
+        "zendesk-oauth-integration",
+        "--instance",
+        "global",
+        "--yes",
+        "--output",
+        "json",
+    ];
+    let refused = env.tokrot().args(args).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("gate `access-request` needs a human decision"),
+        "{err}"
+    );
+    assert!(err.contains("--approve access-request=EVIDENCE"), "{err}");
+    assert!(
+        !env.path().join(".local/state/tokrot/rotations").exists(),
+        "refused before it started"
+    );
+
+    // One gate approved is not enough: the other is still a human's.
+    let one = env
+        .tokrot()
+        .args(args)
+        .args(["--approve", "access-request=https://access.example/1"])
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(2), "{}", stderr(&one));
+    assert!(
+        stderr(&one).contains("gate `scopes-approved`"),
+        "{}",
+        stderr(&one)
+    );
+    let typo = env
+        .tokrot()
+        .args(args)
+        .args(["--approve", "scopes-aproved"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("its gates: access-request, scopes-approved"),
+        "{}",
+        stderr(&typo)
+    );
+
     let out = env
         .tokrot()
+        .env("USER", "alice")
+        .args(args)
         .args([
-            "run",
-            "zendesk-oauth-integration",
-            "--instance",
-            "global",
-            "--yes",
-            "--output",
-            "json",
+            "--approve",
+            "access-request=https://access.example/1",
+            "--approve",
+            "scopes-approved=https://access.example/1#scopes",
         ])
         .output()
         .unwrap();
@@ -161,6 +208,22 @@ fn yes_takes_every_confirmation_and_reports_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "done");
     assert_eq!(v["steps"].as_array().unwrap().len(), 8);
+    let audit =
+        std::fs::read_to_string(env.path().join(".local/state/tokrot/audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["runbook"], "zendesk-oauth-integration");
+    assert_eq!(line["approvals"][1]["gate"], "scopes-approved");
+    assert_eq!(
+        line["approvals"][1]["evidence"],
+        "https://access.example/1#scopes"
+    );
+    assert_eq!(line["approvals"][1]["by"], "alice");
+    let history = env.tokrot().arg("history").output().unwrap();
+    assert!(
+        stdout(&history).contains("zendesk-oauth-integration"),
+        "a checklist run is in the history: {}",
+        stdout(&history)
+    );
 }
 
 #[test]
@@ -172,7 +235,15 @@ fn yes_reads_a_capture_from_stdin_and_never_shows_it() {
         .tokrot()
         .arg("--runbooks")
         .arg(&dir)
-        .args(["run", "capture-demo", "--yes", "--token-stdin", "-v"])
+        .args([
+            "run",
+            "capture-demo",
+            "--yes",
+            "--approve",
+            "paste-ok",
+            "--token-stdin",
+            "-v",
+        ])
         .write_stdin(format!("{canary}\n"))
         .output()
         .unwrap();
@@ -185,7 +256,10 @@ fn yes_reads_a_capture_from_stdin_and_never_shows_it() {
     for text in [stdout(&out), stderr(&out)] {
         assert!(!text.contains("CANARY"), "{text}");
     }
-    assert!(env.files().is_empty());
+    for f in env.files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains("CANARY"), "{}: {text}", f.display());
+    }
 
     let out = env
         .tokrot()

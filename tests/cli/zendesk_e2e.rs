@@ -400,6 +400,8 @@ async fn a_pasted_api_token_answered_by_the_anonymous_user_is_refused_and_nothin
             "--email",
             "ops@example.com",
             "--token-stdin",
+            "--approve",
+            "add-token-button",
         ])
         .args(["--apply-to", "gitlab-ci-var:grp/proj:ZENDESK_TOKEN"])
         .write_stdin("zd-pasted-CANARY-zz55\n")

@@ -1,0 +1,718 @@
+//! The rotation protocol of DESIGN.md in one place: start (id, the rules a run must meet
+//! before it may begin, locks, keyring probe, journal, signals) → walk (preflight, rotate, stash,
+//! apply, verify, finish; `walk.rs` carries out the steps) → conclude (journal status, the
+//! stash kept or cleared, the audit line). Every run goes through here: rotations, standalone
+//! applies and checklists, and `resume` (`resume.rs` decides what is left, then continues here).
+//!
+//! The rules written once, here:
+//! - a rotation with no target is refused before anything is sent (unless `--keep`);
+//! - one run at a time per source token and per run id (OS file locks, `state/lock.rs`);
+//! - a one-shot call holds SIGINT/SIGTERM until its answer (or its loss) is journaled and the
+//!   new token stashed; a signal elsewhere journals how the run ended, then ends the process;
+//! - a gate passes only by a human's answer or by `--approve`, which the journal keeps;
+//! - the stash is cleared only when every target holds the token; a stash that fails is said.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use secrecy::SecretString;
+
+use super::interrupt::{Hold, Interrupts};
+use super::plan::{Plan, PlanStep, WalkKind};
+use super::prompt::{PromptError, Prompter};
+use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
+use crate::actions::Phase;
+use crate::actions::run::{ActionFailure, Executor, RunFacts};
+use crate::clients::gitlab::GitLab;
+use crate::clients::http::RetryPolicy;
+use crate::clients::zendesk::Auth as ZendeskAuth;
+use crate::runbook::RunbookKind;
+use crate::secret::stash::{self, StashError};
+use crate::state::StateError;
+use crate::state::audit::{self, AuditRecord};
+use crate::state::journal::{
+    self, ApprovalRecord, Journal, JournalData, Status, StepStatus, TargetRecord,
+};
+use crate::state::lock::{LockError, Locks};
+use crate::ui::Ui;
+
+/// What a run is given besides its plan: where state lives, how to talk to the operator and
+/// to the vendors.
+pub struct Session<'u> {
+    /// The state dir (journal, audit log, locks).
+    pub state_dir: PathBuf,
+    /// Output; everything shown goes through its redactor.
+    pub ui: &'u mut Ui,
+    /// Confirmations, gates and captures.
+    pub prompter: Box<dyn Prompter>,
+    /// Questions an action may need answered (none when unattended).
+    pub asker: Option<Box<dyn Prompter + Send>>,
+    /// The tool's GitLab client, when the plan calls GitLab.
+    pub gitlab: Option<GitLab>,
+    /// The tool's Zendesk credentials, by instance id.
+    pub zendesk: HashMap<String, ZendeskAuth>,
+    /// HTTP policy.
+    pub policy: RetryPolicy,
+    /// How targets run, what resume skips, the gates approved.
+    pub options: WalkOptions,
+    /// `--yes`: nobody answers at a terminal.
+    pub unattended: bool,
+}
+
+/// A run to start.
+pub struct Request {
+    /// The resolved plan.
+    pub plan: Plan,
+    /// The parameters as given (journaled, none secret).
+    pub params: Vec<(String, String)>,
+    /// The token to apply, from stdin or from `--from ID`.
+    pub token: Option<SecretString>,
+    /// `--from ID`: the run whose stashed token this one applies (locked while in use).
+    pub from: Option<String>,
+    /// `--keep`: a rotation with no target keeps its token in the keyring for `apply --from`.
+    pub keep: bool,
+    /// `--no-stash`.
+    pub no_stash: bool,
+    /// tokrot's own keyring credential, when the rotation replaces it (`--self`).
+    pub self_account: Option<String>,
+}
+
+/// Why a run did not start. Nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A rotation with nowhere to put its token.
+    #[error(
+        "a rotation with no target would leave its new token nowhere; the rotation did not start, nothing was changed"
+    )]
+    NoTarget,
+    /// Another run holds a lock.
+    #[error("{0}; this run did not start, nothing was changed")]
+    Busy(crate::state::lock::Busy),
+    /// A gate that `--yes` cannot answer and no `--approve` names.
+    #[error(
+        "gate `{gate}` needs a human decision, and --yes does not give one; the run did not start, nothing was changed"
+    )]
+    Unapproved {
+        /// The gate's id.
+        gate: String,
+    },
+    /// An `--approve` that names no gate of the runbook.
+    #[error("--approve {gate}: runbook `{runbook}` has no such gate (its gates: {known})")]
+    UnknownGate {
+        /// The id given.
+        gate: String,
+        /// The runbook.
+        runbook: String,
+        /// Its gates.
+        known: String,
+    },
+    /// The keyring cannot keep the token.
+    #[error("{0}; the rotation did not start, nothing was changed")]
+    Keyring(StashError),
+    /// The state dir cannot be written.
+    #[error("cannot keep the journal: {0}; nothing was changed")]
+    State(#[from] StateError),
+}
+
+impl From<LockError> for StartError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Busy(b) => StartError::Busy(b),
+            LockError::State(s) => StartError::State(s),
+        }
+    }
+}
+
+/// How a run ended, for the report.
+pub struct Finished {
+    /// The run id.
+    pub id: String,
+    /// As journaled.
+    pub status: Status,
+    /// What the run produced.
+    pub facts: RunFacts,
+    /// The walk's end.
+    pub result: Result<walk::Outcome, WalkError>,
+    /// Things the operator must know (journal, audit or keyring problems; where the token is).
+    pub warnings: Vec<String>,
+    /// Whether tokrot's own credential was replaced (`--self`), and how.
+    pub self_credential: Option<Result<String, String>>,
+}
+
+/// Starts and carries out a run.
+pub async fn run(mut session: Session<'_>, req: Request) -> Result<Finished, StartError> {
+    let plan = &req.plan;
+    let rotate = plan.runbook.kind == RunbookKind::Rotate;
+    if rotate && plan.targets.is_empty() && !req.keep && req.self_account.is_none() {
+        return Err(StartError::NoTarget);
+    }
+    check_gates(plan, &session.options.approvals, session.unattended)?;
+    let id = run_id(&plan.runbook.id);
+    let mut locks = Locks::new();
+    locks.take(&session.state_dir, &id, &format!("run {id}"), &id)?;
+    if rotate {
+        let (key, what) = source_key(plan, &req.params);
+        locks.take(&session.state_dir, &key, &what, &id)?;
+    }
+    if let Some(from) = &req.from {
+        locks.take(
+            &session.state_dir,
+            from,
+            &format!("the rotation {from} whose token this applies"),
+            &id,
+        )?;
+    }
+    if rotate && !req.no_stash {
+        stash::probe(&id).map_err(StartError::Keyring)?;
+    }
+    let journal = Journal::create(
+        &session.state_dir,
+        JournalData {
+            id: id.clone(),
+            runbook: plan.runbook.id.clone(),
+            kind: plan.runbook.kind.as_str().into(),
+            params: req.params.clone(),
+            targets: plan
+                .targets
+                .iter()
+                .map(|t| TargetRecord {
+                    spec: t.spec.clone(),
+                    status: "pending".into(),
+                    verified: None,
+                    error: None,
+                })
+                .collect(),
+            instance: plan.instance.as_ref().map(|i| i.id.clone()),
+            started_at: String::new(),
+            updated_at: String::new(),
+            status: Status::Running,
+            steps: Vec::new(),
+            new_id: None,
+            expires_at: None,
+            stashed: false,
+            stash_error: None,
+            approvals: Vec::new(),
+            operator: audit::os_user(),
+        },
+        session.ui.redactor().clone(),
+    )?;
+    let executor = executor(&mut session, &id, plan, Arc::new(journal), req.no_stash);
+    let end = End {
+        keep: req.keep,
+        self_account: req.self_account,
+    };
+    Ok(walk_and_conclude(session, plan, executor, locks, req.token, end).await)
+}
+
+/// What the end of a run depends on besides its walk.
+struct End {
+    keep: bool,
+    self_account: Option<String>,
+}
+
+/// Continues a run `resume.rs` reopened: its journal, its locks, its token.
+pub(crate) async fn carry_on(
+    session: Session<'_>,
+    plan: &Plan,
+    executor: Executor,
+    locks: Locks,
+) -> Finished {
+    let end = End {
+        keep: false,
+        self_account: None,
+    };
+    walk_and_conclude(session, plan, executor, locks, None, end).await
+}
+
+/// The executor of a run, with its journal.
+pub(crate) fn executor(
+    session: &mut Session<'_>,
+    id: &str,
+    plan: &Plan,
+    journal: Arc<Journal>,
+    no_stash: bool,
+) -> Executor {
+    let remaining: Vec<PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| {
+            !s.target_index
+                .is_some_and(|t| session.options.skip_targets.contains(&t))
+        })
+        .cloned()
+        .collect();
+    let mut executor = Executor::new(
+        session.gitlab.clone(),
+        session.ui.redactor().clone(),
+        id.to_owned(),
+        today(),
+    )
+    .with_policy(session.policy)
+    .batch_variable_reads(&remaining)
+    .with_zendesk(session.zendesk.clone())
+    .with_journal(journal);
+    if no_stash {
+        executor = executor.without_stash();
+    }
+    if let Some(asker) = session.asker.take() {
+        executor = executor.with_asker(asker);
+    }
+    executor
+}
+
+/// Refuses, before anything starts, an unattended run that would meet a gate nobody can
+/// answer, and an `--approve` that names no gate.
+fn check_gates(plan: &Plan, approvals: &[Approval], unattended: bool) -> Result<(), StartError> {
+    let gates: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.walk {
+            WalkKind::Gate { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Some(a) = approvals.iter().find(|a| !gates.contains(&a.gate.as_str())) {
+        return Err(StartError::UnknownGate {
+            gate: a.gate.clone(),
+            runbook: plan.runbook.id.clone(),
+            known: if gates.is_empty() {
+                "none".into()
+            } else {
+                gates.join(", ")
+            },
+        });
+    }
+    if unattended
+        && let Some(gate) = gates
+            .iter()
+            .find(|g| !approvals.iter().any(|a| a.gate == **g))
+    {
+        return Err(StartError::Unapproved {
+            gate: (*gate).to_owned(),
+        });
+    }
+    Ok(())
+}
+
+async fn walk_and_conclude(
+    mut session: Session<'_>,
+    plan: &Plan,
+    executor: Executor,
+    locks: Locks,
+    token: Option<SecretString>,
+    end: End,
+) -> Finished {
+    let executor = Arc::new(executor);
+    let interrupts = Interrupts::install();
+    let runner = Runner {
+        executor: executor.clone(),
+        interrupts: interrupts.clone(),
+        hold: Mutex::new(None),
+        current: Arc::new(Mutex::new(0)),
+        operator: audit::os_user(),
+    };
+    interrupts.on_signal(on_signal(
+        plan,
+        executor.clone(),
+        runner.current.clone(),
+        session.state_dir.clone(),
+    ));
+    let options = session.options.clone();
+    let walked = walk::walk(
+        plan,
+        session.prompter.as_mut(),
+        session.ui,
+        token,
+        &runner,
+        options,
+    )
+    .await;
+    // From here the run reports its own end: a signal now only ends the process.
+    let reporter = interrupts.take_on_signal();
+    drop(runner.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
+    let result = walked.map(|(outcome, _captures)| outcome);
+    let self_credential = match (&end.self_account, executor.new_token()) {
+        (Some(account), Some(token)) if !matches!(result, Err(WalkError::Unknown { .. })) => Some(
+            stash::set(account, &token)
+                .map(|()| {
+                    format!(
+                        "tokrot's own credential (keyring tokrot/{account}) now holds the new token"
+                    )
+                })
+                .map_err(|e| {
+                    format!(
+                        "tokrot's own credential (keyring tokrot/{account}) was NOT updated: {e}"
+                    )
+                }),
+        ),
+        _ => None,
+    };
+    let finished = conclude(
+        &session.state_dir,
+        plan,
+        &executor,
+        result,
+        end.keep,
+        self_credential,
+    );
+    drop(reporter);
+    drop(locks);
+    finished
+}
+
+/// The run's end, journaled and audited. Also what a signal outside a hold runs.
+fn conclude(
+    state_dir: &std::path::Path,
+    plan: &Plan,
+    executor: &Executor,
+    result: Result<walk::Outcome, WalkError>,
+    keep: bool,
+    self_credential: Option<Result<String, String>>,
+) -> Finished {
+    let facts = executor.facts();
+    let journal = executor.journal();
+    let data = journal.map(|j| j.data());
+    let changed = data.as_ref().is_some_and(anything_changed);
+    let rotated = facts.new_id.is_some() || executor.new_token().is_some() && facts.stashed;
+    let self_failed = matches!(self_credential, Some(Err(_)));
+    let status = match &result {
+        Ok(walk::Outcome::Done) if self_failed => Status::Incomplete,
+        Ok(walk::Outcome::Done) if keep && plan.targets.is_empty() => Status::Kept,
+        Ok(walk::Outcome::Done) => Status::Done,
+        Ok(walk::Outcome::Incomplete(_)) => Status::Incomplete,
+        Ok(walk::Outcome::Stopped(_)) | Err(WalkError::Prompt { .. }) if !changed => {
+            Status::Stopped
+        }
+        Err(WalkError::Interrupted { .. }) | Err(WalkError::Prompt { .. })
+            if rotated && facts.stashed =>
+        {
+            Status::Incomplete
+        }
+        Ok(walk::Outcome::Stopped(_))
+        | Err(WalkError::Prompt { .. })
+        | Err(WalkError::Interrupted { .. }) => Status::Aborted,
+        Err(WalkError::Unknown { .. }) => Status::Unknown,
+        Err(_) => Status::Failed,
+    };
+    let mut warnings = Vec::new();
+    let mut stashed = facts.stashed;
+    if status == Status::Done && stashed {
+        match stash::remove(executor.rotation_id()) {
+            Ok(()) => stashed = false,
+            Err(e) => warnings.push(format!(
+                "the finished rotation's token could not be removed from the keyring: {e}"
+            )),
+        }
+    }
+    if let Some(e) = &facts.stash_error
+        && status != Status::Done
+    {
+        warnings.push(format!(
+            "the new token is NOT kept anywhere: the keyring refused it ({e}). It dies with this process; \
+             the targets that do not hold it cannot be finished by `tokrot resume`"
+        ));
+    } else if stashed
+        && matches!(
+            status,
+            Status::Incomplete | Status::Failed | Status::Aborted
+        )
+    {
+        warnings.push(format!(
+            "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation.",
+            id = executor.rotation_id()
+        ));
+    }
+    let Some(journal) = journal else {
+        return Finished {
+            id: executor.rotation_id().to_owned(),
+            status,
+            facts,
+            result,
+            warnings,
+            self_credential,
+        };
+    };
+    let written = journal.update(|d| {
+        d.status = status;
+        d.stashed = stashed;
+        d.stash_error = facts.stash_error.clone().or(d.stash_error.take());
+        d.new_id = facts.new_id.or(d.new_id);
+    });
+    let data = journal.data();
+    let record = AuditRecord {
+        at: journal::now(),
+        rotation_id: data.id.clone(),
+        os_user: audit::os_user(),
+        gitlab_user: facts.gitlab_user.clone(),
+        zendesk_user: facts.zendesk_user.clone(),
+        runbook: data.runbook.clone(),
+        instance: data.instance.clone(),
+        source: data.source(),
+        new_id: data.new_id,
+        targets: plan.targets.iter().map(|t| t.spec.clone()).collect(),
+        outcome: status.as_str().into(),
+        approvals: data.approvals.clone(),
+    };
+    let audited = audit::append(state_dir, &record, executor.redactor());
+    for problem in [
+        written.err().map(|e| e.to_string()),
+        audited.err().map(|e| e.to_string()),
+        executor.journal_error(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        warnings.push(format!(
+            "the journal or audit log could not be written: {problem}"
+        ));
+    }
+    let mut facts = facts;
+    facts.stashed = stashed;
+    Finished {
+        id: executor.rotation_id().to_owned(),
+        status,
+        facts,
+        result,
+        warnings,
+        self_credential,
+    }
+}
+
+/// Whether the journal shows anything done that changes something: a manual step confirmed
+/// (the operator changed something by hand), an action of the rotate, apply or finish phase
+/// started, or a target written.
+fn anything_changed(d: &JournalData) -> bool {
+    d.targets.iter().any(|t| t.status == "applied")
+        || d.steps.iter().any(|s| match s.phase.as_deref() {
+            Some("rotate" | "apply" | "finish") => s.status != StepStatus::Skipped,
+            Some(_) => false,
+            None => s.status == StepStatus::Done && !s.title.is_empty() && s.action.is_none(),
+        })
+}
+
+/// What a signal outside a one-shot call does: journal how the run ended, say what is left.
+fn on_signal(
+    plan: &Plan,
+    executor: Arc<Executor>,
+    current: Arc<Mutex<usize>>,
+    state_dir: PathBuf,
+) -> super::interrupt::OnSignal {
+    let plan = plan.clone();
+    Box::new(move |signal| {
+        let at = *current.lock().unwrap_or_else(|p| p.into_inner());
+        let index = plan.steps.iter().position(|s| s.n == at).unwrap_or(0);
+        let cleanup_pending = plan.steps[index.min(plan.steps.len())..]
+            .iter()
+            .filter(|s| s.cleanup)
+            .map(|s| (s.n, s.title.clone()))
+            .collect();
+        let finished = conclude(
+            &state_dir,
+            &plan,
+            &executor,
+            Err(WalkError::Interrupted {
+                at,
+                signal,
+                cleanup_pending,
+            }),
+            false,
+            None,
+        );
+        let mut text = format!(
+            "\ninterrupted at step {at}; run {} is journaled as {}.",
+            finished.id,
+            finished.status.as_str()
+        );
+        if let Err(WalkError::Interrupted {
+            cleanup_pending, ..
+        }) = &finished.result
+            && !cleanup_pending.is_empty()
+        {
+            text.push_str("\nClean-up still to do by hand:");
+            for (n, t) in cleanup_pending {
+                text.push_str(&format!("\n  step {n}: {t}"));
+            }
+        }
+        for w in &finished.warnings {
+            text.push('\n');
+            text.push_str(w);
+        }
+        crate::ui::raw_status(&executor.redactor().redact(&text));
+    })
+}
+
+/// The walk's runner: the executor, plus the protocol's hold on signals around one-shot calls
+/// and the approvals it journals.
+struct Runner {
+    executor: Arc<Executor>,
+    interrupts: Interrupts,
+    hold: Mutex<Option<Hold>>,
+    current: Arc<Mutex<usize>>,
+    operator: Option<String>,
+}
+
+impl ActionRunner for Runner {
+    fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>> {
+        self.executor.run(step)
+    }
+    fn captured(&self, id: &str, value: &SecretString) {
+        self.executor.captured(id, value);
+    }
+    fn target_failed(&self, index: usize, message: &str) {
+        self.executor.target_failed(index, message);
+    }
+    fn step_started(&self, step: &PlanStep) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = step.n;
+        // A one-shot call holds signals from before it is sent until its token is stashed.
+        if step.action_phase() == Some(Phase::Rotate) {
+            let mut hold = self.hold.lock().unwrap_or_else(|p| p.into_inner());
+            if hold.is_none() {
+                *hold = Some(self.interrupts.hold());
+            }
+        }
+        self.executor.step_started(step);
+    }
+    fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
+        self.executor.step_ended(step, end);
+        let released = match step.action_phase() {
+            Some(Phase::Stash) => true,
+            Some(Phase::Rotate) => !matches!(end, StepEnd::Done(_)),
+            _ => false,
+        };
+        if released {
+            drop(self.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
+        }
+    }
+    fn target_ended(&self, index: usize, error: Option<&str>) {
+        self.executor.target_ended(index, error);
+    }
+    fn approved(&self, step: &PlanStep, approval: &Approval) {
+        let record = ApprovalRecord {
+            gate: approval.gate.clone(),
+            evidence: approval.evidence.clone(),
+            by: self.operator.clone(),
+            at: journal::now(),
+        };
+        if let Some(j) = self.executor.journal() {
+            let _ = j.update(|d| d.approvals.push(record));
+        }
+        let note = format!(
+            "approved with --approve by {}",
+            self.operator.as_deref().unwrap_or("an unknown user")
+        );
+        self.executor.step_started(step);
+        self.executor.step_ended(step, StepEnd::Done(&note));
+    }
+    fn interrupted(&self) -> Option<i32> {
+        let held = self
+            .hold
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some();
+        if held {
+            None
+        } else {
+            self.interrupts.pending()
+        }
+    }
+}
+
+/// The lock key of a rotation's source token: service, origin, kind and the parameters that
+/// name the token; and how the operator reads it.
+pub fn source_key(plan: &Plan, params: &[(String, String)]) -> (String, String) {
+    let origin = match &plan.instance {
+        Some(i) => crate::config::display_url(&i.url),
+        None => plan.gitlab_url.clone(),
+    };
+    let mut names: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "token_id" | "token_name" | "project" | "group" | "trigger_id" | "client_id"
+            )
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    names.sort();
+    names.dedup();
+    let key = format!("source:{}:{origin}:{}", plan.runbook.id, names.join(","));
+    let what = format!(
+        "the {} source {} on {origin}",
+        plan.runbook.id,
+        if names.is_empty() {
+            "(the instance's token)".into()
+        } else {
+            names.join(" ")
+        }
+    );
+    (key, what)
+}
+
+/// A run id: when it started, the runbook, and a few random hex digits.
+fn run_id(runbook: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = jiff::Timestamp::now();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.as_nanosecond().unsigned_abs());
+    h.write_u32(std::process::id());
+    format!(
+        "{}-{runbook}-{:06x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        h.finish() & 0xff_ffff
+    )
+}
+
+/// Today (UTC).
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Whether a plan has read-only checks a dry run can make (the source; every target).
+pub fn has_read_only_checks(plan: &Plan) -> bool {
+    plan.steps.iter().any(is_read_only_check)
+}
+
+fn is_read_only_check(s: &PlanStep) -> bool {
+    s.action_phase() == Some(Phase::Preflight)
+        && !matches!(s.action, Some(crate::actions::TARGETS_PREFLIGHT))
+}
+
+/// The dry run's read-only checks: the preflight steps of a real run and nothing else, with
+/// the tool's own credentials. Nothing is journaled, locked or written.
+pub async fn read_only_checks(
+    plan: &Plan,
+    gitlab: Option<GitLab>,
+    zendesk: HashMap<String, ZendeskAuth>,
+    redactor: &crate::secret::Redactor,
+    policy: RetryPolicy,
+) -> Vec<(usize, String, Result<String, String>)> {
+    let executor = Executor::new(gitlab, redactor.clone(), "dry-run".into(), today())
+        .with_policy(policy)
+        .batch_variable_reads(&plan.steps)
+        .with_zendesk(zendesk);
+    let mut results = Vec::new();
+    for step in plan.steps.iter().filter(|s| is_read_only_check(s)) {
+        let result = executor.run(step).await.map_err(|f| f.message);
+        let what = match &step.target {
+            Some(t) => format!("{t}: {}", step.title),
+            None => step.title.clone(),
+        };
+        results.push((step.n, what, result));
+    }
+    results
+}
+
+/// Whether a prompt error is an interrupt (Ctrl-C at a prompt).
+pub fn is_interrupt(e: &WalkError) -> bool {
+    matches!(
+        e,
+        WalkError::Prompt {
+            source: PromptError::Interrupted,
+            ..
+        } | WalkError::Interrupted { .. }
+    )
+}

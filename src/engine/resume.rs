@@ -1,0 +1,296 @@
+//! Reopening a run from its journal: which run, whether it may be continued, with what token,
+//! and what is left to do. A one-shot call is never made again: a journal whose one-shot step
+//! is still "running" (the process died during the call) or "unknown" (its answer was lost)
+//! means "outcome unknown", unless the keyring shows the new token was kept, in which case the
+//! call succeeded. The keyring is always looked at before anything is said about the token.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use super::plan::Plan;
+use super::protocol::{self, Finished, Session, StartError};
+use crate::actions::Phase;
+use crate::actions::run::Verified;
+use crate::secret::stash;
+use crate::state::StateError;
+use crate::state::journal::{self, Journal, JournalData, Status, StepStatus};
+use crate::state::lock::{LockError, Locks};
+
+/// Why a run cannot be continued.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    /// No such run, or the journal cannot be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// No unfinished run.
+    #[error("no unfinished run to resume")]
+    NothingToResume,
+    /// Another run holds a lock.
+    #[error("{0}; nothing was done")]
+    Busy(crate::state::lock::Busy),
+    /// The runbook changed since the run started.
+    #[error(
+        "run {id}: runbook `{runbook}` has changed since the run started (step {n} was \"{title}\"); it cannot be resumed safely"
+    )]
+    Changed {
+        /// The run.
+        id: String,
+        /// The runbook.
+        runbook: String,
+        /// The step that differs.
+        n: usize,
+        /// Its title then.
+        title: String,
+    },
+    /// The one-shot call may or may not have been carried out, and no token was kept.
+    #[error(
+        "run {id}: the outcome of its one-shot call (step {n}, {title}) is unknown: {why}; it cannot be resumed, and the call is never made again"
+    )]
+    Unknown {
+        /// The run.
+        id: String,
+        /// The step.
+        n: usize,
+        /// Its title.
+        title: String,
+        /// What the journal and the keyring say.
+        why: String,
+    },
+    /// No one-shot call was sent, or the vendor refused it: no token was made.
+    #[error("run {id} never made its new token ({why}); nothing was changed by it")]
+    NeverMade {
+        /// The run.
+        id: String,
+        /// Why.
+        why: String,
+        /// The runbook, to rotate again.
+        runbook: String,
+    },
+    /// The token was made but is not in the keyring.
+    #[error(
+        "run {id}: the new token was made (id {new_id}) but {why}; the targets it did not reach cannot be finished"
+    )]
+    NotKept {
+        /// The run.
+        id: String,
+        /// The new token's id, or `?`.
+        new_id: String,
+        /// Why it is not kept.
+        why: String,
+    },
+    /// A run whose token came from a paste or stdin.
+    #[error(
+        "run {id} applied a token it was given, which tokrot never keeps; run the same `tokrot apply` again (writing a target twice is safe)"
+    )]
+    NotRotation {
+        /// The run.
+        id: String,
+    },
+}
+
+impl From<LockError> for ResumeError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Busy(b) => ResumeError::Busy(b),
+            LockError::State(s) => ResumeError::State(s),
+        }
+    }
+}
+
+/// A run ready to be continued.
+pub struct Reopened {
+    /// What its journal says.
+    pub data: JournalData,
+    /// The new token from the keyring (rotations).
+    token: Option<SecretString>,
+    /// Steps done before: not carried out again (one-shot steps among them, always).
+    pub skip_steps: HashSet<usize>,
+    /// Targets applied before.
+    pub skip_targets: HashSet<usize>,
+    locks: Locks,
+}
+
+/// Whether a run may still be continued.
+pub fn unfinished(s: Status) -> bool {
+    matches!(
+        s,
+        Status::Running
+            | Status::Incomplete
+            | Status::Failed
+            | Status::Aborted
+            | Status::Stopped
+            | Status::Unknown
+    )
+}
+
+/// The journal of `id`, or of the latest unfinished run.
+pub fn find(state_dir: &Path, id: Option<&str>) -> Result<JournalData, ResumeError> {
+    match id {
+        Some(id) => Ok(journal::load(state_dir, id)?),
+        None => journal::list(state_dir)?
+            .into_iter()
+            .rev()
+            .find(|j| unfinished(j.status))
+            .ok_or(ResumeError::NothingToResume),
+    }
+}
+
+/// Locks the run and its source, checks that it can go on, and takes its token.
+pub fn reopen(
+    state_dir: &Path,
+    data: JournalData,
+    plan: &Plan,
+    holder: &str,
+) -> Result<Reopened, ResumeError> {
+    let id = data.id.clone();
+    let mut locks = Locks::new();
+    locks.take(state_dir, &id, &format!("run {id}"), holder)?;
+    // Read again under the lock: the run that held it may have changed it.
+    let data = journal::load(state_dir, &id)?;
+    if data.kind == "rotate" {
+        let (key, what) = protocol::source_key(plan, &data.params);
+        locks.take(state_dir, &key, &what, holder)?;
+    }
+    for record in data.steps.iter().filter(|s| s.status == StepStatus::Done) {
+        if !plan
+            .steps
+            .iter()
+            .any(|s| s.n == record.n && s.title == record.title)
+        {
+            return Err(ResumeError::Changed {
+                id,
+                runbook: data.runbook.clone(),
+                n: record.n,
+                title: record.title.clone(),
+            });
+        }
+    }
+    let token = match data.kind.as_str() {
+        "rotate" => Some(rotated_token(&data, plan)?),
+        "apply" if data.steps.iter().any(|s| s.status == StepStatus::Done) => {
+            return Err(ResumeError::NotRotation { id });
+        }
+        _ => None,
+    };
+    let mut skip_steps: HashSet<usize> = data
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Done)
+        .map(|s| s.n)
+        .collect();
+    // Never a one-shot call again, whatever the journal says of it.
+    skip_steps.extend(
+        plan.steps
+            .iter()
+            .filter(|s| s.action_phase() == Some(Phase::Rotate))
+            .map(|s| s.n),
+    );
+    let skip_targets = data
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.status == "applied")
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Reopened {
+        data,
+        token,
+        skip_steps,
+        skip_targets,
+        locks,
+    })
+}
+
+/// The token a rotation made, from the keyring; or why there is none, told truthfully.
+fn rotated_token(data: &JournalData, plan: &Plan) -> Result<SecretString, ResumeError> {
+    let id = data.id.clone();
+    let kept = stash::get(&id).ok();
+    let one_shots: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action_phase() == Some(Phase::Rotate))
+        .collect();
+    let mut sent = false;
+    for s in &one_shots {
+        match data.step(s.n).map(|r| r.status) {
+            None => {}
+            Some(StepStatus::Running | StepStatus::Unknown) => {
+                // The keyring first: a kept token means the call succeeded.
+                if let Some(token) = kept {
+                    return Ok(token);
+                }
+                return Err(ResumeError::Unknown {
+                    id,
+                    n: s.n,
+                    title: s.title.clone(),
+                    why: if data.step(s.n).map(|r| r.status) == Some(StepStatus::Running) {
+                        "the journal shows the call started and never ended (the process died during it), and no new token is in the keyring".into()
+                    } else {
+                        "its answer was lost, and no new token is in the keyring".into()
+                    },
+                });
+            }
+            Some(StepStatus::Failed) if kept.is_none() => {
+                let why = data
+                    .step(s.n)
+                    .and_then(|r| r.message.clone())
+                    .unwrap_or_else(|| "the vendor refused it".into());
+                return Err(ResumeError::NeverMade {
+                    id,
+                    why: format!("its one-shot call was refused: {why}"),
+                    runbook: data.runbook.clone(),
+                });
+            }
+            Some(_) => sent = true,
+        }
+    }
+    if let Some(token) = kept {
+        return Ok(token);
+    }
+    if !sent {
+        return Err(ResumeError::NeverMade {
+            id,
+            why: "it stopped before its one-shot call was sent".into(),
+            runbook: data.runbook.clone(),
+        });
+    }
+    Err(ResumeError::NotKept {
+        id,
+        new_id: data.new_id.map_or_else(|| "?".into(), |n| n.to_string()),
+        why: match &data.stash_error {
+            Some(e) => format!("it was never kept: the keyring refused it ({e})"),
+            None if data.stashed => "the keyring no longer has it (the kernel keyring does not survive a reboot, and expires after 3 days)".into(),
+            None => "it was never kept (--no-stash)".into(),
+        },
+    })
+}
+
+/// Continues a reopened run through the protocol.
+pub async fn resume(
+    mut session: Session<'_>,
+    plan: &Plan,
+    reopened: Reopened,
+) -> Result<Finished, StartError> {
+    session.options.skip_steps = reopened.skip_steps.clone();
+    session.options.skip_targets = reopened.skip_targets.clone();
+    let data = reopened.data;
+    let journal = Journal::reopen(
+        &session.state_dir,
+        data.clone(),
+        session.ui.redactor().clone(),
+    );
+    journal.update(|d| d.status = Status::Running)?;
+    let executor = protocol::executor(&mut session, &data.id, plan, Arc::new(journal), false);
+    if let Some(token) = reopened.token {
+        executor.resumed_token(token, true);
+    }
+    for (i, t) in data.targets.iter().enumerate() {
+        if t.status == "applied" {
+            executor.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
+        }
+    }
+    Ok(protocol::carry_on(session, plan, executor, reopened.locks).await)
+}
