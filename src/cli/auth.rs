@@ -98,6 +98,14 @@ fn read_secret(ctx: &Ctx, token_stdin: bool, prompt: &str) -> Result<SecretStrin
 
 /// Runs an `auth` command.
 pub async fn run(ctx: &mut Ctx, args: &AuthArgs) -> Result<Outcome, CliError> {
+    // A dry run changes nothing: login would read a secret and write the keyring, so it is
+    // refused; logout says what it would remove; status only reads.
+    if ctx.global.dry_run && matches!(args.command, AuthCommand::Login { .. }) {
+        return Err(CliError::usage(
+            "`tokrot auth login` reads a secret and writes the OS keyring: it has no dry run; nothing was changed",
+        )
+        .hint("leave out --dry-run; `tokrot auth status` shows what is there"));
+    }
     match &args.command {
         AuthCommand::Login {
             service: Service::Gitlab,
@@ -174,6 +182,15 @@ pub async fn run(ctx: &mut Ctx, args: &AuthArgs) -> Result<Outcome, CliError> {
                 Service::Gitlab => credentials::gitlab_account(&ctx.config.gitlab_url),
                 Service::Zendesk => credentials::zendesk_account(&instance_of(ctx, instance)?),
             };
+            if ctx.global.dry_run {
+                let there = stash::lookup(&account).map_err(keyring_error)?.is_some();
+                ctx.ui.out(&if there {
+                    format!("Dry run: would remove tokrot/{account} from the OS keyring; nothing was changed.\n")
+                } else {
+                    format!("Dry run: tokrot/{account} is not in the OS keyring; nothing to remove.\n")
+                })?;
+                return Ok(Outcome::Done);
+            }
             let removed = stash::delete(&account).map_err(keyring_error)?;
             ctx.ui.status(&if removed {
                 format!("Removed tokrot/{account} from the OS keyring.")

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
+use crate::engine::resume;
 use crate::state::journal;
 
 /// Arguments of `tokrot history`.
@@ -20,7 +21,7 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
             .map(|j| {
                 json!({
                     "id": j.id, "started_at": j.started_at, "updated_at": j.updated_at, "runbook": j.runbook,
-                    "source": j.source(), "status": j.status.as_str(), "new_id": j.new_id,
+                    "source": j.source(), "status": resume::standing(&dir, j), "kind": j.kind, "new_id": j.new_id,
                     "targets": j.targets, "stashed": j.stashed,
                 })
             })
@@ -44,7 +45,7 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
             j.id,
             j.started_at,
             j.runbook,
-            j.status.as_str(),
+            resume::standing(&dir, j),
             applied,
             j.targets.len(),
             j.source()

@@ -328,8 +328,11 @@ async fn walk_and_conclude(
         options,
     )
     .await;
-    // From here the run reports its own end: a signal now only ends the process.
-    let reporter = interrupts.take_on_signal();
+    // From here the run reports its own end: a signal now only ends the process. If the
+    // listener took the report first, it is journaling this end and will end the process.
+    let Some(reporter) = interrupts.take_on_signal() else {
+        return std::future::pending().await;
+    };
     drop(runner.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
     let result = walked.map(|(outcome, _captures)| outcome);
     let self_credential = match (&end.self_account, executor.new_token()) {
@@ -529,7 +532,7 @@ fn on_signal(
         }) = &finished.result
             && !cleanup_pending.is_empty()
         {
-            text.push_str("\nClean-up still to do by hand:");
+            text.push_str("\nclean-up still to do by hand:");
             for (n, t) in cleanup_pending {
                 text.push_str(&format!("\n  step {n}: {t}"));
             }

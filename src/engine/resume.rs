@@ -126,6 +126,24 @@ pub fn unfinished(s: Status) -> bool {
     )
 }
 
+/// How a run stands, as `history` and `resume` read it: a journal still "running" whose
+/// process is gone (its lock is free) died, and if it died during a one-shot call, the outcome
+/// of that call is unknown.
+pub fn standing(state_dir: &Path, data: &JournalData) -> &'static str {
+    if data.status != Status::Running || crate::state::lock::is_held(state_dir, &data.id) {
+        return data.status.as_str();
+    }
+    let one_shot_open = data.steps.iter().any(|s| {
+        s.phase.as_deref() == Some("rotate")
+            && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
+    });
+    if one_shot_open {
+        "unknown"
+    } else {
+        "interrupted"
+    }
+}
+
 /// The journal of `id`, or of the latest unfinished run.
 pub fn find(state_dir: &Path, id: Option<&str>) -> Result<JournalData, ResumeError> {
     match id {

@@ -123,6 +123,15 @@ impl Locks {
     }
 }
 
+/// Whether some process holds the lock on `key` now (a run that is still going).
+pub fn is_held(state_dir: &Path, key: &str) -> bool {
+    let path = dir(state_dir).join(file_name(key));
+    match File::open(&path) {
+        Ok(f) => matches!(f.try_lock_shared(), Err(TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
 /// Removes lock files nobody holds (housekeeping; a held one is kept).
 pub fn prune(state_dir: &Path) {
     let Ok(entries) = fs::read_dir(dir(state_dir)) else {

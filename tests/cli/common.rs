@@ -183,6 +183,8 @@ impl Pty {
         }
         let code = match self.session.get_process().wait().unwrap() {
             WaitStatus::Exited(_, code) => code,
+            // Ended by a signal, as a shell reports it.
+            WaitStatus::Signaled(_, sig, _) => 128 + sig as i32,
             other => panic!("unexpected end: {other:?}\n{}", self.screen),
         };
         (code, self.screen)

@@ -12,6 +12,7 @@ mod dry_run;
 mod faults;
 mod gitlab_client;
 mod gitlab_e2e;
+mod protocol;
 mod runbook_errors;
 mod targets;
 mod walk;
