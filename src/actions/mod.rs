@@ -2,7 +2,10 @@
 //! arbitrary HTTP call: it can only name one of these, with arguments the registry checks, so
 //! that every call tokrot makes is known, reviewed and shown by `--dry-run`.
 
+pub mod gitlab;
+pub mod local;
 pub mod run;
+pub mod zendesk;
 
 use std::fmt;
 
@@ -87,7 +90,7 @@ pub struct ArgSpec {
     pub wire: Option<&'static str>,
 }
 
-const fn path(name: &'static str) -> ArgSpec {
+pub(crate) const fn path(name: &'static str) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::Path,
@@ -95,7 +98,7 @@ const fn path(name: &'static str) -> ArgSpec {
         wire: None,
     }
 }
-const fn query(name: &'static str, wire: &'static str) -> ArgSpec {
+pub(crate) const fn query(name: &'static str, wire: &'static str) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::Query,
@@ -103,7 +106,7 @@ const fn query(name: &'static str, wire: &'static str) -> ArgSpec {
         wire: Some(wire),
     }
 }
-const fn body(name: &'static str, required: bool) -> ArgSpec {
+pub(crate) const fn body(name: &'static str, required: bool) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::Body,
@@ -111,7 +114,7 @@ const fn body(name: &'static str, required: bool) -> ArgSpec {
         wire: None,
     }
 }
-const fn check(name: &'static str) -> ArgSpec {
+pub(crate) const fn check(name: &'static str) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::Check,
@@ -119,7 +122,7 @@ const fn check(name: &'static str) -> ArgSpec {
         wire: None,
     }
 }
-const fn secret_body(name: &'static str) -> ArgSpec {
+pub(crate) const fn secret_body(name: &'static str) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::SecretBody,
@@ -127,7 +130,7 @@ const fn secret_body(name: &'static str) -> ArgSpec {
         wire: None,
     }
 }
-const fn credential(name: &'static str) -> ArgSpec {
+pub(crate) const fn credential(name: &'static str) -> ArgSpec {
     ArgSpec {
         name,
         kind: ArgKind::Credential,
@@ -139,6 +142,8 @@ const fn credential(name: &'static str) -> ArgSpec {
 /// A typed action: one vendor call (or one step of tokrot's own protocol).
 #[derive(Debug, Clone, Copy)]
 pub struct ActionSpec {
+    /// Which action this describes.
+    pub action: Action,
     /// Name a runbook uses, e.g. `gitlab.rotate_personal_token`.
     pub name: &'static str,
     /// What it does, for `tokrot show` and the docs.
@@ -180,451 +185,245 @@ pub const TARGETS_PREFLIGHT: &str = "targets.preflight";
 /// Stands for writing the new token into every target (`--apply-to`).
 pub const TARGETS_APPLY: &str = "targets.apply";
 
-const PROJECT: ArgSpec = path("project");
-const GROUP: ArgSpec = path("group");
-const TOKEN_ID: ArgSpec = path("token_id");
-const EXPIRES_AT: ArgSpec = body("expires_at", true);
-const SCOPE_FILTER: ArgSpec = query("environment_scope", "filter[environment_scope]");
-const NEW_TOKEN: ArgSpec = credential("token");
+pub(crate) const PROJECT: ArgSpec = path("project");
+pub(crate) const GROUP: ArgSpec = path("group");
+pub(crate) const TOKEN_ID: ArgSpec = path("token_id");
+pub(crate) const EXPIRES_AT: ArgSpec = body("expires_at", true);
+pub(crate) const SCOPE_FILTER: ArgSpec = query("environment_scope", "filter[environment_scope]");
+pub(crate) const NEW_TOKEN: ArgSpec = credential("token");
 
-/// Every action a runbook may name.
-pub static REGISTRY: &[ActionSpec] = &[
-    // tokrot's own protocol steps
-    ActionSpec {
-        name: TARGETS_PREFLIGHT,
-        summary: "check every target (--apply-to) before anything changes",
-        service: Service::Local,
-        method: "",
-        path: "",
-        phase: Phase::Preflight,
-        args: &[],
-        yields: None,
-    },
-    ActionSpec {
-        name: "tokrot.stash",
-        summary: "keep the new token in the OS keyring until the rotation has finished",
-        service: Service::Local,
-        method: "",
-        path: "",
-        phase: Phase::Stash,
-        args: &[secret_body("token")],
-        yields: None,
-    },
-    ActionSpec {
-        name: TARGETS_APPLY,
-        summary: "write the new token into every target (--apply-to) and read it back where the API allows",
-        service: Service::Local,
-        method: "",
-        path: "",
-        phase: Phase::Apply,
-        args: &[],
-        yields: None,
-    },
-    // GitLab: the caller
-    ActionSpec {
-        name: "gitlab.current_user",
-        summary: "check that the GitLab credential works",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/user",
-        phase: Phase::Preflight,
-        args: &[],
-        yields: None,
-    },
-    // GitLab: personal access tokens
-    ActionSpec {
-        name: "gitlab.find_personal_token",
-        summary: "find an active personal access token by name",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/personal_access_tokens",
-        phase: Phase::Preflight,
-        args: &[query("name", "search"), query("state", "state")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.get_personal_token",
-        summary: "check that a personal access token exists and is active",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/personal_access_tokens/{token_id}",
-        phase: Phase::Preflight,
-        args: &[TOKEN_ID],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.rotate_personal_token",
-        summary: "rotate a personal access token (revokes the old one; never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/personal_access_tokens/{token_id}/rotate",
-        phase: Phase::Rotate,
-        args: &[TOKEN_ID, EXPIRES_AT],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "gitlab.verify_personal_token",
-        summary: "check that the new token authenticates",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/personal_access_tokens/self",
-        phase: Phase::Verify,
-        args: &[NEW_TOKEN],
-        yields: None,
-    },
-    // GitLab: project access tokens
-    ActionSpec {
-        name: "gitlab.find_project_token",
-        summary: "find an active project access token by name",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/access_tokens",
-        phase: Phase::Preflight,
-        args: &[PROJECT, query("name", "search"), query("state", "state")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.get_project_token",
-        summary: "check that a project access token exists and is active",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/access_tokens/{token_id}",
-        phase: Phase::Preflight,
-        args: &[PROJECT, TOKEN_ID],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.rotate_project_token",
-        summary: "rotate a project access token (revokes the old one; never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/projects/{project}/access_tokens/{token_id}/rotate",
-        phase: Phase::Rotate,
-        args: &[PROJECT, TOKEN_ID, EXPIRES_AT],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "gitlab.create_project_token",
-        summary: "create a project access token (its bot user owns what it creates; never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/projects/{project}/access_tokens",
-        phase: Phase::Rotate,
-        args: &[
-            PROJECT,
-            body("name", true),
-            body("scopes", true),
-            body("access_level", false),
-            EXPIRES_AT,
-        ],
-        yields: Some("bot_token"),
-    },
-    ActionSpec {
-        name: "gitlab.verify_project_token",
-        summary: "check that the new project access token authenticates",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}",
-        phase: Phase::Verify,
-        args: &[PROJECT, NEW_TOKEN],
-        yields: None,
-    },
-    // GitLab: group access tokens
-    ActionSpec {
-        name: "gitlab.find_group_token",
-        summary: "find an active group access token by name",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/groups/{group}/access_tokens",
-        phase: Phase::Preflight,
-        args: &[GROUP, query("name", "search"), query("state", "state")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.get_group_token",
-        summary: "check that a group access token exists and is active",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/groups/{group}/access_tokens/{token_id}",
-        phase: Phase::Preflight,
-        args: &[GROUP, TOKEN_ID],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.rotate_group_token",
-        summary: "rotate a group access token (revokes the old one; never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/groups/{group}/access_tokens/{token_id}/rotate",
-        phase: Phase::Rotate,
-        args: &[GROUP, TOKEN_ID, EXPIRES_AT],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "gitlab.verify_group_token",
-        summary: "check that the new group access token authenticates",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/groups/{group}",
-        phase: Phase::Verify,
-        args: &[GROUP, NEW_TOKEN],
-        yields: None,
-    },
-    // GitLab: pipeline triggers
-    ActionSpec {
-        name: "gitlab.get_trigger",
-        summary: "check that the pipeline trigger exists",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/triggers/{trigger_id}",
-        phase: Phase::Preflight,
-        args: &[PROJECT, path("trigger_id")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.create_trigger",
-        summary: "create a pipeline trigger token with a description (never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/projects/{project}/triggers",
-        phase: Phase::Rotate,
-        args: &[PROJECT, body("description", true)],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "gitlab.create_trigger_as",
-        summary: "create a pipeline trigger token with another token as the credential (never retried)",
-        service: Service::GitLab,
-        method: "POST",
-        path: "/projects/{project}/triggers",
-        phase: Phase::Rotate,
-        args: &[PROJECT, body("description", true), credential("as")],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "gitlab.delete_trigger",
-        summary: "delete the old pipeline trigger",
-        service: Service::GitLab,
-        method: "DELETE",
-        path: "/projects/{project}/triggers/{trigger_id}",
-        phase: Phase::Finish,
-        args: &[PROJECT, path("trigger_id")],
-        yields: None,
-    },
-    // GitLab: CI/CD variables
-    ActionSpec {
-        name: "gitlab.get_project_variable",
-        summary: "read a project CI/CD variable's flags (protected, masked, raw, scope)",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/variables/{key}",
-        phase: Phase::Preflight,
-        args: &[PROJECT, path("key"), SCOPE_FILTER],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.update_project_variable",
-        summary: "write the new value into a project CI/CD variable, keeping its flags",
-        service: Service::GitLab,
-        method: "PUT",
-        path: "/projects/{project}/variables/{key}",
-        phase: Phase::Apply,
-        args: &[PROJECT, path("key"), SCOPE_FILTER, secret_body("value")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.verify_project_variable",
-        summary: "read the project CI/CD variable back and compare (hidden variables: not readable)",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/variables/{key}",
-        phase: Phase::Verify,
-        args: &[PROJECT, path("key"), SCOPE_FILTER],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.get_group_variable",
-        summary: "read a group CI/CD variable's flags (protected, masked, raw, scope)",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/groups/{group}/variables/{key}",
-        phase: Phase::Preflight,
-        args: &[GROUP, path("key"), SCOPE_FILTER],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.update_group_variable",
-        summary: "write the new value into a group CI/CD variable, keeping its flags",
-        service: Service::GitLab,
-        method: "PUT",
-        path: "/groups/{group}/variables/{key}",
-        phase: Phase::Apply,
-        args: &[GROUP, path("key"), SCOPE_FILTER, secret_body("value")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.verify_group_variable",
-        summary: "read the group CI/CD variable back and compare (hidden variables: not readable)",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/groups/{group}/variables/{key}",
-        phase: Phase::Verify,
-        args: &[GROUP, path("key"), SCOPE_FILTER],
-        yields: None,
-    },
-    // GitLab: project webhooks
-    ActionSpec {
-        name: "gitlab.get_webhook",
-        summary: "read a project webhook's URL and settings (its token is never returned)",
-        service: Service::GitLab,
-        method: "GET",
-        path: "/projects/{project}/hooks/{hook_id}",
-        phase: Phase::Preflight,
-        args: &[PROJECT, path("hook_id")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "gitlab.update_webhook_token",
-        summary: "set a project webhook's secret token, resending the same URL so that nothing else changes",
-        service: Service::GitLab,
-        method: "PUT",
-        path: "/projects/{project}/hooks/{hook_id}",
-        phase: Phase::Apply,
-        args: &[PROJECT, path("hook_id"), secret_body("token")],
-        yields: None,
-    },
-    // Zendesk: the caller and API tokens
-    ActionSpec {
-        name: "zendesk.current_user",
-        summary: "check that the Zendesk credential works (an anonymous answer does not count)",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/users/me",
-        phase: Phase::Preflight,
-        args: &[],
-        yields: None,
-    },
-    ActionSpec {
-        name: "zendesk.verify_api_token",
-        summary: "check that the new API token authenticates as the given user (an anonymous answer does not count)",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/users/me",
-        phase: Phase::Verify,
-        args: &[
-            ArgSpec {
-                name: "email",
-                kind: ArgKind::CredentialUser,
-                required: true,
-                wire: None,
-            },
-            NEW_TOKEN,
-        ],
-        yields: None,
-    },
-    // Zendesk: app installations
-    ActionSpec {
-        name: "zendesk.get_installation",
-        summary: "read an app installation and the settings it shows",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/apps/installations/{installation_id}.json",
-        phase: Phase::Preflight,
-        args: &[path("installation_id"), check("setting")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "zendesk.update_installation_setting",
-        summary: "write one setting of an app installation and nothing else",
-        service: Service::Zendesk,
-        method: "PUT",
-        path: "/api/v2/apps/installations/{installation_id}.json",
-        phase: Phase::Apply,
-        args: &[
-            path("installation_id"),
-            body("setting", true),
-            secret_body("value"),
-        ],
-        yields: None,
-    },
-    // Zendesk: webhooks
-    ActionSpec {
-        name: "zendesk.get_webhook",
-        summary: "read a webhook and find where its token lives (endpoint URL or authentication)",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/webhooks/{webhook_id}",
-        phase: Phase::Preflight,
-        args: &[path("webhook_id"), check("username"), check("header_name")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "zendesk.patch_webhook_token",
-        summary: "replace the webhook's token (in its endpoint URL, or its credential with the type kept) and nothing else",
-        service: Service::Zendesk,
-        method: "PATCH",
-        path: "/api/v2/webhooks/{webhook_id}",
-        phase: Phase::Apply,
-        args: &[
-            path("webhook_id"),
-            body("username", false),
-            body("header_name", false),
-            secret_body("token"),
-        ],
-        yields: None,
-    },
-    // Zendesk: OAuth
-    ActionSpec {
-        name: "zendesk.list_oauth_tokens",
-        summary: "list the OAuth client's tokens (values cut to 10 characters)",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/oauth/tokens",
-        phase: Phase::Preflight,
-        args: &[query("client_id", "client_id"), check("old_token_id")],
-        yields: None,
-    },
-    ActionSpec {
-        name: "zendesk.create_oauth_token",
-        summary: "create an OAuth access token for a client with the given scopes (never retried)",
-        service: Service::Zendesk,
-        method: "POST",
-        path: "/api/v2/oauth/tokens",
-        phase: Phase::Rotate,
-        args: &[body("client_id", true), body("scopes", true)],
-        yields: Some("token"),
-    },
-    ActionSpec {
-        name: "zendesk.verify_oauth_token",
-        summary: "check that the new OAuth token authenticates and has the requested scopes",
-        service: Service::Zendesk,
-        method: "GET",
-        path: "/api/v2/oauth/tokens/current.json",
-        phase: Phase::Verify,
-        args: &[NEW_TOKEN],
-        yields: None,
-    },
-    ActionSpec {
-        name: "zendesk.revoke_oauth_token",
-        summary: "revoke the old OAuth token",
-        service: Service::Zendesk,
-        method: "DELETE",
-        path: "/api/v2/oauth/tokens/{old_token_id}",
-        phase: Phase::Finish,
-        args: &[path("old_token_id")],
-        yields: None,
-    },
-];
+/// Every action a runbook may name: one variant each, its spec and its code side by side in
+/// the file of its vendor. The executor matches on it exhaustively, so an action without code
+/// does not build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `targets.preflight`.
+    TargetsPreflight,
+    /// `tokrot.stash`.
+    TokrotStash,
+    /// `targets.apply`.
+    TargetsApply,
+    /// `gitlab.current_user`.
+    GitlabCurrentUser,
+    /// `gitlab.find_personal_token`.
+    GitlabFindPersonalToken,
+    /// `gitlab.get_personal_token`.
+    GitlabGetPersonalToken,
+    /// `gitlab.rotate_personal_token`.
+    GitlabRotatePersonalToken,
+    /// `gitlab.verify_personal_token`.
+    GitlabVerifyPersonalToken,
+    /// `gitlab.find_project_token`.
+    GitlabFindProjectToken,
+    /// `gitlab.get_project_token`.
+    GitlabGetProjectToken,
+    /// `gitlab.rotate_project_token`.
+    GitlabRotateProjectToken,
+    /// `gitlab.create_project_token`.
+    GitlabCreateProjectToken,
+    /// `gitlab.verify_project_token`.
+    GitlabVerifyProjectToken,
+    /// `gitlab.find_group_token`.
+    GitlabFindGroupToken,
+    /// `gitlab.get_group_token`.
+    GitlabGetGroupToken,
+    /// `gitlab.rotate_group_token`.
+    GitlabRotateGroupToken,
+    /// `gitlab.verify_group_token`.
+    GitlabVerifyGroupToken,
+    /// `gitlab.get_trigger`.
+    GitlabGetTrigger,
+    /// `gitlab.create_trigger`.
+    GitlabCreateTrigger,
+    /// `gitlab.create_trigger_as`.
+    GitlabCreateTriggerAs,
+    /// `gitlab.delete_trigger`.
+    GitlabDeleteTrigger,
+    /// `gitlab.get_project_variable`.
+    GitlabGetProjectVariable,
+    /// `gitlab.update_project_variable`.
+    GitlabUpdateProjectVariable,
+    /// `gitlab.verify_project_variable`.
+    GitlabVerifyProjectVariable,
+    /// `gitlab.get_group_variable`.
+    GitlabGetGroupVariable,
+    /// `gitlab.update_group_variable`.
+    GitlabUpdateGroupVariable,
+    /// `gitlab.verify_group_variable`.
+    GitlabVerifyGroupVariable,
+    /// `gitlab.get_webhook`.
+    GitlabGetWebhook,
+    /// `gitlab.update_webhook_token`.
+    GitlabUpdateWebhookToken,
+    /// `zendesk.current_user`.
+    ZendeskCurrentUser,
+    /// `zendesk.verify_api_token`.
+    ZendeskVerifyApiToken,
+    /// `zendesk.get_installation`.
+    ZendeskGetInstallation,
+    /// `zendesk.update_installation_setting`.
+    ZendeskUpdateInstallationSetting,
+    /// `zendesk.get_webhook`.
+    ZendeskGetWebhook,
+    /// `zendesk.patch_webhook_token`.
+    ZendeskPatchWebhookToken,
+    /// `zendesk.list_oauth_tokens`.
+    ZendeskListOauthTokens,
+    /// `zendesk.create_oauth_token`.
+    ZendeskCreateOauthToken,
+    /// `zendesk.verify_oauth_token`.
+    ZendeskVerifyOauthToken,
+    /// `zendesk.revoke_oauth_token`.
+    ZendeskRevokeOauthToken,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: &'static [Action] = &[
+        Action::TargetsPreflight,
+        Action::TokrotStash,
+        Action::TargetsApply,
+        Action::GitlabCurrentUser,
+        Action::GitlabFindPersonalToken,
+        Action::GitlabGetPersonalToken,
+        Action::GitlabRotatePersonalToken,
+        Action::GitlabVerifyPersonalToken,
+        Action::GitlabFindProjectToken,
+        Action::GitlabGetProjectToken,
+        Action::GitlabRotateProjectToken,
+        Action::GitlabCreateProjectToken,
+        Action::GitlabVerifyProjectToken,
+        Action::GitlabFindGroupToken,
+        Action::GitlabGetGroupToken,
+        Action::GitlabRotateGroupToken,
+        Action::GitlabVerifyGroupToken,
+        Action::GitlabGetTrigger,
+        Action::GitlabCreateTrigger,
+        Action::GitlabCreateTriggerAs,
+        Action::GitlabDeleteTrigger,
+        Action::GitlabGetProjectVariable,
+        Action::GitlabUpdateProjectVariable,
+        Action::GitlabVerifyProjectVariable,
+        Action::GitlabGetGroupVariable,
+        Action::GitlabUpdateGroupVariable,
+        Action::GitlabVerifyGroupVariable,
+        Action::GitlabGetWebhook,
+        Action::GitlabUpdateWebhookToken,
+        Action::ZendeskCurrentUser,
+        Action::ZendeskVerifyApiToken,
+        Action::ZendeskGetInstallation,
+        Action::ZendeskUpdateInstallationSetting,
+        Action::ZendeskGetWebhook,
+        Action::ZendeskPatchWebhookToken,
+        Action::ZendeskListOauthTokens,
+        Action::ZendeskCreateOauthToken,
+        Action::ZendeskVerifyOauthToken,
+        Action::ZendeskRevokeOauthToken,
+    ];
+}
+
+/// Every action's spec, in registry order: tokrot's own, then GitLab's, then Zendesk's.
+pub fn registry() -> impl Iterator<Item = &'static ActionSpec> {
+    [
+        local::SPECS,
+        gitlab::tokens::SPECS,
+        gitlab::triggers::SPECS,
+        gitlab::variables::SPECS,
+        gitlab::hooks::SPECS,
+        zendesk::users::SPECS,
+        zendesk::apps::SPECS,
+        zendesk::webhooks::SPECS,
+        zendesk::oauth::SPECS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+/// An action argument, resolved as far as the plan can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgValue {
+    /// A value known now.
+    Text(String),
+    /// A secret set by an earlier step, by name; only its name is in the plan.
+    Secret(String),
+    /// Not known until an earlier step finds it (e.g. a token id found by name) or a default is
+    /// worked out (e.g. `expires_at`).
+    Missing,
+}
+
+/// One action to carry out: which, with what arguments, for which target and instance.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The action.
+    pub action: Action,
+    /// Its arguments.
+    pub args: Vec<(String, ArgValue)>,
+    /// The target (index into the plan's targets) it works for.
+    pub target_index: Option<usize>,
+    /// The Zendesk instance of its runbook.
+    pub instance: Option<crate::config::Instance>,
+}
+
+impl Invocation {
+    /// An argument's value: `None` when the step has no such argument.
+    pub fn arg(&self, name: &str) -> Option<&ArgValue> {
+        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// An argument known now, as text.
+    pub fn text_arg(&self, name: &str) -> Option<&str> {
+        match self.arg(name) {
+            Some(ArgValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Something only the operator knows, that an action needs before it can go on (a webhook's
+/// user name, whether to write a setting Zendesk does not show, which old token to revoke).
+/// Actions never prompt: they return the question, the engine asks it (or cannot), and the
+/// action runs again with the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// What the answer is kept under, for the run.
+    pub key: String,
+    /// What to ask.
+    pub ask: Ask,
+    /// The failure when nobody can answer (no terminal, `--yes`): which flag to give instead.
+    pub unanswered: String,
+}
+
+/// The kinds of question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// A visible, non-empty line.
+    Text(String),
+    /// Yes or no; `--yes` answers yes.
+    Confirm(String),
+    /// One item of a list.
+    Pick(String, Vec<String>),
+}
+
+/// An answer to a `Question`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A line.
+    Text(String),
+    /// Yes or no.
+    Yes(bool),
+    /// The index of the item picked.
+    Picked(usize),
+}
 
 /// Looks up an action by name.
 pub fn lookup(name: &str) -> Option<&'static ActionSpec> {
-    REGISTRY.iter().find(|a| a.name == name)
+    registry().find(|a| a.name == name)
 }
 
 /// The action names closest to `name`, for "did you mean" hints.
 pub fn suggest(name: &str) -> Vec<&'static str> {
-    let mut scored: Vec<(usize, &'static str)> = REGISTRY
-        .iter()
+    let mut scored: Vec<(usize, &'static str)> = registry()
         .map(|a| (crate::text::edit_distance(name, a.name), a.name))
         .filter(|(d, _)| *d <= 6)
         .collect();
@@ -640,7 +439,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_namespaced() {
         let mut seen = HashSet::new();
-        for a in REGISTRY {
+        for a in registry() {
             assert!(seen.insert(a.name), "duplicate action {}", a.name);
             let ns = a.name.split('.').next().unwrap();
             let expected = match a.service {
@@ -657,7 +456,7 @@ mod tests {
 
     #[test]
     fn every_path_placeholder_is_a_path_argument() {
-        for a in REGISTRY {
+        for a in registry() {
             let mut rest = a.path;
             while let Some(start) = rest.find('{') {
                 let end = rest[start..].find('}').unwrap() + start;
@@ -681,12 +480,20 @@ mod tests {
 
     #[test]
     fn only_rotate_actions_yield_secrets_and_none_is_idempotent() {
-        for a in REGISTRY {
+        for a in registry() {
             if a.yields.is_some() {
                 assert_eq!(a.phase, Phase::Rotate, "{}", a.name);
                 assert_eq!(a.method, "POST", "{}", a.name);
             }
         }
+    }
+
+    #[test]
+    fn every_action_has_one_spec_and_every_spec_one_action() {
+        for a in Action::ALL {
+            assert_eq!(registry().filter(|s| s.action == *a).count(), 1, "{a:?}");
+        }
+        assert_eq!(registry().count(), Action::ALL.len());
     }
 
     #[test]

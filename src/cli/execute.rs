@@ -217,7 +217,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let self_account = self_target(ctx, &runbook.id, &given, &plan, req.keep)?;
     let header_plan = plan.clone();
     header(ctx, &header_plan)?;
-    let session = session(ctx, gitlab, zendesk, unattended, interactive)?;
+    let session = session(ctx, gitlab, zendesk, unattended)?;
     let protocol_req = protocol::Request {
         plan,
         params: given,
@@ -239,7 +239,6 @@ pub fn session<'c>(
     gitlab: Option<GitLab>,
     zendesk: HashMap<String, ZendeskAuth>,
     unattended: bool,
-    interactive: bool,
 ) -> Result<Session<'c>, CliError> {
     let state_dir = state_dir(ctx)?;
     let prompter: Box<dyn Prompter> = if unattended {
@@ -247,18 +246,12 @@ pub fn session<'c>(
     } else {
         Box::new(TerminalPrompter::new(ctx.ui.color()))
     };
-    let asker: Option<Box<dyn Prompter + Send>> = if interactive {
-        Some(Box::new(TerminalPrompter::new(ctx.ui.color())))
-    } else {
-        None
-    };
     let policy = ctx.policy();
     let options = ctx.walk_options();
     Ok(Session {
         state_dir,
         ui: &mut ctx.ui,
         prompter,
-        asker,
         gitlab,
         zendesk,
         policy,

@@ -54,10 +54,9 @@ pub fn run(ctx: &mut Ctx, args: &ListArgs) -> Result<Outcome, CliError> {
 }
 
 fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
-    use crate::actions::REGISTRY;
+    use crate::actions::registry;
     if ctx.json() {
-        let items: Vec<_> = REGISTRY
-            .iter()
+        let items: Vec<_> = registry()
             .map(|a| {
                 json!({
                     "name": a.name,
@@ -73,9 +72,9 @@ fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
         ctx.print_json(&json!(items))?;
         return Ok(Outcome::Done);
     }
-    let name_w = REGISTRY.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    let name_w = registry().map(|a| a.name.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for a in REGISTRY {
+    for a in registry() {
         let call = if a.method.is_empty() {
             "(tokrot)".to_owned()
         } else {

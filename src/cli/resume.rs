@@ -89,7 +89,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
             plan.targets.len()
         ))?;
     }
-    let session = session(ctx, gitlab, zendesk, unattended, interactive)?;
+    let session = session(ctx, gitlab, zendesk, unattended)?;
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;

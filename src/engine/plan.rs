@@ -112,17 +112,7 @@ pub enum WalkKind {
     },
 }
 
-/// An action argument, resolved as far as the plan can.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArgValue {
-    /// A value known now.
-    Text(String),
-    /// A secret set by an earlier step, by name; only its name is in the plan.
-    Secret(String),
-    /// Not known until an earlier step finds it (e.g. a token id found by name) or a default is
-    /// worked out (e.g. `expires_at`).
-    Missing,
-}
+pub use crate::actions::ArgValue;
 
 /// An API call as the checklist shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -208,6 +198,17 @@ impl PlanStep {
             Some(ArgValue::Text(t)) => Some(t),
             _ => None,
         }
+    }
+
+    /// The action this step carries out, with its arguments.
+    pub fn invocation(&self) -> Option<crate::actions::Invocation> {
+        let spec = self.action.and_then(crate::actions::lookup)?;
+        Some(crate::actions::Invocation {
+            action: spec.action,
+            args: self.args.clone(),
+            target_index: self.target_index,
+            instance: self.instance.clone(),
+        })
     }
 
     /// The protocol phase of an action step.

@@ -46,8 +46,6 @@ pub struct Session<'u> {
     pub ui: &'u mut Ui,
     /// Confirmations, gates and captures.
     pub prompter: Box<dyn Prompter>,
-    /// Questions an action may need answered (none when unattended).
-    pub asker: Option<Box<dyn Prompter + Send>>,
     /// The tool's GitLab client, when the plan calls GitLab.
     pub gitlab: Option<GitLab>,
     /// The tool's Zendesk credentials, by instance id.
@@ -141,7 +139,7 @@ pub struct Finished {
 }
 
 /// Starts and carries out a run.
-pub async fn run(mut session: Session<'_>, req: Request) -> Result<Finished, StartError> {
+pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartError> {
     let plan = &req.plan;
     let rotate = plan.runbook.kind == RunbookKind::Rotate;
     if rotate && plan.targets.is_empty() && !req.keep && req.self_account.is_none() {
@@ -197,12 +195,12 @@ pub async fn run(mut session: Session<'_>, req: Request) -> Result<Finished, Sta
         },
         session.ui.redactor().clone(),
     )?;
-    let executor = executor(&mut session, &id, plan, Arc::new(journal), req.no_stash);
+    let run = Run::new(executor(&session, &id, plan, req.no_stash), journal);
     let end = End {
         keep: req.keep,
         self_account: req.self_account,
     };
-    Ok(walk_and_conclude(session, plan, executor, locks, req.token, end).await)
+    Ok(walk_and_conclude(session, plan, run, locks, req.token, end).await)
 }
 
 /// What the end of a run depends on besides its walk.
@@ -216,31 +214,27 @@ pub(crate) async fn carry_on(
     session: Session<'_>,
     plan: &Plan,
     executor: Executor,
+    journal: Journal,
     locks: Locks,
 ) -> Finished {
     let end = End {
         keep: false,
         self_account: None,
     };
-    walk_and_conclude(session, plan, executor, locks, None, end).await
+    let run = Run::new(executor, journal);
+    walk_and_conclude(session, plan, run, locks, None, end).await
 }
 
-/// The executor of a run, with its journal.
-pub(crate) fn executor(
-    session: &mut Session<'_>,
-    id: &str,
-    plan: &Plan,
-    journal: Arc<Journal>,
-    no_stash: bool,
-) -> Executor {
-    let remaining: Vec<PlanStep> = plan
+/// The executor of a run: the clients, the policy, the variables read in bulk.
+pub(crate) fn executor(session: &Session<'_>, id: &str, plan: &Plan, no_stash: bool) -> Executor {
+    let remaining: Vec<crate::actions::Invocation> = plan
         .steps
         .iter()
         .filter(|s| {
             !s.target_index
                 .is_some_and(|t| session.options.skip_targets.contains(&t))
         })
-        .cloned()
+        .filter_map(PlanStep::invocation)
         .collect();
     let mut executor = Executor::new(
         session.gitlab.clone(),
@@ -250,13 +244,9 @@ pub(crate) fn executor(
     )
     .with_policy(session.policy)
     .batch_variable_reads(&remaining)
-    .with_zendesk(session.zendesk.clone())
-    .with_journal(journal);
+    .with_zendesk(session.zendesk.clone());
     if no_stash {
         executor = executor.without_stash();
-    }
-    if let Some(asker) = session.asker.take() {
-        executor = executor.with_asker(asker);
     }
     executor
 }
@@ -298,15 +288,14 @@ fn check_gates(plan: &Plan, approvals: &[Approval], unattended: bool) -> Result<
 async fn walk_and_conclude(
     mut session: Session<'_>,
     plan: &Plan,
-    executor: Executor,
+    run: Run,
     locks: Locks,
     token: Option<SecretString>,
     end: End,
 ) -> Finished {
-    let executor = Arc::new(executor);
     let interrupts = Interrupts::install();
     let runner = Runner {
-        executor: executor.clone(),
+        run: run.clone(),
         interrupts: interrupts.clone(),
         hold: Mutex::new(None),
         current: Arc::new(Mutex::new(0)),
@@ -314,7 +303,7 @@ async fn walk_and_conclude(
     };
     interrupts.on_signal(on_signal(
         plan,
-        executor.clone(),
+        run.clone(),
         runner.current.clone(),
         session.state_dir.clone(),
     ));
@@ -335,7 +324,7 @@ async fn walk_and_conclude(
     };
     drop(runner.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
     let result = walked.map(|(outcome, _captures)| outcome);
-    let self_credential = match (&end.self_account, executor.new_token()) {
+    let self_credential = match (&end.self_account, run.executor.new_token()) {
         (Some(account), Some(token)) if !matches!(result, Err(WalkError::Unknown { .. })) => Some(
             stash::set(account, &token)
                 .map(|()| {
@@ -354,7 +343,7 @@ async fn walk_and_conclude(
     let finished = conclude(
         &session.state_dir,
         plan,
-        &executor,
+        &run,
         result,
         end.keep,
         self_credential,
@@ -368,15 +357,15 @@ async fn walk_and_conclude(
 fn conclude(
     state_dir: &std::path::Path,
     plan: &Plan,
-    executor: &Executor,
+    run: &Run,
     result: Result<walk::Outcome, WalkError>,
     keep: bool,
     self_credential: Option<Result<String, String>>,
 ) -> Finished {
+    let executor = &run.executor;
+    let journal = &run.journal;
     let facts = executor.facts();
-    let journal = executor.journal();
-    let data = journal.map(|j| j.data());
-    let changed = data.as_ref().is_some_and(anything_changed);
+    let changed = anything_changed(&journal.data());
     let rotated = facts.new_id.is_some() || executor.new_token().is_some() && facts.stashed;
     let self_failed = matches!(self_credential, Some(Err(_)));
     let status = match &result {
@@ -426,16 +415,6 @@ fn conclude(
             id = executor.rotation_id()
         ));
     }
-    let Some(journal) = journal else {
-        return Finished {
-            id: executor.rotation_id().to_owned(),
-            status,
-            facts,
-            result,
-            warnings,
-            self_credential,
-        };
-    };
     let written = journal.update(|d| {
         d.status = status;
         d.stashed = stashed;
@@ -461,7 +440,7 @@ fn conclude(
     for problem in [
         written.err().map(|e| e.to_string()),
         audited.err().map(|e| e.to_string()),
-        executor.journal_error(),
+        run.journal_error(),
     ]
     .into_iter()
     .flatten()
@@ -497,7 +476,7 @@ fn anything_changed(d: &JournalData) -> bool {
 /// What a signal outside a one-shot call does: journal how the run ended, say what is left.
 fn on_signal(
     plan: &Plan,
-    executor: Arc<Executor>,
+    run: Run,
     current: Arc<Mutex<usize>>,
     state_dir: PathBuf,
 ) -> super::interrupt::OnSignal {
@@ -513,7 +492,7 @@ fn on_signal(
         let finished = conclude(
             &state_dir,
             &plan,
-            &executor,
+            &run,
             Err(WalkError::Interrupted {
                 at,
                 signal,
@@ -541,14 +520,104 @@ fn on_signal(
             text.push('\n');
             text.push_str(w);
         }
-        crate::ui::raw_status(&executor.redactor().redact(&text));
+        crate::ui::raw_status(&run.executor.redactor().redact(&text));
     })
 }
 
-/// The walk's runner: the executor, plus the protocol's hold on signals around one-shot calls
-/// and the approvals it journals.
-struct Runner {
+/// A run under way: its executor and its journal. The journal is written here, never by an
+/// action: before a step (a one-shot call: before it is sent), after it, and as targets end.
+#[derive(Clone)]
+struct Run {
     executor: Arc<Executor>,
+    journal: Arc<Journal>,
+    journal_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Run {
+    fn new(executor: Executor, journal: Journal) -> Self {
+        Self {
+            executor: Arc::new(executor),
+            journal: Arc::new(journal),
+            journal_error: Arc::default(),
+        }
+    }
+
+    /// The first journal write that failed, if any.
+    fn journal_error(&self) -> Option<String> {
+        self.journal_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn write(&self, result: Result<(), StateError>) {
+        if let Err(e) = result {
+            let mut slot = self.journal_error.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    fn step(&self, step: &PlanStep, status: StepStatus, message: Option<&str>) {
+        self.write(self.journal.step(
+            step.n,
+            &step.title,
+            step.action,
+            step.phase,
+            status,
+            message.filter(|m| !m.is_empty()),
+        ));
+    }
+
+    fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
+        let (status, message) = match end {
+            StepEnd::Done(m) => (StepStatus::Done, m),
+            StepEnd::Failed(m) => (StepStatus::Failed, m),
+            StepEnd::Unknown(m) => (StepStatus::Unknown, m),
+            StepEnd::Skipped(m) => (StepStatus::Skipped, m),
+        };
+        self.step(step, status, Some(message));
+        let facts = self.executor.facts();
+        self.write(self.journal.update(|d| {
+            d.new_id = facts.new_id.or(d.new_id);
+            d.expires_at = facts.expires_at.clone().or(d.expires_at.take());
+            d.stashed = facts.stashed;
+            d.stash_error = facts.stash_error.clone().or(d.stash_error.take());
+        }));
+    }
+
+    fn target_ended(&self, index: usize, error: Option<&str>) {
+        let report = self
+            .executor
+            .facts()
+            .targets
+            .get(&index)
+            .cloned()
+            .unwrap_or_default();
+        if !report.applied && error.is_none() {
+            return; // checked, nothing to record
+        }
+        let error = error.map(|e| self.executor.redactor().redact(e));
+        self.write(self.journal.update_target(|d| {
+            if let Some(t) = d.targets.get_mut(index) {
+                t.status = if report.applied {
+                    "applied"
+                } else if error.is_some() {
+                    "failed"
+                } else {
+                    "pending"
+                }
+                .into();
+                t.verified = report.verified.map(|v| v.as_str().to_owned());
+                t.error = error;
+            }
+        }));
+    }
+}
+
+/// The walk's runner: the run, plus the protocol's hold on signals around one-shot calls and
+/// the approvals it journals.
+struct Runner {
+    run: Run,
     interrupts: Interrupts,
     hold: Mutex<Option<Hold>>,
     current: Arc<Mutex<usize>>,
@@ -556,14 +625,17 @@ struct Runner {
 }
 
 impl ActionRunner for Runner {
-    fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>> {
-        self.executor.run(step)
+    async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
+        match step.invocation() {
+            Some(invocation) => self.run.executor.run(&invocation).await,
+            None => Err(ActionFailure::new("not an action step")),
+        }
     }
     fn captured(&self, id: &str, value: &SecretString) {
-        self.executor.captured(id, value);
+        self.run.executor.captured(id, value);
     }
     fn target_failed(&self, index: usize, message: &str) {
-        self.executor.target_failed(index, message);
+        self.run.executor.target_failed(index, message);
     }
     fn step_started(&self, step: &PlanStep) {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = step.n;
@@ -574,10 +646,10 @@ impl ActionRunner for Runner {
                 *hold = Some(self.interrupts.hold());
             }
         }
-        self.executor.step_started(step);
+        self.run.step(step, StepStatus::Running, None);
     }
     fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
-        self.executor.step_ended(step, end);
+        self.run.step_ended(step, end);
         let released = match step.action_phase() {
             Some(Phase::Stash) => true,
             Some(Phase::Rotate) => !matches!(end, StepEnd::Done(_)),
@@ -588,7 +660,7 @@ impl ActionRunner for Runner {
         }
     }
     fn target_ended(&self, index: usize, error: Option<&str>) {
-        self.executor.target_ended(index, error);
+        self.run.target_ended(index, error);
     }
     fn approved(&self, step: &PlanStep, approval: &Approval) {
         let record = ApprovalRecord {
@@ -597,15 +669,13 @@ impl ActionRunner for Runner {
             by: self.operator.clone(),
             at: journal::now(),
         };
-        if let Some(j) = self.executor.journal() {
-            let _ = j.update(|d| d.approvals.push(record));
-        }
+        self.run
+            .write(self.run.journal.update(|d| d.approvals.push(record)));
         let note = format!(
             "approved with --approve by {}",
             self.operator.as_deref().unwrap_or("an unknown user")
         );
-        self.executor.step_started(step);
-        self.executor.step_ended(step, StepEnd::Done(&note));
+        self.run.step_ended(step, StepEnd::Done(&note));
     }
     fn interrupted(&self) -> Option<i32> {
         let held = self
@@ -618,6 +688,9 @@ impl ActionRunner for Runner {
         } else {
             self.interrupts.pending()
         }
+    }
+    fn answer(&self, key: &str, answer: crate::actions::Answer) {
+        self.run.executor.answer(key, answer);
     }
 }
 
@@ -693,13 +766,20 @@ pub async fn read_only_checks(
     redactor: &crate::secret::Redactor,
     policy: RetryPolicy,
 ) -> Vec<(usize, String, Result<String, String>)> {
+    let checks: Vec<(&PlanStep, crate::actions::Invocation)> = plan
+        .steps
+        .iter()
+        .filter(|s| is_read_only_check(s))
+        .filter_map(|s| s.invocation().map(|i| (s, i)))
+        .collect();
+    let invocations: Vec<_> = checks.iter().map(|(_, i)| i.clone()).collect();
     let executor = Executor::new(gitlab, redactor.clone(), "dry-run".into(), today())
         .with_policy(policy)
-        .batch_variable_reads(&plan.steps)
+        .batch_variable_reads(&invocations)
         .with_zendesk(zendesk);
     let mut results = Vec::new();
-    for step in plan.steps.iter().filter(|s| is_read_only_check(s)) {
-        let result = executor.run(step).await.map_err(|f| f.message);
+    for (step, invocation) in checks {
+        let result = executor.run(&invocation).await.map_err(|f| f.message);
         let what = match &step.target {
             Some(t) => format!("{t}: {}", step.title),
             None => step.title.clone(),

@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use secrecy::SecretString;
 
@@ -301,7 +300,7 @@ pub async fn resume(
         session.ui.redactor().clone(),
     );
     journal.update(|d| d.status = Status::Running)?;
-    let executor = protocol::executor(&mut session, &data.id, plan, Arc::new(journal), false);
+    let executor = protocol::executor(&session, &data.id, plan, false);
     if let Some(token) = reopened.token {
         executor.resumed_token(token, true);
     }
@@ -310,5 +309,5 @@ pub async fn resume(
             executor.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
         }
     }
-    Ok(protocol::carry_on(session, plan, executor, reopened.locks).await)
+    Ok(protocol::carry_on(session, plan, executor, journal, reopened.locks).await)
 }

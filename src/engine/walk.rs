@@ -13,8 +13,8 @@ use futures_util::{StreamExt, stream};
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
 use super::render::step_details;
-use crate::actions::run::{ActionFailure, Executor};
-use crate::actions::{Phase, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::run::ActionFailure;
+use crate::actions::{Answer, Ask, Phase, Question, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::ui::Ui;
 
 /// Values captured during the walk, by capture id. Never printed; no `Debug`.
@@ -173,6 +173,8 @@ pub trait ActionRunner {
     fn interrupted(&self) -> Option<i32> {
         None
     }
+    /// The operator's answer to a question an action asked.
+    fn answer(&self, _key: &str, _answer: Answer) {}
 }
 
 /// `--approve GATE_ID[=EVIDENCE]`: one gate passed unattended.
@@ -217,27 +219,6 @@ pub enum StepEnd<'a> {
     Skipped(&'a str),
 }
 
-impl ActionRunner for Executor {
-    fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>> {
-        Executor::run(self, step)
-    }
-    fn step_started(&self, step: &PlanStep) {
-        Executor::step_started(self, step);
-    }
-    fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
-        Executor::step_ended(self, step, end);
-    }
-    fn target_ended(&self, index: usize, error: Option<&str>) {
-        Executor::target_ended(self, index, error);
-    }
-    fn captured(&self, id: &str, value: &SecretString) {
-        Executor::captured(self, id, value);
-    }
-    fn target_failed(&self, index: usize, message: &str) {
-        Executor::target_failed(self, index, message);
-    }
-}
-
 /// How the walk runs.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -267,250 +248,411 @@ pub async fn walk<R: ActionRunner>(
     plan: &Plan,
     prompter: &mut dyn Prompter,
     ui: &mut Ui,
-    mut stdin_token: Option<SecretString>,
+    stdin_token: Option<SecretString>,
     runner: &R,
     options: WalkOptions,
 ) -> Result<(Outcome, Captures), WalkError> {
-    let mut captures = Captures::default();
-    let total = plan.steps.len();
-    let mut confirmed = false;
-    let mut changed = false;
-    let mut failed: Vec<(usize, String)> = Vec::new();
-    let mut skipped: Vec<(usize, String)> = Vec::new();
+    let mut w = Walker {
+        plan,
+        prompter,
+        ui,
+        runner,
+        options,
+        stdin_token,
+        captures: Captures::default(),
+        confirmed: false,
+        changed: false,
+        failed: Vec::new(),
+        skipped: Vec::new(),
+    };
     let mut i = 0;
     while i < plan.steps.len() {
+        match w.step(i).await? {
+            Next::Step(next) => i = next,
+            Next::Stop(stop) => return Ok((Outcome::Stopped(stop), w.captures)),
+        }
+    }
+    let outcome = if w.failed.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Incomplete(Incomplete {
+            failed: w.failed,
+            skipped: w.skipped,
+        })
+    };
+    Ok((outcome, w.captures))
+}
+
+/// Where the walk goes after a step.
+enum Next {
+    /// To this step index.
+    Step(usize),
+    /// It stops.
+    Stop(Stop),
+}
+
+/// The state of one walk.
+struct Walker<'a, R> {
+    plan: &'a Plan,
+    prompter: &'a mut dyn Prompter,
+    ui: &'a mut Ui,
+    runner: &'a R,
+    options: WalkOptions,
+    stdin_token: Option<SecretString>,
+    captures: Captures,
+    /// The operator said "go ahead" before the first change.
+    confirmed: bool,
+    /// Something that changes things was carried out.
+    changed: bool,
+    failed: Vec<(usize, String)>,
+    skipped: Vec<(usize, String)>,
+}
+
+impl<R: ActionRunner> Walker<'_, R> {
+    fn total(&self) -> usize {
+        self.plan.steps.len()
+    }
+
+    /// One step (or one block of target steps) at index `i`.
+    async fn step(&mut self, i: usize) -> Result<Next, WalkError> {
+        let plan = self.plan;
         let step = &plan.steps[i];
-        let phase = step.action_phase();
-        if let Some(signal) = runner.interrupted() {
+        if let Some(signal) = self.runner.interrupted() {
             return Err(WalkError::Interrupted {
                 at: step.n,
                 signal,
                 cleanup_pending: cleanup_after(plan, i),
             });
         }
-        if step.target_index.is_none() && options.skip_steps.contains(&step.n) {
-            ui.status(&format!(
-                "Step {} of {total}: done before ({})",
-                step.n, step.title
-            ))?;
-            i += 1;
-            continue;
-        }
-        let is_change = matches!(phase, Some(Phase::Rotate | Phase::Apply | Phase::Finish))
-            && !matches!(step.action, Some(TARGETS_PREFLIGHT | TARGETS_APPLY));
-        if is_change && !confirmed {
-            confirmed = true;
-            let question = format!(
-                "Checks passed. Go ahead and change things, starting with: {}?",
+        if step.target_index.is_none() && self.options.skip_steps.contains(&step.n) {
+            let line = format!(
+                "Step {} of {}: done before ({})",
+                step.n,
+                self.total(),
                 step.title
             );
-            let yes = prompter
-                .confirm(&question)
-                .map_err(|source| WalkError::Prompt {
-                    at: step.n,
-                    source,
-                    cleanup_pending: Vec::new(),
-                })?;
-            if !yes {
-                return Ok((
-                    Outcome::Stopped(Stop {
-                        at: step.n,
-                        title: step.title.clone(),
-                        reason: StopReason::Operator,
-                        not_done: plan.steps[i..]
-                            .iter()
-                            .map(|s| (s.n, s.title.clone()))
-                            .collect(),
-                        cleaned: Vec::new(),
-                    }),
-                    captures,
-                ));
-            }
+            self.ui.status(&line)?;
+            return Ok(Next::Step(i + 1));
+        }
+        if is_change(step)
+            && !self.confirmed
+            && let Some(stop) = self.go_ahead(i)?
+        {
+            return Ok(Next::Stop(stop));
         }
         if step.target_index.is_some() && step.action.is_some() {
-            let end = plan.steps[i..]
-                .iter()
-                .position(|s| s.target_index.is_none() || s.action.is_none())
-                .map_or(plan.steps.len(), |k| i + k);
-            let block: Vec<&PlanStep> = plan.steps[i..end]
-                .iter()
-                .filter(|s| {
-                    !s.target_index
-                        .is_some_and(|t| options.skip_targets.contains(&t))
-                })
-                .collect();
-            if block.is_empty() {
-                i = end;
-                continue;
-            }
-            let preflight = block
-                .iter()
-                .all(|s| s.action_phase() == Some(Phase::Preflight));
-            let failures = run_targets(plan, &block, runner, ui, &options).await?;
-            if preflight && !failures.is_empty() {
-                return Err(WalkError::Preflight {
-                    failures: failures
-                        .into_iter()
-                        .map(|(t, m)| format!("{}: {m}", plan.targets[t].spec))
-                        .collect(),
-                });
-            }
-            changed |= !preflight;
-            for (t, m) in failures {
-                runner.target_failed(t, &m);
-                failed.push((t, m));
-            }
-            i = end;
-            continue;
+            return self.target_block(i).await.map(Next::Step);
         }
-        announce(step, total, ui)?;
-        let pending = |from: usize| cleanup_after(plan, from);
+        announce(step, self.total(), self.ui)?;
         if !matches!(step.walk, WalkKind::Action { .. }) {
-            runner.step_started(step);
+            self.runner.step_started(step);
         }
         let answer = match &step.walk {
-            WalkKind::Manual => prompter
+            WalkKind::Manual => self
+                .prompter
                 .confirm("Done?")
                 .map(|yes| (!yes).then_some(StopReason::Operator)),
-            WalkKind::Gate { id, question, stop } => {
-                match options.approvals.iter().find(|a| &a.gate == id) {
-                    Some(approval) => {
-                        ui.status(&format!(
-                            "   approved with --approve {id}{}",
-                            approval
-                                .evidence
-                                .as_ref()
-                                .map(|e| format!(" (evidence: {e})"))
-                                .unwrap_or_default()
-                        ))?;
-                        runner.approved(step, approval);
-                        Ok(None)
-                    }
-                    None => prompter
-                        .gate(question)
-                        .map(|yes| (!yes).then(|| StopReason::Gate(stop.clone()))),
-                }
-            }
-            WalkKind::Capture { id, prompt } => {
-                let value = match (id.as_str(), stdin_token.take()) {
-                    ("token", Some(v)) => Ok(v),
-                    (_, other) => {
-                        stdin_token = other;
-                        prompter.secret(prompt)
-                    }
-                };
-                value.map(|v| {
-                    ui.redactor().register(&v);
-                    runner.captured(id, &v);
-                    let len = crate::secret::char_count(&v);
-                    captures.values.insert(id.clone(), v);
-                    let _ = ui.status(&format!("   captured ({len} characters, hidden)"));
-                    None
-                })
-            }
-            WalkKind::Action { .. } => {
-                if phase == Some(Phase::Finish) && !failed.is_empty() {
-                    let why = "some targets were not updated, so the old token is kept";
-                    ui.status(&format!("   skipped: {why}"))?;
-                    runner.step_ended(step, StepEnd::Skipped(why));
-                    skipped.push((step.n, step.title.clone()));
-                    i += 1;
-                    continue;
-                }
-                runner.step_started(step);
-                match runner.run(step).await {
-                    Ok(note) => {
-                        ui.status(&format!("   ok: {note}"))?;
-                        runner.step_ended(step, StepEnd::Done(&note));
-                        changed |= is_change;
-                        Ok(None)
-                    }
-                    Err(f) => {
-                        let unknown = phase == Some(Phase::Rotate) && f.unknown;
-                        runner.step_ended(
-                            step,
-                            if unknown {
-                                StepEnd::Unknown(&f.message)
-                            } else {
-                                StepEnd::Failed(&f.message)
-                            },
-                        );
-                        return Err(match phase {
-                            Some(Phase::Preflight) => WalkError::Preflight {
-                                failures: vec![format!(
-                                    "step {} ({}): {}",
-                                    step.n, step.title, f.message
-                                )],
-                            },
-                            Some(Phase::Rotate) if f.unknown => WalkError::Unknown {
-                                at: step.n,
-                                title: step.title.clone(),
-                                message: f.message,
-                            },
-                            Some(Phase::Verify) if !changed => WalkError::Unverified {
-                                at: step.n,
-                                title: step.title.clone(),
-                                message: f.message,
-                            },
-                            _ => WalkError::Failed {
-                                at: step.n,
-                                title: step.title.clone(),
-                                message: f.message,
-                                changed,
-                            },
-                        });
-                    }
-                }
-            }
+            WalkKind::Gate { id, question, stop } => self.gate(step, id, question, stop),
+            WalkKind::Capture { id, prompt } => self.capture(id, prompt),
+            WalkKind::Action { .. } => return self.action(i).await,
         };
         let stop = answer.map_err(|source| WalkError::Prompt {
             at: step.n,
             source,
-            cleanup_pending: pending(i + 1),
+            cleanup_pending: cleanup_after(plan, i + 1),
         })?;
-        if stop.is_none() && !matches!(step.walk, WalkKind::Action { .. }) {
-            runner.step_ended(step, StepEnd::Done(""));
+        match stop {
+            None => {
+                self.runner.step_ended(step, StepEnd::Done(""));
+                Ok(Next::Step(i + 1))
+            }
+            Some(reason) => self.stop(i, reason).map(Next::Stop),
         }
-        if let Some(reason) = stop {
-            let cleaned = if i > 0 {
-                run_cleanup(plan, i + 1, prompter, ui)?
-            } else {
-                Vec::new()
-            };
-            let not_done = plan.steps[i + 1..]
-                .iter()
-                .filter(|s| !cleaned.iter().any(|(n, _)| *n == s.n))
-                .map(|s| (s.n, s.title.clone()))
-                .collect();
-            return Ok((
-                Outcome::Stopped(Stop {
-                    at: step.n,
-                    title: step.title.clone(),
-                    reason,
-                    not_done,
-                    cleaned,
-                }),
-                captures,
-            ));
-        }
-        i += 1;
     }
-    if failed.is_empty() {
-        Ok((Outcome::Done, captures))
-    } else {
-        Ok((
-            Outcome::Incomplete(Incomplete { failed, skipped }),
-            captures,
-        ))
+
+    /// "Go ahead?" before the first step that changes anything; a no stops the run there.
+    fn go_ahead(&mut self, i: usize) -> Result<Option<Stop>, WalkError> {
+        let step = &self.plan.steps[i];
+        self.confirmed = true;
+        let question = format!(
+            "Checks passed. Go ahead and change things, starting with: {}?",
+            step.title
+        );
+        let yes = self
+            .prompter
+            .confirm(&question)
+            .map_err(|source| WalkError::Prompt {
+                at: step.n,
+                source,
+                cleanup_pending: Vec::new(),
+            })?;
+        Ok((!yes).then(|| Stop {
+            at: step.n,
+            title: step.title.clone(),
+            reason: StopReason::Operator,
+            not_done: self.plan.steps[i..]
+                .iter()
+                .map(|s| (s.n, s.title.clone()))
+                .collect(),
+            cleaned: Vec::new(),
+        }))
+    }
+
+    /// A gate: passed by `--approve`, else a human's yes; a no stops the run.
+    fn gate(
+        &mut self,
+        step: &PlanStep,
+        id: &str,
+        question: &str,
+        stop: &str,
+    ) -> Result<Option<StopReason>, PromptError> {
+        let Some(approval) = self.options.approvals.iter().find(|a| a.gate == id) else {
+            return self
+                .prompter
+                .gate(question)
+                .map(|yes| (!yes).then(|| StopReason::Gate(stop.to_owned())));
+        };
+        let evidence = approval
+            .evidence
+            .as_ref()
+            .map(|e| format!(" (evidence: {e})"))
+            .unwrap_or_default();
+        let _ = self
+            .ui
+            .status(&format!("   approved with --approve {id}{evidence}"));
+        self.runner.approved(step, approval);
+        Ok(None)
+    }
+
+    /// A hidden value: from `--token-stdin` for `token`, else the hidden prompt.
+    fn capture(&mut self, id: &str, prompt: &str) -> Result<Option<StopReason>, PromptError> {
+        let value = match (id, self.stdin_token.take()) {
+            ("token", Some(v)) => v,
+            (_, other) => {
+                self.stdin_token = other;
+                self.prompter.secret(prompt)?
+            }
+        };
+        self.ui.redactor().register(&value);
+        self.runner.captured(id, &value);
+        let len = crate::secret::char_count(&value);
+        self.captures.values.insert(id.to_owned(), value);
+        let _ = self
+            .ui
+            .status(&format!("   captured ({len} characters, hidden)"));
+        Ok(None)
+    }
+
+    /// An action step of the source (not a target's).
+    async fn action(&mut self, i: usize) -> Result<Next, WalkError> {
+        let step = &self.plan.steps[i];
+        let phase = step.action_phase();
+        if phase == Some(Phase::Finish) && !self.failed.is_empty() {
+            let why = "some targets were not updated, so the old token is kept";
+            self.ui.status(&format!("   skipped: {why}"))?;
+            self.runner.step_ended(step, StepEnd::Skipped(why));
+            self.skipped.push((step.n, step.title.clone()));
+            return Ok(Next::Step(i + 1));
+        }
+        self.runner.step_started(step);
+        let result = run_asking(self.runner, step, self.prompter)
+            .await
+            .map_err(|source| WalkError::Prompt {
+                at: step.n,
+                source,
+                cleanup_pending: cleanup_after(self.plan, i + 1),
+            })?;
+        match result {
+            Ok(note) => {
+                self.ui.status(&format!("   ok: {note}"))?;
+                self.runner.step_ended(step, StepEnd::Done(&note));
+                self.changed |= is_change(step);
+                Ok(Next::Step(i + 1))
+            }
+            Err(f) => Err(self.action_failed(step, f)),
+        }
+    }
+
+    /// What a failed action step means, by its phase; journaled first.
+    fn action_failed(&self, step: &PlanStep, f: ActionFailure) -> WalkError {
+        let phase = step.action_phase();
+        let unknown = phase == Some(Phase::Rotate) && f.unknown;
+        let end = if unknown {
+            StepEnd::Unknown(&f.message)
+        } else {
+            StepEnd::Failed(&f.message)
+        };
+        self.runner.step_ended(step, end);
+        let (at, title, message) = (step.n, step.title.clone(), f.message);
+        match phase {
+            Some(Phase::Preflight) => WalkError::Preflight {
+                failures: vec![format!("step {at} ({title}): {message}")],
+            },
+            Some(Phase::Rotate) if unknown => WalkError::Unknown { at, title, message },
+            Some(Phase::Verify) if !self.changed => WalkError::Unverified { at, title, message },
+            _ => WalkError::Failed {
+                at,
+                title,
+                message,
+                changed: self.changed,
+            },
+        }
+    }
+
+    /// A stop by a gate or the operator at index `i`: the clean-up steps after it still run
+    /// when anything had been done.
+    fn stop(&mut self, i: usize, reason: StopReason) -> Result<Stop, WalkError> {
+        let plan = self.plan;
+        let step = &plan.steps[i];
+        let cleaned = if i > 0 {
+            run_cleanup(plan, i + 1, self.prompter, self.ui)?
+        } else {
+            Vec::new()
+        };
+        let not_done = plan.steps[i + 1..]
+            .iter()
+            .filter(|s| !cleaned.iter().any(|(n, _)| *n == s.n))
+            .map(|s| (s.n, s.title.clone()))
+            .collect();
+        Ok(Stop {
+            at: step.n,
+            title: step.title.clone(),
+            reason,
+            not_done,
+            cleaned,
+        })
+    }
+
+    /// The block of target steps that starts at index `i`; returns the index after it.
+    async fn target_block(&mut self, i: usize) -> Result<usize, WalkError> {
+        let plan = self.plan;
+        let end = plan.steps[i..]
+            .iter()
+            .position(|s| s.target_index.is_none() || s.action.is_none())
+            .map_or(plan.steps.len(), |k| i + k);
+        let block: Vec<&PlanStep> = plan.steps[i..end]
+            .iter()
+            .filter(|s| {
+                !s.target_index
+                    .is_some_and(|t| self.options.skip_targets.contains(&t))
+            })
+            .collect();
+        if block.is_empty() {
+            return Ok(end);
+        }
+        let preflight = block
+            .iter()
+            .all(|s| s.action_phase() == Some(Phase::Preflight));
+        let failures = run_targets(
+            plan,
+            &block,
+            self.runner,
+            self.ui,
+            self.prompter,
+            &self.options,
+        )
+        .await?;
+        if preflight && !failures.is_empty() {
+            return Err(WalkError::Preflight {
+                failures: failures
+                    .into_iter()
+                    .map(|(t, m)| format!("{}: {m}", plan.targets[t].spec))
+                    .collect(),
+            });
+        }
+        self.changed |= !preflight;
+        for (t, m) in failures {
+            self.runner.target_failed(t, &m);
+            self.failed.push((t, m));
+        }
+        Ok(end)
     }
 }
 
-/// Runs a block of target steps: each target's steps in order, targets side by side.
+/// Whether a step changes something (the targets' own steps aside: they stand for others).
+fn is_change(step: &PlanStep) -> bool {
+    matches!(
+        step.action_phase(),
+        Some(Phase::Rotate | Phase::Apply | Phase::Finish)
+    ) && !matches!(step.action, Some(TARGETS_PREFLIGHT | TARGETS_APPLY))
+}
+
+/// Runs an action; when it asks a question, asks the operator and runs it again with the
+/// answer. Nobody to answer (no terminal, `--yes`): the action's own failure, naming the flag.
+/// An interrupted question stops the walk (the `Err`): it never leads to a write.
+async fn run_asking<R: ActionRunner>(
+    runner: &R,
+    step: &PlanStep,
+    prompter: &mut dyn Prompter,
+) -> Result<Result<String, ActionFailure>, PromptError> {
+    loop {
+        match runner.run(step).await {
+            Err(ActionFailure {
+                question: Some(q),
+                message,
+                ..
+            }) => match ask(prompter, &q)? {
+                Some(answer) => runner.answer(&q.key, answer),
+                None => return Ok(Err(ActionFailure::new(message))),
+            },
+            other => return Ok(other),
+        }
+    }
+}
+
+/// Asks an action's question; `None` when nobody can answer.
+fn ask(prompter: &mut dyn Prompter, q: &Question) -> Result<Option<Answer>, PromptError> {
+    let non_empty = |v: &str| {
+        if v.trim().is_empty() {
+            Err("required".to_owned())
+        } else {
+            Ok(())
+        }
+    };
+    let answer = match &q.ask {
+        Ask::Text(prompt) => prompter.text(prompt, &non_empty).map(Answer::Text),
+        Ask::Confirm(prompt) => prompter.confirm(prompt).map(Answer::Yes),
+        Ask::Pick(prompt, items) => prompter.select(prompt, items).map(Answer::Picked),
+    };
+    match answer {
+        Ok(a) => Ok(Some(a)),
+        Err(PromptError::Unattended { .. } | PromptError::NotATerminal) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// One target's steps from `from` on.
+async fn run_target<R: ActionRunner>(runner: &R, steps: &[&PlanStep], from: usize) -> TargetRun {
+    let mut notes = Vec::new();
+    for (k, s) in steps.iter().enumerate().skip(from) {
+        match runner.run(s).await {
+            Ok(n) => notes.push(n),
+            Err(ActionFailure {
+                question: Some(q), ..
+            }) => return TargetRun::Asks(k, *q, notes),
+            Err(f) => return TargetRun::Failed(f.message),
+        }
+    }
+    TargetRun::Done(notes)
+}
+
+/// How one pass over a target's steps ended.
+enum TargetRun {
+    Done(Vec<String>),
+    Failed(String),
+    /// Step `k` asks a question; the notes so far.
+    Asks(usize, Question, Vec<String>),
+}
+
+/// Runs a block of target steps: each target's steps in order, targets side by side. A target
+/// whose step asks a question waits for the others; the questions are then asked one at a time
+/// and those targets go on from the step that asked.
 async fn run_targets<R: ActionRunner>(
     plan: &Plan,
     block: &[&PlanStep],
     runner: &R,
     ui: &mut Ui,
+    prompter: &mut dyn Prompter,
     options: &WalkOptions,
 ) -> Result<Vec<(usize, String)>, WalkError> {
     let mut groups: Vec<(usize, Vec<&PlanStep>)> = Vec::new();
@@ -521,6 +663,70 @@ async fn run_targets<R: ActionRunner>(
             None => groups.push((t, vec![s])),
         }
     }
+    announce_block(plan, block, groups.len(), ui)?;
+    let mut pending: Vec<(usize, usize)> = (0..groups.len()).map(|g| (g, 0)).collect();
+    let mut notes: Vec<Vec<String>> = vec![Vec::new(); groups.len()];
+    let mut ended: Vec<(usize, Result<(), String>)> = Vec::new();
+    while !pending.is_empty() {
+        let groups = &groups;
+        let passes: Vec<(usize, TargetRun)> = stream::iter(pending.drain(..))
+            .map(|(g, from)| async move { (g, run_target(runner, &groups[g].1, from).await) })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        let mut passes = passes;
+        passes.sort_by_key(|(g, _)| *g);
+        for (g, pass) in passes {
+            let t = groups[g].0;
+            match pass {
+                TargetRun::Done(n) => {
+                    notes[g].extend(n);
+                    runner.target_ended(t, None);
+                    ended.push((g, Ok(())));
+                }
+                TargetRun::Failed(m) => {
+                    runner.target_ended(t, Some(&m));
+                    ended.push((g, Err(m)));
+                }
+                TargetRun::Asks(k, q, n) => {
+                    notes[g].extend(n);
+                    let at = groups[g].1[k].n;
+                    let prompt_error = |source| WalkError::Prompt {
+                        at,
+                        source,
+                        cleanup_pending: Vec::new(),
+                    };
+                    match ask(prompter, &q).map_err(prompt_error)? {
+                        Some(answer) => {
+                            runner.answer(&q.key, answer);
+                            pending.push((g, k));
+                        }
+                        None => {
+                            runner.target_ended(t, Some(&q.unanswered));
+                            ended.push((g, Err(q.unanswered.clone())));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ended.sort_by_key(|(g, _)| *g);
+    let mut failures = Vec::new();
+    for (g, r) in ended {
+        let t = groups[g].0;
+        let spec = &plan.targets[t].spec;
+        match r {
+            Ok(()) => ui.status(&format!("   ok: {spec}: {}", notes[g].join("; ")))?,
+            Err(m) => {
+                ui.error(&format!("   FAILED: {spec}: {m}"))?;
+                failures.push((t, m));
+            }
+        }
+    }
+    Ok(failures)
+}
+
+fn announce_block(plan: &Plan, block: &[&PlanStep], targets: usize, ui: &mut Ui) -> io::Result<()> {
     let first = block.first().map_or(0, |s| s.n);
     let last = block.last().map_or(0, |s| s.n);
     ui.status("")?;
@@ -533,42 +739,9 @@ async fn run_targets<R: ActionRunner>(
         "writing the new token into"
     };
     ui.status(&format!(
-        "Steps {first}-{last} of {}: {what} {} target(s)",
-        plan.steps.len(),
-        groups.len()
-    ))?;
-    let results: Vec<(usize, Result<Vec<String>, String>)> = stream::iter(groups)
-        .map(|(t, steps)| async move {
-            let mut notes = Vec::new();
-            for s in steps {
-                match runner.run(s).await {
-                    Ok(n) => notes.push(n),
-                    Err(f) => {
-                        runner.target_ended(t, Some(&f.message));
-                        return (t, Err(f.message));
-                    }
-                }
-            }
-            runner.target_ended(t, None);
-            (t, Ok(notes))
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
-    let mut results = results;
-    results.sort_by_key(|(t, _)| *t);
-    let mut failures = Vec::new();
-    for (t, r) in results {
-        let spec = &plan.targets[t].spec;
-        match r {
-            Ok(notes) => ui.status(&format!("   ok: {spec}: {}", notes.join("; ")))?,
-            Err(m) => {
-                ui.error(&format!("   FAILED: {spec}: {m}"))?;
-                failures.push((t, m));
-            }
-        }
-    }
-    Ok(failures)
+        "Steps {first}-{last} of {}: {what} {targets} target(s)",
+        plan.steps.len()
+    ))
 }
 
 fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {

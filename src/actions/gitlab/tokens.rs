@@ -1,0 +1,426 @@
+//! GitLab access tokens: the caller, personal, project and group access tokens. A rotate or
+//! create call is one-shot (GitLab revokes the old token and shows the new one once; a second
+//! rotate with the old token revokes the whole family), so it is never retried.
+
+use crate::actions::run::{ActionFailure, Executor, access_token_kind, rotate_failure};
+use crate::actions::{
+    Action, ActionSpec, EXPIRES_AT, GROUP, Invocation, NEW_TOKEN, PROJECT, Phase, Service,
+    TOKEN_ID, body, query,
+};
+use crate::clients::gitlab::AccessToken;
+
+/// The actions of this file, in registry order.
+pub(crate) const SPECS: &[&ActionSpec] = &[
+    &CURRENT_USER,
+    &FIND_PERSONAL_TOKEN,
+    &GET_PERSONAL_TOKEN,
+    &ROTATE_PERSONAL_TOKEN,
+    &VERIFY_PERSONAL_TOKEN,
+    &FIND_PROJECT_TOKEN,
+    &GET_PROJECT_TOKEN,
+    &ROTATE_PROJECT_TOKEN,
+    &CREATE_PROJECT_TOKEN,
+    &VERIFY_PROJECT_TOKEN,
+    &FIND_GROUP_TOKEN,
+    &GET_GROUP_TOKEN,
+    &ROTATE_GROUP_TOKEN,
+    &VERIFY_GROUP_TOKEN,
+];
+
+/// `gitlab.current_user`.
+pub(crate) const CURRENT_USER: ActionSpec = ActionSpec {
+    action: Action::GitlabCurrentUser,
+    name: "gitlab.current_user",
+    summary: "check that the GitLab credential works",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/user",
+    phase: Phase::Preflight,
+    args: &[],
+    yields: None,
+};
+
+/// Carries out `gitlab.current_user`.
+pub(crate) async fn current_user(
+    ex: &Executor,
+    _step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let user = ex.gitlab()?.current_user().await?;
+    let note = format!("authenticated as {} (id {})", user.username, user.id);
+    ex.lock().facts.gitlab_user = Some(user.username);
+    Ok(note)
+}
+
+/// `gitlab.find_personal_token`.
+pub(crate) const FIND_PERSONAL_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabFindPersonalToken,
+    name: "gitlab.find_personal_token",
+    summary: "find an active personal access token by name",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/personal_access_tokens",
+    phase: Phase::Preflight,
+    args: &[query("name", "search"), query("state", "state")],
+    yields: None,
+};
+
+/// Carries out `gitlab.find_personal_token`.
+pub(crate) async fn find_personal_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let name = ex.text(step, "name")?;
+    let list = ex
+        .gitlab()?
+        .personal_tokens(Some(name), Some("active"))
+        .await?;
+    find_one(ex, list, name, "personal access token")
+}
+
+/// `gitlab.get_personal_token`.
+pub(crate) const GET_PERSONAL_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabGetPersonalToken,
+    name: "gitlab.get_personal_token",
+    summary: "check that a personal access token exists and is active",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/personal_access_tokens/{token_id}",
+    phase: Phase::Preflight,
+    args: &[TOKEN_ID],
+    yields: None,
+};
+
+/// Carries out `gitlab.get_personal_token`.
+pub(crate) async fn get_personal_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let id = ex.token_id(step)?;
+    let token = ex.gitlab()?.personal_token(&id).await?;
+    check_token(ex, token, "personal access token")
+}
+
+/// `gitlab.rotate_personal_token`.
+pub(crate) const ROTATE_PERSONAL_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabRotatePersonalToken,
+    name: "gitlab.rotate_personal_token",
+    summary: "rotate a personal access token (revokes the old one; never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/personal_access_tokens/{token_id}/rotate",
+    phase: Phase::Rotate,
+    args: &[TOKEN_ID, EXPIRES_AT],
+    yields: Some("token"),
+};
+
+/// Carries out `gitlab.rotate_personal_token`.
+pub(crate) async fn rotate_personal_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let id = ex.token_id(step)?;
+    let expires = ex.expires_at(step)?;
+    let gitlab = ex.gitlab()?;
+    let new = gitlab
+        .rotate_personal_token(&id, expires)
+        .await
+        .map_err(rotate_failure)?;
+    if id == "self" {
+        // The old credential is revoked now: every later call uses the new one.
+        *ex.gitlab.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(gitlab.with_token(new.token.clone()));
+    }
+    let note = format!("new token id {}, expires {expires}", new.id);
+    ex.lock().facts.expires_at = Some(expires.to_string());
+    ex.remember_new(new.id, new.token, new.expires_at, "token");
+    Ok(note)
+}
+
+/// `gitlab.verify_personal_token`.
+pub(crate) const VERIFY_PERSONAL_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyPersonalToken,
+    name: "gitlab.verify_personal_token",
+    summary: "check that the new token authenticates",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/personal_access_tokens/self",
+    phase: Phase::Verify,
+    args: &[NEW_TOKEN],
+    yields: None,
+};
+
+/// Carries out `gitlab.verify_personal_token`.
+pub(crate) async fn verify_personal_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let token = ex.secret(step, "token")?;
+    let me = ex
+        .gitlab()?
+        .with_token(token)
+        .personal_token("self")
+        .await?;
+    if !me.active {
+        return Err(ActionFailure::new("the new token is not active"));
+    }
+    Ok(format!("the new token authenticates (\"{}\")", me.name))
+}
+
+/// `gitlab.find_project_token`.
+pub(crate) const FIND_PROJECT_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabFindProjectToken,
+    name: "gitlab.find_project_token",
+    summary: "find an active project access token by name",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}/access_tokens",
+    phase: Phase::Preflight,
+    args: &[PROJECT, query("name", "search"), query("state", "state")],
+    yields: None,
+};
+
+/// Carries out `gitlab.find_project_token` and `gitlab.find_group_token`.
+pub(crate) async fn find_access_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let name = ex.text(step, "name")?;
+    let owner = ex.owner(step)?;
+    let list = ex
+        .gitlab()?
+        .resource_tokens(owner, Some(name), Some("active"))
+        .await?;
+    find_one(ex, list, name, access_token_kind(owner))
+}
+
+/// `gitlab.get_project_token`.
+pub(crate) const GET_PROJECT_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabGetProjectToken,
+    name: "gitlab.get_project_token",
+    summary: "check that a project access token exists and is active",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}/access_tokens/{token_id}",
+    phase: Phase::Preflight,
+    args: &[PROJECT, TOKEN_ID],
+    yields: None,
+};
+
+/// Carries out `gitlab.get_project_token` and `gitlab.get_group_token`.
+pub(crate) async fn get_access_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let id = ex.token_id(step)?;
+    let token = ex.gitlab()?.resource_token(owner, &id).await?;
+    check_token(ex, token, access_token_kind(owner))
+}
+
+/// `gitlab.rotate_project_token`.
+pub(crate) const ROTATE_PROJECT_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabRotateProjectToken,
+    name: "gitlab.rotate_project_token",
+    summary: "rotate a project access token (revokes the old one; never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/projects/{project}/access_tokens/{token_id}/rotate",
+    phase: Phase::Rotate,
+    args: &[PROJECT, TOKEN_ID, EXPIRES_AT],
+    yields: Some("token"),
+};
+
+/// Carries out `gitlab.rotate_project_token` and `gitlab.rotate_group_token`.
+pub(crate) async fn rotate_access_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let id = ex.token_id(step)?;
+    let expires = ex.expires_at(step)?;
+    let new = ex
+        .gitlab()?
+        .rotate_resource_token(owner, &id, expires)
+        .await
+        .map_err(rotate_failure)?;
+    let note = format!("new token id {}, expires {expires}", new.id);
+    ex.lock().facts.expires_at = Some(expires.to_string());
+    ex.remember_new(new.id, new.token, new.expires_at, "token");
+    Ok(note)
+}
+
+/// `gitlab.create_project_token`.
+pub(crate) const CREATE_PROJECT_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabCreateProjectToken,
+    name: "gitlab.create_project_token",
+    summary: "create a project access token (its bot user owns what it creates; never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/projects/{project}/access_tokens",
+    phase: Phase::Rotate,
+    args: &[
+        PROJECT,
+        body("name", true),
+        body("scopes", true),
+        body("access_level", false),
+        EXPIRES_AT,
+    ],
+    yields: Some("bot_token"),
+};
+
+/// Carries out `gitlab.create_project_token`.
+pub(crate) async fn create_project_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let name = ex.text(step, "name")?;
+    let scopes: Vec<&str> = ex.text(step, "scopes")?.split(',').map(str::trim).collect();
+    let level = step
+        .text_arg("access_level")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(40);
+    let expires = ex.expires_at(step)?;
+    let new = ex
+        .gitlab()?
+        .create_resource_token(owner, name, &scopes, level, expires)
+        .await?;
+    let note = format!("project access token id {}, expires {expires}", new.id);
+    ex.remember_new(new.id, new.token, None, "bot_token");
+    Ok(note)
+}
+
+/// `gitlab.verify_project_token`.
+pub(crate) const VERIFY_PROJECT_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyProjectToken,
+    name: "gitlab.verify_project_token",
+    summary: "check that the new project access token authenticates",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}",
+    phase: Phase::Verify,
+    args: &[PROJECT, NEW_TOKEN],
+    yields: None,
+};
+
+/// Carries out `gitlab.verify_project_token` and `gitlab.verify_group_token`.
+pub(crate) async fn verify_access_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let token = ex.secret(step, "token")?;
+    ex.gitlab()?.with_token(token).namespace(owner).await?;
+    Ok("the new token authenticates".into())
+}
+
+/// `gitlab.find_group_token`.
+pub(crate) const FIND_GROUP_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabFindGroupToken,
+    name: "gitlab.find_group_token",
+    summary: "find an active group access token by name",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/groups/{group}/access_tokens",
+    phase: Phase::Preflight,
+    args: &[GROUP, query("name", "search"), query("state", "state")],
+    yields: None,
+};
+
+/// `gitlab.get_group_token`.
+pub(crate) const GET_GROUP_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabGetGroupToken,
+    name: "gitlab.get_group_token",
+    summary: "check that a group access token exists and is active",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/groups/{group}/access_tokens/{token_id}",
+    phase: Phase::Preflight,
+    args: &[GROUP, TOKEN_ID],
+    yields: None,
+};
+
+/// `gitlab.rotate_group_token`.
+pub(crate) const ROTATE_GROUP_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabRotateGroupToken,
+    name: "gitlab.rotate_group_token",
+    summary: "rotate a group access token (revokes the old one; never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/groups/{group}/access_tokens/{token_id}/rotate",
+    phase: Phase::Rotate,
+    args: &[GROUP, TOKEN_ID, EXPIRES_AT],
+    yields: Some("token"),
+};
+
+/// `gitlab.verify_group_token`.
+pub(crate) const VERIFY_GROUP_TOKEN: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyGroupToken,
+    name: "gitlab.verify_group_token",
+    summary: "check that the new group access token authenticates",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/groups/{group}",
+    phase: Phase::Verify,
+    args: &[GROUP, NEW_TOKEN],
+    yields: None,
+};
+
+pub(crate) fn check_token(
+    ex: &Executor,
+    token: AccessToken,
+    what: &str,
+) -> Result<String, ActionFailure> {
+    if !token.active {
+        return Err(ActionFailure::new(format!(
+            "{what} {} (\"{}\") is not active: revoked or expired tokens cannot be rotated",
+            token.id, token.name
+        )));
+    }
+    let note = format!(
+        "\"{}\" (id {}), expires {}, last used {}",
+        token.name,
+        token.id,
+        token
+            .expires_on
+            .map_or_else(|| "never".into(), |d| d.to_string()),
+        token.last_used_at.clone().unwrap_or_else(|| "never".into())
+    );
+    let mut st = ex.lock();
+    st.token_id.get_or_insert_with(|| token.id.to_string());
+    st.old_token = Some(token);
+    Ok(note)
+}
+
+pub(crate) fn find_one(
+    ex: &Executor,
+    list: Vec<AccessToken>,
+    name: &str,
+    what: &str,
+) -> Result<String, ActionFailure> {
+    let matches: Vec<AccessToken> = list
+        .into_iter()
+        .filter(|t| t.name == name && t.active)
+        .collect();
+    match matches.len() {
+        0 => Err(ActionFailure::new(format!(
+            "no active {what} is named \"{name}\""
+        ))),
+        1 => {
+            let token = matches
+                .into_iter()
+                .next()
+                .ok_or_else(|| ActionFailure::new("no token"))?;
+            ex.lock().token_id = Some(token.id.to_string());
+            check_token(ex, token, what)
+        }
+        n => Err(ActionFailure::new(format!(
+            "{n} active {what}s are named \"{name}\" (ids {}): give --token-id",
+            matches
+                .iter()
+                .map(|t| t.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,159 @@
+//! GitLab pipeline triggers: read the old one, create the new one (one-shot; a lost answer is
+//! recovered by the description just sent), delete the old one last.
+
+use crate::actions::run::{ActionFailure, Executor};
+use crate::actions::{
+    Action, ActionSpec, Invocation, PROJECT, Phase, Service, body, credential, path,
+};
+use crate::clients::gitlab::GitLab;
+use crate::clients::http::ApiError;
+
+/// The actions of this file, in registry order.
+pub(crate) const SPECS: &[&ActionSpec] = &[
+    &GET_TRIGGER,
+    &CREATE_TRIGGER,
+    &CREATE_TRIGGER_AS,
+    &DELETE_TRIGGER,
+];
+
+/// `gitlab.get_trigger`.
+pub(crate) const GET_TRIGGER: ActionSpec = ActionSpec {
+    action: Action::GitlabGetTrigger,
+    name: "gitlab.get_trigger",
+    summary: "check that the pipeline trigger exists",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}/triggers/{trigger_id}",
+    phase: Phase::Preflight,
+    args: &[PROJECT, path("trigger_id")],
+    yields: None,
+};
+
+/// Carries out `gitlab.get_trigger`.
+pub(crate) async fn get_trigger(ex: &Executor, step: &Invocation) -> Result<String, ActionFailure> {
+    let project = ex.text(step, "project")?;
+    let id = ex.number(step, "trigger_id")?;
+    let trigger = ex.gitlab()?.trigger(project, id).await?;
+    let note = format!("trigger {} \"{}\"", trigger.id, trigger.description);
+    let mut st = ex.lock();
+    st.old_trigger_description = Some(trigger.description);
+    st.old_trigger_id = Some(trigger.id);
+    Ok(note)
+}
+
+/// `gitlab.create_trigger`.
+pub(crate) const CREATE_TRIGGER: ActionSpec = ActionSpec {
+    action: Action::GitlabCreateTrigger,
+    name: "gitlab.create_trigger",
+    summary: "create a pipeline trigger token with a description (never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/projects/{project}/triggers",
+    phase: Phase::Rotate,
+    args: &[PROJECT, body("description", true)],
+    yields: Some("token"),
+};
+
+/// Carries out `gitlab.create_trigger` and `gitlab.create_trigger_as`.
+pub(crate) async fn create_trigger(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let project = ex.text(step, "project")?;
+    let description = match step.text_arg("description") {
+        Some(d) => d.to_owned(),
+        None => ex.lock().old_trigger_description.clone().ok_or_else(|| {
+            ActionFailure::new("no description for the new trigger: give --for or --description")
+        })?,
+    };
+    let client = match step.action {
+        Action::GitlabCreateTriggerAs => ex.gitlab()?.with_token(ex.secret(step, "as")?),
+        _ => ex.gitlab()?,
+    };
+    let new = match client.create_trigger(project, &description).await {
+        Ok(new) => new,
+        Err(e) if e.outcome_unknown() => {
+            return recover_trigger(ex, &client, project, &description, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let note = format!("new trigger id {} \"{description}\"", new.id);
+    ex.remember_new(new.id, new.token, None, "token");
+    Ok(note)
+}
+
+/// `gitlab.create_trigger_as`.
+pub(crate) const CREATE_TRIGGER_AS: ActionSpec = ActionSpec {
+    action: Action::GitlabCreateTriggerAs,
+    name: "gitlab.create_trigger_as",
+    summary: "create a pipeline trigger token with another token as the credential (never retried)",
+    service: Service::GitLab,
+    method: "POST",
+    path: "/projects/{project}/triggers",
+    phase: Phase::Rotate,
+    args: &[PROJECT, body("description", true), credential("as")],
+    yields: Some("token"),
+};
+
+/// `gitlab.delete_trigger`.
+pub(crate) const DELETE_TRIGGER: ActionSpec = ActionSpec {
+    action: Action::GitlabDeleteTrigger,
+    name: "gitlab.delete_trigger",
+    summary: "delete the old pipeline trigger",
+    service: Service::GitLab,
+    method: "DELETE",
+    path: "/projects/{project}/triggers/{trigger_id}",
+    phase: Phase::Finish,
+    args: &[PROJECT, path("trigger_id")],
+    yields: None,
+};
+
+/// Carries out `gitlab.delete_trigger`.
+pub(crate) async fn delete_trigger(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let project = ex.text(step, "project")?;
+    let id = ex.number(step, "trigger_id")?;
+    ex.gitlab()?.delete_trigger(project, id).await?;
+    Ok(format!("trigger {id} deleted"))
+}
+
+/// The answer to creating a trigger was lost: GitLab shows a trigger's whole token to the
+/// user who created it, so the new trigger is found by the description just sent (not the
+/// old trigger) and its token recovered. Anything less certain stays "outcome unknown".
+pub(crate) async fn recover_trigger(
+    ex: &Executor,
+    client: &GitLab,
+    project: &str,
+    description: &str,
+    lost: ApiError,
+) -> Result<String, ActionFailure> {
+    let old = ex.lock().old_trigger_id;
+    let unknown = |why: String| ActionFailure::unknown(format!("{lost}; {why}"));
+    let triggers = client.triggers(project).await.map_err(|e| {
+        unknown(format!(
+            "listing the triggers to recover it failed too: {e}"
+        ))
+    })?;
+    let mut found: Vec<_> = triggers
+        .into_iter()
+        .filter(|t| t.description == description && Some(t.id) != old)
+        .filter_map(|t| t.full_token().cloned().map(|token| (t.id, token)))
+        .collect();
+    match found.len() {
+        1 => {
+            let (id, token) = found.remove(0);
+            ex.remember_new(id, token, None, "token");
+            Ok(format!(
+                "the answer was lost, but the new trigger (id {id}) was found by its description and its token recovered"
+            ))
+        }
+        0 => Err(unknown(format!(
+            "no new trigger named \"{description}\" is listed: the create call may not have been carried out"
+        ))),
+        n => Err(unknown(format!(
+            "{n} triggers named \"{description}\" carry a token this user can read: delete the extra ones"
+        ))),
+    }
+}

@@ -1,0 +1,239 @@
+//! GitLab CI/CD variables of projects and groups: read the settings, write the value keeping
+//! them, read it back where GitLab shows it (hidden variables are never shown).
+
+use std::sync::Arc;
+
+use crate::actions::run::{ActionFailure, Executor, Verified, flag, owner_key};
+use crate::actions::{
+    Action, ActionSpec, GROUP, Invocation, PROJECT, Phase, SCOPE_FILTER, Service, path, secret_body,
+};
+use crate::clients::gitlab::{Owner, Variable, maskable};
+use crate::secret::same;
+
+/// The actions of this file, in registry order.
+pub(crate) const SPECS: &[&ActionSpec] = &[
+    &GET_PROJECT_VARIABLE,
+    &UPDATE_PROJECT_VARIABLE,
+    &VERIFY_PROJECT_VARIABLE,
+    &GET_GROUP_VARIABLE,
+    &UPDATE_GROUP_VARIABLE,
+    &VERIFY_GROUP_VARIABLE,
+];
+
+/// `gitlab.get_project_variable`.
+pub(crate) const GET_PROJECT_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabGetProjectVariable,
+    name: "gitlab.get_project_variable",
+    summary: "read a project CI/CD variable's flags (protected, masked, raw, scope)",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}/variables/{key}",
+    phase: Phase::Preflight,
+    args: &[PROJECT, path("key"), SCOPE_FILTER],
+    yields: None,
+};
+
+/// Carries out `gitlab.get_project_variable` and `gitlab.get_group_variable`.
+pub(crate) async fn get_variable(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let key = ex.text(step, "key")?;
+    let scope = step.text_arg("environment_scope").unwrap_or("*");
+    let var = read_variable(ex, owner, key, scope).await?;
+    let note = format!(
+        "{key} found ({}{}{}scope {})",
+        flag(var.protected, "protected, "),
+        flag(var.masked, "masked, "),
+        flag(var.hidden, "hidden, "),
+        var.environment_scope
+    );
+    ex.lock()
+        .targets
+        .entry(step.target_index)
+        .or_default()
+        .variable = Some(var);
+    Ok(note)
+}
+
+/// `gitlab.update_project_variable`.
+pub(crate) const UPDATE_PROJECT_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabUpdateProjectVariable,
+    name: "gitlab.update_project_variable",
+    summary: "write the new value into a project CI/CD variable, keeping its flags",
+    service: Service::GitLab,
+    method: "PUT",
+    path: "/projects/{project}/variables/{key}",
+    phase: Phase::Apply,
+    args: &[PROJECT, path("key"), SCOPE_FILTER, secret_body("value")],
+    yields: None,
+};
+
+/// Carries out `gitlab.update_project_variable` and `gitlab.update_group_variable`.
+pub(crate) async fn update_variable(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let owner = ex.owner(step)?;
+    let value = ex.secret(step, "value")?;
+    let current = ex
+        .lock()
+        .targets
+        .get_mut(&step.target_index)
+        .and_then(|t| t.variable.take())
+        .ok_or_else(|| ActionFailure::new("the variable was not read before the write"))?;
+    if (current.masked || current.hidden)
+        && let Err(rule) = maskable(&value)
+    {
+        let key = current.key.clone();
+        ex.lock()
+            .targets
+            .entry(step.target_index)
+            .or_default()
+            .variable = Some(current);
+        return Err(ActionFailure::new(format!("not written to {key}: {rule}")));
+    }
+    let written = ex
+        .gitlab()?
+        .update_variable(owner, &current, &value)
+        .await?;
+    let mut st = ex.lock();
+    if let Some(i) = step.target_index {
+        st.facts.targets.entry(i).or_default().applied = true;
+    }
+    let t = st.targets.entry(step.target_index).or_default();
+    t.variable = Some(current);
+    t.written = Some(written);
+    Ok("written, settings kept".into())
+}
+
+/// `gitlab.verify_project_variable`.
+pub(crate) const VERIFY_PROJECT_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyProjectVariable,
+    name: "gitlab.verify_project_variable",
+    summary: "read the project CI/CD variable back and compare (hidden variables: not readable)",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/projects/{project}/variables/{key}",
+    phase: Phase::Verify,
+    args: &[PROJECT, path("key"), SCOPE_FILTER],
+    yields: None,
+};
+
+/// Carries out `gitlab.verify_project_variable` and `gitlab.verify_group_variable`.
+pub(crate) async fn verify_variable(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let token = ex.lock().secrets.get("token").cloned();
+    let written = ex
+        .lock()
+        .targets
+        .get_mut(&step.target_index)
+        .and_then(|t| t.written.take());
+    // The write's answer carries the stored value: it serves as the read-back.
+    let stored = match written {
+        Some(w) => w,
+        None => {
+            let owner = ex.owner(step)?;
+            let key = ex.text(step, "key")?;
+            let scope = step.text_arg("environment_scope").unwrap_or("*");
+            ex.gitlab()?.variable(owner, key, scope).await?
+        }
+    };
+    let verified = match (&stored.value, &token) {
+        _ if stored.hidden => Verified::NotReadable,
+        (Some(v), Some(t)) if same(v, t) => Verified::Yes,
+        (None, _) => Verified::NotReadable,
+        _ => Verified::No,
+    };
+    if let Some(i) = step.target_index {
+        ex.lock().facts.targets.entry(i).or_default().verified = Some(verified);
+    }
+    match verified {
+        Verified::No => Err(ActionFailure::new(format!(
+            "{} does not hold the new value",
+            stored.key
+        ))),
+        Verified::NotReadable => Ok("hidden variable: not readable, cannot be compared".into()),
+        Verified::Yes => Ok("read back: holds the new value".into()),
+    }
+}
+
+/// `gitlab.get_group_variable`.
+pub(crate) const GET_GROUP_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabGetGroupVariable,
+    name: "gitlab.get_group_variable",
+    summary: "read a group CI/CD variable's flags (protected, masked, raw, scope)",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/groups/{group}/variables/{key}",
+    phase: Phase::Preflight,
+    args: &[GROUP, path("key"), SCOPE_FILTER],
+    yields: None,
+};
+
+/// `gitlab.update_group_variable`.
+pub(crate) const UPDATE_GROUP_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabUpdateGroupVariable,
+    name: "gitlab.update_group_variable",
+    summary: "write the new value into a group CI/CD variable, keeping its flags",
+    service: Service::GitLab,
+    method: "PUT",
+    path: "/groups/{group}/variables/{key}",
+    phase: Phase::Apply,
+    args: &[GROUP, path("key"), SCOPE_FILTER, secret_body("value")],
+    yields: None,
+};
+
+/// `gitlab.verify_group_variable`.
+pub(crate) const VERIFY_GROUP_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyGroupVariable,
+    name: "gitlab.verify_group_variable",
+    summary: "read the group CI/CD variable back and compare (hidden variables: not readable)",
+    service: Service::GitLab,
+    method: "GET",
+    path: "/groups/{group}/variables/{key}",
+    phase: Phase::Verify,
+    args: &[GROUP, path("key"), SCOPE_FILTER],
+    yields: None,
+};
+
+pub(crate) async fn read_variable(
+    ex: &Executor,
+    owner: Owner<'_>,
+    key: &str,
+    scope: &str,
+) -> Result<Variable, ActionFailure> {
+    let gitlab = ex.gitlab()?;
+    let name = owner_key(owner);
+    if !ex.batched.contains(&name) {
+        return Ok(gitlab.variable(owner, key, scope).await?);
+    }
+    let cell = ex
+        .lists
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(name.clone())
+        .or_default()
+        .clone();
+    let list = cell
+        .get_or_init(|| async {
+            gitlab
+                .variables(owner)
+                .await
+                .map(Arc::new)
+                .map_err(ActionFailure::from)
+        })
+        .await
+        .clone()?;
+    list.iter()
+        .find(|v| v.key == key && v.environment_scope == scope)
+        .cloned()
+        .ok_or_else(|| {
+            ActionFailure::new(format!(
+                "404: no variable {key} with environment scope {scope} in {name}"
+            ))
+        })
+}

@@ -1,0 +1,126 @@
+//! Zendesk app installations: one setting written and nothing else; a setting the
+//! installation does not show (secure, or a typo) is written only once confirmed.
+
+use crate::actions::run::{ActionFailure, Executor, Verified};
+use crate::actions::{
+    Action, ActionSpec, Invocation, Phase, Service, body, check, path, secret_body,
+};
+
+/// The actions of this file, in registry order.
+pub(crate) const SPECS: &[&ActionSpec] = &[&GET_INSTALLATION, &UPDATE_INSTALLATION_SETTING];
+
+/// `zendesk.get_installation`.
+pub(crate) const GET_INSTALLATION: ActionSpec = ActionSpec {
+    action: Action::ZendeskGetInstallation,
+    name: "zendesk.get_installation",
+    summary: "read an app installation and the settings it shows",
+    service: Service::Zendesk,
+    method: "GET",
+    path: "/api/v2/apps/installations/{installation_id}.json",
+    phase: Phase::Preflight,
+    args: &[path("installation_id"), check("setting")],
+    yields: None,
+};
+
+/// Carries out `zendesk.get_installation`.
+pub(crate) async fn get_installation(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let id = ex.number(step, "installation_id")?;
+    let inst = ex.zendesk(step)?.installation(id).await?;
+    let mut note = format!("app installation {id} \"{}\"", inst.name);
+    if let Some(setting) = step.text_arg("setting")
+        && !inst.settings.iter().any(|s| s == setting)
+    {
+        let near = crate::text::closest(setting, inst.settings.iter().map(String::as_str));
+        note.push_str(&format!(
+                "; it does not show a setting `{setting}`: a secure setting (Zendesk never shows those) or a typo{}",
+                if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
+            ));
+        ex.lock()
+            .targets
+            .entry(step.target_index)
+            .or_default()
+            .unseen_setting = true;
+    }
+    Ok(note)
+}
+
+/// `zendesk.update_installation_setting`.
+pub(crate) const UPDATE_INSTALLATION_SETTING: ActionSpec = ActionSpec {
+    action: Action::ZendeskUpdateInstallationSetting,
+    name: "zendesk.update_installation_setting",
+    summary: "write one setting of an app installation and nothing else",
+    service: Service::Zendesk,
+    method: "PUT",
+    path: "/api/v2/apps/installations/{installation_id}.json",
+    phase: Phase::Apply,
+    args: &[
+        path("installation_id"),
+        body("setting", true),
+        secret_body("value"),
+    ],
+    yields: None,
+};
+
+/// Carries out `zendesk.update_installation_setting`.
+pub(crate) async fn update_installation_setting(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let id = ex.number(step, "installation_id")?;
+    let setting = ex.text(step, "setting")?;
+    let value = ex.secret(step, "value")?;
+    let unseen = ex
+        .lock()
+        .targets
+        .get(&step.target_index)
+        .is_some_and(|t| t.unseen_setting);
+    if unseen
+        && !ex.confirmed(
+            &format!("write-unseen:{id}:{setting}"),
+            format!(
+                "Installation {id} does not show `{setting}` (secure, or a typo). Write it anyway?"
+            ),
+        )?
+    {
+        return Err(ActionFailure::new(format!(
+            "not written: installation {id} does not show `{setting}` (a secure setting, or a typo), and the write was not confirmed"
+        )));
+    }
+    let client = ex.zendesk(step)?;
+    client
+        .update_installation_setting(id, setting, &value)
+        .await?;
+    if unseen {
+        let note =
+            format!("`{setting}` was not shown by the installation (a secure setting, or a typo)");
+        ex.mark_applied(step.target_index, Some(Verified::NotReadable), Some(note));
+        return Ok(format!(
+            "`{setting}` written, though the installation did not show it; not readable (secure settings are never returned)"
+        ));
+    }
+    // A shown setting is read back and compared, without printing either value.
+    let verified = match client
+        .installation(id)
+        .await?
+        .setting_holds(setting, &value)
+    {
+        Some(true) => Verified::Yes,
+        Some(false) => Verified::No,
+        None => Verified::NotReadable,
+    };
+    ex.mark_applied(step.target_index, Some(verified), None);
+    match verified {
+        Verified::No => Err(ActionFailure::new(format!(
+            "`{setting}` of installation {id} does not hold the new value after the update"
+        ))),
+        Verified::Yes => Ok(format!(
+            "`{setting}` written, no other setting sent; read back: holds the new value"
+        )),
+        Verified::NotReadable => Ok(format!(
+            "`{setting}` written, no other setting sent; no longer shown: not readable"
+        )),
+    }
+}

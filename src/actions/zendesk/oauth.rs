@@ -1,0 +1,260 @@
+//! Zendesk OAuth tokens: list the client's tokens, create the new one (one-shot; a lost
+//! answer revokes the orphan and creates again, since the value can never be read back),
+//! verify its scopes, revoke the old one last.
+
+use std::collections::HashSet;
+
+use crate::actions::run::{ActionFailure, Executor};
+use crate::actions::{
+    Action, ActionSpec, Invocation, NEW_TOKEN, Phase, Service, body, check, path, query,
+};
+use crate::clients::zendesk::{Auth, same_scopes};
+
+/// The actions of this file, in registry order.
+pub(crate) const SPECS: &[&ActionSpec] = &[
+    &LIST_OAUTH_TOKENS,
+    &CREATE_OAUTH_TOKEN,
+    &VERIFY_OAUTH_TOKEN,
+    &REVOKE_OAUTH_TOKEN,
+];
+
+/// `zendesk.list_oauth_tokens`.
+pub(crate) const LIST_OAUTH_TOKENS: ActionSpec = ActionSpec {
+    action: Action::ZendeskListOauthTokens,
+    name: "zendesk.list_oauth_tokens",
+    summary: "list the OAuth client's tokens (values cut to 10 characters)",
+    service: Service::Zendesk,
+    method: "GET",
+    path: "/api/v2/oauth/tokens",
+    phase: Phase::Preflight,
+    args: &[query("client_id", "client_id"), check("old_token_id")],
+    yields: None,
+};
+
+/// Carries out `zendesk.list_oauth_tokens`.
+pub(crate) async fn list_oauth_tokens(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let client_id = ex.number(step, "client_id")?;
+    let tokens = ex.zendesk(step)?.oauth_tokens(client_id).await?;
+    let old = match step.text_arg("old_token_id") {
+        Some(t) => {
+            let id: u64 = t
+                .parse()
+                .map_err(|_| ActionFailure::new("--old-token-id must be a number"))?;
+            if !tokens.iter().any(|k| k.id == id) {
+                return Err(ActionFailure::new(format!(
+                    "OAuth client {client_id} has no token {id}"
+                )));
+            }
+            Some(id)
+        }
+        None if tokens.len() == 1 => tokens.first().map(|t| t.id),
+        None if tokens.is_empty() => None,
+        None => {
+            let items: Vec<String> = tokens
+                .iter()
+                .map(|t| {
+                    format!(
+                        "token {} · scopes {} · created {} · last used {}",
+                        t.id,
+                        t.scopes.join(" "),
+                        t.created_at.as_deref().unwrap_or("?"),
+                        t.used_at.as_deref().unwrap_or("never")
+                    )
+                })
+                .collect();
+            let unanswered = format!(
+                "OAuth client {client_id} has {} tokens ({}): give --old-token-id",
+                tokens.len(),
+                tokens
+                    .iter()
+                    .map(|t| t.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let k = ex.picked(
+                &format!("old-oauth-token:{client_id}"),
+                "OAuth token to revoke once the new one is in place".into(),
+                items,
+                unanswered,
+            )?;
+            tokens.get(k).map(|t| t.id)
+        }
+    };
+    let note = format!(
+        "{} token(s) for client {client_id}; {}",
+        tokens.len(),
+        old.map_or_else(
+            || "no old token to revoke".into(),
+            |id| format!("token {id} is revoked at the end")
+        )
+    );
+    let mut st = ex.lock();
+    st.old_oauth_id = old;
+    st.oauth_tokens = tokens;
+    Ok(note)
+}
+
+/// `zendesk.create_oauth_token`.
+pub(crate) const CREATE_OAUTH_TOKEN: ActionSpec = ActionSpec {
+    action: Action::ZendeskCreateOauthToken,
+    name: "zendesk.create_oauth_token",
+    summary: "create an OAuth access token for a client with the given scopes (never retried)",
+    service: Service::Zendesk,
+    method: "POST",
+    path: "/api/v2/oauth/tokens",
+    phase: Phase::Rotate,
+    args: &[body("client_id", true), body("scopes", true)],
+    yields: Some("token"),
+};
+
+/// Carries out `zendesk.create_oauth_token`.
+pub(crate) async fn create_oauth_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let client_id = ex.number(step, "client_id")?;
+    let scopes: Vec<String> = match step.text_arg("scopes") {
+        Some(s) => s
+            .split(',')
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        None => {
+            let st = ex.lock();
+            let old = st
+                .old_oauth_id
+                .and_then(|id| st.oauth_tokens.iter().find(|t| t.id == id));
+            old.map(|t| t.scopes.clone()).ok_or_else(|| {
+                ActionFailure::new(
+                    "no scopes: give --scopes (there is no old token to copy them from)",
+                )
+            })?
+        }
+    };
+    if scopes.is_empty() {
+        return Err(ActionFailure::new("no scopes: give --scopes"));
+    }
+    let client = ex.zendesk(step)?;
+    let (new, recovered) = match client.create_oauth_token(client_id, &scopes).await {
+        Ok(new) => (new, String::new()),
+        Err(e) if e.outcome_unknown() => {
+            // A lost answer: the token, if made, can never be read back (lists show 10
+            // characters). Creating does not revoke the old token, so revoke the orphan
+            // and create again.
+            let known: HashSet<u64> = ex.lock().oauth_tokens.iter().map(|t| t.id).collect();
+            let now = client.oauth_tokens(client_id).await.map_err(|l| {
+                ActionFailure::unknown(format!(
+                    "{e}; listing the client's tokens to clean up failed too: {l}"
+                ))
+            })?;
+            let orphans: Vec<u64> = now
+                .iter()
+                .map(|t| t.id)
+                .filter(|id| !known.contains(id))
+                .collect();
+            for id in &orphans {
+                client.revoke_oauth_token(*id).await.map_err(|r| {
+                    ActionFailure::unknown(format!(
+                        "{e}; revoking the orphan token {id} failed: {r}"
+                    ))
+                })?;
+            }
+            let new = client.create_oauth_token(client_id, &scopes).await?;
+            let cleaned = if orphans.is_empty() {
+                "none had been made".to_owned()
+            } else {
+                format!("revoked the orphan {:?}", orphans)
+            };
+            (
+                new,
+                format!(" (the first answer was lost; {cleaned}, then created again)"),
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let note = format!(
+        "new OAuth token id {} for scopes {}{recovered}",
+        new.id,
+        scopes.join(" ")
+    );
+    ex.lock().requested_scopes = scopes;
+    ex.remember_new(new.id, new.token, None, "token");
+    Ok(note)
+}
+
+/// `zendesk.verify_oauth_token`.
+pub(crate) const VERIFY_OAUTH_TOKEN: ActionSpec = ActionSpec {
+    action: Action::ZendeskVerifyOauthToken,
+    name: "zendesk.verify_oauth_token",
+    summary: "check that the new OAuth token authenticates and has the requested scopes",
+    service: Service::Zendesk,
+    method: "GET",
+    path: "/api/v2/oauth/tokens/current.json",
+    phase: Phase::Verify,
+    args: &[NEW_TOKEN],
+    yields: None,
+};
+
+/// Carries out `zendesk.verify_oauth_token`.
+pub(crate) async fn verify_oauth_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let token = ex.secret(step, "token")?;
+    let current = ex
+        .zendesk_as(step, Auth::OAuth(token))?
+        .current_oauth_token()
+        .await
+        .map_err(|e| {
+            ActionFailure::new(format!(
+                "the new token is not verified, nothing was applied: {e}"
+            ))
+        })?;
+    let asked = ex.lock().requested_scopes.clone();
+    if !same_scopes(&asked, &current.scopes) {
+        return Err(ActionFailure::new(format!(
+            "scope mismatch: asked for [{}], Zendesk granted [{}]; nothing was applied. The new token (id {}) is unused: revoke it",
+            asked.join(" "),
+            current.scopes.join(" "),
+            current.id
+        )));
+    }
+    Ok(format!(
+        "the new token works, scopes {}",
+        current.scopes.join(" ")
+    ))
+}
+
+/// `zendesk.revoke_oauth_token`.
+pub(crate) const REVOKE_OAUTH_TOKEN: ActionSpec = ActionSpec {
+    action: Action::ZendeskRevokeOauthToken,
+    name: "zendesk.revoke_oauth_token",
+    summary: "revoke the old OAuth token",
+    service: Service::Zendesk,
+    method: "DELETE",
+    path: "/api/v2/oauth/tokens/{old_token_id}",
+    phase: Phase::Finish,
+    args: &[path("old_token_id")],
+    yields: None,
+};
+
+/// Carries out `zendesk.revoke_oauth_token`.
+pub(crate) async fn revoke_oauth_token(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let id = match step.text_arg("old_token_id") {
+        Some(t) => t
+            .parse()
+            .map_err(|_| ActionFailure::new("--old-token-id must be a number"))?,
+        None => match ex.lock().old_oauth_id {
+            Some(id) => id,
+            None => return Ok("no old token to revoke".into()),
+        },
+    };
+    ex.zendesk(step)?.revoke_oauth_token(id).await?;
+    Ok(format!("old token {id} revoked"))
+}
