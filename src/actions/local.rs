@@ -3,7 +3,6 @@
 
 use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{Action, ActionSpec, Invocation, Phase, Service, secret_body};
-use crate::secret::stash;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&PREFLIGHT, &STASH, &APPLY];
@@ -12,7 +11,7 @@ pub(crate) const SPECS: &[&ActionSpec] = &[&PREFLIGHT, &STASH, &APPLY];
 pub(crate) const PREFLIGHT: ActionSpec = ActionSpec {
     action: Action::TargetsPreflight,
     name: super::TARGETS_PREFLIGHT,
-    summary: "check every step.target_index (--apply-to) before anything changes",
+    summary: "check every target (--apply-to) before anything changes",
     service: Service::Local,
     method: "",
     path: "",
@@ -34,37 +33,19 @@ pub(crate) const STASH: ActionSpec = ActionSpec {
     yields: None,
 };
 
-/// Carries out `tokrot.stash`.
+/// Carries out `tokrot.stash`: the protocol has already kept the token the moment the
+/// one-shot call answered (`Executor::stash_now`); this step keeps a token that came another
+/// way, and says where it is.
 pub(crate) async fn stash(ex: &Executor, step: &Invocation) -> Result<String, ActionFailure> {
-    let token = ex.secret(step, "token")?;
-    if ex.no_stash {
-        return Ok("not stashed (--no-stash): the token is only in this process's memory".into());
-    }
-    match stash::put(&ex.rotation_id, &token) {
-        Ok(()) => {
-            ex.lock().facts.stashed = true;
-            Ok(format!(
-                "in the keyring as tokrot/pending:{}",
-                ex.rotation_id
-            ))
-        }
-        // The token exists only here now: the run goes on to put it into its
-        // targets (the one way left to keep it), and says so loudly.
-        Err(e) => {
-            let why = ex.redactor.redact(&e.to_string());
-            ex.lock().facts.stash_error = Some(why.clone());
-            Ok(format!(
-                "WARNING: NOT KEPT: the keyring refused the new token ({why}); it exists only in this process's memory until the targets have it"
-            ))
-        }
-    }
+    ex.secret(step, "token")?;
+    Ok(ex.stash_now())
 }
 
 /// `targets.apply`.
 pub(crate) const APPLY: ActionSpec = ActionSpec {
     action: Action::TargetsApply,
     name: super::TARGETS_APPLY,
-    summary: "write the new token into every step.target_index (--apply-to) and read it back where the API allows",
+    summary: "write the new token into every target (--apply-to) and read it back where the API allows",
     service: Service::Local,
     method: "",
     path: "",

@@ -177,6 +177,9 @@ pub(crate) struct State {
     pub(crate) facts: RunFacts,
     pub(crate) targets: BTreeMap<Option<usize>, TargetState>,
     pub(crate) answers: HashMap<String, Answer>,
+    /// The source token as the vendor names it, once preflight has found it
+    /// (`gitlab-token:42`), for the lock that keeps a second run off it.
+    pub(crate) source_id: Option<String>,
 }
 
 /// Carries out the action steps of one run.
@@ -380,6 +383,79 @@ impl Executor {
             Action::ZendeskVerifyOauthToken => oauth::verify_oauth_token(self, step).await,
             Action::ZendeskRevokeOauthToken => oauth::revoke_oauth_token(self, step).await,
         }
+    }
+
+    /// Keeps the new token in the OS keyring, once: called the moment a one-shot call has
+    /// answered, before anything else can fail (a closed pipe, a signal). A keyring that refuses
+    /// it is recorded in the facts (`stash_error`): the run goes on to put the token into its
+    /// targets, the one way left to keep it, and says so loudly. The note says where it is.
+    pub fn stash_now(&self) -> String {
+        let Some(token) = self.new_token() else {
+            return "no new token to keep".into();
+        };
+        if self.no_stash {
+            return "not stashed (--no-stash): the token is only in this process's memory".into();
+        }
+        if self.lock().facts.stashed {
+            return format!("in the keyring as tokrot/pending:{}", self.rotation_id);
+        }
+        match stash::put(&self.rotation_id, &token) {
+            Ok(()) => {
+                self.lock().facts.stashed = true;
+                format!("in the keyring as tokrot/pending:{}", self.rotation_id)
+            }
+            Err(e) => {
+                let why = self.redactor.redact(&e.to_string());
+                self.lock().facts.stash_error = Some(why.clone());
+                format!(
+                    "WARNING: NOT KEPT: the keyring refused the new token ({why}); it exists only in this process's memory until the targets have it"
+                )
+            }
+        }
+    }
+
+    /// What earlier steps learned that later ones need, for the journal: ids, names, scopes;
+    /// never a secret.
+    pub fn memo(&self) -> BTreeMap<String, String> {
+        let st = self.lock();
+        let mut memo = BTreeMap::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                memo.insert(k.to_owned(), v);
+            }
+        };
+        put("token_id", st.token_id.clone());
+        put("old_trigger_id", st.old_trigger_id.map(|i| i.to_string()));
+        put(
+            "old_trigger_description",
+            st.old_trigger_description.clone(),
+        );
+        put("old_oauth_id", st.old_oauth_id.map(|i| i.to_string()));
+        put(
+            "requested_scopes",
+            (!st.requested_scopes.is_empty()).then(|| st.requested_scopes.join(" ")),
+        );
+        put("source_id", st.source_id.clone());
+        memo
+    }
+
+    /// Gives back what `memo` kept (`resume`).
+    pub fn restore(&self, memo: &BTreeMap<String, String>) {
+        let mut st = self.lock();
+        let get = |k: &str| memo.get(k).cloned();
+        st.token_id = get("token_id").or(st.token_id.take());
+        st.old_trigger_id = get("old_trigger_id").and_then(|v| v.parse().ok());
+        st.old_trigger_description = get("old_trigger_description");
+        st.old_oauth_id = get("old_oauth_id").and_then(|v| v.parse().ok());
+        st.requested_scopes = get("requested_scopes")
+            .map(|v| v.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default();
+        st.source_id = get("source_id");
+    }
+
+    /// The source token as the vendor names it, once preflight has found it.
+    pub fn source_identity(&self) -> Option<String> {
+        self.lock().source_id.clone()
     }
 
     /// Keeps the operator's answer to a question an action asked; the action then runs again.

@@ -193,6 +193,16 @@ impl From<WalkError> for CliError {
                 quiet: false,
             },
             WalkError::Unverified { .. } => CliError::usage(e.to_string()),
+            WalkError::Refused { changed, .. } => Self {
+                code: if changed { exit::FAILED } else { exit::USAGE },
+                message: e.to_string(),
+                hint: Some(if changed {
+                    "what was done before this step stays done; `tokrot history` shows the run".into()
+                } else {
+                    "nothing was changed".into()
+                }),
+                quiet: false,
+            },
             WalkError::Unknown { .. } => Self {
                 code: exit::UNKNOWN,
                 message: e.to_string(),

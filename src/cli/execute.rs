@@ -187,7 +187,9 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             }));
         }
     } else if !interactive && asks {
-        let mut flags = vec!["--yes (every confirmation and gate taken as yes)".to_owned()];
+        let mut flags = vec![
+            "--yes (every confirmation taken as yes; gates need --approve GATE_ID)".to_owned(),
+        ];
         if captures.contains(&"token") {
             flags.push("--token-stdin (the token on one line of stdin)".into());
         }

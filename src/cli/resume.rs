@@ -55,7 +55,13 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         &ctx.catalogue,
     )?;
     let holder = format!("resume of {id} (pid {})", std::process::id());
-    let reopened = resume::reopen(&dir, data, &plan, &holder).map_err(resume_error)?;
+    let reopened = match resume::reopen(&dir, data, &plan, &holder) {
+        Err(ResumeError::Finished { id }) => {
+            ctx.ui.status(&format!("Run {id} has already finished."))?;
+            return Ok(Outcome::Done);
+        }
+        other => other.map_err(resume_error)?,
+    };
     let left: Vec<String> = plan
         .steps
         .iter()

@@ -4,18 +4,33 @@
 //! without tokrot's handler, so that the shell restores the terminal (a hidden prompt turns echo
 //! off). During a one-shot call (rotate, create) the signal is held: the call's answer, or its
 //! loss, is journaled and the new token stashed first, then the run stops at the next step.
+//! Holding and concluding exclude each other: once a signal has started to conclude the run, no
+//! one-shot call may start.
 
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What a run does with a signal that arrives outside a hold: journal and tell. It runs once.
 pub type OnSignal = Box<dyn FnOnce(i32) + Send>;
 
 #[derive(Default)]
+struct State {
+    holds: usize,
+    pending: Option<i32>,
+    concluding: bool,
+    /// Signals seen after the run took its own report back.
+    unhandled: usize,
+}
+
+#[derive(Default)]
 struct Inner {
-    holds: AtomicUsize,
-    pending: AtomicI32,
+    state: Mutex<State>,
     on_signal: Mutex<Option<OnSignal>>,
+}
+
+impl Inner {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// The run's view of SIGINT and SIGTERM. Cheap to clone.
@@ -31,7 +46,8 @@ pub struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        self.inner.holds.fetch_sub(1, Ordering::SeqCst);
+        let mut st = self.inner.state();
+        st.holds = st.holds.saturating_sub(1);
     }
 }
 
@@ -65,20 +81,22 @@ impl Interrupts {
         me
     }
 
-    /// Holds signals until the returned guard is dropped.
-    pub fn hold(&self) -> Hold {
-        self.inner.holds.fetch_add(1, Ordering::SeqCst);
-        Hold {
-            inner: self.inner.clone(),
+    /// Holds signals until the returned guard is dropped; `None` when a signal is already
+    /// concluding the run (no one-shot call may start then).
+    pub fn try_hold(&self) -> Option<Hold> {
+        let mut st = self.inner.state();
+        if st.concluding {
+            return None;
         }
+        st.holds += 1;
+        Some(Hold {
+            inner: self.inner.clone(),
+        })
     }
 
     /// A signal that arrived while held, not acted on yet.
     pub fn pending(&self) -> Option<i32> {
-        match self.inner.pending.load(Ordering::SeqCst) {
-            0 => None,
-            s => Some(s),
-        }
+        self.inner.state().pending
     }
 
     /// Sets what a signal outside a hold does before the process ends.
@@ -90,35 +108,54 @@ impl Interrupts {
             .unwrap_or_else(|p| p.into_inner()) = Some(f);
     }
 
-    /// Takes the signal handling for a stop the run reports itself (an interrupted prompt): the
-    /// listener then only ends the process, and says nothing twice.
+    /// Takes the signal handling back for a stop the run reports itself. `None` when the
+    /// listener has taken it first: it is journaling this end and will end the process.
     pub fn take_on_signal(&self) -> Option<OnSignal> {
-        self.inner
+        let taken = self
+            .inner
             .on_signal
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .take()
+            .take();
+        if taken.is_some() {
+            self.inner.state().concluding = true;
+        }
+        taken
     }
 }
 
 fn handle(inner: &Inner, sig: i32) {
-    if inner.holds.load(Ordering::SeqCst) > 0 {
-        inner.pending.store(sig, Ordering::SeqCst);
-        crate::ui::raw_status(
-            "interrupt received: the call in flight cannot be taken back; its answer is journaled and the new token kept first, then the run stops",
-        );
-        return;
+    {
+        let mut st = inner.state();
+        if st.holds > 0 {
+            st.pending = Some(sig);
+            drop(st);
+            crate::ui::raw_status(
+                "interrupt received: the call in flight cannot be taken back; its answer is journaled and the new token kept first, then the run stops",
+            );
+            return;
+        }
+        if st.concluding {
+            // The run is reporting its own end (a prompt saw Ctrl-C, or the run is over): a
+            // second signal ends the process even so, in case that end hangs.
+            st.unhandled += 1;
+            if st.unhandled > 1 {
+                drop(st);
+                die(sig);
+            }
+            return;
+        }
+        st.concluding = true;
     }
     let f = inner
         .on_signal
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .take();
-    // Without one, the run is already reporting this stop itself (a prompt saw Ctrl-C).
     if let Some(f) = f {
         f(sig);
-        die(sig);
     }
+    die(sig);
 }
 
 /// Ends the process by the signal, as if no handler had been installed.

@@ -192,6 +192,8 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
             stash_error: None,
             approvals: Vec::new(),
             operator: audit::os_user(),
+            self_account: req.self_account.clone(),
+            memo: Default::default(),
         },
         session.ui.redactor().clone(),
     )?;
@@ -219,7 +221,7 @@ pub(crate) async fn carry_on(
 ) -> Finished {
     let end = End {
         keep: false,
-        self_account: None,
+        self_account: journal.data().self_account,
     };
     let run = Run::new(executor, journal);
     walk_and_conclude(session, plan, run, locks, None, end).await
@@ -296,6 +298,9 @@ async fn walk_and_conclude(
     let interrupts = Interrupts::install();
     let runner = Runner {
         run: run.clone(),
+        locks: Mutex::new(locks),
+        state_dir: session.state_dir.clone(),
+        origin: origin(plan),
         interrupts: interrupts.clone(),
         hold: Mutex::new(None),
         current: Arc::new(Mutex::new(0)),
@@ -349,7 +354,7 @@ async fn walk_and_conclude(
         self_credential,
     );
     drop(reporter);
-    drop(locks);
+    drop(runner);
     finished
 }
 
@@ -363,80 +368,40 @@ fn conclude(
     self_credential: Option<Result<String, String>>,
 ) -> Finished {
     let executor = &run.executor;
-    let journal = &run.journal;
-    let facts = executor.facts();
-    let changed = anything_changed(&journal.data());
-    let rotated = facts.new_id.is_some() || executor.new_token().is_some() && facts.stashed;
-    let self_failed = matches!(self_credential, Some(Err(_)));
-    let status = match &result {
-        Ok(walk::Outcome::Done) if self_failed => Status::Incomplete,
-        Ok(walk::Outcome::Done) if keep && plan.targets.is_empty() => Status::Kept,
-        Ok(walk::Outcome::Done) => Status::Done,
-        Ok(walk::Outcome::Incomplete(_)) => Status::Incomplete,
-        Ok(walk::Outcome::Stopped(_)) | Err(WalkError::Prompt { .. }) if !changed => {
-            Status::Stopped
-        }
-        Err(WalkError::Interrupted { .. }) | Err(WalkError::Prompt { .. })
-            if rotated && facts.stashed =>
-        {
-            Status::Incomplete
-        }
-        Ok(walk::Outcome::Stopped(_))
-        | Err(WalkError::Prompt { .. })
-        | Err(WalkError::Interrupted { .. }) => Status::Aborted,
-        Err(WalkError::Unknown { .. }) => Status::Unknown,
-        Err(_) => Status::Failed,
-    };
+    let mut facts = executor.facts();
+    let data = run.journal.data();
+    let self_pending = data.self_account.is_some() && !matches!(self_credential, Some(Ok(_)));
+    let status = status_of(
+        &result,
+        &facts,
+        anything_changed(&data),
+        keep && plan.targets.is_empty(),
+        self_pending,
+    );
     let mut warnings = Vec::new();
-    let mut stashed = facts.stashed;
-    if status == Status::Done && stashed {
+    if status == Status::Done && facts.stashed {
         match stash::remove(executor.rotation_id()) {
-            Ok(()) => stashed = false,
+            Ok(()) => facts.stashed = false,
             Err(e) => warnings.push(format!(
                 "the finished rotation's token could not be removed from the keyring: {e}"
             )),
         }
     }
-    if let Some(e) = &facts.stash_error
-        && status != Status::Done
-    {
-        warnings.push(format!(
-            "the new token is NOT kept anywhere: the keyring refused it ({e}). It dies with this process; \
-             the targets that do not hold it cannot be finished by `tokrot resume`"
-        ));
-    } else if stashed
-        && matches!(
-            status,
-            Status::Incomplete | Status::Failed | Status::Aborted
-        )
-    {
-        warnings.push(format!(
-            "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation.",
-            id = executor.rotation_id()
-        ));
+    if let Some(w) = where_the_token_is(status, &facts, executor) {
+        warnings.push(w);
     }
-    let written = journal.update(|d| {
+    let written = run.journal.update(|d| {
         d.status = status;
-        d.stashed = stashed;
+        d.stashed = facts.stashed;
         d.stash_error = facts.stash_error.clone().or(d.stash_error.take());
         d.new_id = facts.new_id.or(d.new_id);
+        d.memo = executor.memo();
     });
-    let data = journal.data();
-    let record = AuditRecord {
-        at: journal::now(),
-        rotation_id: data.id.clone(),
-        os_user: audit::os_user(),
-        gitlab_user: facts.gitlab_user.clone(),
-        zendesk_user: facts.zendesk_user.clone(),
-        runbook: data.runbook.clone(),
-        instance: data.instance.clone(),
-        source: data.source(),
-        new_id: data.new_id,
-        targets: plan.targets.iter().map(|t| t.spec.clone()).collect(),
-        outcome: status.as_str().into(),
-        approvals: data.approvals.clone(),
-    };
-    let audited = audit::append(state_dir, &record, executor.redactor());
+    let audited = audit::append(
+        state_dir,
+        &audit_record(&run.journal.data(), plan, &facts, status),
+        executor.redactor(),
+    );
     for problem in [
         written.err().map(|e| e.to_string()),
         audited.err().map(|e| e.to_string()),
@@ -449,8 +414,6 @@ fn conclude(
             "the journal or audit log could not be written: {problem}"
         ));
     }
-    let mut facts = facts;
-    facts.stashed = stashed;
     Finished {
         id: executor.rotation_id().to_owned(),
         status,
@@ -461,10 +424,77 @@ fn conclude(
     }
 }
 
+/// How a run ended, as the journal says it.
+fn status_of(
+    result: &Result<walk::Outcome, WalkError>,
+    facts: &RunFacts,
+    changed: bool,
+    kept: bool,
+    self_pending: bool,
+) -> Status {
+    let rotated = facts.new_id.is_some() || facts.stashed;
+    let stopped = matches!(
+        result,
+        Ok(walk::Outcome::Stopped(_))
+            | Err(WalkError::Prompt { .. } | WalkError::Interrupted { .. })
+    );
+    match result {
+        Ok(walk::Outcome::Done) if self_pending && rotated => Status::Incomplete,
+        Ok(walk::Outcome::Done) if kept => Status::Kept,
+        Ok(walk::Outcome::Done) => Status::Done,
+        Ok(walk::Outcome::Incomplete(_)) => Status::Incomplete,
+        Err(WalkError::Unknown { .. }) => Status::Unknown,
+        _ if !stopped => Status::Failed,
+        _ if !changed => Status::Stopped,
+        _ if rotated && facts.stashed => Status::Incomplete,
+        _ => Status::Aborted,
+    }
+}
+
+/// Where the new token is, when the run did not finish: said loudly when it is nowhere.
+fn where_the_token_is(status: Status, facts: &RunFacts, executor: &Executor) -> Option<String> {
+    let unfinished = matches!(
+        status,
+        Status::Incomplete | Status::Failed | Status::Aborted
+    );
+    let id = executor.rotation_id();
+    if let Some(e) = &facts.stash_error {
+        return (status != Status::Done).then(|| format!(
+            "the new token is NOT kept anywhere: the keyring refused it ({e}). It dies with this process; \
+             the targets that do not hold it cannot be finished by `tokrot resume`"
+        ));
+    }
+    if unfinished && facts.stashed {
+        return Some(format!(
+            "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation."
+        ));
+    }
+    (unfinished && facts.new_id.is_some()).then(|| {
+        "the new token is NOT kept (--no-stash): it dies with this process; the targets that do not hold it cannot be finished by `tokrot resume`".to_owned()
+    })
+}
+
+fn audit_record(data: &JournalData, plan: &Plan, facts: &RunFacts, status: Status) -> AuditRecord {
+    AuditRecord {
+        at: journal::now(),
+        rotation_id: data.id.clone(),
+        os_user: audit::os_user(),
+        gitlab_user: facts.gitlab_user.clone(),
+        zendesk_user: facts.zendesk_user.clone(),
+        runbook: data.runbook.clone(),
+        instance: data.instance.clone(),
+        source: data.source(),
+        new_id: data.new_id,
+        targets: plan.targets.iter().map(|t| t.spec.clone()).collect(),
+        outcome: status.as_str().into(),
+        approvals: data.approvals.clone(),
+    }
+}
+
 /// Whether the journal shows anything done that changes something: a manual step confirmed
 /// (the operator changed something by hand), an action of the rotate, apply or finish phase
 /// started, or a target written.
-fn anything_changed(d: &JournalData) -> bool {
+pub(crate) fn anything_changed(d: &JournalData) -> bool {
     d.targets.iter().any(|t| t.status == "applied")
         || d.steps.iter().any(|s| match s.phase.as_deref() {
             Some("rotate" | "apply" | "finish") => s.status != StepStatus::Skipped,
@@ -582,6 +612,7 @@ impl Run {
             d.expires_at = facts.expires_at.clone().or(d.expires_at.take());
             d.stashed = facts.stashed;
             d.stash_error = facts.stash_error.clone().or(d.stash_error.take());
+            d.memo = self.executor.memo();
         }));
     }
 
@@ -618,6 +649,11 @@ impl Run {
 /// the approvals it journals.
 struct Runner {
     run: Run,
+    /// The run's locks; the source token's, by the vendor's own id, is added before the
+    /// one-shot call.
+    locks: Mutex<Locks>,
+    state_dir: PathBuf,
+    origin: String,
     interrupts: Interrupts,
     hold: Mutex<Option<Hold>>,
     current: Arc<Mutex<usize>>,
@@ -637,18 +673,21 @@ impl ActionRunner for Runner {
     fn target_failed(&self, index: usize, message: &str) {
         self.run.executor.target_failed(index, message);
     }
-    fn step_started(&self, step: &PlanStep) {
+    fn step_started(&self, step: &PlanStep) -> Result<(), String> {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = step.n;
-        // A one-shot call holds signals from before it is sent until its token is stashed.
         if step.action_phase() == Some(Phase::Rotate) {
-            let mut hold = self.hold.lock().unwrap_or_else(|p| p.into_inner());
-            if hold.is_none() {
-                *hold = Some(self.interrupts.hold());
-            }
+            return self.before_one_shot(step);
         }
         self.run.step(step, StepStatus::Running, None);
+        Ok(())
     }
     fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
+        // The new token goes into the keyring the moment it exists, before the journal (a
+        // crash between the two leaves the call "running" and the token kept: resume finds
+        // it) and before anything that could fail on the way (the terminal, a signal).
+        if step.action_phase() == Some(Phase::Rotate) && matches!(end, StepEnd::Done(_)) {
+            self.run.executor.stash_now();
+        }
         self.run.step_ended(step, end);
         let released = match step.action_phase() {
             Some(Phase::Stash) => true,
@@ -694,13 +733,61 @@ impl ActionRunner for Runner {
     }
 }
 
+impl Runner {
+    /// Before a one-shot call: hold signals until its token is kept, lock the source token by
+    /// the vendor's own id (two spellings of one token, `--token-name` and `--token-id`, meet
+    /// here), and journal the call as running. If any of these fails, the call is not sent.
+    fn before_one_shot(&self, step: &PlanStep) -> Result<(), String> {
+        {
+            let mut hold = self.hold.lock().unwrap_or_else(|p| p.into_inner());
+            if hold.is_none() {
+                *hold = Some(self.interrupts.try_hold().ok_or_else(|| {
+                    "interrupted: the run is ending, so the call was not sent".to_owned()
+                })?);
+            }
+        }
+        if let Some(identity) = self.run.executor.source_identity() {
+            let key = format!("source:{}:{identity}", self.origin);
+            let what = format!("{identity} on {}", self.origin);
+            self.locks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(
+                    &self.state_dir,
+                    &key,
+                    &what,
+                    self.run.executor.rotation_id(),
+                )
+                .map_err(|e| format!("{e}; the call was not sent"))?;
+        }
+        self.run
+            .journal
+            .step(
+                step.n,
+                &step.title,
+                step.action,
+                step.phase,
+                StepStatus::Running,
+                None,
+            )
+            .map_err(|e| {
+                format!("the journal cannot record the call before it is sent ({e}); not sent")
+            })
+    }
+}
+
+/// The origin a plan's source lives on: its Zendesk instance, else GitLab.
+fn origin(plan: &Plan) -> String {
+    match &plan.instance {
+        Some(i) => crate::config::display_url(&i.url),
+        None => plan.gitlab_url.clone(),
+    }
+}
+
 /// The lock key of a rotation's source token: service, origin, kind and the parameters that
 /// name the token; and how the operator reads it.
 pub fn source_key(plan: &Plan, params: &[(String, String)]) -> (String, String) {
-    let origin = match &plan.instance {
-        Some(i) => crate::config::display_url(&i.url),
-        None => plan.gitlab_url.clone(),
-    };
+    let origin = origin(plan);
     let mut names: Vec<String> = params
         .iter()
         .filter(|(k, _)| {

@@ -80,6 +80,20 @@ pub enum ResumeError {
         /// Why it is not kept.
         why: String,
     },
+    /// The run finished while this one waited for its lock.
+    #[error("run {id} has already finished")]
+    Finished {
+        /// The run.
+        id: String,
+    },
+    /// The keyring cannot say whether it keeps the token.
+    #[error("run {id}: the OS keyring cannot be read ({why}); nothing was done")]
+    Keyring {
+        /// The run.
+        id: String,
+        /// Why.
+        why: String,
+    },
     /// A run whose token came from a paste or stdin.
     #[error(
         "run {id} applied a token it was given, which tokrot never keeps; run the same `tokrot apply` again (writing a target twice is safe)"
@@ -167,6 +181,9 @@ pub fn reopen(
     locks.take(state_dir, &id, &format!("run {id}"), holder)?;
     // Read again under the lock: the run that held it may have changed it.
     let data = journal::load(state_dir, &id)?;
+    if matches!(data.status, Status::Done | Status::Kept) {
+        return Err(ResumeError::Finished { id });
+    }
     if data.kind == "rotate" {
         let (key, what) = protocol::source_key(plan, &data.params);
         locks.take(state_dir, &key, &what, holder)?;
@@ -224,7 +241,10 @@ pub fn reopen(
 /// The token a rotation made, from the keyring; or why there is none, told truthfully.
 fn rotated_token(data: &JournalData, plan: &Plan) -> Result<SecretString, ResumeError> {
     let id = data.id.clone();
-    let kept = stash::get(&id).ok();
+    let kept = stash::find(&id).map_err(|e| ResumeError::Keyring {
+        id: id.clone(),
+        why: e.to_string(),
+    })?;
     let one_shots: Vec<_> = plan
         .steps
         .iter()
@@ -255,13 +275,26 @@ fn rotated_token(data: &JournalData, plan: &Plan) -> Result<SecretString, Resume
                     .step(s.n)
                     .and_then(|r| r.message.clone())
                     .unwrap_or_else(|| "the vendor refused it".into());
+                if sent {
+                    // An earlier one-shot call made something (the bot's project access
+                    // token): "nothing was changed" would be false.
+                    return Err(ResumeError::NotKept {
+                        id,
+                        new_id: data.new_id.map_or_else(|| "?".into(), |n| n.to_string()),
+                        why: format!(
+                            "step {} ({}) was refused ({why}) after an earlier one-shot call made a token, which is still active: revoke it",
+                            s.n, s.title
+                        ),
+                    });
+                }
                 return Err(ResumeError::NeverMade {
                     id,
                     why: format!("its one-shot call was refused: {why}"),
                     runbook: data.runbook.clone(),
                 });
             }
-            Some(_) => sent = true,
+            Some(StepStatus::Skipped | StepStatus::Failed) => {}
+            Some(StepStatus::Done) => sent = true,
         }
     }
     if let Some(token) = kept {
@@ -294,6 +327,7 @@ pub async fn resume(
     session.options.skip_steps = reopened.skip_steps.clone();
     session.options.skip_targets = reopened.skip_targets.clone();
     let data = reopened.data;
+    session.options.changed_before = protocol::anything_changed(&data);
     let journal = Journal::reopen(
         &session.state_dir,
         data.clone(),
@@ -301,6 +335,7 @@ pub async fn resume(
     );
     journal.update(|d| d.status = Status::Running)?;
     let executor = protocol::executor(&session, &data.id, plan, false);
+    executor.restore(&data.memo);
     if let Some(token) = reopened.token {
         executor.resumed_token(token, true);
     }

@@ -141,6 +141,18 @@ pub enum WalkError {
         /// Clean-up steps not done yet (number, title).
         cleanup_pending: Vec<(usize, String)>,
     },
+    /// The protocol refused to start a step; it was not carried out.
+    #[error("step {at} ({title}) was not started: {message}")]
+    Refused {
+        /// The step.
+        at: usize,
+        /// Its title.
+        title: String,
+        /// Why.
+        message: String,
+        /// Whether anything had changed before it.
+        changed: bool,
+    },
     /// The vendor may or may not have carried out a non-idempotent call.
     #[error("step {at} ({title}): the outcome is unknown: {message}")]
     Unknown {
@@ -161,8 +173,12 @@ pub trait ActionRunner {
     fn captured(&self, id: &str, value: &SecretString);
     /// Records a target that failed.
     fn target_failed(&self, index: usize, message: &str);
-    /// A step is about to be carried out (a rotate call: before it is made).
-    fn step_started(&self, _step: &PlanStep) {}
+    /// A step is about to be carried out (a one-shot call: before it is sent). An `Err` refuses
+    /// it: the step is not carried out (another run holds the source token, the journal cannot
+    /// record the call before it is sent, or a signal is ending the run).
+    fn step_started(&self, _step: &PlanStep) -> Result<(), String> {
+        Ok(())
+    }
     /// A step has ended.
     fn step_ended(&self, _step: &PlanStep, _end: StepEnd<'_>) {}
     /// A target's steps have ended; `error` when it failed.
@@ -230,6 +246,8 @@ pub struct WalkOptions {
     pub skip_targets: HashSet<usize>,
     /// Gates passed with `--approve`.
     pub approvals: Vec<Approval>,
+    /// Something was changed before this walk began (`resume`).
+    pub changed_before: bool,
 }
 
 impl Default for WalkOptions {
@@ -239,6 +257,7 @@ impl Default for WalkOptions {
             skip_steps: HashSet::new(),
             skip_targets: HashSet::new(),
             approvals: Vec::new(),
+            changed_before: false,
         }
     }
 }
@@ -252,6 +271,7 @@ pub async fn walk<R: ActionRunner>(
     runner: &R,
     options: WalkOptions,
 ) -> Result<(Outcome, Captures), WalkError> {
+    let changed_before = options.changed_before;
     let mut w = Walker {
         plan,
         prompter,
@@ -261,7 +281,7 @@ pub async fn walk<R: ActionRunner>(
         stdin_token,
         captures: Captures::default(),
         confirmed: false,
-        changed: false,
+        changed: changed_before,
         failed: Vec::new(),
         skipped: Vec::new(),
     };
@@ -345,7 +365,8 @@ impl<R: ActionRunner> Walker<'_, R> {
         }
         announce(step, self.total(), self.ui)?;
         if !matches!(step.walk, WalkKind::Action { .. }) {
-            self.runner.step_started(step);
+            // Best effort: a manual step's record helps `resume`, and sends nothing.
+            let _ = self.runner.step_started(step);
         }
         let answer = match &step.walk {
             WalkKind::Manual => self
@@ -454,7 +475,14 @@ impl<R: ActionRunner> Walker<'_, R> {
             self.skipped.push((step.n, step.title.clone()));
             return Ok(Next::Step(i + 1));
         }
-        self.runner.step_started(step);
+        if let Err(message) = self.runner.step_started(step) {
+            return Err(WalkError::Refused {
+                at: step.n,
+                title: step.title.clone(),
+                message,
+                changed: self.changed,
+            });
+        }
         let result = run_asking(self.runner, step, self.prompter)
             .await
             .map_err(|source| WalkError::Prompt {
@@ -464,8 +492,10 @@ impl<R: ActionRunner> Walker<'_, R> {
             })?;
         match result {
             Ok(note) => {
-                self.ui.status(&format!("   ok: {note}"))?;
+                // Journaled first; the terminal may be gone (a closed pipe) and must not stop
+                // the run between a one-shot call and the steps that keep its token.
                 self.runner.step_ended(step, StepEnd::Done(&note));
+                let _ = self.ui.status(&format!("   ok: {note}"));
                 self.changed |= is_change(step);
                 Ok(Next::Step(i + 1))
             }

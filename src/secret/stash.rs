@@ -64,6 +64,11 @@ pub fn get(rotation_id: &str) -> Result<SecretString, StashError> {
         .ok_or_else(|| StashError(format!("no entry tokrot/pending:{rotation_id}")))
 }
 
+/// Looks for a stashed token: `Ok(None)` when there is none, `Err` when the keyring cannot tell.
+pub fn find(rotation_id: &str) -> Result<Option<SecretString>, StashError> {
+    lookup(&pending(rotation_id))
+}
+
 /// Removes a stashed token (the rotation has finished).
 pub fn remove(rotation_id: &str) -> Result<(), StashError> {
     delete(&pending(rotation_id)).map(drop)

@@ -159,6 +159,13 @@ pub struct JournalData {
     /// The OS user that ran it.
     #[serde(default)]
     pub operator: Option<String>,
+    /// tokrot's own keyring credential, when the rotation replaces it (`--self`).
+    #[serde(default)]
+    pub self_account: Option<String>,
+    /// What earlier steps learned that later ones need (the old token's id, the scopes asked
+    /// for): no secret. `resume` gives it back to the steps it has left.
+    #[serde(default)]
+    pub memo: std::collections::BTreeMap<String, String>,
 }
 
 fn rotate_kind() -> String {
@@ -381,6 +388,8 @@ mod tests {
             kind: "rotate".into(),
             stash_error: None,
             approvals: vec![],
+            self_account: None,
+            memo: Default::default(),
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],
             instance: None,

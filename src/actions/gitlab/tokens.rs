@@ -388,6 +388,7 @@ pub(crate) fn check_token(
     );
     let mut st = ex.lock();
     st.token_id.get_or_insert_with(|| token.id.to_string());
+    st.source_id = Some(format!("gitlab-token:{}", token.id));
     st.old_token = Some(token);
     Ok(note)
 }

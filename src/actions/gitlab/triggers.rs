@@ -38,6 +38,7 @@ pub(crate) async fn get_trigger(ex: &Executor, step: &Invocation) -> Result<Stri
     let mut st = ex.lock();
     st.old_trigger_description = Some(trigger.description);
     st.old_trigger_id = Some(trigger.id);
+    st.source_id = Some(format!("gitlab-trigger:{}", trigger.id));
     Ok(note)
 }
 

@@ -93,6 +93,7 @@ pub(crate) async fn list_oauth_tokens(
     );
     let mut st = ex.lock();
     st.old_oauth_id = old;
+    st.source_id = Some(format!("zendesk-oauth-client:{client_id}"));
     st.oauth_tokens = tokens;
     Ok(note)
 }
@@ -138,51 +139,58 @@ pub(crate) async fn create_oauth_token(
         return Err(ActionFailure::new("no scopes: give --scopes"));
     }
     let client = ex.zendesk(step)?;
-    let (new, recovered) = match client.create_oauth_token(client_id, &scopes).await {
-        Ok(new) => (new, String::new()),
-        Err(e) if e.outcome_unknown() => {
-            // A lost answer: the token, if made, can never be read back (lists show 10
-            // characters). Creating does not revoke the old token, so revoke the orphan
-            // and create again.
-            let known: HashSet<u64> = ex.lock().oauth_tokens.iter().map(|t| t.id).collect();
-            let now = client.oauth_tokens(client_id).await.map_err(|l| {
-                ActionFailure::unknown(format!(
-                    "{e}; listing the client's tokens to clean up failed too: {l}"
-                ))
-            })?;
-            let orphans: Vec<u64> = now
-                .iter()
-                .map(|t| t.id)
-                .filter(|id| !known.contains(id))
-                .collect();
-            for id in &orphans {
-                client.revoke_oauth_token(*id).await.map_err(|r| {
-                    ActionFailure::unknown(format!(
-                        "{e}; revoking the orphan token {id} failed: {r}"
-                    ))
-                })?;
-            }
-            let new = client.create_oauth_token(client_id, &scopes).await?;
-            let cleaned = if orphans.is_empty() {
-                "none had been made".to_owned()
-            } else {
-                format!("revoked the orphan {:?}", orphans)
-            };
-            (
-                new,
-                format!(" (the first answer was lost; {cleaned}, then created again)"),
-            )
-        }
+    let new = match client.create_oauth_token(client_id, &scopes).await {
+        Ok(new) => new,
+        // A lost answer: the token, if made, can never be read back (lists show 10
+        // characters), and the create call is one-shot: it is never sent again. The client's
+        // tokens are listed to say what may have been made; nothing is revoked (a token that
+        // appeared may be a colleague's).
+        Err(e) if e.outcome_unknown() => return Err(lost_create(ex, &client, client_id, e).await),
         Err(e) => return Err(e.into()),
     };
     let note = format!(
-        "new OAuth token id {} for scopes {}{recovered}",
+        "new OAuth token id {} for scopes {}",
         new.id,
         scopes.join(" ")
     );
     ex.lock().requested_scopes = scopes;
     ex.remember_new(new.id, new.token, None, "token");
     Ok(note)
+}
+
+/// What is known after the answer to a create call was lost: the tokens the client has now
+/// that it did not have before the call.
+async fn lost_create(
+    ex: &Executor,
+    client: &crate::clients::zendesk::Zendesk,
+    client_id: u64,
+    lost: crate::clients::http::ApiError,
+) -> ActionFailure {
+    let known: HashSet<u64> = ex.lock().oauth_tokens.iter().map(|t| t.id).collect();
+    let listed = match client.oauth_tokens(client_id).await {
+        Ok(now) => now,
+        Err(l) => {
+            return ActionFailure::unknown(format!(
+                "{lost}; listing the client's tokens to see what was made failed too: {l}"
+            ));
+        }
+    };
+    let appeared: Vec<String> = listed
+        .iter()
+        .map(|t| t.id)
+        .filter(|id| !known.contains(id))
+        .map(|id| id.to_string())
+        .collect();
+    ActionFailure::unknown(if appeared.is_empty() {
+        format!(
+            "{lost}; client {client_id} lists no token that was not there before the call, so it was probably not carried out; it is not sent again"
+        )
+    } else {
+        format!(
+            "{lost}; client {client_id} now has token(s) {} that were not there before the call: the one this run made is among them and its value cannot be read back, so revoke it (DELETE /api/v2/oauth/tokens/ID) and rotate again; the call is not sent again",
+            appeared.join(", ")
+        )
+    })
 }
 
 /// `zendesk.verify_oauth_token`.
