@@ -68,14 +68,22 @@ impl Ui {
         self.error(text)
     }
 
-    /// Writes an error or warning line to stderr (never suppressed).
+    /// Writes an error or warning line to stderr (never suppressed). A stderr that went away
+    /// (a closed pipe) is not a reason to stop: a rotation half done is worse than a status line
+    /// nobody reads, so that error is dropped; stdout's is not.
     pub fn error(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
-        self.err.write_all(text.as_bytes())?;
-        if !text.ends_with('\n') {
-            self.err.write_all(b"\n")?;
+        let written = self.err.write_all(text.as_bytes()).and_then(|()| {
+            if text.ends_with('\n') {
+                Ok(())
+            } else {
+                self.err.write_all(b"\n")
+            }
+        });
+        match written.and_then(|()| self.err.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
         }
-        self.err.flush()
     }
 
     /// Bold text when colours are on.

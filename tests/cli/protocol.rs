@@ -455,6 +455,110 @@ async fn a_second_run_on_the_same_token_is_refused_and_names_the_first() {
 }
 
 #[tokio::test]
+async fn two_spellings_of_one_token_meet_on_one_lock_before_the_rotate_call() {
+    let server = gitlab(rotated().set_delay(Duration::from_millis(1500))).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([token(42)])))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let first = spawn(
+        &env,
+        &server,
+        &[
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ],
+    );
+    wait_for(&server, "POST", ROTATE).await;
+    // By name, the same token: its preflight finds id 42, and the lock on it is held.
+    let second = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-name",
+            "t",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert!(err.contains("gitlab-token:42"), "{err}");
+    assert!(err.contains("was not sent"), "{err}");
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(count(&server, "POST", ROTATE).await, 1);
+    let second_journal = journals(&env)
+        .into_iter()
+        .find(|j| j["params"].to_string().contains("token_name"))
+        .unwrap();
+    assert_eq!(second_journal["status"], "failed", "{second_journal}");
+    assert!(
+        !second_journal["steps"]
+            .to_string()
+            .contains("rotate_personal_token"),
+        "the refused call is not even journaled as started"
+    );
+}
+
+#[tokio::test]
+async fn a_terminal_that_goes_away_during_the_rotate_call_does_not_stop_the_rotation() {
+    use std::io::BufRead;
+    let server = gitlab(rotated().set_delay(Duration::from_millis(800))).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let mut child = spawn(
+        &env,
+        &server,
+        &[
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ],
+    );
+    // Read stderr until the rotate step is announced, then close it (a `| tee` that died).
+    let stderr_pipe = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr_pipe).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("Rotate the token") {
+            break;
+        }
+    }
+    drop(lines);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(count(&server, "POST", ROTATE).await, 1);
+    assert_eq!(
+        count(&server, "PUT", "/api/v4/projects/grp%2Fproj/variables/K_1").await,
+        1,
+        "the target got the token although nobody read the status lines"
+    );
+    assert_eq!(the_journal(&env)["status"], "done");
+}
+
+#[tokio::test]
 async fn dry_run_changes_nothing_on_resume_and_auth() {
     let server = gitlab(rotated()).await;
     Mock::given(method("PUT"))

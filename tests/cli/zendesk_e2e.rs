@@ -544,3 +544,53 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
     assert_eq!(writes(&server).await, ["PATCH /api/v2/webhooks/01BASIC"]);
     assert_no_canary(&env, &out);
 }
+
+#[tokio::test]
+async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"message": "down"})))
+        .with_priority(1)
+        .up_to_n_times(6)
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let args = [
+        "--http-timeout",
+        "1",
+        "rotate",
+        "zendesk-oauth",
+        "--instance",
+        "zd",
+        "--client-id",
+        "223443",
+        "--apply-to",
+        "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+    ];
+    let first = run(&env, &server, &args);
+    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
+    assert!(
+        !writes(&server)
+            .await
+            .contains(&"DELETE /api/v2/oauth/tokens/900".to_owned()),
+        "the old token is kept while a target lacks the new one"
+    );
+    // The resumed run skips the list call that found token 900; the journal remembers it.
+    let resumed = run(&env, &server, &["resume"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let w = writes(&server).await;
+    assert_eq!(
+        w.iter()
+            .filter(|r| *r == "POST /api/v2/oauth/tokens")
+            .count(),
+        1
+    );
+    assert_eq!(
+        w.last().unwrap(),
+        "DELETE /api/v2/oauth/tokens/900",
+        "{w:?}"
+    );
+    assert_no_canary(&env, &resumed);
+}
