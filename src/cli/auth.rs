@@ -6,11 +6,11 @@ use clap::{Subcommand, ValueEnum};
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::credentials::{self, Source};
 use super::{CliError, Ctx, Outcome};
 use crate::clients::gitlab::GitLab;
 use crate::clients::zendesk::{Auth, Zendesk};
 use crate::config::display_url;
+use crate::engine::credentials::{self, Source};
 use crate::engine::prompt::{Prompter, TerminalPrompter};
 use crate::secret::stash;
 

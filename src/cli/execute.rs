@@ -6,11 +6,11 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
-use super::{CliError, Ctx, Outcome, credentials, pick};
+use super::{CliError, Ctx, Outcome};
 use crate::actions::Phase;
-use crate::actions::run::{TargetReport, needs_zendesk_credential};
+use crate::actions::run::TargetReport;
 use crate::clients::gitlab::GitLab;
-use crate::clients::zendesk::{Auth as ZendeskAuth, Zendesk};
+use crate::clients::zendesk::Auth as ZendeskAuth;
 use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
@@ -18,9 +18,9 @@ use crate::engine::protocol::{self, Finished, Session, StartError};
 use crate::engine::render;
 use crate::engine::target::TargetSpec;
 use crate::engine::walk::{self, StopReason};
+use crate::engine::{credentials, pick, session};
 use crate::runbook::validate::check_value;
-use crate::runbook::{ParamType, RunbookKind};
-use crate::secret::stash;
+use crate::runbook::{ParamType, Runbook, RunbookKind};
 use crate::state::journal::Status as JournalStatus;
 
 /// What to carry out.
@@ -45,21 +45,10 @@ pub struct Request {
     pub keep: bool,
 }
 
-/// Carries out a request.
+/// Carries out a request: the plan, the values it still needs (asked on a terminal), the
+/// clients, then the protocol; and the report.
 pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
-    let runbook = super::run::find(ctx, &req.runbook)?.clone();
-    if let Some(kind) = req.kind
-        && runbook.kind != kind
-    {
-        return Err(CliError::usage(format!(
-            "runbook `{}` from {} is a {} runbook, but `{}` needs a {} runbook",
-            runbook.id,
-            runbook.origin,
-            runbook.kind.as_str(),
-            req.command,
-            kind.as_str()
-        )));
-    }
+    let runbook = runbook_of_kind(ctx, &req)?;
     let mut given = req.given.clone();
     let mut plan = resolve(
         &runbook,
@@ -69,101 +58,135 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         &ctx.config,
         &ctx.catalogue,
     )?;
-
     if ctx.global.dry_run {
         return dry_run(ctx, &plan, &req.command).await;
     }
-
     let (gitlab, _) = clients_for(ctx, &plan.steps, &req.command)?;
-
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
     if !plan.missing.is_empty() {
         if !interactive {
             return Err(missing_error(&req.command, &plan.missing, unattended));
         }
-        let mut prompter = TerminalPrompter::new(ctx.ui.color());
-        for m in plan.missing.clone() {
-            let snapshot = given.clone();
-            let known = |name: &str| {
-                snapshot
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_str())
-            };
-            let instance = known("instance").and_then(|i| ctx.config.instance(i).ok());
-            let zendesk_client = instance.and_then(|instance| {
-                let (auth, _) = credentials::zendesk_auth(&instance.id).ok()??;
-                Zendesk::new(&instance.url, auth, ctx.ui.redactor().clone(), ctx.policy()).ok()
-            });
-            let clients = pick::Clients {
-                gitlab: gitlab.as_ref(),
-                zendesk: zendesk_client.as_ref(),
-            };
-            if let Some(source) = pick::source(&runbook.id, &m.param.name, known) {
-                match pick::pick(
-                    &clients,
-                    source,
-                    &m.param.name,
-                    &m.param.prompt,
-                    &mut prompter,
-                )
-                .await
-                {
-                    Ok(chosen) => {
-                        given.push(chosen);
-                        continue;
-                    }
-                    Err(pick::PickError::Prompt(source)) => {
-                        return Err(walk::WalkError::Prompt {
-                            at: 0,
-                            source,
-                            cleanup_pending: Vec::new(),
-                        }
-                        .into());
-                    }
-                    Err(other) => {
-                        let line = format!("{}: {other}; type it instead", m.param.prompt);
-                        ctx.ui.status(&line)?;
-                    }
-                }
-            }
-            let value = ask(ctx, &mut prompter, &m)?;
-            given.push((m.param.name.clone(), value));
-        }
-        plan = resolve(
-            &runbook,
-            &given,
-            &req.targets,
-            Mode::Resolve,
-            &ctx.config,
-            &ctx.catalogue,
-        )?;
+        ask_missing(ctx, &runbook, &plan, &mut given, gitlab.as_ref()).await?;
     }
-    if interactive && runbook.kind == RunbookKind::Rotate && req.targets.is_empty() && !req.keep {
-        let targets = ask_targets(&mut TerminalPrompter::new(ctx.ui.color()))?;
-        if !targets.is_empty() {
-            plan = resolve(
-                &runbook,
-                &given,
-                &targets,
-                Mode::Resolve,
-                &ctx.config,
-                &ctx.catalogue,
-            )?;
-        }
+    let mut targets = req.targets.clone();
+    if interactive && runbook.kind == RunbookKind::Rotate && targets.is_empty() && !req.keep {
+        targets = ask_targets(&mut TerminalPrompter::new(ctx.ui.color()))?;
     }
+    plan = resolve(
+        &runbook,
+        &given,
+        &targets,
+        Mode::Resolve,
+        &ctx.config,
+        &ctx.catalogue,
+    )?;
     let (_, zendesk) = clients_for(ctx, &plan.steps, &req.command)?;
+    check_answerable(&req, &plan, unattended, interactive)?;
+    let token = match req.token_stdin && captures(&plan).contains(&"token") && req.from.is_none() {
+        true => Some(read_stdin_token()?),
+        false => None,
+    };
+    let self_account = self_target(ctx, &runbook.id, &given, &plan, req.keep)?;
+    header(ctx, &plan)?;
+    let shown = plan.clone();
+    let session = session(ctx, gitlab, zendesk, unattended)?;
+    let protocol_req = protocol::Request {
+        plan,
+        params: given,
+        token,
+        from: req.from.clone(),
+        keep: req.keep,
+        no_stash: req.no_stash,
+        self_account,
+    };
+    let finished = protocol::run(session, protocol_req)
+        .await
+        .map_err(start_error)?;
+    report(ctx, &shown, finished)
+}
 
-    let captures: Vec<&str> = plan
-        .steps
+/// The runbook asked for, when it is of the kind the command expects (an override may not
+/// change it).
+fn runbook_of_kind(ctx: &Ctx, req: &Request) -> Result<Runbook, CliError> {
+    let runbook = super::run::find(ctx, &req.runbook)?.clone();
+    match req.kind {
+        Some(kind) if runbook.kind != kind => Err(CliError::usage(format!(
+            "runbook `{}` from {} is a {} runbook, but `{}` needs a {} runbook",
+            runbook.id,
+            runbook.origin,
+            runbook.kind.as_str(),
+            req.command,
+            kind.as_str()
+        ))),
+        _ => Ok(runbook),
+    }
+}
+
+/// Asks for each value the plan still needs: from a list the API gives where there is one,
+/// else typed.
+async fn ask_missing(
+    ctx: &mut Ctx,
+    runbook: &Runbook,
+    plan: &Plan,
+    given: &mut Vec<(String, String)>,
+    gitlab: Option<&GitLab>,
+) -> Result<(), CliError> {
+    let mut prompter = TerminalPrompter::new(ctx.ui.color());
+    for m in &plan.missing {
+        let missing = pick::Missing {
+            runbook: &runbook.id,
+            param: &m.param.name,
+            prompt: &m.param.prompt,
+            given,
+        };
+        let http = (ctx.ui.redactor(), ctx.policy());
+        match pick::pick_missing(&missing, gitlab, &ctx.config, http, &mut prompter).await {
+            Some(Ok(chosen)) => {
+                given.push(chosen);
+                continue;
+            }
+            Some(Err(pick::PickError::Prompt(source))) => {
+                return Err(walk::WalkError::Prompt {
+                    at: 0,
+                    source,
+                    cleanup_pending: Vec::new(),
+                }
+                .into());
+            }
+            Some(Err(other)) => {
+                let line = format!("{}: {other}; type it instead", m.param.prompt);
+                ctx.ui.status(&line)?;
+            }
+            None => {}
+        }
+        let value = ask(ctx, &mut prompter, m)?;
+        given.push((m.param.name.clone(), value));
+    }
+    Ok(())
+}
+
+/// The ids of the plan's hidden captures.
+fn captures(plan: &Plan) -> Vec<&str> {
+    plan.steps
         .iter()
         .filter_map(|s| match &s.walk {
             WalkKind::Capture { id, .. } => Some(id.as_str()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Refuses a run whose questions nobody could answer: a capture under `--yes` (but the token,
+/// from stdin or `--from`), or any question without a terminal.
+fn check_answerable(
+    req: &Request,
+    plan: &Plan,
+    unattended: bool,
+    interactive: bool,
+) -> Result<(), CliError> {
+    let captures = captures(plan);
     let asks = plan.steps.iter().any(|s| {
         !matches!(s.walk, WalkKind::Action { .. })
             || matches!(
@@ -203,36 +226,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
             flags.join(" and ")
         )));
     }
-
-    let token = match &req.from {
-        Some(id) => {
-            let token = stash::get(id).map_err(|e| {
-                CliError::usage(format!("--from {id}: {e}")).hint(
-                    "`tokrot history` lists rotations; a finished one no longer keeps its token",
-                )
-            })?;
-            Some(token)
-        }
-        None if req.token_stdin && captures.contains(&"token") => Some(read_stdin_token()?),
-        None => None,
-    };
-    let self_account = self_target(ctx, &runbook.id, &given, &plan, req.keep)?;
-    let header_plan = plan.clone();
-    header(ctx, &header_plan)?;
-    let session = session(ctx, gitlab, zendesk, unattended)?;
-    let protocol_req = protocol::Request {
-        plan,
-        params: given,
-        token,
-        from: req.from.clone(),
-        keep: req.keep,
-        no_stash: req.no_stash,
-        self_account,
-    };
-    let finished = protocol::run(session, protocol_req)
-        .await
-        .map_err(start_error)?;
-    report(ctx, &header_plan, finished)
+    Ok(())
 }
 
 /// What the protocol is given for a run: state dir, output, prompter, clients, policy.
@@ -333,6 +327,9 @@ pub fn start_error(e: StartError) -> CliError {
             "run it on a terminal, or pass --approve {gate}=EVIDENCE (for example the access request's URL): \
              the journal and the audit log keep who approved it and the evidence"
         )),
+        StartError::From { .. } => Some(
+            "`tokrot history` lists the runs; a finished rotation no longer keeps its token".to_owned(),
+        ),
         StartError::Keyring(_) => Some(
             "on Linux the kernel keyring (keyutils) is used; elsewhere the system's keychain. Pass --no-stash to \
              rotate anyway: the new token is then only in this process's memory, and lost if the run dies \
@@ -416,64 +413,42 @@ pub fn state_dir(ctx: &Ctx) -> Result<std::path::PathBuf, CliError> {
         })
 }
 
-/// The tool's own credentials for the steps of a plan: a GitLab client, and the Zendesk
-/// credential of each instance whose API the plan calls.
+/// The tool's own credentials for the steps of a plan (`engine::session`), as the CLI says
+/// it when one is missing.
 pub fn clients_for(
     ctx: &Ctx,
     steps: &[PlanStep],
     command: &str,
 ) -> Result<(Option<GitLab>, HashMap<String, ZendeskAuth>), CliError> {
-    let mut zendesk = HashMap::new();
-    for step in steps {
-        let (Some(action), Some(instance)) = (step.action, &step.instance) else {
-            continue;
-        };
-        if !needs_zendesk_credential(action) || zendesk.contains_key(&instance.id) {
-            continue;
-        }
-        let found =
-            credentials::zendesk_auth(&instance.id).map_err(|e| CliError::usage(e.to_string()))?;
-        let Some((auth, _)) = found else {
-            return Err(CliError::usage(format!(
-                "`{command}` calls the Zendesk API of `{}` and no Zendesk credential is set for it; nothing was changed",
-                instance.id
-            ))
-            .hint(format!(
-                "export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN, or run `tokrot auth login zendesk --instance {}` \
-                 (a token is never given as a flag value)",
-                instance.id
-            )));
-        };
-        zendesk.insert(instance.id.clone(), auth);
-    }
-    let gitlab = if steps
-        .iter()
-        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")))
-    {
-        Some(gitlab_client(ctx, command)?)
-    } else {
-        None
-    };
-    Ok((gitlab, zendesk))
-}
-
-/// A GitLab client with the tool's own credential (`GITLAB_TOKEN`, else the keyring).
-fn gitlab_client(ctx: &Ctx, command: &str) -> Result<GitLab, CliError> {
-    let found = credentials::gitlab_token(&ctx.config.gitlab_url)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    let (token, _) = found.ok_or_else(|| {
-        CliError::usage(format!("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed")).hint(
-            "export GITLAB_TOKEN with a personal access token that has the `api` scope, or run `tokrot auth login gitlab` \
-             (a token is never given as a flag value)",
-        )
-    })?;
-    GitLab::new(
+    let clients = session::clients_for(
+        steps,
+        command,
         &ctx.config.gitlab_url,
-        token,
-        ctx.ui.redactor().clone(),
+        ctx.ui.redactor(),
         ctx.policy(),
     )
-    .map_err(|e| CliError::usage(e.to_string()))
+    .map_err(clients_error)?;
+    Ok((clients.gitlab, clients.zendesk))
+}
+
+fn clients_error(e: session::ClientsError) -> CliError {
+    let hint = match &e {
+        session::ClientsError::NoGitLab { .. } => Some(
+            "export GITLAB_TOKEN with a personal access token that has the `api` scope, or run `tokrot auth login gitlab` \
+             (a token is never given as a flag value)"
+                .to_owned(),
+        ),
+        session::ClientsError::NoZendesk { instance, .. } => Some(format!(
+            "export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN, or run `tokrot auth login zendesk --instance {instance}` \
+             (a token is never given as a flag value)"
+        )),
+        _ => None,
+    };
+    let err = CliError::usage(e.to_string());
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
 }
 
 fn missing_error(command: &str, missing: &[Missing], unattended: bool) -> CliError {

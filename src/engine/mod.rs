@@ -1,12 +1,15 @@
 //! The engine: resolves a runbook into a plan, renders it as a checklist, and walks the
 //! operator through it with a `Prompter`.
 
+pub mod credentials;
 pub mod interrupt;
 pub mod naming;
+pub mod pick;
 pub mod plan;
 pub mod prompt;
 pub mod protocol;
 pub mod render;
 pub mod resume;
+pub mod session;
 pub mod target;
 pub mod walk;

@@ -108,6 +108,14 @@ pub enum StartError {
     /// The keyring cannot keep the token.
     #[error("{0}; the rotation did not start, nothing was changed")]
     Keyring(StashError),
+    /// `--from ID` names no token the keyring keeps.
+    #[error("--from {id}: {source}; nothing was changed")]
+    From {
+        /// The run named.
+        id: String,
+        /// Why its token cannot be had.
+        source: StashError,
+    },
     /// The state dir cannot be written.
     #[error("cannot keep the journal: {0}; nothing was changed")]
     State(#[from] StateError),
@@ -164,6 +172,14 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
     if rotate && !req.no_stash {
         stash::probe(&id).map_err(StartError::Keyring)?;
     }
+    // A stashed token is read only once its rotation is locked: no resume can be using it.
+    let token = match &req.from {
+        Some(from) => Some(stash::get(from).map_err(|source| StartError::From {
+            id: from.clone(),
+            source,
+        })?),
+        None => req.token,
+    };
     let journal = Journal::create(
         &session.state_dir,
         JournalData {
@@ -202,7 +218,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         keep: req.keep,
         self_account: req.self_account,
     };
-    Ok(walk_and_conclude(session, plan, run, locks, req.token, end).await)
+    Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
 }
 
 /// What the end of a run depends on besides its walk.

@@ -234,3 +234,46 @@ pub async fn pick(
     let k = prompter.select(prompt, &items)?;
     Ok((param.to_owned(), values[k].clone()))
 }
+
+/// Where a missing value of a run may be picked from: the runbook and the values known so far.
+pub struct Missing<'a> {
+    /// The runbook.
+    pub runbook: &'a str,
+    /// The parameter.
+    pub param: &'a str,
+    /// Its prompt.
+    pub prompt: &'a str,
+    /// The values given so far, latest last.
+    pub given: &'a [(String, String)],
+}
+
+/// Picks a missing value from what the API lists, when there is such a list and a credential
+/// to read it: `None` when there is no list for this parameter. The Zendesk client of the
+/// instance given so far is made here, with the tool's own credential.
+pub async fn pick_missing(
+    missing: &Missing<'_>,
+    gitlab: Option<&GitLab>,
+    config: &crate::config::Config,
+    http: (&crate::secret::Redactor, crate::clients::http::RetryPolicy),
+    prompter: &mut dyn Prompter,
+) -> Option<Result<(String, String), PickError>> {
+    let known = |name: &str| {
+        missing
+            .given
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let source = source(missing.runbook, missing.param, known)?;
+    let instance = known("instance").and_then(|i| config.instance(i).ok());
+    let zendesk = instance.and_then(|instance| {
+        let (auth, _) = super::credentials::zendesk_auth(&instance.id).ok()??;
+        Zendesk::new(&instance.url, auth, http.0.clone(), http.1).ok()
+    });
+    let clients = Clients {
+        gitlab,
+        zendesk: zendesk.as_ref(),
+    };
+    Some(pick(&clients, source, missing.param, missing.prompt, prompter).await)
+}

@@ -1,0 +1,100 @@
+//! What a run is given to talk to the vendors: the tool's own credentials for the steps of a
+//! plan, as clients. A plan that calls an API whose credential is missing is refused before it
+//! starts, naming the way to give one.
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use super::credentials;
+use super::plan::PlanStep;
+use crate::actions::run::needs_zendesk_credential;
+use crate::clients::gitlab::GitLab;
+use crate::clients::http::{ApiError, RetryPolicy};
+use crate::clients::zendesk::Auth as ZendeskAuth;
+use crate::secret::Redactor;
+use crate::secret::stash::StashError;
+
+/// Why the clients of a run could not be made. Nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsError {
+    /// No GitLab credential.
+    #[error("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed")]
+    NoGitLab {
+        /// The command.
+        command: String,
+    },
+    /// No Zendesk credential for an instance the plan calls.
+    #[error(
+        "`{command}` calls the Zendesk API of `{instance}` and no Zendesk credential is set for it; nothing was changed"
+    )]
+    NoZendesk {
+        /// The command.
+        command: String,
+        /// The instance.
+        instance: String,
+    },
+    /// The keyring could not be read.
+    #[error(transparent)]
+    Keyring(#[from] StashError),
+    /// The client could not be built.
+    #[error(transparent)]
+    Client(#[from] ApiError),
+}
+
+/// The GitLab client and the Zendesk credentials (by instance) the steps of a plan need.
+pub struct Clients {
+    /// GitLab, when a step calls it.
+    pub gitlab: Option<GitLab>,
+    /// Zendesk credentials, by instance id.
+    pub zendesk: HashMap<String, ZendeskAuth>,
+}
+
+/// The tool's own credentials for the steps of a plan: a GitLab client, and the Zendesk
+/// credential of each instance whose API the plan calls.
+pub fn clients_for(
+    steps: &[PlanStep],
+    command: &str,
+    gitlab_url: &Url,
+    redactor: &Redactor,
+    policy: RetryPolicy,
+) -> Result<Clients, ClientsError> {
+    let mut zendesk = HashMap::new();
+    for step in steps {
+        let (Some(action), Some(instance)) = (step.action, &step.instance) else {
+            continue;
+        };
+        if !needs_zendesk_credential(action) || zendesk.contains_key(&instance.id) {
+            continue;
+        }
+        let Some((auth, _)) = credentials::zendesk_auth(&instance.id)? else {
+            return Err(ClientsError::NoZendesk {
+                command: command.to_owned(),
+                instance: instance.id.clone(),
+            });
+        };
+        zendesk.insert(instance.id.clone(), auth);
+    }
+    let calls_gitlab = steps
+        .iter()
+        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")));
+    let gitlab = if calls_gitlab {
+        Some(gitlab_client(command, gitlab_url, redactor, policy)?)
+    } else {
+        None
+    };
+    Ok(Clients { gitlab, zendesk })
+}
+
+/// A GitLab client with the tool's own credential (`GITLAB_TOKEN`, else the keyring).
+pub fn gitlab_client(
+    command: &str,
+    url: &Url,
+    redactor: &Redactor,
+    policy: RetryPolicy,
+) -> Result<GitLab, ClientsError> {
+    let (token, _) = credentials::gitlab_token(url)?.ok_or_else(|| ClientsError::NoGitLab {
+        command: command.to_owned(),
+    })?;
+    Ok(GitLab::new(url, token, redactor.clone(), policy)?)
+}
