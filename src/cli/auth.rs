@@ -7,12 +7,11 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CliError, Ctx, Outcome};
-use crate::clients::gitlab::GitLab;
-use crate::clients::zendesk::{Auth, Zendesk};
+use crate::clients::zendesk::Auth;
 use crate::config::display_url;
+use crate::engine::auth;
 use crate::engine::credentials::{self, Source};
 use crate::engine::prompt::{Prompter, TerminalPrompter};
-use crate::secret::stash;
 
 /// Arguments of `tokrot auth`.
 #[derive(Debug, clap::Args)]
@@ -74,7 +73,7 @@ fn instance_of(ctx: &Ctx, instance: &Option<String>) -> Result<String, CliError>
     Ok(id)
 }
 
-fn keyring_error(e: stash::StashError) -> CliError {
+fn keyring_error(e: impl std::fmt::Display) -> CliError {
     CliError::usage(e.to_string()).hint(
         "on Linux the kernel keyring (keyutils) is used; elsewhere the system's keychain. The environment variables \
          (GITLAB_TOKEN, ZENDESK_OAUTH_TOKEN, ZENDESK_EMAIL + ZENDESK_API_TOKEN) work without it",
@@ -111,96 +110,110 @@ pub async fn run(ctx: &mut Ctx, args: &AuthArgs) -> Result<Outcome, CliError> {
             service: Service::Gitlab,
             token_stdin,
             ..
-        } => {
-            let token = read_secret(ctx, *token_stdin, "GitLab personal access token")?;
-            ctx.ui.redactor().register(&token);
-            let client = GitLab::new(
-                &ctx.config.gitlab_url,
-                token.clone(),
-                ctx.ui.redactor().clone(),
-                ctx.policy(),
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            let user = client.current_user().await.map_err(|e| {
-                CliError::usage(format!("the token does not work, so it was not kept: {e}"))
-            })?;
-            let account = credentials::gitlab_account(&ctx.config.gitlab_url);
-            stash::set(&account, &token).map_err(keyring_error)?;
-            ctx.ui.status(&format!(
-                "Logged in to {} as {}; the token is in the OS keyring as tokrot/{account}.",
-                display_url(&ctx.config.gitlab_url),
-                user.username
-            ))?;
-            Ok(Outcome::Done)
-        }
+        } => login_gitlab(ctx, *token_stdin).await,
         AuthCommand::Login {
             service: Service::Zendesk,
             instance,
             email,
             token_stdin,
-        } => {
-            let id = instance_of(ctx, instance)?;
-            let what = if email.is_some() {
-                "Zendesk API token"
-            } else {
-                "Zendesk OAuth access token"
-            };
-            let secret = read_secret(ctx, *token_stdin, what)?;
-            ctx.ui.redactor().register(&secret);
-            let auth = match email {
-                Some(e) => Auth::ApiToken {
-                    email: e.clone(),
-                    token: secret,
-                },
-                None => Auth::OAuth(secret),
-            };
-            let url = ctx.config.instance(&id)?.url.clone();
-            let me = Zendesk::new(&url, auth.clone(), ctx.ui.redactor().clone(), ctx.policy())
-                .map_err(|e| CliError::usage(e.to_string()))?
-                .me()
-                .await
-                .map_err(|e| {
-                    CliError::usage(format!(
-                        "the credential does not work, so it was not kept: {e}"
-                    ))
-                })?;
-            if !me.authenticated() {
-                return Err(CliError::usage(
-                    "the credential does not work, so it was not kept: Zendesk answered as an anonymous user",
-                ));
-            }
-            credentials::store_zendesk(&id, &auth).map_err(keyring_error)?;
-            ctx.ui.status(&format!(
-                "Logged in to {id} as {}; the credential is in the OS keyring as tokrot/{}.",
-                me.email.unwrap_or_default(),
-                credentials::zendesk_account(&id)
-            ))?;
-            Ok(Outcome::Done)
-        }
-        AuthCommand::Logout { service, instance } => {
-            let account = match service {
-                Service::Gitlab => credentials::gitlab_account(&ctx.config.gitlab_url),
-                Service::Zendesk => credentials::zendesk_account(&instance_of(ctx, instance)?),
-            };
-            if ctx.global.dry_run {
-                let there = stash::lookup(&account).map_err(keyring_error)?.is_some();
-                ctx.ui.out(&if there {
-                    format!("Dry run: would remove tokrot/{account} from the OS keyring; nothing was changed.\n")
-                } else {
-                    format!("Dry run: tokrot/{account} is not in the OS keyring; nothing to remove.\n")
-                })?;
-                return Ok(Outcome::Done);
-            }
-            let removed = stash::delete(&account).map_err(keyring_error)?;
-            ctx.ui.status(&if removed {
-                format!("Removed tokrot/{account} from the OS keyring.")
-            } else {
-                format!("Nothing to remove: tokrot/{account} is not in the OS keyring.")
-            })?;
-            Ok(Outcome::Done)
-        }
+        } => login_zendesk(ctx, instance, email, *token_stdin).await,
+        AuthCommand::Logout { service, instance } => logout(ctx, *service, instance),
         AuthCommand::Status { service, instance } => status(ctx, *service, instance).await,
     }
+}
+
+fn http(ctx: &Ctx) -> auth::Http<'_> {
+    auth::Http {
+        redactor: ctx.ui.redactor(),
+        policy: ctx.policy(),
+    }
+}
+
+fn login_error(e: auth::LoginError) -> CliError {
+    match e {
+        auth::LoginError::Keyring(k) => keyring_error(k),
+        other => CliError::usage(other.to_string()),
+    }
+}
+
+async fn login_gitlab(ctx: &mut Ctx, token_stdin: bool) -> Result<Outcome, CliError> {
+    let token = read_secret(ctx, token_stdin, "GitLab personal access token")?;
+    ctx.ui.redactor().register(&token);
+    let url = ctx.config.gitlab_url.clone();
+    let (user, account) =
+        auth::login_gitlab(&url, token, http(ctx))
+            .await
+            .map_err(|e| match e {
+                auth::LoginError::DoesNotWork(why) => CliError::usage(format!(
+                    "the token does not work, so it was not kept: {why}"
+                )),
+                other => login_error(other),
+            })?;
+    ctx.ui.status(&format!(
+        "Logged in to {} as {user}; the token is in the OS keyring as tokrot/{account}.",
+        display_url(&url),
+    ))?;
+    Ok(Outcome::Done)
+}
+
+async fn login_zendesk(
+    ctx: &mut Ctx,
+    instance: &Option<String>,
+    email: &Option<String>,
+    token_stdin: bool,
+) -> Result<Outcome, CliError> {
+    let id = instance_of(ctx, instance)?;
+    let what = if email.is_some() {
+        "Zendesk API token"
+    } else {
+        "Zendesk OAuth access token"
+    };
+    let secret = read_secret(ctx, token_stdin, what)?;
+    ctx.ui.redactor().register(&secret);
+    let credential = match email {
+        Some(e) => Auth::ApiToken {
+            email: e.clone(),
+            token: secret,
+        },
+        None => Auth::OAuth(secret),
+    };
+    let url = ctx.config.instance(&id)?.url.clone();
+    let (user, account) = auth::login_zendesk(&id, &url, credential, http(ctx))
+        .await
+        .map_err(login_error)?;
+    ctx.ui.status(&format!(
+        "Logged in to {id} as {user}; the credential is in the OS keyring as tokrot/{account}."
+    ))?;
+    Ok(Outcome::Done)
+}
+
+fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<Outcome, CliError> {
+    let account = match service {
+        Service::Gitlab => credentials::gitlab_account(&ctx.config.gitlab_url),
+        Service::Zendesk => credentials::zendesk_account(&instance_of(ctx, instance)?),
+    };
+    let dry_run = ctx.global.dry_run;
+    let done = auth::logout(&account, dry_run).map_err(keyring_error)?;
+    let text = match (dry_run, done) {
+        (true, auth::Logout::Removed) => format!(
+            "Dry run: would remove tokrot/{account} from the OS keyring; nothing was changed.\n"
+        ),
+        (true, auth::Logout::Absent) => {
+            format!("Dry run: tokrot/{account} is not in the OS keyring; nothing to remove.\n")
+        }
+        (false, auth::Logout::Removed) => {
+            format!("Removed tokrot/{account} from the OS keyring.")
+        }
+        (false, auth::Logout::Absent) => {
+            format!("Nothing to remove: tokrot/{account} is not in the OS keyring.")
+        }
+    };
+    if dry_run {
+        ctx.ui.out(&text)?;
+    } else {
+        ctx.ui.status(&text)?;
+    }
+    Ok(Outcome::Done)
 }
 
 async fn status(
@@ -210,24 +223,7 @@ async fn status(
 ) -> Result<Outcome, CliError> {
     let mut rows = Vec::new();
     if service != Some(Service::Zendesk) {
-        let url = ctx.config.gitlab_url.clone();
-        let (source, works) = match credentials::gitlab_token(&url) {
-            Err(e) => (None, Err(e.to_string())),
-            Ok(None) => (None, Err("no credential".into())),
-            Ok(Some((token, source))) => {
-                let checked =
-                    match GitLab::new(&url, token, ctx.ui.redactor().clone(), ctx.policy()) {
-                        Ok(c) => c
-                            .current_user()
-                            .await
-                            .map(|u| u.username)
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                (Some(source), checked)
-            }
-        };
-        rows.push(("gitlab".to_owned(), display_url(&url), source, works));
+        rows.push(auth::gitlab_status(&ctx.config.gitlab_url, http(ctx)).await);
     }
     if service != Some(Service::Gitlab) {
         let ids: Vec<String> = match instance {
@@ -236,23 +232,7 @@ async fn status(
         };
         for id in ids {
             let url = ctx.config.instance(&id)?.url.clone();
-            let (source, works) = match credentials::zendesk_auth(&id) {
-                Err(e) => (None, Err(e.to_string())),
-                Ok(None) => (None, Err("no credential".into())),
-                Ok(Some((auth, source))) => {
-                    let checked =
-                        match Zendesk::new(&url, auth, ctx.ui.redactor().clone(), ctx.policy()) {
-                            Ok(c) => match c.me().await {
-                                Ok(me) if me.authenticated() => Ok(me.email.unwrap_or_default()),
-                                Ok(_) => Err("Zendesk answered as an anonymous user".into()),
-                                Err(e) => Err(e.to_string()),
-                            },
-                            Err(e) => Err(e.to_string()),
-                        };
-                    (Some(source), checked)
-                }
-            };
-            rows.push((format!("zendesk {id}"), display_url(&url), source, works));
+            rows.push(auth::zendesk_status(&id, &url, http(ctx)).await);
         }
     }
     let describe = |s: &Option<Source>| {
@@ -262,25 +242,27 @@ async fn status(
     if ctx.json() {
         let items: Vec<_> = rows
             .iter()
-            .map(|(what, url, source, works)| {
-                json!({"service": what, "url": url, "source": describe(source),
-                       "works": works.is_ok(), "user": works.as_ref().ok(), "error": works.as_ref().err()})
+            .map(|r| {
+                json!({"service": r.what, "url": r.url, "source": describe(&r.source),
+                       "works": r.works.is_ok(), "user": r.works.as_ref().ok(), "error": r.works.as_ref().err()})
             })
             .collect();
         ctx.print_json(&json!(items))?;
-    } else {
-        let mut out = String::new();
-        for (what, url, source, works) in &rows {
-            let state = match works {
-                Ok(user) => format!("works, as {user}"),
-                Err(e) => format!("does not work: {e}"),
-            };
-            out.push_str(&format!(
-                "{what:<22} {url}\n    from: {}\n    {state}\n",
-                describe(source)
-            ));
-        }
-        ctx.ui.out(&out)?;
+        return Ok(Outcome::Done);
     }
+    let mut out = String::new();
+    for r in &rows {
+        let state = match &r.works {
+            Ok(user) => format!("works, as {user}"),
+            Err(e) => format!("does not work: {e}"),
+        };
+        out.push_str(&format!(
+            "{:<22} {}\n    from: {}\n    {state}\n",
+            r.what,
+            r.url,
+            describe(&r.source)
+        ));
+    }
+    ctx.ui.out(&out)?;
     Ok(Outcome::Done)
 }

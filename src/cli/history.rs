@@ -1,11 +1,10 @@
-//! `tokrot history`: past rotations from the journal, no secrets.
+//! `tokrot history`: past runs from the journal (rotations, applies, checklists), no secrets.
 
 use serde_json::json;
 
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::resume;
-use crate::state::journal;
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
@@ -14,14 +13,14 @@ pub struct HistoryArgs {}
 /// Lists rotations, oldest first.
 pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
     let dir = state_dir(ctx)?;
-    let all = journal::list(&dir).map_err(|e| CliError::usage(e.to_string()))?;
+    let all = resume::runs(&dir).map_err(|e| CliError::usage(e.to_string()))?;
     if ctx.json() {
         let items: Vec<_> = all
             .iter()
-            .map(|j| {
+            .map(|(j, standing)| {
                 json!({
                     "id": j.id, "started_at": j.started_at, "updated_at": j.updated_at, "runbook": j.runbook,
-                    "source": j.source(), "status": resume::standing(&dir, j), "kind": j.kind, "new_id": j.new_id,
+                    "source": j.source(), "status": standing, "kind": j.kind, "new_id": j.new_id,
                     "targets": j.targets, "stashed": j.stashed,
                 })
             })
@@ -31,21 +30,21 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
     }
     if all.is_empty() {
         ctx.ui.status(&format!(
-            "No rotations in {} yet.",
-            journal::dir(&dir).display()
+            "No runs in {} yet.",
+            dir.join("rotations").display()
         ))?;
         return Ok(Outcome::Done);
     }
-    let id_w = all.iter().map(|j| j.id.len()).max().unwrap_or(0);
+    let id_w = all.iter().map(|(j, _)| j.id.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for j in &all {
+    for (j, standing) in &all {
         let applied = j.targets.iter().filter(|t| t.status == "applied").count();
         out.push_str(&format!(
             "{:<id_w$}  {}  {:<20}  {:<10}  {}/{} targets  {}\n",
             j.id,
             j.started_at,
             j.runbook,
-            resume::standing(&dir, j),
+            standing,
             applied,
             j.targets.len(),
             j.source()

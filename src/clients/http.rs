@@ -387,6 +387,42 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+/// What one attempt came to, when it is not an error to report.
+enum Next {
+    /// A 2xx answer.
+    Done(Answer),
+    /// Try again after this wait.
+    Retry(Duration),
+}
+
+/// Where one attempt stands in the retry budget.
+struct Attempt {
+    /// How many attempts were made, this one included.
+    attempts: u32,
+    /// When the first attempt started.
+    started: Instant,
+    /// The time of this attempt, for a `RateLimit-Reset`.
+    now_unix: u64,
+}
+
+impl Attempt {
+    /// The wait before the next attempt after `failure`, or `None` to give up.
+    fn delay(
+        &self,
+        policy: &RetryPolicy,
+        method: &Method,
+        failure: Failure<'_>,
+    ) -> Option<Duration> {
+        policy.delay(
+            method,
+            self.attempts,
+            failure,
+            self.started.elapsed(),
+            self.now_unix,
+        )
+    }
+}
+
 /// A client for one vendor base URL.
 #[derive(Clone)]
 pub struct Http {
@@ -460,111 +496,158 @@ impl Http {
 
     async fn send_to(&self, call: &Call<'_>, url: Url) -> Result<Answer, ApiError> {
         let started = Instant::now();
-        let mut attempts = 0;
+        let mut attempts: u32 = 0;
         loop {
             attempts += 1;
-            let client = if matches!(call.method, Method::GET | Method::HEAD) {
-                &self.reads
-            } else {
-                &self.writes
-            };
-            let mut req = client
-                .request(call.method.clone(), url.clone())
-                .header(reqwest::header::ACCEPT, "application/json");
-            if let Some(c) = call.credential {
-                let (name, value) = c.header()?;
-                req = req.header(name, value);
+            match self.attempt(call, &url, attempts, started).await? {
+                Next::Done(answer) => return Ok(answer),
+                Next::Retry(wait) => tokio::time::sleep(wait).await,
             }
-            if let Some(body) = &call.body {
-                req = req.json(body);
+        }
+    }
+
+    /// Sends the call once: its answer, the wait before trying again, or the error to report.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        attempts: u32,
+        started: Instant,
+    ) -> Result<Next, ApiError> {
+        let req = self.request(call, url)?;
+        tracing::debug!(method = %call.method, url = %self.shown(url), attempt = attempts, "request");
+        let now_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let attempt = Attempt {
+            attempts,
+            started,
+            now_unix,
+        };
+        match req.send().await {
+            Err(e) => self.no_answer(call, url, &e, &attempt),
+            Ok(resp) => self.read_answer(call, url, resp, &attempt).await,
+        }
+    }
+
+    /// One attempt's request. A read goes through the client that follows same-origin
+    /// redirects; anything else through the one that follows none.
+    fn request(&self, call: &Call<'_>, url: &Url) -> Result<reqwest::RequestBuilder, ApiError> {
+        let client = if matches!(call.method, Method::GET | Method::HEAD) {
+            &self.reads
+        } else {
+            &self.writes
+        };
+        let mut req = client
+            .request(call.method.clone(), url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(c) = call.credential {
+            let (name, value) = c.header()?;
+            req = req.header(name, value);
+        }
+        if let Some(body) = &call.body {
+            req = req.json(body);
+        }
+        Ok(req)
+    }
+
+    /// A request that got no answer: the wait before trying again, or the transport error.
+    fn no_answer(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        e: &reqwest::Error,
+        attempt: &Attempt,
+    ) -> Result<Next, ApiError> {
+        let err = ApiError::Transport {
+            method: call.method.clone(),
+            url: self.shown(url),
+            message: self.redactor.redact(&describe_transport(e)),
+            maybe_sent: !e.is_connect(),
+        };
+        match attempt.delay(&self.policy, &call.method, Failure::Transport) {
+            Some(wait) => {
+                tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
+                Ok(Next::Retry(wait))
             }
-            tracing::debug!(method = %call.method, url = %self.shown(&url), attempt = attempts, "request");
-            let now_unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let failure = match req.send().await {
-                Err(e) => {
-                    let err = ApiError::Transport {
-                        method: call.method.clone(),
-                        url: self.shown(&url),
-                        message: self.redactor.redact(&describe_transport(&e)),
-                        maybe_sent: !e.is_connect(),
-                    };
-                    match self.policy.delay(
-                        &call.method,
-                        attempts,
-                        Failure::Transport,
-                        started.elapsed(),
-                        now_unix,
-                    ) {
-                        Some(wait) => {
-                            tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                        None => return Err(err),
-                    }
-                }
-                Ok(resp) => resp,
-            };
-            let status = failure.status();
-            let headers = failure.headers().clone();
-            tracing::debug!(method = %call.method, url = %self.shown(&url), status = status.as_u16(), "answer");
-            if status.is_redirection() {
-                let location = headers
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("?")
-                    .to_owned();
-                if !matches!(call.method, Method::GET | Method::HEAD) {
-                    return Err(ApiError::Redirected {
-                        method: call.method.clone(),
-                        url: self.shown(&url),
-                        status,
-                        location: self.redactor.redact(&location),
-                    });
-                }
-                return Err(ApiError::CrossOriginRedirect {
-                    method: call.method.clone(),
-                    url: self.shown(&url),
-                    location: self.redactor.redact(&location),
-                });
-            }
-            let body = failure.bytes().await.map_err(|e| ApiError::Transport {
-                method: call.method.clone(),
-                url: self.shown(&url),
-                message: self.redactor.redact(&describe_transport(&e)),
-                maybe_sent: true,
-            })?;
-            if status.is_success() {
-                return Ok(Answer {
-                    status,
-                    headers,
-                    body: body.to_vec(),
-                });
-            }
-            let failure = Failure::Status(status, &headers);
-            if let Some(wait) =
-                self.policy
-                    .delay(&call.method, attempts, failure, started.elapsed(), now_unix)
-            {
-                tracing::info!(
-                    "{} {}: {}; trying again in {:.1} s",
-                    call.method,
-                    self.shown(&url),
-                    status,
-                    wait.as_secs_f64()
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            return Err(ApiError::Status {
-                method: call.method.clone(),
-                url: self.shown(&url),
+            None => Err(err),
+        }
+    }
+
+    /// Reads an answer: a success, the wait before trying again after a retryable status, or
+    /// the error (redirects are never followed here, and never sent on for a non-read).
+    async fn read_answer(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        resp: reqwest::Response,
+        attempt: &Attempt,
+    ) -> Result<Next, ApiError> {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        tracing::debug!(method = %call.method, url = %self.shown(url), status = status.as_u16(), "answer");
+        if status.is_redirection() {
+            return Err(self.redirect_error(call, url, status, &headers));
+        }
+        let body = resp.bytes().await.map_err(|e| ApiError::Transport {
+            method: call.method.clone(),
+            url: self.shown(url),
+            message: self.redactor.redact(&describe_transport(&e)),
+            maybe_sent: true,
+        })?;
+        if status.is_success() {
+            return Ok(Next::Done(Answer {
                 status,
-                message: self.redactor.redact(&vendor_message(&body)),
-                retry_after: server_wait(&headers, now_unix),
-            });
+                headers,
+                body: body.to_vec(),
+            }));
+        }
+        let failure = Failure::Status(status, &headers);
+        if let Some(wait) = attempt.delay(&self.policy, &call.method, failure) {
+            tracing::info!(
+                "{} {}: {}; trying again in {:.1} s",
+                call.method,
+                self.shown(url),
+                status,
+                wait.as_secs_f64()
+            );
+            return Ok(Next::Retry(wait));
+        }
+        Err(ApiError::Status {
+            method: call.method.clone(),
+            url: self.shown(url),
+            status,
+            message: self.redactor.redact(&vendor_message(&body)),
+            retry_after: server_wait(&headers, attempt.now_unix),
+        })
+    }
+
+    /// The error for a 3xx that was not followed: a call that changes something is never sent
+    /// again, and a read got here only because the redirect left the origin.
+    fn redirect_error(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> ApiError {
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("?")
+            .to_owned();
+        if !matches!(call.method, Method::GET | Method::HEAD) {
+            return ApiError::Redirected {
+                method: call.method.clone(),
+                url: self.shown(url),
+                status,
+                location: self.redactor.redact(&location),
+            };
+        }
+        ApiError::CrossOriginRedirect {
+            method: call.method.clone(),
+            url: self.shown(url),
+            location: self.redactor.redact(&location),
         }
     }
 

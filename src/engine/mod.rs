@@ -1,6 +1,7 @@
 //! The engine: resolves a runbook into a plan, renders it as a checklist, and walks the
 //! operator through it with a `Prompter`.
 
+pub mod auth;
 pub mod credentials;
 pub mod interrupt;
 pub mod naming;

@@ -312,6 +312,40 @@ pub fn resolve(
         });
     }
     let source = section(runbook, given, mode, config, None)?;
+    let (target_sections, target_views) = resolve_targets(targets, config, catalogue)?;
+    let steps = plan_steps(runbook, &source, &target_sections, config);
+    let params = runbook
+        .params
+        .iter()
+        .map(|p| ParamView {
+            name: p.name.clone(),
+            flag: p.flag.clone(),
+            value: source.values.get(&p.name).cloned(),
+            note: source.note(p, given),
+            required: p.required,
+        })
+        .collect();
+    let notices = runbook.notices.iter().map(|t| source.text(t)).collect();
+    let missing = source.missing();
+    Ok(Plan {
+        runbook: runbook.clone(),
+        gitlab_url: display_url(&config.gitlab_url),
+        instance: source.instance.clone(),
+        values: source.values.clone(),
+        params,
+        notices,
+        targets: target_views,
+        steps,
+        missing,
+    })
+}
+
+/// Each `--apply-to` target resolved with its apply runbook, and as the checklist shows it.
+fn resolve_targets<'c>(
+    targets: &[TargetSpec],
+    config: &Config,
+    catalogue: &'c Catalogue,
+) -> Result<(Vec<Section<'c>>, Vec<TargetView>), PlanError> {
     let mut target_sections = Vec::new();
     let mut target_views = Vec::new();
     for spec in targets {
@@ -352,7 +386,17 @@ pub fn resolve(
             runbook: apply.id.clone(),
         });
     }
+    Ok((target_sections, target_views))
+}
 
+/// The numbered steps: the source runbook's, with the targets' steps in place of its
+/// `targets.preflight` and `targets.apply` steps when targets are given.
+fn plan_steps(
+    runbook: &Runbook,
+    source: &Section<'_>,
+    target_sections: &[Section<'_>],
+    config: &Config,
+) -> Vec<PlanStep> {
     let mut steps: Vec<PlanStep> = Vec::new();
     for step in &runbook.steps {
         let Some(condition) = source.include(step) else {
@@ -360,29 +404,10 @@ pub fn resolve(
         };
         match step.action().map(|a| a.name) {
             Some(TARGETS_PREFLIGHT) if !target_sections.is_empty() => {
-                for t in &target_sections {
-                    for s in &t.runbook.steps {
-                        if is_preflight(s)
-                            && let Some(c) = t.include(s)
-                        {
-                            steps.push(t.render(s, c, config));
-                        }
-                    }
-                }
+                steps.extend(target_steps(target_sections, true, config));
             }
             Some(TARGETS_APPLY) if !target_sections.is_empty() => {
-                for t in &target_sections {
-                    for s in &t.runbook.steps {
-                        let token_capture =
-                            matches!(&s.kind, StepKind::Capture { id, .. } if id == "token");
-                        if !is_preflight(s)
-                            && !token_capture
-                            && let Some(c) = t.include(s)
-                        {
-                            steps.push(t.render(s, c, config));
-                        }
-                    }
-                }
+                steps.extend(target_steps(target_sections, false, config));
             }
             _ => steps.push(source.render(step, condition, config)),
         }
@@ -390,31 +415,32 @@ pub fn resolve(
     for (i, s) in steps.iter_mut().enumerate() {
         s.n = i + 1;
     }
+    steps
+}
 
-    let params = runbook
-        .params
-        .iter()
-        .map(|p| ParamView {
-            name: p.name.clone(),
-            flag: p.flag.clone(),
-            value: source.values.get(&p.name).cloned(),
-            note: source.note(p, given),
-            required: p.required,
-        })
-        .collect();
-    let notices = runbook.notices.iter().map(|t| source.text(t)).collect();
-    let missing = source.missing();
-    Ok(Plan {
-        runbook: runbook.clone(),
-        gitlab_url: display_url(&config.gitlab_url),
-        instance: source.instance.clone(),
-        values: source.values.clone(),
-        params,
-        notices,
-        targets: target_views,
-        steps,
-        missing,
-    })
+/// The targets' preflight steps (`preflight`), or all their other steps but the capture of
+/// the token, which the rotation hands over instead.
+fn target_steps(
+    target_sections: &[Section<'_>],
+    preflight: bool,
+    config: &Config,
+) -> Vec<PlanStep> {
+    let mut steps = Vec::new();
+    for t in target_sections {
+        for s in &t.runbook.steps {
+            let wanted = if preflight {
+                is_preflight(s)
+            } else {
+                let token_capture =
+                    matches!(&s.kind, StepKind::Capture { id, .. } if id == "token");
+                !is_preflight(s) && !token_capture
+            };
+            if wanted && let Some(c) = t.include(s) {
+                steps.push(t.render(s, c, config));
+            }
+        }
+    }
+    steps
 }
 
 fn is_preflight(step: &Step) -> bool {
@@ -428,51 +454,8 @@ fn section<'a>(
     config: &Config,
     target: Option<(usize, String)>,
 ) -> Result<Section<'a>, PlanError> {
-    let mut values = BTreeMap::new();
-    for (name, value) in given {
-        let Some(param) = runbook.param(name) else {
-            return Err(PlanError::UnknownParam {
-                runbook: runbook.id.clone(),
-                name: name.clone(),
-                known: runbook
-                    .params
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        check_value(&param.ty, value).map_err(|reason| PlanError::BadValue {
-            flag: param.flag.clone(),
-            value: value.clone(),
-            reason,
-        })?;
-        if param.ty == ParamType::Flag && value == "false" {
-            continue;
-        }
-        values.insert(name.clone(), value.clone());
-    }
-    let mut groups: BTreeMap<&str, Vec<&Param>> = BTreeMap::new();
-    for p in &runbook.params {
-        if let Some(g) = &p.one_of {
-            groups.entry(g).or_default().push(p);
-        }
-    }
-    for members in groups.values() {
-        let set: Vec<&&Param> = members
-            .iter()
-            .filter(|p| values.contains_key(&p.name))
-            .collect();
-        if set.len() > 1 {
-            return Err(PlanError::Conflict {
-                flags: set
-                    .iter()
-                    .map(|p| p.flag.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-    }
+    let mut values = given_values(runbook, given)?;
+    check_one_of(runbook, &values)?;
     for p in &runbook.params {
         if let (Some(d), false) = (&p.default, values.contains_key(&p.name)) {
             values.insert(p.name.clone(), d.clone());
@@ -497,6 +480,64 @@ fn section<'a>(
         target,
         gitlab_url: display_url(&config.gitlab_url),
     })
+}
+
+/// The values given, each checked against its parameter; a flag given as `false` is left out.
+fn given_values(
+    runbook: &Runbook,
+    given: &[(String, String)],
+) -> Result<BTreeMap<String, String>, PlanError> {
+    let mut values = BTreeMap::new();
+    for (name, value) in given {
+        let Some(param) = runbook.param(name) else {
+            return Err(PlanError::UnknownParam {
+                runbook: runbook.id.clone(),
+                name: name.clone(),
+                known: runbook
+                    .params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        check_value(&param.ty, value).map_err(|reason| PlanError::BadValue {
+            flag: param.flag.clone(),
+            value: value.clone(),
+            reason,
+        })?;
+        if param.ty == ParamType::Flag && value == "false" {
+            continue;
+        }
+        values.insert(name.clone(), value.clone());
+    }
+    Ok(values)
+}
+
+/// Refuses more than one given alternative of a `one-of` group.
+fn check_one_of(runbook: &Runbook, values: &BTreeMap<String, String>) -> Result<(), PlanError> {
+    let mut groups: BTreeMap<&str, Vec<&Param>> = BTreeMap::new();
+    for p in &runbook.params {
+        if let Some(g) = &p.one_of {
+            groups.entry(g).or_default().push(p);
+        }
+    }
+    for members in groups.values() {
+        let set: Vec<&&Param> = members
+            .iter()
+            .filter(|p| values.contains_key(&p.name))
+            .collect();
+        if set.len() > 1 {
+            return Err(PlanError::Conflict {
+                flags: set
+                    .iter()
+                    .map(|p| p.flag.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Section<'_> {
@@ -589,24 +630,8 @@ impl Section<'_> {
     fn render(&self, step: &Step, condition: Option<String>, config: &Config) -> PlanStep {
         let title = self.text(&step.title);
         let text = step.text.as_ref().map(|t| self.text(t));
-        let per_instance = match (&step.text, &self.instance) {
-            (Some(t), None) if t.vars().any(|v| v.namespace == "instance") => config
-                .ordered_instances()
-                .into_iter()
-                .map(|i| InstanceText {
-                    instance: i.label.clone(),
-                    text: t.render(|v| self.lookup(v, Some(i))),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let args = match &step.kind {
-            StepKind::Action { args, .. } => args
-                .iter()
-                .map(|(name, t)| (name.clone(), self.arg_value(t)))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let per_instance = self.per_instance(step, config);
+        let args = self.arg_values(step);
         let (walk, action, call, phase) = match &step.kind {
             StepKind::Manual => (WalkKind::Manual, None, None, None),
             StepKind::Gate { id, question, stop } => (
@@ -661,6 +686,32 @@ impl Section<'_> {
         }
     }
 
+    /// The step's text for every known instance, when it names the instance and none is chosen.
+    fn per_instance(&self, step: &Step, config: &Config) -> Vec<InstanceText> {
+        match (&step.text, &self.instance) {
+            (Some(t), None) if t.vars().any(|v| v.namespace == "instance") => config
+                .ordered_instances()
+                .into_iter()
+                .map(|i| InstanceText {
+                    instance: i.label.clone(),
+                    text: t.render(|v| self.lookup(v, Some(i))),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// An action step's arguments with the values known so far.
+    fn arg_values(&self, step: &Step) -> Vec<(String, ArgValue)> {
+        match &step.kind {
+            StepKind::Action { args, .. } => args
+                .iter()
+                .map(|(name, t)| (name.clone(), self.arg_value(t)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn arg_value(&self, t: &Template) -> ArgValue {
         let vars: Vec<&VarRef> = t.vars().collect();
         if let [v] = vars.as_slice()
@@ -690,58 +741,27 @@ impl Section<'_> {
                 .as_ref()
                 .map_or_else(|| "<instance URL>".to_owned(), |i| display_url(&i.url)),
         };
-        let arg = |name: &str| args.iter().find(|(n, _)| n == name).map(|(_, t)| t);
-        // A value with every variable known; `None` when some part is still open.
-        let known = |t: &Template| -> Option<String> {
-            let mut complete = true;
-            let out = t.render(|v| {
-                let r = self.lookup(v, self.instance.as_ref());
-                complete &= r.is_some();
-                r
-            });
-            complete.then_some(out)
-        };
-        let mut path = String::new();
-        let mut rest = spec.path;
-        while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map_or(rest.len(), |e| start + e);
-            path.push_str(&rest[..start]);
-            let name = &rest[start + 1..end];
-            match arg(name).and_then(&known) {
-                Some(value) => path.push_str(&encode_segment(&value)),
-                None => {
-                    let shown = arg(name).map_or_else(
-                        || name.replace('_', "-"),
-                        |t| {
-                            t.vars()
-                                .next()
-                                .map_or_else(|| name.replace('_', "-"), placeholder)
-                        },
-                    );
-                    path.push_str(&format!("<{shown}>"));
-                }
-            }
-            rest = &rest[(end + 1).min(rest.len())..];
-        }
-        path.push_str(rest);
+        let path = self.call_path(spec, args);
         let mut query = Vec::new();
         let mut sends = Vec::new();
         let mut auth = None;
         let mut user = None;
         for a in spec.args {
-            let Some(t) = arg(a.name) else { continue };
+            let Some(t) = template_arg(args, a.name) else {
+                continue;
+            };
             let wire = a.wire.unwrap_or(a.name);
             match a.kind {
                 ArgKind::Path | ArgKind::Check => {}
                 ArgKind::Query => {
-                    if let Some(value) = known(t) {
+                    if let Some(value) = self.known(t) {
                         query.push(format!("{wire}={value}"));
                     } else if self.open_in(t) {
                         query.push(format!("{wire}={}", self.text(t)));
                     }
                 }
                 ArgKind::Body => {
-                    if known(t).is_some() || self.open_in(t) || self.has_unset_note(t) {
+                    if self.known(t).is_some() || self.open_in(t) || self.has_unset_note(t) {
                         sends.push(format!("{wire}={}", self.text(t)));
                     }
                 }
@@ -765,6 +785,45 @@ impl Section<'_> {
             sends,
             auth,
         })
+    }
+
+    /// The action's path with its path arguments filled in, or `<placeholders>` where open.
+    fn call_path(&self, spec: &ActionSpec, args: &[(String, Template)]) -> String {
+        let mut path = String::new();
+        let mut rest = spec.path;
+        while let Some(start) = rest.find('{') {
+            let end = rest[start..].find('}').map_or(rest.len(), |e| start + e);
+            path.push_str(&rest[..start]);
+            let name = &rest[start + 1..end];
+            match template_arg(args, name).and_then(|t| self.known(t)) {
+                Some(value) => path.push_str(&encode_segment(&value)),
+                None => {
+                    let shown = template_arg(args, name).map_or_else(
+                        || name.replace('_', "-"),
+                        |t| {
+                            t.vars()
+                                .next()
+                                .map_or_else(|| name.replace('_', "-"), placeholder)
+                        },
+                    );
+                    path.push_str(&format!("<{shown}>"));
+                }
+            }
+            rest = &rest[(end + 1).min(rest.len())..];
+        }
+        path.push_str(rest);
+        path
+    }
+
+    /// A value with every variable known; `None` when some part is still open.
+    fn known(&self, t: &Template) -> Option<String> {
+        let mut complete = true;
+        let out = t.render(|v| {
+            let r = self.lookup(v, self.instance.as_ref());
+            complete &= r.is_some();
+            r
+        });
+        complete.then_some(out)
     }
 
     /// Whether a template depends on a parameter that is still open (shown with a placeholder).
@@ -842,6 +901,11 @@ impl Section<'_> {
         }
         out
     }
+}
+
+/// The template an action step gives for the argument `name`.
+fn template_arg<'t>(args: &'t [(String, Template)], name: &str) -> Option<&'t Template> {
+    args.iter().find(|(n, _)| n == name).map(|(_, t)| t)
 }
 
 /// Percent-encodes one path segment: `grp/proj` → `grp%2Fproj`, as GitLab wants project paths.

@@ -76,8 +76,21 @@ pub fn one_line(step: &PlanStep) -> String {
 
 /// The full checklist as text.
 pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
-    let rb = &plan.runbook;
     let mut s = String::new();
+    write_header(&mut s, plan, ui, dry_run);
+    write_params(&mut s, plan, ui);
+    write_targets(&mut s, plan, ui);
+    write_steps(&mut s, plan, ui);
+    if dry_run {
+        write_missing(&mut s, plan);
+    }
+    s
+}
+
+/// The checklist's head: the dry-run warning, the runbook, where it talks to, its summary and
+/// notices.
+fn write_header(s: &mut String, plan: &Plan, ui: &Ui, dry_run: bool) {
+    let rb = &plan.runbook;
     if dry_run {
         let _ = writeln!(
             s,
@@ -117,6 +130,10 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
         let _ = writeln!(s);
         let _ = writeln!(s, "{} {n}", ui.warn("NOTE:"));
     }
+}
+
+/// The parameters, one a line with their values and notes, when the runbook has any.
+fn write_params(s: &mut String, plan: &Plan, ui: &Ui) {
     if !plan.params.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "Parameters:");
@@ -131,7 +148,11 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
             );
         }
     }
-    if rb.kind == crate::runbook::RunbookKind::Rotate {
+}
+
+/// The targets of a rotate runbook, or that none are given.
+fn write_targets(s: &mut String, plan: &Plan, ui: &Ui) {
+    if plan.runbook.kind == crate::runbook::RunbookKind::Rotate {
         let _ = writeln!(s);
         if plan.targets.is_empty() {
             let _ = writeln!(s, "Targets: none given (--apply-to SPEC, repeatable)");
@@ -142,6 +163,10 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
             }
         }
     }
+}
+
+/// The numbered steps, each with its details indented under its title.
+fn write_steps(s: &mut String, plan: &Plan, ui: &Ui) {
     let _ = writeln!(s);
     let _ = writeln!(s, "Steps:");
     let width = plan.steps.len().to_string().len() + 2;
@@ -151,7 +176,11 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
             let _ = writeln!(s, "{:width$}  {line}", "");
         }
     }
-    if dry_run && !plan.missing.is_empty() {
+}
+
+/// What a run still needs, when anything.
+fn write_missing(s: &mut String, plan: &Plan) {
+    if !plan.missing.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "A run also needs:");
         for m in &plan.missing {
@@ -163,7 +192,6 @@ pub fn checklist(plan: &Plan, ui: &Ui, dry_run: bool) -> String {
             );
         }
     }
-    s
 }
 
 fn runbook_json(plan: &Plan) -> Value {

@@ -157,6 +157,17 @@ pub fn standing(state_dir: &Path, data: &JournalData) -> &'static str {
     }
 }
 
+/// Every run in the journal, oldest first, with how it stands (`standing`).
+pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
+    Ok(journal::list(state_dir)?
+        .into_iter()
+        .map(|j| {
+            let standing = standing(state_dir, &j);
+            (j, standing)
+        })
+        .collect())
+}
+
 /// The journal of `id`, or of the latest unfinished run.
 pub fn find(state_dir: &Path, id: Option<&str>) -> Result<JournalData, ResumeError> {
     match id {

@@ -225,104 +225,137 @@ impl FromStr for TargetSpec {
             .iter()
             .find(|(f, _)| f.split(':').next() == Some(kind))
         else {
-            return Err(TargetSpecError {
-                spec: spec.to_owned(),
-                reason: format!("unknown target kind `{kind}`"),
-                expected: format!(
-                    "one of:\n{}",
-                    SPEC_FORMS
-                        .iter()
-                        .map(|(f, d)| format!("    {f:<46} {d}"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            });
+            return Err(unknown_kind(spec, kind));
         };
-        let fail = |reason: String| TargetSpecError {
-            spec: spec.to_owned(),
-            reason,
-            expected: (*form).to_owned(),
-        };
+        let parser = SpecParser { spec, form };
         let parts: Vec<&str> = rest.split(':').collect();
         let want = form.split(':').count() - 1;
         if parts.len() != want || parts.iter().any(|p| p.is_empty()) {
-            return Err(fail(format!(
+            return Err(parser.fail(format!(
                 "needs {want} non-empty part(s) after `{kind}:`, separated by `:`"
             )));
         }
-        let namespace = |value: &str, what: &str| -> Result<String, TargetSpecError> {
-            check_namespace_path(value).map_err(|e| fail(format!("{what} `{value}` {e}")))?;
-            Ok(value.to_owned())
-        };
-        let number = |value: &str, what: &str| -> Result<u64, TargetSpecError> {
-            value
-                .parse::<u64>()
-                .map_err(|_| fail(format!("{what} `{value}` must be a number")))
-        };
-        let instance = |value: &str| -> Result<String, TargetSpecError> {
-            if is_cli_id(value) {
-                Ok(value.to_owned())
-            } else {
-                Err(fail(format!(
-                    "instance `{value}` must be an instance id such as `global`"
-                )))
-            }
-        };
-        let key_scope = |value: &str| -> Result<(String, String), TargetSpecError> {
-            let (key, scope) = match value.split_once('@') {
-                Some((k, s)) if !s.is_empty() => (k, s),
-                Some(_) => return Err(fail("the environment scope after `@` is empty".into())),
-                None => (value, "*"),
-            };
-            let key_ok = !key.is_empty()
-                && key.len() <= 255
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !key_ok {
-                return Err(fail(format!(
-                    "variable key `{key}` must be 1 to 255 letters, digits and underscores"
-                )));
-            }
-            Ok((key.to_owned(), scope.to_owned()))
-        };
+        parser.build(kind, &parts)
+    }
+}
+
+/// The error for a spec whose kind is none of `SPEC_FORMS`: it lists them all.
+fn unknown_kind(spec: &str, kind: &str) -> TargetSpecError {
+    TargetSpecError {
+        spec: spec.to_owned(),
+        reason: format!("unknown target kind `{kind}`"),
+        expected: format!(
+            "one of:\n{}",
+            SPEC_FORMS
+                .iter()
+                .map(|(f, d)| format!("    {f:<46} {d}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
+/// Reads the parts of one spec whose kind is known, so that every error shows its form.
+struct SpecParser<'a> {
+    /// The spec as given.
+    spec: &'a str,
+    /// The form of its kind, from `SPEC_FORMS`.
+    form: &'a str,
+}
+
+impl SpecParser<'_> {
+    /// An error for this spec.
+    fn fail(&self, reason: String) -> TargetSpecError {
+        TargetSpecError {
+            spec: self.spec.to_owned(),
+            reason,
+            expected: self.form.to_owned(),
+        }
+    }
+
+    /// The target of a `kind` whose `parts` (as many as its form has) are all non-empty.
+    fn build(&self, kind: &str, parts: &[&str]) -> Result<TargetSpec, TargetSpecError> {
         Ok(match kind {
             "gitlab-ci-var" => {
-                let (key, scope) = key_scope(parts[1])?;
+                let (key, scope) = self.key_scope(parts[1])?;
                 TargetSpec::GitLabCiVar {
-                    project: namespace(parts[0], "project")?,
+                    project: self.namespace(parts[0], "project")?,
                     key,
                     scope,
                 }
             }
             "gitlab-group-ci-var" => {
-                let (key, scope) = key_scope(parts[1])?;
+                let (key, scope) = self.key_scope(parts[1])?;
                 TargetSpec::GitLabGroupCiVar {
-                    group: namespace(parts[0], "group")?,
+                    group: self.namespace(parts[0], "group")?,
                     key,
                     scope,
                 }
             }
             "gitlab-webhook" => TargetSpec::GitLabWebhook {
-                project: namespace(parts[0], "project")?,
-                hook_id: number(parts[1], "hook id")?,
+                project: self.namespace(parts[0], "project")?,
+                hook_id: self.number(parts[1], "hook id")?,
             },
             "zendesk-app" => TargetSpec::ZendeskApp {
-                instance: instance(parts[0])?,
-                installation_id: number(parts[1], "installation id")?,
+                instance: self.instance(parts[0])?,
+                installation_id: self.number(parts[1], "installation id")?,
                 setting: parts[2].to_owned(),
             },
             _ => {
                 let id = parts[1];
                 if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    return Err(fail(format!(
+                    return Err(self.fail(format!(
                         "webhook id `{id}` must be letters and digits, e.g. 01EJFTSCC78X5V07NPY2MHR00M"
                     )));
                 }
                 TargetSpec::ZendeskWebhook {
-                    instance: instance(parts[0])?,
+                    instance: self.instance(parts[0])?,
                     webhook_id: id.to_owned(),
                 }
             }
         })
+    }
+
+    /// A GitLab project or group.
+    fn namespace(&self, value: &str, what: &str) -> Result<String, TargetSpecError> {
+        check_namespace_path(value).map_err(|e| self.fail(format!("{what} `{value}` {e}")))?;
+        Ok(value.to_owned())
+    }
+
+    /// A numeric id.
+    fn number(&self, value: &str, what: &str) -> Result<u64, TargetSpecError> {
+        value
+            .parse::<u64>()
+            .map_err(|_| self.fail(format!("{what} `{value}` must be a number")))
+    }
+
+    /// A Zendesk instance id.
+    fn instance(&self, value: &str) -> Result<String, TargetSpecError> {
+        if is_cli_id(value) {
+            Ok(value.to_owned())
+        } else {
+            Err(self.fail(format!(
+                "instance `{value}` must be an instance id such as `global`"
+            )))
+        }
+    }
+
+    /// A CI/CD variable's `KEY[@SCOPE]`, the scope `*` when not given.
+    fn key_scope(&self, value: &str) -> Result<(String, String), TargetSpecError> {
+        let (key, scope) = match value.split_once('@') {
+            Some((k, s)) if !s.is_empty() => (k, s),
+            Some(_) => return Err(self.fail("the environment scope after `@` is empty".into())),
+            None => (value, "*"),
+        };
+        let key_ok = !key.is_empty()
+            && key.len() <= 255
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !key_ok {
+            return Err(self.fail(format!(
+                "variable key `{key}` must be 1 to 255 letters, digits and underscores"
+            )));
+        }
+        Ok((key.to_owned(), scope.to_owned()))
     }
 }
 

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::template::{Template, VarRef};
 use super::wire::{MetaWire, ParamWire, RunbookFileWire, StepWire};
 use super::{Origin, Param, ParamType, Runbook, RunbookKind, ServiceKind, Step, StepKind};
-use crate::actions::{self, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::{self, ActionSpec, ArgSpec, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::config::{is_cli_id, line_col};
 
 /// A runbook that cannot be used, located in its file.
@@ -113,52 +113,9 @@ impl Validator<'_> {
     fn runbook(&self, wire: RunbookFileWire, origin: Origin) -> Result<Runbook> {
         let meta_span = wire.runbook.span();
         let meta: MetaWire = wire.runbook.into_inner();
-        let id = meta.id.get_ref().clone();
-        if !is_cli_id(&id) {
-            return self.err(
-                meta.id.span(),
-                format!("runbook id `{id}` must be lowercase letters, digits and dashes"),
-                Some("for example `gitlab-pat`".into()),
-            );
-        }
-        if let Origin::File(path) = &origin {
-            let stem = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
-            if stem != id {
-                return self.err(
-                    meta.id.span(),
-                    format!("runbook id `{id}` does not match its file name `{stem}.toml`"),
-                    Some(format!(
-                        "rename the file to `{id}.toml` or the id to `{stem}`"
-                    )),
-                );
-            }
-        }
-        let kind = match meta.kind.get_ref().as_str() {
-            "rotate" => RunbookKind::Rotate,
-            "apply" => RunbookKind::Apply,
-            "checklist" => RunbookKind::Checklist,
-            other => {
-                return self.err(
-                    meta.kind.span(),
-                    format!("unknown runbook kind `{other}`"),
-                    Some("use `rotate`, `apply` or `checklist`".into()),
-                );
-            }
-        };
-        let service = match meta.service.get_ref().as_str() {
-            "gitlab" => ServiceKind::GitLab,
-            "zendesk" => ServiceKind::Zendesk,
-            other => {
-                return self.err(
-                    meta.service.span(),
-                    format!("unknown service `{other}`"),
-                    Some("use `gitlab` or `zendesk`".into()),
-                );
-            }
-        };
+        let id = self.runbook_id(&meta.id, &origin)?;
+        let kind = self.runbook_kind(&meta.kind)?;
+        let service = self.service_kind(&meta.service)?;
         for (what, field) in [("title", &meta.title), ("section", &meta.section)] {
             if field.get_ref().trim().is_empty() {
                 return self.err(field.span(), format!("`{what}` is empty"), None);
@@ -208,110 +165,69 @@ impl Validator<'_> {
         })
     }
 
+    /// The runbook's id, which must be a CLI id and, for a file, the file's name.
+    fn runbook_id(&self, field: &Spanned<String>, origin: &Origin) -> Result<String> {
+        let id = field.get_ref().clone();
+        if !is_cli_id(&id) {
+            return self.err(
+                field.span(),
+                format!("runbook id `{id}` must be lowercase letters, digits and dashes"),
+                Some("for example `gitlab-pat`".into()),
+            );
+        }
+        if let Origin::File(path) = origin {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if stem != id {
+                return self.err(
+                    field.span(),
+                    format!("runbook id `{id}` does not match its file name `{stem}.toml`"),
+                    Some(format!(
+                        "rename the file to `{id}.toml` or the id to `{stem}`"
+                    )),
+                );
+            }
+        }
+        Ok(id)
+    }
+
+    /// The runbook's `kind` field, read.
+    fn runbook_kind(&self, field: &Spanned<String>) -> Result<RunbookKind> {
+        match field.get_ref().as_str() {
+            "rotate" => Ok(RunbookKind::Rotate),
+            "apply" => Ok(RunbookKind::Apply),
+            "checklist" => Ok(RunbookKind::Checklist),
+            other => self.err(
+                field.span(),
+                format!("unknown runbook kind `{other}`"),
+                Some("use `rotate`, `apply` or `checklist`".into()),
+            ),
+        }
+    }
+
+    /// The runbook's `service` field, read.
+    fn service_kind(&self, field: &Spanned<String>) -> Result<ServiceKind> {
+        match field.get_ref().as_str() {
+            "gitlab" => Ok(ServiceKind::GitLab),
+            "zendesk" => Ok(ServiceKind::Zendesk),
+            other => self.err(
+                field.span(),
+                format!("unknown service `{other}`"),
+                Some("use `gitlab` or `zendesk`".into()),
+            ),
+        }
+    }
+
     fn params(&self, wires: Vec<Spanned<ParamWire>>) -> Result<Vec<Param>> {
         let mut out: Vec<Param> = Vec::new();
         let mut groups: BTreeMap<String, (Range<usize>, usize)> = BTreeMap::new();
         for spanned in wires {
             let span = spanned.span();
             let p = spanned.into_inner();
-            let name = p.name.get_ref().clone();
-            if !is_snake(&name) {
-                return self.err(
-                    p.name.span(),
-                    format!("parameter name `{name}` must be snake_case"),
-                    Some("for example `token_id`".into()),
-                );
-            }
-            if out.iter().any(|q| q.name == name) {
-                return self.err(
-                    p.name.span(),
-                    format!("parameter `{name}` is declared twice"),
-                    None,
-                );
-            }
-            let ty = match (p.ty.get_ref().as_str(), &p.choices) {
-                ("choice", Some(c)) if !c.get_ref().is_empty() => {
-                    ParamType::Choice(c.get_ref().clone())
-                }
-                ("choice", _) => {
-                    return self.err(
-                        p.ty.span(),
-                        "a `choice` parameter needs a non-empty `choices` list",
-                        None,
-                    );
-                }
-                (_, Some(c)) => {
-                    return self.err(c.span(), "`choices` only goes with type = \"choice\"", None);
-                }
-                ("string", None) => ParamType::String,
-                ("integer", None) => ParamType::Integer,
-                ("token-id", None) => ParamType::TokenId,
-                ("date", None) => ParamType::Date,
-                ("instance", None) => ParamType::Instance,
-                ("project", None) => ParamType::Project,
-                ("group", None) => ParamType::Group,
-                ("flag", None) => ParamType::Flag,
-                (other, None) => {
-                    return self.err(
-                        p.ty.span(),
-                        format!("unknown parameter type `{other}`"),
-                        Some("use string, integer, token-id, date, instance, project, group, choice or flag".into()),
-                    );
-                }
-            };
-            if ty == ParamType::Instance && name != "instance" {
-                return self.err(
-                    p.name.span(),
-                    "the instance parameter must be named `instance`",
-                    None,
-                );
-            }
-            if let Some(g) = &p.one_of {
-                if p.required {
-                    return self.err(
-                        g.span(),
-                        "a parameter in a `one-of` group cannot also be `required`",
-                        Some("the group itself is required: exactly one of its parameters must be given".into()),
-                    );
-                }
-                let entry = groups.entry(g.get_ref().clone()).or_insert((g.span(), 0));
-                entry.1 += 1;
-            }
-            if let Some(d) = &p.default
-                && let Err(why) = check_value(&ty, d.get_ref())
-            {
-                return self.err(d.span(), format!("default `{}`: {why}", d.get_ref()), None);
-            }
-            let flag = match &p.flag {
-                Some(f) if f.get_ref().starts_with("--") && f.get_ref().len() > 2 => {
-                    f.get_ref().clone()
-                }
-                Some(f) => {
-                    return self.err(
-                        f.span(),
-                        format!("flag `{}` must start with `--`", f.get_ref()),
-                        None,
-                    );
-                }
-                None => format!("--{}", name.replace('_', "-")),
-            };
-            if p.prompt.get_ref().trim().is_empty() {
-                return self.err(
-                    span,
-                    format!("parameter `{name}` has an empty prompt"),
-                    None,
-                );
-            }
-            out.push(Param {
-                name,
-                prompt: p.prompt.into_inner(),
-                ty,
-                required: p.required,
-                default: p.default.map(Spanned::into_inner),
-                one_of: p.one_of.map(Spanned::into_inner),
-                flag,
-                unset: p.unset.map(Spanned::into_inner),
-            });
+            let param = self.param(span, p, &out, &mut groups)?;
+            out.push(param);
         }
         if let Some((group, (span, _))) = groups.iter().find(|(_, (_, n))| *n < 2) {
             return self.err(
@@ -323,123 +239,141 @@ impl Validator<'_> {
         Ok(out)
     }
 
+    /// One `[[params]]` table, checked against those `declared` before it; counts the members
+    /// of its `one-of` group in `groups`.
+    fn param(
+        &self,
+        span: Range<usize>,
+        p: ParamWire,
+        declared: &[Param],
+        groups: &mut BTreeMap<String, (Range<usize>, usize)>,
+    ) -> Result<Param> {
+        let name = p.name.get_ref().clone();
+        if !is_snake(&name) {
+            return self.err(
+                p.name.span(),
+                format!("parameter name `{name}` must be snake_case"),
+                Some("for example `token_id`".into()),
+            );
+        }
+        if declared.iter().any(|q| q.name == name) {
+            return self.err(
+                p.name.span(),
+                format!("parameter `{name}` is declared twice"),
+                None,
+            );
+        }
+        let ty = self.param_type(&p)?;
+        if ty == ParamType::Instance && name != "instance" {
+            return self.err(
+                p.name.span(),
+                "the instance parameter must be named `instance`",
+                None,
+            );
+        }
+        if let Some(g) = &p.one_of {
+            if p.required {
+                return self.err(
+                    g.span(),
+                    "a parameter in a `one-of` group cannot also be `required`",
+                    Some(
+                        "the group itself is required: exactly one of its parameters must be given"
+                            .into(),
+                    ),
+                );
+            }
+            let entry = groups.entry(g.get_ref().clone()).or_insert((g.span(), 0));
+            entry.1 += 1;
+        }
+        if let Some(d) = &p.default
+            && let Err(why) = check_value(&ty, d.get_ref())
+        {
+            return self.err(d.span(), format!("default `{}`: {why}", d.get_ref()), None);
+        }
+        let flag = self.param_flag(&p, &name)?;
+        if p.prompt.get_ref().trim().is_empty() {
+            return self.err(
+                span,
+                format!("parameter `{name}` has an empty prompt"),
+                None,
+            );
+        }
+        Ok(Param {
+            name,
+            prompt: p.prompt.into_inner(),
+            ty,
+            required: p.required,
+            default: p.default.map(Spanned::into_inner),
+            one_of: p.one_of.map(Spanned::into_inner),
+            flag,
+            unset: p.unset.map(Spanned::into_inner),
+        })
+    }
+
+    /// A parameter's `type` (with its `choices`), read.
+    fn param_type(&self, p: &ParamWire) -> Result<ParamType> {
+        Ok(match (p.ty.get_ref().as_str(), &p.choices) {
+            ("choice", Some(c)) if !c.get_ref().is_empty() => {
+                ParamType::Choice(c.get_ref().clone())
+            }
+            ("choice", _) => {
+                return self.err(
+                    p.ty.span(),
+                    "a `choice` parameter needs a non-empty `choices` list",
+                    None,
+                );
+            }
+            (_, Some(c)) => {
+                return self.err(c.span(), "`choices` only goes with type = \"choice\"", None);
+            }
+            ("string", None) => ParamType::String,
+            ("integer", None) => ParamType::Integer,
+            ("token-id", None) => ParamType::TokenId,
+            ("date", None) => ParamType::Date,
+            ("instance", None) => ParamType::Instance,
+            ("project", None) => ParamType::Project,
+            ("group", None) => ParamType::Group,
+            ("flag", None) => ParamType::Flag,
+            (other, None) => {
+                return self.err(
+                    p.ty.span(),
+                    format!("unknown parameter type `{other}`"),
+                    Some("use string, integer, token-id, date, instance, project, group, choice or flag".into()),
+                );
+            }
+        })
+    }
+
+    /// A parameter's command-line flag: the one it names, or `--name-with-dashes`.
+    fn param_flag(&self, p: &ParamWire, name: &str) -> Result<String> {
+        match &p.flag {
+            Some(f) if f.get_ref().starts_with("--") && f.get_ref().len() > 2 => {
+                Ok(f.get_ref().clone())
+            }
+            Some(f) => self.err(
+                f.span(),
+                format!("flag `{}` must start with `--`", f.get_ref()),
+                None,
+            ),
+            None => Ok(format!("--{}", name.replace('_', "-"))),
+        }
+    }
+
     fn steps(&self, wires: Vec<Spanned<StepWire>>, scope: &Scope<'_>) -> Result<Vec<Step>> {
         let mut secrets: BTreeSet<String> = BTreeSet::new();
         let mut out = Vec::new();
         for spanned in wires {
             let span = spanned.span();
             let w = spanned.into_inner();
-            let step_kind = w.kind.get_ref().as_str();
-            let allowed: &[&str] = match step_kind {
-                "manual" => &["text", "cleanup"],
-                "capture" => &["text", "id", "prompt"],
-                "gate" => &["text", "id", "question", "stop"],
-                "action" => &["text", "action", "args", "cleanup"],
-                other => {
-                    return self.err(
-                        w.kind.span(),
-                        format!("unknown step kind `{other}`"),
-                        Some("use `manual`, `capture`, `gate` or `action`".into()),
-                    );
-                }
-            };
-            for (field, present, at) in [
-                ("text", w.text.is_some(), w.text.as_ref().map(Spanned::span)),
-                ("id", w.id.is_some(), w.id.as_ref().map(Spanned::span)),
-                (
-                    "prompt",
-                    w.prompt.is_some(),
-                    w.prompt.as_ref().map(Spanned::span),
-                ),
-                (
-                    "question",
-                    w.question.is_some(),
-                    w.question.as_ref().map(Spanned::span),
-                ),
-                ("stop", w.stop.is_some(), w.stop.as_ref().map(Spanned::span)),
-                (
-                    "action",
-                    w.action.is_some(),
-                    w.action.as_ref().map(Spanned::span),
-                ),
-                ("args", w.args.is_some(), w.args.as_ref().map(Spanned::span)),
-                ("cleanup", w.cleanup, None),
-            ] {
-                if present && !allowed.contains(&field) {
-                    return self.err(
-                        at.unwrap_or_else(|| span.clone()),
-                        format!("`{field}` does not belong in a {step_kind} step"),
-                        Some(format!(
-                            "a {step_kind} step takes: title, {}, when, unless, handbook",
-                            allowed.join(", ")
-                        )),
-                    );
-                }
-            }
-            let missing = |field: &str| {
-                self.error_at(
-                    span.start,
-                    format!("a {step_kind} step needs `{field}`"),
-                    Some(FORMAT_HINT.into()),
-                )
-            };
+            self.check_step_fields(&w, &span)?;
             let title = self.text_template(&w.title, scope)?;
             let text = w
                 .text
                 .as_ref()
                 .map(|t| self.text_template(t, scope))
                 .transpose()?;
-            let kind = match step_kind {
-                "manual" => StepKind::Manual,
-                "capture" => {
-                    let Some(id_field) = &w.id else {
-                        return Err(missing("id"));
-                    };
-                    let Some(prompt) = &w.prompt else {
-                        return Err(missing("prompt"));
-                    };
-                    let id = id_field.get_ref().clone();
-                    if !is_snake(&id) {
-                        return self.err(id_field.span(), "a capture id must be snake_case", None);
-                    }
-                    if !secrets.insert(id.clone()) {
-                        return self.err(
-                            id_field.span(),
-                            format!("secret `{id}` is already set by an earlier step"),
-                            None,
-                        );
-                    }
-                    StepKind::Capture {
-                        id,
-                        prompt: prompt.get_ref().clone(),
-                    }
-                }
-                "gate" => match (&w.question, &w.stop) {
-                    (Some(question), Some(stop)) => StepKind::Gate {
-                        id: w
-                            .id
-                            .as_ref()
-                            .map_or_else(|| slug(w.title.get_ref()), |i| i.get_ref().clone()),
-                        question: self.text_template(question, scope)?,
-                        stop: stop.get_ref().clone(),
-                    },
-                    (None, _) => return Err(missing("question")),
-                    (_, None) => return Err(missing("stop")),
-                },
-                _ => self.action_step(&w, span.clone(), scope, &mut secrets)?,
-            };
-            for cond in [&w.when, &w.unless].into_iter().flatten() {
-                if !scope.params.iter().any(|p| p.name == *cond.get_ref()) {
-                    return self.err(
-                        cond.span(),
-                        format!("`{}` is not a parameter of this runbook", cond.get_ref()),
-                        Some(format!(
-                            "declared parameters: {}",
-                            param_names(scope.params)
-                        )),
-                    );
-                }
-            }
+            let kind = self.step_kind(&w, &span, scope, &mut secrets)?;
+            self.check_conditions(&w, scope)?;
             out.push(Step {
                 kind,
                 title,
@@ -453,6 +387,133 @@ impl Validator<'_> {
         Ok(out)
     }
 
+    /// Refuses an unknown step kind, and any field that does not belong to the step's kind.
+    fn check_step_fields(&self, w: &StepWire, span: &Range<usize>) -> Result<()> {
+        let step_kind = w.kind.get_ref().as_str();
+        let allowed: &[&str] = match step_kind {
+            "manual" => &["text", "cleanup"],
+            "capture" => &["text", "id", "prompt"],
+            "gate" => &["text", "id", "question", "stop"],
+            "action" => &["text", "action", "args", "cleanup"],
+            other => {
+                return self.err(
+                    w.kind.span(),
+                    format!("unknown step kind `{other}`"),
+                    Some("use `manual`, `capture`, `gate` or `action`".into()),
+                );
+            }
+        };
+        for (field, present, at) in [
+            ("text", w.text.is_some(), w.text.as_ref().map(Spanned::span)),
+            ("id", w.id.is_some(), w.id.as_ref().map(Spanned::span)),
+            (
+                "prompt",
+                w.prompt.is_some(),
+                w.prompt.as_ref().map(Spanned::span),
+            ),
+            (
+                "question",
+                w.question.is_some(),
+                w.question.as_ref().map(Spanned::span),
+            ),
+            ("stop", w.stop.is_some(), w.stop.as_ref().map(Spanned::span)),
+            (
+                "action",
+                w.action.is_some(),
+                w.action.as_ref().map(Spanned::span),
+            ),
+            ("args", w.args.is_some(), w.args.as_ref().map(Spanned::span)),
+            ("cleanup", w.cleanup, None),
+        ] {
+            if present && !allowed.contains(&field) {
+                return self.err(
+                    at.unwrap_or_else(|| span.clone()),
+                    format!("`{field}` does not belong in a {step_kind} step"),
+                    Some(format!(
+                        "a {step_kind} step takes: title, {}, when, unless, handbook",
+                        allowed.join(", ")
+                    )),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// What a step (whose kind and fields are already checked) does; `secrets` holds the
+    /// secrets set by earlier steps and gains the one this step sets.
+    fn step_kind(
+        &self,
+        w: &StepWire,
+        span: &Range<usize>,
+        scope: &Scope<'_>,
+        secrets: &mut BTreeSet<String>,
+    ) -> Result<StepKind> {
+        let step_kind = w.kind.get_ref().as_str();
+        let missing = |field: &str| {
+            self.error_at(
+                span.start,
+                format!("a {step_kind} step needs `{field}`"),
+                Some(FORMAT_HINT.into()),
+            )
+        };
+        Ok(match step_kind {
+            "manual" => StepKind::Manual,
+            "capture" => {
+                let Some(id_field) = &w.id else {
+                    return Err(missing("id"));
+                };
+                let Some(prompt) = &w.prompt else {
+                    return Err(missing("prompt"));
+                };
+                let id = id_field.get_ref().clone();
+                if !is_snake(&id) {
+                    return self.err(id_field.span(), "a capture id must be snake_case", None);
+                }
+                if !secrets.insert(id.clone()) {
+                    return self.err(
+                        id_field.span(),
+                        format!("secret `{id}` is already set by an earlier step"),
+                        None,
+                    );
+                }
+                StepKind::Capture {
+                    id,
+                    prompt: prompt.get_ref().clone(),
+                }
+            }
+            "gate" => match (&w.question, &w.stop) {
+                (Some(question), Some(stop)) => StepKind::Gate {
+                    id: w
+                        .id
+                        .as_ref()
+                        .map_or_else(|| slug(w.title.get_ref()), |i| i.get_ref().clone()),
+                    question: self.text_template(question, scope)?,
+                    stop: stop.get_ref().clone(),
+                },
+                (None, _) => return Err(missing("question")),
+                (_, None) => return Err(missing("stop")),
+            },
+            _ => self.action_step(w, span.clone(), scope, secrets)?,
+        })
+    }
+
+    /// Refuses a `when` or `unless` that names no parameter.
+    fn check_conditions(&self, w: &StepWire, scope: &Scope<'_>) -> Result<()> {
+        for cond in [&w.when, &w.unless].into_iter().flatten() {
+            if !scope.params.iter().any(|p| p.name == *cond.get_ref()) {
+                return self.err(
+                    cond.span(),
+                    format!("`{}` is not a parameter of this runbook", cond.get_ref()),
+                    Some(format!(
+                        "declared parameters: {}",
+                        param_names(scope.params)
+                    )),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn action_step(
         &self,
         w: &StepWire,
@@ -463,6 +524,49 @@ impl Validator<'_> {
         let Some(name) = &w.action else {
             return self.err(span, "an action step needs `action`", None);
         };
+        let spec = self.action_spec(name, scope)?;
+        let given = self.given_args(w, spec, &span)?;
+        let mut args = Vec::new();
+        for arg in spec.args {
+            let Some(value) = given.get(arg.name) else {
+                continue;
+            };
+            let template = self.template(value)?;
+            if arg.kind.is_secret() {
+                self.check_secret_arg(spec, arg, value, &template, secrets)?;
+            } else {
+                self.check_plain_arg(spec, arg, value, &template, scope)?;
+            }
+            args.push((arg.name.to_owned(), template));
+        }
+        if spec.name == TARGETS_APPLY && !secrets.contains("token") {
+            return self.err(
+                name.span(),
+                "`targets.apply` comes before any step sets the new token",
+                Some(
+                    "put it after the rotate/create action or the capture with id = \"token\""
+                        .into(),
+                ),
+            );
+        }
+        if let Some(y) = spec.yields
+            && !secrets.insert(y.to_owned())
+        {
+            return self.err(
+                name.span(),
+                format!("secret `{y}` is already set by an earlier step"),
+                None,
+            );
+        }
+        Ok(StepKind::Action { spec, args })
+    }
+
+    /// The registry entry an action step names; a Zendesk action needs the `instance` parameter.
+    fn action_spec(
+        &self,
+        name: &Spanned<String>,
+        scope: &Scope<'_>,
+    ) -> Result<&'static ActionSpec> {
         let Some(spec) = actions::lookup(name.get_ref()) else {
             let near = actions::suggest(name.get_ref());
             let hint = if near.is_empty() {
@@ -492,6 +596,16 @@ impl Validator<'_> {
                 None,
             );
         }
+        Ok(spec)
+    }
+
+    /// The step's `args`, once every one is known to the action and every required one is given.
+    fn given_args(
+        &self,
+        w: &StepWire,
+        spec: &ActionSpec,
+        span: &Range<usize>,
+    ) -> Result<BTreeMap<String, Spanned<String>>> {
         let given: BTreeMap<String, Spanned<String>> = w
             .args
             .as_ref()
@@ -525,7 +639,7 @@ impl Validator<'_> {
             .collect();
         if !missing.is_empty() {
             return self.err(
-                span,
+                span.clone(),
                 format!(
                     "action `{}` needs argument(s): {}",
                     spec.name,
@@ -534,93 +648,83 @@ impl Validator<'_> {
                 Some("add them under `args`, e.g. args = { project = \"{param.project}\" }".into()),
             );
         }
-        let mut args = Vec::new();
-        for arg in spec.args {
-            let Some(value) = given.get(arg.name) else {
-                continue;
-            };
-            let template = self.template(value)?;
-            if arg.kind.is_secret() {
-                let vars: Vec<&VarRef> = template.vars().collect();
-                let only_secret =
-                    template.parts().len() == 1 && vars.len() == 1 && vars[0].namespace == "secret";
-                if !only_secret {
-                    return self.err(
-                        value.span(),
-                        format!(
-                            "argument `{}` of `{}` takes a secret and nothing else",
-                            arg.name, spec.name
-                        ),
-                        Some(
-                            "write it as \"{secret.token}\" (or the id of an earlier capture)"
-                                .into(),
-                        ),
-                    );
-                }
-                let name = &vars[0].name;
-                if !secrets.contains(name) {
-                    let at = self.locate(&value.span(), "{secret.");
-                    return self.err(
-                        at..at,
-                        format!("secret `{name}` is not set by any earlier step"),
-                        Some(format!(
-                            "capture it first, or use one an earlier step sets ({})",
-                            if secrets.is_empty() {
-                                "none yet".to_owned()
-                            } else {
-                                secrets.iter().cloned().collect::<Vec<_>>().join(", ")
-                            }
-                        )),
-                    );
-                }
-            } else {
-                if let Some(v) = template.vars().find(|v| v.namespace == "secret") {
-                    let at = self.locate(&value.span(), "{secret.");
-                    let takes: Vec<&str> = spec
-                        .args
-                        .iter()
-                        .filter(|a| a.kind.is_secret())
-                        .map(|a| a.name)
-                        .collect();
-                    return self.err(
-                        at..at,
-                        format!(
-                            "argument `{}` of `{}` does not take a secret, and `{{{}}}` would send one in the clear",
-                            arg.name,
-                            spec.name,
-                            v.path()
-                        ),
-                        Some(if takes.is_empty() {
-                            "this action takes no secret".into()
-                        } else {
-                            format!("only {} take(s) a secret", takes.join(", "))
-                        }),
-                    );
-                }
-                self.check_vars(&template, value, scope)?;
-            }
-            args.push((arg.name.to_owned(), template));
-        }
-        if spec.name == TARGETS_APPLY && !secrets.contains("token") {
+        Ok(given)
+    }
+
+    /// An argument that takes a secret: exactly one `{secret.NAME}` that an earlier step set.
+    fn check_secret_arg(
+        &self,
+        spec: &ActionSpec,
+        arg: &ArgSpec,
+        value: &Spanned<String>,
+        template: &Template,
+        secrets: &BTreeSet<String>,
+    ) -> Result<()> {
+        let vars: Vec<&VarRef> = template.vars().collect();
+        let only_secret =
+            template.parts().len() == 1 && vars.len() == 1 && vars[0].namespace == "secret";
+        if !only_secret {
             return self.err(
-                name.span(),
-                "`targets.apply` comes before any step sets the new token",
-                Some(
-                    "put it after the rotate/create action or the capture with id = \"token\""
-                        .into(),
+                value.span(),
+                format!(
+                    "argument `{}` of `{}` takes a secret and nothing else",
+                    arg.name, spec.name
                 ),
+                Some("write it as \"{secret.token}\" (or the id of an earlier capture)".into()),
             );
         }
-        if let Some(y) = spec.yields
-            && !secrets.insert(y.to_owned())
-        {
+        let name = &vars[0].name;
+        if !secrets.contains(name) {
+            let at = self.locate(&value.span(), "{secret.");
             return self.err(
-                name.span(),
-                format!("secret `{y}` is already set by an earlier step"),
-                None,
+                at..at,
+                format!("secret `{name}` is not set by any earlier step"),
+                Some(format!(
+                    "capture it first, or use one an earlier step sets ({})",
+                    if secrets.is_empty() {
+                        "none yet".to_owned()
+                    } else {
+                        secrets.iter().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                )),
             );
         }
-        Ok(StepKind::Action { spec, args })
+        Ok(())
+    }
+
+    /// An argument that takes no secret: it may not contain one, and its variables must exist.
+    fn check_plain_arg(
+        &self,
+        spec: &ActionSpec,
+        arg: &ArgSpec,
+        value: &Spanned<String>,
+        template: &Template,
+        scope: &Scope<'_>,
+    ) -> Result<()> {
+        if let Some(v) = template.vars().find(|v| v.namespace == "secret") {
+            let at = self.locate(&value.span(), "{secret.");
+            let takes: Vec<&str> = spec
+                .args
+                .iter()
+                .filter(|a| a.kind.is_secret())
+                .map(|a| a.name)
+                .collect();
+            return self.err(
+                at..at,
+                format!(
+                    "argument `{}` of `{}` does not take a secret, and `{{{}}}` would send one in the clear",
+                    arg.name,
+                    spec.name,
+                    v.path()
+                ),
+                Some(if takes.is_empty() {
+                    "this action takes no secret".into()
+                } else {
+                    format!("only {} take(s) a secret", takes.join(", "))
+                }),
+            );
+        }
+        self.check_vars(template, value, scope)
     }
 
     fn template(&self, value: &Spanned<String>) -> Result<Template> {
@@ -720,78 +824,96 @@ impl Validator<'_> {
         steps: &[Step],
         span: Range<usize>,
     ) -> Result<()> {
-        let position = |name: &str| {
-            steps
-                .iter()
-                .position(|s| s.action().is_some_and(|a| a.name == name))
-        };
-        let count = |name: &str| {
-            steps
-                .iter()
-                .filter(|s| s.action().is_some_and(|a| a.name == name))
-                .count()
-        };
+        match kind {
+            RunbookKind::Rotate => self.check_rotate_shape(id, steps, span),
+            RunbookKind::Apply | RunbookKind::Checklist => {
+                self.check_other_shape(id, kind, steps, span)
+            }
+        }
+    }
+
+    /// A rotate runbook sets the new token and has one `targets.apply` step, after any
+    /// `targets.preflight`.
+    fn check_rotate_shape(&self, id: &str, steps: &[Step], span: Range<usize>) -> Result<()> {
         let sets_token = steps.iter().any(|s| match &s.kind {
             StepKind::Capture { id, .. } => id == "token",
             StepKind::Action { spec, .. } => spec.yields == Some("token"),
             _ => false,
         });
-        match kind {
-            RunbookKind::Rotate => {
-                if !sets_token {
-                    return self.err(
-                        span,
-                        format!("rotate runbook `{id}` never sets the new token"),
-                        Some(
-                            "add a rotate/create action, or a capture step with id = \"token\""
-                                .into(),
-                        ),
-                    );
-                }
-                if count(TARGETS_APPLY) != 1 || count(TARGETS_PREFLIGHT) > 1 {
-                    return self.err(
-                        span,
-                        format!("rotate runbook `{id}` needs exactly one `targets.apply` step (and at most one `targets.preflight`)"),
-                        Some("`targets.apply` is where the new token goes into the --apply-to targets".into()),
-                    );
-                }
-                if let (Some(pre), Some(apply)) =
-                    (position(TARGETS_PREFLIGHT), position(TARGETS_APPLY))
-                    && pre > apply
-                {
-                    return self.err(
-                        span,
-                        "`targets.preflight` must come before `targets.apply`",
-                        None,
-                    );
-                }
-            }
-            RunbookKind::Apply | RunbookKind::Checklist => {
-                if count(TARGETS_APPLY) + count(TARGETS_PREFLIGHT) > 0 {
-                    return self.err(
-                        span,
-                        format!(
-                            "`targets.*` steps belong in rotate runbooks only (`{id}` is {})",
-                            kind.as_str()
-                        ),
-                        None,
-                    );
-                }
-                if kind == RunbookKind::Apply
-                    && !steps
-                        .iter()
-                        .any(|s| matches!(&s.kind, StepKind::Capture { id, .. } if id == "token"))
-                {
-                    return self.err(
-                        span,
-                        format!("apply runbook `{id}` needs a capture step with id = \"token\""),
-                        Some("that step asks for the token when the runbook runs on its own; a rotation skips it and hands over its new token".into()),
-                    );
-                }
-            }
+        if !sets_token {
+            return self.err(
+                span,
+                format!("rotate runbook `{id}` never sets the new token"),
+                Some("add a rotate/create action, or a capture step with id = \"token\"".into()),
+            );
+        }
+        if action_count(steps, TARGETS_APPLY) != 1 || action_count(steps, TARGETS_PREFLIGHT) > 1 {
+            return self.err(
+                span,
+                format!("rotate runbook `{id}` needs exactly one `targets.apply` step (and at most one `targets.preflight`)"),
+                Some("`targets.apply` is where the new token goes into the --apply-to targets".into()),
+            );
+        }
+        if let (Some(pre), Some(apply)) = (
+            action_position(steps, TARGETS_PREFLIGHT),
+            action_position(steps, TARGETS_APPLY),
+        ) && pre > apply
+        {
+            return self.err(
+                span,
+                "`targets.preflight` must come before `targets.apply`",
+                None,
+            );
         }
         Ok(())
     }
+
+    /// An apply or checklist runbook has no `targets.*` step; an apply runbook captures the token.
+    fn check_other_shape(
+        &self,
+        id: &str,
+        kind: RunbookKind,
+        steps: &[Step],
+        span: Range<usize>,
+    ) -> Result<()> {
+        if action_count(steps, TARGETS_APPLY) + action_count(steps, TARGETS_PREFLIGHT) > 0 {
+            return self.err(
+                span,
+                format!(
+                    "`targets.*` steps belong in rotate runbooks only (`{id}` is {})",
+                    kind.as_str()
+                ),
+                None,
+            );
+        }
+        if kind == RunbookKind::Apply
+            && !steps
+                .iter()
+                .any(|s| matches!(&s.kind, StepKind::Capture { id, .. } if id == "token"))
+        {
+            return self.err(
+                span,
+                format!("apply runbook `{id}` needs a capture step with id = \"token\""),
+                Some("that step asks for the token when the runbook runs on its own; a rotation skips it and hands over its new token".into()),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Where the first step that carries out the action `name` is.
+fn action_position(steps: &[Step], name: &str) -> Option<usize> {
+    steps
+        .iter()
+        .position(|s| s.action().is_some_and(|a| a.name == name))
+}
+
+/// How many steps carry out the action `name`.
+fn action_count(steps: &[Step], name: &str) -> usize {
+    steps
+        .iter()
+        .filter(|s| s.action().is_some_and(|a| a.name == name))
+        .count()
 }
 
 fn param_names(params: &[Param]) -> String {
