@@ -110,6 +110,63 @@ impl From<io::Error> for CliError {
     }
 }
 
+/// "; clean-up still to do by hand: step 7 (…), step 8 (…)", or nothing.
+fn pending_text(cleanup_pending: &[(usize, String)]) -> String {
+    if cleanup_pending.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; clean-up still to do by hand: {}",
+        cleanup_pending
+            .iter()
+            .map(|(n, t)| format!("step {n} ({t})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A question at step `at` got no answer.
+fn prompt_error(at: usize, source: PromptError, pending: &str) -> CliError {
+    let (code, message) = match source {
+        PromptError::Interrupted => (
+            exit::INTERRUPTED,
+            format!("interrupted at step {at}; nothing after it was done{pending}"),
+        ),
+        PromptError::NotATerminal => (
+            exit::USAGE,
+            format!("step {at} needs an answer and there is no terminal to ask on{pending}"),
+        ),
+        PromptError::Unattended { what, how } => (
+            exit::USAGE,
+            format!("step {at}: {what} cannot be answered with --yes: {how}{pending}"),
+        ),
+        PromptError::Io(io) => (
+            exit::FAILED,
+            format!("step {at}: terminal error: {io}{pending}"),
+        ),
+    };
+    CliError {
+        code,
+        message,
+        hint: None,
+        quiet: false,
+    }
+}
+
+/// A step failed (or was refused): exit 1 when something had changed before it, else 2.
+fn step_error(message: String, changed: bool) -> CliError {
+    CliError {
+        code: if changed { exit::FAILED } else { exit::USAGE },
+        message,
+        hint: Some(if changed {
+            "what was done before this step stays done; the report above says what changed".into()
+        } else {
+            "nothing was changed".into()
+        }),
+        quiet: false,
+    }
+}
+
 impl From<WalkError> for CliError {
     fn from(e: WalkError) -> Self {
         match e {
@@ -117,92 +174,26 @@ impl From<WalkError> for CliError {
                 at,
                 source,
                 cleanup_pending,
-            } => {
-                let pending = if cleanup_pending.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; clean-up still to do by hand: {}",
-                        cleanup_pending
-                            .iter()
-                            .map(|(n, t)| format!("step {n} ({t})"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                let (code, message) = match source {
-                    PromptError::Interrupted => (
-                        exit::INTERRUPTED,
-                        format!("interrupted at step {at}; nothing after it was done{pending}"),
-                    ),
-                    PromptError::NotATerminal => (
-                        exit::USAGE,
-                        format!(
-                            "step {at} needs an answer and there is no terminal to ask on{pending}"
-                        ),
-                    ),
-                    PromptError::Unattended { what, how } => (
-                        exit::USAGE,
-                        format!("step {at}: {what} cannot be answered with --yes: {how}{pending}"),
-                    ),
-                    PromptError::Io(io) => (
-                        exit::FAILED,
-                        format!("step {at}: terminal error: {io}{pending}"),
-                    ),
-                };
-                Self {
-                    code,
-                    message,
-                    hint: None,
-                    quiet: false,
-                }
-            }
+            } => prompt_error(at, source, &pending_text(&cleanup_pending)),
             WalkError::Interrupted {
                 ref cleanup_pending,
                 ..
-            } => {
-                let pending = if cleanup_pending.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; clean-up still to do by hand: {}",
-                        cleanup_pending
-                            .iter()
-                            .map(|(n, t)| format!("step {n} ({t})"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                Self {
-                    code: exit::INTERRUPTED,
-                    message: format!("{e}{pending}"),
-                    hint: None,
-                    quiet: false,
-                }
-            }
+            } => Self {
+                code: exit::INTERRUPTED,
+                message: format!("{e}{}", pending_text(cleanup_pending)),
+                hint: None,
+                quiet: false,
+            },
             WalkError::Io(io) => io.into(),
-            WalkError::Preflight { .. } => CliError::usage(e.to_string()),
-            WalkError::Failed { changed, .. } => Self {
-                code: exit::FAILED,
-                message: e.to_string(),
-                hint: Some(if changed {
-                    "what was done before this step stays done; the report above says what changed".into()
-                } else {
-                    "nothing was changed".into()
-                }),
-                quiet: false,
-            },
-            WalkError::Unverified { .. } => CliError::usage(e.to_string()),
-            WalkError::Refused { changed, .. } => Self {
-                code: if changed { exit::FAILED } else { exit::USAGE },
-                message: e.to_string(),
-                hint: Some(if changed {
-                    "what was done before this step stays done; `tokrot history` shows the run".into()
-                } else {
-                    "nothing was changed".into()
-                }),
-                quiet: false,
-            },
+            WalkError::Preflight { .. } | WalkError::Unverified { .. } => {
+                CliError::usage(e.to_string())
+            }
+            WalkError::Failed { changed, .. } => {
+                let mut err = step_error(e.to_string(), changed);
+                err.code = exit::FAILED;
+                err
+            }
+            WalkError::Refused { changed, .. } => step_error(e.to_string(), changed),
             WalkError::Unknown { .. } => Self {
                 code: exit::UNKNOWN,
                 message: e.to_string(),

@@ -634,82 +634,92 @@ fn report_text(plan: &Plan, finished: &Finished) -> String {
         ));
     }
     if !plan.targets.is_empty() || finished.self_credential.is_some() {
-        text.push_str("Targets:\n");
-        let w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
-        for (i, t) in plan.targets.iter().enumerate() {
-            let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            let state = match target_state(&r) {
-                "failed" => "FAILED",
-                s => s,
-            };
-            let verified = r
-                .verified
-                .map(|v| format!(", verified: {}", v.as_str()))
-                .unwrap_or_default();
-            let error = r
-                .error
-                .clone()
-                .or(r.note.clone())
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            text.push_str(&format!("  {:<w$}  {state}{verified}{error}\n", t.spec));
-        }
-        match &finished.self_credential {
-            Some(Ok(m)) => text.push_str(&format!("  {m}\n")),
-            Some(Err(e)) => text.push_str(&format!("  FAILED: {e}\n")),
-            None => {}
-        }
+        text.push_str(&targets_text(plan, finished));
     }
+    text.push_str(&outcome_text(plan, finished));
+    for w in &finished.warnings {
+        text.push_str(w);
+        text.push('\n');
+    }
+    text
+}
+
+/// One line per target: applied, FAILED or pending, and what the read-back said.
+fn targets_text(plan: &Plan, finished: &Finished) -> String {
+    let mut text = String::from("Targets:\n");
+    let w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
+    for (i, t) in plan.targets.iter().enumerate() {
+        let r = finished.facts.targets.get(&i).cloned().unwrap_or_default();
+        let state = match target_state(&r) {
+            "failed" => "FAILED",
+            s => s,
+        };
+        let verified = r
+            .verified
+            .map(|v| format!(", verified: {}", v.as_str()))
+            .unwrap_or_default();
+        let error = r
+            .error
+            .clone()
+            .or(r.note.clone())
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        text.push_str(&format!("  {:<w$}  {state}{verified}{error}\n", t.spec));
+    }
+    match &finished.self_credential {
+        Some(Ok(m)) => text.push_str(&format!("  {m}\n")),
+        Some(Err(e)) => text.push_str(&format!("  FAILED: {e}\n")),
+        None => {}
+    }
+    text
+}
+
+/// How the walk ended, in words.
+fn outcome_text(plan: &Plan, finished: &Finished) -> String {
     match &finished.result {
-        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Kept => {
-            text.push_str(&format!(
-                "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
-                id = finished.id
-            ));
-        }
-        Ok(walk::Outcome::Done) => text.push_str(&format!(
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Kept => format!(
+            "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
+            id = finished.id
+        ),
+        Ok(walk::Outcome::Done) => format!(
             "Done: all {} steps of {} (run {}).\n",
             plan.steps.len(),
             plan.runbook.id,
             finished.id
-        )),
+        ),
         Ok(walk::Outcome::Incomplete(inc)) => {
-            text.push_str(&format!(
+            let mut text = format!(
                 "Incomplete: {} of {} target(s) were not updated.\n",
                 inc.failed.len(),
                 plan.targets.len()
-            ));
+            );
             for (n, t) in &inc.skipped {
                 text.push_str(&format!("  not done: {n}. {t}\n"));
             }
+            text
         }
-        Ok(walk::Outcome::Stopped(s)) => {
-            let why = match &s.reason {
-                StopReason::Gate(m) => m.clone(),
-                StopReason::Operator => "you said no.".into(),
-            };
-            text.push_str(&format!(
-                "\nStopped at step {} ({}): {why}\n",
-                s.at, s.title
-            ));
-            if !s.not_done.is_empty() {
-                text.push_str("Not done:\n");
-                for (n, t) in &s.not_done {
-                    text.push_str(&format!("  {n}. {t}\n"));
-                }
-            }
-            if !s.cleaned.is_empty() {
-                text.push_str("Clean-up done:\n");
-                for (n, t) in &s.cleaned {
-                    text.push_str(&format!("  {n}. {t}\n"));
-                }
-            }
-        }
-        Err(_) => {}
+        Ok(walk::Outcome::Stopped(s)) => stop_text(s),
+        Err(_) => String::new(),
     }
-    for w in &finished.warnings {
-        text.push_str(w);
-        text.push('\n');
+}
+
+fn stop_text(s: &walk::Stop) -> String {
+    let why = match &s.reason {
+        StopReason::Gate(m) => m.clone(),
+        StopReason::Operator => "you said no.".into(),
+    };
+    let mut text = format!("\nStopped at step {} ({}): {why}\n", s.at, s.title);
+    if !s.not_done.is_empty() {
+        text.push_str("Not done:\n");
+        for (n, t) in &s.not_done {
+            text.push_str(&format!("  {n}. {t}\n"));
+        }
+    }
+    if !s.cleaned.is_empty() {
+        text.push_str("Clean-up done:\n");
+        for (n, t) in &s.cleaned {
+            text.push_str(&format!("  {n}. {t}\n"));
+        }
     }
     text
 }

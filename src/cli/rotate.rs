@@ -225,17 +225,20 @@ impl Source {
                 } else {
                     token_id.clone()
                 };
-                (
-                    "gitlab-pat",
-                    given(&[
-                        ("token_id", &token_id),
-                        ("token_name", token_name),
-                        ("expires_at", expires_at),
-                    ]),
-                    common,
-                    false,
-                )
+                let given = given(&[
+                    ("token_id", &token_id),
+                    ("token_name", token_name),
+                    ("expires_at", expires_at),
+                ]);
+                ("gitlab-pat", given, common, false)
             }
+            other => other.gitlab_parts(),
+        }
+    }
+
+    /// `parts` of the GitLab sources other than personal access tokens.
+    fn gitlab_parts(&self) -> (&'static str, Given, &Common, bool) {
+        let (runbook, given, common) = match self {
             Source::GitlabProjectToken {
                 project,
                 token_id,
@@ -251,7 +254,6 @@ impl Source {
                     ("expires_at", expires_at),
                 ]),
                 common,
-                false,
             ),
             Source::GitlabGroupToken {
                 group,
@@ -268,8 +270,15 @@ impl Source {
                     ("expires_at", expires_at),
                 ]),
                 common,
-                false,
             ),
+            other => other.trigger_parts(),
+        };
+        (runbook, given, common, false)
+    }
+
+    /// `parts` of the pipeline trigger sources.
+    fn trigger_parts(&self) -> (&'static str, Given, &Common) {
+        match self {
             Source::GitlabTrigger {
                 project,
                 trigger_id,
@@ -285,7 +294,6 @@ impl Source {
                     ("description", description),
                 ]),
                 common,
-                false,
             ),
             Source::GitlabTriggerBot {
                 project,
@@ -306,8 +314,13 @@ impl Source {
                     ("old_trigger_id", old_trigger_id),
                 ]),
                 common,
-                false,
             ),
+            // `parts` and `gitlab_parts` take every other source.
+            Source::ZendeskApi { common, .. }
+            | Source::ZendeskOauth { common, .. }
+            | Source::GitlabPat { common, .. }
+            | Source::GitlabProjectToken { common, .. }
+            | Source::GitlabGroupToken { common, .. } => ("", Vec::new(), common),
         }
     }
 }

@@ -99,15 +99,38 @@ pub async fn pick(
     prompt: &str,
     prompter: &mut dyn Prompter,
 ) -> Result<(String, String), PickError> {
-    let no_client = || PickError::Empty("no credential to list them with".into());
-    let gitlab = || clients.gitlab.ok_or_else(no_client);
-    let (param, items, values): (&str, Vec<String>, Vec<String>) = match source {
+    let (items, values) = match source {
+        Source::Webhooks | Source::OAuthClients | Source::Installations => {
+            zendesk_list(clients, &source).await?
+        }
+        _ => gitlab_list(clients, &source).await?,
+    };
+    let param = match source {
+        Source::PersonalTokens | Source::ResourceTokens(_) => "token_id",
+        _ => param,
+    };
+    if items.is_empty() {
+        return Err(PickError::Empty(prompt.to_owned()));
+    }
+    let k = prompter.select(prompt, &items)?;
+    Ok((param.to_owned(), values[k].clone()))
+}
+
+/// The lines shown and the values they stand for.
+type Listed = (Vec<String>, Vec<String>);
+
+fn no_client() -> PickError {
+    PickError::Empty("no credential to list them with".into())
+}
+
+/// What a Zendesk instance lists for a source. An endpoint can carry a token: a webhook is
+/// shown by its name and id only.
+async fn zendesk_list(clients: &Clients<'_>, source: &Source<'_>) -> Result<Listed, PickError> {
+    let zendesk = clients.zendesk.ok_or_else(no_client)?;
+    Ok(match source {
         Source::Webhooks => {
-            let zendesk = clients.zendesk.ok_or_else(no_client)?;
             let hooks = zendesk.webhooks().await?;
-            // An endpoint can carry a token: only the name and id are shown.
             (
-                param,
                 hooks
                     .iter()
                     .map(|h| format!("{} ({})", h.name, h.id))
@@ -116,123 +139,102 @@ pub async fn pick(
             )
         }
         Source::OAuthClients => {
-            let zendesk = clients.zendesk.ok_or_else(no_client)?;
             let list = zendesk.oauth_clients().await?;
             (
-                param,
                 list.iter()
                     .map(|c| format!("{} ({}, id {})", c.name, c.identifier, c.id))
                     .collect(),
                 list.iter().map(|c| c.id.to_string()).collect(),
             )
         }
-        Source::Installations => {
-            let zendesk = clients.zendesk.ok_or_else(no_client)?;
+        _ => {
             let apps = zendesk.installations().await?;
             (
-                param,
                 apps.iter()
                     .map(|a| {
-                        format!(
-                            "{} (installation {}){}",
-                            a.name,
-                            a.id,
-                            if a.enabled { "" } else { " · disabled" }
-                        )
+                        let disabled = if a.enabled { "" } else { " · disabled" };
+                        format!("{} (installation {}){disabled}", a.name, a.id)
                     })
                     .collect(),
                 apps.iter().map(|a| a.id.to_string()).collect(),
             )
         }
-        Source::PersonalTokens | Source::ResourceTokens(_) => {
-            let tokens = match source {
-                Source::ResourceTokens(owner) => {
-                    gitlab()?
-                        .resource_tokens(owner, None, Some("active"))
-                        .await?
-                }
-                _ => gitlab()?.personal_tokens(None, Some("active")).await?,
-            };
-            let tokens: Vec<AccessToken> = tokens.into_iter().filter(|t| t.active).collect();
-            (
-                "token_id",
-                tokens.iter().map(token_line).collect(),
-                tokens.iter().map(|t| t.id.to_string()).collect(),
-            )
+    })
+}
+
+/// What GitLab lists for a source.
+async fn gitlab_list(clients: &Clients<'_>, source: &Source<'_>) -> Result<Listed, PickError> {
+    let gitlab = clients.gitlab.ok_or_else(no_client)?;
+    Ok(match source {
+        Source::ResourceTokens(owner) => {
+            tokens_listed(gitlab.resource_tokens(*owner, None, Some("active")).await?)
         }
         Source::Triggers(project) => {
-            let triggers = gitlab()?.triggers(project).await?;
+            let triggers = gitlab.triggers(project).await?;
             (
-                param,
-                triggers
-                    .iter()
-                    .map(|t| {
-                        let used = t
-                            .last_used
-                            .as_deref()
-                            .and_then(|d| d.get(..10))
-                            .unwrap_or("never");
-                        format!("{} (id {}) · last used {used}", t.description, t.id)
-                    })
-                    .collect(),
+                triggers.iter().map(trigger_line).collect(),
                 triggers.iter().map(|t| t.id.to_string()).collect(),
             )
         }
         Source::Variables(owner) => {
-            let vars = gitlab()?.variables(owner).await?;
+            let vars = gitlab.variables(*owner).await?;
             (
-                param,
-                vars.iter()
-                    .map(|v| {
-                        let mut flags = Vec::new();
-                        for (on, name) in [
-                            (v.protected, "protected"),
-                            (v.masked, "masked"),
-                            (v.hidden, "hidden"),
-                        ] {
-                            if on {
-                                flags.push(name);
-                            }
-                        }
-                        format!(
-                            "{} (scope {}){}",
-                            v.key,
-                            v.environment_scope,
-                            if flags.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" · {}", flags.join(", "))
-                            }
-                        )
-                    })
-                    .collect(),
+                vars.iter().map(variable_line).collect(),
                 vars.iter().map(|v| v.key.clone()).collect(),
             )
         }
         Source::Hooks(project) => {
-            let hooks = gitlab()?.hooks(project).await?;
+            let hooks = gitlab.hooks(project).await?;
             (
-                param,
-                // A webhook's URL can hold credentials: only its host is shown.
-                hooks
-                    .iter()
-                    .map(|h| {
-                        let host = url::Url::parse(&h.url)
-                            .ok()
-                            .and_then(|u| u.host_str().map(str::to_owned))
-                            .unwrap_or_else(|| "?".into());
-                        format!("webhook {} · {host}", h.id)
-                    })
-                    .collect(),
+                hooks.iter().map(|h| hook_line(&h.url, h.id)).collect(),
                 hooks.iter().map(|h| h.id.to_string()).collect(),
             )
         }
+        _ => tokens_listed(gitlab.personal_tokens(None, Some("active")).await?),
+    })
+}
+
+fn tokens_listed(tokens: Vec<AccessToken>) -> Listed {
+    let tokens: Vec<AccessToken> = tokens.into_iter().filter(|t| t.active).collect();
+    (
+        tokens.iter().map(token_line).collect(),
+        tokens.iter().map(|t| t.id.to_string()).collect(),
+    )
+}
+
+fn trigger_line(t: &crate::clients::gitlab::Trigger) -> String {
+    let used = t
+        .last_used
+        .as_deref()
+        .and_then(|d| d.get(..10))
+        .unwrap_or("never");
+    format!("{} (id {}) · last used {used}", t.description, t.id)
+}
+
+fn variable_line(v: &crate::clients::gitlab::Variable) -> String {
+    let flags: Vec<&str> = [
+        (v.protected, "protected"),
+        (v.masked, "masked"),
+        (v.hidden, "hidden"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", flags.join(", "))
     };
-    if items.is_empty() {
-        return Err(PickError::Empty(prompt.to_owned()));
-    }
-    let k = prompter.select(prompt, &items)?;
-    Ok((param.to_owned(), values[k].clone()))
+    format!("{} (scope {}){flags}", v.key, v.environment_scope)
+}
+
+/// A webhook's URL can hold credentials: only its host is shown.
+fn hook_line(url: &str, id: u64) -> String {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
+    format!("webhook {id} · {host}")
 }
 
 /// Where a missing value of a run may be picked from: the runbook and the values known so far.
