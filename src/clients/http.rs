@@ -39,40 +39,17 @@ impl Credential {
                 v.push_str(secret.expose_secret());
                 v
             }),
-            Credential::Basic(user, secret) => {
-                let mut raw = format!("{user}:");
-                raw.push_str(secret.expose_secret());
-                (
-                    reqwest::header::AUTHORIZATION,
-                    format!("Basic {}", base64(raw.as_bytes())),
-                )
+            // reqwest encodes Basic credentials itself (`basic_auth` marks the header sensitive).
+            Credential::Basic(..) => {
+                return Err(ApiError::Client(
+                    "Basic credentials go through reqwest's basic_auth".into(),
+                ));
             }
         };
         let mut value = HeaderValue::from_str(&value).map_err(|_| bad())?;
         value.set_sensitive(true);
         Ok((name, value))
     }
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// A call that did not succeed.
@@ -541,10 +518,16 @@ impl Http {
         let mut req = client
             .request(call.method.clone(), url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(c) = call.credential {
-            let (name, value) = c.header()?;
-            req = req.header(name, value);
-        }
+        req = match call.credential {
+            Some(Credential::Basic(user, secret)) => {
+                req.basic_auth(user, Some(secret.expose_secret()))
+            }
+            Some(c) => {
+                let (name, value) = c.header()?;
+                req.header(name, value)
+            }
+            None => req,
+        };
         if let Some(body) = &call.body {
             req = req.json(body);
         }
@@ -563,7 +546,7 @@ impl Http {
             method: call.method.clone(),
             url: self.shown(url),
             message: self.redactor.redact(&describe_transport(e)),
-            maybe_sent: !e.is_connect(),
+            maybe_sent: !(e.is_connect() || e.is_builder()),
         };
         match attempt.delay(&self.policy, &call.method, Failure::Transport) {
             Some(wait) => {
@@ -952,12 +935,5 @@ mod tests {
             vendor_message(b"<!DOCTYPE html><html>502</html>"),
             "(an HTML page instead of an API answer)"
         );
-    }
-
-    #[test]
-    fn basic_credentials_are_base64() {
-        assert_eq!(base64(b"a@b.c/token:xyz"), "YUBiLmMvdG9rZW46eHl6");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"a"), "YQ==");
     }
 }

@@ -908,18 +908,7 @@ fn template_arg<'t>(args: &'t [(String, Template)], name: &str) -> Option<&'t Te
     args.iter().find(|(n, _)| n == name).map(|(_, t)| t)
 }
 
-/// Percent-encodes one path segment: `grp/proj` → `grp%2Fproj`, as GitLab wants project paths.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::clients::encode_segment;
 
 #[cfg(test)]
 mod tests {

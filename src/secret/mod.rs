@@ -80,7 +80,7 @@ pub fn read_token_line(mut input: impl std::io::BufRead) -> Result<SecretString,
     let mut line = String::new();
     input.read_line(&mut line)?;
     let token = SecretString::from(line.trim().to_owned());
-    zeroize_string(&mut line);
+    zeroize::Zeroize::zeroize(&mut line);
     if token.expose_secret().is_empty() {
         return Err(TokenLineError::Empty);
     }
@@ -90,18 +90,14 @@ pub fn read_token_line(mut input: impl std::io::BufRead) -> Result<SecretString,
     Ok(token)
 }
 
-fn zeroize_string(s: &mut String) {
-    // Overwrite the buffer the token was read into before it is freed.
-    let len = s.len();
-    s.clear();
-    s.extend(std::iter::repeat_n('\0', len));
-    s.clear();
-}
-
 /// Whether two secrets are equal, compared without printing either.
 pub fn same(a: &SecretString, b: &SecretString) -> bool {
-    let (a, b) = (a.expose_secret().as_bytes(), b.expose_secret().as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    // In constant time: how much of a token matched must not show in how long it took.
+    a.expose_secret()
+        .as_bytes()
+        .ct_eq(b.expose_secret().as_bytes())
+        .into()
 }
 
 #[cfg(test)]

@@ -62,32 +62,18 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
     Ok(())
 }
 
-fn create_private(path: &Path) -> Result<fs::File, StateError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(io_err(path))
-}
-
-/// Replaces `path` with `bytes` atomically: a 0600 temporary file beside it, fsync, rename,
-/// fsync of the directory.
+/// Replaces `path` with `bytes` atomically: a temporary file beside it (tempfile makes it
+/// 0600), fsync, rename over `path`, fsync of the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
-        std::process::id()
-    ));
-    let mut f = create_private(&tmp)?;
-    f.write_all(bytes).map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(io_err(path))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
+    tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| StateError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }

@@ -12,8 +12,8 @@ use serde_json::json;
 use url::Url;
 
 use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
+use crate::clients::encode_segment;
 use crate::config::display_url;
-use crate::engine::plan::encode_segment;
 use crate::secret::Redactor;
 use wire::{
     AccessTokenWire, HookWire, NamespaceWire, NewTokenWire, NewTriggerWire, TriggerWire, UserWire,

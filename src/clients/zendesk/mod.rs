@@ -15,7 +15,7 @@ use serde_json::json;
 use url::Url;
 
 use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
-use crate::engine::plan::encode_segment;
+use crate::clients::encode_segment;
 use crate::secret::Redactor;
 use wire::{
     InstallationOneWire, InstallationWire, InstallationsWire, MeWire, NewOAuthTokenWire,
