@@ -833,3 +833,66 @@ async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
     assert_eq!(the_journal(&env)["status"], "stopped");
     assert_eq!(count(&server, "POST", ROTATE).await, 0);
 }
+
+#[tokio::test]
+async fn two_resumes_of_one_run_at_once_write_each_target_once() {
+    let server = gitlab(rotated()).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(|req: &Request| variable_answer(req).set_delay(Duration::from_millis(1500)))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let id = the_journal(&env)["id"].as_str().unwrap().to_owned();
+    let first = spawn(&env, &server, &["--yes", "resume", &id]);
+    let started = Instant::now();
+    while count(&server, "PUT", "/api/v4/projects/grp%2Fproj/variables/K_1").await < 2 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = tokrot(&env, &server)
+        .args(["--yes", "resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("resume of {id}")),
+        "names the resume that holds it: {}",
+        stderr(&second)
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        count(&server, "PUT", "/api/v4/projects/grp%2Fproj/variables/K_1").await,
+        2,
+        "once in the run, once in the one resume"
+    );
+    let audit =
+        std::fs::read_to_string(env.path().join(".local/state/tokrot/audit.jsonl")).unwrap();
+    let outcomes: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, [json!("incomplete"), json!("done")]);
+}

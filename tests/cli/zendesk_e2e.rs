@@ -594,3 +594,65 @@ async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() 
     );
     assert_no_canary(&env, &resumed);
 }
+
+/// "Write it anyway?" asked by an action (the installation does not show the setting): Ctrl-C
+/// there writes nothing; a yes writes it.
+#[tokio::test]
+async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations/333.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 333, "settings": {"name": "GitLab Sync"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/apps/installations/333.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 333})))
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let args = [
+        "apply",
+        "zendesk-app",
+        "--instance",
+        "zd",
+        "--installation-id",
+        "333",
+        "--setting",
+        "api_token",
+    ];
+    let vars = [
+        ("ZENDESK_EMAIL", "ops@example.com"),
+        ("ZENDESK_API_TOKEN", ZD_CALLER),
+    ];
+    let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
+    pty.answer("Token to apply (hidden)", "zd-typed-CANARY-zz77\r");
+    pty.answer("Go ahead and change things", "y");
+    pty.answer("Write it anyway?", "\x03");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 130, "{screen}");
+    assert!(writes(&server).await.is_empty(), "{screen}");
+
+    let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
+    pty.answer("Token to apply (hidden)", "zd-typed-CANARY-zz77\r");
+    pty.answer("Go ahead and change things", "y");
+    pty.answer("Write it anyway?", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        writes(&server).await,
+        ["PUT /api/v2/apps/installations/333.json"]
+    );
+    assert!(!screen.contains("CANARY"), "the token was shown:\n{screen}");
+}
