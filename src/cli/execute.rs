@@ -253,6 +253,8 @@ pub fn session<'c>(
         policy,
         options,
         unattended,
+        keeper: std::sync::Arc::new(crate::engine::seams::Keyring),
+        signals: true,
     })
 }
 

@@ -42,7 +42,7 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
         out.push_str(&format!(
             "{:<id_w$}  {}  {:<20}  {:<10}  {}/{} targets  {}\n",
             j.id,
-            j.started_at,
+            seconds(&j.started_at),
             j.runbook,
             standing,
             applied,
@@ -52,4 +52,12 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
     }
     ctx.ui.out(&out)?;
     Ok(Outcome::Done)
+}
+
+/// A time to the second, as the table shows it.
+fn seconds(at: &str) -> String {
+    at.parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|t| t.round(jiff::Unit::Second).ok())
+        .map_or_else(|| at.to_owned(), |t| t.to_string())
 }

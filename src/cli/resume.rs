@@ -7,6 +7,7 @@ use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::render;
 use crate::engine::resume::{self, ResumeError};
+use crate::engine::seams::Keyring;
 use crate::engine::target::TargetSpec;
 use crate::exit;
 use crate::state::journal::Status;
@@ -55,7 +56,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         &ctx.catalogue,
     )?;
     let holder = format!("resume of {id} (pid {})", std::process::id());
-    let reopened = match resume::reopen(&dir, data, &plan, &holder) {
+    let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
         Err(ResumeError::Finished { id }) => {
             ctx.ui.status(&format!("Run {id} has already finished."))?;
             return Ok(Outcome::Done);

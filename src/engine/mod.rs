@@ -11,6 +11,10 @@ pub mod prompt;
 pub mod protocol;
 pub mod render;
 pub mod resume;
+pub mod seams;
 pub mod session;
 pub mod target;
 pub mod walk;
+
+#[cfg(test)]
+mod tests;

@@ -21,6 +21,7 @@ use secrecy::SecretString;
 use super::interrupt::{Hold, Interrupts};
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
+use super::seams::{Actions, Keeper};
 use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
 use crate::actions::Phase;
 use crate::actions::run::{ActionFailure, Executor, RunFacts};
@@ -56,6 +57,10 @@ pub struct Session<'u> {
     pub options: WalkOptions,
     /// `--yes`: nobody answers at a terminal.
     pub unattended: bool,
+    /// Where a new token waits (the OS keyring).
+    pub keeper: Arc<dyn Keeper>,
+    /// Whether the run handles SIGINT/SIGTERM itself (a process does; the engine's tests do not).
+    pub signals: bool,
 }
 
 /// A run to start.
@@ -146,8 +151,25 @@ pub struct Finished {
     pub self_credential: Option<Result<String, String>>,
 }
 
-/// Starts and carries out a run.
+/// Starts and carries out a run, its actions carried out by the executor.
 pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartError> {
+    let no_stash = req.no_stash;
+    let plan = req.plan.clone();
+    let vendors = (session.gitlab.clone(), session.zendesk.clone());
+    let http = (session.ui.redactor().clone(), session.policy);
+    let skip = session.options.skip_targets.clone();
+    start(session, req, move |id| {
+        executor(&plan, id, vendors, http, &skip, no_stash)
+    })
+    .await
+}
+
+/// Starts and carries out a run; `actions` makes what carries out its actions, given its id.
+pub(crate) async fn start<A: Actions>(
+    session: Session<'_>,
+    req: Request,
+    actions: impl FnOnce(&str) -> A,
+) -> Result<Finished, StartError> {
     let plan = &req.plan;
     let rotate = plan.runbook.kind == RunbookKind::Rotate;
     if rotate && plan.targets.is_empty() && !req.keep && req.self_account.is_none() {
@@ -170,14 +192,11 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         )?;
     }
     if rotate && !req.no_stash {
-        stash::probe(&id).map_err(StartError::Keyring)?;
+        session.keeper.probe(&id).map_err(StartError::Keyring)?;
     }
     // A stashed token is read only once its rotation is locked: no resume can be using it.
     let token = match &req.from {
-        Some(from) => Some(stash::get(from).map_err(|source| StartError::From {
-            id: from.clone(),
-            source,
-        })?),
+        Some(from) => Some(kept_token(session.keeper.as_ref(), from)?),
         None => req.token,
     };
     let journal = Journal::create(
@@ -213,12 +232,24 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         },
         session.ui.redactor().clone(),
     )?;
-    let run = Run::new(executor(&session, &id, plan, req.no_stash), journal);
+    let run = Run::new(actions(&id), journal, session.keeper.clone());
     let end = End {
         keep: req.keep,
         self_account: req.self_account,
     };
     Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
+}
+
+/// The token a rotation kept, for `--from`.
+fn kept_token(keeper: &dyn Keeper, from: &str) -> Result<SecretString, StartError> {
+    let found = keeper.find(from).map_err(|source| StartError::From {
+        id: from.to_owned(),
+        source,
+    })?;
+    found.ok_or_else(|| StartError::From {
+        id: from.to_owned(),
+        source: StashError::from_message(format!("no entry tokrot/pending:{from}")),
+    })
 }
 
 /// What the end of a run depends on besides its walk.
@@ -228,10 +259,10 @@ struct End {
 }
 
 /// Continues a run `resume.rs` reopened: its journal, its locks, its token.
-pub(crate) async fn carry_on(
+pub(crate) async fn carry_on<A: Actions>(
     session: Session<'_>,
     plan: &Plan,
-    executor: Executor,
+    actions: A,
     journal: Journal,
     locks: Locks,
 ) -> Finished {
@@ -239,30 +270,33 @@ pub(crate) async fn carry_on(
         keep: false,
         self_account: journal.data().self_account,
     };
-    let run = Run::new(executor, journal);
+    let run = Run::new(actions, journal, session.keeper.clone());
     walk_and_conclude(session, plan, run, locks, None, end).await
 }
 
-/// The executor of a run: the clients, the policy, the variables read in bulk.
-pub(crate) fn executor(session: &Session<'_>, id: &str, plan: &Plan, no_stash: bool) -> Executor {
+/// The clients of a run: GitLab, and the Zendesk credentials by instance.
+pub(crate) type Vendors = (Option<GitLab>, HashMap<String, ZendeskAuth>);
+
+/// The executor of a run: the clients, the policy, the variables read in bulk (those of the
+/// targets `skip` leaves to do).
+pub(crate) fn executor(
+    plan: &Plan,
+    id: &str,
+    vendors: Vendors,
+    http: (crate::secret::Redactor, RetryPolicy),
+    skip: &std::collections::HashSet<usize>,
+    no_stash: bool,
+) -> Executor {
     let remaining: Vec<crate::actions::Invocation> = plan
         .steps
         .iter()
-        .filter(|s| {
-            !s.target_index
-                .is_some_and(|t| session.options.skip_targets.contains(&t))
-        })
+        .filter(|s| !s.target_index.is_some_and(|t| skip.contains(&t)))
         .filter_map(PlanStep::invocation)
         .collect();
-    let mut executor = Executor::new(
-        session.gitlab.clone(),
-        session.ui.redactor().clone(),
-        id.to_owned(),
-        today(),
-    )
-    .with_policy(session.policy)
-    .batch_variable_reads(&remaining)
-    .with_zendesk(session.zendesk.clone());
+    let mut executor = Executor::new(vendors.0, http.0, id.to_owned(), today())
+        .with_policy(http.1)
+        .batch_variable_reads(&remaining)
+        .with_zendesk(vendors.1);
     if no_stash {
         executor = executor.without_stash();
     }
@@ -303,15 +337,19 @@ fn check_gates(plan: &Plan, approvals: &[Approval], unattended: bool) -> Result<
     Ok(())
 }
 
-async fn walk_and_conclude(
+async fn walk_and_conclude<A: Actions>(
     mut session: Session<'_>,
     plan: &Plan,
-    run: Run,
+    run: Run<A>,
     locks: Locks,
     token: Option<SecretString>,
     end: End,
 ) -> Finished {
-    let interrupts = Interrupts::install();
+    let interrupts = if session.signals {
+        Interrupts::install()
+    } else {
+        Interrupts::default()
+    };
     let runner = Runner {
         run: run.clone(),
         locks: Mutex::new(locks),
@@ -375,10 +413,10 @@ async fn walk_and_conclude(
 }
 
 /// The run's end, journaled and audited. Also what a signal outside a hold runs.
-fn conclude(
+fn conclude<A: Actions>(
     state_dir: &std::path::Path,
     plan: &Plan,
-    run: &Run,
+    run: &Run<A>,
     result: Result<walk::Outcome, WalkError>,
     keep: bool,
     self_credential: Option<Result<String, String>>,
@@ -396,14 +434,14 @@ fn conclude(
     );
     let mut warnings = Vec::new();
     if status == Status::Done && facts.stashed {
-        match stash::remove(executor.rotation_id()) {
+        match run.keeper.remove(executor.rotation_id()) {
             Ok(()) => facts.stashed = false,
             Err(e) => warnings.push(format!(
                 "the finished rotation's token could not be removed from the keyring: {e}"
             )),
         }
     }
-    if let Some(w) = where_the_token_is(status, &facts, executor) {
+    if let Some(w) = where_the_token_is(status, &facts, executor.rotation_id()) {
         warnings.push(w);
     }
     let written = run.journal.update(|d| {
@@ -468,12 +506,11 @@ fn status_of(
 }
 
 /// Where the new token is, when the run did not finish: said loudly when it is nowhere.
-fn where_the_token_is(status: Status, facts: &RunFacts, executor: &Executor) -> Option<String> {
+fn where_the_token_is(status: Status, facts: &RunFacts, id: &str) -> Option<String> {
     let unfinished = matches!(
         status,
         Status::Incomplete | Status::Failed | Status::Aborted
     );
-    let id = executor.rotation_id();
     if let Some(e) = &facts.stash_error {
         return (status != Status::Done).then(|| format!(
             "the new token is NOT kept anywhere: the keyring refused it ({e}). It dies with this process; \
@@ -520,9 +557,9 @@ pub(crate) fn anything_changed(d: &JournalData) -> bool {
 }
 
 /// What a signal outside a one-shot call does: journal how the run ended, say what is left.
-fn on_signal(
+fn on_signal<A: Actions>(
     plan: &Plan,
-    run: Run,
+    run: Run<A>,
     current: Arc<Mutex<usize>>,
     state_dir: PathBuf,
 ) -> super::interrupt::OnSignal {
@@ -572,19 +609,31 @@ fn on_signal(
 
 /// A run under way: its executor and its journal. The journal is written here, never by an
 /// action: before a step (a one-shot call: before it is sent), after it, and as targets end.
-#[derive(Clone)]
-struct Run {
-    executor: Arc<Executor>,
+struct Run<A> {
+    executor: Arc<A>,
     journal: Arc<Journal>,
     journal_error: Arc<Mutex<Option<String>>>,
+    keeper: Arc<dyn Keeper>,
 }
 
-impl Run {
-    fn new(executor: Executor, journal: Journal) -> Self {
+impl<A> Clone for Run<A> {
+    fn clone(&self) -> Self {
+        Self {
+            executor: self.executor.clone(),
+            journal: self.journal.clone(),
+            journal_error: self.journal_error.clone(),
+            keeper: self.keeper.clone(),
+        }
+    }
+}
+
+impl<A: Actions> Run<A> {
+    fn new(executor: A, journal: Journal, keeper: Arc<dyn Keeper>) -> Self {
         Self {
             executor: Arc::new(executor),
             journal: Arc::new(journal),
             journal_error: Arc::default(),
+            keeper,
         }
     }
 
@@ -663,8 +712,8 @@ impl Run {
 
 /// The walk's runner: the run, plus the protocol's hold on signals around one-shot calls and
 /// the approvals it journals.
-struct Runner {
-    run: Run,
+struct Runner<A> {
+    run: Run<A>,
     /// The run's locks; the source token's, by the vendor's own id, is added before the
     /// one-shot call.
     locks: Mutex<Locks>,
@@ -676,7 +725,7 @@ struct Runner {
     operator: Option<String>,
 }
 
-impl ActionRunner for Runner {
+impl<A: Actions> ActionRunner for Runner<A> {
     async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
         match step.invocation() {
             Some(invocation) => self.run.executor.run(&invocation).await,
@@ -749,7 +798,7 @@ impl ActionRunner for Runner {
     }
 }
 
-impl Runner {
+impl<A: Actions> Runner<A> {
     /// Before a one-shot call: hold signals until its token is kept, lock the source token by
     /// the vendor's own id (two spellings of one token, `--token-name` and `--token-id`, meet
     /// here), and journal the call as running. If any of these fails, the call is not sent.

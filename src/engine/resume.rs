@@ -11,9 +11,9 @@ use secrecy::SecretString;
 
 use super::plan::Plan;
 use super::protocol::{self, Finished, Session, StartError};
+use super::seams::{Actions, Keeper};
 use crate::actions::Phase;
 use crate::actions::run::Verified;
-use crate::secret::stash;
 use crate::state::StateError;
 use crate::state::journal::{self, Journal, JournalData, Status, StepStatus};
 use crate::state::lock::{LockError, Locks};
@@ -186,6 +186,7 @@ pub fn reopen(
     data: JournalData,
     plan: &Plan,
     holder: &str,
+    keeper: &dyn Keeper,
 ) -> Result<Reopened, ResumeError> {
     let id = data.id.clone();
     let mut locks = Locks::new();
@@ -214,7 +215,7 @@ pub fn reopen(
         }
     }
     let token = match data.kind.as_str() {
-        "rotate" => Some(rotated_token(&data, plan)?),
+        "rotate" => Some(rotated_token(&data, plan, keeper)?),
         "apply" if data.steps.iter().any(|s| s.status == StepStatus::Done) => {
             return Err(ResumeError::NotRotation { id });
         }
@@ -250,9 +251,13 @@ pub fn reopen(
 }
 
 /// The token a rotation made, from the keyring; or why there is none, told truthfully.
-fn rotated_token(data: &JournalData, plan: &Plan) -> Result<SecretString, ResumeError> {
+fn rotated_token(
+    data: &JournalData,
+    plan: &Plan,
+    keeper: &dyn Keeper,
+) -> Result<SecretString, ResumeError> {
     let id = data.id.clone();
-    let kept = stash::find(&id).map_err(|e| ResumeError::Keyring {
+    let kept = keeper.find(&id).map_err(|e| ResumeError::Keyring {
         id: id.clone(),
         why: e.to_string(),
     })?;
@@ -329,11 +334,32 @@ fn rotated_token(data: &JournalData, plan: &Plan) -> Result<SecretString, Resume
     })
 }
 
-/// Continues a reopened run through the protocol.
+/// Continues a reopened run through the protocol, its actions carried out by the executor.
 pub async fn resume(
+    session: Session<'_>,
+    plan: &Plan,
+    reopened: Reopened,
+) -> Result<Finished, StartError> {
+    let vendors = (session.gitlab.clone(), session.zendesk.clone());
+    let http = (session.ui.redactor().clone(), session.policy);
+    let executor = protocol::executor(
+        plan,
+        &reopened.data.id,
+        vendors,
+        http,
+        &reopened.skip_targets,
+        false,
+    );
+    resume_with(session, plan, reopened, executor).await
+}
+
+/// Continues a reopened run with `actions`: they get back the token, what earlier steps
+/// learned and the targets already applied; the protocol skips what was done.
+pub(crate) async fn resume_with<A: Actions>(
     mut session: Session<'_>,
     plan: &Plan,
     reopened: Reopened,
+    actions: A,
 ) -> Result<Finished, StartError> {
     session.options.skip_steps = reopened.skip_steps.clone();
     session.options.skip_targets = reopened.skip_targets.clone();
@@ -345,15 +371,14 @@ pub async fn resume(
         session.ui.redactor().clone(),
     );
     journal.update(|d| d.status = Status::Running)?;
-    let executor = protocol::executor(&session, &data.id, plan, false);
-    executor.restore(&data.memo);
+    actions.restore(&data.memo);
     if let Some(token) = reopened.token {
-        executor.resumed_token(token, true);
+        actions.resumed_token(token, true);
     }
     for (i, t) in data.targets.iter().enumerate() {
         if t.status == "applied" {
-            executor.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
+            actions.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
         }
     }
-    Ok(protocol::carry_on(session, plan, executor, journal, reopened.locks).await)
+    Ok(protocol::carry_on(session, plan, actions, journal, reopened.locks).await)
 }

@@ -133,7 +133,7 @@ pub struct JournalData {
     /// The instance, for Zendesk runbooks.
     #[serde(default)]
     pub instance: Option<String>,
-    /// When it started.
+    /// When it started (RFC 3339, to the nanosecond).
     pub started_at: String,
     /// When the journal last changed.
     pub updated_at: String,
@@ -233,7 +233,9 @@ impl Journal {
         redactor: Redactor,
     ) -> Result<Self, StateError> {
         let path = dir(state_dir).join(format!("{}.json", data.id));
-        data.started_at = now();
+        // Precise: two runs started in one second are still told apart, and `resume` without
+        // an id takes the latest.
+        data.started_at = jiff::Timestamp::now().to_string();
         data.updated_at = data.started_at.clone();
         let journal = Self {
             path,
@@ -373,7 +375,8 @@ pub fn list(state_dir: &Path) -> Result<Vec<JournalData>, StateError> {
             out.push(read(&path)?);
         }
     }
-    out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    let at = |j: &JournalData| j.started_at.parse::<jiff::Timestamp>().ok();
+    out.sort_by(|a, b| at(a).cmp(&at(b)).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
