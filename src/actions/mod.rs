@@ -150,10 +150,8 @@ pub struct ActionSpec {
     pub summary: &'static str,
     /// Which vendor.
     pub service: Service,
-    /// HTTP method, or `""` for a local action.
-    pub method: &'static str,
-    /// Path below the service's base, with `{arg}` placeholders for path arguments.
-    pub path: &'static str,
+    /// The endpoint it calls (`clients::route`), none for a local action.
+    pub route: Option<&'static crate::clients::route::Route>,
     /// Protocol phase.
     pub phase: Phase,
     /// Arguments.
@@ -163,6 +161,16 @@ pub struct ActionSpec {
 }
 
 impl ActionSpec {
+    /// The HTTP method, or `""` for a local action.
+    pub fn method(&self) -> &'static str {
+        self.route.map_or("", |r| r.method)
+    }
+
+    /// The path below the service's base, with `{arg}` placeholders, or `""`.
+    pub fn path(&self) -> &'static str {
+        self.route.map_or("", |r| r.path)
+    }
+
     /// Looks up an argument.
     pub fn arg(&self, name: &str) -> Option<&'static ArgSpec> {
         self.args.iter().find(|a| a.name == name)
@@ -457,7 +465,7 @@ mod tests {
     #[test]
     fn every_path_placeholder_is_a_path_argument() {
         for a in registry() {
-            let mut rest = a.path;
+            let mut rest = a.path();
             while let Some(start) = rest.find('{') {
                 let end = rest[start..].find('}').unwrap() + start;
                 let name = &rest[start + 1..end];
@@ -469,7 +477,7 @@ mod tests {
             }
             for arg in a.args.iter().filter(|g| g.kind == ArgKind::Path) {
                 assert!(
-                    a.path.contains(&format!("{{{}}}", arg.name)),
+                    a.path().contains(&format!("{{{}}}", arg.name)),
                     "{}: {}",
                     a.name,
                     arg.name
@@ -483,7 +491,7 @@ mod tests {
         for a in registry() {
             if a.yields.is_some() {
                 assert_eq!(a.phase, Phase::Rotate, "{}", a.name);
-                assert_eq!(a.method, "POST", "{}", a.name);
+                assert_eq!(a.method(), "POST", "{}", a.name);
             }
         }
     }

@@ -60,8 +60,8 @@ fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
             .map(|a| {
                 json!({
                     "name": a.name,
-                    "method": a.method,
-                    "path": a.path,
+                    "method": a.method(),
+                    "path": a.path(),
                     "phase": a.phase.as_str(),
                     "args": a.args.iter().map(|g| json!({"name": g.name, "required": g.required, "secret": g.kind.is_secret()})).collect::<Vec<_>>(),
                     "yields": a.yields,
@@ -75,10 +75,10 @@ fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
     let name_w = registry().map(|a| a.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for a in registry() {
-        let call = if a.method.is_empty() {
+        let call = if a.method().is_empty() {
             "(tokrot)".to_owned()
         } else {
-            format!("{} {}", a.method, a.path)
+            format!("{} {}", a.method(), a.path())
         };
         let args: Vec<String> = a
             .args

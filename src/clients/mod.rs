@@ -3,6 +3,7 @@
 
 pub mod gitlab;
 pub mod http;
+pub mod route;
 pub mod zendesk;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};

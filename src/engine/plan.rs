@@ -780,7 +780,7 @@ impl Section<'_> {
             url.push_str(&query.join("&"));
         }
         Some(Call {
-            method: spec.method,
+            method: spec.method(),
             url,
             sends,
             auth,
@@ -788,15 +788,15 @@ impl Section<'_> {
     }
 
     /// The action's path with its path arguments filled in, or `<placeholders>` where open.
+    /// The path a dry run shows, from the same route the request is built from: each
+    /// segment known now, percent-encoded as the request sends it, else a `<placeholder>`.
     fn call_path(&self, spec: &ActionSpec, args: &[(String, Template)]) -> String {
-        let mut path = String::new();
-        let mut rest = spec.path;
-        while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map_or(rest.len(), |e| start + e);
-            path.push_str(&rest[..start]);
-            let name = &rest[start + 1..end];
-            match template_arg(args, name).and_then(|t| self.known(t)) {
-                Some(value) => path.push_str(&encode_segment(&value)),
+        let Some(route) = spec.route else {
+            return String::new();
+        };
+        route.render(
+            |name| match template_arg(args, name).and_then(|t| self.known(t)) {
+                Some(value) => encode_segment(&value),
                 None => {
                     let shown = template_arg(args, name).map_or_else(
                         || name.replace('_', "-"),
@@ -806,13 +806,10 @@ impl Section<'_> {
                                 .map_or_else(|| name.replace('_', "-"), placeholder)
                         },
                     );
-                    path.push_str(&format!("<{shown}>"));
+                    format!("<{shown}>")
                 }
-            }
-            rest = &rest[(end + 1).min(rest.len())..];
-        }
-        path.push_str(rest);
-        path
+            },
+        )
     }
 
     /// A value with every variable known; `None` when some part is still open.

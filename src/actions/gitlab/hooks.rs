@@ -3,6 +3,7 @@
 
 use crate::actions::run::{ActionFailure, Executor, Verified};
 use crate::actions::{Action, ActionSpec, Invocation, PROJECT, Phase, Service, path, secret_body};
+use crate::clients::route;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&GET_WEBHOOK, &UPDATE_WEBHOOK_TOKEN];
@@ -13,8 +14,7 @@ pub(crate) const GET_WEBHOOK: ActionSpec = ActionSpec {
     name: "gitlab.get_webhook",
     summary: "read a project webhook's URL and settings (its token is never returned)",
     service: Service::GitLab,
-    method: "GET",
-    path: "/projects/{project}/hooks/{hook_id}",
+    route: Some(&route::gitlab::HOOK),
     phase: Phase::Preflight,
     args: &[PROJECT, path("hook_id")],
     yields: None,
@@ -42,8 +42,7 @@ pub(crate) const UPDATE_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     name: "gitlab.update_webhook_token",
     summary: "set a project webhook's secret token, resending the same URL so that nothing else changes",
     service: Service::GitLab,
-    method: "PUT",
-    path: "/projects/{project}/hooks/{hook_id}",
+    route: Some(&route::gitlab::UPDATE_HOOK),
     phase: Phase::Apply,
     args: &[PROJECT, path("hook_id"), secret_body("token")],
     yields: None,

@@ -7,6 +7,7 @@ use crate::actions::{
 };
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::ApiError;
+use crate::clients::route;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[
@@ -22,8 +23,7 @@ pub(crate) const GET_TRIGGER: ActionSpec = ActionSpec {
     name: "gitlab.get_trigger",
     summary: "check that the pipeline trigger exists",
     service: Service::GitLab,
-    method: "GET",
-    path: "/projects/{project}/triggers/{trigger_id}",
+    route: Some(&route::gitlab::TRIGGER),
     phase: Phase::Preflight,
     args: &[PROJECT, path("trigger_id")],
     yields: None,
@@ -48,8 +48,7 @@ pub(crate) const CREATE_TRIGGER: ActionSpec = ActionSpec {
     name: "gitlab.create_trigger",
     summary: "create a pipeline trigger token with a description (never retried)",
     service: Service::GitLab,
-    method: "POST",
-    path: "/projects/{project}/triggers",
+    route: Some(&route::gitlab::CREATE_TRIGGER),
     phase: Phase::Rotate,
     args: &[PROJECT, body("description", true)],
     yields: Some("token"),
@@ -89,8 +88,7 @@ pub(crate) const CREATE_TRIGGER_AS: ActionSpec = ActionSpec {
     name: "gitlab.create_trigger_as",
     summary: "create a pipeline trigger token with another token as the credential (never retried)",
     service: Service::GitLab,
-    method: "POST",
-    path: "/projects/{project}/triggers",
+    route: Some(&route::gitlab::CREATE_TRIGGER),
     phase: Phase::Rotate,
     args: &[PROJECT, body("description", true), credential("as")],
     yields: Some("token"),
@@ -102,8 +100,7 @@ pub(crate) const DELETE_TRIGGER: ActionSpec = ActionSpec {
     name: "gitlab.delete_trigger",
     summary: "delete the old pipeline trigger",
     service: Service::GitLab,
-    method: "DELETE",
-    path: "/projects/{project}/triggers/{trigger_id}",
+    route: Some(&route::gitlab::DELETE_TRIGGER),
     phase: Phase::Finish,
     args: &[PROJECT, path("trigger_id")],
     yields: None,

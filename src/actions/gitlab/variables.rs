@@ -8,6 +8,7 @@ use crate::actions::{
     Action, ActionSpec, GROUP, Invocation, PROJECT, Phase, SCOPE_FILTER, Service, path, secret_body,
 };
 use crate::clients::gitlab::{Owner, Variable, maskable};
+use crate::clients::route;
 use crate::secret::same;
 
 /// The actions of this file, in registry order.
@@ -26,8 +27,7 @@ pub(crate) const GET_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.get_project_variable",
     summary: "read a project CI/CD variable's flags (protected, masked, raw, scope)",
     service: Service::GitLab,
-    method: "GET",
-    path: "/projects/{project}/variables/{key}",
+    route: Some(&route::gitlab::PROJECT_VARIABLE),
     phase: Phase::Preflight,
     args: &[PROJECT, path("key"), SCOPE_FILTER],
     yields: None,
@@ -63,8 +63,7 @@ pub(crate) const UPDATE_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.update_project_variable",
     summary: "write the new value into a project CI/CD variable, keeping its flags",
     service: Service::GitLab,
-    method: "PUT",
-    path: "/projects/{project}/variables/{key}",
+    route: Some(&route::gitlab::UPDATE_PROJECT_VARIABLE),
     phase: Phase::Apply,
     args: &[PROJECT, path("key"), SCOPE_FILTER, secret_body("value")],
     yields: None,
@@ -114,8 +113,7 @@ pub(crate) const VERIFY_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.verify_project_variable",
     summary: "read the project CI/CD variable back and compare (hidden variables: not readable)",
     service: Service::GitLab,
-    method: "GET",
-    path: "/projects/{project}/variables/{key}",
+    route: Some(&route::gitlab::PROJECT_VARIABLE),
     phase: Phase::Verify,
     args: &[PROJECT, path("key"), SCOPE_FILTER],
     yields: None,
@@ -167,8 +165,7 @@ pub(crate) const GET_GROUP_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.get_group_variable",
     summary: "read a group CI/CD variable's flags (protected, masked, raw, scope)",
     service: Service::GitLab,
-    method: "GET",
-    path: "/groups/{group}/variables/{key}",
+    route: Some(&route::gitlab::GROUP_VARIABLE),
     phase: Phase::Preflight,
     args: &[GROUP, path("key"), SCOPE_FILTER],
     yields: None,
@@ -180,8 +177,7 @@ pub(crate) const UPDATE_GROUP_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.update_group_variable",
     summary: "write the new value into a group CI/CD variable, keeping its flags",
     service: Service::GitLab,
-    method: "PUT",
-    path: "/groups/{group}/variables/{key}",
+    route: Some(&route::gitlab::UPDATE_GROUP_VARIABLE),
     phase: Phase::Apply,
     args: &[GROUP, path("key"), SCOPE_FILTER, secret_body("value")],
     yields: None,
@@ -193,8 +189,7 @@ pub(crate) const VERIFY_GROUP_VARIABLE: ActionSpec = ActionSpec {
     name: "gitlab.verify_group_variable",
     summary: "read the group CI/CD variable back and compare (hidden variables: not readable)",
     service: Service::GitLab,
-    method: "GET",
-    path: "/groups/{group}/variables/{key}",
+    route: Some(&route::gitlab::GROUP_VARIABLE),
     phase: Phase::Verify,
     args: &[GROUP, path("key"), SCOPE_FILTER],
     yields: None,

@@ -5,6 +5,7 @@ use crate::actions::run::{ActionFailure, Executor, Verified};
 use crate::actions::{
     Action, ActionSpec, Invocation, Phase, Service, body, check, path, secret_body,
 };
+use crate::clients::route;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&GET_INSTALLATION, &UPDATE_INSTALLATION_SETTING];
@@ -15,8 +16,7 @@ pub(crate) const GET_INSTALLATION: ActionSpec = ActionSpec {
     name: "zendesk.get_installation",
     summary: "read an app installation and the settings it shows",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/apps/installations/{installation_id}.json",
+    route: Some(&route::zendesk::INSTALLATION),
     phase: Phase::Preflight,
     args: &[path("installation_id"), check("setting")],
     yields: None,
@@ -53,8 +53,7 @@ pub(crate) const UPDATE_INSTALLATION_SETTING: ActionSpec = ActionSpec {
     name: "zendesk.update_installation_setting",
     summary: "write one setting of an app installation and nothing else",
     service: Service::Zendesk,
-    method: "PUT",
-    path: "/api/v2/apps/installations/{installation_id}.json",
+    route: Some(&route::zendesk::UPDATE_INSTALLATION),
     phase: Phase::Apply,
     args: &[
         path("installation_id"),

@@ -8,6 +8,7 @@ use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{
     Action, ActionSpec, Invocation, NEW_TOKEN, Phase, Service, body, check, path, query,
 };
+use crate::clients::route;
 use crate::clients::zendesk::{Auth, same_scopes};
 
 /// The actions of this file, in registry order.
@@ -24,8 +25,7 @@ pub(crate) const LIST_OAUTH_TOKENS: ActionSpec = ActionSpec {
     name: "zendesk.list_oauth_tokens",
     summary: "list the OAuth client's tokens (values cut to 10 characters)",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/oauth/tokens",
+    route: Some(&route::zendesk::OAUTH_TOKENS),
     phase: Phase::Preflight,
     args: &[query("client_id", "client_id"), check("old_token_id")],
     yields: None,
@@ -104,8 +104,7 @@ pub(crate) const CREATE_OAUTH_TOKEN: ActionSpec = ActionSpec {
     name: "zendesk.create_oauth_token",
     summary: "create an OAuth access token for a client with the given scopes (never retried)",
     service: Service::Zendesk,
-    method: "POST",
-    path: "/api/v2/oauth/tokens",
+    route: Some(&route::zendesk::CREATE_OAUTH_TOKEN),
     phase: Phase::Rotate,
     args: &[body("client_id", true), body("scopes", true)],
     yields: Some("token"),
@@ -199,8 +198,7 @@ pub(crate) const VERIFY_OAUTH_TOKEN: ActionSpec = ActionSpec {
     name: "zendesk.verify_oauth_token",
     summary: "check that the new OAuth token authenticates and has the requested scopes",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/oauth/tokens/current.json",
+    route: Some(&route::zendesk::CURRENT_OAUTH_TOKEN),
     phase: Phase::Verify,
     args: &[NEW_TOKEN],
     yields: None,
@@ -242,8 +240,7 @@ pub(crate) const REVOKE_OAUTH_TOKEN: ActionSpec = ActionSpec {
     name: "zendesk.revoke_oauth_token",
     summary: "revoke the old OAuth token",
     service: Service::Zendesk,
-    method: "DELETE",
-    path: "/api/v2/oauth/tokens/{old_token_id}",
+    route: Some(&route::zendesk::REVOKE_OAUTH_TOKEN),
     phase: Phase::Finish,
     args: &[path("old_token_id")],
     yields: None,

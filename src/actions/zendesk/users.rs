@@ -3,6 +3,7 @@
 
 use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{Action, ActionSpec, ArgKind, ArgSpec, Invocation, NEW_TOKEN, Phase, Service};
+use crate::clients::route;
 use crate::clients::zendesk::Auth;
 
 /// The actions of this file, in registry order.
@@ -14,8 +15,7 @@ pub(crate) const CURRENT_USER: ActionSpec = ActionSpec {
     name: "zendesk.current_user",
     summary: "check that the Zendesk credential works (an anonymous answer does not count)",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/users/me",
+    route: Some(&route::zendesk::ME),
     phase: Phase::Preflight,
     args: &[],
     yields: None,
@@ -47,8 +47,7 @@ pub(crate) const VERIFY_API_TOKEN: ActionSpec = ActionSpec {
     name: "zendesk.verify_api_token",
     summary: "check that the new API token authenticates as the given user (an anonymous answer does not count)",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/users/me",
+    route: Some(&route::zendesk::ME),
     phase: Phase::Verify,
     args: &[
         ArgSpec {

@@ -5,6 +5,7 @@ use crate::actions::run::{ActionFailure, Executor, Verified, WebhookPlace};
 use crate::actions::{
     Action, ActionSpec, Invocation, Phase, Service, body, check, path, secret_body,
 };
+use crate::clients::route;
 use crate::clients::zendesk::{
     WebhookCredential, endpoint_token, masked_endpoint, replace_endpoint_token,
 };
@@ -18,8 +19,7 @@ pub(crate) const GET_WEBHOOK: ActionSpec = ActionSpec {
     name: "zendesk.get_webhook",
     summary: "read a webhook and find where its token lives (endpoint URL or authentication)",
     service: Service::Zendesk,
-    method: "GET",
-    path: "/api/v2/webhooks/{webhook_id}",
+    route: Some(&route::zendesk::WEBHOOK),
     phase: Phase::Preflight,
     args: &[path("webhook_id"), check("username"), check("header_name")],
     yields: None,
@@ -95,8 +95,7 @@ pub(crate) const PATCH_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     name: "zendesk.patch_webhook_token",
     summary: "replace the webhook's token (in its endpoint URL, or its credential with the type kept) and nothing else",
     service: Service::Zendesk,
-    method: "PATCH",
-    path: "/api/v2/webhooks/{webhook_id}",
+    route: Some(&route::zendesk::PATCH_WEBHOOK),
     phase: Phase::Apply,
     args: &[
         path("webhook_id"),

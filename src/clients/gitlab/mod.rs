@@ -5,14 +5,13 @@
 mod wire;
 
 use jiff::civil::Date;
-use reqwest::Method;
 use reqwest::header::HeaderName;
 use secrecy::SecretString;
 use serde_json::json;
 use url::Url;
 
 use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
-use crate::clients::encode_segment;
+use super::route::{Route, gitlab};
 use crate::config::display_url;
 use crate::secret::Redactor;
 use wire::{
@@ -93,11 +92,13 @@ pub enum Owner<'a> {
     Group(&'a str),
 }
 
-impl Owner<'_> {
-    fn path(&self) -> String {
+impl<'a> Owner<'a> {
+    /// Of a project's route and a group's, the one for this owner, and the argument that
+    /// names the owner.
+    fn route(self, project: Route, group: Route) -> (Route, (&'static str, &'a str)) {
         match self {
-            Owner::Project(p) => format!("/projects/{}", encode_segment(p)),
-            Owner::Group(g) => format!("/groups/{}", encode_segment(g)),
+            Owner::Project(p) => (project, ("project", p)),
+            Owner::Group(g) => (group, ("group", g)),
         }
     }
 }
@@ -219,13 +220,14 @@ impl GitLab {
         }
     }
 
-    fn call(&self, method: Method, path: impl Into<String>) -> Call<'_> {
-        Call::new(method, path, Some(&self.credential))
+    /// A call of `route` with its path segments from `args`, with this client's credential.
+    fn at(&self, route: &Route, args: &[(&str, &str)]) -> Call<'_> {
+        Call::new(route.method(), route.fill(args), Some(&self.credential))
     }
 
     /// `GET /user`: whose credential this is.
     pub async fn current_user(&self) -> Result<User, ApiError> {
-        let w: UserWire = self.http.json(self.call(Method::GET, "/user")).await?;
+        let w: UserWire = self.http.json(self.at(&gitlab::USER, &[])).await?;
         Ok(User {
             id: w.id,
             username: w.username,
@@ -238,19 +240,17 @@ impl GitLab {
         search: Option<&str>,
         state: Option<&str>,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        self.token_list("/personal_access_tokens".into(), search, state)
+        self.token_list(self.at(&gitlab::PERSONAL_TOKENS, &[]), search, state)
             .await
     }
 
     /// `GET /personal_access_tokens/:id` (`id` may be `self`).
     pub async fn personal_token(&self, id: &str) -> Result<AccessToken, ApiError> {
-        let w: AccessTokenWire = self
-            .http
-            .json(self.call(
-                Method::GET,
-                format!("/personal_access_tokens/{}", encode_segment(id)),
-            ))
-            .await?;
+        let call = match id {
+            "self" => self.at(&gitlab::PERSONAL_TOKEN_SELF, &[]),
+            _ => self.at(&gitlab::PERSONAL_TOKEN, &[("token_id", id)]),
+        };
+        let w: AccessTokenWire = self.http.json(call).await?;
         Ok(w.into())
     }
 
@@ -261,10 +261,7 @@ impl GitLab {
         expires_at: Date,
     ) -> Result<NewToken, ApiError> {
         let call = self
-            .call(
-                Method::POST,
-                format!("/personal_access_tokens/{}/rotate", encode_segment(id)),
-            )
+            .at(&gitlab::ROTATE_PERSONAL_TOKEN, &[("token_id", id)])
             .json(json!({ "expires_at": expires_at.to_string() }));
         let w: NewTokenWire = self.http.json(call).await?;
         Ok(w.into())
@@ -273,10 +270,7 @@ impl GitLab {
     /// `DELETE /personal_access_tokens/:id`.
     pub async fn revoke_personal_token(&self, id: &str) -> Result<(), ApiError> {
         self.http
-            .send(self.call(
-                Method::DELETE,
-                format!("/personal_access_tokens/{}", encode_segment(id)),
-            ))
+            .send(self.at(&gitlab::REVOKE_PERSONAL_TOKEN, &[("token_id", id)]))
             .await
             .map(drop)
     }
@@ -288,18 +282,19 @@ impl GitLab {
         search: Option<&str>,
         state: Option<&str>,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        self.token_list(format!("{}/access_tokens", owner.path()), search, state)
+        let (route, owner) = owner.route(gitlab::PROJECT_TOKENS, gitlab::GROUP_TOKENS);
+        self.token_list(self.at(&route, &[owner]), search, state)
             .await
     }
 
     /// A list of access tokens (personal, project or group), every page, with its filters.
     async fn token_list(
         &self,
-        path: String,
+        call: Call<'_>,
         search: Option<&str>,
         state: Option<&str>,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        let mut call = self.call(Method::GET, path).query("per_page", PER_PAGE);
+        let mut call = call.query("per_page", PER_PAGE);
         if let Some(s) = search {
             call = call.query("search", s);
         }
@@ -316,17 +311,9 @@ impl GitLab {
         owner: Owner<'_>,
         token_id: &str,
     ) -> Result<AccessToken, ApiError> {
-        let w: AccessTokenWire = self
-            .http
-            .json(self.call(
-                Method::GET,
-                format!(
-                    "{}/access_tokens/{}",
-                    owner.path(),
-                    encode_segment(token_id)
-                ),
-            ))
-            .await?;
+        let (route, owner) = owner.route(gitlab::PROJECT_TOKEN, gitlab::GROUP_TOKEN);
+        let call = self.at(&route, &[owner, ("token_id", token_id)]);
+        let w: AccessTokenWire = self.http.json(call).await?;
         Ok(w.into())
     }
 
@@ -339,14 +326,13 @@ impl GitLab {
         access_level: u32,
         expires_at: Date,
     ) -> Result<NewToken, ApiError> {
-        let call = self
-            .call(Method::POST, format!("{}/access_tokens", owner.path()))
-            .json(json!({
-                "name": name,
-                "scopes": scopes,
-                "access_level": access_level,
-                "expires_at": expires_at.to_string(),
-            }));
+        let (route, owner) = owner.route(gitlab::CREATE_PROJECT_TOKEN, gitlab::CREATE_GROUP_TOKEN);
+        let call = self.at(&route, &[owner]).json(json!({
+            "name": name,
+            "scopes": scopes,
+            "access_level": access_level,
+            "expires_at": expires_at.to_string(),
+        }));
         let w: NewTokenWire = self.http.json(call).await?;
         Ok(w.into())
     }
@@ -358,15 +344,9 @@ impl GitLab {
         token_id: &str,
         expires_at: Date,
     ) -> Result<NewToken, ApiError> {
+        let (route, owner) = owner.route(gitlab::ROTATE_PROJECT_TOKEN, gitlab::ROTATE_GROUP_TOKEN);
         let call = self
-            .call(
-                Method::POST,
-                format!(
-                    "{}/access_tokens/{}/rotate",
-                    owner.path(),
-                    encode_segment(token_id)
-                ),
-            )
+            .at(&route, &[owner, ("token_id", token_id)])
             .json(json!({ "expires_at": expires_at.to_string() }));
         let w: NewTokenWire = self.http.json(call).await?;
         Ok(w.into())
@@ -378,32 +358,24 @@ impl GitLab {
         owner: Owner<'_>,
         token_id: &str,
     ) -> Result<(), ApiError> {
+        let (route, owner) = owner.route(gitlab::REVOKE_PROJECT_TOKEN, gitlab::REVOKE_GROUP_TOKEN);
         self.http
-            .send(self.call(
-                Method::DELETE,
-                format!(
-                    "{}/access_tokens/{}",
-                    owner.path(),
-                    encode_segment(token_id)
-                ),
-            ))
+            .send(self.at(&route, &[owner, ("token_id", token_id)]))
             .await
             .map(drop)
     }
 
     /// `GET /projects/:id` or `/groups/:id`: whether this credential can read it.
     pub async fn namespace(&self, owner: Owner<'_>) -> Result<u64, ApiError> {
-        let w: NamespaceWire = self.http.json(self.call(Method::GET, owner.path())).await?;
+        let (route, owner) = owner.route(gitlab::PROJECT, gitlab::GROUP);
+        let w: NamespaceWire = self.http.json(self.at(&route, &[owner])).await?;
         Ok(w.id)
     }
 
     /// `GET /projects/:id/triggers`, every page.
     pub async fn triggers(&self, project: &str) -> Result<Vec<Trigger>, ApiError> {
         let call = self
-            .call(
-                Method::GET,
-                format!("{}/triggers", Owner::Project(project).path()),
-            )
+            .at(&gitlab::TRIGGERS, &[("project", project)])
             .query("per_page", PER_PAGE);
         let list: Vec<TriggerWire> = self.http.paged(call).await?;
         Ok(list.into_iter().map(trigger).collect())
@@ -411,13 +383,12 @@ impl GitLab {
 
     /// `GET /projects/:id/triggers/:trigger_id`.
     pub async fn trigger(&self, project: &str, trigger_id: u64) -> Result<Trigger, ApiError> {
-        let w: TriggerWire = self
-            .http
-            .json(self.call(
-                Method::GET,
-                format!("{}/triggers/{trigger_id}", Owner::Project(project).path()),
-            ))
-            .await?;
+        let id = trigger_id.to_string();
+        let call = self.at(
+            &gitlab::TRIGGER,
+            &[("project", project), ("trigger_id", &id)],
+        );
+        let w: TriggerWire = self.http.json(call).await?;
         Ok(trigger(w))
     }
 
@@ -428,10 +399,7 @@ impl GitLab {
         description: &str,
     ) -> Result<NewToken, ApiError> {
         let call = self
-            .call(
-                Method::POST,
-                format!("{}/triggers", Owner::Project(project).path()),
-            )
+            .at(&gitlab::CREATE_TRIGGER, &[("project", project)])
             .json(json!({ "description": description }));
         let w: NewTriggerWire = self.http.json(call).await?;
         Ok(NewToken {
@@ -443,13 +411,12 @@ impl GitLab {
 
     /// `DELETE /projects/:id/triggers/:trigger_id`.
     pub async fn delete_trigger(&self, project: &str, trigger_id: u64) -> Result<(), ApiError> {
-        self.http
-            .send(self.call(
-                Method::DELETE,
-                format!("{}/triggers/{trigger_id}", Owner::Project(project).path()),
-            ))
-            .await
-            .map(drop)
+        let id = trigger_id.to_string();
+        let call = self.at(
+            &gitlab::DELETE_TRIGGER,
+            &[("project", project), ("trigger_id", &id)],
+        );
+        self.http.send(call).await.map(drop)
     }
 
     /// `GET /projects/:id/variables/:key?filter[environment_scope]=` (or the group's).
@@ -459,11 +426,9 @@ impl GitLab {
         key: &str,
         scope: &str,
     ) -> Result<Variable, ApiError> {
+        let (route, owner) = owner.route(gitlab::PROJECT_VARIABLE, gitlab::GROUP_VARIABLE);
         let call = self
-            .call(
-                Method::GET,
-                format!("{}/variables/{}", owner.path(), encode_segment(key)),
-            )
+            .at(&route, &[owner, ("key", key)])
             .query("filter[environment_scope]", scope);
         let w: VariableWire = self.http.json(call).await?;
         Ok(w.into())
@@ -471,9 +436,8 @@ impl GitLab {
 
     /// `GET /projects/:id/variables` (or the group's), every page: one call for many targets.
     pub async fn variables(&self, owner: Owner<'_>) -> Result<Vec<Variable>, ApiError> {
-        let call = self
-            .call(Method::GET, format!("{}/variables", owner.path()))
-            .query("per_page", PER_PAGE);
+        let (route, owner) = owner.route(gitlab::PROJECT_VARIABLES, gitlab::GROUP_VARIABLES);
+        let call = self.at(&route, &[owner]).query("per_page", PER_PAGE);
         let list: Vec<VariableWire> = self.http.paged(call).await?;
         Ok(list.into_iter().map(Variable::from).collect())
     }
@@ -487,15 +451,12 @@ impl GitLab {
         value: &SecretString,
     ) -> Result<Variable, ApiError> {
         use secrecy::ExposeSecret;
+        let (route, owner) = owner.route(
+            gitlab::UPDATE_PROJECT_VARIABLE,
+            gitlab::UPDATE_GROUP_VARIABLE,
+        );
         let call = self
-            .call(
-                Method::PUT,
-                format!(
-                    "{}/variables/{}",
-                    owner.path(),
-                    encode_segment(&current.key)
-                ),
-            )
+            .at(&route, &[owner, ("key", &current.key)])
             .query(
                 "filter[environment_scope]",
                 current.environment_scope.clone(),
@@ -515,10 +476,7 @@ impl GitLab {
     /// `GET /projects/:id/hooks`, every page.
     pub async fn hooks(&self, project: &str) -> Result<Vec<Hook>, ApiError> {
         let call = self
-            .call(
-                Method::GET,
-                format!("{}/hooks", Owner::Project(project).path()),
-            )
+            .at(&gitlab::HOOKS, &[("project", project)])
             .query("per_page", PER_PAGE);
         let list: Vec<HookWire> = self.http.paged(call).await?;
         Ok(list
@@ -532,13 +490,9 @@ impl GitLab {
 
     /// `GET /projects/:id/hooks/:hook_id`.
     pub async fn hook(&self, project: &str, hook_id: u64) -> Result<Hook, ApiError> {
-        let w: HookWire = self
-            .http
-            .json(self.call(
-                Method::GET,
-                format!("{}/hooks/{hook_id}", Owner::Project(project).path()),
-            ))
-            .await?;
+        let id = hook_id.to_string();
+        let call = self.at(&gitlab::HOOK, &[("project", project), ("hook_id", &id)]);
+        let w: HookWire = self.http.json(call).await?;
         Ok(Hook {
             id: w.id,
             url: w.url,
@@ -554,10 +508,11 @@ impl GitLab {
         token: &SecretString,
     ) -> Result<Hook, ApiError> {
         use secrecy::ExposeSecret;
+        let id = hook.id.to_string();
         let call = self
-            .call(
-                Method::PUT,
-                format!("{}/hooks/{}", Owner::Project(project).path(), hook.id),
+            .at(
+                &gitlab::UPDATE_HOOK,
+                &[("project", project), ("hook_id", &id)],
             )
             .json(json!({ "url": hook.url, "token": token.expose_secret() }));
         let w: HookWire = self.http.json(call).await?;

@@ -14,8 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use url::Url;
 
+use super::encode_segment;
 use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
-use crate::clients::encode_segment;
+use super::route::{Route, zendesk};
 use crate::secret::Redactor;
 use wire::{
     InstallationOneWire, InstallationWire, InstallationsWire, MeWire, NewOAuthTokenWire,
@@ -302,16 +303,14 @@ impl Zendesk {
         }
     }
 
-    fn call(&self, method: Method, path: impl Into<String>) -> Call<'_> {
-        Call::new(method, path, Some(&self.credential))
+    /// A call of `route` with its path segments from `args`, with this client's credential.
+    fn at(&self, route: &Route, args: &[(&str, &str)]) -> Call<'_> {
+        Call::new(route.method(), route.fill(args), Some(&self.credential))
     }
 
     /// `GET /api/v2/users/me`.
     pub async fn me(&self) -> Result<Me, ApiError> {
-        let w: MeWire = self
-            .http
-            .json(self.call(Method::GET, "/api/v2/users/me"))
-            .await?;
+        let w: MeWire = self.http.json(self.at(&zendesk::ME, &[])).await?;
         Ok(Me {
             id: w.user.id,
             email: w.user.email,
@@ -323,7 +322,7 @@ impl Zendesk {
     pub async fn installations(&self) -> Result<Vec<Installation>, ApiError> {
         let w: InstallationsWire = self
             .http
-            .json(self.call(Method::GET, "/api/v2/apps/installations.json"))
+            .json(self.at(&zendesk::INSTALLATIONS, &[]))
             .await?;
         Ok(w.installations
             .into_iter()
@@ -334,10 +333,10 @@ impl Zendesk {
     /// `GET /api/v2/apps/installations/{id}.json` (answered with the object itself or wrapped in
     /// `installation`: both are read).
     pub async fn installation(&self, id: u64) -> Result<Installation, ApiError> {
-        let v: serde_json::Value = self
-            .http
-            .json(self.call(Method::GET, format!("/api/v2/apps/installations/{id}.json")))
-            .await?;
+        let id = id.to_string();
+        let call = self.at(&zendesk::INSTALLATION, &[("installation_id", &id)]);
+        let url = call.path.clone();
+        let v: serde_json::Value = self.http.json(call).await?;
         let wrapped = serde_json::from_value::<InstallationOneWire>(v.clone())
             .ok()
             .and_then(|o| o.installation);
@@ -346,7 +345,7 @@ impl Zendesk {
             None => {
                 serde_json::from_value::<InstallationWire>(v).map_err(|e| ApiError::Decode {
                     method: Method::GET,
-                    url: format!("/api/v2/apps/installations/{id}.json"),
+                    url,
                     message: e.to_string(),
                 })?
             }
@@ -364,30 +363,24 @@ impl Zendesk {
     ) -> Result<(), ApiError> {
         let mut settings = serde_json::Map::new();
         settings.insert(setting.to_owned(), json!(value.expose_secret()));
+        let id = id.to_string();
         let call = self
-            .call(Method::PUT, format!("/api/v2/apps/installations/{id}.json"))
+            .at(&zendesk::UPDATE_INSTALLATION, &[("installation_id", &id)])
             .json(json!({ "settings": settings }));
         self.http.send(call).await.map(drop)
     }
 
     /// `GET /api/v2/webhooks`, every page.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, ApiError> {
-        let call = self
-            .call(Method::GET, "/api/v2/webhooks")
-            .query("page[size]", "100");
+        let call = self.at(&zendesk::WEBHOOKS, &[]).query("page[size]", "100");
         let list: Vec<WebhookWire> = self.http.cursor_paged(call, "webhooks").await?;
         Ok(list.into_iter().map(Webhook::from).collect())
     }
 
     /// `GET /api/v2/webhooks/{id}`.
     pub async fn webhook(&self, id: &str) -> Result<Webhook, ApiError> {
-        let w: WebhookOneWire = self
-            .http
-            .json(self.call(
-                Method::GET,
-                format!("/api/v2/webhooks/{}", encode_segment(id)),
-            ))
-            .await?;
+        let call = self.at(&zendesk::WEBHOOK, &[("webhook_id", id)]);
+        let w: WebhookOneWire = self.http.json(call).await?;
         Ok(w.webhook.into())
     }
 
@@ -398,10 +391,7 @@ impl Zendesk {
         endpoint: &SecretString,
     ) -> Result<(), ApiError> {
         let call = self
-            .call(
-                Method::PATCH,
-                format!("/api/v2/webhooks/{}", encode_segment(id)),
-            )
+            .at(&zendesk::PATCH_WEBHOOK, &[("webhook_id", id)])
             .json(json!({ "webhook": { "endpoint": endpoint.expose_secret() } }));
         self.http.send(call).await.map(drop)
     }
@@ -425,10 +415,7 @@ impl Zendesk {
             ),
         };
         let call = self
-            .call(
-                Method::PATCH,
-                format!("/api/v2/webhooks/{}", encode_segment(id)),
-            )
+            .at(&zendesk::PATCH_WEBHOOK, &[("webhook_id", id)])
             .json(json!({ "webhook": { "authentication": {
                 "type": kind, "data": data, "add_position": add_position } } }));
         self.http.send(call).await.map(drop)
@@ -437,7 +424,7 @@ impl Zendesk {
     /// `GET /api/v2/oauth/clients`, every page.
     pub async fn oauth_clients(&self) -> Result<Vec<OAuthClient>, ApiError> {
         let call = self
-            .call(Method::GET, "/api/v2/oauth/clients")
+            .at(&zendesk::OAUTH_CLIENTS, &[])
             .query("page[size]", "100");
         let list: Vec<OAuthClientWire> = self.http.cursor_paged(call, "clients").await?;
         Ok(list
@@ -453,7 +440,7 @@ impl Zendesk {
     /// `GET /api/v2/oauth/tokens?client_id=`, every page.
     pub async fn oauth_tokens(&self, client_id: u64) -> Result<Vec<OAuthToken>, ApiError> {
         let call = self
-            .call(Method::GET, "/api/v2/oauth/tokens")
+            .at(&zendesk::OAUTH_TOKENS, &[])
             .query("client_id", client_id.to_string())
             .query("page[size]", "100");
         let list: Vec<OAuthTokenWire> = self.http.cursor_paged(call, "tokens").await?;
@@ -468,7 +455,7 @@ impl Zendesk {
         scopes: &[String],
     ) -> Result<NewOAuthToken, ApiError> {
         let call = self
-            .call(Method::POST, "/api/v2/oauth/tokens")
+            .at(&zendesk::CREATE_OAUTH_TOKEN, &[])
             .json(json!({ "token": { "client_id": client_id, "scopes": scopes } }));
         let w: NewOAuthTokenWire = self.http.json(call).await?;
         let token = w
@@ -477,7 +464,7 @@ impl Zendesk {
             .or(w.token.token)
             .ok_or_else(|| ApiError::Decode {
                 method: Method::POST,
-                url: "/api/v2/oauth/tokens".into(),
+                url: zendesk::CREATE_OAUTH_TOKEN.path.into(),
                 message: "the answer holds no token value".into(),
             })?;
         Ok(NewOAuthToken {
@@ -491,15 +478,16 @@ impl Zendesk {
     pub async fn current_oauth_token(&self) -> Result<OAuthToken, ApiError> {
         let w: OAuthTokenOneWire = self
             .http
-            .json(self.call(Method::GET, "/api/v2/oauth/tokens/current.json"))
+            .json(self.at(&zendesk::CURRENT_OAUTH_TOKEN, &[]))
             .await?;
         Ok(w.token.into())
     }
 
     /// `DELETE /api/v2/oauth/tokens/{id}`.
     pub async fn revoke_oauth_token(&self, id: u64) -> Result<(), ApiError> {
+        let id = id.to_string();
         self.http
-            .send(self.call(Method::DELETE, format!("/api/v2/oauth/tokens/{id}")))
+            .send(self.at(&zendesk::REVOKE_OAUTH_TOKEN, &[("old_token_id", &id)]))
             .await
             .map(drop)
     }

@@ -1,0 +1,203 @@
+//! One description of each endpoint tokrot calls: its method and its path, with `{name}` for
+//! each path segment a value fills. The same value builds the real request (the functions of
+//! `gitlab` and `zendesk`) and the line a dry run shows (through the action registry), so the
+//! two cannot drift. Paths are below the client's base: `{gitlab}/api/v4` for GitLab, the
+//! instance's URL for Zendesk.
+
+use reqwest::Method;
+
+use super::encode_segment;
+
+/// An endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// The path below the base, with `{name}` placeholders.
+    pub path: &'static str,
+}
+
+impl Route {
+    const fn new(method: &'static str, path: &'static str) -> Self {
+        Self { method, path }
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> Method {
+        match self.method {
+            "POST" => Method::POST,
+            "PUT" => Method::PUT,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => Method::GET,
+        }
+    }
+
+    /// The names of the placeholders, in order.
+    pub fn params(&self) -> impl Iterator<Item = &'static str> {
+        let path = self.path;
+        path.match_indices('{').filter_map(move |(start, _)| {
+            let end = path[start..].find('}')? + start;
+            Some(&path[start + 1..end])
+        })
+    }
+
+    /// The path with each placeholder filled by `render(name)`: the request fills in the
+    /// values percent-encoded (`fill`), a dry run what it knows.
+    pub fn render(&self, mut value: impl FnMut(&str) -> String) -> String {
+        let mut out = String::new();
+        let mut rest = self.path;
+        while let Some(start) = rest.find('{') {
+            let Some(end) = rest[start..].find('}').map(|e| start + e) else {
+                break;
+            };
+            out.push_str(&rest[..start]);
+            out.push_str(&value(&rest[start + 1..end]));
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The path with each placeholder filled from `args`, each value percent-encoded as one
+    /// segment (`grp/proj` → `grp%2Fproj`).
+    pub fn fill(&self, args: &[(&str, &str)]) -> String {
+        self.render(|name| {
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map_or_else(|| format!("{{{name}}}"), |(_, v)| encode_segment(v))
+        })
+    }
+}
+
+/// GitLab's endpoints (REST API v4).
+pub mod gitlab {
+    use super::Route;
+
+    /// The caller.
+    pub const USER: Route = Route::new("GET", "/user");
+    /// Personal access tokens of the caller.
+    pub const PERSONAL_TOKENS: Route = Route::new("GET", "/personal_access_tokens");
+    /// One personal access token.
+    pub const PERSONAL_TOKEN: Route = Route::new("GET", "/personal_access_tokens/{token_id}");
+    /// The personal access token that authenticates the call.
+    pub const PERSONAL_TOKEN_SELF: Route = Route::new("GET", "/personal_access_tokens/self");
+    /// Rotating a personal access token (one-shot).
+    pub const ROTATE_PERSONAL_TOKEN: Route =
+        Route::new("POST", "/personal_access_tokens/{token_id}/rotate");
+    /// Revoking a personal access token.
+    pub const REVOKE_PERSONAL_TOKEN: Route =
+        Route::new("DELETE", "/personal_access_tokens/{token_id}");
+    /// A project.
+    pub const PROJECT: Route = Route::new("GET", "/projects/{project}");
+    /// A group.
+    pub const GROUP: Route = Route::new("GET", "/groups/{group}");
+    /// A project's access tokens.
+    pub const PROJECT_TOKENS: Route = Route::new("GET", "/projects/{project}/access_tokens");
+    /// A group's access tokens.
+    pub const GROUP_TOKENS: Route = Route::new("GET", "/groups/{group}/access_tokens");
+    /// One project access token.
+    pub const PROJECT_TOKEN: Route =
+        Route::new("GET", "/projects/{project}/access_tokens/{token_id}");
+    /// One group access token.
+    pub const GROUP_TOKEN: Route = Route::new("GET", "/groups/{group}/access_tokens/{token_id}");
+    /// Creating a project access token (one-shot).
+    pub const CREATE_PROJECT_TOKEN: Route = Route::new("POST", "/projects/{project}/access_tokens");
+    /// Creating a group access token (one-shot).
+    pub const CREATE_GROUP_TOKEN: Route = Route::new("POST", "/groups/{group}/access_tokens");
+    /// Rotating a project access token (one-shot).
+    pub const ROTATE_PROJECT_TOKEN: Route = Route::new(
+        "POST",
+        "/projects/{project}/access_tokens/{token_id}/rotate",
+    );
+    /// Rotating a group access token (one-shot).
+    pub const ROTATE_GROUP_TOKEN: Route =
+        Route::new("POST", "/groups/{group}/access_tokens/{token_id}/rotate");
+    /// Revoking a project access token.
+    pub const REVOKE_PROJECT_TOKEN: Route =
+        Route::new("DELETE", "/projects/{project}/access_tokens/{token_id}");
+    /// Revoking a group access token.
+    pub const REVOKE_GROUP_TOKEN: Route =
+        Route::new("DELETE", "/groups/{group}/access_tokens/{token_id}");
+    /// A project's pipeline triggers.
+    pub const TRIGGERS: Route = Route::new("GET", "/projects/{project}/triggers");
+    /// One pipeline trigger.
+    pub const TRIGGER: Route = Route::new("GET", "/projects/{project}/triggers/{trigger_id}");
+    /// Creating a pipeline trigger (one-shot).
+    pub const CREATE_TRIGGER: Route = Route::new("POST", "/projects/{project}/triggers");
+    /// Deleting a pipeline trigger.
+    pub const DELETE_TRIGGER: Route =
+        Route::new("DELETE", "/projects/{project}/triggers/{trigger_id}");
+    /// A project's CI/CD variables.
+    pub const PROJECT_VARIABLES: Route = Route::new("GET", "/projects/{project}/variables");
+    /// A group's CI/CD variables.
+    pub const GROUP_VARIABLES: Route = Route::new("GET", "/groups/{group}/variables");
+    /// One project CI/CD variable.
+    pub const PROJECT_VARIABLE: Route = Route::new("GET", "/projects/{project}/variables/{key}");
+    /// One group CI/CD variable.
+    pub const GROUP_VARIABLE: Route = Route::new("GET", "/groups/{group}/variables/{key}");
+    /// Writing a project CI/CD variable.
+    pub const UPDATE_PROJECT_VARIABLE: Route =
+        Route::new("PUT", "/projects/{project}/variables/{key}");
+    /// Writing a group CI/CD variable.
+    pub const UPDATE_GROUP_VARIABLE: Route = Route::new("PUT", "/groups/{group}/variables/{key}");
+    /// A project's webhooks.
+    pub const HOOKS: Route = Route::new("GET", "/projects/{project}/hooks");
+    /// One project webhook.
+    pub const HOOK: Route = Route::new("GET", "/projects/{project}/hooks/{hook_id}");
+    /// Writing a project webhook.
+    pub const UPDATE_HOOK: Route = Route::new("PUT", "/projects/{project}/hooks/{hook_id}");
+}
+
+/// Zendesk's endpoints (Support API v2).
+pub mod zendesk {
+    use super::Route;
+
+    /// The caller (an unknown credential gets the anonymous user, with 200).
+    pub const ME: Route = Route::new("GET", "/api/v2/users/me");
+    /// App installations.
+    pub const INSTALLATIONS: Route = Route::new("GET", "/api/v2/apps/installations.json");
+    /// One app installation.
+    pub const INSTALLATION: Route =
+        Route::new("GET", "/api/v2/apps/installations/{installation_id}.json");
+    /// Writing an app installation's settings.
+    pub const UPDATE_INSTALLATION: Route =
+        Route::new("PUT", "/api/v2/apps/installations/{installation_id}.json");
+    /// Webhooks.
+    pub const WEBHOOKS: Route = Route::new("GET", "/api/v2/webhooks");
+    /// One webhook.
+    pub const WEBHOOK: Route = Route::new("GET", "/api/v2/webhooks/{webhook_id}");
+    /// Changing a webhook.
+    pub const PATCH_WEBHOOK: Route = Route::new("PATCH", "/api/v2/webhooks/{webhook_id}");
+    /// OAuth clients.
+    pub const OAUTH_CLIENTS: Route = Route::new("GET", "/api/v2/oauth/clients");
+    /// OAuth tokens.
+    pub const OAUTH_TOKENS: Route = Route::new("GET", "/api/v2/oauth/tokens");
+    /// Creating an OAuth token (one-shot).
+    pub const CREATE_OAUTH_TOKEN: Route = Route::new("POST", "/api/v2/oauth/tokens");
+    /// The OAuth token that authenticates the call.
+    pub const CURRENT_OAUTH_TOKEN: Route = Route::new("GET", "/api/v2/oauth/tokens/current.json");
+    /// Revoking an OAuth token.
+    pub const REVOKE_OAUTH_TOKEN: Route =
+        Route::new("DELETE", "/api/v2/oauth/tokens/{old_token_id}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_fills_its_segments_encoded_and_names_its_placeholders() {
+        let r = gitlab::UPDATE_PROJECT_VARIABLE;
+        assert_eq!(
+            r.fill(&[("project", "grp/proj"), ("key", "API_TOKEN")]),
+            "/projects/grp%2Fproj/variables/API_TOKEN"
+        );
+        assert_eq!(r.params().collect::<Vec<_>>(), ["project", "key"]);
+        assert_eq!(r.method(), Method::PUT);
+        assert_eq!(
+            zendesk::INSTALLATION.fill(&[("installation_id", "360001")]),
+            "/api/v2/apps/installations/360001.json"
+        );
+    }
+}
