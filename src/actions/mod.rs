@@ -410,7 +410,9 @@ pub enum Ask {
     /// Yes or no; `--yes` answers yes.
     Confirm(String),
     /// One item of a list.
-    Pick(String, Vec<String>),
+    /// The prompt, the lines shown, and the value each stands for (the answer is the value,
+    /// not its place in a list that may be read again in another order).
+    Pick(String, Vec<String>, Vec<String>),
 }
 
 /// An answer to a `Question`.
@@ -420,8 +422,8 @@ pub enum Answer {
     Text(String),
     /// Yes or no.
     Yes(bool),
-    /// The index of the item picked.
-    Picked(usize),
+    /// The value of the item picked.
+    Picked(String),
 }
 
 /// Looks up an action by name.

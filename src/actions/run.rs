@@ -492,20 +492,22 @@ impl Executor {
         }))
     }
 
-    /// The item the operator picked, or the question that asks.
+    /// The value of the item the operator picked, or the question that asks; `items` are
+    /// `(line shown, value)`.
     pub(crate) fn picked(
         &self,
         key: &str,
         prompt: String,
-        items: Vec<String>,
+        items: Vec<(String, String)>,
         unanswered: String,
-    ) -> Result<usize, ActionFailure> {
-        if let Some(Answer::Picked(k)) = self.lock().answers.get(key) {
-            return Ok(*k);
+    ) -> Result<String, ActionFailure> {
+        if let Some(Answer::Picked(v)) = self.lock().answers.get(key) {
+            return Ok(v.clone());
         }
+        let (lines, values) = items.into_iter().unzip();
         Err(ActionFailure::ask(Question {
             key: key.to_owned(),
-            ask: Ask::Pick(prompt, items),
+            ask: Ask::Pick(prompt, lines, values),
             unanswered,
         }))
     }

@@ -10,7 +10,7 @@ use crate::engine::resume::{self, ResumeError};
 use crate::engine::seams::Keyring;
 use crate::engine::target::TargetSpec;
 use crate::exit;
-use crate::state::journal::Status;
+use crate::state::journal::{Status, StepStatus};
 
 /// Arguments of `tokrot resume`.
 #[derive(Debug, clap::Args)]
@@ -55,6 +55,33 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         &ctx.config,
         &ctx.catalogue,
     )?;
+    // What is left, from the journal alone: a dry run reads no secret and takes no lock.
+    let (skip_steps, skip_targets) = resume::skips(&data, &plan);
+    let left: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| match s.target_index {
+            Some(t) => !skip_targets.contains(&t),
+            None => !skip_steps.contains(&s.n),
+        })
+        .map(|s| format!("  {}. {}", s.n, render::one_line(s)))
+        .collect();
+    if ctx.global.dry_run {
+        let open_call = data.steps.iter().any(|s| {
+            s.phase.as_deref() == Some("rotate")
+                && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
+        });
+        let mut text = format!(
+            "Dry run: resume {id} would carry out {} step(s) and change nothing now:\n{}\n",
+            left.len(),
+            left.join("\n")
+        );
+        if open_call {
+            text.push_str("The outcome of its one-shot call is not in the journal: a real resume looks for the new token in the keyring first, and stops with \"outcome unknown\" when it is not there.\n");
+        }
+        ctx.ui.out(&text)?;
+        return Ok(Outcome::Done);
+    }
     let holder = format!("resume of {id} (pid {})", std::process::id());
     let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
         Err(ResumeError::Finished { id }) => {
@@ -63,24 +90,6 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         }
         other => other.map_err(resume_error)?,
     };
-    let left: Vec<String> = plan
-        .steps
-        .iter()
-        .filter(|s| match s.target_index {
-            Some(t) => !reopened.skip_targets.contains(&t),
-            None => !reopened.skip_steps.contains(&s.n),
-        })
-        .map(|s| format!("  {}. {}", s.n, render::one_line(s)))
-        .collect();
-    if ctx.global.dry_run {
-        let text = format!(
-            "Dry run: resume {id} would carry out {} step(s) and change nothing now:\n{}\n",
-            left.len(),
-            left.join("\n")
-        );
-        ctx.ui.out(&text)?;
-        return Ok(Outcome::Done);
-    }
     let (gitlab, zendesk) = clients_for(ctx, &plan.steps, &format!("tokrot resume {id}"))?;
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();

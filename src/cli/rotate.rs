@@ -43,7 +43,7 @@ pub struct Common {
     /// Keep the new token in the OS keyring instead of putting it anywhere now; put it into
     /// place later with `tokrot apply TARGET --from ID` (a rotation with no target is otherwise
     /// refused: a new token that goes nowhere is a lost token).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_stash")]
     pub keep: bool,
 }
 

@@ -28,7 +28,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_stash: bool,
     /// For rotate runbooks: keep the new token in the keyring, for `tokrot apply … --from ID`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_stash")]
     pub keep: bool,
 }
 

@@ -94,6 +94,11 @@ impl Interrupts {
         })
     }
 
+    /// Whether a signal is concluding the run (or the run its own end): nothing more is sent.
+    pub fn concluding(&self) -> bool {
+        self.inner.state().concluding
+    }
+
     /// A signal that arrived while held, not acted on yet.
     pub fn pending(&self) -> Option<i32> {
         self.inner.state().pending

@@ -228,6 +228,7 @@ pub(crate) async fn start<A: Actions>(
             approvals: Vec::new(),
             operator: audit::os_user(),
             self_account: req.self_account.clone(),
+            keep: req.keep,
             memo: Default::default(),
         },
         session.ui.redactor().clone(),
@@ -266,9 +267,10 @@ pub(crate) async fn carry_on<A: Actions>(
     journal: Journal,
     locks: Locks,
 ) -> Finished {
+    let data = journal.data();
     let end = End {
-        keep: false,
-        self_account: journal.data().self_account,
+        keep: data.keep,
+        self_account: data.self_account,
     };
     let run = Run::new(actions, journal, session.keeper.clone());
     walk_and_conclude(session, plan, run, locks, None, end).await
@@ -433,7 +435,9 @@ fn conclude<A: Actions>(
         self_pending,
     );
     let mut warnings = Vec::new();
-    if status == Status::Done && facts.stashed {
+    // A token with nowhere else to be is never removed from the keyring.
+    let elsewhere = !plan.targets.is_empty() || data.self_account.is_some();
+    if status == Status::Done && facts.stashed && elsewhere {
         match run.keeper.remove(executor.rotation_id()) {
             Ok(()) => facts.stashed = false,
             Err(e) => warnings.push(format!(
@@ -494,7 +498,9 @@ fn status_of(
     );
     match result {
         Ok(walk::Outcome::Done) if self_pending && rotated => Status::Incomplete,
-        Ok(walk::Outcome::Done) if kept => Status::Kept,
+        // Kept only when the keyring has it: "kept" with nothing kept would be a lost token.
+        Ok(walk::Outcome::Done) if kept && facts.stashed => Status::Kept,
+        Ok(walk::Outcome::Done) if kept => Status::Failed,
         Ok(walk::Outcome::Done) => Status::Done,
         Ok(walk::Outcome::Incomplete(_)) => Status::Incomplete,
         Err(WalkError::Unknown { .. }) => Status::Unknown,
@@ -511,6 +517,15 @@ fn where_the_token_is(status: Status, facts: &RunFacts, id: &str) -> Option<Stri
         status,
         Status::Incomplete | Status::Failed | Status::Aborted
     );
+    if status == Status::Failed
+        && facts.new_id.is_some()
+        && !facts.stashed
+        && facts.stash_error.is_none()
+    {
+        return Some(
+            "the new token is NOT kept anywhere (--no-stash) and no target holds it: it dies with this process".into(),
+        );
+    }
     if let Some(e) = &facts.stash_error {
         return (status != Status::Done).then(|| format!(
             "the new token is NOT kept anywhere: the keyring refused it ({e}). It dies with this process; \
@@ -727,6 +742,11 @@ struct Runner<A> {
 
 impl<A: Actions> ActionRunner for Runner<A> {
     async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
+        // A signal is journaling the run's end on another thread and will end the process:
+        // nothing more goes out (a target write, a revoke) after the journal said how it ended.
+        if self.interrupts.concluding() {
+            return std::future::pending().await;
+        }
         match step.invocation() {
             Some(invocation) => self.run.executor.run(&invocation).await,
             None => Err(ActionFailure::new("not an action step")),
@@ -752,6 +772,7 @@ impl<A: Actions> ActionRunner for Runner<A> {
         // it) and before anything that could fail on the way (the terminal, a signal).
         if step.action_phase() == Some(Phase::Rotate) && matches!(end, StepEnd::Done(_)) {
             self.run.executor.stash_now();
+            self.lock_new_token();
         }
         self.run.step_ended(step, end);
         let released = match step.action_phase() {
@@ -812,7 +833,7 @@ impl<A: Actions> Runner<A> {
             }
         }
         if let Some(identity) = self.run.executor.source_identity() {
-            let key = format!("source:{}:{identity}", self.origin);
+            let key = identity_key(&self.origin, &identity);
             let what = format!("{identity} on {}", self.origin);
             self.locks
                 .lock()
@@ -841,8 +862,46 @@ impl<A: Actions> Runner<A> {
     }
 }
 
+impl<A: Actions> Runner<A> {
+    /// The new token is locked as soon as it exists, so that no other run rotates it while
+    /// this one is still putting it into place (another run could find it by name).
+    fn lock_new_token(&self) {
+        let facts = self.run.executor.facts();
+        let identity = self
+            .run
+            .executor
+            .source_identity()
+            .zip(facts.new_id)
+            .and_then(|(source, id)| new_identity(&source, id));
+        let Some(identity) = identity else { return };
+        let key = identity_key(&self.origin, &identity);
+        let what = format!("{identity} on {}", self.origin);
+        let taken = self.locks.lock().unwrap_or_else(|p| p.into_inner()).take(
+            &self.state_dir,
+            &key,
+            &what,
+            self.run.executor.rotation_id(),
+        );
+        if let Err(e) = taken {
+            tracing::warn!("the new token could not be locked: {e}");
+        }
+    }
+}
+
+/// The identity of the token a one-shot call made, by the vendor's own id, of the same kind
+/// as its source (`gitlab-token:43` after `gitlab-token:42`).
+pub(crate) fn new_identity(source: &str, new_id: u64) -> Option<String> {
+    let (kind, _) = source.split_once(':')?;
+    matches!(kind, "gitlab-token" | "gitlab-trigger").then(|| format!("{kind}:{new_id}"))
+}
+
+/// The lock key of a token by its identity on an origin.
+pub(crate) fn identity_key(origin: &str, identity: &str) -> String {
+    format!("source:{origin}:{identity}")
+}
+
 /// The origin a plan's source lives on: its Zendesk instance, else GitLab.
-fn origin(plan: &Plan) -> String {
+pub(crate) fn origin(plan: &Plan) -> String {
     match &plan.instance {
         Some(i) => crate::config::display_url(&i.url),
         None => plan.gitlab_url.clone(),

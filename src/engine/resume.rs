@@ -199,6 +199,22 @@ pub fn reopen(
     if data.kind == "rotate" {
         let (key, what) = protocol::source_key(plan, &data.params);
         locks.take(state_dir, &key, &what, holder)?;
+        // The old and the new token by the vendor's own ids, as the run that made them held.
+        let origin = protocol::origin(plan);
+        let source = data.memo.get("source_id").cloned();
+        let made = source
+            .as_deref()
+            .zip(data.new_id)
+            .and_then(|(s, id)| protocol::new_identity(s, id));
+        for identity in source.into_iter().chain(made) {
+            let what = format!("{identity} on {origin}");
+            locks.take(
+                state_dir,
+                &protocol::identity_key(&origin, &identity),
+                &what,
+                holder,
+            )?;
+        }
     }
     for record in data.steps.iter().filter(|s| s.status == StepStatus::Done) {
         if !plan
@@ -221,26 +237,7 @@ pub fn reopen(
         }
         _ => None,
     };
-    let mut skip_steps: HashSet<usize> = data
-        .steps
-        .iter()
-        .filter(|s| s.status == StepStatus::Done)
-        .map(|s| s.n)
-        .collect();
-    // Never a one-shot call again, whatever the journal says of it.
-    skip_steps.extend(
-        plan.steps
-            .iter()
-            .filter(|s| s.action_phase() == Some(Phase::Rotate))
-            .map(|s| s.n),
-    );
-    let skip_targets = data
-        .targets
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.status == "applied")
-        .map(|(i, _)| i)
-        .collect();
+    let (skip_steps, skip_targets) = skips(&data, plan);
     Ok(Reopened {
         data,
         token,
@@ -248,6 +245,31 @@ pub fn reopen(
         skip_targets,
         locks,
     })
+}
+
+/// What a resume of `data` leaves out: the steps done before (and every one-shot call,
+/// whatever the journal says of it), and the targets applied before. Reads nothing else.
+pub fn skips(data: &JournalData, plan: &Plan) -> (HashSet<usize>, HashSet<usize>) {
+    let mut steps: HashSet<usize> = data
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Done)
+        .map(|s| s.n)
+        .collect();
+    steps.extend(
+        plan.steps
+            .iter()
+            .filter(|s| s.action_phase() == Some(Phase::Rotate))
+            .map(|s| s.n),
+    );
+    let targets = data
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.status == "applied")
+        .map(|(i, _)| i)
+        .collect();
+    (steps, targets)
 }
 
 /// The token a rotation made, from the keyring; or why there is none, told truthfully.
@@ -266,7 +288,13 @@ fn rotated_token(
         .iter()
         .filter(|s| s.action_phase() == Some(Phase::Rotate))
         .collect();
-    let mut sent = false;
+    // A token pasted by hand (`zendesk-api`), or one a target already holds, was made: no
+    // one-shot call stands for it, and "nothing was changed" would be false.
+    let mut sent = data.targets.iter().any(|t| t.status == "applied")
+        || plan.steps.iter().any(|s| {
+            matches!(s.walk, super::plan::WalkKind::Capture { .. })
+                && data.step(s.n).is_some_and(|r| r.status == StepStatus::Done)
+        });
     for s in &one_shots {
         match data.step(s.n).map(|r| r.status) {
             None => {}

@@ -642,7 +642,9 @@ fn ask(prompter: &mut dyn Prompter, q: &Question) -> Result<Option<Answer>, Prom
     let answer = match &q.ask {
         Ask::Text(prompt) => prompter.text(prompt, &non_empty).map(Answer::Text),
         Ask::Confirm(prompt) => prompter.confirm(prompt).map(Answer::Yes),
-        Ask::Pick(prompt, items) => prompter.select(prompt, items).map(Answer::Picked),
+        Ask::Pick(prompt, items, values) => prompter
+            .select(prompt, items)
+            .map(|k| Answer::Picked(values.get(k).cloned().unwrap_or_default())),
     };
     match answer {
         Ok(a) => Ok(Some(a)),

@@ -162,6 +162,9 @@ pub struct JournalData {
     /// tokrot's own keyring credential, when the rotation replaces it (`--self`).
     #[serde(default)]
     pub self_account: Option<String>,
+    /// `--keep`: the new token stays in the keyring when the rotation ends.
+    #[serde(default)]
+    pub keep: bool,
     /// What earlier steps learned that later ones need (the old token's id, the scopes asked
     /// for): no secret. `resume` gives it back to the steps it has left.
     #[serde(default)]
@@ -272,15 +275,16 @@ impl Journal {
     }
 
     fn save(&self) -> Result<(), StateError> {
-        let bytes = {
-            let data = self.lock();
-            serde_json::to_vec_pretty(&*data).map_err(|e| StateError::Corrupt {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?
-        };
+        // The data stays locked until its file is in place: two writers (the walk and the
+        // signal listener) land in the order they took the lock, never an older one last.
+        let data = self.lock();
+        let bytes = serde_json::to_vec_pretty(&*data).map_err(|e| StateError::Corrupt {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
         let text = self.redactor.redact(&String::from_utf8_lossy(&bytes));
         write_atomic(&self.path, text.as_bytes())?;
+        drop(data);
         *self.saved.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
         Ok(())
     }
@@ -392,6 +396,7 @@ mod tests {
             stash_error: None,
             approvals: vec![],
             self_account: None,
+            keep: false,
             memo: Default::default(),
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],

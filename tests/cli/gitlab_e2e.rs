@@ -143,7 +143,8 @@ async fn gitlab_pat_rotation_applies_the_new_token_to_a_variable_and_a_webhook()
     Mock::given(method("GET"))
         .and(path("/api/v4/personal_access_tokens/42"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "zendesk sync")))
-        .expect(1)
+        // In preflight, and again under the lock just before the rotate call.
+        .expect(2)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -211,7 +212,8 @@ async fn mount_bot_free_sources(server: &MockServer, owner_path: &str, verify_pa
     Mock::given(method("GET"))
         .and(path(format!("{owner_path}/access_tokens/12")))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(12, "deploy")))
-        .expect(1)
+        // In preflight, and again under the lock just before the rotate call.
+        .expect(2)
         .mount(server)
         .await;
     Mock::given(method("POST"))

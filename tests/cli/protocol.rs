@@ -896,3 +896,156 @@ async fn two_resumes_of_one_run_at_once_write_each_target_once() {
         .collect();
     assert_eq!(outcomes, [json!("incomplete"), json!("done")]);
 }
+
+#[tokio::test]
+async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    // Active at the checks; rotated by another run by the time of the call.
+    let mut revoked = token(42);
+    revoked["active"] = json!(false);
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(revoked))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(ROTATE))
+        .respond_with(rotated())
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no longer active"), "{err}");
+    assert!(err.contains("the rotate call was not sent"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+}
+
+#[tokio::test]
+async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
+    let server = gitlab(rotated()).await;
+    server.reset().await;
+    // As `gitlab`, but the new token's check fails once (the run stops after the stash).
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(ROTATE))
+        .respond_with(rotated())
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--keep",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("kept in the OS keyring"),
+        "{}",
+        stderr(&out)
+    );
+    let id = the_journal(&env)["id"].as_str().unwrap().to_owned();
+    let resumed = tokrot(&env, &server)
+        .args(["--yes", "resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let j = the_journal(&env);
+    assert_eq!(j["status"], "kept", "{j}");
+    assert_eq!(j["stashed"], true, "the token has nowhere else to be");
+    // …and is still there for `apply --from`.
+    let apply = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "K_9",
+            "--from",
+            &id,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert_eq!(count(&server, "POST", ROTATE).await, 1);
+}
+
+#[test]
+fn keep_and_no_stash_together_are_refused() {
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args([
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--keep",
+            "--no-stash",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--no-stash"), "{}", stderr(&out));
+}

@@ -118,6 +118,7 @@ pub(crate) async fn rotate_personal_token(
     let id = ex.token_id(step)?;
     let expires = ex.expires_at(step)?;
     let gitlab = ex.gitlab()?;
+    still_active(&id, gitlab.personal_token(&id).await)?;
     let new = gitlab
         .rotate_personal_token(&id, expires)
         .await
@@ -231,8 +232,9 @@ pub(crate) async fn rotate_access_token(
     let owner = ex.owner(step)?;
     let id = ex.token_id(step)?;
     let expires = ex.expires_at(step)?;
-    let new = ex
-        .gitlab()?
+    let gitlab = ex.gitlab()?;
+    still_active(&id, gitlab.resource_token(owner, &id).await)?;
+    let new = gitlab
         .rotate_resource_token(owner, &id, expires)
         .await
         .map_err(rotate_failure)?;
@@ -409,6 +411,26 @@ pub(crate) fn find_one(
                 .map(|t| t.id.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
+        ))),
+    }
+}
+
+/// Right before the rotate call, under the lock on the token, the token is read again: a run
+/// that waited (at "Go ahead?", or on a long preflight) must not rotate a token another run has
+/// rotated meanwhile, since GitLab's reuse detection would then revoke the new one too. Nothing
+/// is sent when it fails, so its errors are never an unknown outcome.
+fn still_active(
+    id: &str,
+    fresh: Result<AccessToken, crate::clients::http::ApiError>,
+) -> Result<(), ActionFailure> {
+    match fresh {
+        Ok(t) if t.active => Ok(()),
+        Ok(t) => Err(ActionFailure::new(format!(
+            "token {} is no longer active: it was rotated or revoked since the checks (by another run?); the rotate call was not sent",
+            t.id
+        ))),
+        Err(e) => Err(ActionFailure::new(format!(
+            "reading token {id} again before rotating it failed ({e}); the rotate call was not sent"
         ))),
     }
 }

@@ -1,5 +1,5 @@
-//! Zendesk OAuth tokens: list the client's tokens, create the new one (one-shot; a lost
-//! answer revokes the orphan and creates again, since the value can never be read back),
+//! Zendesk OAuth tokens: list the client's tokens, create the new one (one-shot: a lost answer
+//! is an unknown outcome that names the tokens that appeared, and the call is never sent again),
 //! verify its scopes, revoke the old one last.
 
 use std::collections::HashSet;
@@ -74,13 +74,25 @@ pub(crate) async fn list_oauth_tokens(
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let k = ex.picked(
+            let items = items
+                .into_iter()
+                .zip(tokens.iter().map(|t| t.id.to_string()))
+                .collect();
+            let picked = ex.picked(
                 &format!("old-oauth-token:{client_id}"),
                 "OAuth token to revoke once the new one is in place".into(),
                 items,
                 unanswered,
             )?;
-            tokens.get(k).map(|t| t.id)
+            let id = tokens
+                .iter()
+                .map(|t| t.id)
+                .find(|id| id.to_string() == picked);
+            Some(id.ok_or_else(|| {
+                ActionFailure::new(format!(
+                    "OAuth token {picked} is no longer listed for client {client_id}"
+                ))
+            })?)
         }
     };
     let note = format!(
