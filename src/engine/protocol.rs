@@ -368,7 +368,8 @@ async fn walk_and_conclude<A: Actions>(
         runner.current.clone(),
         session.state_dir.clone(),
     ));
-    let options = session.options.clone();
+    let mut options = session.options.clone();
+    options.unattended = session.unattended;
     let walked = walk::walk(
         plan,
         session.prompter.as_mut(),

@@ -248,6 +248,8 @@ pub struct WalkOptions {
     pub approvals: Vec<Approval>,
     /// Something was changed before this walk began (`resume`).
     pub changed_before: bool,
+    /// `--yes`: manual steps are confirmed without a person, and journaled as such.
+    pub unattended: bool,
 }
 
 impl Default for WalkOptions {
@@ -258,6 +260,7 @@ impl Default for WalkOptions {
             skip_targets: HashSet::new(),
             approvals: Vec::new(),
             changed_before: false,
+            unattended: false,
         }
     }
 }
@@ -384,7 +387,21 @@ impl<R: ActionRunner> Walker<'_, R> {
         })?;
         match stop {
             None => {
-                self.runner.step_ended(step, StepEnd::Done(""));
+                let note = match &step.walk {
+                    WalkKind::Manual if self.options.unattended => {
+                        Some("confirmed by --yes, not by a person")
+                    }
+                    // Journaled with who approved it, by `approved`.
+                    WalkKind::Gate { id, .. }
+                        if self.options.approvals.iter().any(|a| &a.gate == id) =>
+                    {
+                        None
+                    }
+                    _ => Some(""),
+                };
+                if let Some(note) = note {
+                    self.runner.step_ended(step, StepEnd::Done(note));
+                }
                 Ok(Next::Step(i + 1))
             }
             Some(reason) => self.stop(i, reason).map(Next::Stop),

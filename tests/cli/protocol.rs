@@ -1049,3 +1049,29 @@ fn keep_and_no_stash_together_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--no-stash"), "{}", stderr(&out));
 }
+
+#[test]
+fn enter_at_where_does_the_new_token_go_is_no_target_and_connects_nowhere() {
+    let env = Env::new();
+    let tripwire = crate::common::Tripwire::new();
+    let url = tripwire.url();
+    let mut pty = Pty::spawn_with(
+        &env,
+        &[
+            "--gitlab-url",
+            &url,
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+        ],
+        &[("GITLAB_TOKEN", CALLER)],
+    );
+    pty.answer("Where does the new token go?", "\r");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("no target"), "{screen}");
+    assert!(screen.contains("--keep"), "{screen}");
+    assert!(!tripwire.tripped(), "nothing was sent");
+    assert!(journals(&env).is_empty());
+}

@@ -218,6 +218,25 @@ fn yes_confirms_but_never_passes_a_gate_only_approve_does_and_it_is_kept() {
         "https://access.example/1#scopes"
     );
     assert_eq!(line["approvals"][1]["by"], "alice");
+    // The manual steps say who confirmed them.
+    let dir = env.path().join(".local/state/tokrot/rotations");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let journal: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let okta = &journal["steps"][1];
+    assert!(
+        okta["title"].as_str().unwrap().contains("Remove the Okta"),
+        "{journal}"
+    );
+    assert_eq!(okta["message"], "confirmed by --yes, not by a person");
+    assert_eq!(
+        journal["steps"][0]["message"],
+        "approved with --approve by alice"
+    );
     let history = env.tokrot().arg("history").output().unwrap();
     assert!(
         stdout(&history).contains("zendesk-oauth-integration"),

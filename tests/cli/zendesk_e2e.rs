@@ -595,8 +595,8 @@ async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() 
     assert_no_canary(&env, &resumed);
 }
 
-/// "Write it anyway?" asked by an action (the installation does not show the setting): Ctrl-C
-/// there writes nothing; a yes writes it.
+/// "Write it anyway?" asked by an action's check (the installation does not show the setting),
+/// before anything changes: Ctrl-C there writes nothing; a yes writes it.
 #[tokio::test]
 async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
     let server = MockServer::start().await;
@@ -637,17 +637,15 @@ async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
         ("ZENDESK_API_TOKEN", ZD_CALLER),
     ];
     let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
-    pty.answer("Token to apply (hidden)", "zd-typed-CANARY-zz77\r");
-    pty.answer("Go ahead and change things", "y");
-    pty.answer("Write it anyway?", "\x03");
+    pty.answer("Write the new token into it anyway?", "\x03");
     let (code, screen) = pty.finish();
     assert_eq!(code, 130, "{screen}");
     assert!(writes(&server).await.is_empty(), "{screen}");
 
     let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
+    pty.answer("Write the new token into it anyway?", "y");
     pty.answer("Token to apply (hidden)", "zd-typed-CANARY-zz77\r");
     pty.answer("Go ahead and change things", "y");
-    pty.answer("Write it anyway?", "y");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert_eq!(

@@ -38,6 +38,18 @@ pub(crate) async fn get_installation(
                 "; it does not show a setting `{setting}`: a secure setting (Zendesk never shows those) or a typo{}",
                 if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
             ));
+        // Asked here, before anything changes (the rotate call comes after the checks): a
+        // no stops the run with nothing sent; `--yes` answers yes.
+        if !ex.confirmed(
+            &format!("write-unseen:{id}:{setting}"),
+            format!(
+                "Installation {id} does not show `{setting}` (secure, or a typo). Write the new token into it anyway?"
+            ),
+        )? {
+            return Err(ActionFailure::new(format!(
+                "installation {id} does not show `{setting}` (a secure setting, or a typo), and writing it was not confirmed"
+            )));
+        }
         ex.lock()
             .targets
             .entry(step.target_index)
