@@ -29,26 +29,24 @@ pub enum Credential {
 }
 
 impl Credential {
-    fn header(&self) -> Result<(HeaderName, HeaderValue), ApiError> {
+    /// Puts the credential on a request, in a header marked sensitive (reqwest's
+    /// `bearer_auth` and `basic_auth` mark theirs). A value that cannot go in a header is
+    /// refused here, before anything is sent.
+    fn apply(&self, req: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, ApiError> {
         let bad =
             || ApiError::Client("a credential holds characters that cannot go in a header".into());
-        let (name, value) = match self {
-            Credential::Header(name, secret) => (name.clone(), secret.expose_secret().to_owned()),
-            Credential::Bearer(secret) => (reqwest::header::AUTHORIZATION, {
-                let mut v = String::from("Bearer ");
-                v.push_str(secret.expose_secret());
-                v
-            }),
-            // reqwest encodes Basic credentials itself (`basic_auth` marks the header sensitive).
-            Credential::Basic(..) => {
-                return Err(ApiError::Client(
-                    "Basic credentials go through reqwest's basic_auth".into(),
-                ));
+        Ok(match self {
+            Credential::Header(name, secret) => {
+                let mut value = HeaderValue::from_str(secret.expose_secret()).map_err(|_| bad())?;
+                value.set_sensitive(true);
+                req.header(name.clone(), value)
             }
-        };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| bad())?;
-        value.set_sensitive(true);
-        Ok((name, value))
+            Credential::Bearer(secret) => {
+                HeaderValue::from_str(secret.expose_secret()).map_err(|_| bad())?;
+                req.bearer_auth(secret.expose_secret())
+            }
+            Credential::Basic(user, secret) => req.basic_auth(user, Some(secret.expose_secret())),
+        })
     }
 }
 
@@ -518,16 +516,9 @@ impl Http {
         let mut req = client
             .request(call.method.clone(), url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
-        req = match call.credential {
-            Some(Credential::Basic(user, secret)) => {
-                req.basic_auth(user, Some(secret.expose_secret()))
-            }
-            Some(c) => {
-                let (name, value) = c.header()?;
-                req.header(name, value)
-            }
-            None => req,
-        };
+        if let Some(c) = call.credential {
+            req = c.apply(req)?;
+        }
         if let Some(body) = &call.body {
             req = req.json(body);
         }
