@@ -15,7 +15,7 @@ use crate::actions::{Action, Answer, ArgValue, Ask, Invocation, Question, gitlab
 use crate::clients::gitlab::{AccessToken, GitLab, Hook, Owner, Variable};
 use crate::clients::http::{ApiError, RetryPolicy};
 use crate::clients::zendesk::{Auth, OAuthToken, Zendesk};
-use crate::secret::{Redactor, stash};
+use crate::secret::Redactor;
 
 /// The longest lifetime GitLab gives an access token (issue 413969: 365 days).
 pub const MAX_LIFETIME_DAYS: i64 = 365;
@@ -385,33 +385,31 @@ impl Executor {
         }
     }
 
-    /// Keeps the new token in the OS keyring, once: called the moment a one-shot call has
-    /// answered, before anything else can fail (a closed pipe, a signal). A keyring that refuses
-    /// it is recorded in the facts (`stash_error`): the run goes on to put the token into its
-    /// targets, the one way left to keep it, and says so loudly. The note says where it is.
-    pub fn stash_now(&self) -> String {
-        let Some(token) = self.new_token() else {
-            return "no new token to keep".into();
-        };
+    /// Records whether the keeper took the new token (the protocol keeps it, the moment it
+    /// exists); a refusal is kept as said (redacted), for the report and the journal.
+    pub fn kept(&self, result: Result<(), String>) {
+        let mut st = self.lock();
+        match result {
+            Ok(()) => st.facts.stashed = true,
+            Err(why) => st.facts.stash_error = Some(self.redactor.redact(&why)),
+        }
+    }
+
+    /// Where the new token is, in a line for the `tokrot.stash` step.
+    pub fn where_kept(&self) -> String {
+        let facts = self.facts();
+        if let Some(why) = facts.stash_error {
+            return format!(
+                "WARNING: NOT KEPT: the keyring refused the new token ({why}); it exists only in this process's memory until the targets have it"
+            );
+        }
+        if facts.stashed {
+            return format!("in the keyring as tokrot/pending:{}", self.rotation_id);
+        }
         if self.no_stash {
             return "not stashed (--no-stash): the token is only in this process's memory".into();
         }
-        if self.lock().facts.stashed {
-            return format!("in the keyring as tokrot/pending:{}", self.rotation_id);
-        }
-        match stash::put(&self.rotation_id, &token) {
-            Ok(()) => {
-                self.lock().facts.stashed = true;
-                format!("in the keyring as tokrot/pending:{}", self.rotation_id)
-            }
-            Err(e) => {
-                let why = self.redactor.redact(&e.to_string());
-                self.lock().facts.stash_error = Some(why.clone());
-                format!(
-                    "WARNING: NOT KEPT: the keyring refused the new token ({why}); it exists only in this process's memory until the targets have it"
-                )
-            }
-        }
+        "no new token to keep".into()
     }
 
     /// What earlier steps learned that later ones need, for the journal: ids, names, scopes;
@@ -542,15 +540,6 @@ impl Executor {
         let mut st = self.lock();
         let t = st.facts.targets.entry(index).or_default();
         t.error = Some(message.to_owned());
-    }
-
-    /// Removes the stashed token once the rotation has finished.
-    pub fn clear_stash(&self) -> Result<(), stash::StashError> {
-        if self.lock().facts.stashed {
-            stash::remove(&self.rotation_id)?;
-            self.lock().facts.stashed = false;
-        }
-        Ok(())
     }
 
     pub(crate) fn gitlab(&self) -> Result<GitLab, ActionFailure> {

@@ -20,7 +20,7 @@ use secrecy::SecretString;
 
 use super::interrupt::{Hold, Interrupts};
 use super::plan::{Plan, PlanStep, WalkKind};
-use super::prompt::{PromptError, Prompter};
+use super::prompt::Prompter;
 use super::seams::{Actions, Keeper};
 use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
 use crate::actions::Phase;
@@ -33,7 +33,7 @@ use crate::secret::stash::{self, StashError};
 use crate::state::StateError;
 use crate::state::audit::{self, AuditRecord};
 use crate::state::journal::{
-    self, ApprovalRecord, Journal, JournalData, Status, StepStatus, TargetRecord,
+    self, ApprovalRecord, Journal, JournalData, Status, StepRecord, StepStatus, TargetRecord,
 };
 use crate::state::lock::{LockError, Locks};
 use crate::ui::Ui;
@@ -233,7 +233,7 @@ pub(crate) async fn start<A: Actions>(
         },
         session.ui.redactor().clone(),
     )?;
-    let run = Run::new(actions(&id), journal, session.keeper.clone());
+    let run = Run::new(actions(&id), journal, session.keeper.clone(), req.no_stash);
     let end = End {
         keep: req.keep,
         self_account: req.self_account,
@@ -272,7 +272,7 @@ pub(crate) async fn carry_on<A: Actions>(
         keep: data.keep,
         self_account: data.self_account,
     };
-    let run = Run::new(actions, journal, session.keeper.clone());
+    let run = Run::new(actions, journal, session.keeper.clone(), false);
     walk_and_conclude(session, plan, run, locks, None, end).await
 }
 
@@ -630,6 +630,8 @@ struct Run<A> {
     journal: Arc<Journal>,
     journal_error: Arc<Mutex<Option<String>>>,
     keeper: Arc<dyn Keeper>,
+    /// `--no-stash`: the token is not put into the keeper.
+    no_stash: bool,
 }
 
 impl<A> Clone for Run<A> {
@@ -639,17 +641,19 @@ impl<A> Clone for Run<A> {
             journal: self.journal.clone(),
             journal_error: self.journal_error.clone(),
             keeper: self.keeper.clone(),
+            no_stash: self.no_stash,
         }
     }
 }
 
 impl<A: Actions> Run<A> {
-    fn new(executor: A, journal: Journal, keeper: Arc<dyn Keeper>) -> Self {
+    fn new(executor: A, journal: Journal, keeper: Arc<dyn Keeper>, no_stash: bool) -> Self {
         Self {
             executor: Arc::new(executor),
             journal: Arc::new(journal),
             journal_error: Arc::default(),
             keeper,
+            no_stash,
         }
     }
 
@@ -679,6 +683,7 @@ impl<A: Actions> Run<A> {
         ));
     }
 
+    /// A step's end and what the run learned by then, in one journal write.
     fn step_ended(&self, step: &PlanStep, end: StepEnd<'_>) {
         let (status, message) = match end {
             StepEnd::Done(m) => (StepStatus::Done, m),
@@ -686,14 +691,23 @@ impl<A: Actions> Run<A> {
             StepEnd::Unknown(m) => (StepStatus::Unknown, m),
             StepEnd::Skipped(m) => (StepStatus::Skipped, m),
         };
-        self.step(step, status, Some(message));
+        let record = StepRecord {
+            n: step.n,
+            title: step.title.clone(),
+            action: step.action.map(str::to_owned),
+            phase: step.phase.map(str::to_owned),
+            status,
+            at: String::new(),
+            message: Some(message.to_owned()).filter(|m| !m.is_empty()),
+        };
         let facts = self.executor.facts();
-        self.write(self.journal.update(|d| {
+        let memo = self.executor.memo();
+        self.write(self.journal.record(record, |d| {
             d.new_id = facts.new_id.or(d.new_id);
             d.expires_at = facts.expires_at.clone().or(d.expires_at.take());
             d.stashed = facts.stashed;
             d.stash_error = facts.stash_error.clone().or(d.stash_error.take());
-            d.memo = self.executor.memo();
+            d.memo = memo;
         }));
     }
 
@@ -761,8 +775,11 @@ impl<A: Actions> ActionRunner for Runner<A> {
     }
     fn step_started(&self, step: &PlanStep) -> Result<(), String> {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = step.n;
-        if step.action_phase() == Some(Phase::Rotate) {
-            return self.before_one_shot(step);
+        match step.action_phase() {
+            Some(Phase::Rotate) => return self.before_one_shot(step),
+            // A token that came another way (pasted) is kept as the stash step starts.
+            Some(Phase::Stash) => self.keep_new_token(),
+            _ => {}
         }
         self.run.step(step, StepStatus::Running, None);
         Ok(())
@@ -772,7 +789,7 @@ impl<A: Actions> ActionRunner for Runner<A> {
         // crash between the two leaves the call "running" and the token kept: resume finds
         // it) and before anything that could fail on the way (the terminal, a signal).
         if step.action_phase() == Some(Phase::Rotate) && matches!(end, StepEnd::Done(_)) {
-            self.run.executor.stash_now();
+            self.keep_new_token();
             self.lock_new_token();
         }
         self.run.step_ended(step, end);
@@ -864,6 +881,23 @@ impl<A: Actions> Runner<A> {
 }
 
 impl<A: Actions> Runner<A> {
+    /// The new token goes into the keeper the moment it exists, once, before the journal
+    /// records the call done (a crash between the two leaves the call "running" and the token
+    /// kept: resume finds it) and before anything that could fail on the way (the terminal, a
+    /// signal). A keeper that refuses it is recorded: the run goes on to put the token into its
+    /// targets, the one way left to keep it, and says so loudly.
+    fn keep_new_token(&self) {
+        let executor = &self.run.executor;
+        if self.run.no_stash || executor.facts().stashed {
+            return;
+        }
+        let Some(token) = executor.new_token() else {
+            return;
+        };
+        let kept = self.run.keeper.put(executor.rotation_id(), &token);
+        executor.kept(kept.map_err(|e| e.to_string()));
+    }
+
     /// The new token is locked as soon as it exists, so that no other run rotates it while
     /// this one is still putting it into place (another run could find it by name).
     fn lock_new_token(&self) {
@@ -999,15 +1033,4 @@ pub async fn read_only_checks(
         results.push((step.n, what, result));
     }
     results
-}
-
-/// Whether a prompt error is an interrupt (Ctrl-C at a prompt).
-pub fn is_interrupt(e: &WalkError) -> bool {
-    matches!(
-        e,
-        WalkError::Prompt {
-            source: PromptError::Interrupted,
-            ..
-        } | WalkError::Interrupted { .. }
-    )
 }

@@ -28,8 +28,8 @@ pub trait Actions: Send + Sync + 'static {
     fn target_failed(&self, index: usize, message: &str);
     /// Keeps the operator's answer to a question.
     fn answer(&self, key: &str, answer: Answer);
-    /// Keeps the new token in the keeper, once; the note says where it is.
-    fn stash_now(&self) -> String;
+    /// Records whether the keeper took the new token.
+    fn kept(&self, result: Result<(), String>);
     /// The source token as the vendor names it, once preflight has found it.
     fn source_identity(&self) -> Option<String>;
     /// What the run produced so far.
@@ -63,8 +63,8 @@ impl Actions for Executor {
     fn answer(&self, key: &str, answer: Answer) {
         Executor::answer(self, key, answer);
     }
-    fn stash_now(&self) -> String {
-        Executor::stash_now(self)
+    fn kept(&self, result: Result<(), String>) {
+        Executor::kept(self, result);
     }
     fn source_identity(&self) -> Option<String> {
         Executor::source_identity(self)
@@ -99,6 +99,8 @@ impl Actions for Executor {
 pub trait Keeper: Send + Sync {
     /// Checks that it can keep a secret and give it back, before a rotation starts.
     fn probe(&self, run: &str) -> Result<(), StashError>;
+    /// Keeps the new token of a run.
+    fn put(&self, run: &str, token: &SecretString) -> Result<(), StashError>;
     /// The token kept for a run: `Ok(None)` when there is none, `Err` when it cannot tell.
     fn find(&self, run: &str) -> Result<Option<SecretString>, StashError>;
     /// Forgets the token of a finished run.
@@ -111,6 +113,9 @@ pub struct Keyring;
 impl Keeper for Keyring {
     fn probe(&self, run: &str) -> Result<(), StashError> {
         stash::probe(run)
+    }
+    fn put(&self, run: &str, token: &SecretString) -> Result<(), StashError> {
+        stash::put(run, token)
     }
     fn find(&self, run: &str) -> Result<Option<SecretString>, StashError> {
         stash::find(run)

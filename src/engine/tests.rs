@@ -55,6 +55,13 @@ impl Keeper for Memory {
     fn probe(&self, _run: &str) -> Result<(), StashError> {
         Ok(())
     }
+    fn put(&self, run: &str, token: &SecretString) -> Result<(), StashError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(run.to_owned(), token.clone());
+        Ok(())
+    }
     fn find(&self, run: &str) -> Result<Option<SecretString>, StashError> {
         Ok(self
             .0
@@ -79,7 +86,6 @@ struct State {
 struct Fake {
     id: String,
     vendor: Arc<Mutex<Vendor>>,
-    keeper: Arc<Memory>,
     state: Mutex<State>,
     points: AtomicUsize,
     crash_at: Option<usize>,
@@ -87,16 +93,10 @@ struct Fake {
 }
 
 impl Fake {
-    fn new(
-        id: &str,
-        vendor: &Arc<Mutex<Vendor>>,
-        keeper: &Arc<Memory>,
-        crash_at: Option<usize>,
-    ) -> Self {
+    fn new(id: &str, vendor: &Arc<Mutex<Vendor>>, crash_at: Option<usize>) -> Self {
         Self {
             id: id.to_owned(),
             vendor: vendor.clone(),
-            keeper: keeper.clone(),
             state: Mutex::default(),
             points: AtomicUsize::new(0),
             crash_at,
@@ -185,19 +185,12 @@ impl Actions for Fake {
         self.state().facts.targets.entry(index).or_default().error = Some(message.to_owned());
     }
     fn answer(&self, _key: &str, _answer: Answer) {}
-    fn stash_now(&self) -> String {
-        let Some(token) = self.state().token.clone() else {
-            return "nothing to keep".into();
-        };
-        self.point();
-        self.keeper
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(self.id.clone(), token);
-        self.point();
-        self.state().facts.stashed = true;
-        "kept".into()
+    fn kept(&self, result: Result<(), String>) {
+        self.point(); // kept, not yet recorded
+        match result {
+            Ok(()) => self.state().facts.stashed = true,
+            Err(why) => self.state().facts.stash_error = Some(why),
+        }
     }
     fn source_identity(&self) -> Option<String> {
         Some("gitlab-token:42".into())
@@ -320,7 +313,7 @@ fn process(
                         no_stash: false,
                         self_account: None,
                     };
-                    let make = |id: &str| Fake::new(id, &vendor, &keeper, crash_at);
+                    let make = |id: &str| Fake::new(id, &vendor, crash_at);
                     let finished = protocol::start(session, req, make)
                         .await
                         .unwrap_or_else(|e| panic!("{e}"));
@@ -331,7 +324,7 @@ fn process(
                         resume::find(&state_dir, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
                     match resume::reopen(&state_dir, data, &plan, "test", keeper.as_ref()) {
                         Ok(reopened) => {
-                            let fake = Fake::new(&id, &vendor, &keeper, crash_at);
+                            let fake = Fake::new(&id, &vendor, crash_at);
                             let finished = resume::resume_with(session, &plan, reopened, fake)
                                 .await
                                 .unwrap_or_else(|e| panic!("{e}"));
@@ -436,7 +429,7 @@ fn a_crash_after_the_vendor_rotated_but_before_the_token_was_kept_is_outcome_unk
 #[test]
 fn a_crash_just_after_the_token_was_kept_is_finished_by_resume() {
     let targets = 2;
-    let kept = 1 + 1 + targets + 2 + 1; // before put, then after put
+    let kept = 1 + 1 + targets + 2; // the token is in the keeper, not yet recorded
     let (end, vendor) = crash_and_resume(targets, &[], Some(kept));
     assert_eq!(end, Ended::Status(Status::Done));
     assert_eq!(vendor.rotate_calls, 1);
@@ -525,7 +518,7 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
             no_stash: false,
             self_account: None,
         };
-        protocol::start(session, req, |id| Fake::new(id, &vendor, &keeper, None))
+        protocol::start(session, req, |id| Fake::new(id, &vendor, None))
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     });

@@ -316,6 +316,23 @@ impl Journal {
         self.save()
     }
 
+    /// Records a step's state and, in the same write, whatever else `also` changes.
+    pub fn record(
+        &self,
+        mut record: StepRecord,
+        also: impl FnOnce(&mut JournalData),
+    ) -> Result<(), StateError> {
+        record.message = record.message.map(|m| self.redactor.redact(&m));
+        record.at = now();
+        self.update(|d| {
+            match d.steps.iter_mut().find(|s| s.n == record.n) {
+                Some(s) => *s = record,
+                None => d.steps.push(record),
+            }
+            also(d);
+        })
+    }
+
     /// Records a step's state.
     pub fn step(
         &self,

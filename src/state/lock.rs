@@ -4,7 +4,7 @@
 //! run that holds it, so that the run refused can name it. std's `File::try_lock` (flock on
 //! Unix, LockFileEx on Windows) does the locking: no crate is needed for it.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -129,20 +129,6 @@ pub fn is_held(state_dir: &Path, key: &str) -> bool {
     match File::open(&path) {
         Ok(f) => matches!(f.try_lock_shared(), Err(TryLockError::WouldBlock)),
         Err(_) => false,
-    }
-}
-
-/// Removes lock files nobody holds (housekeeping; a held one is kept).
-pub fn prune(state_dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir(state_dir)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if let Ok(f) = File::open(e.path())
-            && f.try_lock().is_ok()
-        {
-            let _ = fs::remove_file(e.path());
-        }
     }
 }
 
