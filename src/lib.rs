@@ -8,8 +8,9 @@
 //!   engine's report is rendered as text or JSON. No journal, keyring or client code.
 //! - `engine` — the rotation protocol in one place (`protocol`: start, walk, conclude;
 //!   `resume`: reopening a run), the walk of a plan (`walk`), plans (`plan`), signals
-//!   (`interrupt`), the tool's credentials and clients (`credentials`, `session`, `auth`,
-//!   `pick`), prompts (`prompt`) and checklists (`render`).
+//!   (`interrupt`), the actions and the keeper it works through (`seams`), the tool's
+//!   credentials and clients (`credentials`, `session`, `auth`, `pick`), prompts (`prompt`),
+//!   targets and naming (`target`, `naming`) and checklists (`render`).
 //! - `runbook` — TOML wire types, validation into domain types, the embedded catalogue;
 //!   `actions` — one enum of typed actions, each action's spec and code side by side by
 //!   vendor; actions call clients and return results or questions: they never prompt and never
@@ -48,7 +49,16 @@ mod layering {
     /// Modules and the ones they must never name.
     const RULES: &[(&str, &[&str])] = &[
         ("engine", &["crate::cli"]),
-        ("actions", &["crate::cli", "crate::engine"]),
+        // Actions never prompt, journal or keep tokens: the engine does.
+        (
+            "actions",
+            &[
+                "crate::cli",
+                "crate::engine",
+                "crate::state",
+                "crate::secret::stash",
+            ],
+        ),
         ("runbook", &["crate::cli", "crate::engine"]),
         (
             "clients",

@@ -16,9 +16,10 @@ use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::protocol::{self, Finished, Session, StartError};
 use crate::engine::render;
+use crate::engine::session::SelfCredential;
 use crate::engine::target::TargetSpec;
 use crate::engine::walk::{self, StopReason};
-use crate::engine::{credentials, pick, session};
+use crate::engine::{pick, session};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, Runbook, RunbookKind};
 use crate::state::journal::Status as JournalStatus;
@@ -88,7 +89,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         true => Some(read_stdin_token()?),
         false => None,
     };
-    let self_account = self_target(ctx, &runbook.id, &given, &plan, req.keep)?;
+    let self_credential = self_credential(ctx, &plan, &given, req.keep)?;
     header(ctx, &plan)?;
     let shown = plan.clone();
     let session = session(ctx, gitlab, zendesk, unattended)?;
@@ -99,7 +100,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         from: req.from.clone(),
         keep: req.keep,
         no_stash: req.no_stash,
-        self_account,
+        self_credential,
     };
     let finished = protocol::run(session, protocol_req)
         .await
@@ -276,46 +277,37 @@ fn header(ctx: &mut Ctx, plan: &Plan) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `--self`: tokrot's own GitLab credential is the token rotated. Kept in the keyring, it
-/// becomes a target; from `GITLAB_TOKEN`, tokrot cannot update it, so the rotation needs another
-/// target or `--keep`, and the operator is told the variable goes stale.
-fn self_target(
+/// `--self`: where tokrot's own GitLab credential lives. From the environment, the operator is
+/// told the variable goes stale (the protocol refuses the run when nothing else gets the token).
+fn self_credential(
     ctx: &mut Ctx,
-    runbook: &str,
-    given: &[(String, String)],
     plan: &Plan,
+    given: &[(String, String)],
     keep: bool,
-) -> Result<Option<String>, CliError> {
-    let is_self =
-        runbook == "gitlab-pat" && given.iter().any(|(k, v)| k == "token_id" && v == "self");
-    if !is_self {
-        return Ok(None);
+) -> Result<Option<SelfCredential>, CliError> {
+    let found = session::self_credential(&plan.runbook.id, given, &ctx.config.gitlab_url)
+        .map_err(clients_error)?;
+    let goes_somewhere = !plan.targets.is_empty() || keep;
+    if let Some(SelfCredential::Env(var)) = &found
+        && goes_somewhere
+    {
+        let line = format!(
+            "{} {var} holds the old token: once rotated it is revoked, so update {var} wherever it is set.",
+            ctx.ui.warn("NOTE:")
+        );
+        ctx.ui.status(&line)?;
     }
-    let found = credentials::gitlab_token(&ctx.config.gitlab_url)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    match found {
-        Some((_, credentials::Source::Keyring(account))) => Ok(Some(account)),
-        Some((_, credentials::Source::Env(var))) => {
-            if plan.targets.is_empty() && !keep {
-                return Err(CliError::usage(format!(
-                    "`--self` rotates the token in {var}, which tokrot cannot update; with no other target the new token would go nowhere. Nothing was changed"
-                ))
-                .hint("add --apply-to SPEC where the new token goes (for example the CI/CD variable your pipeline reads it from), or --keep and `tokrot apply … --from ID` later; or `tokrot auth login gitlab` so that tokrot keeps its own credential"));
-            }
-            let line = format!(
-                "{} {var} holds the old token: once rotated it is revoked, so update {var} wherever it is set.",
-                ctx.ui.warn("NOTE:")
-            );
-            ctx.ui.status(&line)?;
-            Ok(None)
-        }
-        None => Ok(None),
-    }
+    Ok(found)
 }
 
 /// A run that did not start: nothing was sent.
 pub fn start_error(e: StartError) -> CliError {
     let hint = match &e {
+        StartError::SelfFromEnv { .. } => Some(
+            "add --apply-to SPEC where the new token goes (for example the CI/CD variable your pipeline reads it from), \
+             or --keep and `tokrot apply … --from ID` later; or `tokrot auth login gitlab` so that tokrot keeps its own credential"
+                .to_owned(),
+        ),
         StartError::NoTarget => Some(
             "add --apply-to SPEC (repeatable) for each place the new token goes, or --keep to leave it in the \
              keyring for `tokrot apply TARGET --from ID`"

@@ -1,5 +1,8 @@
-//! The engine: resolves a runbook into a plan, renders it as a checklist, and walks the
-//! operator through it with a `Prompter`.
+//! The engine: the rotation protocol (`protocol`: start, walk, conclude; `resume`: reopening a
+//! run; `interrupt`: signals; `seams`: the actions and the keeper it works through), the walk of
+//! a plan's steps (`walk`), plans and checklists (`plan`, `render`, `target`, `naming`), and
+//! what a run needs from around it: the tool's credentials and clients (`credentials`,
+//! `session`, `auth`), pick lists (`pick`) and prompts (`prompt`).
 
 pub mod auth;
 pub mod credentials;

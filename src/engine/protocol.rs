@@ -22,6 +22,7 @@ use super::interrupt::{Hold, Interrupts};
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::Prompter;
 use super::seams::{Actions, Keeper};
+use super::session::SelfCredential;
 use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
 use crate::actions::Phase;
 use crate::actions::run::{ActionFailure, Executor, RunFacts};
@@ -77,8 +78,8 @@ pub struct Request {
     pub keep: bool,
     /// `--no-stash`.
     pub no_stash: bool,
-    /// tokrot's own keyring credential, when the rotation replaces it (`--self`).
-    pub self_account: Option<String>,
+    /// tokrot's own credential, when the rotation replaces it (`--self`).
+    pub self_credential: Option<SelfCredential>,
 }
 
 /// Why a run did not start. Nothing was sent.
@@ -89,6 +90,15 @@ pub enum StartError {
         "a rotation with no target would leave its new token nowhere; the rotation did not start, nothing was changed"
     )]
     NoTarget,
+    /// `--self` with the credential in the environment, which tokrot cannot update, and no
+    /// other target.
+    #[error(
+        "`--self` rotates the token in {var}, which tokrot cannot update; with no other target the new token would go nowhere. Nothing was changed"
+    )]
+    SelfFromEnv {
+        /// The variable.
+        var: &'static str,
+    },
     /// Another run holds a lock.
     #[error("{0}; this run did not start, nothing was changed")]
     Busy(crate::state::lock::Busy),
@@ -172,8 +182,16 @@ pub(crate) async fn start<A: Actions>(
 ) -> Result<Finished, StartError> {
     let plan = &req.plan;
     let rotate = plan.runbook.kind == RunbookKind::Rotate;
-    if rotate && plan.targets.is_empty() && !req.keep && req.self_account.is_none() {
-        return Err(StartError::NoTarget);
+    let self_account = match &req.self_credential {
+        Some(SelfCredential::Keyring(account)) => Some(account.clone()),
+        _ => None,
+    };
+    if rotate && plan.targets.is_empty() && !req.keep {
+        match &req.self_credential {
+            Some(SelfCredential::Keyring(_)) => {}
+            Some(SelfCredential::Env(var)) => return Err(StartError::SelfFromEnv { var }),
+            None => return Err(StartError::NoTarget),
+        }
     }
     check_gates(plan, &session.options.approvals, session.unattended)?;
     let id = run_id(&plan.runbook.id);
@@ -227,7 +245,7 @@ pub(crate) async fn start<A: Actions>(
             stash_error: None,
             approvals: Vec::new(),
             operator: audit::os_user(),
-            self_account: req.self_account.clone(),
+            self_account: self_account.clone(),
             keep: req.keep,
             memo: Default::default(),
         },
@@ -236,7 +254,7 @@ pub(crate) async fn start<A: Actions>(
     let run = Run::new(actions(&id), journal, session.keeper.clone(), req.no_stash);
     let end = End {
         keep: req.keep,
-        self_account: req.self_account,
+        self_account,
     };
     Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
 }

@@ -98,3 +98,32 @@ pub fn gitlab_client(
     })?;
     Ok(GitLab::new(url, token, redactor.clone(), policy)?)
 }
+
+/// Where the credential a `--self` rotation replaces lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelfCredential {
+    /// In the OS keyring, under this account: the rotation writes the new token there.
+    Keyring(String),
+    /// In this environment variable: tokrot cannot update it, so it goes stale.
+    Env(&'static str),
+}
+
+/// For `rotate gitlab-pat --self` (token id `self`), where tokrot's own GitLab credential
+/// lives; `None` for any other rotation.
+pub fn self_credential(
+    runbook: &str,
+    given: &[(String, String)],
+    gitlab_url: &Url,
+) -> Result<Option<SelfCredential>, ClientsError> {
+    let is_self =
+        runbook == "gitlab-pat" && given.iter().any(|(k, v)| k == "token_id" && v == "self");
+    if !is_self {
+        return Ok(None);
+    }
+    Ok(
+        credentials::gitlab_token(gitlab_url)?.map(|(_, source)| match source {
+            credentials::Source::Keyring(account) => SelfCredential::Keyring(account),
+            credentials::Source::Env(var) => SelfCredential::Env(var),
+        }),
+    )
+}

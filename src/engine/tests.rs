@@ -311,7 +311,7 @@ fn process(
                         from: None,
                         keep: false,
                         no_stash: false,
-                        self_account: None,
+                        self_credential: None,
                     };
                     let make = |id: &str| Fake::new(id, &vendor, crash_at);
                     let finished = protocol::start(session, req, make)
@@ -516,7 +516,7 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
             from: None,
             keep: false,
             no_stash: false,
-            self_account: None,
+            self_credential: None,
         };
         protocol::start(session, req, |id| Fake::new(id, &vendor, None))
             .await

@@ -1,7 +1,8 @@
-//! The walk: takes the operator through a plan's manual, gate and capture steps in order.
-//! A gate answered "no" (or a manual step not done) stops the run; clean-up steps after that
-//! point are still walked when anything had been done, so that, for instance, the Okta
-//! requirement is restored even when the scope check says STOP.
+//! The walk: a plan's steps in order — manual, gate and capture steps with the operator, action
+//! steps through the protocol's runner, each target's steps side by side (questions an action
+//! asks are asked one at a time). A gate answered "no" (or a manual step not done) stops the
+//! run; clean-up steps after that point are still walked when anything had been done, so that,
+//! for instance, the Okta requirement is restored even when the scope check says STOP.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
