@@ -62,7 +62,12 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     if ctx.global.dry_run {
         return dry_run(ctx, &plan, &req.command).await;
     }
-    let (gitlab, _) = clients_for(ctx, &plan.steps, &req.command)?;
+    // GitLab first (its pick lists ask for missing values); each client is made once: making
+    // one loads the system's root certificates.
+    let mut gitlab = match session::calls_gitlab(&plan.steps) {
+        true => clients_for(ctx, &plan.steps, &req.command)?.0,
+        false => None,
+    };
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
     if !plan.missing.is_empty() {
@@ -83,7 +88,10 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         &ctx.config,
         &ctx.catalogue,
     )?;
-    let (_, zendesk) = clients_for(ctx, &plan.steps, &req.command)?;
+    let zendesk = session::zendesk_for(&plan.steps, &req.command).map_err(clients_error)?;
+    if gitlab.is_none() && session::calls_gitlab(&plan.steps) {
+        gitlab = clients_for(ctx, &plan.steps, &req.command)?.0;
+    }
     check_answerable(&req, &plan, unattended, interactive)?;
     let token = match req.token_stdin && captures(&plan).contains(&"token") && req.from.is_none() {
         true => Some(read_stdin_token()?),

@@ -398,14 +398,29 @@ impl Attempt {
     }
 }
 
+/// A reqwest client with tokrot's user agent, timeouts and redirect policy.
+fn client(
+    policy: &RetryPolicy,
+    redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(policy.timeout)
+        .redirect(redirect)
+        .build()
+        .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))
+}
+
 /// A client for one vendor base URL.
 #[derive(Clone)]
 pub struct Http {
     /// For reads: redirects followed within the origin.
     reads: reqwest::Client,
     /// For calls that change something: no redirect is ever followed, since following one
-    /// sends the call again (a rotate call twice revokes the whole token family).
-    writes: reqwest::Client,
+    /// sends the call again (a rotate call twice revokes the whole token family). Made on the
+    /// first such call: a client loads the system's root certificates, which takes time.
+    writes: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     base: Url,
     redactor: Redactor,
     policy: RetryPolicy,
@@ -424,22 +439,22 @@ impl Http {
                 attempt.stop()
             }
         });
-        let build = |redirect| {
-            reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(policy.timeout)
-                .redirect(redirect)
-                .build()
-                .map_err(|e| ApiError::Client(format!("cannot build the HTTP client: {e}")))
-        };
         Ok(Self {
-            reads: build(redirect)?,
-            writes: build(reqwest::redirect::Policy::none())?,
+            reads: client(&policy, redirect)?,
+            writes: std::sync::Arc::default(),
             base,
             redactor,
             policy,
         })
+    }
+
+    /// The client for calls that change something, made on first use.
+    fn writes_client(&self) -> Result<&reqwest::Client, ApiError> {
+        if let Some(c) = self.writes.get() {
+            return Ok(c);
+        }
+        let made = client(&self.policy, reqwest::redirect::Policy::none())?;
+        Ok(self.writes.get_or_init(|| made))
     }
 
     /// The base URL.
@@ -511,7 +526,7 @@ impl Http {
         let client = if matches!(call.method, Method::GET | Method::HEAD) {
             &self.reads
         } else {
-            &self.writes
+            self.writes_client()?
         };
         let mut req = client
             .request(call.method.clone(), url.clone())

@@ -59,6 +59,27 @@ pub fn clients_for(
     redactor: &Redactor,
     policy: RetryPolicy,
 ) -> Result<Clients, ClientsError> {
+    let zendesk = zendesk_for(steps, command)?;
+    let gitlab = if calls_gitlab(steps) {
+        Some(gitlab_client(command, gitlab_url, redactor, policy)?)
+    } else {
+        None
+    };
+    Ok(Clients { gitlab, zendesk })
+}
+
+/// Whether a step of the plan calls GitLab.
+pub fn calls_gitlab(steps: &[PlanStep]) -> bool {
+    steps
+        .iter()
+        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")))
+}
+
+/// The Zendesk credential of each instance whose API a step of the plan calls.
+pub fn zendesk_for(
+    steps: &[PlanStep],
+    command: &str,
+) -> Result<HashMap<String, ZendeskAuth>, ClientsError> {
     let mut zendesk = HashMap::new();
     for step in steps {
         let (Some(action), Some(instance)) = (step.action, &step.instance) else {
@@ -75,15 +96,7 @@ pub fn clients_for(
         };
         zendesk.insert(instance.id.clone(), auth);
     }
-    let calls_gitlab = steps
-        .iter()
-        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")));
-    let gitlab = if calls_gitlab {
-        Some(gitlab_client(command, gitlab_url, redactor, policy)?)
-    } else {
-        None
-    };
-    Ok(Clients { gitlab, zendesk })
+    Ok(zendesk)
 }
 
 /// A GitLab client with the tool's own credential (`GITLAB_TOKEN`, else the keyring).

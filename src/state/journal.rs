@@ -214,6 +214,8 @@ pub struct Journal {
     path: PathBuf,
     data: Mutex<JournalData>,
     redactor: Redactor,
+    /// Held from the snapshot to the file in place, so that writers land in the order they
+    /// took their snapshots; the data itself is locked only while it is read or changed.
     saved: Mutex<std::time::Instant>,
 }
 
@@ -275,17 +277,20 @@ impl Journal {
     }
 
     fn save(&self) -> Result<(), StateError> {
-        // The data stays locked until its file is in place: two writers (the walk and the
-        // signal listener) land in the order they took the lock, never an older one last.
-        let data = self.lock();
-        let bytes = serde_json::to_vec_pretty(&*data).map_err(|e| StateError::Corrupt {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        // Two writers (the walk and the signal listener, or targets side by side) land in the
+        // order they took their snapshots, never an older one last; the data is not held
+        // during the write, so targets that only change it do not wait for a disk.
+        let mut saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
+        let bytes = {
+            let data = self.lock();
+            serde_json::to_vec_pretty(&*data).map_err(|e| StateError::Corrupt {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?
+        };
         let text = self.redactor.redact(&String::from_utf8_lossy(&bytes));
         write_atomic(&self.path, text.as_bytes())?;
-        drop(data);
-        *self.saved.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+        *saved = std::time::Instant::now();
         Ok(())
     }
 
@@ -297,12 +302,13 @@ impl Journal {
             f(&mut data);
             data.updated_at = now();
         }
-        let due = self
-            .saved
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed()
-            >= TARGET_FLUSH;
+        // A write under way takes this change or the next one will: a target never waits for
+        // another's disk write.
+        let due = match self.saved.try_lock() {
+            Ok(saved) => saved.elapsed() >= TARGET_FLUSH,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().elapsed() >= TARGET_FLUSH,
+            Err(std::sync::TryLockError::WouldBlock) => false,
+        };
         if due { self.save() } else { Ok(()) }
     }
 
