@@ -4,13 +4,14 @@
 
 use super::execute::{clients_for, report, session, start_error, state_dir};
 use super::{CliError, Ctx, Outcome};
+use crate::engine::plan::Plan;
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::render;
 use crate::engine::resume::{self, ResumeError};
 use crate::engine::seams::Keyring;
 use crate::engine::target::TargetSpec;
 use crate::exit;
-use crate::state::journal::{Status, StepStatus};
+use crate::state::journal::{JournalData, Status};
 
 /// Arguments of `tokrot resume`.
 #[derive(Debug, clap::Args)]
@@ -40,47 +41,11 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         }
         _ => {}
     }
-    let runbook = super::run::find(ctx, &data.runbook)?.clone();
-    let targets: Vec<TargetSpec> = data
-        .targets
-        .iter()
-        .map(|t| t.spec.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|e: crate::engine::target::TargetSpecError| CliError::usage(e.to_string()))?;
-    let plan = resolve(
-        &runbook,
-        &data.params,
-        &targets,
-        Mode::Resolve,
-        &ctx.config,
-        &ctx.catalogue,
-    )?;
+    let plan = plan_of(ctx, &data)?;
     // What is left, from the journal alone: a dry run reads no secret and takes no lock.
-    let (skip_steps, skip_targets) = resume::skips(&data, &plan);
-    let left: Vec<String> = plan
-        .steps
-        .iter()
-        .filter(|s| match s.target_index {
-            Some(t) => !skip_targets.contains(&t),
-            None => !skip_steps.contains(&s.n),
-        })
-        .map(|s| format!("  {}. {}", s.n, render::one_line(s)))
-        .collect();
+    let left = left_steps(&data, &plan);
     if ctx.global.dry_run {
-        let open_call = data.steps.iter().any(|s| {
-            s.phase.as_deref() == Some("rotate")
-                && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
-        });
-        let mut text = format!(
-            "Dry run: resume {id} would carry out {} step(s) and change nothing now:\n{}\n",
-            left.len(),
-            left.join("\n")
-        );
-        if open_call {
-            text.push_str("The outcome of its one-shot call is not in the journal: a real resume looks for the new token in the keyring first, and stops with \"outcome unknown\" when it is not there.\n");
-        }
-        ctx.ui.out(&text)?;
-        return Ok(Outcome::Done);
+        return dry_run(ctx, &data, &left);
     }
     let holder = format!("resume of {id} (pid {})", std::process::id());
     let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
@@ -110,6 +75,53 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         .await
         .map_err(start_error)?;
     report(ctx, &plan, finished)
+}
+
+/// The plan of a journaled run, resolved again from its runbook, parameters and targets.
+fn plan_of(ctx: &Ctx, data: &JournalData) -> Result<Plan, CliError> {
+    let runbook = super::run::find(ctx, &data.runbook)?.clone();
+    let targets: Vec<TargetSpec> = data
+        .targets
+        .iter()
+        .map(|t| t.spec.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e: crate::engine::target::TargetSpecError| CliError::usage(e.to_string()))?;
+    Ok(resolve(
+        &runbook,
+        &data.params,
+        &targets,
+        Mode::Resolve,
+        &ctx.config,
+        &ctx.catalogue,
+    )?)
+}
+
+/// The steps a resume would carry out, a line each.
+fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
+    let (skip_steps, skip_targets) = resume::skips(data, plan);
+    plan.steps
+        .iter()
+        .filter(|s| match s.target_index {
+            Some(t) => !skip_targets.contains(&t),
+            None => !skip_steps.contains(&s.n),
+        })
+        .map(|s| format!("  {}. {}", s.n, render::one_line(s)))
+        .collect()
+}
+
+/// `resume --dry-run`: what a resume would do, from the journal alone.
+fn dry_run(ctx: &mut Ctx, data: &JournalData, left: &[String]) -> Result<Outcome, CliError> {
+    let mut text = format!(
+        "Dry run: resume {} would carry out {} step(s) and change nothing now:\n{}\n",
+        data.id,
+        left.len(),
+        left.join("\n")
+    );
+    if resume::one_shot_open(data) {
+        text.push_str("The outcome of its one-shot call is not in the journal: a real resume looks for the new token in the keyring first, and stops with \"outcome unknown\" when it is not there.\n");
+    }
+    ctx.ui.out(&text)?;
+    Ok(Outcome::Done)
 }
 
 fn resume_error(e: ResumeError) -> CliError {

@@ -215,40 +215,11 @@ pub(crate) async fn start<A: Actions>(
     // A stashed token is read only once its rotation is locked: no resume can be using it.
     let token = match &req.from {
         Some(from) => Some(kept_token(session.keeper.as_ref(), from)?),
-        None => req.token,
+        None => req.token.clone(),
     };
     let journal = Journal::create(
         &session.state_dir,
-        JournalData {
-            id: id.clone(),
-            runbook: plan.runbook.id.clone(),
-            kind: plan.runbook.kind.as_str().into(),
-            params: req.params.clone(),
-            targets: plan
-                .targets
-                .iter()
-                .map(|t| TargetRecord {
-                    spec: t.spec.clone(),
-                    status: "pending".into(),
-                    verified: None,
-                    error: None,
-                })
-                .collect(),
-            instance: plan.instance.as_ref().map(|i| i.id.clone()),
-            started_at: String::new(),
-            updated_at: String::new(),
-            status: Status::Running,
-            steps: Vec::new(),
-            new_id: None,
-            expires_at: None,
-            stashed: false,
-            stash_error: None,
-            approvals: Vec::new(),
-            operator: audit::os_user(),
-            self_account: self_account.clone(),
-            keep: req.keep,
-            memo: Default::default(),
-        },
+        first_record(&id, &req, self_account.clone()),
         session.ui.redactor().clone(),
     )?;
     let run = Run::new(actions(&id), journal, session.keeper.clone(), req.no_stash);
@@ -257,6 +228,41 @@ pub(crate) async fn start<A: Actions>(
         self_account,
     };
     Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
+}
+
+/// A run's journal as it starts: what was asked, nothing done yet.
+fn first_record(id: &str, req: &Request, self_account: Option<String>) -> JournalData {
+    let plan = &req.plan;
+    JournalData {
+        id: id.to_owned(),
+        runbook: plan.runbook.id.clone(),
+        kind: plan.runbook.kind.as_str().into(),
+        params: req.params.clone(),
+        targets: plan
+            .targets
+            .iter()
+            .map(|t| TargetRecord {
+                spec: t.spec.clone(),
+                status: "pending".into(),
+                verified: None,
+                error: None,
+            })
+            .collect(),
+        instance: plan.instance.as_ref().map(|i| i.id.clone()),
+        started_at: String::new(),
+        updated_at: String::new(),
+        status: Status::Running,
+        steps: Vec::new(),
+        new_id: None,
+        expires_at: None,
+        stashed: false,
+        stash_error: None,
+        approvals: Vec::new(),
+        operator: audit::os_user(),
+        self_account,
+        keep: req.keep,
+        memo: Default::default(),
+    }
 }
 
 /// The token a rotation kept, for `--from`.

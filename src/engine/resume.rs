@@ -146,15 +146,19 @@ pub fn standing(state_dir: &Path, data: &JournalData) -> &'static str {
     if data.status != Status::Running || crate::state::lock::is_held(state_dir, &data.id) {
         return data.status.as_str();
     }
-    let one_shot_open = data.steps.iter().any(|s| {
-        s.phase.as_deref() == Some("rotate")
-            && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
-    });
-    if one_shot_open {
+    if one_shot_open(data) {
         "unknown"
     } else {
         "interrupted"
     }
+}
+
+/// Whether the journal shows a one-shot call started or sent whose outcome it does not know.
+pub fn one_shot_open(data: &JournalData) -> bool {
+    data.steps.iter().any(|s| {
+        s.phase.as_deref() == Some("rotate")
+            && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
+    })
 }
 
 /// Every run in the journal, oldest first, with how it stands (`standing`).
@@ -283,67 +287,12 @@ fn rotated_token(
         id: id.clone(),
         why: e.to_string(),
     })?;
-    let one_shots: Vec<_> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action_phase() == Some(Phase::Rotate))
-        .collect();
-    // A token pasted by hand (`zendesk-api`), or one a target already holds, was made: no
-    // one-shot call stands for it, and "nothing was changed" would be false.
-    let mut sent = data.targets.iter().any(|t| t.status == "applied")
-        || plan.steps.iter().any(|s| {
-            matches!(s.walk, super::plan::WalkKind::Capture { .. })
-                && data.step(s.n).is_some_and(|r| r.status == StepStatus::Done)
-        });
-    for s in &one_shots {
-        match data.step(s.n).map(|r| r.status) {
-            None => {}
-            Some(StepStatus::Running | StepStatus::Unknown) => {
-                // The keyring first: a kept token means the call succeeded.
-                if let Some(token) = kept {
-                    return Ok(token);
-                }
-                return Err(ResumeError::Unknown {
-                    id,
-                    n: s.n,
-                    title: s.title.clone(),
-                    why: if data.step(s.n).map(|r| r.status) == Some(StepStatus::Running) {
-                        "the journal shows the call started and never ended (the process died during it), and no new token is in the keyring".into()
-                    } else {
-                        "its answer was lost, and no new token is in the keyring".into()
-                    },
-                });
-            }
-            Some(StepStatus::Failed) if kept.is_none() => {
-                let why = data
-                    .step(s.n)
-                    .and_then(|r| r.message.clone())
-                    .unwrap_or_else(|| "the vendor refused it".into());
-                if sent {
-                    // An earlier one-shot call made something (the bot's project access
-                    // token): "nothing was changed" would be false.
-                    return Err(ResumeError::NotKept {
-                        id,
-                        new_id: data.new_id.map_or_else(|| "?".into(), |n| n.to_string()),
-                        why: format!(
-                            "step {} ({}) was refused ({why}) after an earlier one-shot call made a token, which is still active: revoke it",
-                            s.n, s.title
-                        ),
-                    });
-                }
-                return Err(ResumeError::NeverMade {
-                    id,
-                    why: format!("its one-shot call was refused: {why}"),
-                    runbook: data.runbook.clone(),
-                });
-            }
-            Some(StepStatus::Skipped | StepStatus::Failed) => {}
-            Some(StepStatus::Done) => sent = true,
-        }
-    }
+    // The keyring first: a kept token means the one-shot call succeeded, whatever the journal
+    // had time to say.
     if let Some(token) = kept {
         return Ok(token);
     }
+    let sent = one_shots_sent(data, plan)?;
     if !sent {
         return Err(ResumeError::NeverMade {
             id,
@@ -353,13 +302,76 @@ fn rotated_token(
     }
     Err(ResumeError::NotKept {
         id,
-        new_id: data.new_id.map_or_else(|| "?".into(), |n| n.to_string()),
+        new_id: new_id(data),
         why: match &data.stash_error {
             Some(e) => format!("it was never kept: the keyring refused it ({e})"),
             None if data.stashed => "the keyring no longer has it (the kernel keyring does not survive a reboot, and expires after 3 days)".into(),
             None => "it was never kept (--no-stash)".into(),
         },
     })
+}
+
+fn new_id(data: &JournalData) -> String {
+    data.new_id.map_or_else(|| "?".into(), |n| n.to_string())
+}
+
+/// With no token kept: whether the run made one (a one-shot call done, a token pasted, a target
+/// written), or why it cannot be resumed (a one-shot call whose outcome is unknown; one refused).
+fn one_shots_sent(data: &JournalData, plan: &Plan) -> Result<bool, ResumeError> {
+    let id = data.id.clone();
+    // A token pasted by hand (`zendesk-api`), or one a target already holds, was made: no
+    // one-shot call stands for it, and "nothing was changed" would be false.
+    let mut sent = data.targets.iter().any(|t| t.status == "applied")
+        || plan.steps.iter().any(|s| {
+            matches!(s.walk, super::plan::WalkKind::Capture { .. })
+                && data.step(s.n).is_some_and(|r| r.status == StepStatus::Done)
+        });
+    let one_shots = plan
+        .steps
+        .iter()
+        .filter(|s| s.action_phase() == Some(Phase::Rotate));
+    for s in one_shots {
+        let record = data.step(s.n);
+        match record.map(|r| r.status) {
+            Some(status @ (StepStatus::Running | StepStatus::Unknown)) => {
+                return Err(ResumeError::Unknown {
+                    id,
+                    n: s.n,
+                    title: s.title.clone(),
+                    why: if status == StepStatus::Running {
+                        "the journal shows the call started and never ended (the process died during it), and no new token is in the keyring".into()
+                    } else {
+                        "its answer was lost, and no new token is in the keyring".into()
+                    },
+                });
+            }
+            Some(StepStatus::Failed) => {
+                let why = record
+                    .and_then(|r| r.message.clone())
+                    .unwrap_or_else(|| "the vendor refused it".into());
+                if !sent {
+                    return Err(ResumeError::NeverMade {
+                        id,
+                        why: format!("its one-shot call was refused: {why}"),
+                        runbook: data.runbook.clone(),
+                    });
+                }
+                // An earlier one-shot call made something (the bot's project access token):
+                // "nothing was changed" would be false.
+                return Err(ResumeError::NotKept {
+                    id,
+                    new_id: new_id(data),
+                    why: format!(
+                        "step {} ({}) was refused ({why}) after an earlier one-shot call made a token, which is still active: revoke it",
+                        s.n, s.title
+                    ),
+                });
+            }
+            Some(StepStatus::Done) => sent = true,
+            Some(StepStatus::Skipped) | None => {}
+        }
+    }
+    Ok(sent)
 }
 
 /// Continues a reopened run through the protocol, its actions carried out by the executor.
