@@ -113,19 +113,25 @@ impl Interrupts {
             .unwrap_or_else(|p| p.into_inner()) = Some(f);
     }
 
-    /// Takes the signal handling back for a stop the run reports itself. `None` when the
-    /// listener has taken it first: it is journaling this end and will end the process.
-    pub fn take_on_signal(&self) -> Option<OnSignal> {
-        let taken = self
-            .inner
-            .on_signal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if taken.is_some() {
-            self.inner.state().concluding = true;
+    /// Claims the run's end for the run itself (it reports its own stop): from here a signal
+    /// only ends the process. `false` when a signal claimed it first: the listener is journaling
+    /// this end and will end the process. One or the other, never both.
+    pub fn claim_end(&self) -> bool {
+        {
+            let mut st = self.inner.state();
+            if st.concluding {
+                return false;
+            }
+            st.concluding = true;
         }
-        taken
+        drop(
+            self.inner
+                .on_signal
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        true
     }
 }
 

@@ -405,9 +405,9 @@ async fn walk_and_conclude<A: Actions>(
     .await;
     // From here the run reports its own end: a signal now only ends the process. If the
     // listener took the report first, it is journaling this end and will end the process.
-    let Some(reporter) = interrupts.take_on_signal() else {
+    if !interrupts.claim_end() {
         return std::future::pending().await;
-    };
+    }
     drop(runner.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
     let result = walked.map(|(outcome, _captures)| outcome);
     let self_credential = match (&end.self_account, run.executor.new_token()) {
@@ -434,7 +434,6 @@ async fn walk_and_conclude<A: Actions>(
         end.keep,
         self_credential,
     );
-    drop(reporter);
     drop(runner);
     finished
 }
