@@ -181,153 +181,76 @@ pub enum Source {
 type Given = Vec<(String, String)>;
 
 impl Source {
-    /// The runbook id, the parameters given, the options every source takes, and `--token-stdin`.
-    fn parts(&self) -> (&'static str, Given, &Common, bool) {
+    /// The runbook id.
+    fn runbook(&self) -> &'static str {
         match self {
-            Source::ZendeskApi {
-                instance,
-                name,
-                email,
-                token_stdin,
-                common,
-            } => (
-                "zendesk-api",
-                given(&[("instance", instance), ("name", name), ("email", email)]),
-                common,
-                *token_stdin,
-            ),
-            Source::ZendeskOauth {
-                instance,
-                client_id,
-                scopes,
-                old_token_id,
-                common,
-            } => (
-                "zendesk-oauth",
-                given(&[
-                    ("instance", instance),
-                    ("client_id", client_id),
-                    ("scopes", scopes),
-                    ("old_token_id", old_token_id),
-                ]),
-                common,
-                false,
-            ),
-            Source::GitlabPat {
-                token_id,
-                token_name,
-                self_,
-                expires_at,
-                common,
-            } => {
-                let token_id = if *self_ {
-                    Some("self".to_owned())
-                } else {
-                    token_id.clone()
-                };
-                let given = given(&[
-                    ("token_id", &token_id),
-                    ("token_name", token_name),
-                    ("expires_at", expires_at),
-                ]);
-                ("gitlab-pat", given, common, false)
-            }
-            other => other.gitlab_parts(),
+            Source::ZendeskApi { .. } => "zendesk-api",
+            Source::ZendeskOauth { .. } => "zendesk-oauth",
+            Source::GitlabPat { .. } => "gitlab-pat",
+            Source::GitlabProjectToken { .. } => "gitlab-project-token",
+            Source::GitlabGroupToken { .. } => "gitlab-group-token",
+            Source::GitlabTrigger { .. } => "gitlab-trigger",
+            Source::GitlabTriggerBot { .. } => "gitlab-trigger-bot",
         }
     }
 
-    /// `parts` of the GitLab sources other than personal access tokens.
-    fn gitlab_parts(&self) -> (&'static str, Given, &Common, bool) {
-        let (runbook, given, common) = match self {
-            Source::GitlabProjectToken {
-                project,
-                token_id,
-                token_name,
-                expires_at,
-                common,
-            } => (
-                "gitlab-project-token",
-                given(&[
-                    ("project", project),
-                    ("token_id", token_id),
-                    ("token_name", token_name),
-                    ("expires_at", expires_at),
-                ]),
-                common,
-            ),
-            Source::GitlabGroupToken {
-                group,
-                token_id,
-                token_name,
-                expires_at,
-                common,
-            } => (
-                "gitlab-group-token",
-                given(&[
-                    ("group", group),
-                    ("token_id", token_id),
-                    ("token_name", token_name),
-                    ("expires_at", expires_at),
-                ]),
-                common,
-            ),
-            other => other.trigger_parts(),
-        };
-        (runbook, given, common, false)
-    }
-
-    /// `parts` of the pipeline trigger sources.
-    fn trigger_parts(&self) -> (&'static str, Given, &Common) {
+    /// The options every source takes.
+    fn common(&self) -> &Common {
         match self {
-            Source::GitlabTrigger {
-                project,
-                trigger_id,
-                consumer,
-                description,
-                common,
-            } => (
-                "gitlab-trigger",
-                given(&[
-                    ("project", project),
-                    ("trigger_id", trigger_id),
-                    ("consumer", consumer),
-                    ("description", description),
-                ]),
-                common,
-            ),
-            Source::GitlabTriggerBot {
-                project,
-                consumer,
-                description,
-                bot_token_name,
-                expires_at,
-                old_trigger_id,
-                common,
-            } => (
-                "gitlab-trigger-bot",
-                given(&[
-                    ("project", project),
-                    ("consumer", consumer),
-                    ("description", description),
-                    ("bot_token_name", bot_token_name),
-                    ("expires_at", expires_at),
-                    ("old_trigger_id", old_trigger_id),
-                ]),
-                common,
-            ),
-            // `parts` and `gitlab_parts` take every other source.
             Source::ZendeskApi { common, .. }
             | Source::ZendeskOauth { common, .. }
             | Source::GitlabPat { common, .. }
             | Source::GitlabProjectToken { common, .. }
-            | Source::GitlabGroupToken { common, .. } => ("", Vec::new(), common),
+            | Source::GitlabGroupToken { common, .. }
+            | Source::GitlabTrigger { common, .. }
+            | Source::GitlabTriggerBot { common, .. } => common,
+        }
+    }
+
+    /// The runbook's parameters the flags give (`--self` is the token id `self`): a table,
+    /// one source a row, laid out as one.
+    #[rustfmt::skip]
+    fn given(&self) -> Given {
+        match self {
+            Source::ZendeskApi { instance, name, email, .. } =>
+                given(&[("instance", instance), ("name", name), ("email", email)]),
+            Source::ZendeskOauth { instance, client_id, scopes, old_token_id, .. } =>
+                given(&[("instance", instance), ("client_id", client_id), ("scopes", scopes),
+                        ("old_token_id", old_token_id)]),
+            Source::GitlabPat { token_id, token_name, self_, expires_at, .. } => {
+                let token_id = if *self_ { Some("self".to_owned()) } else { token_id.clone() };
+                given(&[("token_id", &token_id), ("token_name", token_name),
+                        ("expires_at", expires_at)])
+            }
+            Source::GitlabProjectToken { project, token_id, token_name, expires_at, .. } =>
+                given(&[("project", project), ("token_id", token_id), ("token_name", token_name),
+                        ("expires_at", expires_at)]),
+            Source::GitlabGroupToken { group, token_id, token_name, expires_at, .. } =>
+                given(&[("group", group), ("token_id", token_id), ("token_name", token_name),
+                        ("expires_at", expires_at)]),
+            Source::GitlabTrigger { project, trigger_id, consumer, description, .. } =>
+                given(&[("project", project), ("trigger_id", trigger_id), ("consumer", consumer),
+                        ("description", description)]),
+            Source::GitlabTriggerBot {
+                project, consumer, description, bot_token_name, expires_at, old_trigger_id, ..
+            } => given(&[("project", project), ("consumer", consumer),
+                         ("description", description), ("bot_token_name", bot_token_name),
+                         ("expires_at", expires_at), ("old_trigger_id", old_trigger_id)]),
         }
     }
 }
 
 /// Rotates.
 pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
-    let (runbook, mut given, common, token_stdin) = args.source.parts();
+    let source = &args.source;
+    let (runbook, mut given, common) = (source.runbook(), source.given(), source.common());
+    let token_stdin = matches!(
+        source,
+        Source::ZendeskApi {
+            token_stdin: true,
+            ..
+        }
+    );
     given.extend(common.params.iter().cloned());
     execute(
         ctx,
