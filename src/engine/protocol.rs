@@ -816,11 +816,8 @@ impl<A: Actions> ActionRunner for Runner<A> {
             self.lock_new_token();
         }
         self.run.step_ended(step, end);
-        let released = match step.action_phase() {
-            Some(Phase::Stash) => true,
-            Some(Phase::Rotate) => !matches!(end, StepEnd::Done(_)),
-            _ => false,
-        };
+        // The hold ends with the one-shot step: its token is kept and journaled by now.
+        let released = matches!(step.action_phase(), Some(Phase::Rotate | Phase::Stash));
         if released {
             drop(self.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
         }

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::template::{Template, VarRef};
 use super::wire::{MetaWire, ParamWire, RunbookFileWire, StepWire};
 use super::{Origin, Param, ParamType, Runbook, RunbookKind, ServiceKind, Step, StepKind};
-use crate::actions::{self, ActionSpec, ArgSpec, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::{self, ActionSpec, ArgSpec, Phase, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::config::{is_cli_id, line_col};
 
 /// A runbook that cannot be used, located in its file.
@@ -847,6 +847,22 @@ impl Validator<'_> {
                 Some("add a rotate/create action, or a capture step with id = \"token\"".into()),
             );
         }
+        // The new token is kept in the keyring before anything else is done with it: a
+        // `tokrot.stash` step right after the step that makes it says where it is, and keeps a
+        // pasted one.
+        let made = steps.iter().position(|s| match &s.kind {
+            StepKind::Capture { id, .. } => id == "token",
+            StepKind::Action { spec, .. } => spec.yields == Some("token"),
+            _ => false,
+        });
+        let stash = action_position(steps, "tokrot.stash");
+        if !matches!((made, stash), (Some(m), Some(st)) if st > m) {
+            return self.err(
+                span,
+                format!("rotate runbook `{id}` has no `tokrot.stash` step after the step that makes the new token"),
+                Some("add a step with action = \"tokrot.stash\" and args = { token = \"{secret.token}\" } right after it".into()),
+            );
+        }
         if action_count(steps, TARGETS_APPLY) != 1 || action_count(steps, TARGETS_PREFLIGHT) > 1 {
             return self.err(
                 span,
@@ -884,6 +900,21 @@ impl Validator<'_> {
                     kind.as_str()
                 ),
                 None,
+            );
+        }
+        // A one-shot call makes a token only a rotation keeps safe (keyring, journal, locks).
+        if let Some(spec) = steps.iter().find_map(|s| match &s.kind {
+            StepKind::Action { spec, .. } if spec.phase == Phase::Rotate => Some(spec),
+            _ => None,
+        }) {
+            return self.err(
+                span,
+                format!(
+                    "`{}` makes a new token and belongs in a rotate runbook (`{id}` is {})",
+                    spec.name,
+                    kind.as_str()
+                ),
+                Some("only a rotation keeps a new token in the keyring and journals its one-shot call".into()),
             );
         }
         if kind == RunbookKind::Apply

@@ -59,6 +59,18 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "`action` does not belong in a manual step",
         "a manual step takes",
     ),
+    (
+        "no-stash",
+        "1:1",
+        "has no `tokrot.stash` step after the step that makes the new token",
+        "add a step with action = \"tokrot.stash\"",
+    ),
+    (
+        "one-shot-outside-rotation",
+        "1:1",
+        "`gitlab.create_trigger` makes a new token and belongs in a rotate runbook",
+        "only a rotation keeps a new token in the keyring",
+    ),
 ];
 
 #[test]
