@@ -22,7 +22,7 @@ use crate::engine::walk::{self, StopReason};
 use crate::engine::{pick, session};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, Runbook, RunbookKind};
-use crate::state::journal::Status as JournalStatus;
+use crate::state::journal::{Status as JournalStatus, TargetStatus};
 
 /// What to carry out.
 pub struct Request {
@@ -562,7 +562,7 @@ fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
     if let Some(targets) = report["targets"].as_array_mut() {
         for (i, t) in targets.iter_mut().enumerate() {
             let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            t["status"] = json!(target_state(&r));
+            t["status"] = json!(target_state(&r).as_str());
             t["verified"] = json!(r.verified.map(|v| v.as_str()));
             t["error"] = json!(r.error);
             t["note"] = json!(r.note);
@@ -578,13 +578,13 @@ fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
     report
 }
 
-fn target_state(r: &TargetReport) -> &'static str {
+fn target_state(r: &TargetReport) -> TargetStatus {
     if r.applied {
-        "applied"
+        TargetStatus::Applied
     } else if r.error.is_some() {
-        "failed"
+        TargetStatus::Failed
     } else {
-        "pending"
+        TargetStatus::Pending
     }
 }
 
@@ -653,8 +653,8 @@ fn targets_text(plan: &Plan, finished: &Finished) -> String {
     for (i, t) in plan.targets.iter().enumerate() {
         let r = finished.facts.targets.get(&i).cloned().unwrap_or_default();
         let state = match target_state(&r) {
-            "failed" => "FAILED",
-            s => s,
+            TargetStatus::Failed => "FAILED",
+            s => s.as_str(),
         };
         let verified = r
             .verified

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::resume;
+use crate::state::journal::TargetStatus;
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +39,11 @@ pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
     let id_w = all.iter().map(|(j, _)| j.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (j, standing) in &all {
-        let applied = j.targets.iter().filter(|t| t.status == "applied").count();
+        let applied = j
+            .targets
+            .iter()
+            .filter(|t| t.status == TargetStatus::Applied)
+            .count();
         out.push_str(&format!(
             "{:<id_w$}  {}  {:<20}  {:<10}  {}/{} targets  {}\n",
             j.id,

@@ -35,6 +35,7 @@ use crate::state::StateError;
 use crate::state::audit::{self, AuditRecord};
 use crate::state::journal::{
     self, ApprovalRecord, Journal, JournalData, Status, StepRecord, StepStatus, TargetRecord,
+    TargetStatus,
 };
 use crate::state::lock::{LockError, Locks};
 use crate::ui::Ui;
@@ -243,7 +244,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
             .iter()
             .map(|t| TargetRecord {
                 spec: t.spec.clone(),
-                status: "pending".into(),
+                status: TargetStatus::Pending,
                 verified: None,
                 error: None,
             })
@@ -587,7 +588,7 @@ fn audit_record(data: &JournalData, plan: &Plan, facts: &RunFacts, status: Statu
 /// (the operator changed something by hand), an action of the rotate, apply or finish phase
 /// started, or a target written.
 pub(crate) fn anything_changed(d: &JournalData) -> bool {
-    d.targets.iter().any(|t| t.status == "applied")
+    d.targets.iter().any(|t| t.status == TargetStatus::Applied)
         || d.steps.iter().any(|s| match s.phase.as_deref() {
             Some("rotate" | "apply" | "finish") => s.status != StepStatus::Skipped,
             Some(_) => false,
@@ -749,13 +750,12 @@ impl<A: Actions> Run<A> {
         self.write(self.journal.update_target(|d| {
             if let Some(t) = d.targets.get_mut(index) {
                 t.status = if report.applied {
-                    "applied"
+                    TargetStatus::Applied
                 } else if error.is_some() {
-                    "failed"
+                    TargetStatus::Failed
                 } else {
-                    "pending"
-                }
-                .into();
+                    TargetStatus::Pending
+                };
                 t.verified = report.verified.map(|v| v.as_str().to_owned());
                 t.error = error;
             }

@@ -15,7 +15,7 @@ use super::seams::{Actions, Keeper};
 use crate::actions::Phase;
 use crate::actions::run::Verified;
 use crate::state::StateError;
-use crate::state::journal::{self, Journal, JournalData, Status, StepStatus};
+use crate::state::journal::{self, Journal, JournalData, Status, StepStatus, TargetStatus};
 use crate::state::lock::{LockError, Locks};
 
 /// Why a run cannot be continued.
@@ -270,7 +270,7 @@ pub fn skips(data: &JournalData, plan: &Plan) -> (HashSet<usize>, HashSet<usize>
         .targets
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.status == "applied")
+        .filter(|(_, t)| t.status == TargetStatus::Applied)
         .map(|(i, _)| i)
         .collect();
     (steps, targets)
@@ -321,7 +321,10 @@ fn one_shots_sent(data: &JournalData, plan: &Plan) -> Result<bool, ResumeError> 
     let id = data.id.clone();
     // A token pasted by hand (`zendesk-api`), or one a target already holds, was made: no
     // one-shot call stands for it, and "nothing was changed" would be false.
-    let mut sent = data.targets.iter().any(|t| t.status == "applied")
+    let mut sent = data
+        .targets
+        .iter()
+        .any(|t| t.status == TargetStatus::Applied)
         || plan.steps.iter().any(|s| {
             matches!(s.walk, super::plan::WalkKind::Capture { .. })
                 && data.step(s.n).is_some_and(|r| r.status == StepStatus::Done)
@@ -416,7 +419,7 @@ pub(crate) async fn resume_with<A: Actions>(
         actions.resumed_token(token, true);
     }
     for (i, t) in data.targets.iter().enumerate() {
-        if t.status == "applied" {
+        if t.status == TargetStatus::Applied {
             actions.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
         }
     }

@@ -86,13 +86,36 @@ pub struct StepRecord {
     pub message: Option<String>,
 }
 
+/// Where a target stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    /// Not written yet.
+    Pending,
+    /// Holds the new value.
+    Applied,
+    /// The write failed.
+    Failed,
+}
+
+impl TargetStatus {
+    /// As in the journal, `history` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Pending => "pending",
+            TargetStatus::Applied => "applied",
+            TargetStatus::Failed => "failed",
+        }
+    }
+}
+
 /// One target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRecord {
     /// The spec.
     pub spec: String,
-    /// `pending`, `applied` or `failed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: TargetStatus,
     /// `yes`, `no`, `not-readable`.
     #[serde(default)]
     pub verified: Option<String>,
