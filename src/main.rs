@@ -1,6 +1,7 @@
 //! The `tokrot` binary: prepares the process, runs the command, and decides the exit code.
 
 use clap::Parser;
+use tokrot::cli::OutputFormat;
 use tokrot::{Cli, Outcome, exit};
 
 fn main() {
@@ -11,6 +12,7 @@ fn main() {
         linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true);
 
     let cli = Cli::parse();
+    let json = cli.global.output == OutputFormat::Json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,6 +37,14 @@ fn main() {
                 #[allow(clippy::print_stderr)]
                 {
                     eprintln!("{e}");
+                }
+                // With `--output json`, an error is a JSON document too, unless the run's
+                // report already carries it.
+                if json && !e.reported {
+                    #[allow(clippy::print_stdout)]
+                    {
+                        println!("{}", e.to_json());
+                    }
                 }
             }
             e.code

@@ -23,6 +23,8 @@ pub struct CliError {
     pub hint: Option<String>,
     /// Print nothing (a closed pipe).
     pub quiet: bool,
+    /// The JSON report already says it (`--output json`): no second document.
+    pub reported: bool,
 }
 
 impl CliError {
@@ -33,6 +35,7 @@ impl CliError {
             message: message.into(),
             hint: None,
             quiet: false,
+            reported: false,
         }
     }
 
@@ -47,6 +50,17 @@ impl CliError {
         self.message = f(&self.message);
         self.hint = self.hint.as_deref().map(&f);
         self
+    }
+}
+
+impl CliError {
+    /// The error as `--output json` prints it (CLI.md): one document on stdout.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "schema_version": 1,
+            "error": {"message": self.message, "hint": self.hint},
+            "exit_code": self.code,
+        })
     }
 }
 
@@ -104,6 +118,7 @@ impl From<io::Error> for CliError {
                 exit::FAILED
             },
             quiet: e.kind() == io::ErrorKind::BrokenPipe,
+            reported: false,
             message: format!("cannot write output: {e}"),
             hint: None,
         }
@@ -150,6 +165,7 @@ fn prompt_error(at: usize, source: PromptError, pending: &str) -> CliError {
         message,
         hint: None,
         quiet: false,
+        reported: false,
     }
 }
 
@@ -164,6 +180,7 @@ fn step_error(message: String, changed: bool) -> CliError {
             "nothing was changed".into()
         }),
         quiet: false,
+        reported: false,
     }
 }
 
@@ -183,6 +200,7 @@ impl From<WalkError> for CliError {
                 message: format!("{e}{}", pending_text(cleanup_pending)),
                 hint: None,
                 quiet: false,
+                reported: false,
             },
             WalkError::Io(io) => io.into(),
             WalkError::Preflight { .. } | WalkError::Unverified { .. } => {
@@ -204,6 +222,7 @@ impl From<WalkError> for CliError {
                         .into(),
                 ),
                 quiet: false,
+                reported: false,
             },
         }
     }

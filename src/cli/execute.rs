@@ -590,6 +590,7 @@ fn target_state(r: &TargetReport) -> TargetStatus {
 
 /// Renders how a run ended and turns it into the command's result.
 pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome, CliError> {
+    let json = ctx.json();
     if ctx.json() {
         let mut report = run_report(plan, &finished);
         match &finished.result {
@@ -618,7 +619,12 @@ pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome,
         Ok(walk::Outcome::Done) => Ok(Outcome::Done),
         Ok(walk::Outcome::Stopped(_)) => Ok(Outcome::Stopped),
         Ok(walk::Outcome::Incomplete(_)) => Ok(Outcome::Incomplete),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let mut err = CliError::from(e);
+            // The report above says it, with the error in it.
+            err.reported = json;
+            Err(err)
+        }
     }
 }
 

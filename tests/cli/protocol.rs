@@ -1075,3 +1075,63 @@ fn enter_at_where_does_the_new_token_go_is_no_target_and_connects_nowhere() {
     assert!(!tripwire.tripped(), "nothing was sent");
     assert!(journals(&env).is_empty());
 }
+
+#[tokio::test]
+async fn with_output_json_an_error_is_one_json_document_too() {
+    let server =
+        gitlab(ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})))
+            .await;
+    let env = Env::new();
+    // Refused before it starts: the error document.
+    let refused = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "--output",
+            "json",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["exit_code"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no target"),
+        "{doc}"
+    );
+    assert!(
+        doc["error"]["hint"].as_str().unwrap().contains("--keep"),
+        "{doc}"
+    );
+    // A run that fails: its report, with the error in it, and nothing after it.
+    let failed = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "--output",
+            "json",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(5), "{}", stderr(&failed));
+    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(report["status"], "unknown");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("reuse detection")
+    );
+}
