@@ -397,9 +397,11 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
         ctx.ui.out(&text)?;
     }
     if failed {
-        return Err(CliError::usage(
-            "the dry run found a problem: a real run would stop in its preflight",
-        ));
+        let mut err =
+            CliError::usage("the dry run found a problem: a real run would stop in its preflight");
+        // The dry run's report says it.
+        err.reported = ctx.json();
+        return Err(err);
     }
     Ok(Outcome::Done)
 }
