@@ -15,6 +15,7 @@ use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::protocol::{self, Finished, Session, StartError};
+use crate::engine::protocol::{Status as JournalStatus, TargetStatus};
 use crate::engine::render;
 use crate::engine::session::SelfCredential;
 use crate::engine::target::TargetSpec;
@@ -22,7 +23,6 @@ use crate::engine::walk::{self, StopReason};
 use crate::engine::{pick, session};
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, Runbook, RunbookKind};
-use crate::state::journal::{Status as JournalStatus, TargetStatus};
 
 /// What to carry out.
 pub struct Request {

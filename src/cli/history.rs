@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
+use crate::engine::protocol::TargetStatus;
 use crate::engine::resume;
-use crate::state::journal::TargetStatus;
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]

@@ -6,12 +6,12 @@ use super::execute::{clients_for, report, session, start_error, state_dir};
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::Plan;
 use crate::engine::plan::{Mode, resolve};
+use crate::engine::protocol::{JournalData, Status};
 use crate::engine::render;
 use crate::engine::resume::{self, ResumeError};
 use crate::engine::seams::Keyring;
 use crate::engine::target::TargetSpec;
 use crate::exit;
-use crate::state::journal::{JournalData, Status};
 
 /// Arguments of `tokrot resume`.
 #[derive(Debug, clap::Args)]

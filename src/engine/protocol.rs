@@ -33,12 +33,12 @@ use crate::runbook::RunbookKind;
 use crate::secret::stash::{self, StashError};
 use crate::state::StateError;
 use crate::state::audit::{self, AuditRecord};
-use crate::state::journal::{
-    self, ApprovalRecord, Journal, JournalData, Status, StepRecord, StepStatus, TargetRecord,
-    TargetStatus,
-};
+use crate::state::journal::{self, ApprovalRecord, Journal, StepRecord, StepStatus, TargetRecord};
 use crate::state::lock::{LockError, Locks};
 use crate::ui::Ui;
+
+/// How a run stands and what it did, as the journal keeps it and reports show it.
+pub use crate::state::journal::{JournalData, Status, TargetStatus};
 
 /// What a run is given besides its plan: where state lives, how to talk to the operator and
 /// to the vendors.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::plan::{Mode, Plan, resolve};
 use super::prompt::Unattended;
@@ -40,9 +40,9 @@ struct Crash;
 #[derive(Default)]
 struct Vendor {
     rotate_calls: usize,
-    issued: Option<String>,
+    issued: Option<SecretString>,
     /// The value each target holds.
-    targets: HashMap<usize, String>,
+    targets: HashMap<usize, SecretString>,
     /// How many more writes each target refuses.
     refusals: HashMap<usize, usize>,
 }
@@ -128,12 +128,12 @@ impl Fake {
             (Action::GitlabRotatePersonalToken, _) => {
                 let mut v = self.vendor();
                 v.rotate_calls += 1;
-                let token = format!("glpat-new-{}", v.rotate_calls);
+                let token = SecretString::from(format!("glpat-new-{}", v.rotate_calls));
                 v.issued = Some(token.clone());
                 drop(v);
                 self.point(); // carried out, the answer not back yet
                 let mut st = self.state();
-                st.token = Some(SecretString::from(token));
+                st.token = Some(token);
                 st.facts.new_id = Some(43);
                 Ok("rotated".into())
             }
@@ -150,7 +150,7 @@ impl Fake {
                     *refusals -= 1;
                     return Err(ActionFailure::new("403 Forbidden"));
                 }
-                v.targets.insert(target, token.expose_secret().to_owned());
+                v.targets.insert(target, token);
                 drop(v);
                 self.point();
                 self.state()
@@ -404,7 +404,12 @@ fn holds_everywhere(vendor: &Vendor, targets: usize) -> bool {
     let Some(issued) = &vendor.issued else {
         return false;
     };
-    (0..targets).all(|t| vendor.targets.get(&t) == Some(issued))
+    (0..targets).all(|t| {
+        vendor
+            .targets
+            .get(&t)
+            .is_some_and(|held| crate::secret::same(held, issued))
+    })
 }
 
 #[test]
