@@ -33,7 +33,6 @@ pub(crate) const STASH: ActionSpec = ActionSpec {
 
 /// Carries out `tokrot.stash`: the protocol has already kept the token the moment the
 /// one-shot call answered, or as this step starts (a pasted token): this step says where it is.
-/// way, and says where it is.
 pub(crate) async fn stash(ex: &Executor, step: &Invocation) -> Result<String, ActionFailure> {
     ex.secret(step, "token")?;
     Ok(ex.where_kept())

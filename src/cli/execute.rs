@@ -322,8 +322,8 @@ pub fn start_error(e: StartError) -> CliError {
                 .to_owned(),
         ),
         StartError::Busy(b) => Some(format!(
-            "wait for run {} to end (`tokrot history {}` shows it), then try again",
-            b.holder, b.holder
+            "wait for {} to end (`tokrot history` lists the runs), then try again",
+            b.holder
         )),
         StartError::Unapproved { gate } => Some(format!(
             "run it on a terminal, or pass --approve {gate}=EVIDENCE (for example the access request's URL): \
@@ -618,6 +618,15 @@ pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome,
     let Finished { result, status, .. } = finished;
     match result {
         Ok(walk::Outcome::Done) if status == JournalStatus::Incomplete => Ok(Outcome::Incomplete),
+        // Every step was done, but the token is kept nowhere (`--keep` with a keyring that
+        // refused it): a failure, said above.
+        Ok(walk::Outcome::Done) if status == JournalStatus::Failed => Err(CliError {
+            code: crate::exit::FAILED,
+            message: "the new token was made but is kept nowhere".into(),
+            hint: None,
+            quiet: false,
+            reported: json,
+        }),
         Ok(walk::Outcome::Done) => Ok(Outcome::Done),
         Ok(walk::Outcome::Stopped(_)) => Ok(Outcome::Stopped),
         Ok(walk::Outcome::Incomplete(_)) => Ok(Outcome::Incomplete),
@@ -691,6 +700,13 @@ fn outcome_text(plan: &Plan, finished: &Finished) -> String {
             "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
             id = finished.id
         ),
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Incomplete => format!(
+            "Incomplete: every step was done, but tokrot's own credential does not hold the new token yet; `tokrot resume {}` writes it.\n",
+            finished.id
+        ),
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Failed => {
+            "Failed: every step was done, but the new token is kept nowhere (see below).\n".into()
+        }
         Ok(walk::Outcome::Done) => format!(
             "Done: all {} steps of {} (run {}).\n",
             plan.steps.len(),

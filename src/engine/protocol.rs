@@ -411,21 +411,9 @@ async fn walk_and_conclude<A: Actions>(
     }
     drop(runner.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
     let result = walked.map(|(outcome, _captures)| outcome);
-    let self_credential = match (&end.self_account, run.executor.new_token()) {
-        (Some(account), Some(token)) if !matches!(result, Err(WalkError::Unknown { .. })) => Some(
-            stash::set(account, &token)
-                .map(|()| {
-                    format!(
-                        "tokrot's own credential (keyring tokrot/{account}) now holds the new token"
-                    )
-                })
-                .map_err(|e| {
-                    format!(
-                        "tokrot's own credential (keyring tokrot/{account}) was NOT updated: {e}"
-                    )
-                }),
-        ),
-        _ => None,
+    let self_credential = match result {
+        Err(WalkError::Unknown { .. }) => None,
+        _ => write_self_credential(end.self_account.as_deref(), run.executor.new_token()),
     };
     let finished = conclude(
         &session.state_dir,
@@ -437,6 +425,26 @@ async fn walk_and_conclude<A: Actions>(
     );
     drop(runner);
     finished
+}
+
+/// `--self`: tokrot's own keyring credential gets the new token, once there is one (the old
+/// one is revoked by the rotate call). Both ends of a run do it: its own and a signal's.
+fn write_self_credential(
+    account: Option<&str>,
+    token: Option<SecretString>,
+) -> Option<Result<String, String>> {
+    let (account, token) = (account?, token?);
+    Some(
+        stash::set(account, &token)
+            .map(|()| {
+                format!(
+                    "tokrot's own credential (keyring tokrot/{account}) now holds the new token"
+                )
+            })
+            .map_err(|e| {
+                format!("tokrot's own credential (keyring tokrot/{account}) was NOT updated: {e}")
+            }),
+    )
 }
 
 /// The run's end, journaled and audited. Also what a signal outside a hold runs.
@@ -612,6 +620,10 @@ fn on_signal<A: Actions>(
             .filter(|s| s.cleanup)
             .map(|s| (s.n, s.title.clone()))
             .collect();
+        let self_credential = write_self_credential(
+            run.journal.data().self_account.as_deref(),
+            run.executor.new_token(),
+        );
         let finished = conclude(
             &state_dir,
             &plan,
@@ -622,7 +634,7 @@ fn on_signal<A: Actions>(
                 cleanup_pending,
             }),
             false,
-            None,
+            self_credential,
         );
         let mut text = format!(
             "\ninterrupted at step {at}; run {} is journaled as {}.",
@@ -908,7 +920,10 @@ impl<A: Actions> Runner<A> {
     /// targets, the one way left to keep it, and says so loudly.
     fn keep_new_token(&self) {
         let executor = &self.run.executor;
-        if self.run.no_stash || executor.facts().stashed {
+        // Once: a keyring that refused the token is not asked again (what the run says of
+        // where the token is must not change under it).
+        let facts = executor.facts();
+        if self.run.no_stash || facts.stashed || facts.stash_error.is_some() {
             return;
         }
         let Some(token) = executor.new_token() else {

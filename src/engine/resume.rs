@@ -333,9 +333,23 @@ fn one_shots_sent(data: &JournalData, plan: &Plan) -> Result<bool, ResumeError> 
         .steps
         .iter()
         .filter(|s| s.action_phase() == Some(Phase::Rotate));
+    // The one-shot call that made a token, when a later one did not follow (`gitlab-trigger-bot`
+    // makes the bot's project access token, then the trigger with it).
+    let mut made: Option<&super::plan::PlanStep> = None;
     for s in one_shots {
         let record = data.step(s.n);
         match record.map(|r| r.status) {
+            None if made.is_some() => {
+                let first = made.map_or(0, |m| m.n);
+                return Err(ResumeError::NotKept {
+                    id,
+                    new_id: new_id(data),
+                    why: format!(
+                        "step {} ({}) was never sent after step {first} made a token, which is still active: revoke it",
+                        s.n, s.title
+                    ),
+                });
+            }
             Some(status @ (StepStatus::Running | StepStatus::Unknown)) => {
                 return Err(ResumeError::Unknown {
                     id,
@@ -370,7 +384,10 @@ fn one_shots_sent(data: &JournalData, plan: &Plan) -> Result<bool, ResumeError> 
                     ),
                 });
             }
-            Some(StepStatus::Done) => sent = true,
+            Some(StepStatus::Done) => {
+                sent = true;
+                made = Some(s);
+            }
             Some(StepStatus::Skipped) | None => {}
         }
     }

@@ -578,11 +578,14 @@ impl<R: ActionRunner> Walker<'_, R> {
             .iter()
             .position(|s| s.target_index.is_none() || s.action.is_none())
             .map_or(plan.steps.len(), |k| i + k);
+        // Targets done before (`resume`) and targets that failed their checks are left out.
         let block: Vec<&PlanStep> = plan.steps[i..end]
             .iter()
             .filter(|s| {
-                !s.target_index
-                    .is_some_and(|t| self.options.skip_targets.contains(&t))
+                !s.target_index.is_some_and(|t| {
+                    self.options.skip_targets.contains(&t)
+                        || self.failed.iter().any(|(f, _)| *f == t)
+                })
             })
             .collect();
         if block.is_empty() {
@@ -600,7 +603,9 @@ impl<R: ActionRunner> Walker<'_, R> {
             &self.options,
         )
         .await?;
-        if preflight && !failures.is_empty() {
+        // Before anything changed, a failed check stops the run ("nothing was changed" is
+        // true). After (a resume: the token exists), the target is one that failed.
+        if preflight && !failures.is_empty() && !self.changed {
             return Err(WalkError::Preflight {
                 failures: failures
                     .into_iter()
