@@ -1135,3 +1135,46 @@ async fn with_output_json_an_error_is_one_json_document_too() {
             .contains("reuse detection")
     );
 }
+
+#[tokio::test]
+async fn a_target_that_fails_its_check_on_resume_is_a_failed_target_not_nothing_changed() {
+    let server = gitlab(rotated()).await;
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // Before the resume, the variable was deleted.
+    server.reset().await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Variable Not Found"})),
+        )
+        .mount(&server)
+        .await;
+    let resumed = tokrot(&env, &server)
+        .args(["--yes", "resume"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(3), "{}", stderr(&resumed));
+    let err = stderr(&resumed);
+    assert!(!err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("K_1"), "{err}");
+    assert!(err.contains("kept in the OS keyring"), "{err}");
+    assert_eq!(the_journal(&env)["status"], "incomplete");
+}
