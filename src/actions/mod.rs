@@ -376,15 +376,25 @@ pub struct Invocation {
 impl Invocation {
     /// An argument's value: `None` when the step has no such argument.
     pub fn arg(&self, name: &str) -> Option<&ArgValue> {
-        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        arg(&self.args, name)
     }
 
     /// An argument known now, as text.
     pub fn text_arg(&self, name: &str) -> Option<&str> {
-        match self.arg(name) {
-            Some(ArgValue::Text(t)) => Some(t),
-            _ => None,
-        }
+        text_arg(&self.args, name)
+    }
+}
+
+/// The value of argument `name` among `args`.
+pub fn arg<'a>(args: &'a [(String, ArgValue)], name: &str) -> Option<&'a ArgValue> {
+    args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+}
+
+/// The value of argument `name` among `args`, when it is known now, as text.
+pub fn text_arg<'a>(args: &'a [(String, ArgValue)], name: &str) -> Option<&'a str> {
+    match arg(args, name) {
+        Some(ArgValue::Text(t)) => Some(t),
+        _ => None,
     }
 }
 

@@ -581,13 +581,7 @@ fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
 }
 
 fn target_state(r: &TargetReport) -> TargetStatus {
-    if r.applied {
-        TargetStatus::Applied
-    } else if r.error.is_some() {
-        TargetStatus::Failed
-    } else {
-        TargetStatus::Pending
-    }
+    protocol::target_status(r.applied, r.error.is_some())
 }
 
 /// Renders how a run ended and turns it into the command's result.

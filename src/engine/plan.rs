@@ -189,15 +189,12 @@ pub struct PlanStep {
 impl PlanStep {
     /// An argument's value: `None` when the step has no such argument.
     pub fn arg(&self, name: &str) -> Option<&ArgValue> {
-        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        crate::actions::arg(&self.args, name)
     }
 
     /// An argument known now, as text.
     pub fn text_arg(&self, name: &str) -> Option<&str> {
-        match self.arg(name) {
-            Some(ArgValue::Text(t)) => Some(t),
-            _ => None,
-        }
+        crate::actions::text_arg(&self.args, name)
     }
 
     /// The action this step carries out, with its arguments.

@@ -615,11 +615,7 @@ fn on_signal<A: Actions>(
     Box::new(move |signal| {
         let at = *current.lock().unwrap_or_else(|p| p.into_inner());
         let index = plan.steps.iter().position(|s| s.n == at).unwrap_or(0);
-        let cleanup_pending = plan.steps[index.min(plan.steps.len())..]
-            .iter()
-            .filter(|s| s.cleanup)
-            .map(|s| (s.n, s.title.clone()))
-            .collect();
+        let cleanup_pending = walk::cleanup_after(&plan, index);
         let self_credential = write_self_credential(
             run.journal.data().self_account.as_deref(),
             run.executor.new_token(),
@@ -761,13 +757,7 @@ impl<A: Actions> Run<A> {
         let error = error.map(|e| self.executor.redactor().redact(e));
         self.write(self.journal.update_target(|d| {
             if let Some(t) = d.targets.get_mut(index) {
-                t.status = if report.applied {
-                    TargetStatus::Applied
-                } else if error.is_some() {
-                    TargetStatus::Failed
-                } else {
-                    TargetStatus::Pending
-                };
+                t.status = target_status(report.applied, error.is_some());
                 t.verified = report.verified.map(|v| v.as_str().to_owned());
                 t.error = error;
             }
@@ -883,17 +873,7 @@ impl<A: Actions> Runner<A> {
             }
         }
         if let Some(identity) = self.run.executor.source_identity() {
-            let key = identity_key(&self.origin, &identity);
-            let what = format!("{identity} on {}", self.origin);
-            self.locks
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(
-                    &self.state_dir,
-                    &key,
-                    &what,
-                    self.run.executor.rotation_id(),
-                )
+            self.lock_identity(&identity)
                 .map_err(|e| format!("{e}; the call was not sent"))?;
         }
         self.run
@@ -944,17 +924,30 @@ impl<A: Actions> Runner<A> {
             .zip(facts.new_id)
             .and_then(|(source, id)| new_identity(&source, id));
         let Some(identity) = identity else { return };
-        let key = identity_key(&self.origin, &identity);
+        if let Err(e) = self.lock_identity(&identity) {
+            tracing::warn!("the new token could not be locked: {e}");
+        }
+    }
+
+    /// Locks a token by the vendor's own id (`gitlab-token:42`) on the run's origin.
+    fn lock_identity(&self, identity: &str) -> Result<(), LockError> {
+        let key = identity_key(&self.origin, identity);
         let what = format!("{identity} on {}", self.origin);
-        let taken = self.locks.lock().unwrap_or_else(|p| p.into_inner()).take(
+        self.locks.lock().unwrap_or_else(|p| p.into_inner()).take(
             &self.state_dir,
             &key,
             &what,
             self.run.executor.rotation_id(),
-        );
-        if let Err(e) = taken {
-            tracing::warn!("the new token could not be locked: {e}");
-        }
+        )
+    }
+}
+
+/// Where a target stands: applied, else failed when it failed, else pending.
+pub fn target_status(applied: bool, failed: bool) -> TargetStatus {
+    match (applied, failed) {
+        (true, _) => TargetStatus::Applied,
+        (false, true) => TargetStatus::Failed,
+        (false, false) => TargetStatus::Pending,
     }
 }
 

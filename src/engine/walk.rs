@@ -815,7 +815,8 @@ fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
     Ok(())
 }
 
-fn cleanup_after(plan: &Plan, from: usize) -> Vec<(usize, String)> {
+/// The clean-up steps from index `from` on: what is still to do by hand when the run stops.
+pub(crate) fn cleanup_after(plan: &Plan, from: usize) -> Vec<(usize, String)> {
     plan.steps[from.min(plan.steps.len())..]
         .iter()
         .filter(|s| s.cleanup)

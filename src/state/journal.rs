@@ -372,22 +372,16 @@ impl Journal {
         status: StepStatus,
         message: Option<&str>,
     ) -> Result<(), StateError> {
-        let message = message.map(|m| self.redactor.redact(m));
-        self.update(|d| {
-            let record = StepRecord {
-                n,
-                title: title.to_owned(),
-                action: action.map(str::to_owned),
-                phase: phase.map(str::to_owned),
-                status,
-                at: now(),
-                message,
-            };
-            match d.steps.iter_mut().find(|s| s.n == n) {
-                Some(s) => *s = record,
-                None => d.steps.push(record),
-            }
-        })
+        let record = StepRecord {
+            n,
+            title: title.to_owned(),
+            action: action.map(str::to_owned),
+            phase: phase.map(str::to_owned),
+            status,
+            at: String::new(),
+            message: message.map(str::to_owned),
+        };
+        self.record(record, |_| {})
     }
 }
 
