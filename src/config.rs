@@ -135,6 +135,8 @@ pub struct Instance {
     pub url: Url,
     /// Whether it comes from the built-in list (and not from the config file).
     pub built_in: bool,
+    /// The config file that points this built-in id somewhere other than the built-in URL.
+    pub repointed_by: Option<PathBuf>,
 }
 
 impl Instance {
@@ -155,6 +157,9 @@ pub struct Config {
     pub runbooks_dir: Option<PathBuf>,
     /// The file this came from, if any.
     pub source: Option<PathBuf>,
+    /// The config file that points GitLab somewhere other than gitlab.com (unless
+    /// `--gitlab-url`/`GITLAB_URL` overrides it).
+    pub gitlab_repointed_by: Option<PathBuf>,
 }
 
 /// Why the configuration could not be loaded.
@@ -274,6 +279,7 @@ impl Config {
                         label: (*label).to_owned(),
                         url,
                         built_in: true,
+                        repointed_by: None,
                     },
                 )
             })
@@ -283,6 +289,7 @@ impl Config {
             instances,
             runbooks_dir: None,
             source: None,
+            gitlab_repointed_by: None,
         }
     }
 
@@ -321,6 +328,9 @@ impl Config {
                 what: "gitlab.url".into(),
                 source,
             })?;
+            let default = Url::parse(DEFAULT_GITLAB_URL).expect("default GitLab URL is valid");
+            self.gitlab_repointed_by =
+                (self.gitlab_url.origin() != default.origin()).then(|| path.to_path_buf());
         }
         for (id, inst) in wire.zendesk.map(|z| z.instances).unwrap_or_default() {
             if !is_cli_id(&id) {
@@ -335,6 +345,16 @@ impl Config {
                 source,
             })?;
             let label = inst.label.unwrap_or_else(|| format!("Zendesk {id}"));
+            let repointed_by = BUILT_IN_INSTANCES
+                .iter()
+                .find(|(built_in, _, _)| *built_in == id)
+                .filter(|(_, host, _)| {
+                    url.origin()
+                        != Url::parse(&format!("https://{host}"))
+                            .expect("built-in URL is valid")
+                            .origin()
+                })
+                .map(|_| path.to_path_buf());
             self.instances.insert(
                 id.clone(),
                 Instance {
@@ -342,6 +362,7 @@ impl Config {
                     label,
                     url,
                     built_in: false,
+                    repointed_by,
                 },
             );
         }
@@ -356,6 +377,7 @@ impl Config {
     /// Overrides the GitLab URL (from `--gitlab-url` or `GITLAB_URL`).
     pub fn set_gitlab_url(&mut self, raw: &str) -> Result<(), ConfigError> {
         self.gitlab_url = parse_base_url(raw).map_err(ConfigError::GitLabUrl)?;
+        self.gitlab_repointed_by = None;
         Ok(())
     }
 
@@ -489,6 +511,15 @@ mod tests {
         let global = config.instance("global").unwrap();
         assert_eq!(global.admin_url(), "http://127.0.0.1:9999/admin");
         assert!(!global.built_in);
+        assert_eq!(
+            global.repointed_by.as_deref(),
+            Some(Path::new("/etc/tokrot.toml"))
+        );
+        assert_eq!(config.instance("staging").unwrap().repointed_by, None);
+        assert_eq!(
+            config.gitlab_repointed_by.as_deref(),
+            Some(Path::new("/etc/tokrot.toml"))
+        );
         assert_eq!(config.instance_ids()[0], "global");
         assert_eq!(config.instance_ids().last().unwrap(), "staging");
     }

@@ -10,7 +10,7 @@ use super::{CliError, Ctx, Outcome};
 use crate::clients::zendesk::Auth;
 use crate::config::display_url;
 use crate::engine::auth;
-use crate::engine::credentials::{self, Source};
+use crate::engine::credentials::{self, Reach, Source};
 use crate::engine::prompt::{Prompter, TerminalPrompter};
 
 /// Arguments of `tokrot auth`.
@@ -140,6 +140,7 @@ async fn login_gitlab(ctx: &mut Ctx, token_stdin: bool) -> Result<Outcome, CliEr
     let token = read_secret(ctx, token_stdin, "GitLab personal access token")?;
     ctx.ui.redactor().register(&token);
     let url = ctx.config.gitlab_url.clone();
+    ctx.warn_repointed(true, []);
     let (user, account) =
         auth::login_gitlab(&url, token, http(ctx))
             .await
@@ -150,8 +151,9 @@ async fn login_gitlab(ctx: &mut Ctx, token_stdin: bool) -> Result<Outcome, CliEr
                 other => login_error(other),
             })?;
     ctx.ui.status(&format!(
-        "Logged in to {} as {user}; the token is in the OS keyring as tokrot/{account}.",
+        "Logged in to {} as {}; the token is in the OS keyring as tokrot/{account}.",
         display_url(&url),
+        user.user,
     ))?;
     Ok(Outcome::Done)
 }
@@ -177,12 +179,15 @@ async fn login_zendesk(
         },
         None => Auth::OAuth(secret),
     };
-    let url = ctx.config.instance(&id)?.url.clone();
-    let (user, account) = auth::login_zendesk(&id, &url, credential, http(ctx))
+    let instance = ctx.config.instance(&id)?.clone();
+    ctx.warn_repointed(false, [&instance]);
+    let (user, account) = auth::login_zendesk(&instance.url, credential, http(ctx))
         .await
         .map_err(login_error)?;
     ctx.ui.status(&format!(
-        "Logged in to {id} as {user}; the credential is in the OS keyring as tokrot/{account}."
+        "Logged in to {id} ({}) as {}; the credential is in the OS keyring as tokrot/{account}.",
+        display_url(&instance.url),
+        user.user
     ))?;
     Ok(Outcome::Done)
 }
@@ -190,7 +195,10 @@ async fn login_zendesk(
 fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<Outcome, CliError> {
     let account = match service {
         Service::Gitlab => credentials::gitlab_account(&ctx.config.gitlab_url),
-        Service::Zendesk => credentials::zendesk_account(&instance_of(ctx, instance)?),
+        Service::Zendesk => {
+            let id = instance_of(ctx, instance)?;
+            credentials::zendesk_account(&ctx.config.instance(&id)?.url)
+        }
     };
     let dry_run = ctx.global.dry_run;
     let done = auth::logout(&account, dry_run).map_err(keyring_error)?;
@@ -216,6 +224,9 @@ fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<
     Ok(Outcome::Done)
 }
 
+/// `auth status`: each credential tried only where it belongs (a Zendesk credential from the
+/// environment on the instance `ZENDESK_INSTANCE` or `--instance` names); exit 1 when one that was
+/// tried does not work.
 async fn status(
     ctx: &mut Ctx,
     service: Option<Service>,
@@ -223,46 +234,91 @@ async fn status(
 ) -> Result<Outcome, CliError> {
     let mut rows = Vec::new();
     if service != Some(Service::Zendesk) {
+        ctx.warn_repointed(true, []);
         rows.push(auth::gitlab_status(&ctx.config.gitlab_url, http(ctx)).await);
     }
     if service != Some(Service::Gitlab) {
-        let ids: Vec<String> = match instance {
-            Some(i) => vec![instance_of(ctx, &Some(i.clone()))?],
-            None => ctx.config.instance_ids(),
+        let (instances, reach) = match instance {
+            Some(i) => (vec![ctx.config.instance(i)?.clone()], Reach::Named),
+            None => (
+                ctx.config
+                    .ordered_instances()
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+                Reach::Listed,
+            ),
         };
-        for id in ids {
-            let url = ctx.config.instance(&id)?.url.clone();
-            rows.push(auth::zendesk_status(&id, &url, http(ctx)).await);
+        for instance in &instances {
+            ctx.warn_repointed(false, [instance]);
+            rows.push(auth::zendesk_status(instance, reach, http(ctx)).await);
         }
     }
-    let describe = |s: &Option<Source>| {
-        s.as_ref()
-            .map_or_else(|| "none".to_owned(), ToString::to_string)
-    };
+    let failed = rows.iter().filter(|r| r.failed()).count();
     if ctx.json() {
-        let items: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                json!({"service": r.what, "url": r.url, "source": describe(&r.source),
-                       "works": r.works.is_ok(), "user": r.works.as_ref().ok(), "error": r.works.as_ref().err()})
-            })
-            .collect();
-        ctx.print_json(&json!(items))?;
-        return Ok(Outcome::Done);
+        let items: Vec<_> = rows.iter().map(status_json).collect();
+        ctx.print_json(&json!({"schema_version": 1, "credentials": items}))?;
+    } else {
+        let mut out: String = rows.iter().map(status_text).collect();
+        if let Some(note) = unplaced_env_note(instance.is_some()) {
+            out.push_str(&note);
+        }
+        ctx.ui.out(&out)?;
     }
-    let mut out = String::new();
-    for r in &rows {
-        let state = match &r.works {
-            Ok(user) => format!("works, as {user}"),
-            Err(e) => format!("does not work: {e}"),
-        };
-        out.push_str(&format!(
-            "{:<22} {}\n    from: {}\n    {state}\n",
-            r.what,
-            r.url,
-            describe(&r.source)
-        ));
+    if failed > 0 {
+        let mut err = CliError::usage(format!(
+            "{failed} credential(s) that were tried do not work"
+        ))
+        .hint("log in again with `tokrot auth login`, or fix the environment variable named above");
+        err.code = crate::exit::FAILED;
+        err.reported = ctx.json();
+        return Err(err);
     }
-    ctx.ui.out(&out)?;
     Ok(Outcome::Done)
+}
+
+fn describe(source: &Option<Source>) -> String {
+    source
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), ToString::to_string)
+}
+
+fn status_json(r: &auth::Status) -> serde_json::Value {
+    let ok = r.works.as_ref().ok();
+    json!({"service": r.what, "url": r.url, "source": describe(&r.source),
+           "works": r.works.is_ok(), "user": ok.map(|i| &i.user),
+           "scopes": ok.and_then(|i| i.scopes.as_ref()), "expires": ok.and_then(|i| i.expires.as_ref()),
+           "error": r.works.as_ref().err()})
+}
+
+fn status_text(r: &auth::Status) -> String {
+    let state = match &r.works {
+        Ok(id) => {
+            let mut s = format!("works, as {}", id.user);
+            if let Some(scopes) = &id.scopes {
+                s.push_str(&format!("\n    scopes: {}", scopes.join(", ")));
+            }
+            if let Some(expires) = &id.expires {
+                s.push_str(&format!("\n    expires: {expires}"));
+            }
+            s
+        }
+        Err(e) => format!("does not work: {e}"),
+    };
+    format!(
+        "{:<22} {}\n    from: {}\n    {state}\n",
+        r.what,
+        r.url,
+        describe(&r.source)
+    )
+}
+
+/// A note when Zendesk credentials are in the environment but belong to no instance: they are
+/// used for a command's explicit `--instance` only, never tried on every instance.
+fn unplaced_env_note(named: bool) -> Option<String> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+    let in_env = set("ZENDESK_OAUTH_TOKEN") || (set("ZENDESK_EMAIL") && set("ZENDESK_API_TOKEN"));
+    (in_env && !named && !set("ZENDESK_INSTANCE")).then(|| {
+        "note: Zendesk credentials are set in the environment but ZENDESK_INSTANCE is not, so they belong to no instance and were not tried; pass --instance ID (or set ZENDESK_INSTANCE) to check them\n".to_owned()
+    })
 }

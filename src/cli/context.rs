@@ -18,6 +18,8 @@ pub struct Ctx {
     pub catalogue: Catalogue,
     /// Output.
     pub ui: Ui,
+    /// Warnings already given in this command.
+    warned: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Ctx {
@@ -44,6 +46,7 @@ impl Ctx {
             config,
             catalogue,
             ui,
+            warned: std::sync::Mutex::default(),
         })
     }
 
@@ -66,6 +69,42 @@ impl Ctx {
             concurrency: usize::from(self.global.concurrency),
             approvals: self.global.approve.clone(),
             ..Default::default()
+        }
+    }
+
+    /// Warns on stderr, naming the file, when a config file points GitLab (`gitlab`) or a
+    /// built-in instance somewhere other than its built-in URL: a credential meant for the real
+    /// one must not go there unnoticed. Once per thing per command.
+    pub fn warn_repointed<'a>(
+        &self,
+        gitlab: bool,
+        instances: impl IntoIterator<Item = &'a crate::config::Instance>,
+    ) {
+        use crate::config::display_url;
+        let mut lines = Vec::new();
+        if gitlab && let Some(file) = &self.config.gitlab_repointed_by {
+            lines.push(format!(
+                "GitLab is {} by the config file {}, not {}",
+                display_url(&self.config.gitlab_url),
+                file.display(),
+                crate::config::DEFAULT_GITLAB_URL
+            ));
+        }
+        for i in instances {
+            if let Some(file) = &i.repointed_by {
+                lines.push(format!(
+                    "the built-in instance `{}` is {} by the config file {}",
+                    i.id,
+                    display_url(&i.url),
+                    file.display()
+                ));
+            }
+        }
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        for line in lines {
+            if warned.insert(line.clone()) {
+                crate::ui::raw_status(&self.ui.warn(&format!("warning: {line}")));
+            }
         }
     }
 

@@ -59,6 +59,10 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         &ctx.config,
         &ctx.catalogue,
     )?;
+    ctx.warn_repointed(
+        session::calls_gitlab(&plan.steps),
+        plan.steps.iter().filter_map(|s| s.instance.as_ref()),
+    );
     if ctx.global.dry_run {
         return dry_run(ctx, &plan, &req.command).await;
     }
@@ -424,6 +428,10 @@ pub fn clients_for(
     steps: &[PlanStep],
     command: &str,
 ) -> Result<(Option<GitLab>, HashMap<String, ZendeskAuth>), CliError> {
+    ctx.warn_repointed(
+        session::calls_gitlab(steps),
+        steps.iter().filter_map(|s| s.instance.as_ref()),
+    );
     let clients = session::clients_for(
         steps,
         command,

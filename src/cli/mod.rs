@@ -70,7 +70,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "TOKROT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// GitLab base URL [default: https://gitlab.com, or the config file's].
-    #[arg(long, global = true, env = "GITLAB_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "GITLAB_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub gitlab_url: Option<String>,
     /// How many targets are checked and written at once.
     #[arg(long, global = true, env = "TOKROT_CONCURRENCY", value_name = "N", default_value_t = 8,

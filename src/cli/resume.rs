@@ -20,7 +20,13 @@ use crate::exit;
 )]
 pub struct ResumeArgs {
     /// The run to finish [default: the latest unfinished one].
+    #[arg(value_parser = run_id)]
     pub id: Option<String>,
+}
+
+/// A run id as `tokrot history` lists it (refused at the door otherwise, exit 2).
+fn run_id(value: &str) -> Result<String, String> {
+    crate::state::journal::check_run_id(value).map(|()| value.to_owned())
 }
 
 /// Finishes a run.

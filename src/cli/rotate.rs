@@ -59,7 +59,12 @@ pub enum Source {
         #[arg(long, value_name = "TEXT")]
         name: Option<String>,
         /// Email of the Zendesk user that verifies the new token.
-        #[arg(long, value_name = "ADDR", env = "ZENDESK_EMAIL")]
+        #[arg(
+            long,
+            value_name = "ADDR",
+            env = "ZENDESK_EMAIL",
+            hide_env_values = true
+        )]
         email: Option<String>,
         /// Read the token made in Admin Center from one line of stdin instead of a hidden prompt.
         #[arg(long)]

@@ -462,9 +462,20 @@ impl Http {
         &self.base
     }
 
+    /// The call's URL. A path that the URL parser would resolve elsewhere (a `.` or `..`
+    /// segment, even percent-encoded) is refused: `/projects/../hooks/9` is GitLab's admin
+    /// `/hooks/9`. Values are checked long before this; this is the last line.
     fn url(&self, call: &Call<'_>) -> Result<Url, ApiError> {
-        let mut url = Url::parse(&format!("{}{}", display_url(&self.base), call.path))
+        let joined = format!("{}{}", display_url(&self.base), call.path);
+        let mut url = Url::parse(&joined)
             .map_err(|e| ApiError::Client(format!("bad request path {}: {e}", call.path)))?;
+        let expected = format!("{}{}", self.base.path().trim_end_matches('/'), call.path);
+        if url.path() != expected {
+            return Err(ApiError::Client(format!(
+                "the request path {} does not stay where it points (a `.` or `..` segment); nothing was sent",
+                self.redactor.redact(&call.path)
+            )));
+        }
         if !call.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in &call.query {
@@ -913,6 +924,25 @@ mod tests {
         )]);
         assert_eq!(next_link(&last), None);
         assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_path_that_resolves_elsewhere_is_never_sent() {
+        let base = Url::parse("https://gitlab.example.com/api/v4").unwrap();
+        let http = Http::new(base, Redactor::default(), RetryPolicy::default()).unwrap();
+        for bad in [
+            "/projects/../hooks/9",
+            "/projects/%2e%2e/hooks/9",
+            "/projects/./x",
+        ] {
+            let call = Call::new(Method::GET, bad, None);
+            assert!(matches!(http.url(&call), Err(ApiError::Client(_))), "{bad}");
+        }
+        let ok = Call::new(Method::GET, "/projects/grp%2Fproj/hooks/9", None);
+        assert_eq!(
+            http.url(&ok).unwrap().as_str(),
+            "https://gitlab.example.com/api/v4/projects/grp%2Fproj/hooks/9"
+        );
     }
 
     #[test]

@@ -5,10 +5,11 @@
 use secrecy::SecretString;
 use url::Url;
 
-use super::credentials::{self, Source};
+use super::credentials::{self, Reach, Source};
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
 use crate::clients::zendesk::{Auth, Zendesk};
+use crate::config::Instance;
 use crate::secret::Redactor;
 use crate::secret::stash::{self, StashError};
 
@@ -32,26 +33,69 @@ pub struct Http<'a> {
     pub policy: RetryPolicy,
 }
 
-/// Who a GitLab token authenticates as; an error says why it does not work.
-pub async fn gitlab_user(url: &Url, token: SecretString, http: Http<'_>) -> Result<String, String> {
-    let client =
-        GitLab::new(url, token, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
-    client
-        .current_user()
-        .await
-        .map(|u| u.username)
-        .map_err(|e| e.to_string())
+/// Who a credential authenticates as, and what the vendor tells of it.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// The user (GitLab user name, Zendesk e-mail).
+    pub user: String,
+    /// The token's scopes, where the vendor tells them.
+    pub scopes: Option<Vec<String>>,
+    /// When it stops working, where known.
+    pub expires: Option<String>,
 }
 
-/// Who a Zendesk credential authenticates as (an anonymous answer does not count).
-pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<String, String> {
+/// Who a GitLab token authenticates as; an error says why it does not work. Scopes and expiry
+/// come from `GET /personal_access_tokens/self`, which answers for personal, project and group
+/// access tokens (an OAuth token has no such record: then they are left out).
+pub async fn gitlab_user(
+    url: &Url,
+    token: SecretString,
+    http: Http<'_>,
+) -> Result<Identity, String> {
+    let client =
+        GitLab::new(url, token, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
+    let user = client.current_user().await.map_err(|e| e.to_string())?;
+    let own = client.personal_token("self").await.ok();
+    Ok(Identity {
+        user: user.username,
+        scopes: own.as_ref().map(|t| t.scopes.clone()),
+        expires: own.map(|t| {
+            t.expires_on
+                .map_or_else(|| "never".into(), |d| d.to_string())
+        }),
+    })
+}
+
+/// The day Zendesk turns every API token off (`../shared/reference/vendor-apis.md`, Z0).
+pub const ZENDESK_API_TOKENS_END: &str = "2027-04-30";
+
+/// Who a Zendesk credential authenticates as (an anonymous answer does not count). An OAuth
+/// token's scopes and expiry come from `GET /api/v2/oauth/tokens/current.json`; an API token
+/// has no scopes, and stops on the day Zendesk turns them all off.
+pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<Identity, String> {
+    let oauth = matches!(auth, Auth::OAuth(_));
     let client =
         Zendesk::new(url, auth, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
-    match client.me().await {
-        Ok(me) if me.authenticated() => Ok(me.email.unwrap_or_default()),
-        Ok(_) => Err("Zendesk answered as an anonymous user".into()),
-        Err(e) => Err(e.to_string()),
+    let me = match client.me().await {
+        Ok(me) if me.authenticated() => me,
+        Ok(_) => return Err("Zendesk answered as an anonymous user".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut identity = Identity {
+        user: me.email.unwrap_or_default(),
+        ..Identity::default()
+    };
+    if oauth {
+        if let Ok(token) = client.current_oauth_token().await {
+            identity.scopes = Some(token.scopes);
+            identity.expires = Some(token.expires_at.unwrap_or_else(|| "never".into()));
+        }
+    } else {
+        identity.expires = Some(format!(
+            "{ZENDESK_API_TOKENS_END} (Zendesk turns every API token off)"
+        ));
     }
+    Ok(identity)
 }
 
 /// Checks a GitLab token and keeps it: the user and the keyring account.
@@ -59,7 +103,7 @@ pub async fn login_gitlab(
     url: &Url,
     token: SecretString,
     http: Http<'_>,
-) -> Result<(String, String), LoginError> {
+) -> Result<(Identity, String), LoginError> {
     let user = gitlab_user(url, token.clone(), http)
         .await
         .map_err(LoginError::DoesNotWork)?;
@@ -68,18 +112,18 @@ pub async fn login_gitlab(
     Ok((user, account))
 }
 
-/// Checks a Zendesk credential of an instance and keeps it: the user and the keyring account.
+/// Checks a Zendesk credential on the origin an instance points at and keeps it under that
+/// origin: the user and the keyring account.
 pub async fn login_zendesk(
-    instance: &str,
     url: &Url,
     auth: Auth,
     http: Http<'_>,
-) -> Result<(String, String), LoginError> {
+) -> Result<(Identity, String), LoginError> {
     let user = zendesk_user(url, auth.clone(), http)
         .await
         .map_err(LoginError::DoesNotWork)?;
-    credentials::store_zendesk(instance, &auth)?;
-    Ok((user, credentials::zendesk_account(instance)))
+    credentials::store_zendesk(url, &auth)?;
+    Ok((user, credentials::zendesk_account(url)))
 }
 
 /// What `logout` did, or (dry run) would do.
@@ -112,8 +156,15 @@ pub struct Status {
     pub url: String,
     /// Where it comes from, if anywhere.
     pub source: Option<Source>,
-    /// The user it authenticates as, or why it does not work.
-    pub works: Result<String, String>,
+    /// Who it authenticates as, or why it does not work.
+    pub works: Result<Identity, String>,
+}
+
+impl Status {
+    /// Whether a credential was found and tried, and did not work.
+    pub fn failed(&self) -> bool {
+        self.source.is_some() && self.works.is_err()
+    }
 }
 
 /// The GitLab credential's status.
@@ -131,16 +182,16 @@ pub async fn gitlab_status(url: &Url, http: Http<'_>) -> Status {
     }
 }
 
-/// A Zendesk instance's credential status.
-pub async fn zendesk_status(instance: &str, url: &Url, http: Http<'_>) -> Status {
-    let (source, works) = match credentials::zendesk_auth(instance) {
+/// A Zendesk instance's credential status; its credential is tried only where it belongs.
+pub async fn zendesk_status(instance: &Instance, reach: Reach, http: Http<'_>) -> Status {
+    let (source, works) = match credentials::zendesk_auth(instance, reach) {
         Err(e) => (None, Err(e.to_string())),
         Ok(None) => (None, Err("no credential".into())),
-        Ok(Some((auth, source))) => (Some(source), zendesk_user(url, auth, http).await),
+        Ok(Some((auth, source))) => (Some(source), zendesk_user(&instance.url, auth, http).await),
     };
     Status {
-        what: format!("zendesk {instance}"),
-        url: crate::config::display_url(url),
+        what: format!("zendesk {}", instance.id),
+        url: crate::config::display_url(&instance.url),
         source,
         works,
     }

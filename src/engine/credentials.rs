@@ -1,10 +1,21 @@
 //! The tool's own credentials: from the environment, else from the OS keyring, where
-//! `tokrot auth login` puts them (`gitlab:<host>`, `zendesk:<instance>`). The environment wins.
+//! `tokrot auth login` puts them. A credential belongs to one origin (scheme, host, port) and is
+//! looked up by the origin it is about to be sent to, so that re-pointing an instance in the
+//! config does not carry its old credential along:
+//!
+//! - keyring accounts are `gitlab:<origin>` and `zendesk:<origin>`;
+//! - `GITLAB_TOKEN` belongs to the GitLab of `GITLAB_URL` when that is set, else to the one GitLab
+//!   a run talks to;
+//! - Zendesk environment credentials belong to the instance `ZENDESK_INSTANCE` names (an id or a
+//!   URL), else only to an instance the command names itself, never to every instance.
+//!
+//! The environment wins over the keyring.
 
 use secrecy::SecretString;
 use url::Url;
 
 use crate::clients::zendesk::Auth;
+use crate::config::{Instance, parse_base_url};
 use crate::secret::stash::{self, StashError};
 
 /// Where a credential came from.
@@ -25,18 +36,19 @@ impl std::fmt::Display for Source {
     }
 }
 
-/// The keyring account of a GitLab: `gitlab:<host>[:<port>]`.
-pub fn gitlab_account(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("gitlab");
-    match url.port() {
-        Some(p) => format!("gitlab:{host}:{p}"),
-        None => format!("gitlab:{host}"),
-    }
+/// A URL's origin, as the keyring account names it: `https://gitlab.com`, `http://127.0.0.1:8080`.
+pub fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }
 
-/// The keyring account of a Zendesk instance: `zendesk:<instance>`.
-pub fn zendesk_account(instance: &str) -> String {
-    format!("zendesk:{instance}")
+/// The keyring account of a GitLab: `gitlab:<origin>`.
+pub fn gitlab_account(url: &Url) -> String {
+    format!("gitlab:{}", origin(url))
+}
+
+/// The keyring account of a Zendesk instance: `zendesk:<origin>`, by where it points now.
+pub fn zendesk_account(url: &Url) -> String {
+    format!("zendesk:{}", origin(url))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -46,34 +58,77 @@ fn env(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The GitLab token: `GITLAB_TOKEN`, else the keyring.
+/// Whether `GITLAB_TOKEN` may go to `url`: always when `GITLAB_URL` is unset, else only to the
+/// origin `GITLAB_URL` names (a `--gitlab-url` elsewhere does not take it along).
+fn gitlab_env_belongs_to(url: &Url) -> bool {
+    match env("GITLAB_URL") {
+        None => true,
+        Some(raw) => parse_base_url(&raw).is_ok_and(|own| own.origin() == url.origin()),
+    }
+}
+
+/// The GitLab token for `url`: `GITLAB_TOKEN` where it belongs, else the keyring.
 pub fn gitlab_token(url: &Url) -> Result<Option<(SecretString, Source)>, StashError> {
-    if let Some(t) = env("GITLAB_TOKEN") {
+    if let Some(t) = env("GITLAB_TOKEN").filter(|_| gitlab_env_belongs_to(url)) {
         return Ok(Some((SecretString::from(t), Source::Env("GITLAB_TOKEN"))));
     }
     let account = gitlab_account(url);
     Ok(stash::lookup(&account)?.map(|t| (t, Source::Keyring(account))))
 }
 
-/// The Zendesk credential: `ZENDESK_OAUTH_TOKEN`, or `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`,
-/// else the instance's keyring entry.
-pub fn zendesk_auth(instance: &str) -> Result<Option<(Auth, Source)>, StashError> {
+/// How the command came to an instance: named by the operator (`--instance`, a target spec, a
+/// pick) or only listed (`auth status` going through every instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The command names this instance.
+    Named,
+    /// The command goes through instances it was not told about.
+    Listed,
+}
+
+/// Whether the Zendesk environment credentials may go to `instance`: to the one
+/// `ZENDESK_INSTANCE` names (its id, or a URL of its origin), else to an instance the command
+/// names.
+fn zendesk_env_belongs_to(instance: &Instance, reach: Reach) -> bool {
+    match env("ZENDESK_INSTANCE") {
+        Some(named) if named == instance.id => true,
+        Some(named) => {
+            parse_base_url(&named).is_ok_and(|url| url.origin() == instance.url.origin())
+        }
+        None => reach == Reach::Named,
+    }
+}
+
+/// The Zendesk credential from the environment, wherever it belongs.
+fn zendesk_env() -> Option<(Auth, Source)> {
     if let Some(t) = env("ZENDESK_OAUTH_TOKEN") {
-        return Ok(Some((
+        return Some((
             Auth::OAuth(SecretString::from(t)),
             Source::Env("ZENDESK_OAUTH_TOKEN"),
-        )));
+        ));
     }
-    if let (Some(email), Some(token)) = (env("ZENDESK_EMAIL"), env("ZENDESK_API_TOKEN")) {
-        return Ok(Some((
-            Auth::ApiToken {
-                email,
-                token: SecretString::from(token),
-            },
-            Source::Env("ZENDESK_EMAIL + ZENDESK_API_TOKEN"),
-        )));
+    let (email, token) = (env("ZENDESK_EMAIL")?, env("ZENDESK_API_TOKEN")?);
+    Some((
+        Auth::ApiToken {
+            email,
+            token: SecretString::from(token),
+        },
+        Source::Env("ZENDESK_EMAIL + ZENDESK_API_TOKEN"),
+    ))
+}
+
+/// The Zendesk credential for an instance: the environment's where it belongs, else the
+/// keyring entry of the origin the instance points at.
+pub fn zendesk_auth(
+    instance: &Instance,
+    reach: Reach,
+) -> Result<Option<(Auth, Source)>, StashError> {
+    if zendesk_env_belongs_to(instance, reach)
+        && let Some(found) = zendesk_env()
+    {
+        return Ok(Some(found));
     }
-    let account = zendesk_account(instance);
+    let account = zendesk_account(&instance.url);
     let Some(secret) = stash::lookup(&account)? else {
         return Ok(None);
     };
@@ -85,7 +140,20 @@ pub fn zendesk_auth(instance: &str) -> Result<Option<(Auth, Source)>, StashError
     Ok(Some((auth, Source::Keyring(account))))
 }
 
-/// Stores a Zendesk credential in the keyring.
-pub fn store_zendesk(instance: &str, auth: &Auth) -> Result<(), StashError> {
-    stash::set(&zendesk_account(instance), &auth.to_keyring_entry())
+/// Stores a Zendesk credential in the keyring, under the origin it was checked on.
+pub fn store_zendesk(url: &Url, auth: &Auth) -> Result<(), StashError> {
+    stash::set(&zendesk_account(url), &auth.to_keyring_entry())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_are_named_by_origin() {
+        let url = Url::parse("https://gitlab.example.com/sub").unwrap();
+        assert_eq!(gitlab_account(&url), "gitlab:https://gitlab.example.com");
+        let local = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(zendesk_account(&local), "zendesk:http://127.0.0.1:8080");
+    }
 }

@@ -270,7 +270,8 @@ pub async fn pick_missing(
     let source = source(missing.runbook, missing.param, known)?;
     let instance = known("instance").and_then(|i| config.instance(i).ok());
     let zendesk = instance.and_then(|instance| {
-        let (auth, _) = super::credentials::zendesk_auth(&instance.id).ok()??;
+        let (auth, _) =
+            super::credentials::zendesk_auth(instance, super::credentials::Reach::Named).ok()??;
         Zendesk::new(&instance.url, auth, http.0.clone(), http.1).ok()
     });
     let clients = Clients {

@@ -67,6 +67,15 @@ pub enum PlanError {
         /// What is wrong.
         problem: String,
     },
+    /// A parameter given twice (as its flag and as `--param`, say): which one was meant is
+    /// not known.
+    #[error("{flag} is given twice (as {flag} or --param {name}); give it once")]
+    DuplicateParam {
+        /// The parameter.
+        name: String,
+        /// Its flag.
+        flag: String,
+    },
     /// A target given twice.
     #[error("target `{spec}` is given twice")]
     DuplicateTarget {
@@ -485,6 +494,7 @@ fn given_values(
     given: &[(String, String)],
 ) -> Result<BTreeMap<String, String>, PlanError> {
     let mut values = BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
     for (name, value) in given {
         let Some(param) = runbook.param(name) else {
             return Err(PlanError::UnknownParam {
@@ -503,6 +513,12 @@ fn given_values(
             value: value.clone(),
             reason,
         })?;
+        if !seen.insert(name.as_str()) {
+            return Err(PlanError::DuplicateParam {
+                name: name.clone(),
+                flag: param.flag.clone(),
+            });
+        }
         if param.ty == ParamType::Flag && value == "false" {
             continue;
         }

@@ -98,6 +98,10 @@ impl Prompter for TerminalPrompter {
         let value = Password::with_theme(self.theme.as_ref())
             .with_prompt(format!("{prompt} (hidden)"))
             .allow_empty_password(false)
+            .validate_with(|v: &String| {
+                let pasted = SecretString::from(v.trim().to_owned());
+                crate::secret::check_token(&pasted).map_err(|e| format!("the paste {e}"))
+            })
             .interact()?;
         Ok(SecretString::from(value.trim().to_owned()))
     }

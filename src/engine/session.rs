@@ -88,7 +88,8 @@ pub fn zendesk_for(
         if !needs_zendesk_credential(action) || zendesk.contains_key(&instance.id) {
             continue;
         }
-        let Some((auth, _)) = credentials::zendesk_auth(&instance.id)? else {
+        let Some((auth, _)) = credentials::zendesk_auth(instance, credentials::Reach::Named)?
+        else {
             return Err(ClientsError::NoZendesk {
                 command: command.to_owned(),
                 instance: instance.id.clone(),

@@ -1013,21 +1013,33 @@ pub fn check_value(ty: &ParamType, value: &str) -> std::result::Result<(), Strin
     Ok(())
 }
 
-/// A GitLab project or group: a numeric id or a path like `group/sub/project`.
+/// A GitLab project or group: a numeric id or a path like `group/sub/project`. A segment of
+/// dots only (`.`, `..`) is refused: a URL parser resolves it even percent-encoded, so
+/// `/projects/../hooks/9` would reach GitLab's admin `/hooks/9`.
 pub fn check_namespace_path(value: &str) -> std::result::Result<(), String> {
     let numeric = !value.is_empty() && value.chars().all(|c| c.is_ascii_digit());
-    let path_ok = !value.is_empty()
-        && value.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        });
-    if numeric || path_ok {
-        Ok(())
-    } else {
-        Err("must be a numeric id or a path like group/sub/project".into())
+    if numeric {
+        return Ok(());
     }
+    for seg in value.split('/') {
+        if seg.is_empty() {
+            return Err(
+                "has an empty path segment; a path is like group/sub/project, without a leading, trailing or double `/`".into(),
+            );
+        }
+        if seg.chars().all(|c| c == '.') {
+            return Err(format!(
+                "has the path segment `{seg}`; a path is like group/sub/project, each part a name"
+            ));
+        }
+        if !seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err("must be a numeric id or a path like group/sub/project".into());
+        }
+    }
+    Ok(())
 }
 
 /// A gate's id when the runbook names none: its title in lower case, words joined by `-`.

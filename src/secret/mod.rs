@@ -61,33 +61,108 @@ pub fn char_count(secret: &SecretString) -> usize {
     secret.expose_secret().chars().count()
 }
 
-/// Why a token line could not be read.
+/// The fewest characters a token may have: shorter is a slip of the keyboard, not a token.
+pub const TOKEN_MIN_CHARS: usize = 8;
+/// The most characters a token may have (GitLab's are under 100; Zendesk's under 100).
+pub const TOKEN_MAX_CHARS: usize = 4096;
+/// How much of stdin `--token-stdin` reads at most: a token line and a little slack.
+const STDIN_LIMIT: u64 = 16 * 1024;
+
+/// Why a token could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenLineError {
     /// The input could not be read.
     #[error("cannot be read: {0}")]
     Io(#[from] std::io::Error),
+    /// More input than any token line.
+    #[error("holds more than {} KiB; a token is one short line", STDIN_LIMIT / 1024)]
+    TooMuch,
+    /// Not UTF-8 text.
+    #[error("is not text (not UTF-8)")]
+    NotText,
     /// The first line is empty.
     #[error("has no token (an empty first line)")]
     Empty,
-    /// The first line has spaces inside.
-    #[error("has spaces inside its first line; a token is one word")]
+    /// A second line that is not empty: which of the two was meant is not known.
+    #[error("has a second non-empty line; give the token alone, on one line")]
+    SecondLine,
+    /// The token has spaces inside.
+    #[error("has spaces inside the token; a token is one word")]
     Spaces,
+    /// A control, format or byte-order-mark character, invisible when pasted.
+    #[error(
+        "holds an invisible character ({0}) inside the token; copy the token again, without it"
+    )]
+    Invisible(&'static str),
+    /// Too short or too long.
+    #[error("holds a token of {0} characters; a token has {TOKEN_MIN_CHARS} to {TOKEN_MAX_CHARS}")]
+    Length(usize),
 }
 
-/// Reads a token from the first line of `input` (`--token-stdin`), straight into a secret.
-pub fn read_token_line(mut input: impl std::io::BufRead) -> Result<SecretString, TokenLineError> {
-    let mut line = String::new();
-    input.read_line(&mut line)?;
-    let token = SecretString::from(line.trim().to_owned());
-    zeroize::Zeroize::zeroize(&mut line);
-    if token.expose_secret().is_empty() {
+/// Reads a token from `input` (`--token-stdin`), at most 16 KiB of it, straight into a secret:
+/// one line, then nothing but blank lines.
+pub fn read_token_line(input: impl std::io::Read) -> Result<SecretString, TokenLineError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = input.take(STDIN_LIMIT + 1).read_to_end(&mut bytes);
+    let text = match (read, bytes.len() as u64 > STDIN_LIMIT) {
+        (Err(e), _) => Err(TokenLineError::Io(e)),
+        (Ok(_), true) => Err(TokenLineError::TooMuch),
+        (Ok(_), false) => std::str::from_utf8(&bytes)
+            .map_err(|_| TokenLineError::NotText)
+            .map(parse_token_text),
+    };
+    zeroize::Zeroize::zeroize(&mut bytes);
+    text?
+}
+
+/// The token of a `--token-stdin` text: its first line, checked.
+fn parse_token_text(text: &str) -> Result<SecretString, TokenLineError> {
+    let mut lines = text.split('\n');
+    let first = lines.next().unwrap_or_default();
+    if lines.any(|l| !l.trim().is_empty()) {
+        return Err(TokenLineError::SecondLine);
+    }
+    let token = SecretString::from(first.trim_matches([' ', '\t', '\r']).to_owned());
+    check_token(&token)?;
+    Ok(token)
+}
+
+/// Checks a token before it goes anywhere (stdin or a hidden paste): 8 to 4,096 characters, no
+/// space, and no control, format or byte-order-mark character (which a paste can carry unseen).
+pub fn check_token(token: &SecretString) -> Result<(), TokenLineError> {
+    let value = token.expose_secret();
+    if value.is_empty() {
         return Err(TokenLineError::Empty);
     }
-    if token.expose_secret().chars().any(char::is_whitespace) {
+    if let Some(what) = value.chars().find_map(invisible) {
+        return Err(TokenLineError::Invisible(what));
+    }
+    if value.chars().any(char::is_whitespace) {
         return Err(TokenLineError::Spaces);
     }
-    Ok(token)
+    let n = value.chars().count();
+    if !(TOKEN_MIN_CHARS..=TOKEN_MAX_CHARS).contains(&n) {
+        return Err(TokenLineError::Length(n));
+    }
+    Ok(())
+}
+
+/// What kind of invisible character `c` is, if it is one: Unicode's control (Cc) and format
+/// (Cf) characters, the byte-order mark among them.
+fn invisible(c: char) -> Option<&'static str> {
+    if c == '\u{feff}' {
+        return Some("a byte-order mark");
+    }
+    if c.is_control() {
+        return Some("a control character");
+    }
+    let format = matches!(c as u32,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F);
+    format.then_some("a format character")
 }
 
 /// Whether two secrets are equal, compared without printing either.
@@ -119,23 +194,39 @@ mod tests {
     #[test]
     fn a_token_line_is_one_word() {
         assert_eq!(
-            read_token_line(&b"glpat-abc\r\n"[..])
+            read_token_line(&b"glpat-abcdefgh\r\n\n"[..])
                 .unwrap()
                 .expose_secret(),
-            "glpat-abc"
+            "glpat-abcdefgh"
         );
+        let refused = |input: &[u8]| read_token_line(input).unwrap_err();
+        assert!(matches!(refused(b"\n"), TokenLineError::Empty));
+        assert!(matches!(refused(b""), TokenLineError::Empty));
+        assert!(matches!(refused(b"two words\n"), TokenLineError::Spaces));
+        assert!(matches!(refused(b"abc\n"), TokenLineError::Length(3)));
         assert!(matches!(
-            read_token_line(&b"\n"[..]),
-            Err(TokenLineError::Empty)
+            refused(b"glpat-abcdefgh\nglpat-other123\n"),
+            TokenLineError::SecondLine
         ));
+        for bad in [
+            "glpat-abc\u{0}defgh",
+            "\u{feff}glpat-abcdefgh",
+            "glpat-abc\u{200b}defgh",
+            "glpat-\u{1b}[31mabcdefgh",
+        ] {
+            assert!(
+                matches!(refused(bad.as_bytes()), TokenLineError::Invisible(_)),
+                "{bad:?}"
+            );
+        }
         assert!(matches!(
-            read_token_line(&b""[..]),
-            Err(TokenLineError::Empty)
+            refused(&[0xff, 0xfe, 0x41]),
+            TokenLineError::NotText
         ));
-        assert!(matches!(
-            read_token_line(&b"two words\n"[..]),
-            Err(TokenLineError::Spaces)
-        ));
+        let huge = vec![b'a'; 20_000];
+        assert!(matches!(refused(&huge), TokenLineError::TooMuch));
+        let long = vec![b'a'; 4097];
+        assert!(matches!(refused(&long), TokenLineError::Length(4097)));
         assert_eq!(char_count(&SecretString::from("éa")), 2);
     }
 

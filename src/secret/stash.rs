@@ -1,5 +1,5 @@
-//! The OS keyring (service `tokrot`): the tool's own credentials (`gitlab:<host>`,
-//! `zendesk:<instance>`, from `tokrot auth login`) and the stash — a rotation's new token
+//! The OS keyring (service `tokrot`): the tool's own credentials (`gitlab:<origin>`,
+//! `zendesk:<origin>`, from `tokrot auth login`) and the stash — a rotation's new token
 //! (`pending:<rotation-id>`) from the moment the vendor returns it until the rotation has
 //! finished, so that a crash or a failed target cannot lose it.
 

@@ -385,10 +385,33 @@ impl Journal {
     }
 }
 
+/// Checks that `id` has the form of a run id, `YYYYMMDDTHHMMSSZ-<runbook>-<6 hex digits>` (as
+/// `tokrot history` lists them): an id names a journal in the state dir, never a path.
+pub fn check_run_id(id: &str) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "`{}` is not a run id; a run id looks like 20261128T093000Z-gitlab-pat-1a2b3c (`tokrot history` lists them)",
+            id.escape_debug()
+        )
+    };
+    let (stamp, rest) = id.split_at_checked(16).ok_or_else(bad)?;
+    let stamp_ok = jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", stamp).is_ok();
+    let (runbook, hex) = rest
+        .strip_prefix('-')
+        .and_then(|r| r.rsplit_once('-'))
+        .ok_or_else(bad)?;
+    let hex_ok = hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit());
+    if stamp_ok && hex_ok && crate::config::is_cli_id(runbook) {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
 /// Reads one journal.
 pub fn load(state_dir: &Path, id: &str) -> Result<JournalData, StateError> {
     // An id names a file in the journal dir, never a path elsewhere.
-    if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
+    if check_run_id(id).is_err() {
         return Err(StateError::Unknown(id.to_owned()));
     }
     let path = dir(state_dir).join(format!("{id}.json"));
@@ -458,7 +481,8 @@ mod tests {
         let state = dir.path().join("state");
         let redactor = Redactor::default();
         redactor.register(&secrecy::SecretString::from("glpat-secret-value"));
-        let j = Journal::create(&state, data("r1"), redactor).unwrap();
+        let id = "20261128T093000Z-gitlab-pat-1a2b3c";
+        let j = Journal::create(&state, data(id), redactor).unwrap();
         j.step(
             5,
             "Rotate",
@@ -477,7 +501,11 @@ mod tests {
             Some("echo glpat-secret-value"),
         )
         .unwrap();
-        let back = load(&state, "r1").unwrap();
+        let back = load(&state, id).unwrap();
+        assert!(
+            check_run_id("../x").is_err()
+                && check_run_id("20261128T093000Z-gitlab-pat-1a2b3").is_err()
+        );
         assert_eq!(back.steps.len(), 1);
         assert_eq!(back.steps[0].status, StepStatus::Failed);
         assert_eq!(back.steps[0].message.as_deref(), Some("echo [redacted]"));

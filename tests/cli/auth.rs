@@ -40,6 +40,14 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(header("PRIVATE-TOKEN", LOGIN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 7, "name": "tokrot", "active": true, "scopes": ["api", "self_rotate"],
+            "expires_at": "2027-01-31"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(header("PRIVATE-TOKEN", NEW))
         .respond_with(ResponseTemplate::new(200).set_body_json(token))
         .mount(&server)
@@ -50,7 +58,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         cmd.args(["--gitlab-url", &server.uri()]);
         cmd
     };
-    let account = format!("gitlab:{}", server.uri().trim_start_matches("http://"));
+    let account = format!("gitlab:{}", server.uri());
 
     // A token that does not work is not kept.
     let bad = tokrot()
@@ -90,6 +98,8 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         "{text}"
     );
     assert!(text.contains("works, as ops"), "{text}");
+    assert!(text.contains("scopes: api, self_rotate"), "{text}");
+    assert!(text.contains("expires: 2027-01-31"), "{text}");
 
     let rotated = tokrot()
         .args([
@@ -112,9 +122,12 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .args(["auth", "status", "gitlab", "--output", "json"])
         .output()
         .unwrap();
+    // A credential that was tried and does not work: exit 1, and the JSON says which.
+    assert_eq!(env_status.status.code(), Some(1), "{}", stderr(&env_status));
     let v: serde_json::Value = serde_json::from_slice(&env_status.stdout).unwrap();
-    assert_eq!(v[0]["source"], "environment (GITLAB_TOKEN)");
-    assert_eq!(v[0]["works"], false);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["credentials"][0]["source"], "environment (GITLAB_TOKEN)");
+    assert_eq!(v["credentials"][0]["works"], false);
 
     let logout = tokrot()
         .args(["auth", "logout", "gitlab"])

@@ -190,3 +190,30 @@ impl Pty {
         (code, self.screen)
     }
 }
+
+/// Fails when `text` holds any of `secrets`, or any 8-character piece of one: a cut that kept
+/// part of a token shows part of it.
+pub fn assert_no_piece(what: &str, text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        let chars: Vec<char> = secret.chars().collect();
+        for piece in chars.windows(8.min(chars.len())) {
+            let piece: String = piece.iter().collect();
+            assert!(
+                !text.contains(&piece),
+                "{what} holds `{piece}`, a piece of a secret:\n{text}"
+            );
+        }
+    }
+}
+
+/// Every file under HOME and the outputs, scanned for a secret or a piece of one.
+pub fn scan(env: &Env, outputs: &[&std::process::Output], secrets: &[&str]) {
+    for out in outputs {
+        assert_no_piece("stdout", &stdout(out), secrets);
+        assert_no_piece("stderr", &stderr(out), secrets);
+    }
+    for file in env.files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert_no_piece(&file.display().to_string(), &text, secrets);
+    }
+}

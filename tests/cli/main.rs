@@ -9,6 +9,7 @@ mod auth;
 mod catalogue;
 mod config;
 mod dry_run;
+mod edges;
 mod faults;
 mod gitlab_client;
 mod gitlab_e2e;

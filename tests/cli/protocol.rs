@@ -681,7 +681,7 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
 #[tokio::test]
 async fn self_rotation_puts_the_new_token_into_the_kept_credential() {
     let server = MockServer::start().await;
-    let account = format!("gitlab:{}", server.uri().trim_start_matches("http://"));
+    let account = format!("gitlab:{}", server.uri());
     for (who, id) in [(CALLER, 42), (NEW, 43)] {
         Mock::given(path("/api/v4/user"))
             .and(header("PRIVATE-TOKEN", who))

@@ -247,6 +247,8 @@ pub struct OAuthToken {
     pub created_at: Option<String>,
     /// Last used.
     pub used_at: Option<String>,
+    /// When it stops working, if it expires.
+    pub expires_at: Option<String>,
 }
 
 impl From<OAuthTokenWire> for OAuthToken {
@@ -257,6 +259,7 @@ impl From<OAuthTokenWire> for OAuthToken {
             scopes: w.scopes,
             created_at: w.created_at,
             used_at: w.used_at,
+            expires_at: w.expires_at,
         }
     }
 }

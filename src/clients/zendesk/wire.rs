@@ -90,6 +90,8 @@ pub struct OAuthTokenWire {
     pub created_at: Option<String>,
     #[serde(default)]
     pub used_at: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

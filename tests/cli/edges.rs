@@ -1,0 +1,412 @@
+//! Hardened edges, through the binary: input refused at the door (exit 2, nothing sent),
+//! credentials kept to their origin, answers bounded. Each test ends with the canary scan: no
+//! secret, and no 8-character piece of one, in any output or file.
+
+use serde_json::json;
+use wiremock::matchers::{header, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Env, Tripwire, scan, stderr, stdout};
+
+const TOKEN: &str = "glpat-EDGE-CANARY-9f01x";
+
+#[test]
+fn dot_segments_in_projects_and_groups_are_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let wire = Tripwire::new();
+    let cases: [&[&str]; 5] = [
+        &[
+            "apply",
+            "gitlab-webhook",
+            "--project",
+            "..",
+            "--hook-id",
+            "9",
+        ],
+        &[
+            "apply",
+            "gitlab-webhook",
+            "--project",
+            "grp/./proj",
+            "--hook-id",
+            "9",
+        ],
+        &[
+            "apply",
+            "gitlab-ci-var",
+            "--group",
+            "grp//sub",
+            "--key",
+            "KEY",
+        ],
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:..:KEY",
+        ],
+        &[
+            "--dry-run",
+            "apply",
+            "gitlab-webhook",
+            "--project",
+            "a/..",
+            "--hook-id",
+            "9",
+        ],
+    ];
+    for args in cases {
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", TOKEN)
+            .args(["--yes", "--gitlab-url", &wire.url()])
+            .args(args)
+            .write_stdin(format!("{TOKEN}\n"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("path segment") || err.contains("empty path segment"),
+            "{args:?}: {err}"
+        );
+        assert!(!wire.tripped(), "{args:?} sent a request");
+        scan(&env, &[&out], &[TOKEN]);
+    }
+}
+
+#[test]
+fn a_run_id_that_is_not_one_is_refused() {
+    let env = Env::new();
+    let outside = env.write("elsewhere/20261128T093000Z-gitlab-pat-1a2b3c.json", "{}");
+    for id in [
+        outside.to_str().unwrap(),
+        "../elsewhere/20261128T093000Z-gitlab-pat-1a2b3c",
+        "latest",
+        "20261128T093000Z-gitlab-pat-1a2b3",
+    ] {
+        let out = env.tokrot().args(["resume", id]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{id}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is not a run id"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_token_line_with_anything_but_a_token_is_refused() {
+    let env = Env::new();
+    let wire = Tripwire::new();
+    let long = "a".repeat(5000);
+    let huge = "b".repeat(10 * 1024 * 1024);
+    let cases: [(&str, &[u8]); 9] = [
+        ("control character", b"glpat-abc\0defghij\n"),
+        ("byte-order mark", "\u{feff}glpat-abcdefghij\n".as_bytes()),
+        ("format character", "glpat-abc\u{200b}defghij\n".as_bytes()),
+        ("control character", b"glpat-\x1b[31mabcdefghij\n"),
+        ("3 characters", b"abc\n"),
+        ("5000 characters", long.as_bytes()),
+        ("more than 16 KiB", huge.as_bytes()),
+        (
+            "second non-empty line",
+            b"glpat-abcdefghij\nglpat-klmnopqrst\n",
+        ),
+        ("not text", b"\xff\xfeglpat-abcdefghij\n"),
+    ];
+    for (why, input) in cases {
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", TOKEN)
+            .args(["--yes", "--gitlab-url", &wire.url()])
+            .args([
+                "apply",
+                "gitlab-ci-var",
+                "--project",
+                "grp/proj",
+                "--key",
+                "KEY",
+            ])
+            .arg("--token-stdin")
+            .write_stdin(input.to_vec())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{why}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{why}: {}", stderr(&out));
+        assert!(!wire.tripped(), "{why}: a request was sent");
+        scan(
+            &env,
+            &[&out],
+            &[TOKEN, "glpat-abcdefghij", "glpat-klmnopqrst"],
+        );
+    }
+    // An endless stdin is read only as far as the bound.
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokrot"));
+    cmd.env_clear()
+        .env("HOME", env.path())
+        .env("XDG_STATE_HOME", env.path().join(".local/state"))
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &wire.url()])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "KEY",
+        ])
+        .arg("--token-stdin");
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let out = cmd.stdin(zero).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than 16 KiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!wire.tripped());
+}
+
+#[test]
+fn a_parameter_given_twice_in_two_forms_is_refused() {
+    let env = Env::new();
+    let wire = Tripwire::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &wire.url()])
+        .args([
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "5001",
+            "--param",
+            "token_id=7",
+            "--keep",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--token-id is given twice"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!wire.tripped());
+}
+
+#[test]
+fn a_url_with_user_info_is_refused_and_never_printed() {
+    let env = Env::new();
+    let secret_url = format!("https://ops:{TOKEN}@gitlab.example.com");
+    let help = env
+        .tokrot()
+        .env("GITLAB_URL", &secret_url)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let used = env
+        .tokrot()
+        .env("GITLAB_URL", &secret_url)
+        .args(["--dry-run", "rotate", "gitlab-pat", "--token-id", "42"])
+        .output()
+        .unwrap();
+    assert_eq!(used.status.code(), Some(2), "{}", stderr(&used));
+    assert!(
+        stderr(&used).contains("carries a user name or password"),
+        "{}",
+        stderr(&used)
+    );
+    let json = env
+        .tokrot()
+        .args(["--output", "json", "--gitlab-url", &secret_url, "status"])
+        .output()
+        .unwrap();
+    scan(&env, &[&help, &used, &json], &[TOKEN]);
+}
+
+/// A config pointing the instance `fake` at `url`.
+fn instance_config(env: &Env, id: &str, url: &str) {
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[zendesk.instances.{id}]\nurl = \"{url}\"\n"),
+    );
+}
+
+const ZD_TOKEN: &str = "zd-EDGE-CANARY-9f02x";
+
+async fn zendesk_me(server: &MockServer) {
+    Mock::given(path("/api/v2/users/me"))
+        .and(header(
+            "authorization",
+            "Basic b3BzQGV4YW1wbGUuY29tL3Rva2VuOnpkLUVER0UtQ0FOQVJZLTlmMDJ4",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
+            ),
+        )
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn zendesk_environment_credentials_go_only_where_they_belong() {
+    let server = MockServer::start().await;
+    zendesk_me(&server).await;
+    let env = Env::new();
+    let wire = Tripwire::new();
+    instance_config(&env, "fake", &wire.url());
+    let zendesk_env = |cmd: &mut assert_cmd::Command| {
+        cmd.env("ZENDESK_EMAIL", "ops@example.com")
+            .env("ZENDESK_API_TOKEN", ZD_TOKEN);
+    };
+    // Without ZENDESK_INSTANCE, `auth status` tries them nowhere, and says so.
+    let mut cmd = env.tokrot();
+    zendesk_env(&mut cmd);
+    let status = cmd.args(["auth", "status", "zendesk"]).output().unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    assert!(
+        stdout(&status).contains("belong to no instance"),
+        "{}",
+        stdout(&status)
+    );
+    assert!(
+        !wire.tripped(),
+        "the credential went to an instance it does not belong to"
+    );
+
+    // ZENDESK_INSTANCE names the one they belong to: only that one is tried.
+    instance_config(&env, "real", &server.uri());
+    let mut cmd = env.tokrot();
+    zendesk_env(&mut cmd);
+    let status = cmd
+        .env("ZENDESK_INSTANCE", server.uri())
+        .args(["auth", "status", "zendesk", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let rows = v["credentials"].as_array().unwrap();
+    let tried: Vec<_> = rows.iter().filter(|r| r["source"] != "none").collect();
+    assert_eq!(tried.len(), 1, "{v:#}");
+    assert_eq!(tried[0]["service"], "zendesk real");
+    assert_eq!(tried[0]["works"], true);
+    assert_eq!(
+        tried[0]["expires"],
+        "2027-04-30 (Zendesk turns every API token off)"
+    );
+    scan(&env, &[&status], &[ZD_TOKEN]);
+}
+
+#[tokio::test]
+async fn a_stored_credential_stays_with_its_origin_when_the_instance_is_re_pointed() {
+    let server = MockServer::start().await;
+    zendesk_me(&server).await;
+    let env = Env::new();
+    instance_config(&env, "moving", &server.uri());
+    let login = env
+        .tokrot()
+        .args(["auth", "login", "zendesk", "--instance", "moving"])
+        .args(["--email", "ops@example.com", "--token-stdin"])
+        .write_stdin(format!("{ZD_TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(login.status.code(), Some(0), "{}", stderr(&login));
+    let account = format!("zendesk:{}", server.uri());
+    assert!(
+        stderr(&login).contains(&format!("tokrot/{account}")),
+        "{}",
+        stderr(&login)
+    );
+
+    // Re-pointed: the stored credential is not found for the new origin, and nothing is sent.
+    let wire = Tripwire::new();
+    instance_config(&env, "moving", &wire.url());
+    let out = env
+        .tokrot()
+        .args(["--yes", "apply", "zendesk-app", "--instance", "moving"])
+        .args([
+            "--installation-id",
+            "360001",
+            "--setting",
+            "api_token",
+            "--token-stdin",
+        ])
+        .write_stdin(format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no Zendesk credential is set for it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !wire.tripped(),
+        "the stored credential followed the instance elsewhere"
+    );
+
+    // Pointed back, it is found again; then it is removed.
+    instance_config(&env, "moving", &server.uri());
+    let status = env
+        .tokrot()
+        .args(["auth", "status", "zendesk", "--instance", "moving"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    assert!(stdout(&status).contains(&format!("from: OS keyring (tokrot/{account})")));
+    let logout = env
+        .tokrot()
+        .args(["auth", "logout", "zendesk", "--instance", "moving"])
+        .output()
+        .unwrap();
+    assert_eq!(logout.status.code(), Some(0), "{}", stderr(&logout));
+    scan(&env, &[&login, &out, &status, &logout], &[ZD_TOKEN, TOKEN]);
+}
+
+#[test]
+fn a_config_that_re_points_a_built_in_warns_each_time_it_is_used() {
+    let env = Env::new();
+    let file = env.write(
+        ".config/tokrot/config.toml",
+        "[gitlab]\nurl = \"https://gitlab.example.com\"\n[zendesk.instances.global]\nurl = \"https://evil.example.com\"\n",
+    );
+    for _ in 0..2 {
+        let out = env
+            .tokrot()
+            .args(["--dry-run", "rotate", "zendesk-api", "--instance", "global"])
+            .args(["--name", "x", "--email", "ops@example.com"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "warning: the built-in instance `global` is https://evil.example.com by the config file {}",
+                file.display()
+            )),
+            "{err}"
+        );
+        assert_eq!(
+            err.matches("warning: the built-in instance").count(),
+            1,
+            "{err}"
+        );
+    }
+    let gitlab = env
+        .tokrot()
+        .args(["--dry-run", "rotate", "gitlab-pat", "--token-id", "42"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&gitlab)
+            .contains("warning: GitLab is https://gitlab.example.com by the config file"),
+        "{}",
+        stderr(&gitlab)
+    );
+    assert!(
+        !stderr(&gitlab).contains("built-in instance"),
+        "{}",
+        stderr(&gitlab)
+    );
+}
