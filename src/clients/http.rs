@@ -116,10 +116,40 @@ pub enum ApiError {
         /// Where it pointed.
         location: String,
     },
+    /// An answer larger than any the vendor sends: not read further.
+    #[error(
+        "{method} {url}: the answer is larger than {} MiB, more than any the vendor sends; not read further",
+        MAX_BODY / (1024 * 1024)
+    )]
+    TooLarge {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+    },
+    /// A list longer than any tokrot reads, or next-page links that go round in a circle.
+    #[error(
+        "{method} {url}: {message}; the list was not read to its end, so nothing was decided on a part of it"
+    )]
+    Endless {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
     /// The request could not be built.
     #[error("{0}")]
     Client(String),
 }
+
+/// The largest answer tokrot reads: vendors' answers are a few KiB; a list page of 100 items,
+/// some hundreds.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// The most pages a list is followed for (100 items a page: 20,000 items).
+pub const MAX_PAGES: usize = 200;
 
 impl ApiError {
     /// The HTTP status, when the vendor answered.
@@ -136,7 +166,9 @@ impl ApiError {
         match self {
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,
             ApiError::Status { status, .. } => status.is_server_error(),
-            ApiError::Decode { .. } | ApiError::Redirected { .. } => true,
+            ApiError::Decode { .. } | ApiError::Redirected { .. } | ApiError::TooLarge { .. } => {
+                true
+            }
             _ => false,
         }
     }
@@ -249,9 +281,13 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// The vendor's message from an error body, in any of the documented shapes.
-pub fn vendor_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+/// The most characters of a vendor's message that an error shows.
+const MESSAGE_CHARS: usize = 300;
+
+/// The vendor's message from an error body, in any of the documented shapes. Every secret of
+/// the run is replaced before anything is cut, so a cut never leaves part of one.
+pub fn vendor_message(body: &[u8], redactor: &Redactor) -> String {
+    let text = redactor.redact(&String::from_utf8_lossy(body));
     let text = text.trim();
     if text.is_empty() {
         return "(empty body)".into();
@@ -275,14 +311,24 @@ pub fn vendor_message(body: &[u8]) -> String {
             }
         }
         if !parts.is_empty() {
-            return parts.join(": ");
+            // JSON escapes (`\/`, `\u0041`) hid nothing from the first pass, but the decoded
+            // text is checked again.
+            return cut(&redactor.redact(&parts.join(": ")));
         }
     }
     let lower = text.to_ascii_lowercase();
     if lower.starts_with("<!doctype") || lower.starts_with("<html") {
         return "(an HTML page instead of an API answer)".into();
     }
-    text.chars().take(300).collect()
+    cut(text)
+}
+
+/// At most `MESSAGE_CHARS` characters of an already redacted text, saying when it was cut.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MESSAGE_CHARS) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}… (cut)", &text[..at]),
+    }
 }
 
 fn flatten(v: &serde_json::Value) -> String {
@@ -589,17 +635,12 @@ impl Http {
         if status.is_redirection() {
             return Err(self.redirect_error(call, url, status, &headers));
         }
-        let body = resp.bytes().await.map_err(|e| ApiError::Transport {
-            method: call.method.clone(),
-            url: self.shown(url),
-            message: self.redactor.redact(&describe_transport(&e)),
-            maybe_sent: true,
-        })?;
+        let body = self.read_body(call, url, resp).await?;
         if status.is_success() {
             return Ok(Next::Done(Answer {
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
             }));
         }
         let failure = Failure::Status(status, &headers);
@@ -617,9 +658,42 @@ impl Http {
             method: call.method.clone(),
             url: self.shown(url),
             status,
-            message: self.redactor.redact(&vendor_message(&body)),
+            message: vendor_message(&body, &self.redactor),
             retry_after: server_wait(&headers, attempt.now_unix),
         })
+    }
+
+    /// Reads a body of at most `MAX_BODY` bytes: a larger one (announced or streamed) is an
+    /// error, never cut silently and never held whole in memory.
+    async fn read_body(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        mut resp: reqwest::Response,
+    ) -> Result<Vec<u8>, ApiError> {
+        let too_large = || ApiError::TooLarge {
+            method: call.method.clone(),
+            url: self.shown(url),
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            let chunk = resp.chunk().await.map_err(|e| ApiError::Transport {
+                method: call.method.clone(),
+                url: self.shown(url),
+                message: self.redactor.redact(&describe_transport(&e)),
+                maybe_sent: true,
+            })?;
+            let Some(chunk) = chunk else {
+                return Ok(body);
+            };
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
     }
 
     /// The error for a 3xx that was not followed: a call that changes something is never sent
@@ -659,7 +733,7 @@ impl Http {
         decode(&answer.body).map_err(|message| ApiError::Decode {
             method,
             url: self.shown(&url),
-            message,
+            message: self.redactor.redact(&message),
         })
     }
 
@@ -702,41 +776,73 @@ impl Http {
         .await
     }
 
-    /// Follows next-page links, read from each answer by `read`, to the last page. A link to
-    /// another origin is refused: the credential would go with it.
+    /// Follows next-page links, read from each answer by `read`, to the last page, at most
+    /// `MAX_PAGES` of them; a link back to a page already read is an error, never a silent end.
+    /// A link to another origin (Zendesk may name the account's canonical host) is followed on
+    /// this client's own origin, same path and cursor: the credential never goes elsewhere.
     async fn pages<T>(
         &self,
         call: Call<'_>,
         read: impl Fn(&Answer) -> Result<(Vec<T>, Option<String>), String>,
     ) -> Result<Vec<T>, ApiError> {
         let mut url = self.url(&call)?;
+        let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for _ in 0..1000 {
+        for _ in 0..MAX_PAGES {
             let answer = self.send_to(&call, url.clone()).await?;
             let decode_err = |message: String| ApiError::Decode {
                 method: call.method.clone(),
                 url: self.shown(&url),
-                message,
+                message: self.redactor.redact(&without_values(&message)),
             };
             let (items, next) = read(&answer).map_err(decode_err)?;
             let empty = items.is_empty();
             out.extend(items);
-            let Some(next) = next else { break };
+            let Some(next) = next else {
+                return Ok(out);
+            };
             let next =
                 Url::parse(&next).map_err(|e| decode_err(format!("bad next-page link: {e}")))?;
-            if next.origin() != self.base.origin() {
-                return Err(ApiError::CrossOriginRedirect {
+            let next = self.on_own_origin(&call, &url, next)?;
+            if empty {
+                return Ok(out);
+            }
+            seen.insert(url.clone());
+            if seen.contains(&next) {
+                return Err(ApiError::Endless {
                     method: call.method.clone(),
                     url: self.shown(&url),
-                    location: self.shown(&next),
+                    message: "the next-page link points back to a page already read".into(),
                 });
-            }
-            if empty {
-                break;
             }
             url = next;
         }
-        Ok(out)
+        Err(ApiError::Endless {
+            method: call.method.clone(),
+            url: self.shown(&url),
+            message: format!("the list goes on past {MAX_PAGES} pages"),
+        })
+    }
+
+    /// A next-page link on this client's origin: as given when it is already there; else the
+    /// same path and query here, when the path lies below this client's base path.
+    fn on_own_origin(&self, call: &Call<'_>, from: &Url, next: Url) -> Result<Url, ApiError> {
+        if next.origin() == self.base.origin() {
+            return Ok(next);
+        }
+        let base_path = self.base.path().trim_end_matches('/');
+        if !next.path().starts_with(&format!("{base_path}/")) {
+            return Err(ApiError::CrossOriginRedirect {
+                method: call.method.clone(),
+                url: self.shown(from),
+                location: self.shown(&next),
+            });
+        }
+        let mut here = self.base.clone();
+        here.set_path(next.path());
+        here.set_query(next.query());
+        tracing::debug!(link = %self.shown(&next), "next-page link on another host: read on this one");
+        Ok(here)
     }
 }
 
@@ -749,9 +855,27 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
         if text.trim_start().starts_with("<!doctype") || text.trim_start().starts_with("<html") {
             "an HTML page instead of JSON".to_owned()
         } else {
-            format!("not the JSON expected ({e})")
+            format!("not the JSON expected ({})", without_values(&e.to_string()))
         }
     })
+}
+
+/// A decoder's message without the values it quotes (`invalid type: string "…"`): a field of
+/// an unexpected shape may hold a token that was never registered as a secret.
+pub(crate) fn without_values(message: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn describe_transport(e: &reqwest::Error) -> String {
@@ -927,6 +1051,32 @@ mod tests {
     }
 
     #[test]
+    fn a_message_is_redacted_before_it_is_cut() {
+        let r = Redactor::default();
+        let secret = "glpat-CUTCANARY-0123456789a";
+        r.register(&SecretString::from(secret));
+        for body in [
+            format!("{}{secret}", "x".repeat(295)),
+            format!(r#"{{"message":"{}{secret}"}}"#, "y".repeat(295)),
+        ] {
+            let message = vendor_message(body.as_bytes(), &r);
+            for piece in secret.as_bytes().windows(8) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!message.contains(piece), "{message}");
+            }
+            assert!(message.ends_with("… (cut)"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_decode_error_shows_no_value() {
+        let err = serde_json::from_str::<u64>(r#""glpat-VALUE-0123""#).unwrap_err();
+        let shown = without_values(&err.to_string());
+        assert!(!shown.contains("VALUE"), "{shown}");
+        assert!(shown.contains("expected u64"), "{shown}");
+    }
+
+    #[test]
     fn a_path_that_resolves_elsewhere_is_never_sent() {
         let base = Url::parse("https://gitlab.example.com/api/v4").unwrap();
         let http = Http::new(base, Redactor::default(), RetryPolicy::default()).unwrap();
@@ -947,28 +1097,30 @@ mod tests {
 
     #[test]
     fn vendor_messages_in_every_shape() {
+        let r = Redactor::default();
         assert_eq!(
-            vendor_message(br#"{"message":"401 Unauthorized"}"#),
+            vendor_message(br#"{"message":"401 Unauthorized"}"#, &r),
             "401 Unauthorized"
         );
         assert_eq!(
             vendor_message(
-                br#"{"message":{"value":["is invalid"],"key":["is too long","has spaces"]}}"#
+                br#"{"message":{"value":["is invalid"],"key":["is too long","has spaces"]}}"#,
+                &r
             ),
             "key is too long, has spaces; value is invalid"
         );
         assert_eq!(
-            vendor_message(br#"{"error":"insufficient_scope","error_description":"The request requires higher privileges"}"#),
+            vendor_message(br#"{"error":"insufficient_scope","error_description":"The request requires higher privileges"}"#, &r),
             "insufficient_scope: The request requires higher privileges"
         );
         assert_eq!(
-            vendor_message(br#"{"error":"RecordInvalid","description":"Record validation errors","details":{"name":[{"description":"Name: cannot be blank","error":"BlankValue"}]}}"#),
+            vendor_message(br#"{"error":"RecordInvalid","description":"Record validation errors","details":{"name":[{"description":"Name: cannot be blank","error":"BlankValue"}]}}"#, &r),
             "RecordInvalid: Record validation errors: name description: Name: cannot be blank; error: BlankValue"
         );
-        assert_eq!(vendor_message(b"Retry later\n"), "Retry later");
-        assert_eq!(vendor_message(b""), "(empty body)");
+        assert_eq!(vendor_message(b"Retry later\n", &r), "Retry later");
+        assert_eq!(vendor_message(b"", &r), "(empty body)");
         assert_eq!(
-            vendor_message(b"<!DOCTYPE html><html>502</html>"),
+            vendor_message(b"<!DOCTYPE html><html>502</html>", &r),
             "(an HTML page instead of an API answer)"
         );
     }

@@ -3,7 +3,7 @@
 //! secret, and no 8-character piece of one, in any output or file.
 
 use serde_json::json;
-use wiremock::matchers::{header, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{Env, Tripwire, scan, stderr, stdout};
@@ -409,4 +409,229 @@ fn a_config_that_re_points_a_built_in_warns_each_time_it_is_used() {
         "{}",
         stderr(&gitlab)
     );
+}
+
+/// A server that answers every request with a chunked JSON body that never ends, and counts
+/// the bytes it managed to send.
+fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = format!("10000\r\n{}\r\n", "[".repeat(0x10000));
+                // At most 64 MiB: far past the bound, and a test that ends even if it is not kept.
+                for _ in 0..1024 {
+                    if stream.write_all(chunk.as_bytes()).is_err() {
+                        return;
+                    }
+                    counter.fetch_add(0x10000, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    (url, sent)
+}
+
+#[test]
+fn an_answer_that_never_ends_is_cut_off_at_the_bound_with_an_error() {
+    let env = Env::new();
+    let (url, sent) = endless_server();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--gitlab-url", &url, "auth", "status", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the answer is larger than 8 MiB"),
+        "{}",
+        stdout(&out)
+    );
+    // Not read on: what the server got out is near the bound (socket buffers aside).
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent < 32 * 1024 * 1024, "{sent} bytes were read");
+    scan(&env, &[&out], &[TOKEN]);
+}
+
+/// Answers every page of a list with one token that is not the one looked for, and a link to
+/// the next page, for ever.
+struct EndlessPages {
+    base: String,
+}
+
+impl wiremock::Respond for EndlessPages {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let page: u64 = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let next = format!(
+            "<{}/api/v4/personal_access_tokens?page={}&per_page=100>; rel=\"next\"",
+            self.base,
+            page + 1
+        );
+        ResponseTemplate::new(200)
+            .insert_header("link", next.as_str())
+            .set_body_json(json!([{"id": page, "name": format!("other-{page}"), "active": true}]))
+    }
+}
+
+#[tokio::test]
+async fn an_endless_list_is_an_error_not_a_missing_token() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/personal_access_tokens"))
+        .respond_with(EndlessPages { base: server.uri() })
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &server.uri()])
+        .args([
+            "rotate",
+            "gitlab-pat",
+            "--token-name",
+            "zendesk-sync",
+            "--keep",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("the list goes on past 200 pages"), "{err}");
+    assert!(!err.contains("no active personal access token"), "{err}");
+    let writes = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0);
+    scan(&env, &[&out], &[TOKEN]);
+}
+
+#[tokio::test]
+async fn an_error_that_echoes_the_token_shows_no_piece_of_it() {
+    let server = MockServer::start().await;
+    let applied = "glpat-APPLIED-CANARY-77aa1";
+    let variable = json!({"key": "KEY", "value": "old-value-xyz", "masked": false, "protected": false,
+                          "hidden": false, "raw": false, "environment_scope": "*"});
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable))
+        .mount(&server)
+        .await;
+    let echo = format!("{}{applied}", "x".repeat(280));
+    Mock::given(method("PUT"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(echo))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let mut outs = Vec::new();
+    for format in ["text", "json"] {
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", TOKEN)
+            .args(["--yes", "--output", format, "--gitlab-url", &server.uri()])
+            .args([
+                "apply",
+                "gitlab-ci-var",
+                "--project",
+                "grp/proj",
+                "--key",
+                "KEY",
+            ])
+            .arg("--token-stdin")
+            .write_stdin(format!("{applied}\n"))
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("xxxx") || stdout(&out).contains("xxxx"),
+            "the vendor's message is shown: {}",
+            stderr(&out)
+        );
+        outs.push(out);
+    }
+    scan(&env, &outs.iter().collect::<Vec<_>>(), &[TOKEN, applied]);
+}
+
+#[tokio::test]
+async fn a_cursor_naming_another_host_is_followed_here_and_the_credential_stays() {
+    let server = MockServer::start().await;
+    let wire = Tripwire::new();
+    zendesk_me(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens"))
+        .and(wiremock::matchers::query_param("page[after]", "cursor-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "tokens": [{"id": 902, "client_id": 223443, "token": "af3345kdj3", "scopes": ["read"]}],
+            "meta": {"has_more": false}
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "tokens": [{"id": 900, "client_id": 223443, "token": "bf3345kdj3", "scopes": ["read"]}],
+            "meta": {"has_more": true},
+            "links": {"next": format!("{}/api/v2/oauth/tokens?client_id=223443&page%5Bafter%5D=cursor-2&page%5Bsize%5D=100", wire.url())}
+        })))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    instance_config(&env, "zd", &server.uri());
+    let out = env
+        .tokrot()
+        .env("ZENDESK_EMAIL", "ops@example.com")
+        .env("ZENDESK_API_TOKEN", ZD_TOKEN)
+        .args(["--dry-run", "rotate", "zendesk-oauth", "--instance", "zd"])
+        .args(["--client-id", "223443", "--old-token-id", "902"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        !wire.tripped(),
+        "the credential went to the host the cursor named"
+    );
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v2/oauth/tokens")
+        .count();
+    assert_eq!(pages, 2, "page 2 was read on the configured origin");
+    scan(&env, &[&out], &[ZD_TOKEN]);
 }

@@ -349,7 +349,7 @@ impl Zendesk {
                 serde_json::from_value::<InstallationWire>(v).map_err(|e| ApiError::Decode {
                     method: Method::GET,
                     url,
-                    message: e.to_string(),
+                    message: super::http::without_values(&e.to_string()),
                 })?
             }
         };
