@@ -218,6 +218,8 @@ pub(crate) async fn start<A: Actions>(
         Some(from) => Some(kept_token(session.keeper.as_ref(), from)?),
         None => req.token.clone(),
     };
+    // The audit log is checked before anything is sent, so that its line cannot fail at the end.
+    audit::prepare(&session.state_dir)?;
     let journal = Journal::create(
         &session.state_dir,
         first_record(&id, &req, self_account.clone()),

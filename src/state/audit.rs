@@ -39,6 +39,15 @@ pub struct AuditRecord {
     pub approvals: Vec<super::journal::ApprovalRecord>,
 }
 
+/// Opens the audit log (creating it) as an append would, without writing: a link, a file that
+/// is not plain or a looser mode is found before a run starts, not at its end.
+pub fn prepare(state_dir: &Path) -> Result<(), StateError> {
+    super::ensure_dir(state_dir)?;
+    let mut options = super::private_options();
+    options.append(true).create(true);
+    super::open_private(&state_dir.join("audit.jsonl"), &options).map(drop)
+}
+
 /// Appends a record.
 pub fn append(
     state_dir: &Path,
@@ -52,11 +61,19 @@ pub fn append(
     append_line(&state_dir.join("audit.jsonl"), &redactor.redact(&line))
 }
 
-/// The OS user running tokrot.
+/// The OS user running tokrot, from the process's effective uid (not from `$USER`, which any
+/// caller can set): the account's name, else `uid N`.
 pub fn os_user() -> Option<String> {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
+    #[cfg(unix)]
+    {
+        let uid = uzers::get_effective_uid();
+        Some(uzers::get_user_by_uid(uid).map_or_else(
+            || format!("uid {uid}"),
+            |u| u.name().to_string_lossy().into_owned(),
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        std::env::var("USERNAME").ok().filter(|u| !u.is_empty())
+    }
 }

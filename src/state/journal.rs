@@ -415,14 +415,22 @@ pub fn load(state_dir: &Path, id: &str) -> Result<JournalData, StateError> {
         return Err(StateError::Unknown(id.to_owned()));
     }
     let path = dir(state_dir).join(format!("{id}.json"));
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(StateError::Unknown(id.to_owned()));
     }
+    super::check_dir(state_dir)?;
+    super::check_dir(&dir(state_dir))?;
     read(&path)
 }
 
 fn read(path: &Path) -> Result<JournalData, StateError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    use std::io::Read;
+    let mut options = super::private_options();
+    options.read(true);
+    let mut text = String::new();
+    super::open_private(path, &options)?
+        .read_to_string(&mut text)
+        .map_err(io_err(path))?;
     serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -435,10 +443,14 @@ pub fn list(state_dir: &Path) -> Result<Vec<JournalData>, StateError> {
     if !d.exists() {
         return Ok(Vec::new());
     }
+    super::check_dir(state_dir)?;
+    super::check_dir(&d)?;
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
-        let path = entry.map_err(io_err(&d))?.path();
-        if path.extension().is_some_and(|e| e == "json") {
+        let entry = entry.map_err(io_err(&d))?;
+        let path = entry.path();
+        let plain = entry.file_type().is_ok_and(|t| t.is_file());
+        if plain && path.extension().is_some_and(|e| e == "json") {
             out.push(read(&path)?);
         }
     }

@@ -4,11 +4,11 @@
 //! run that holds it, so that the run refused can name it. std's `File::try_lock` (flock on
 //! Unix, LockFileEx on Windows) does the locking: no crate is needed for it.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{StateError, ensure_dir, io_err};
+use super::{StateError, ensure_dir, io_err, open_private, private_options};
 
 /// Locks held by this run; dropping them releases them.
 #[derive(Debug, Default)]
@@ -84,14 +84,9 @@ impl Locks {
         let d = dir(state_dir);
         ensure_dir(&d)?;
         let path = d.join(file_name(key));
-        let mut options = OpenOptions::new();
+        let mut options = private_options();
         options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(io_err(&path))?;
+        let mut file = open_private(&path, &options)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -126,7 +121,9 @@ impl Locks {
 /// Whether some process holds the lock on `key` now (a run that is still going).
 pub fn is_held(state_dir: &Path, key: &str) -> bool {
     let path = dir(state_dir).join(file_name(key));
-    match File::open(&path) {
+    let mut options = private_options();
+    options.read(true);
+    match open_private(&path, &options) {
         Ok(f) => matches!(f.try_lock_shared(), Err(TryLockError::WouldBlock)),
         Err(_) => false,
     }

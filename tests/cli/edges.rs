@@ -635,3 +635,163 @@ async fn a_cursor_naming_another_host_is_followed_here_and_the_credential_stays(
     assert_eq!(pages, 2, "page 2 was read on the configured origin");
     scan(&env, &[&out], &[ZD_TOKEN]);
 }
+
+/// A GitLab that takes a project variable: `GET` shows it, `PUT` writes it.
+async fn variable_server() -> MockServer {
+    let server = MockServer::start().await;
+    let variable = json!({"key": "KEY", "value": "old-value-xyz", "masked": false, "protected": false,
+                          "hidden": false, "raw": false, "environment_scope": "*"});
+    Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn apply_variable(env: &Env, server: &MockServer, state: &std::path::Path) -> std::process::Output {
+    env.tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &server.uri()])
+        .arg("--state-dir")
+        .arg(state)
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "KEY",
+        ])
+        .arg("--token-stdin")
+        .write_stdin("glpat-APPLIED-value-0001\n")
+        .output()
+        .unwrap()
+}
+
+async fn puts(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count()
+}
+
+#[tokio::test]
+async fn a_state_dir_that_others_can_change_is_refused_before_anything_is_sent() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = variable_server().await;
+    let env = Env::new();
+
+    // Writable by others (a shared /tmp-like dir): refused, and left as it was.
+    let shared = env.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let out = apply_variable(&env, &server, &shared);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("others can write to the directory (mode 1777)"),
+        "{}",
+        stderr(&out)
+    );
+    let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o1777, "the directory was changed");
+
+    // Owned by another user: refused.
+    let theirs = env.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let out = apply_variable(&env, &server, &theirs);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("belongs to another user (uid 65534"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(puts(&server).await, 0, "a write was sent");
+}
+
+#[tokio::test]
+async fn an_audit_log_that_is_a_link_is_not_followed_and_a_loose_one_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = variable_server().await;
+    let env = Env::new();
+    let state = env.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let victim = env.write("victim.txt", "untouched\n");
+    std::os::unix::fs::symlink(&victim, state.join("audit.jsonl")).unwrap();
+    let out = apply_variable(&env, &server, &state);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a symbolic link, which tokrot does not follow"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched\n");
+    assert_eq!(puts(&server).await, 0, "a write was sent");
+
+    // A plain audit log left 0644 is set back to 0600, and the line is appended; the audit
+    // log's user is the process's, whatever $USER says.
+    std::fs::remove_file(state.join("audit.jsonl")).unwrap();
+    std::fs::write(state.join("audit.jsonl"), "").unwrap();
+    std::fs::set_permissions(
+        state.join("audit.jsonl"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let server = MockServer::start().await;
+    let variable = |value: &str| {
+        json!({"key": "KEY", "value": value, "masked": false, "protected": false,
+               "hidden": false, "raw": false, "environment_scope": "*"})
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-value-xyz")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(variable("glpat-APPLIED-value-0001")),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let out = env
+        .tokrot()
+        .env("USER", "someone-else")
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &server.uri()])
+        .arg("--state-dir")
+        .arg(&state)
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "KEY",
+        ])
+        .arg("--token-stdin")
+        .write_stdin("glpat-APPLIED-value-0001\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mode = std::fs::metadata(state.join("audit.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let audit = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    let me = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    assert_eq!(line["os_user"], String::from_utf8_lossy(&me.stdout).trim());
+    scan(&env, &[&out], &[TOKEN, "glpat-APPLIED-value-0001"]);
+}

@@ -217,7 +217,15 @@ fn yes_confirms_but_never_passes_a_gate_only_approve_does_and_it_is_kept() {
         line["approvals"][1]["evidence"],
         "https://access.example/1#scopes"
     );
-    assert_eq!(line["approvals"][1]["by"], "alice");
+    // Who approved is the process's user, not what $USER claims ("alice").
+    let me = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    assert_eq!(
+        line["approvals"][1]["by"],
+        String::from_utf8_lossy(&me.stdout).trim()
+    );
     // The manual steps say who confirmed them.
     let dir = env.path().join(".local/state/tokrot/rotations");
     let file = std::fs::read_dir(&dir)
@@ -235,7 +243,10 @@ fn yes_confirms_but_never_passes_a_gate_only_approve_does_and_it_is_kept() {
     assert_eq!(okta["message"], "confirmed by --yes, not by a person");
     assert_eq!(
         journal["steps"][0]["message"],
-        "approved with --approve by alice"
+        format!(
+            "approved with --approve by {}",
+            String::from_utf8_lossy(&me.stdout).trim()
+        )
     );
     let history = env.tokrot().arg("history").output().unwrap();
     assert!(
