@@ -611,6 +611,10 @@ impl Http {
             message: self.redactor.redact(&describe_transport(e)),
             maybe_sent: !(e.is_connect() || e.is_builder()),
         };
+        // A certificate that is refused now is refused on the next try too.
+        if find_tls(e).is_some() {
+            return Err(err);
+        }
         match attempt.delay(&self.policy, &call.method, Failure::Transport) {
             Some(wait) => {
                 tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
@@ -860,6 +864,48 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     })
 }
 
+/// What failed in a TLS handshake, when that is why there was no answer: the certificate (and
+/// what is wrong with it) or the handshake itself. rustls's error sits somewhere down the chain,
+/// sometimes inside an `io::Error` (whose `source` skips it).
+fn tls_failure(e: &reqwest::Error) -> Option<String> {
+    find_tls(e).map(describe_tls)
+}
+
+/// rustls's error in a chain of errors, looking inside each `io::Error` too.
+fn find_tls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let wrapped = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| find_tls(inner));
+    wrapped.or_else(|| err.source().and_then(find_tls))
+}
+
+/// A rustls error in words an operator can act on.
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::Expired | C::ExpiredContext { .. } => {
+                "TLS: the server's certificate has expired".into()
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "TLS: the server's certificate is not valid yet (or this machine's clock is wrong)"
+                    .into()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "TLS: the server's certificate is not valid for this host name".into()
+            }
+            C::UnknownIssuer => "TLS: the server's certificate is not signed by an authority this machine trusts (self-signed, or a private CA missing from the system's trust store)".into(),
+            C::Revoked => "TLS: the server's certificate has been revoked".into(),
+            other => format!("TLS: the server's certificate was refused ({other})"),
+        },
+        other => format!("TLS: the handshake failed ({other})"),
+    }
+}
+
 /// A decoder's message without the values it quotes (`invalid type: string "…"`): a field of
 /// an unexpected shape may hold a token that was never registered as a secret.
 pub(crate) fn without_values(message: &str) -> String {
@@ -879,7 +925,9 @@ pub(crate) fn without_values(message: &str) -> String {
 }
 
 fn describe_transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
+    if let Some(tls) = tls_failure(e) {
+        tls
+    } else if e.is_timeout() {
         "no answer in time (timeout)".into()
     } else if e.is_connect() {
         "cannot connect".into()
@@ -1066,6 +1114,16 @@ mod tests {
             }
             assert!(message.ends_with("… (cut)"), "{message}");
         }
+    }
+
+    #[test]
+    fn tls_failures_say_what_failed() {
+        use rustls::CertificateError as C;
+        let said = |c: C| describe_tls(&rustls::Error::InvalidCertificate(c));
+        assert!(said(C::Expired).contains("has expired"));
+        assert!(said(C::NotValidForName).contains("not valid for this host name"));
+        assert!(said(C::UnknownIssuer).contains("not signed by an authority"));
+        assert!(said(C::NotValidYet).contains("not valid yet"));
     }
 
     #[test]

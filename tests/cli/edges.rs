@@ -795,3 +795,137 @@ async fn an_audit_log_that_is_a_link_is_not_followed_and_a_loose_one_is_tightene
     assert_eq!(line["os_user"], String::from_utf8_lossy(&me.stdout).trim());
     scan(&env, &[&out], &[TOKEN, "glpat-APPLIED-value-0001"]);
 }
+
+/// A TLS server (openssl's `s_server`) whose certificate, for the names in `san`, is signed by
+/// a private CA that nothing trusts unless `SSL_CERT_FILE` names `ca`; killed when dropped.
+struct PrivateTls {
+    child: std::process::Child,
+    port: u16,
+    ca: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateTls {
+    fn start(san: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let status = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("openssl is installed (.ci/run installs it)");
+            assert!(status.success(), "openssl {args:?}");
+        };
+        std::fs::write(
+            at("ext.cnf"),
+            format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\n"),
+        )
+        .unwrap();
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=leaf", "-keyout", "leaf.key",
+            "-out", "leaf.csr",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "leaf.pem",
+        ]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", "leaf.pem", "-key", "leaf.key"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self {
+            child,
+            port,
+            ca: at("ca.pem"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PrivateTls {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_tls_failure_says_what_failed_and_where() {
+    let env = Env::new();
+    let status = |server: &PrivateTls, trust: bool| {
+        let url = format!("https://127.0.0.1:{}", server.port);
+        let mut cmd = env.tokrot();
+        if trust {
+            cmd.env("SSL_CERT_FILE", &server.ca);
+        }
+        let out = cmd
+            .env("GITLAB_TOKEN", TOKEN)
+            .args(["--gitlab-url", &url, "auth", "status", "gitlab"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        scan(&env, &[&out], &[TOKEN]);
+        (url, stdout(&out))
+    };
+    let untrusted = PrivateTls::start("IP:127.0.0.1");
+    let (url, text) = status(&untrusted, false);
+    assert!(
+        text.contains(&format!("GET {url}/api/v4/user: TLS: the server's certificate is not signed by an authority this machine trusts")),
+        "{text}"
+    );
+    let elsewhere = PrivateTls::start("DNS:gitlab.example.com");
+    let (url, text) = status(&elsewhere, true);
+    assert!(
+        text.contains(&format!(
+            "GET {url}/api/v4/user: TLS: the server's certificate is not valid for this host name"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("cannot connect"), "{text}");
+}
