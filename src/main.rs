@@ -1,8 +1,7 @@
 //! The `tokrot` binary: prepares the process, runs the command, and decides the exit code.
 
-use clap::Parser;
 use tokrot::cli::OutputFormat;
-use tokrot::{Cli, Outcome, exit};
+use tokrot::{Outcome, exit};
 
 fn main() {
     // The kernel keyring only works for this process once it has a session keyring of its own,
@@ -11,7 +10,7 @@ fn main() {
     let _ =
         linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true);
 
-    let cli = Cli::parse();
+    let cli = tokrot::cli::parse_args();
     let json = cli.global.output == OutputFormat::Json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

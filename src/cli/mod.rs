@@ -48,6 +48,41 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Reads the command line. A mistake in it is an error like any other: on stderr, and under
+/// `--output json` (as far as the command line says so) a JSON error document on stdout; exit 2.
+pub fn parse_args() -> Cli {
+    use clap::Parser;
+    let err = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(e) => e,
+    };
+    if !err.use_stderr() || !json_asked(std::env::args()) {
+        err.exit();
+    }
+    let _ = err.print();
+    let rendered = err.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let doc = CliError::usage(message).to_json();
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{doc}");
+    }
+    std::process::exit(crate::exit::USAGE);
+}
+
+/// Whether a command line asks for JSON (`--output json` or `--output=json`).
+fn json_asked(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json")
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {

@@ -91,6 +91,22 @@ fn a_run_id_that_is_not_one_is_refused() {
         assert_eq!(out.status.code(), Some(2), "{id}: {}", stderr(&out));
         assert!(stderr(&out).contains("is not a run id"), "{}", stderr(&out));
     }
+    // Under --output json, a mistake on the command line is a JSON error document too.
+    let out = env
+        .tokrot()
+        .args(["--output", "json", "resume", "../x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a run id"),
+        "{doc}"
+    );
 }
 
 #[test]
