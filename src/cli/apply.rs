@@ -84,10 +84,10 @@ pub enum Target {
         /// The webhook's id.
         #[arg(long, value_name = "ID")]
         webhook_id: Option<String>,
-        /// User name of a basic_auth webhook (Zendesk does not return it).
+        /// User name of a basic_auth webhook [default: the one Zendesk shows].
         #[arg(long, value_name = "NAME", conflicts_with = "header_name")]
         username: Option<String>,
-        /// Header name of an api_key webhook (Zendesk does not return it).
+        /// Header name of an api_key webhook [default: the one Zendesk shows, if it does].
         #[arg(long, value_name = "NAME")]
         header_name: Option<String>,
         #[command(flatten)]

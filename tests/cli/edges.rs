@@ -945,3 +945,42 @@ fn a_tls_failure_says_what_failed_and_where() {
     );
     assert!(!text.contains("cannot connect"), "{text}");
 }
+
+#[tokio::test]
+async fn an_endpoint_that_does_not_hold_the_new_token_when_read_back_fails_the_target() {
+    let server = MockServer::start().await;
+    let endpoint = |token: &str| {
+        format!("https://gitlab.com/api/v4/projects/77/trigger/pipeline?token={token}&ref=main")
+    };
+    // Zendesk keeps answering with the old endpoint: the write did not take.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/webhooks/01STALE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {
+            "id": "01STALE", "name": "start pipeline", "endpoint": endpoint("OLDTRIGGER-EDGE-77ab")}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v2/webhooks/01STALE"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    instance_config(&env, "zd", &server.uri());
+    let new = "NEWTRIGGER-EDGE-77ac";
+    let out = env
+        .tokrot()
+        .env("ZENDESK_OAUTH_TOKEN", ZD_TOKEN)
+        .args(["--yes", "apply", "zendesk-webhook", "--instance", "zd"])
+        .args(["--webhook-id", "01STALE", "--token-stdin"])
+        .write_stdin(format!("{new}\n"))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("its endpoint read back does not hold the new token"),
+        "{}",
+        stderr(&out)
+    );
+    scan(&env, &[&out], &[ZD_TOKEN, new, "OLDTRIGGER-EDGE-77ab"]);
+}

@@ -59,6 +59,34 @@ fn assert_no_canary(env: &Env, out: &std::process::Output) {
     }
 }
 
+/// A stored resource: `before` until a `Patch` sharing the flag is answered, `after` from then.
+struct Stored {
+    patched: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    before: Value,
+    after: Value,
+}
+
+impl wiremock::Respond for Stored {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let now = if self.patched.load(std::sync::atomic::Ordering::SeqCst) {
+            &self.after
+        } else {
+            &self.before
+        };
+        ResponseTemplate::new(200).set_body_json(now)
+    }
+}
+
+/// A PATCH answered 204, which flips its `Stored` resource.
+struct Patch(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl wiremock::Respond for Patch {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        ResponseTemplate::new(204)
+    }
+}
+
 async fn mount_pat_rotation(server: &MockServer) {
     let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"});
     Mock::given(path("/api/v4/user"))
@@ -188,15 +216,21 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
         .expect(1)
         .mount(&server)
         .await;
+    // The webhook as Zendesk keeps it: the old endpoint until the PATCH, the new one after.
+    let patched = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     Mock::given(method("GET"))
         .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": WEBHOOK, "name": "start pipeline", "endpoint": endpoint(OLD_TRIGGER)}})))
+        .respond_with(Stored {
+            patched: patched.clone(),
+            before: json!({"webhook": {"id": WEBHOOK, "name": "start pipeline", "endpoint": endpoint(OLD_TRIGGER)}}),
+            after: json!({"webhook": {"id": WEBHOOK, "name": "start pipeline", "endpoint": endpoint(NEW)}}),
+        })
         .mount(&server)
         .await;
     Mock::given(method("PATCH"))
         .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
         .and(body_json(json!({"webhook": {"endpoint": endpoint(NEW)}})))
-        .respond_with(ResponseTemplate::new(204))
+        .respond_with(Patch(patched))
         .expect(1)
         .mount(&server)
         .await;
@@ -222,6 +256,11 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
     assert!(
         stderr(&out).contains("token=[hidden]&ref=main"),
         "the endpoint is shown masked: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("read back: holds the new token"),
+        "{}",
         stderr(&out)
     );
     assert_eq!(
@@ -534,7 +573,7 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
     let out = apply("01BASIC", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("whose user name Zendesk does not return: give --username"),
+        stderr(&out).contains("Zendesk's answer does not show its user name: give --username"),
         "{}",
         stderr(&out)
     );
@@ -542,6 +581,27 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
     let out = apply("01BASIC", &["--username", "svc-zendesk"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(writes(&server).await, ["PATCH /api/v2/webhooks/01BASIC"]);
+    assert_no_canary(&env, &out);
+
+    // Zendesk shows a basic_auth's user name (`data.username`): it is kept without being asked.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/webhooks/01SHOWN"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": "01SHOWN", "name": "basic", "endpoint": "https://example.com/in",
+            "authentication": {"type": "basic_auth", "data": {"username": "svc-shown"}, "add_position": "header"}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v2/webhooks/01SHOWN"))
+        .and(body_json(
+            json!({"webhook": {"authentication": {"type": "basic_auth", "add_position": "header",
+            "data": {"username": "svc-shown", "password": "zd-new-CANARY-zz77"}}}}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = apply("01SHOWN", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_no_canary(&env, &out);
 }
 

@@ -1,5 +1,7 @@
 //! Zendesk webhooks: the token lives in the endpoint URL (a GitLab pipeline trigger) or in
-//! the authentication, whose type and position are kept; Zendesk never returns credentials.
+//! the authentication, whose type and position are kept. Zendesk never returns a credential's
+//! secret, but it does return a basic_auth's user name (`authentication.data.username`), which
+//! is kept as it is; an endpoint, token included, is read back and compared after the write.
 
 use crate::actions::run::{ActionFailure, Executor, Verified, WebhookPlace};
 use crate::actions::{
@@ -34,22 +36,28 @@ pub(crate) async fn get_webhook(ex: &Executor, step: &Invocation) -> Result<Stri
         ex.redactor.register(&hook.endpoint);
         WebhookPlace::Endpoint(hook.endpoint.clone())
     } else if let Some(auth) = &hook.authentication {
-        let mut username = step.text_arg("username").map(str::to_owned);
-        let mut header_name = step.text_arg("header_name").map(str::to_owned);
+        let mut username = step
+            .text_arg("username")
+            .map(str::to_owned)
+            .or_else(|| auth.username.clone());
+        let mut header_name = step
+            .text_arg("header_name")
+            .map(str::to_owned)
+            .or_else(|| auth.header_name.clone());
         match auth.kind.as_str() {
             "bearer_token" => {}
             "basic_auth" if username.is_none() => {
                 username = Some(ex.text_answer(
                         &format!("webhook-username:{id}"),
-                        format!("User name of webhook {id}'s basic authentication (Zendesk does not return it)"),
-                        format!("webhook {id} uses basic authentication, whose user name Zendesk does not return: give --username"),
+                        format!("User name of webhook {id}'s basic authentication (Zendesk's answer does not show it)"),
+                        format!("webhook {id} uses basic authentication, and Zendesk's answer does not show its user name: give --username"),
                     )?);
             }
             "api_key" if header_name.is_none() => {
                 header_name = Some(ex.text_answer(
                         &format!("webhook-header:{id}"),
-                        format!("Header name of webhook {id}'s API key (Zendesk does not return it)"),
-                        format!("webhook {id} uses an API key, whose header name Zendesk does not return: give --header-name"),
+                        format!("Header name of webhook {id}'s API key (Zendesk's answer does not show it)"),
+                        format!("webhook {id} uses an API key, and Zendesk's answer does not show its header name: give --header-name"),
                     )?);
             }
             "basic_auth" | "api_key" => {}
@@ -89,11 +97,42 @@ pub(crate) async fn get_webhook(ex: &Executor, step: &Invocation) -> Result<Stri
     Ok(note)
 }
 
+/// Reads a webhook back after its endpoint was written and compares the token in it with the
+/// new one, in constant time and without printing either. A read that fails leaves the write
+/// applied but not compared.
+async fn endpoint_read_back(
+    ex: &Executor,
+    step: &Invocation,
+    id: &str,
+    token: &secrecy::SecretString,
+) -> Result<String, ActionFailure> {
+    const WRITTEN: &str =
+        "the token in the endpoint URL replaced, the rest of the URL kept; only `endpoint` sent";
+    let back = match ex.zendesk(step)?.webhook(id).await {
+        Ok(hook) => hook,
+        Err(e) => {
+            ex.mark_applied(step.target_index, None, None);
+            return Ok(format!("{WRITTEN}; not read back ({e})"));
+        }
+    };
+    ex.redactor.register(&back.endpoint);
+    let holds = endpoint_token(&back.endpoint).is_some_and(|t| crate::secret::same(&t, token));
+    let verified = if holds { Verified::Yes } else { Verified::No };
+    ex.mark_applied(step.target_index, Some(verified), None);
+    if holds {
+        Ok(format!("{WRITTEN}; read back: holds the new token"))
+    } else {
+        Err(ActionFailure::new(format!(
+            "webhook {id} was written, but its endpoint read back does not hold the new token"
+        )))
+    }
+}
+
 /// `zendesk.patch_webhook_token`.
 pub(crate) const PATCH_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskPatchWebhookToken,
     name: "zendesk.patch_webhook_token",
-    summary: "replace the webhook's token (in its endpoint URL, or its credential with the type kept) and nothing else",
+    summary: "replace the webhook's token (in its endpoint URL, or its credential with the type kept) and nothing else; an endpoint is read back and compared",
     service: Service::Zendesk,
     route: Some(&route::zendesk::PATCH_WEBHOOK),
     phase: Phase::Apply,
@@ -126,8 +165,7 @@ pub(crate) async fn patch_webhook_token(
                 .ok_or_else(|| ActionFailure::new("the endpoint lost its token parameter"))?;
             ex.redactor.register(&new);
             client.patch_webhook_endpoint(id, &new).await?;
-            "the token in the endpoint URL replaced, the rest of the URL kept; only `endpoint` sent"
-                .to_owned()
+            return endpoint_read_back(ex, step, id, &token).await;
         }
         WebhookPlace::Authentication {
             kind,

@@ -175,6 +175,10 @@ pub struct WebhookAuth {
     pub kind: String,
     /// `header`.
     pub add_position: String,
+    /// A basic_auth's user name, when Zendesk shows it (it does: `data.username`).
+    pub username: Option<String>,
+    /// An api_key's header name, when Zendesk shows it (`data.name`).
+    pub header_name: Option<String>,
 }
 
 /// A webhook. Its endpoint can hold a token, so it is a secret. No `Debug`.
@@ -198,6 +202,8 @@ impl From<WebhookWire> for Webhook {
             authentication: w.authentication.map(|a| WebhookAuth {
                 kind: a.kind,
                 add_position: a.add_position.unwrap_or_else(|| "header".into()),
+                username: a.data.as_ref().and_then(|d| d.username.clone()),
+                header_name: a.data.and_then(|d| d.name),
             }),
         }
     }
@@ -209,14 +215,14 @@ pub enum WebhookCredential {
     Bearer(SecretString),
     /// `basic_auth` → `data.username`, `data.password`.
     Basic {
-        /// User name (Zendesk does not return it).
+        /// User name.
         username: String,
         /// Password: the new token.
         password: SecretString,
     },
     /// `api_key` → `data.name`, `data.value`.
     ApiKey {
-        /// Header name (Zendesk does not return it).
+        /// Header name.
         name: String,
         /// Value: the new token.
         value: SecretString,

@@ -61,6 +61,18 @@ pub struct AuthenticationWire {
     pub kind: String,
     #[serde(default)]
     pub add_position: Option<String>,
+    /// What Zendesk shows of the credential: never its secret, but a basic_auth's user name
+    /// (and, where it shows it, an api_key's header name). Other fields are not read.
+    #[serde(default)]
+    pub data: Option<AuthenticationDataWire>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticationDataWire {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Deserialize)]
