@@ -5,6 +5,7 @@
 pub mod gitlab;
 pub mod local;
 pub mod run;
+pub mod token_format;
 pub mod zendesk;
 
 use std::fmt;

@@ -195,6 +195,8 @@ pub struct Executor {
     zendesk: Mutex<HashMap<String, Zendesk>>,
     pub(crate) no_stash: bool,
     pub(crate) policy: RetryPolicy,
+    /// The token this run will apply, as far as it is known before it exists.
+    pub(crate) incoming: Option<super::token_format::Incoming>,
 }
 
 impl Executor {
@@ -217,6 +219,7 @@ impl Executor {
             zendesk: Mutex::new(HashMap::new()),
             no_stash: false,
             policy: RetryPolicy::default(),
+            incoming: None,
         }
     }
 
@@ -260,6 +263,12 @@ impl Executor {
         if note.is_some() {
             t.note = note;
         }
+    }
+
+    /// What is known of the token the run will apply, for rules a target checks in preflight.
+    pub fn expecting(mut self, incoming: Option<super::token_format::Incoming>) -> Self {
+        self.incoming = incoming;
+        self
     }
 
     /// The tool's own Zendesk credentials, by instance id.

@@ -26,6 +26,7 @@ use super::session::SelfCredential;
 use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
 use crate::actions::Phase;
 use crate::actions::run::{ActionFailure, Executor, RunFacts};
+use crate::actions::token_format::{self, Incoming};
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
 use crate::clients::zendesk::Auth as ZendeskAuth;
@@ -169,8 +170,15 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
     let vendors = (session.gitlab.clone(), session.zendesk.clone());
     let http = (session.ui.redactor().clone(), session.policy);
     let skip = session.options.skip_targets.clone();
+    let incoming = match &req.token {
+        Some(token) => Some(Incoming::Known(token.clone())),
+        None if plan.runbook.kind == RunbookKind::Rotate => {
+            token_format::of_source(&plan.runbook.id).map(Incoming::Form)
+        }
+        None => None,
+    };
     start(session, req, move |id| {
-        executor(&plan, id, vendors, http, &skip, no_stash)
+        executor(&plan, id, vendors, http, &skip, no_stash).expecting(incoming)
     })
     .await
 }

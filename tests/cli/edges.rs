@@ -984,3 +984,76 @@ async fn an_endpoint_that_does_not_hold_the_new_token_when_read_back_fails_the_t
     );
     scan(&env, &[&out], &[ZD_TOKEN, new, "OLDTRIGGER-EDGE-77ab"]);
 }
+
+#[tokio::test]
+async fn a_masked_variable_that_cannot_hold_the_token_is_refused_in_preflight() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
+            "masked": true, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"})))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let unmaskable = "glpat-abc!defghij";
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &server.uri()])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "KEY",
+        ])
+        .arg("--token-stdin")
+        .write_stdin(format!("{unmaskable}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("KEY is masked, and the token given cannot go into it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("Step 1 of"), "{}", stderr(&out));
+    assert_eq!(puts(&server).await, 0);
+    scan(&env, &[&out], &[TOKEN, unmaskable]);
+}
+
+#[tokio::test]
+async fn a_scope_filter_that_is_not_honoured_is_refused_rather_than_guessed() {
+    let server = MockServer::start().await;
+    // A GitLab that ignores filter[environment_scope] and answers with the key's `*` scope.
+    Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
+            "masked": false, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"})))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args(["--yes", "--gitlab-url", &server.uri()])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "KEY",
+        ])
+        .args(["--environment-scope", "production", "--token-stdin"])
+        .write_stdin("glpat-APPLIED-value-0002\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it did not honour the scope filter"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(puts(&server).await, 0);
+    scan(&env, &[&out], &[TOKEN, "glpat-APPLIED-value-0002"]);
+}

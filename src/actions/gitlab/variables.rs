@@ -42,6 +42,17 @@ pub(crate) async fn get_variable(
     let key = ex.text(step, "key")?;
     let scope = step.text_arg("environment_scope").unwrap_or("*");
     let var = read_variable(ex, owner, key, scope).await?;
+    if (var.masked || var.hidden)
+        && let Some(incoming) = &ex.incoming
+    {
+        let (probe, what) = incoming.probe();
+        if let Err(rule) = maskable(&probe) {
+            return Err(ActionFailure::new(format!(
+                "{key} is {}, and {what} cannot go into it: {rule}; nothing was changed",
+                if var.hidden { "hidden" } else { "masked" }
+            )));
+        }
+    }
     let note = format!(
         "{key} found ({}{}{}scope {})",
         flag(var.protected, "protected, "),
@@ -97,6 +108,15 @@ pub(crate) async fn update_variable(
         .gitlab()?
         .update_variable(owner, &current, &value)
         .await?;
+    if written.environment_scope != current.environment_scope {
+        if let Some(i) = step.target_index {
+            ex.lock().facts.targets.entry(i).or_default().applied = true;
+        }
+        return Err(ActionFailure::new(format!(
+            "GitLab wrote {} of environment scope `{}`, not `{}`: it did not honour the scope filter; check both in the project's CI/CD settings",
+            current.key, written.environment_scope, current.environment_scope
+        )));
+    }
     let mut st = ex.lock();
     if let Some(i) = step.target_index {
         st.facts.targets.entry(i).or_default().applied = true;
@@ -204,7 +224,16 @@ pub(crate) async fn read_variable(
     let gitlab = ex.gitlab()?;
     let name = owner_key(owner);
     if !ex.batched.contains(&name) {
-        return Ok(gitlab.variable(owner, key, scope).await?);
+        let var = gitlab.variable(owner, key, scope).await?;
+        if var.environment_scope != scope {
+            return Err(ActionFailure::new(format!(
+                "asked for {key} of environment scope `{scope}`, GitLab answered with the one of scope `{}`: \
+                 it did not honour the scope filter (some GitLab versions and tiers ignore it), so which of \
+                 {key}'s scopes a write would reach is not known; nothing was changed",
+                var.environment_scope
+            )));
+        }
+        return Ok(var);
     }
     let cell = ex
         .lists

@@ -1,0 +1,95 @@
+//! What a rotation's new token will look like, known from the kind of its source before the
+//! token exists: GitLab's tokens carry a documented prefix and alphabet, Zendesk's are hex or
+//! alphanumeric. A target that could not hold a token of that form (a masked CI/CD variable) is
+//! then refused in preflight, before the one-shot call, rather than after it revoked the old
+//! token.
+
+use secrecy::SecretString;
+
+/// The form of a kind of token, with a sample holding every kind of character it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenFormat {
+    /// What it is, for messages ("a GitLab access token (glpat-…)").
+    pub what: &'static str,
+    /// A token of this form with each character class it may contain, shortest length.
+    pub sample: &'static str,
+}
+
+/// GitLab personal, project and group access tokens: `glpat-`, then letters, digits, `-`, `_`,
+/// and (routable tokens) `.`.
+const GITLAB_ACCESS: TokenFormat = TokenFormat {
+    what: "a GitLab access token (glpat-…)",
+    sample: "glpat-aZ09_-.x",
+};
+
+/// GitLab pipeline trigger tokens: `glptt-` and hex digits.
+const GITLAB_TRIGGER: TokenFormat = TokenFormat {
+    what: "a GitLab pipeline trigger token (glptt-…)",
+    sample: "glptt-0123456789abcdef",
+};
+
+/// Zendesk OAuth access tokens: hex digits.
+const ZENDESK_OAUTH: TokenFormat = TokenFormat {
+    what: "a Zendesk OAuth access token",
+    sample: "0123456789abcdef",
+};
+
+/// Zendesk API tokens: letters and digits.
+const ZENDESK_API: TokenFormat = TokenFormat {
+    what: "a Zendesk API token",
+    sample: "aZ09aZ09aZ09",
+};
+
+/// The form of the token a rotate runbook makes; `None` for a runbook tokrot does not know.
+pub fn of_source(runbook: &str) -> Option<&'static TokenFormat> {
+    match runbook {
+        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some(&GITLAB_ACCESS),
+        "gitlab-trigger" | "gitlab-trigger-bot" => Some(&GITLAB_TRIGGER),
+        "zendesk-oauth" | "zendesk-oauth-integration" => Some(&ZENDESK_OAUTH),
+        "zendesk-api" => Some(&ZENDESK_API),
+        _ => None,
+    }
+}
+
+/// The token a run will apply, as far as it is known when the run starts.
+#[derive(Clone)]
+pub enum Incoming {
+    /// The token itself (`--token-stdin`).
+    Known(SecretString),
+    /// Its form, from the source's kind (a rotation).
+    Form(&'static TokenFormat),
+}
+
+impl Incoming {
+    /// The value to check a rule against, and what to call it.
+    pub fn probe(&self) -> (SecretString, &'static str) {
+        match self {
+            Incoming::Known(token) => (token.clone(), "the token given"),
+            Incoming::Form(f) => (SecretString::from(f.sample), f.what),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::gitlab::maskable;
+
+    #[test]
+    fn every_known_form_fits_a_masked_variable() {
+        for runbook in [
+            "gitlab-pat",
+            "gitlab-trigger",
+            "zendesk-oauth",
+            "zendesk-api",
+        ] {
+            let form = of_source(runbook).unwrap();
+            assert_eq!(
+                maskable(&SecretString::from(form.sample)),
+                Ok(()),
+                "{runbook}"
+            );
+        }
+        assert_eq!(of_source("my-own"), None);
+    }
+}
