@@ -72,10 +72,26 @@ pub enum UrlError {
     },
 }
 
+/// `raw` as it may be shown: whatever sits between `//` and the last `@` of the authority (a
+/// user name or password) cut out, whether or not the rest parses as a URL.
+fn shown(raw: &str) -> String {
+    let raw = raw.trim();
+    let Some((scheme, rest)) = raw.split_once("//") else {
+        return raw.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}//***@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
+}
+
 /// Checks a base URL against the URL rule and returns it without a trailing slash in its path.
+/// No error shows a user name or password the text held.
 pub fn parse_base_url(raw: &str) -> Result<Url, UrlError> {
+    let text = shown(raw);
     let mut url = Url::parse(raw.trim()).map_err(|e| UrlError::Invalid {
-        url: raw.to_owned(),
+        url: text.clone(),
         reason: e.to_string(),
     })?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -86,23 +102,13 @@ pub fn parse_base_url(raw: &str) -> Result<Url, UrlError> {
         });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(UrlError::QueryOrFragment {
-            url: raw.to_owned(),
-        });
+        return Err(UrlError::QueryOrFragment { url: text });
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(UrlError::InsecureHttp {
-                url: raw.to_owned(),
-            });
-        }
-        _ => {
-            return Err(UrlError::Scheme {
-                url: raw.to_owned(),
-            });
-        }
+        "http" => return Err(UrlError::InsecureHttp { url: text }),
+        _ => return Err(UrlError::Scheme { url: text }),
     }
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
@@ -312,6 +318,13 @@ impl Config {
         Ok(config)
     }
 
+    /// The built-in configuration with the config file `text` (read from `path`) over it.
+    pub fn from_text(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let mut config = Self::built_in();
+        config.merge(path, text)?;
+        Ok(config)
+    }
+
     fn merge(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let wire: ConfigWire = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
@@ -476,6 +489,14 @@ mod tests {
         let err = parse_base_url("https://user:hunter2@example.com").unwrap_err();
         assert!(matches!(err, UrlError::Userinfo { .. }));
         assert!(!err.to_string().contains("hunter2"));
+        for unparsable in [
+            "https://oauth2:hunter2@gitlab.example.com:99999",
+            "ftp://u:hunter2@x@y/z",
+            "https://u:hunter2@exa mple.com",
+        ] {
+            let err = parse_base_url(unparsable).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
         assert!(matches!(
             parse_base_url("https://example.com/?a=b"),
             Err(UrlError::QueryOrFragment { .. })

@@ -36,6 +36,9 @@ pub struct ActionFailure {
     /// A question the operator must answer before the action can run again; nothing was
     /// changed by the action when it asks.
     pub question: Option<Box<Question>>,
+    /// Whether the action's write reached the vendor before it failed (a read-back that did
+    /// not match): something was changed.
+    pub written: bool,
 }
 
 impl ActionFailure {
@@ -44,6 +47,15 @@ impl ActionFailure {
             message: message.into(),
             unknown: false,
             question: None,
+            written: false,
+        }
+    }
+
+    /// A failure after the action's write was carried out (what was read back does not match).
+    pub(crate) fn after_write(message: impl Into<String>) -> Self {
+        Self {
+            written: true,
+            ..Self::new(message)
         }
     }
 
@@ -53,6 +65,7 @@ impl ActionFailure {
             message: message.into(),
             unknown: true,
             question: None,
+            written: false,
         }
     }
 
@@ -61,6 +74,7 @@ impl ActionFailure {
             message: question.unanswered.clone(),
             unknown: false,
             question: Some(Box::new(question)),
+            written: false,
         }
     }
 }
@@ -71,6 +85,7 @@ impl From<ApiError> for ActionFailure {
             unknown: e.outcome_unknown(),
             message: e.to_string(),
             question: None,
+            written: false,
         }
     }
 }

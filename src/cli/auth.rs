@@ -235,7 +235,7 @@ async fn status(
     let mut rows = Vec::new();
     if service != Some(Service::Zendesk) {
         ctx.warn_repointed(true, []);
-        rows.push(auth::gitlab_status(&ctx.config.gitlab_url, http(ctx)).await);
+        rows.push(auth::gitlab_status(&ctx.config, http(ctx)).await);
     }
     if service != Some(Service::Gitlab) {
         let (instances, reach) = match instance {

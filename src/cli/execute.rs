@@ -148,11 +148,27 @@ async fn ask_missing(
 ) -> Result<(), CliError> {
     let mut prompter = TerminalPrompter::new(ctx.ui.color());
     for m in &plan.missing {
+        let named: std::collections::BTreeSet<&str> = plan
+            .steps
+            .iter()
+            .filter_map(|s| s.instance.as_ref().map(|i| i.id.as_str()))
+            .chain(
+                given
+                    .iter()
+                    .filter(|(k, _)| k == "instance")
+                    .map(|(_, v)| v.as_str()),
+            )
+            .collect();
+        let reach = match named.len() {
+            0 | 1 => crate::engine::credentials::Reach::Named,
+            _ => crate::engine::credentials::Reach::Listed,
+        };
         let missing = pick::Missing {
             runbook: &runbook.id,
             param: &m.param.name,
             prompt: &m.param.prompt,
             given,
+            reach,
         };
         let http = (ctx.ui.redactor(), ctx.policy());
         match pick::pick_missing(&missing, gitlab, &ctx.config, http, &mut prompter).await {
@@ -297,8 +313,8 @@ fn self_credential(
     given: &[(String, String)],
     keep: bool,
 ) -> Result<Option<SelfCredential>, CliError> {
-    let found = session::self_credential(&plan.runbook.id, given, &ctx.config.gitlab_url)
-        .map_err(clients_error)?;
+    let found =
+        session::self_credential(&plan.runbook.id, given, &ctx.config).map_err(clients_error)?;
     let goes_somewhere = !plan.targets.is_empty() || keep;
     if let Some(SelfCredential::Env(var)) = &found
         && goes_somewhere
@@ -432,24 +448,33 @@ pub fn clients_for(
         session::calls_gitlab(steps),
         steps.iter().filter_map(|s| s.instance.as_ref()),
     );
-    let clients = session::clients_for(
-        steps,
-        command,
-        &ctx.config.gitlab_url,
-        ctx.ui.redactor(),
-        ctx.policy(),
-    )
-    .map_err(clients_error)?;
+    let clients =
+        session::clients_for(steps, command, &ctx.config, ctx.ui.redactor(), ctx.policy())
+            .map_err(clients_error)?;
     Ok((clients.gitlab, clients.zendesk))
 }
 
 fn clients_error(e: session::ClientsError) -> CliError {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
     let hint = match &e {
+        session::ClientsError::NoGitLab { url, .. } if set("GITLAB_TOKEN") => Some(format!(
+            "GITLAB_TOKEN belongs to the GitLab of GITLAB_URL (else --gitlab-url, else https://gitlab.com), never to one a config \
+             file points at: set GITLAB_URL={url} to send it there, or run `tokrot auth login gitlab`"
+        )),
         session::ClientsError::NoGitLab { .. } => Some(
             "export GITLAB_TOKEN with a personal access token that has the `api` scope, or run `tokrot auth login gitlab` \
              (a token is never given as a flag value)"
                 .to_owned(),
         ),
+        session::ClientsError::NoZendesk { instance, .. }
+            if set("ZENDESK_OAUTH_TOKEN") || set("ZENDESK_API_TOKEN") =>
+        {
+            Some(format!(
+                "the Zendesk credentials in the environment belong to the instance ZENDESK_INSTANCE names (its URL, or its id \
+                 if no config file re-points it), else to the one instance a command names: set ZENDESK_INSTANCE, or run \
+                 `tokrot auth login zendesk --instance {instance}`"
+            ))
+        }
         session::ClientsError::NoZendesk { instance, .. } => Some(format!(
             "export ZENDESK_OAUTH_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN, or run `tokrot auth login zendesk --instance {instance}` \
              (a token is never given as a flag value)"

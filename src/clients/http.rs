@@ -761,13 +761,14 @@ impl Http {
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false);
             let offset_next = page.get("next_page").and_then(serde_json::Value::as_str);
-            let next = page
+            let cursor_next = page
                 .pointer("/links/next")
                 .and_then(serde_json::Value::as_str)
-                .filter(|_| has_more)
-                .or(offset_next)
-                .map(str::to_owned);
-            Ok((items, next))
+                .filter(|_| has_more);
+            if has_more && cursor_next.is_none() && offset_next.is_none() {
+                return Err("`meta.has_more` is true but the answer has no next-page link".into());
+            }
+            Ok((items, cursor_next.or(offset_next).map(str::to_owned)))
         })
         .await
     }
@@ -800,7 +801,6 @@ impl Http {
                 message: self.redactor.redact(&without_values(&message)),
             };
             let (items, next) = read(&answer).map_err(decode_err)?;
-            let empty = items.is_empty();
             out.extend(items);
             let Some(next) = next else {
                 return Ok(out);
@@ -808,9 +808,6 @@ impl Http {
             let next =
                 Url::parse(&next).map_err(|e| decode_err(format!("bad next-page link: {e}")))?;
             let next = self.on_own_origin(&call, &url, next)?;
-            if empty {
-                return Ok(out);
-            }
             seen.insert(url.clone());
             if seen.contains(&next) {
                 return Err(ApiError::Endless {
@@ -909,18 +906,29 @@ fn describe_tls(e: &rustls::Error) -> String {
 /// A decoder's message without the values it quotes (`invalid type: string "…"`): a field of
 /// an unexpected shape may hold a token that was never registered as a secret.
 pub(crate) fn without_values(message: &str) -> String {
+    // serde's position (" at line 1 column 10") is kept; it is numbers only.
+    let (body, at) = message
+        .rfind(" at line ")
+        .map_or((message, ""), |i| message.split_at(i));
+    // From the first double quote on, anything may be a value, escaped quotes included.
+    let body = match body.find('"') {
+        Some(i) => format!("{}\"…\"", &body[..i]),
+        None => body.to_owned(),
+    };
+    // Backticks name a field ("missing field `token`") or quote a value ("unknown variant
+    // `…`"): only what reads as a field name stays.
     let mut out = String::new();
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
+    for (k, part) in body.split('`').enumerate() {
+        let field = part.len() <= 32
+            && !part.is_empty()
+            && part.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        match (k % 2, field) {
+            (0, _) => out.push_str(part),
+            (_, true) => out.push_str(&format!("`{part}`")),
+            (_, false) => out.push_str("`…`"),
         }
     }
+    out.push_str(at);
     out
 }
 
@@ -1131,7 +1139,22 @@ mod tests {
         let err = serde_json::from_str::<u64>(r#""glpat-VALUE-0123""#).unwrap_err();
         let shown = without_values(&err.to_string());
         assert!(!shown.contains("VALUE"), "{shown}");
-        assert!(shown.contains("expected u64"), "{shown}");
+        assert!(shown.starts_with("invalid type: string"), "{shown}");
+        for message in [
+            r#"invalid type: string "x\"glpat-LEAKED-0123", expected u64 at line 1 column 9"#,
+            "unknown variant `glpat-LEAKED-0123`, expected `a` or `b` at line 1 column 4",
+        ] {
+            let shown = without_values(message);
+            assert!(!shown.contains("LEAKED"), "{shown}");
+            assert!(
+                shown.ends_with(" at line 1 column 9") || shown.ends_with(" at line 1 column 4"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            without_values("missing field `token`"),
+            "missing field `token`"
+        );
     }
 
     #[test]

@@ -168,8 +168,9 @@ impl Status {
 }
 
 /// The GitLab credential's status.
-pub async fn gitlab_status(url: &Url, http: Http<'_>) -> Status {
-    let (source, works) = match credentials::gitlab_token(url) {
+pub async fn gitlab_status(config: &crate::config::Config, http: Http<'_>) -> Status {
+    let url = &config.gitlab_url;
+    let (source, works) = match credentials::gitlab_token(config) {
         Err(e) => (None, Err(e.to_string())),
         Ok(None) => (None, Err("no credential".into())),
         Ok(Some((token, source))) => (Some(source), gitlab_user(url, token, http).await),

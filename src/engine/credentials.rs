@@ -4,8 +4,8 @@
 //! config does not carry its old credential along:
 //!
 //! - keyring accounts are `gitlab:<origin>` and `zendesk:<origin>`;
-//! - `GITLAB_TOKEN` belongs to the GitLab of `GITLAB_URL` when that is set, else to the one GitLab
-//!   a run talks to;
+//! - `GITLAB_TOKEN` belongs to the GitLab of `GITLAB_URL` when that is set, else to the one the
+//!   command line names (`--gitlab-url`) or gitlab.com; never to one a config file points at;
 //! - Zendesk environment credentials belong to the instance `ZENDESK_INSTANCE` names (an id or a
 //!   URL), else only to an instance the command names itself, never to every instance.
 //!
@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::clients::zendesk::Auth;
-use crate::config::{Instance, parse_base_url};
+use crate::config::{Config, Instance, parse_base_url};
 use crate::secret::stash::{self, StashError};
 
 /// Where a credential came from.
@@ -58,40 +58,45 @@ fn env(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether `GITLAB_TOKEN` may go to `url`: always when `GITLAB_URL` is unset, else only to the
-/// origin `GITLAB_URL` names (a `--gitlab-url` elsewhere does not take it along).
-fn gitlab_env_belongs_to(url: &Url) -> bool {
+/// Whether `GITLAB_TOKEN` may go to the GitLab of `config`: to the origin `GITLAB_URL` names
+/// when that is set (a `--gitlab-url` elsewhere does not take it along); else to the GitLab the
+/// command line or the default names, never to one a config file points at.
+fn gitlab_env_belongs_to(config: &Config) -> bool {
     match env("GITLAB_URL") {
-        None => true,
-        Some(raw) => parse_base_url(&raw).is_ok_and(|own| own.origin() == url.origin()),
+        Some(raw) => {
+            parse_base_url(&raw).is_ok_and(|own| own.origin() == config.gitlab_url.origin())
+        }
+        None => config.gitlab_repointed_by.is_none(),
     }
 }
 
-/// The GitLab token for `url`: `GITLAB_TOKEN` where it belongs, else the keyring.
-pub fn gitlab_token(url: &Url) -> Result<Option<(SecretString, Source)>, StashError> {
-    if let Some(t) = env("GITLAB_TOKEN").filter(|_| gitlab_env_belongs_to(url)) {
+/// The GitLab token for the GitLab of `config`: `GITLAB_TOKEN` where it belongs, else the
+/// keyring entry of its origin.
+pub fn gitlab_token(config: &Config) -> Result<Option<(SecretString, Source)>, StashError> {
+    if let Some(t) = env("GITLAB_TOKEN").filter(|_| gitlab_env_belongs_to(config)) {
         return Ok(Some((SecretString::from(t), Source::Env("GITLAB_TOKEN"))));
     }
-    let account = gitlab_account(url);
+    let account = gitlab_account(&config.gitlab_url);
     Ok(stash::lookup(&account)?.map(|t| (t, Source::Keyring(account))))
 }
 
-/// How the command came to an instance: named by the operator (`--instance`, a target spec, a
-/// pick) or only listed (`auth status` going through every instance).
+/// How the command came to an instance: the one instance it names (`--instance`, a target
+/// spec, a pick), or one of several (a plan on two instances, `auth status` going through every
+/// instance), to none of which environment credentials belong without `ZENDESK_INSTANCE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
-    /// The command names this instance.
+    /// The command names this instance and no other.
     Named,
-    /// The command goes through instances it was not told about.
+    /// The command names several instances, or goes through instances it was not told about.
     Listed,
 }
 
 /// Whether the Zendesk environment credentials may go to `instance`: to the one
-/// `ZENDESK_INSTANCE` names (its id, or a URL of its origin), else to an instance the command
-/// names.
+/// `ZENDESK_INSTANCE` names (its id, unless a config file re-points it; or a URL of its origin),
+/// else to the one instance the command names.
 fn zendesk_env_belongs_to(instance: &Instance, reach: Reach) -> bool {
     match env("ZENDESK_INSTANCE") {
-        Some(named) if named == instance.id => true,
+        Some(named) if named == instance.id => instance.repointed_by.is_none(),
         Some(named) => {
             parse_base_url(&named).is_ok_and(|url| url.origin() == instance.url.origin())
         }

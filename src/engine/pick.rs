@@ -247,6 +247,9 @@ pub struct Missing<'a> {
     pub prompt: &'a str,
     /// The values given so far, latest last.
     pub given: &'a [(String, String)],
+    /// Whether the command names one instance or several (environment credentials without
+    /// `ZENDESK_INSTANCE` go to one only).
+    pub reach: super::credentials::Reach,
 }
 
 /// Picks a missing value from what the API lists, when there is such a list and a credential
@@ -270,8 +273,7 @@ pub async fn pick_missing(
     let source = source(missing.runbook, missing.param, known)?;
     let instance = known("instance").and_then(|i| config.instance(i).ok());
     let zendesk = instance.and_then(|instance| {
-        let (auth, _) =
-            super::credentials::zendesk_auth(instance, super::credentials::Reach::Named).ok()??;
+        let (auth, _) = super::credentials::zendesk_auth(instance, missing.reach).ok()??;
         Zendesk::new(&instance.url, auth, http.0.clone(), http.1).ok()
     });
     let clients = Clients {

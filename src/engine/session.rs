@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use url::Url;
+use crate::config::Config;
 
 use super::credentials;
 use super::plan::PlanStep;
@@ -18,11 +18,15 @@ use crate::secret::stash::StashError;
 /// Why the clients of a run could not be made. Nothing was sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientsError {
-    /// No GitLab credential.
-    #[error("`{command}` calls the GitLab API and GITLAB_TOKEN is not set; nothing was changed")]
+    /// No GitLab credential belongs to the GitLab the command talks to.
+    #[error(
+        "`{command}` calls the GitLab API of {url} and no GitLab credential belongs to it; nothing was changed"
+    )]
     NoGitLab {
         /// The command.
         command: String,
+        /// The GitLab.
+        url: String,
     },
     /// No Zendesk credential for an instance the plan calls.
     #[error(
@@ -55,13 +59,13 @@ pub struct Clients {
 pub fn clients_for(
     steps: &[PlanStep],
     command: &str,
-    gitlab_url: &Url,
+    config: &Config,
     redactor: &Redactor,
     policy: RetryPolicy,
 ) -> Result<Clients, ClientsError> {
     let zendesk = zendesk_for(steps, command)?;
     let gitlab = if calls_gitlab(steps) {
-        Some(gitlab_client(command, gitlab_url, redactor, policy)?)
+        Some(gitlab_client(command, config, redactor, policy)?)
     } else {
         None
     };
@@ -81,6 +85,18 @@ pub fn zendesk_for(
     command: &str,
 ) -> Result<HashMap<String, ZendeskAuth>, ClientsError> {
     let mut zendesk = HashMap::new();
+    // Environment credentials without ZENDESK_INSTANCE belong to a plan's instance only when
+    // the plan calls one instance: never to two at once.
+    let called: std::collections::BTreeSet<&str> = steps
+        .iter()
+        .filter(|s| s.action.is_some_and(needs_zendesk_credential))
+        .filter_map(|s| s.instance.as_ref().map(|i| i.id.as_str()))
+        .collect();
+    let reach = if called.len() <= 1 {
+        credentials::Reach::Named
+    } else {
+        credentials::Reach::Listed
+    };
     for step in steps {
         let (Some(action), Some(instance)) = (step.action, &step.instance) else {
             continue;
@@ -88,8 +104,7 @@ pub fn zendesk_for(
         if !needs_zendesk_credential(action) || zendesk.contains_key(&instance.id) {
             continue;
         }
-        let Some((auth, _)) = credentials::zendesk_auth(instance, credentials::Reach::Named)?
-        else {
+        let Some((auth, _)) = credentials::zendesk_auth(instance, reach)? else {
             return Err(ClientsError::NoZendesk {
                 command: command.to_owned(),
                 instance: instance.id.clone(),
@@ -103,14 +118,20 @@ pub fn zendesk_for(
 /// A GitLab client with the tool's own credential (`GITLAB_TOKEN`, else the keyring).
 pub fn gitlab_client(
     command: &str,
-    url: &Url,
+    config: &Config,
     redactor: &Redactor,
     policy: RetryPolicy,
 ) -> Result<GitLab, ClientsError> {
-    let (token, _) = credentials::gitlab_token(url)?.ok_or_else(|| ClientsError::NoGitLab {
+    let (token, _) = credentials::gitlab_token(config)?.ok_or_else(|| ClientsError::NoGitLab {
         command: command.to_owned(),
+        url: crate::config::display_url(&config.gitlab_url),
     })?;
-    Ok(GitLab::new(url, token, redactor.clone(), policy)?)
+    Ok(GitLab::new(
+        &config.gitlab_url,
+        token,
+        redactor.clone(),
+        policy,
+    )?)
 }
 
 /// Where the credential a `--self` rotation replaces lives.
@@ -127,7 +148,7 @@ pub enum SelfCredential {
 pub fn self_credential(
     runbook: &str,
     given: &[(String, String)],
-    gitlab_url: &Url,
+    config: &Config,
 ) -> Result<Option<SelfCredential>, ClientsError> {
     let is_self =
         runbook == "gitlab-pat" && given.iter().any(|(k, v)| k == "token_id" && v == "self");
@@ -135,7 +156,7 @@ pub fn self_credential(
         return Ok(None);
     }
     Ok(
-        credentials::gitlab_token(gitlab_url)?.map(|(_, source)| match source {
+        credentials::gitlab_token(config)?.map(|(_, source)| match source {
             credentials::Source::Keyring(account) => SelfCredential::Keyring(account),
             credentials::Source::Env(var) => SelfCredential::Env(var),
         }),

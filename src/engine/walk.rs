@@ -531,18 +531,21 @@ impl<R: ActionRunner> Walker<'_, R> {
             StepEnd::Failed(&f.message)
         };
         self.runner.step_ended(step, end);
+        // A write that was carried out, or may have been (a lost answer, a 5xx), changed
+        // something: the run must not say "nothing was changed".
+        let changed = self.changed || f.written || (phase == Some(Phase::Apply) && f.unknown);
         let (at, title, message) = (step.n, step.title.clone(), f.message);
         match phase {
             Some(Phase::Preflight) => WalkError::Preflight {
                 failures: vec![format!("step {at} ({title}): {message}")],
             },
             Some(Phase::Rotate) if unknown => WalkError::Unknown { at, title, message },
-            Some(Phase::Verify) if !self.changed => WalkError::Unverified { at, title, message },
+            Some(Phase::Verify) if !changed => WalkError::Unverified { at, title, message },
             _ => WalkError::Failed {
                 at,
                 title,
                 message,
-                changed: self.changed,
+                changed,
             },
         }
     }

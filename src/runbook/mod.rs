@@ -80,6 +80,9 @@ pub enum ParamType {
     String,
     /// A non-negative whole number (ids).
     Integer,
+    /// An id or name that goes into a URL path as one segment (a CI/CD variable key, a Zendesk
+    /// webhook id): letters, digits, `-` and `_`.
+    Segment,
     /// A GitLab token id, or `self` for the token making the call.
     TokenId,
     /// `YYYY-MM-DD`.
@@ -102,6 +105,7 @@ impl ParamType {
         match self {
             ParamType::String => "string",
             ParamType::Integer => "integer",
+            ParamType::Segment => "segment",
             ParamType::TokenId => "token-id",
             ParamType::Date => "date",
             ParamType::Instance => "instance",

@@ -328,6 +328,7 @@ impl Validator<'_> {
             }
             ("string", None) => ParamType::String,
             ("integer", None) => ParamType::Integer,
+            ("segment", None) => ParamType::Segment,
             ("token-id", None) => ParamType::TokenId,
             ("date", None) => ParamType::Date,
             ("instance", None) => ParamType::Instance,
@@ -338,7 +339,7 @@ impl Validator<'_> {
                 return self.err(
                     p.ty.span(),
                     format!("unknown parameter type `{other}`"),
-                    Some("use string, integer, token-id, date, instance, project, group, choice or flag".into()),
+                    Some("use string, integer, segment, token-id, date, instance, project, group, choice or flag".into()),
                 );
             }
         })
@@ -979,6 +980,18 @@ pub fn check_value(ty: &ParamType, value: &str) -> std::result::Result<(), Strin
         ParamType::Integer => {
             if value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) || value.len() > 18 {
                 return Err("must be a whole number such as 42".into());
+            }
+        }
+        ParamType::Segment => {
+            let ok = (1..=255).contains(&value.len())
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(
+                    "must be 1 to 255 letters, digits, `-` and `_` (it goes into a URL path)"
+                        .into(),
+                );
             }
         }
         ParamType::TokenId => {

@@ -260,6 +260,8 @@ impl Journal {
         mut data: JournalData,
         redactor: Redactor,
     ) -> Result<Self, StateError> {
+        // The state dir itself first: a link there would take the journal elsewhere.
+        super::ensure_dir(state_dir)?;
         let path = dir(state_dir).join(format!("{}.json", data.id));
         // Precise: two runs started in one second are still told apart, and `resume` without
         // an id takes the latest.

@@ -81,6 +81,8 @@ impl Locks {
         if self.held.iter().any(|(k, _)| k == key) {
             return Ok(());
         }
+        // The state dir itself first: a link there would take `locks/` elsewhere.
+        ensure_dir(state_dir)?;
         let d = dir(state_dir);
         ensure_dir(&d)?;
         let path = d.join(file_name(key));

@@ -84,11 +84,29 @@ pub fn check_dir(dir: &Path) -> Result<(), StateError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let meta = fs::metadata(dir).map_err(io_err(dir))?;
+        let meta = fs::symlink_metadata(dir).map_err(io_err(dir))?;
         let unsafe_dir = |why: String| StateError::Unsafe {
             path: dir.to_path_buf(),
             why,
         };
+        if meta.file_type().is_symlink() {
+            return Err(unsafe_dir(
+                "a symbolic link; give the directory it points to, if it is yours".into(),
+            ));
+        }
+        // A parent that others can write to without the sticky bit lets them swap this
+        // directory for their own.
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(up) = fs::metadata(parent)
+            && up.mode() & 0o002 != 0
+            && up.mode() & 0o1000 == 0
+        {
+            return Err(unsafe_dir(format!(
+                "its parent {} can be written to by anyone (mode {:o}), who could replace it",
+                parent.display(),
+                up.mode() & 0o7777
+            )));
+        }
         let me = uzers::get_effective_uid();
         if meta.uid() != me {
             return Err(unsafe_dir(format!(

@@ -292,7 +292,7 @@ fn a_gitlab_run_without_a_credential_stops_before_any_call() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("GITLAB_TOKEN is not set; nothing was changed"),
+        err.contains("no GitLab credential belongs to it; nothing was changed"),
         "{err}"
     );
     assert!(!wire.tripped());

@@ -238,7 +238,29 @@ fn a_url_with_user_info_is_refused_and_never_printed() {
         .args(["--output", "json", "--gitlab-url", &secret_url, "status"])
         .output()
         .unwrap();
-    scan(&env, &[&help, &used, &json], &[TOKEN]);
+    // A URL that does not parse is not printed as given either.
+    let unparsable = env
+        .tokrot()
+        .args([
+            "--gitlab-url",
+            &format!("https://oauth2:{TOKEN}@gitlab.example.com:99999"),
+        ])
+        .args(["--dry-run", "rotate", "gitlab-pat", "--token-id", "42"])
+        .output()
+        .unwrap();
+    assert_eq!(unparsable.status.code(), Some(2), "{}", stderr(&unparsable));
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[zendesk.instances.x]\nurl = \"https://u:{TOKEN}@x.example.com:99999\"\n"),
+    );
+    let in_config = env.tokrot().args(["instances"]).output().unwrap();
+    assert_eq!(in_config.status.code(), Some(2), "{}", stderr(&in_config));
+    std::fs::remove_file(env.path().join(".config/tokrot/config.toml")).unwrap();
+    scan(
+        &env,
+        &[&help, &used, &json, &unparsable, &in_config],
+        &[TOKEN],
+    );
 }
 
 /// A config pointing the instance `fake` at `url`.
@@ -976,9 +998,15 @@ async fn an_endpoint_that_does_not_hold_the_new_token_when_read_back_fails_the_t
         .write_stdin(format!("{new}\n"))
         .output()
         .unwrap();
-    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The write was sent: exit 1, and the run does not say "nothing was changed".
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("its endpoint read back does not hold the new token"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("nothing was changed"),
         "{}",
         stderr(&out)
     );
@@ -1056,4 +1084,177 @@ async fn a_scope_filter_that_is_not_honoured_is_refused_rather_than_guessed() {
     );
     assert_eq!(puts(&server).await, 0);
     scan(&env, &[&out], &[TOKEN, "glpat-APPLIED-value-0002"]);
+}
+
+#[test]
+fn environment_credentials_follow_no_config_file_and_go_to_one_instance_only() {
+    let env = Env::new();
+    let (a, b) = (Tripwire::new(), Tripwire::new());
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!(
+            "[zendesk.instances.a]\nurl = \"{}\"\n[zendesk.instances.b]\nurl = \"{}\"\n",
+            a.url(),
+            b.url()
+        ),
+    );
+    // A plan on two instances: the environment's credential belongs to neither.
+    let out = env
+        .tokrot()
+        .env("ZENDESK_OAUTH_TOKEN", ZD_TOKEN)
+        .args(["--yes", "rotate", "zendesk-oauth", "--instance", "a"])
+        .args(["--client-id", "1", "--old-token-id", "2"])
+        .args(["--apply-to", "zendesk-webhook:b:01ABC"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("set ZENDESK_INSTANCE"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!a.tripped() && !b.tripped(), "the credential went out");
+
+    // A config file that points GitLab elsewhere does not take GITLAB_TOKEN along.
+    let gitlab = Tripwire::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[gitlab]\nurl = \"{}\"\n", gitlab.url()),
+    );
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", TOKEN)
+        .args([
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--keep",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("set GITLAB_URL={}", gitlab.url())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!gitlab.tripped(), "GITLAB_TOKEN followed the config file");
+
+    // Nor does ZENDESK_INSTANCE given as the id of a built-in the config re-points.
+    let global = Tripwire::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!("[zendesk.instances.global]\nurl = \"{}\"\n", global.url()),
+    );
+    let out = env
+        .tokrot()
+        .env("ZENDESK_OAUTH_TOKEN", ZD_TOKEN)
+        .env("ZENDESK_INSTANCE", "global")
+        .args(["auth", "status", "zendesk"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !global.tripped(),
+        "the credential followed the re-pointed id"
+    );
+    scan(&env, &[&out], &[ZD_TOKEN, TOKEN]);
+}
+
+#[test]
+fn keys_and_webhook_ids_that_are_not_one_path_segment_are_refused() {
+    let env = Env::new();
+    let wire = Tripwire::new();
+    instance_config(&env, "zd", &wire.url());
+    let cases: [&[&str]; 4] = [
+        &[
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "a/../b",
+        ],
+        &[
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "%2e%2e",
+        ],
+        &[
+            "apply",
+            "zendesk-webhook",
+            "--instance",
+            "zd",
+            "--webhook-id",
+            "1/../../users/me",
+        ],
+        &[
+            "--dry-run",
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "..",
+        ],
+    ];
+    for args in cases {
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", TOKEN)
+            .env("ZENDESK_OAUTH_TOKEN", ZD_TOKEN)
+            .args(["--yes", "--gitlab-url", &wire.url()])
+            .args(args)
+            .arg("--token-stdin")
+            .write_stdin("glpat-APPLIED-value-0003\n")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("it goes into a URL path"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!wire.tripped(), "{args:?} sent a request");
+        scan(
+            &env,
+            &[&out],
+            &[TOKEN, ZD_TOKEN, "glpat-APPLIED-value-0003"],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_state_dir_that_is_a_link_or_under_a_dir_anyone_can_change_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = variable_server().await;
+    let env = Env::new();
+    let real = env.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let link = env.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = apply_variable(&env, &server, &link);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a symbolic link"), "{}", stderr(&out));
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755, "the directory behind the link was changed");
+    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
+
+    let open = env.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = apply_variable(&env, &server, &open.join("tokrot"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("can be written to by anyone"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(puts(&server).await, 0);
 }

@@ -213,7 +213,7 @@ async fn a_put_that_gets_a_plain_text_429_waits_and_succeeds() {
         .and(path("/api/v4/projects/grp%2Fproj/variables/API_TOKEN"))
         .and(query_param("filter[environment_scope]", "production"))
         .and(body_json(json!({"value": "glpat-NEW-CANARY-1", "variable_type": "env_var", "protected": true,
-                              "masked": true, "raw": false, "environment_scope": "production"})))
+                              "masked": true, "raw": false})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "key": "API_TOKEN", "value": "glpat-NEW-CANARY-1", "variable_type": "env_var", "protected": true,
             "masked": true, "hidden": false, "raw": false, "environment_scope": "production"})))

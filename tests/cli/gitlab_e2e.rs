@@ -53,7 +53,7 @@ async fn gitlab_with_targets() -> MockServer {
         .and(header("PRIVATE-TOKEN", CALLER))
         .and(body_json(
             json!({"value": NEW, "variable_type": "env_var", "protected": true, "masked": true,
-                              "raw": false, "environment_scope": "*"}),
+                              "raw": false}),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
         .expect(1)

@@ -112,7 +112,7 @@ pub(crate) async fn update_variable(
         if let Some(i) = step.target_index {
             ex.lock().facts.targets.entry(i).or_default().applied = true;
         }
-        return Err(ActionFailure::new(format!(
+        return Err(ActionFailure::after_write(format!(
             "GitLab wrote {} of environment scope `{}`, not `{}`: it did not honour the scope filter; check both in the project's CI/CD settings",
             current.key, written.environment_scope, current.environment_scope
         )));
@@ -157,7 +157,7 @@ pub(crate) async fn verify_variable(
             let owner = ex.owner(step)?;
             let key = ex.text(step, "key")?;
             let scope = step.text_arg("environment_scope").unwrap_or("*");
-            ex.gitlab()?.variable(owner, key, scope).await?
+            scoped(ex.gitlab()?.variable(owner, key, scope).await?, scope)?
         }
     };
     let verified = match (&stored.value, &token) {
@@ -215,6 +215,20 @@ pub(crate) const VERIFY_GROUP_VARIABLE: ActionSpec = ActionSpec {
     yields: None,
 };
 
+/// The variable GitLab answered with, when it is of the scope asked for: a GitLab that ignores
+/// `filter[environment_scope]` answers with any of the key's scopes.
+fn scoped(var: Variable, scope: &str) -> Result<Variable, ActionFailure> {
+    if var.environment_scope == scope {
+        return Ok(var);
+    }
+    Err(ActionFailure::new(format!(
+        "asked for {} of environment scope `{scope}`, GitLab answered with the one of scope `{}`: \
+         it did not honour the scope filter (some GitLab versions and tiers ignore it), so which of \
+         the key's scopes a write would reach is not known",
+        var.key, var.environment_scope
+    )))
+}
+
 pub(crate) async fn read_variable(
     ex: &Executor,
     owner: Owner<'_>,
@@ -224,16 +238,7 @@ pub(crate) async fn read_variable(
     let gitlab = ex.gitlab()?;
     let name = owner_key(owner);
     if !ex.batched.contains(&name) {
-        let var = gitlab.variable(owner, key, scope).await?;
-        if var.environment_scope != scope {
-            return Err(ActionFailure::new(format!(
-                "asked for {key} of environment scope `{scope}`, GitLab answered with the one of scope `{}`: \
-                 it did not honour the scope filter (some GitLab versions and tiers ignore it), so which of \
-                 {key}'s scopes a write would reach is not known; nothing was changed",
-                var.environment_scope
-            )));
-        }
-        return Ok(var);
+        return scoped(gitlab.variable(owner, key, scope).await?, scope);
     }
     let cell = ex
         .lists

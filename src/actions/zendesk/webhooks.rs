@@ -122,7 +122,7 @@ async fn endpoint_read_back(
     if holds {
         Ok(format!("{WRITTEN}; read back: holds the new token"))
     } else {
-        Err(ActionFailure::new(format!(
+        Err(ActionFailure::after_write(format!(
             "webhook {id} was written, but its endpoint read back does not hold the new token"
         )))
     }

@@ -568,6 +568,34 @@ pub fn same_scopes(a: &[String], b: &[String]) -> bool {
     norm(a) == norm(b)
 }
 
+/// Decodes a body as every Zendesk answer tokrot reads, converted as the client converts it,
+/// and reads it as a webhook endpoint; how many shapes it fits. For the fuzz targets and
+/// property tests: whatever the bytes, this must return, never panic.
+pub fn decode_any(body: &[u8]) -> usize {
+    fn fits<W: serde::de::DeserializeOwned, T>(body: &[u8], convert: impl Fn(W) -> T) -> usize {
+        serde_json::from_slice::<W>(body)
+            .map(convert)
+            .is_ok()
+            .into()
+    }
+    let text = SecretString::from(String::from_utf8_lossy(body).into_owned());
+    let endpoint = endpoint_token(&text).is_some();
+    let _ = masked_endpoint(&text);
+    let _ = replace_endpoint_token(&text, &SecretString::from("x"));
+    let _ = Auth::from_keyring_entry(&text);
+    usize::from(endpoint)
+        + fits::<MeWire, _>(body, |w| w.user.id)
+        + fits::<InstallationWire, _>(body, Installation::from)
+        + fits::<InstallationsWire, _>(body, |w| w.installations.len())
+        + fits::<InstallationOneWire, _>(body, |w| w.installation.map(Installation::from))
+        + fits::<WebhookWire, _>(body, Webhook::from)
+        + fits::<WebhookOneWire, _>(body, |w| Webhook::from(w.webhook))
+        + fits::<OAuthClientWire, _>(body, |w| w.id)
+        + fits::<OAuthTokenWire, _>(body, OAuthToken::from)
+        + fits::<OAuthTokenOneWire, _>(body, |w| OAuthToken::from(w.token))
+        + fits::<NewOAuthTokenWire, _>(body, |w| w.token.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
