@@ -9,11 +9,13 @@ pub mod error;
 mod execute;
 mod history;
 mod instances;
+mod inventory;
 mod list;
 mod resume;
 mod rotate;
 mod run;
 mod show;
+mod status;
 
 use std::path::PathBuf;
 
@@ -101,6 +103,10 @@ pub struct GlobalArgs {
     /// Extra runbooks; one with the same id overrides the embedded one.
     #[arg(long, global = true, env = "TOKROT_RUNBOOKS", value_name = "DIR")]
     pub runbooks: Option<PathBuf>,
+    /// The inventory of tokens and where each is used [default: ./tokrot.toml, else
+    /// $XDG_CONFIG_HOME/tokrot/inventory.toml].
+    #[arg(long, global = true, env = "TOKROT_INVENTORY", value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
     /// Journal and audit log [default: $XDG_STATE_HOME/tokrot].
     #[arg(long, global = true, env = "TOKROT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -168,6 +174,10 @@ pub enum Command {
     History(history::HistoryArgs),
     /// The tool's own credentials in the OS keyring: login, logout, status.
     Auth(auth::AuthArgs),
+    /// Every known token: expiry, consumers, what is due (from the inventory and the vendors).
+    Status(status::StatusArgs),
+    /// The inventory of tokens: check it.
+    Inventory(inventory::InventoryArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -186,6 +196,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Resume(args) => resume::run(&mut ctx, args).await,
         Command::History(args) => history::run(&mut ctx, args),
         Command::Auth(args) => auth::run(&mut ctx, args).await,
+        Command::Inventory(args) => inventory::run(&mut ctx, args).await,
+        Command::Status(args) => status::run(&mut ctx, args).await,
         Command::Completions(args) => completions::run(&mut ctx, args),
     };
     let redactor = ctx.ui.redactor().clone();

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod interrupt;
+pub mod inventory;
 pub mod naming;
 pub mod pick;
 pub mod plan;
@@ -16,6 +17,7 @@ pub mod render;
 pub mod resume;
 pub mod seams;
 pub mod session;
+pub mod status;
 pub mod target;
 pub mod walk;
 

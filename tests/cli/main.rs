@@ -13,6 +13,7 @@ mod edges;
 mod faults;
 mod gitlab_client;
 mod gitlab_e2e;
+mod inventory;
 mod protocol;
 mod runbook_errors;
 mod targets;

@@ -71,6 +71,8 @@ pub struct Trigger {
     pub last_used: Option<String>,
     /// The token as GitLab shows it to this caller.
     pub token: Option<SecretString>,
+    /// When it stops working, where GitLab says (a timestamp).
+    pub expires_at: Option<String>,
 }
 
 impl Trigger {
@@ -534,6 +536,7 @@ fn trigger(w: TriggerWire) -> Trigger {
         description: w.description.unwrap_or_default(),
         last_used: w.last_used,
         token: w.token,
+        expires_at: w.expires_at,
     }
 }
 

@@ -49,6 +49,9 @@ pub struct TriggerWire {
     pub last_used: Option<String>,
     #[serde(default)]
     pub token: Option<SecretString>,
+    /// When it stops working (newer GitLab versions; none before).
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// The answer to creating a trigger.

@@ -456,6 +456,17 @@ impl Zendesk {
         Ok(list.into_iter().map(OAuthToken::from).collect())
     }
 
+    /// `GET /api/v2/oauth/tokens?all=true`, every page: every OAuth token of the account (an
+    /// admin's view; others get their own).
+    pub async fn all_oauth_tokens(&self) -> Result<Vec<OAuthToken>, ApiError> {
+        let call = self
+            .at(&zendesk::OAUTH_TOKENS, &[])
+            .query("all", "true")
+            .query("page[size]", "100");
+        let list: Vec<OAuthTokenWire> = self.http.cursor_paged(call, "tokens").await?;
+        Ok(list.into_iter().map(OAuthToken::from).collect())
+    }
+
     /// `POST /api/v2/oauth/tokens`: a new token for a client. Never retried. The full value is
     /// taken from `full_token` when present, else `token`.
     pub async fn create_oauth_token(

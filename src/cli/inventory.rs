@@ -1,0 +1,138 @@
+//! `tokrot inventory check`: the inventory file validated, then each credential's read-only
+//! preflight (the source exists and is active, every target exists and can be written), one line
+//! per credential; exit 2 when any fails. Nothing is changed.
+
+use serde_json::json;
+
+use super::execute::clients_for;
+use super::{CliError, Ctx, Outcome};
+use crate::engine::inventory::{self, Credential, Inventory, InventoryError};
+use crate::engine::plan::{Mode, resolve};
+use crate::engine::protocol;
+
+/// Arguments of `tokrot inventory`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The inventory is --inventory FILE (env TOKROT_INVENTORY), else ./tokrot.toml, \
+else $XDG_CONFIG_HOME/tokrot/inventory.toml. Its format: README.md, \"Keeping track of tokens\"."
+)]
+pub struct InventoryArgs {
+    #[command(subcommand)]
+    command: InventoryCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum InventoryCommand {
+    /// Validate the inventory and run each credential's read-only preflight (changes nothing).
+    Check,
+}
+
+/// Loads the inventory the command line names, or the one found; its errors are exit 2.
+pub(crate) fn load(ctx: &Ctx) -> Result<Inventory, CliError> {
+    inventory::load(ctx.global.inventory.as_deref(), &ctx.catalogue).map_err(inventory_error)
+}
+
+pub(crate) fn inventory_error(e: InventoryError) -> CliError {
+    let err = CliError::usage(e.to_string());
+    match e {
+        InventoryError::Missing => {
+            err.hint("the inventory's format: README.md, \"Keeping track of tokens\"")
+        }
+        _ => err,
+    }
+}
+
+/// Runs an `inventory` command.
+pub async fn run(ctx: &mut Ctx, args: &InventoryArgs) -> Result<Outcome, CliError> {
+    match args.command {
+        InventoryCommand::Check => check(ctx).await,
+    }
+}
+
+/// One credential's preflight: how many checks passed, or the first that failed.
+async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
+    let runbook = ctx
+        .catalogue
+        .get(&c.runbook)
+        .ok_or_else(|| format!("no runbook `{}`", c.runbook))?;
+    let plan = resolve(
+        runbook,
+        &c.params,
+        &c.targets,
+        Mode::Resolve,
+        &ctx.config,
+        &ctx.catalogue,
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(m) = plan.missing.first() {
+        return Err(format!(
+            "needs {} ({}) in its params",
+            m.param.name, m.param.prompt
+        ));
+    }
+    if c.targets.is_empty() {
+        return Err("no targets: a rotation with nowhere to put its token is refused".into());
+    }
+    let command = format!("tokrot rotate --credential {}", c.name);
+    let (gitlab, zendesk) =
+        clients_for(ctx, &plan.steps, &command).map_err(|e| e.message.clone())?;
+    let results =
+        protocol::read_only_checks(&plan, gitlab, zendesk, ctx.ui.redactor(), ctx.policy()).await;
+    match results
+        .iter()
+        .find_map(|(n, what, r)| r.as_ref().err().map(|e| (n, what, e)))
+    {
+        Some((n, what, e)) => Err(format!("step {n} ({what}): {e}")),
+        None => Ok(results.len()),
+    }
+}
+
+async fn check(ctx: &mut Ctx) -> Result<Outcome, CliError> {
+    let inventory = load(ctx)?;
+    let mut rows = Vec::new();
+    for c in &inventory.credentials {
+        rows.push((c, preflight(ctx, c).await));
+    }
+    let failed = rows.iter().filter(|(_, r)| r.is_err()).count();
+    if ctx.json() {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|(c, r)| {
+                json!({"name": c.name, "runbook": c.runbook, "ok": r.is_ok(),
+                       "checks": r.as_ref().ok(), "error": r.as_ref().err()})
+            })
+            .collect();
+        ctx.print_json(&json!({"schema_version": 1, "inventory": inventory.path,
+                               "credentials": items}))?;
+    } else {
+        let width = rows.iter().map(|(c, _)| c.name.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (c, r) in &rows {
+            match r {
+                Ok(n) => out.push_str(&format!(
+                    "ok      {:<width$}  {} · {n} check(s) passed\n",
+                    c.name, c.runbook
+                )),
+                Err(e) => out.push_str(&format!(
+                    "FAILED  {:<width$}  {} · {e}\n",
+                    c.name, c.runbook
+                )),
+            }
+        }
+        out.push_str(&format!(
+            "{} credential(s) in {}: {} ok, {failed} failed\n",
+            rows.len(),
+            inventory.path.display(),
+            rows.len() - failed
+        ));
+        ctx.ui.out(&out)?;
+    }
+    if failed > 0 {
+        let mut err = CliError::usage(format!(
+            "{failed} credential(s) of the inventory failed their preflight; nothing was changed"
+        ));
+        err.reported = ctx.json();
+        return Err(err);
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,401 @@
+//! The inventory (`tokrot.toml`): which tokens exist and where each one is used, so that nobody
+//! has to remember the consumers at rotation time. Validated like a runbook (`file:line:col`
+//! errors): every credential names a rotate runbook, parameters it takes with values of the
+//! right type, and targets that parse; names are unique; and nothing in it may look like a
+//! token, since a team keeps the file in a repository. When a rotation gives its source a new
+//! id, `set_param` rewrites that one value in place, keeping comments and layout.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::target::TargetSpec;
+use crate::config::{is_cli_id, line_col};
+use crate::runbook::validate::check_value;
+use crate::runbook::{Catalogue, RunbookKind};
+
+/// Where the inventory is looked for when `--inventory` is not given: `./tokrot.toml`, else
+/// `$XDG_CONFIG_HOME/tokrot/inventory.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    let here = PathBuf::from("tokrot.toml");
+    if here.exists() {
+        return Some(here);
+    }
+    crate::config::default_config_path()
+        .and_then(|c| c.parent().map(|d| d.join("inventory.toml")))
+        .filter(|p| p.exists())
+}
+
+/// The days before expiry from which a credential is due, when the file does not say.
+pub const DEFAULT_ROTATE_BEFORE_DAYS: u32 = 14;
+
+/// A team's inventory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// A credential is due this many days before it expires.
+    pub rotate_before_days: u32,
+    /// The credentials, in file order.
+    pub credentials: Vec<Credential>,
+}
+
+/// One credential of the inventory.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// Unique name (`rotate --credential NAME`).
+    pub name: String,
+    /// Its rotate runbook.
+    pub runbook: String,
+    /// The runbook's parameters, as the flags would give them.
+    pub params: Vec<(String, String)>,
+    /// Where the token is used.
+    pub targets: Vec<TargetSpec>,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// Anything worth knowing.
+    pub notes: Option<String>,
+}
+
+impl Credential {
+    /// A parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Inventory {
+    /// A credential by name; the error lists the names there are.
+    pub fn credential(&self, name: &str) -> Result<&Credential, InventoryError> {
+        self.credentials
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| InventoryError::Unknown {
+                name: name.to_owned(),
+                path: self.path.clone(),
+                known: self
+                    .credentials
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// Why an inventory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// No file.
+    #[error(
+        "no inventory: pass --inventory FILE (or set TOKROT_INVENTORY), or create ./tokrot.toml"
+    )]
+    Missing,
+    /// The file could not be read.
+    #[error("cannot read the inventory {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Something in the file is wrong, and where.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// No credential of that name.
+    #[error("{path} has no credential `{name}`; it has: {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// The names it has.
+        known: String,
+    },
+    /// The file could not be updated.
+    #[error("cannot update the inventory {path}: {message}")]
+    Update {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InventoryWire {
+    #[serde(default)]
+    defaults: Option<Spanned<DefaultsWire>>,
+    #[serde(default)]
+    credential: Vec<Spanned<CredentialWire>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefaultsWire {
+    rotate_before_days: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialWire {
+    name: Spanned<String>,
+    runbook: Spanned<String>,
+    #[serde(default)]
+    params: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    targets: Vec<Spanned<String>>,
+    owner: Option<String>,
+    notes: Option<String>,
+}
+
+/// The prefixes of the vendors' tokens: a value that starts with one is a token, not an id.
+const TOKEN_PREFIXES: &[&str] = &[
+    "glpat-", "glptt-", "gloas-", "glrt-", "gldt-", "glsoat-", "glcbt-", "glffct-", "glimt-",
+    "glagent-", "glft-", "glrtr-",
+];
+
+/// Whether a value looks like a secret: a vendor token prefix, or a long run of letters and
+/// digits with no separator (Zendesk's tokens: 40 alphanumerics, 64 hex digits).
+fn looks_like_a_token(value: &str) -> bool {
+    TOKEN_PREFIXES.iter().any(|p| value.starts_with(p))
+        || (value.len() >= 32 && value.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn at(&self, span: Range<usize>, message: impl Into<String>) -> InventoryError {
+        let (line, column) = line_col(self.text, span.start);
+        InventoryError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn credential(
+        &self,
+        wire: Spanned<CredentialWire>,
+        catalogue: &Catalogue,
+    ) -> Result<Credential, InventoryError> {
+        let w = wire.into_inner();
+        let name = w.name.get_ref();
+        if !is_cli_id(name) {
+            return Err(self.at(
+                w.name.span(),
+                format!("credential name `{name}` must be lowercase letters, digits and dashes"),
+            ));
+        }
+        let runbook_id = w.runbook.get_ref();
+        let Some(runbook) = catalogue.get(runbook_id) else {
+            return Err(self.at(
+                w.runbook.span(),
+                format!(
+                    "no runbook `{runbook_id}`; rotate runbooks: {}",
+                    rotate_ids(catalogue)
+                ),
+            ));
+        };
+        if runbook.kind != RunbookKind::Rotate {
+            return Err(self.at(
+                w.runbook.span(),
+                format!(
+                    "`{runbook_id}` is a {} runbook; a credential names a rotate runbook: {}",
+                    runbook.kind.as_str(),
+                    rotate_ids(catalogue)
+                ),
+            ));
+        }
+        let mut params = Vec::new();
+        for (key_at, value) in &w.params {
+            let key = key_at.get_ref();
+            let Some(param) = runbook.param(key) else {
+                let known: Vec<&str> = runbook.params.iter().map(|p| p.name.as_str()).collect();
+                return Err(self.at(
+                    key_at.span(),
+                    format!(
+                        "`{runbook_id}` has no parameter `{key}`; it has: {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if looks_like_a_token(value.get_ref()) {
+                return Err(self.at(
+                    value.span(),
+                    format!("`{key}` looks like a token; an inventory never holds a secret"),
+                ));
+            }
+            check_value(&param.ty, value.get_ref())
+                .map_err(|why| self.at(value.span(), format!("`{key}` {why}")))?;
+            params.push((key.clone(), value.get_ref().clone()));
+        }
+        let mut targets = Vec::new();
+        for t in &w.targets {
+            let spec: TargetSpec = t
+                .get_ref()
+                .parse()
+                .map_err(|e| self.at(t.span(), format!("{e}")))?;
+            if targets.contains(&spec) {
+                return Err(self.at(t.span(), format!("target `{spec}` is listed twice")));
+            }
+            targets.push(spec);
+        }
+        Ok(Credential {
+            name: name.clone(),
+            runbook: runbook_id.clone(),
+            params,
+            targets,
+            owner: w.owner,
+            notes: w.notes,
+        })
+    }
+}
+
+fn rotate_ids(catalogue: &Catalogue) -> String {
+    catalogue
+        .iter()
+        .filter(|r| r.kind == RunbookKind::Rotate)
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses and checks an inventory's text; `path` is how errors name it.
+pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory, InventoryError> {
+    let reader = Reader { path, text };
+    let wire: InventoryWire = toml::from_str(text)
+        .map_err(|e| reader.at(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
+    let mut rotate_before_days = DEFAULT_ROTATE_BEFORE_DAYS;
+    if let Some(days) = wire
+        .defaults
+        .and_then(|d| d.into_inner().rotate_before_days)
+    {
+        rotate_before_days = u32::try_from(*days.get_ref())
+            .ok()
+            .filter(|d| *d <= 365)
+            .ok_or_else(|| reader.at(days.span(), "rotate_before_days must be 0 to 365"))?;
+    }
+    let mut credentials: Vec<Credential> = Vec::new();
+    for c in wire.credential {
+        let name_span = c.get_ref().name.span();
+        let credential = reader.credential(c, catalogue)?;
+        if credentials.iter().any(|k| k.name == credential.name) {
+            return Err(reader.at(
+                name_span,
+                format!("credential `{}` is listed twice", credential.name),
+            ));
+        }
+        credentials.push(credential);
+    }
+    Ok(Inventory {
+        path: path.to_path_buf(),
+        rotate_before_days,
+        credentials,
+    })
+}
+
+/// Reads the inventory at `explicit` (`--inventory`), else where it is looked for.
+pub fn load(explicit: Option<&Path>, catalogue: &Catalogue) -> Result<Inventory, InventoryError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => default_path().ok_or(InventoryError::Missing)?,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| InventoryError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    parse(&path, &text, catalogue)
+}
+
+/// Sets one parameter of one credential in the file, keeping its comments and layout
+/// (`toml_edit`), and writes it back atomically; the old value is returned.
+pub fn set_param(
+    path: &Path,
+    credential: &str,
+    param: &str,
+    value: &str,
+) -> Result<Option<String>, InventoryError> {
+    let failed = |message: String| InventoryError::Update {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| failed(format!("{e}")))?;
+    let entries = doc
+        .get_mut("credential")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .ok_or_else(|| failed("no [[credential]] entries".into()))?;
+    let entry = entries
+        .iter_mut()
+        .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(credential))
+        .ok_or_else(|| failed(format!("no credential `{credential}`")))?;
+    let params =
+        entry
+            .entry("params")
+            .or_insert(toml_edit::Item::Value(toml_edit::Value::InlineTable(
+                toml_edit::InlineTable::new(),
+            )));
+    let old = params
+        .get(param)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    match params {
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => match t.get_mut(param) {
+            Some(v) => {
+                let decor = v.decor().clone();
+                *v = toml_edit::Value::from(value);
+                *v.decor_mut() = decor;
+            }
+            None => {
+                t.insert(param, toml_edit::Value::from(value));
+            }
+        },
+        toml_edit::Item::Table(t) => {
+            t[param] = toml_edit::value(value);
+        }
+        _ => {
+            return Err(failed(
+                "`params` is neither a table nor an inline table".into(),
+            ));
+        }
+    }
+    replace_keeping_mode(path, doc.to_string().as_bytes()).map_err(|e| failed(e.to_string()))?;
+    Ok(old)
+}
+
+/// Replaces a file atomically (a temporary file beside it, fsync, rename), keeping its mode: the
+/// inventory lives in a team's repository, not in the state dir.
+fn replace_keeping_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mode = std::fs::metadata(path)?.permissions();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file().set_permissions(mode)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,633 @@
+//! What needs rotating: one row per token — every credential of the inventory, read from its
+//! vendor (expiry, last use), and every token the vendors list that the inventory does not name
+//! ("unlisted"): the caller's GitLab personal access tokens, the access tokens and pipeline
+//! triggers of the projects and groups the inventory mentions, and the OAuth tokens of the
+//! Zendesk instances it mentions. Reads only; calls go out side by side, `concurrency` at a time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::StreamExt;
+use jiff::civil::Date;
+
+use super::inventory::{Credential, Inventory};
+use super::target::TargetSpec;
+use crate::clients::gitlab::{AccessToken, GitLab, Owner};
+use crate::clients::zendesk::{OAuthToken, Zendesk};
+
+/// The day Zendesk turns every API token off.
+pub const ZENDESK_API_TOKENS_END: Date = jiff::civil::date(2027, 4, 30);
+
+/// Where a token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Past its expiry.
+    Expired,
+    /// Expires within the window: rotate it.
+    Due,
+    /// Expires later.
+    Ok,
+    /// Never expires.
+    NoExpiry,
+    /// The vendors list it, the inventory does not.
+    Unlisted,
+    /// Could not be read.
+    Unknown,
+}
+
+impl State {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Expired => "expired",
+            State::Due => "due",
+            State::Ok => "ok",
+            State::NoExpiry => "no-expiry",
+            State::Unlisted => "unlisted",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+/// One token.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The inventory's name, or the vendor's name of an unlisted token.
+    pub name: String,
+    /// `gitlab-pat`, `gitlab-project-token`, `gitlab-group-token`, `gitlab-trigger`,
+    /// `zendesk-oauth`, `zendesk-api`.
+    pub kind: String,
+    /// Where it lives: `gitlab`, `project grp/proj`, `group grp`, `zendesk global`.
+    pub place: String,
+    /// Its id on the vendor, where known.
+    pub id: Option<u64>,
+    /// When it stops working.
+    pub expires: Option<Date>,
+    /// Days from today to `expires`.
+    pub days_left: Option<i64>,
+    /// Last use, as the vendor writes it.
+    pub last_used: Option<String>,
+    /// Where it is used (the inventory's targets).
+    pub consumers: Vec<String>,
+    /// Where it stands.
+    pub state: State,
+    /// Whether `rotate --due --yes` can rotate it (no manual step, gate or paste); `None` for
+    /// an unlisted token.
+    pub unattended: Option<bool>,
+    /// Why it could not be read.
+    pub note: Option<String>,
+}
+
+/// The vendors' clients a status reads through.
+pub struct Vendors<'a> {
+    /// GitLab, when a credential is there.
+    pub gitlab: Option<&'a GitLab>,
+    /// Zendesk, by instance id, where a credential is there.
+    pub zendesk: &'a HashMap<String, Zendesk>,
+}
+
+/// The report: rows soonest expiry first, and the lists that could not be read.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The tokens.
+    pub rows: Vec<Row>,
+    /// Lists that could not be read (so an unlisted token may be missing).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Whether anything is expired or due.
+    pub fn needs_rotation(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| matches!(r.state, State::Expired | State::Due))
+    }
+}
+
+/// A token's identity on its vendor, to tell listed from unlisted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Pat(u64),
+    Resource(&'static str, String, u64),
+    Trigger(String, u64),
+    OAuth(String, u64),
+}
+
+/// What one read found: rows, the keys of listed tokens, a note.
+type Found = (Vec<Row>, Vec<Key>, Option<String>);
+type Read<'a> = Pin<Box<dyn Future<Output = Found> + Send + 'a>>;
+
+/// The state of a token expiring on `expires`, today, with a window of `due_days`. A GitLab
+/// token stops at 00:00 UTC of its expiry date: on that day it is expired.
+pub fn state_of(expires: Option<Date>, today: Date, due_days: u32) -> (State, Option<i64>) {
+    let Some(e) = expires else {
+        return (State::NoExpiry, None);
+    };
+    let days = i64::from((e - today).get_days());
+    let state = if days <= 0 {
+        State::Expired
+    } else if days <= i64::from(due_days) {
+        State::Due
+    } else {
+        State::Ok
+    };
+    (state, Some(days))
+}
+
+/// How a credential's token was read.
+struct Seen {
+    id: Option<u64>,
+    place: String,
+    expires: Option<Date>,
+    last_used: Option<String>,
+    key: Option<Key>,
+}
+
+fn from_access(t: &AccessToken, place: String, key: Key) -> Seen {
+    Seen {
+        id: Some(t.id),
+        place,
+        expires: t.expires_on,
+        last_used: t.last_used_at.clone(),
+        key: Some(key),
+    }
+}
+
+fn date_of(timestamp: &str) -> Option<Date> {
+    timestamp.get(..10).and_then(|d| d.parse().ok())
+}
+
+/// Finds a GitLab token by the credential's `token_id` (or `self`) or `token_name`.
+async fn access_token(
+    gitlab: &GitLab,
+    owner: Option<Owner<'_>>,
+    c: &Credential,
+) -> Result<AccessToken, String> {
+    let err = |e: crate::clients::http::ApiError| e.to_string();
+    if let Some(id) = c.param("token_id") {
+        return match owner {
+            None => gitlab.personal_token(id).await.map_err(err),
+            Some(o) => gitlab.resource_token(o, id).await.map_err(err),
+        };
+    }
+    let name = c
+        .param("token_name")
+        .ok_or("its params name no token_id or token_name")?;
+    let list = match owner {
+        None => gitlab.personal_tokens(Some(name), Some("active")).await,
+        Some(o) => gitlab.resource_tokens(o, Some(name), Some("active")).await,
+    }
+    .map_err(err)?;
+    let mut named = list.into_iter().filter(|t| t.name == name);
+    match (named.next(), named.next()) {
+        (Some(t), None) => Ok(t),
+        (None, _) => Err(format!("no active token is named {name}")),
+        (Some(_), Some(_)) => Err(format!("more than one active token is named {name}")),
+    }
+}
+
+/// Reads a credential's token from its vendor.
+async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
+    let gitlab = || {
+        vendors
+            .gitlab
+            .ok_or("no GitLab credential (tokrot auth status)")
+    };
+    let param = |name: &str| {
+        c.param(name)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("its params have no {name}"))
+    };
+    match c.runbook.as_str() {
+        "gitlab-pat" => {
+            let t = access_token(gitlab()?, None, c).await?;
+            Ok(from_access(&t, "gitlab".into(), Key::Pat(t.id)))
+        }
+        kind @ ("gitlab-project-token" | "gitlab-group-token") => {
+            let (what, owner) = if kind == "gitlab-project-token" {
+                ("project", param("project")?)
+            } else {
+                ("group", param("group")?)
+            };
+            let o = if what == "project" {
+                Owner::Project(&owner)
+            } else {
+                Owner::Group(&owner)
+            };
+            let t = access_token(gitlab()?, Some(o), c).await?;
+            let key = Key::Resource(what, owner.clone(), t.id);
+            Ok(from_access(&t, format!("{what} {owner}"), key))
+        }
+        "gitlab-trigger" => {
+            let project = param("project")?;
+            let id: u64 = param("trigger_id")?
+                .parse()
+                .map_err(|_| "trigger_id is not a number")?;
+            let t = gitlab()?
+                .trigger(&project, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Seen {
+                id: Some(t.id),
+                place: format!("project {project}"),
+                expires: t.expires_at.as_deref().and_then(date_of),
+                last_used: t.last_used,
+                key: Some(Key::Trigger(project, t.id)),
+            })
+        }
+        "zendesk-oauth" => {
+            let instance = param("instance")?;
+            let zendesk = vendors
+                .zendesk
+                .get(&instance)
+                .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
+            let client: u64 = param("client_id")?
+                .parse()
+                .map_err(|_| "client_id is not a number")?;
+            let tokens = zendesk
+                .oauth_tokens(client)
+                .await
+                .map_err(|e| e.to_string())?;
+            let token: &OAuthToken = match c.param("old_token_id") {
+                Some(id) => tokens
+                    .iter()
+                    .find(|t| t.id.to_string() == id)
+                    .ok_or_else(|| format!("client {client} has no token {id}"))?,
+                None if tokens.len() == 1 => &tokens[0],
+                None => {
+                    return Err(format!(
+                        "client {client} has {} tokens: name one with old_token_id",
+                        tokens.len()
+                    ));
+                }
+            };
+            Ok(Seen {
+                id: Some(token.id),
+                place: format!("zendesk {instance}"),
+                expires: token.expires_at.as_deref().and_then(date_of),
+                last_used: token.used_at.clone(),
+                key: Some(Key::OAuth(instance, token.id)),
+            })
+        }
+        "zendesk-api" => Ok(Seen {
+            id: None,
+            place: format!("zendesk {}", param("instance")?),
+            expires: Some(ZENDESK_API_TOKENS_END),
+            last_used: None,
+            key: None,
+        }),
+        other => Err(format!(
+            "tokrot cannot read the expiry of a `{other}` token; it is found at rotation"
+        )),
+    }
+}
+
+/// A credential's row.
+async fn listed(
+    c: &Credential,
+    unattended: bool,
+    vendors: &Vendors<'_>,
+    today: Date,
+    due_days: u32,
+) -> Found {
+    let consumers = c.targets.iter().map(ToString::to_string).collect();
+    let mut row = Row {
+        name: c.name.clone(),
+        kind: c.runbook.clone(),
+        place: String::new(),
+        id: None,
+        expires: None,
+        days_left: None,
+        last_used: None,
+        consumers,
+        state: State::Unknown,
+        unattended: Some(unattended),
+        note: None,
+    };
+    match seen(c, vendors).await {
+        Ok(s) => {
+            let (state, days) = state_of(s.expires, today, due_days);
+            row.place = s.place;
+            row.id = s.id;
+            row.expires = s.expires;
+            row.days_left = days;
+            row.last_used = s.last_used;
+            row.state = state;
+            (vec![row], s.key.into_iter().collect(), None)
+        }
+        Err(e) => {
+            row.note = Some(e);
+            (vec![row], Vec::new(), None)
+        }
+    }
+}
+
+/// A row for a token the vendors list and the inventory does not name.
+fn unlisted(
+    name: String,
+    kind: &str,
+    place: String,
+    id: u64,
+    expires: Option<Date>,
+    last_used: Option<String>,
+    today: Date,
+) -> (Row, Key) {
+    let (_, days) = state_of(expires, today, 0);
+    let key = match kind {
+        "gitlab-pat" => Key::Pat(id),
+        "gitlab-trigger" => Key::Trigger(place.trim_start_matches("project ").to_owned(), id),
+        "zendesk-oauth" => Key::OAuth(place.trim_start_matches("zendesk ").to_owned(), id),
+        _ => Key::Resource(
+            if kind == "gitlab-project-token" {
+                "project"
+            } else {
+                "group"
+            },
+            place
+                .split_once(' ')
+                .map_or(String::new(), |(_, o)| o.to_owned()),
+            id,
+        ),
+    };
+    let row = Row {
+        name,
+        kind: kind.to_owned(),
+        place,
+        id: Some(id),
+        expires,
+        days_left: days,
+        last_used,
+        consumers: Vec::new(),
+        state: State::Unlisted,
+        unattended: None,
+        note: None,
+    };
+    (row, key)
+}
+
+/// The projects, groups and instances the inventory mentions (parameters and targets).
+fn mentioned(inv: &Inventory) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let (mut projects, mut groups, mut instances) = Default::default();
+    let (p, g, i): (
+        &mut BTreeSet<String>,
+        &mut BTreeSet<String>,
+        &mut BTreeSet<String>,
+    ) = (&mut projects, &mut groups, &mut instances);
+    for c in &inv.credentials {
+        for (k, v) in &c.params {
+            match k.as_str() {
+                "project" => p.insert(v.clone()),
+                "group" => g.insert(v.clone()),
+                "instance" => i.insert(v.clone()),
+                _ => false,
+            };
+        }
+        for t in &c.targets {
+            match t {
+                TargetSpec::GitLabCiVar { project, .. }
+                | TargetSpec::GitLabWebhook { project, .. } => p.insert(project.clone()),
+                TargetSpec::GitLabGroupCiVar { group, .. } => g.insert(group.clone()),
+                TargetSpec::ZendeskApp { instance, .. }
+                | TargetSpec::ZendeskWebhook { instance, .. } => i.insert(instance.clone()),
+            };
+        }
+    }
+    (projects, groups, instances)
+}
+
+/// Rows for a list of access tokens, or the note that it could not be read.
+fn access_rows(
+    list: Result<Vec<AccessToken>, crate::clients::http::ApiError>,
+    (kind, place, what): (&'static str, String, String),
+    today: Date,
+) -> Found {
+    match list {
+        Ok(tokens) => {
+            let rows = tokens
+                .into_iter()
+                .map(|t| {
+                    unlisted(
+                        t.name,
+                        kind,
+                        place.clone(),
+                        t.id,
+                        t.expires_on,
+                        t.last_used_at,
+                        today,
+                    )
+                    .0
+                })
+                .collect();
+            (rows, Vec::new(), None)
+        }
+        Err(e) => (
+            Vec::new(),
+            Vec::new(),
+            Some(format!("{what} could not be listed: {e}")),
+        ),
+    }
+}
+
+/// The lists of tokens the vendors keep where the inventory points: every one of them, as rows
+/// marked unlisted (the listed ones are dropped later).
+fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -> Vec<Read<'a>> {
+    let (projects, groups, instances) = mentioned(inv);
+    let mut reads: Vec<Read<'a>> = Vec::new();
+    if let Some(gitlab) = vendors.gitlab {
+        reads.push(Box::pin(async move {
+            let list = gitlab.personal_tokens(None, Some("active")).await;
+            access_rows(
+                list,
+                (
+                    "gitlab-pat",
+                    "gitlab".into(),
+                    "your personal access tokens".into(),
+                ),
+                today,
+            )
+        }));
+        for p in projects {
+            let p2 = p.clone();
+            reads.push(Box::pin(async move {
+                let list = gitlab
+                    .resource_tokens(Owner::Project(&p), None, Some("active"))
+                    .await;
+                let what = (
+                    "gitlab-project-token",
+                    format!("project {p}"),
+                    format!("project {p}'s access tokens"),
+                );
+                access_rows(list, what, today)
+            }));
+            reads.push(Box::pin(async move {
+                match gitlab.triggers(&p2).await {
+                    Ok(list) => (
+                        list.into_iter()
+                            .map(|t| {
+                                let name = if t.description.is_empty() {
+                                    format!("trigger {}", t.id)
+                                } else {
+                                    t.description.clone()
+                                };
+                                unlisted(
+                                    name,
+                                    "gitlab-trigger",
+                                    format!("project {p2}"),
+                                    t.id,
+                                    t.expires_at.as_deref().and_then(date_of),
+                                    t.last_used,
+                                    today,
+                                )
+                                .0
+                            })
+                            .collect(),
+                        Vec::new(),
+                        None,
+                    ),
+                    Err(e) => (
+                        Vec::new(),
+                        Vec::new(),
+                        Some(format!(
+                            "project {p2}'s pipeline triggers could not be listed: {e}"
+                        )),
+                    ),
+                }
+            }));
+        }
+        for g in groups {
+            reads.push(Box::pin(async move {
+                let list = gitlab
+                    .resource_tokens(Owner::Group(&g), None, Some("active"))
+                    .await;
+                let what = (
+                    "gitlab-group-token",
+                    format!("group {g}"),
+                    format!("group {g}'s access tokens"),
+                );
+                access_rows(list, what, today)
+            }));
+        }
+    }
+    for i in instances {
+        let Some(zendesk) = vendors.zendesk.get(&i) else {
+            continue;
+        };
+        reads.push(Box::pin(async move {
+            match zendesk.all_oauth_tokens().await {
+                Ok(list) => (
+                    list.into_iter()
+                        .map(|t| {
+                            let name = format!("OAuth token {}", t.id);
+                            unlisted(
+                                name,
+                                "zendesk-oauth",
+                                format!("zendesk {i}"),
+                                t.id,
+                                t.expires_at.as_deref().and_then(date_of),
+                                t.used_at,
+                                today,
+                            )
+                            .0
+                        })
+                        .collect(),
+                    Vec::new(),
+                    None,
+                ),
+                Err(e) => (
+                    Vec::new(),
+                    Vec::new(),
+                    Some(format!("the OAuth tokens of {i} could not be listed: {e}")),
+                ),
+            }
+        }));
+    }
+    reads
+}
+
+/// Every token: the inventory's, read from the vendors, and the unlisted ones; soonest expiry
+/// first. `unattended` says, by credential name, whether its rotation needs no human.
+pub async fn status(
+    inv: &Inventory,
+    unattended: &HashMap<String, bool>,
+    vendors: &Vendors<'_>,
+    today: Date,
+    due_days: u32,
+    concurrency: usize,
+) -> Report {
+    let mut reads: Vec<Read<'_>> = inv
+        .credentials
+        .iter()
+        .map(|c| {
+            let quiet = unattended.get(&c.name).copied().unwrap_or(false);
+            Box::pin(listed(c, quiet, vendors, today, due_days)) as Read<'_>
+        })
+        .collect();
+    let listed_count = reads.len();
+    reads.extend(vendor_lists(inv, vendors, today));
+    let found: Vec<(usize, Found)> = futures_util::stream::iter(reads.into_iter().enumerate())
+        .map(|(i, read)| async move { (i, read.await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut found = found;
+    found.sort_by_key(|(i, _)| *i);
+    let mut report = Report::default();
+    let mut keys: BTreeSet<Key> = BTreeSet::new();
+    let mut vendor_rows = Vec::new();
+    for (i, (rows, k, note)) in found {
+        keys.extend(k);
+        report.notes.extend(note);
+        if i < listed_count {
+            report.rows.extend(rows);
+        } else {
+            vendor_rows.extend(rows);
+        }
+    }
+    for row in vendor_rows {
+        let key = unlisted(
+            String::new(),
+            &row.kind,
+            row.place.clone(),
+            row.id.unwrap_or(0),
+            None,
+            None,
+            today,
+        )
+        .1;
+        if !keys.contains(&key) {
+            keys.insert(key);
+            report.rows.push(row);
+        }
+    }
+    report.rows.sort_by(|a, b| {
+        let at = |r: &Row| {
+            r.expires
+                .map_or(i64::MAX, |e| i64::from((e - today).get_days()))
+        };
+        at(a).cmp(&at(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_expired_on_its_expiry_date_and_due_within_the_window() {
+        let today = jiff::civil::date(2026, 11, 28);
+        let on = |y, m, d| Some(jiff::civil::date(y, m, d));
+        assert_eq!(state_of(on(2026, 11, 28), today, 14).0, State::Expired);
+        assert_eq!(
+            state_of(on(2026, 11, 20), today, 14),
+            (State::Expired, Some(-8))
+        );
+        assert_eq!(
+            state_of(on(2026, 12, 12), today, 14),
+            (State::Due, Some(14))
+        );
+        assert_eq!(state_of(on(2026, 12, 13), today, 14), (State::Ok, Some(15)));
+        assert_eq!(state_of(None, today, 14), (State::NoExpiry, None));
+    }
+}

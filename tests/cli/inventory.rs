@@ -1,0 +1,419 @@
+//! The inventory through the binary: a team's dozen credentials across GitLab and two Zendesk
+//! instances (`tests/fixtures/inventory/team.toml`), against stand-in servers: `inventory
+//! check`, `status`, and `rotate --credential`.
+
+use serde_json::json;
+use wiremock::matchers::{method, path, path_regex, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Env, fixture, scan, stderr, stdout};
+
+const CALLER: &str = "glpat-caller-CANARY-in01";
+const ZD_SUPPORT: &str = "zdsuppCANARY-in02x";
+const ZD_FEDERAL: &str = "zdfedCANARY-in03xy";
+
+/// `today` plus `days`, as GitLab writes an expiry.
+fn day(days: i64) -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    today
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
+}
+
+fn token(id: u64, name: &str, expires: Option<i64>) -> serde_json::Value {
+    json!({"id": id, "name": name, "active": true, "scopes": ["api"],
+           "expires_at": expires.map(day), "last_used_at": "2026-11-20T08:00:00Z"})
+}
+
+/// Two stand-in servers: `gitlab` answers as GitLab and as the `support` Zendesk instance,
+/// `federal` as the second instance; a HOME whose config names both instances and whose
+/// `tokrot.toml` is the team's inventory.
+pub struct Team {
+    pub gitlab: MockServer,
+    pub federal: MockServer,
+    pub env: Env,
+}
+
+async fn get(server: &MockServer, at: &str, body: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+impl Team {
+    pub async fn new() -> Self {
+        let (gitlab, federal) = (MockServer::start().await, MockServer::start().await);
+        let env = Env::new();
+        env.write(
+            ".config/tokrot/config.toml",
+            &format!(
+                "[zendesk.instances.support]\nurl = \"{}\"\n[zendesk.instances.federal]\nurl = \"{}\"\n",
+                gitlab.uri(),
+                federal.uri()
+            ),
+        );
+        let text = std::fs::read_to_string(fixture("inventory/team.toml")).unwrap();
+        env.write("team/tokrot.toml", &text);
+        let team = Self {
+            gitlab,
+            federal,
+            env,
+        };
+        team.mount_tokens().await;
+        team.mount_targets().await;
+        team.login().await;
+        team
+    }
+
+    async fn mount_tokens(&self) {
+        let g = &self.gitlab;
+        get(g, "/api/v4/user", json!({"id": 1, "username": "ops"})).await;
+        get(
+            g,
+            "/api/v4/personal_access_tokens/42",
+            token(42, "zendesk-sync", Some(5)),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/personal_access_tokens/43",
+            token(43, "triage-bot", Some(200)),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/personal_access_tokens/44",
+            token(44, "legacy-bot", Some(-3)),
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v4/personal_access_tokens"))
+            .and(query_param("search", "hook-bot"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([token(
+                46,
+                "hook-bot",
+                Some(30)
+            )])))
+            .with_priority(1)
+            .mount(g)
+            .await;
+        get(
+            g,
+            "/api/v4/personal_access_tokens",
+            json!([
+                token(42, "zendesk-sync", Some(5)),
+                token(43, "triage-bot", Some(200)),
+                token(46, "hook-bot", Some(30)),
+                token(45, "forgotten", Some(40)),
+            ]),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/projects/support%2Fzd-sync/access_tokens/50",
+            token(50, "sync-project", Some(90)),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/projects/support%2Fzd-sync/access_tokens",
+            json!([token(50, "sync-project", Some(90))]),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/groups/support/access_tokens/60",
+            token(60, "support-group", Some(10)),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/groups/support/access_tokens",
+            json!([token(60, "support-group", Some(10))]),
+        )
+        .await;
+        let trigger = |id: u64, description: &str| json!({"id": id, "description": description, "last_used": null, "token": "4f6a"});
+        get(
+            g,
+            "/api/v4/projects/support%2Fpipelines/triggers/9",
+            trigger(9, "support webhook"),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/projects/support%2Fpipelines/triggers/10",
+            trigger(10, "federal webhook"),
+        )
+        .await;
+        get(
+            g,
+            "/api/v4/projects/support%2Fpipelines/triggers",
+            json!([
+                trigger(9, "support webhook"),
+                trigger(10, "federal webhook")
+            ]),
+        )
+        .await;
+        // Every other list is empty.
+        Mock::given(method("GET"))
+            .and(path_regex(
+                r"^/api/v4/(projects|groups)/[^/]+/(access_tokens|triggers)$",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .with_priority(10)
+            .mount(g)
+            .await;
+        let oauth = |id: u64, client: u64, expires: i64| {
+            json!({"id": id, "client_id": client, "token": "af3345kdj3",
+            "scopes": ["read"], "expires_at": format!("{}T00:00:00Z", day(expires)), "used_at": null})
+        };
+        for (server, id, client, expires, me) in [
+            (g, 900, 223443, 60, "support"),
+            (&self.federal, 901, 5, 3, "federal"),
+        ] {
+            Mock::given(method("GET"))
+                .and(path("/api/v2/oauth/tokens"))
+                .and(query_param("client_id", client.to_string().as_str()))
+                .respond_with(ResponseTemplate::new(200).set_body_json(
+                    json!({"tokens": [oauth(id, client, expires)], "meta": {"has_more": false}}),
+                ))
+                .with_priority(1)
+                .mount(server)
+                .await;
+            let mut all = vec![oauth(id, client, expires)];
+            if me == "federal" {
+                all.push(oauth(999, 7, 20));
+            }
+            get(
+                server,
+                "/api/v2/oauth/tokens",
+                json!({"tokens": all, "meta": {"has_more": false}}),
+            )
+            .await;
+            get(server, "/api/v2/users/me", json!({"user": {"id": 5, "email": format!("ops@{me}.example.com"), "role": "admin"}})).await;
+        }
+    }
+
+    /// What the targets' preflight reads: every variable exists (its key echoed), and so do the
+    /// app installation, the webhooks and the project hook.
+    async fn mount_targets(&self) {
+        Mock::given(method("GET"))
+            .and(path_regex(
+                r"^/api/v4/(projects|groups)/[^/]+/variables/[A-Z_]+$",
+            ))
+            .respond_with(EchoVariable)
+            .with_priority(5)
+            .mount(&self.gitlab)
+            .await;
+        get(
+            &self.gitlab,
+            "/api/v2/apps/installations/360001.json",
+            json!({"id": 360001, "app_id": 9,
+            "settings": {"name": "GitLab Sync", "api_token": "old"}}),
+        )
+        .await;
+        get(
+            &self.gitlab,
+            "/api/v4/projects/support%2Fzd-sync/hooks/7",
+            json!({"id": 7, "url": "https://hooks.example.com/gitlab"}),
+        )
+        .await;
+        for (server, id) in [
+            (&self.gitlab, "01WEBHOOKSUPPORT"),
+            (&self.federal, "01WEBHOOKFEDERAL"),
+        ] {
+            get(server, &format!("/api/v2/webhooks/{id}"), json!({"webhook": {"id": id, "name": "start pipeline",
+                "endpoint": "https://gitlab.example.com/api/v4/projects/77/trigger/pipeline?token=OLDTRIG-in04&ref=main"}})).await;
+        }
+    }
+
+    /// Keeps a Zendesk credential for each instance in the keyring (two instances: the
+    /// environment's would belong to neither).
+    async fn login(&self) {
+        for (instance, secret) in [("support", ZD_SUPPORT), ("federal", ZD_FEDERAL)] {
+            let out = self
+                .env
+                .tokrot()
+                .args(["auth", "login", "zendesk", "--instance", instance])
+                .args(["--email", "ops@example.com", "--token-stdin"])
+                .write_stdin(format!("{secret}\n"))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+    }
+
+    /// `tokrot` in the team's directory, with GitLab's credential.
+    pub fn tokrot(&self) -> assert_cmd::Command {
+        let mut cmd = self.env.tokrot();
+        cmd.current_dir(self.env.path().join("team"))
+            .env("GITLAB_TOKEN", CALLER)
+            .args(["--gitlab-url", &self.gitlab.uri()]);
+        cmd
+    }
+
+    pub fn secrets() -> [&'static str; 3] {
+        [CALLER, ZD_SUPPORT, ZD_FEDERAL]
+    }
+}
+
+/// Answers a variable read with the key asked for.
+struct EchoVariable;
+
+impl wiremock::Respond for EchoVariable {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let key = request
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        ResponseTemplate::new(200).set_body_json(json!({"key": key, "value": "old-value-in05",
+            "variable_type": "env_var", "protected": false, "masked": false, "hidden": false,
+            "raw": false, "environment_scope": "*"}))
+    }
+}
+
+#[tokio::test]
+async fn inventory_check_runs_every_credentials_preflight_and_names_the_one_that_fails() {
+    let team = Team::new().await;
+    // legacy-bot's variable is gone.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/support%2Flegacy/variables/TOKEN"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Variable Not Found"})),
+        )
+        .with_priority(1)
+        .mount(&team.gitlab)
+        .await;
+    let out = team.tokrot().args(["inventory", "check"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        11,
+        "{text}"
+    );
+    let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAILED")).collect();
+    assert_eq!(failed.len(), 1, "{text}");
+    assert!(
+        failed[0].contains("legacy-bot") && failed[0].contains("404"),
+        "{text}"
+    );
+    assert!(
+        text.contains("12 credential(s) in tokrot.toml: 11 ok, 1 failed"),
+        "{text}"
+    );
+    let writes = team
+        .gitlab
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0, "a check changes nothing");
+
+    // A broken inventory is refused with where, and a secret in it is refused without showing it.
+    team.env.write("bad.toml", "[[credential]]\nname = \"x\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"glpat-SECRET-in06-abcdefgh\" }\n");
+    let bad = team
+        .tokrot()
+        .arg("--inventory")
+        .arg(team.env.path().join("bad.toml"))
+        .args(["inventory", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("bad.toml:4:23: `token_id` looks like a token"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!stderr(&bad).contains("SECRET"), "{}", stderr(&bad));
+    std::fs::remove_file(team.env.path().join("bad.toml")).unwrap();
+    scan(&team.env, &[&out, &bad], &Team::secrets());
+}
+
+#[tokio::test]
+async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the_unlisted() {
+    let team = Team::new().await;
+    let out = team
+        .tokrot()
+        .args(["status", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["tokens"].as_array().unwrap();
+    let state = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name}: {v:#}"))["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state("legacy-bot"), "expired");
+    assert_eq!(state("zendesk-sync"), "due");
+    assert_eq!(state("support-group"), "due");
+    assert_eq!(state("federal-oauth"), "due");
+    assert_eq!(state("triage-bot"), "ok");
+    assert_eq!(state("hook-bot"), "ok");
+    assert_eq!(state("support-oauth"), "ok");
+    assert_eq!(state("ticket-trigger"), "no-expiry");
+    assert_eq!(state("support-api"), "ok");
+    assert_eq!(state("forgotten"), "unlisted");
+    assert_eq!(state("OAuth token 999"), "unlisted");
+    // Listed tokens are not listed twice as unlisted.
+    assert_eq!(rows.iter().filter(|r| r["id"] == 42).count(), 1, "{v:#}");
+    assert_eq!(rows.iter().filter(|r| r["id"] == 50).count(), 1, "{v:#}");
+    assert_eq!(rows.len(), 14, "{v:#}");
+    // Soonest first: the expired one, then the due ones.
+    assert_eq!(rows[0]["name"], "legacy-bot");
+    let expiries: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r["days_left"].as_i64())
+        .collect();
+    assert!(expiries.windows(2).all(|w| w[0] <= w[1]), "{expiries:?}");
+    // Where each is used, and whether it can be rotated unattended.
+    let sync = rows.iter().find(|r| r["name"] == "zendesk-sync").unwrap();
+    assert_eq!(sync["consumers"][1], "zendesk-app:support:360001:api_token");
+    assert_eq!(sync["unattended"], true);
+    let api = rows.iter().find(|r| r["name"] == "support-api").unwrap();
+    assert_eq!(api["unattended"], false, "a pasted token needs a human");
+
+    // The text table, and --check for a scheduled pipeline.
+    let text = team.tokrot().args(["status", "--check"]).output().unwrap();
+    assert_eq!(text.status.code(), Some(1), "{}", stderr(&text));
+    let table = stdout(&text);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(
+        stderr(&text).contains("4 token(s) expired or due"),
+        "{}",
+        stderr(&text)
+    );
+    let narrow = team
+        .tokrot()
+        .args(["status", "--check", "--within", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        narrow.status.code(),
+        Some(1),
+        "the expired one is still there"
+    );
+    scan(&team.env, &[&out, &text, &narrow], &Team::secrets());
+}
