@@ -167,6 +167,7 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             no_stash: false,
             from: common.from.clone(),
             keep: false,
+            credential: None,
         },
     )
     .await

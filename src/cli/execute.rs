@@ -44,6 +44,19 @@ pub struct Request {
     pub from: Option<String>,
     /// `--keep`: a rotation without target keeps its token in the keyring.
     pub keep: bool,
+    /// The inventory credential rotated (`rotate --credential`).
+    pub credential: Option<InventoryRef>,
+}
+
+/// An inventory credential a run rotates: its name, its file, and the parameter that holds the
+/// source's id, rewritten with the new id once the rotation gives one.
+pub struct InventoryRef {
+    /// The credential's name.
+    pub name: String,
+    /// The inventory file.
+    pub path: std::path::PathBuf,
+    /// The parameter holding the source's id, when the credential names it by id.
+    pub id_param: Option<&'static str>,
 }
 
 /// Carries out a request: the plan, the values it still needs (asked on a terminal), the
@@ -113,11 +126,42 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         keep: req.keep,
         no_stash: req.no_stash,
         self_credential,
+        credential: req.credential.as_ref().map(|c| c.name.clone()),
     };
     let finished = protocol::run(session, protocol_req)
         .await
         .map_err(start_error)?;
-    report(ctx, &shown, finished)
+    let update = req
+        .credential
+        .as_ref()
+        .and_then(|c| update_inventory(c, finished.facts.new_id));
+    let outcome = report(ctx, &shown, finished);
+    match update {
+        Some(Ok(line)) => ctx.ui.status(&line)?,
+        Some(Err(line)) => ctx.ui.error(&line)?,
+        None => {}
+    }
+    outcome
+}
+
+/// Once a rotation gave its source a new id, the inventory names the new id: the one value is
+/// rewritten in place, comments and layout kept. `Err` is a warning to act on.
+fn update_inventory(c: &InventoryRef, new_id: Option<u64>) -> Option<Result<String, String>> {
+    let (param, new_id) = (c.id_param?, new_id?);
+    let file = c.path.display();
+    Some(
+        match crate::engine::inventory::set_param(&c.path, &c.name, param, &new_id.to_string()) {
+            Ok(old) => Ok(format!(
+                "{file}: credential `{}` now names the new token: {param} {} → {new_id}",
+                c.name,
+                old.as_deref().unwrap_or("(unset)")
+            )),
+            Err(e) => Err(format!(
+                "warning: {e}; the inventory still names the old token: set {param} = \"{new_id}\" for `{}` by hand",
+                c.name
+            )),
+        },
+    )
 }
 
 /// The runbook asked for, when it is of the kind the command expects (an override may not

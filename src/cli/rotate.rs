@@ -20,11 +20,24 @@ fn targets_help() -> String {
 
 /// Arguments of `tokrot rotate`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = targets_help())]
+#[command(after_help = targets_help(), args_conflicts_with_subcommands = true)]
 pub struct RotateArgs {
     /// The kind of token.
     #[command(subcommand)]
-    pub source: Source,
+    pub source: Option<Source>,
+    /// Rotate a credential of the inventory: its runbook, parameters and targets come from
+    /// there (--apply-to adds more), and its id there is updated to the new token's.
+    #[arg(long, value_name = "NAME")]
+    pub credential: Option<String>,
+    /// More targets for --credential (repeatable).
+    #[arg(long = "apply-to", value_name = "SPEC", value_parser = parse_target, requires = "credential")]
+    pub apply_to: Vec<TargetSpec>,
+    /// With --credential: see `tokrot rotate SOURCE --help`.
+    #[arg(long, requires = "credential")]
+    pub no_stash: bool,
+    /// With --credential: see `tokrot rotate SOURCE --help`.
+    #[arg(long, conflicts_with = "no_stash", requires = "credential")]
+    pub keep: bool,
 }
 
 /// Options every source takes.
@@ -245,9 +258,69 @@ impl Source {
     }
 }
 
+/// The parameter of a rotate runbook that holds its source's id, rewritten in the inventory
+/// once a rotation gives the source a new one.
+fn id_param(runbook: &str) -> Option<&'static str> {
+    match runbook {
+        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some("token_id"),
+        "gitlab-trigger" => Some("trigger_id"),
+        "gitlab-trigger-bot" => Some("old_trigger_id"),
+        "zendesk-oauth" => Some("old_token_id"),
+        _ => None,
+    }
+}
+
+/// Rotates an inventory credential.
+async fn rotate_credential(
+    ctx: &mut Ctx,
+    args: &RotateArgs,
+    name: &str,
+) -> Result<Outcome, CliError> {
+    let inventory = super::inventory::load(ctx)?;
+    let c = inventory
+        .credential(name)
+        .map_err(super::inventory::inventory_error)?
+        .clone();
+    let mut targets = c.targets.clone();
+    for t in &args.apply_to {
+        if !targets.contains(t) {
+            targets.push(t.clone());
+        }
+    }
+    // Only a parameter the inventory sets is rewritten (a token named by name keeps its name).
+    let id_param = id_param(&c.runbook).filter(|p| c.param(p).is_some());
+    execute(
+        ctx,
+        Request {
+            command: format!("tokrot rotate --credential {name}"),
+            runbook: c.runbook.clone(),
+            kind: Some(RunbookKind::Rotate),
+            given: c.params.clone(),
+            targets,
+            token_stdin: false,
+            no_stash: args.no_stash,
+            from: None,
+            keep: args.keep,
+            credential: Some(super::execute::InventoryRef {
+                name: c.name.clone(),
+                path: inventory.path.clone(),
+                id_param,
+            }),
+        },
+    )
+    .await
+}
+
 /// Rotates.
 pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> {
-    let source = &args.source;
+    let source = match (&args.source, &args.credential) {
+        (Some(source), _) => source,
+        (None, Some(name)) => return rotate_credential(ctx, args, name).await,
+        (None, None) => {
+            return Err(CliError::usage("give the kind of token to rotate, or --credential NAME")
+                .hint("`tokrot rotate --help` lists the kinds; `tokrot status` the inventory's credentials"));
+        }
+    };
     let (runbook, mut given, common) = (source.runbook(), source.given(), source.common());
     let token_stdin = matches!(
         source,
@@ -269,6 +342,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
             no_stash: common.no_stash,
             from: None,
             keep: common.keep,
+            credential: None,
         },
     )
     .await

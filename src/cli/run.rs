@@ -67,6 +67,7 @@ pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             no_stash: args.no_stash,
             from: None,
             keep: args.keep,
+            credential: None,
         },
     )
     .await

@@ -82,6 +82,8 @@ pub struct Request {
     pub no_stash: bool,
     /// tokrot's own credential, when the rotation replaces it (`--self`).
     pub self_credential: Option<SelfCredential>,
+    /// The inventory credential rotated (`rotate --credential`), journaled.
+    pub credential: Option<String>,
 }
 
 /// Why a run did not start. Nothing was sent.
@@ -272,6 +274,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
         operator: audit::os_user(),
         self_account,
         keep: req.keep,
+        credential: req.credential.clone(),
         memo: Default::default(),
     }
 }

@@ -312,6 +312,7 @@ fn process(
                         keep: false,
                         no_stash: false,
                         self_credential: None,
+                        credential: None,
                     };
                     let make = |id: &str| Fake::new(id, &vendor, crash_at);
                     let finished = protocol::start(session, req, make)
@@ -522,6 +523,7 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
             keep: false,
             no_stash: false,
             self_credential: None,
+            credential: None,
         };
         protocol::start(session, req, |id| Fake::new(id, &vendor, None))
             .await

@@ -188,6 +188,10 @@ pub struct JournalData {
     /// `--keep`: the new token stays in the keyring when the rotation ends.
     #[serde(default)]
     pub keep: bool,
+    /// The inventory credential this run rotates (`rotate --credential`), so that its chain of
+    /// ids (the source's old id in `params`, the new one in `new_id`) can be followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     /// What earlier steps learned that later ones need (the old token's id, the scopes asked
     /// for): no secret. `resume` gives it back to the steps it has left.
     #[serde(default)]
@@ -474,6 +478,7 @@ mod tests {
             approvals: vec![],
             self_account: None,
             keep: false,
+            credential: None,
             memo: Default::default(),
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],

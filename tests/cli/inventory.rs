@@ -417,3 +417,152 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     );
     scan(&team.env, &[&out, &text, &narrow], &Team::secrets());
 }
+
+/// A resource whose writes are kept: a PUT's JSON body is merged into what a GET answers.
+#[derive(Clone)]
+struct Kept(std::sync::Arc<std::sync::Mutex<serde_json::Value>>);
+
+impl wiremock::Respond for Kept {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut now = self.0.lock().unwrap();
+        if request.method.as_str() == "PUT" {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            for (k, v) in body.as_object().unwrap() {
+                match (now.get_mut(k), v) {
+                    (Some(serde_json::Value::Object(old)), serde_json::Value::Object(new)) => {
+                        old.extend(new.clone());
+                    }
+                    _ => {
+                        now[k] = v.clone();
+                    }
+                }
+            }
+        }
+        ResponseTemplate::new(200).set_body_json(now.clone())
+    }
+}
+
+const NEW: &str = "glpat-NEW-CANARY-in07";
+
+#[tokio::test]
+async fn rotate_credential_takes_everything_from_the_inventory_and_writes_the_new_id_back() {
+    let team = Team::new().await;
+    let g = &team.gitlab;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 5001, "name": "zendesk-sync", "token": NEW, "expires_at": day(90), "active": true}),
+        ))
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(
+            5001,
+            "zendesk-sync",
+            Some(90),
+        )))
+        .mount(g)
+        .await;
+    let variable = Kept(std::sync::Arc::new(std::sync::Mutex::new(
+        json!({"key": "API_TOKEN",
+        "value": "old-value-in05", "variable_type": "env_var", "protected": false, "masked": false,
+        "hidden": false, "raw": false, "environment_scope": "*"}),
+    )));
+    Mock::given(path(
+        "/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN",
+    ))
+    .respond_with(variable.clone())
+    .with_priority(1)
+    .mount(g)
+    .await;
+    let app = Kept(std::sync::Arc::new(std::sync::Mutex::new(
+        json!({"id": 360001, "app_id": 9,
+        "settings": {"name": "GitLab Sync", "api_token": "old"}}),
+    )));
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .respond_with(app.clone())
+        .with_priority(1)
+        .mount(g)
+        .await;
+
+    let before = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    let out = team
+        .tokrot()
+        .args(["--yes", "rotate", "--credential", "zendesk-sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(variable.0.lock().unwrap()["value"], NEW);
+    assert_eq!(app.0.lock().unwrap()["settings"]["api_token"], NEW);
+    assert!(
+        stderr(&out)
+            .contains("credential `zendesk-sync` now names the new token: token_id 42 → 5001"),
+        "{}",
+        stderr(&out)
+    );
+    // The one value changed; comments and layout kept.
+    let after = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "params = { token_id = \"42\" }   # the sync bot's token",
+            "params = { token_id = \"5001\" }   # the sync bot's token"
+        )
+    );
+    // The journal names the credential, the old id and the new one.
+    let dir = team.env.path().join(".local/state/tokrot/rotations");
+    let journal: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(journal["credential"], "zendesk-sync");
+    assert_eq!(journal["params"][0], json!(["token_id", "42"]));
+    assert_eq!(journal["new_id"], 5001);
+
+    // A second run reads the new id: nothing is rotated twice.
+    get(
+        g,
+        "/api/v4/personal_access_tokens/5001",
+        token(5001, "zendesk-sync", Some(90)),
+    )
+    .await;
+    let status = team
+        .tokrot()
+        .args(["status", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let sync = v["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "zendesk-sync" && r["state"] != "unlisted")
+        .unwrap()
+        .clone();
+    assert_eq!(sync["id"], 5001, "{v:#}");
+
+    let unknown = team
+        .tokrot()
+        .args(["rotate", "--credential", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("has no credential `nope`; it has: zendesk-sync, triage-bot"),
+        "{}",
+        stderr(&unknown)
+    );
+    let mut secrets = Team::secrets().to_vec();
+    secrets.push(NEW);
+    scan(&team.env, &[&out, &status, &unknown], &secrets);
+}
