@@ -131,10 +131,10 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let finished = protocol::run(session, protocol_req)
         .await
         .map_err(start_error)?;
-    let update = req
-        .credential
-        .as_ref()
-        .and_then(|c| update_inventory(c, finished.facts.new_id));
+    let update = match &req.credential {
+        Some(c) => update_inventory(&state_dir(ctx)?, c, finished.facts.new_id),
+        None => None,
+    };
     let outcome = report(ctx, &shown, finished);
     match update {
         Some(Ok(line)) => ctx.ui.status(&line)?,
@@ -146,22 +146,31 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
 
 /// Once a rotation gave its source a new id, the inventory names the new id: the one value is
 /// rewritten in place, comments and layout kept. `Err` is a warning to act on.
-fn update_inventory(c: &InventoryRef, new_id: Option<u64>) -> Option<Result<String, String>> {
+fn update_inventory(
+    state_dir: &std::path::Path,
+    c: &InventoryRef,
+    new_id: Option<u64>,
+) -> Option<Result<String, String>> {
     let (param, new_id) = (c.id_param?, new_id?);
     let file = c.path.display();
-    Some(
-        match crate::engine::inventory::set_param(&c.path, &c.name, param, &new_id.to_string()) {
-            Ok(old) => Ok(format!(
-                "{file}: credential `{}` now names the new token: {param} {} → {new_id}",
-                c.name,
-                old.as_deref().unwrap_or("(unset)")
-            )),
-            Err(e) => Err(format!(
-                "warning: {e}; the inventory still names the old token: set {param} = \"{new_id}\" for `{}` by hand",
-                c.name
-            )),
-        },
-    )
+    let set = crate::engine::inventory::record_new_id(
+        state_dir,
+        &c.path,
+        &c.name,
+        param,
+        &new_id.to_string(),
+    );
+    Some(match set {
+        Ok(old) => Ok(format!(
+            "{file}: credential `{}` now names the new token: {param} {} → {new_id}",
+            c.name,
+            old.as_deref().unwrap_or("(unset)")
+        )),
+        Err(e) => Err(format!(
+            "warning: {e}; the inventory still names the old token: set {param} = \"{new_id}\" for `{}` by hand",
+            c.name
+        )),
+    })
 }
 
 /// The runbook asked for, when it is of the kind the command expects (an override may not

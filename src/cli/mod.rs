@@ -5,6 +5,7 @@ mod apply;
 mod auth;
 mod completions;
 mod context;
+mod due;
 pub mod error;
 mod execute;
 mod history;

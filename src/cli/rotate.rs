@@ -27,8 +27,15 @@ pub struct RotateArgs {
     pub source: Option<Source>,
     /// Rotate a credential of the inventory: its runbook, parameters and targets come from
     /// there (--apply-to adds more), and its id there is updated to the new token's.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "due")]
     pub credential: Option<String>,
+    /// Rotate every inventory credential that is expired or due, each as its own run, side by
+    /// side; those that need a human are listed as skipped.
+    #[arg(long)]
+    pub due: bool,
+    /// With --due: due means expiring within DAYS [default: the inventory's rotate_before_days].
+    #[arg(long, value_name = "DAYS", requires = "due", value_parser = clap::value_parser!(u32).range(0..=365))]
+    pub within: Option<u32>,
     /// More targets for --credential (repeatable).
     #[arg(long = "apply-to", value_name = "SPEC", value_parser = parse_target, requires = "credential")]
     pub apply_to: Vec<TargetSpec>,
@@ -316,6 +323,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
     let source = match (&args.source, &args.credential) {
         (Some(source), _) => source,
         (None, Some(name)) => return rotate_credential(ctx, args, name).await,
+        (None, None) if args.due => return super::due::run(ctx, args.within).await,
         (None, None) => {
             return Err(CliError::usage("give the kind of token to rotate, or --credential NAME")
                 .hint("`tokrot rotate --help` lists the kinds; `tokrot status` the inventory's credentials"));

@@ -327,6 +327,24 @@ pub fn load(explicit: Option<&Path>, catalogue: &Catalogue) -> Result<Inventory,
     parse(&path, &text, catalogue)
 }
 
+/// Writes a credential's new id into the inventory (`set_param`), one writer at a time: the
+/// runs of one `rotate --due` finish side by side, each rewriting the same file.
+pub fn record_new_id(
+    state_dir: &Path,
+    path: &Path,
+    credential: &str,
+    param: &str,
+    value: &str,
+) -> Result<Option<String>, InventoryError> {
+    let whole = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let _held = crate::state::lock::wait_for(state_dir, &format!("inventory:{}", whole.display()))
+        .map_err(|e| InventoryError::Update {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    set_param(path, credential, param, value)
+}
+
 /// Sets one parameter of one credential in the file, keeping its comments and layout
 /// (`toml_edit`), and writes it back atomically; the old value is returned.
 pub fn set_param(

@@ -120,6 +120,20 @@ impl Locks {
     }
 }
 
+/// Waits for the lock on `key` and holds it while the returned file is alive: for a short
+/// read-modify-write that several runs of one `rotate --due` may want at once (the inventory).
+pub fn wait_for(state_dir: &Path, key: &str) -> Result<File, StateError> {
+    ensure_dir(state_dir)?;
+    let d = dir(state_dir);
+    ensure_dir(&d)?;
+    let path = d.join(file_name(key));
+    let mut options = private_options();
+    options.read(true).write(true).create(true).truncate(false);
+    let file = open_private(&path, &options)?;
+    file.lock().map_err(io_err(&path))?;
+    Ok(file)
+}
+
 /// Whether some process holds the lock on `key` now (a run that is still going).
 pub fn is_held(state_dir: &Path, key: &str) -> bool {
     let path = dir(state_dir).join(file_name(key));

@@ -566,3 +566,176 @@ async fn rotate_credential_takes_everything_from_the_inventory_and_writes_the_ne
     secrets.push(NEW);
     scan(&team.env, &[&out, &status, &unknown], &secrets);
 }
+
+/// Answers a variable write with the variable as written (GitLab's answer holds the value).
+struct EchoWrite;
+
+impl wiremock::Respond for EchoWrite {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let key = request
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        ResponseTemplate::new(200).set_body_json(json!({"key": key, "value": body["value"],
+            "variable_type": "env_var", "protected": false, "masked": false, "hidden": false,
+            "raw": false, "environment_scope": "*"}))
+    }
+}
+
+#[tokio::test]
+async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_human_ones() {
+    let team = Team::new().await;
+    let g = &team.gitlab;
+    Mock::given(method("PUT"))
+        .and(path_regex(
+            r"^/api/v4/(projects|groups)/[^/]+/variables/[A-Z_]+$",
+        ))
+        .respond_with(EchoWrite)
+        .mount(g)
+        .await;
+    let app = Kept(std::sync::Arc::new(std::sync::Mutex::new(
+        json!({"id": 360001, "app_id": 9,
+        "settings": {"name": "GitLab Sync", "api_token": "old"}}),
+    )));
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .respond_with(app.clone())
+        .with_priority(1)
+        .mount(g)
+        .await;
+    // zendesk-sync (due) and support-group (due) rotate; legacy-bot (expired) is refused.
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 5001, "name": "zendesk-sync", "token": NEW, "expires_at": day(90), "active": true})))
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/44/rotate"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "400 Bad request - Token expired"})),
+        )
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/groups/support/access_tokens/60/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 6001, "name": "support-group", "token": "glpat-GROUP-CANARY-in08", "expires_at": day(90), "active": true})))
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(
+            5001,
+            "zendesk-sync",
+            Some(90),
+        )))
+        .mount(g)
+        .await;
+    get(
+        g,
+        "/api/v4/groups/support",
+        json!({"id": 77, "full_path": "support"}),
+    )
+    .await;
+    // federal-oauth (due): a new token, checked, applied, then the old one revoked.
+    let f = &team.federal;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 9001, "client_id": 5,
+            "token": "zdnewCANARY-in09xyz", "scopes": ["read"]}})),
+        )
+        .expect(1)
+        .mount(f)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": {"id": 9001, "scopes": ["read"]}})),
+        )
+        .mount(f)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v2/oauth/tokens/901"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(f)
+        .await;
+
+    // The plan first, changing nothing; a wider window makes the pasted Zendesk API tokens due,
+    // and those need a human.
+    let plan = team
+        .tokrot()
+        .args(["--dry-run", "rotate", "--due", "--within", "200"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let said = stderr(&plan);
+    assert!(
+        said.contains("skipped: support-api (zendesk-api) needs a human"),
+        "{said}"
+    );
+    assert!(
+        said.contains("skipped: federal-api (zendesk-api) needs a human"),
+        "{said}"
+    );
+    assert!(said.contains("  triage-bot  gitlab-pat"), "{said}");
+
+    let out = team
+        .tokrot()
+        .args(["--yes", "--output", "json", "rotate", "--due"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}{}", stdout(&out), stderr(&out)));
+    let code = |name: &str| {
+        v["rotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["credential"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {v:#}"))["exit_code"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(code("zendesk-sync"), 0, "{v:#}");
+    assert_eq!(code("support-group"), 0, "{v:#}");
+    assert_eq!(code("federal-oauth"), 0, "{v:#}");
+    assert_ne!(code("legacy-bot"), 0, "{v:#}");
+    assert_eq!(v["rotations"].as_array().unwrap().len(), 4, "{v:#}");
+    // The batch's exit code is the worst of them; every rotation has its own journal.
+    assert_eq!(
+        out.status.code(),
+        Some(code("legacy-bot") as i32),
+        "{}",
+        stderr(&out)
+    );
+    let journals = std::fs::read_dir(team.env.path().join(".local/state/tokrot/rotations"))
+        .unwrap()
+        .count();
+    assert_eq!(journals, 4);
+    // Each new id is in the inventory, written by runs that ended side by side.
+    let after = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    assert!(
+        after.contains("token_id = \"5001\" }   # the sync bot's token"),
+        "{after}"
+    );
+    assert!(
+        after.contains("group = \"support\", token_id = \"6001\""),
+        "{after}"
+    );
+    assert!(after.contains("old_token_id = \"9001\""), "{after}");
+    assert!(after.contains("token_id = \"44\""), "{after}");
+    let mut secrets = Team::secrets().to_vec();
+    secrets.extend([NEW, "glpat-GROUP-CANARY-in08", "zdnewCANARY-in09xyz"]);
+    scan(&team.env, &[&plan, &out], &secrets);
+}
