@@ -26,6 +26,8 @@ const RUNBOOKS: [&str; 4] = [
     include_str!("../runbooks/zendesk-oauth-integration.toml"),
 ];
 
+const INVENTORY: &str = include_str!("fixtures/inventory/team.toml");
+
 const CONFIG: &str = "[gitlab]\nurl = \"https://gitlab.example.com\"\n\n[zendesk.instances.staging]\nurl = \"https://example-staging.zendesk.com\"\nlabel = \"Zendesk Staging\"\n";
 
 /// `text` with `bytes` put in at `at` (a fraction of its length), as a mutation would.
@@ -76,6 +78,24 @@ proptest! {
     fn any_text_is_a_runbook_or_a_located_error(text in "\\PC{0,200}") {
         if let Err(e) = parse_runbook("any.toml", &text, Origin::Embedded) {
             located(&e.to_string(), &text);
+        }
+    }
+
+    #[test]
+    fn an_inventory_parser_never_panics_and_locates_its_errors(
+        at in 0.0f64..1.0,
+        cut in 0usize..40,
+        insert in "[ -~\n\"=\\[\\]{}]{0,24}",
+    ) {
+        let catalogue = tokrot::runbook::Catalogue::embedded().unwrap();
+        let text = mutate(INVENTORY, at, cut, &insert);
+        match tokrot::engine::inventory::parse(Path::new("i.toml"), &text, &catalogue) {
+            Ok(inv) => prop_assert!(inv.credentials.len() <= 13),
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("i.toml:"), "{}", message);
+                located(&message, &text);
+            }
         }
     }
 

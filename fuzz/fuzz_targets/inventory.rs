@@ -1,0 +1,19 @@
+//! The inventory: parsed and checked, never a panic; an error names the file; what is accepted
+//! holds nothing that looks like a token.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let catalogue = tokrot::runbook::Catalogue::embedded().expect("the embedded runbooks load");
+    if let Ok(text) = std::str::from_utf8(data) {
+        match tokrot::engine::inventory::parse(std::path::Path::new("i.toml"), text, &catalogue) {
+            Ok(inv) => {
+                for c in &inv.credentials {
+                    assert!(c.params.iter().all(|(_, v)| !v.starts_with("glpat-")));
+                }
+            }
+            Err(e) => assert!(e.to_string().starts_with("i.toml:")),
+        }
+    }
+});
