@@ -470,6 +470,8 @@ pub struct Http {
     base: Url,
     redactor: Redactor,
     policy: RetryPolicy,
+    /// The rate budget of the host, shared with every client of it in the process.
+    budget: std::sync::Arc<super::budget::Budget>,
 }
 
 impl Http {
@@ -488,6 +490,7 @@ impl Http {
         Ok(Self {
             reads: client(&policy, redirect)?,
             writes: std::sync::Arc::default(),
+            budget: super::budget::of(&base.origin().ascii_serialization()),
             base,
             redactor,
             policy,
@@ -571,9 +574,13 @@ impl Http {
             started,
             now_unix,
         };
+        self.budget.take().await;
         match req.send().await {
             Err(e) => self.no_answer(call, url, &e, &attempt),
-            Ok(resp) => self.read_answer(call, url, resp, &attempt).await,
+            Ok(resp) => {
+                self.budget.observe(resp.headers());
+                self.read_answer(call, url, resp, &attempt).await
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Vendor clients: `http` holds the policy every call shares; `gitlab` and `zendesk` have one
 //! function per endpoint tokrot uses.
 
+pub mod budget;
 pub mod gitlab;
 pub mod http;
 pub mod route;
