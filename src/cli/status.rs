@@ -56,7 +56,7 @@ pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> bool {
 
 /// The Zendesk clients of the instances an inventory mentions, where a credential belongs.
 pub(crate) fn zendesk_clients(ctx: &Ctx, inv: &Inventory) -> HashMap<String, Zendesk> {
-    let mut ids: Vec<&str> = inv
+    let ids: Vec<String> = inv
         .credentials
         .iter()
         .flat_map(|c| {
@@ -70,7 +70,15 @@ pub(crate) fn zendesk_clients(ctx: &Ctx, inv: &Inventory) -> HashMap<String, Zen
                     _ => None,
                 }))
         })
+        .map(str::to_owned)
         .collect();
+    clients_of(ctx, &ids)
+}
+
+/// The Zendesk clients of these instances, where a credential belongs (the environment's to one
+/// instance only).
+pub(crate) fn clients_of(ctx: &Ctx, ids: &[String]) -> HashMap<String, Zendesk> {
+    let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     ids.sort_unstable();
     ids.dedup();
     let reach = if ids.len() == 1 {

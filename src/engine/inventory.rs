@@ -401,6 +401,32 @@ pub fn set_param(
     Ok(old)
 }
 
+/// Adds drafted entries (TOML text) to the end of an inventory, creating it if need be; what is
+/// there is kept as it is, and the whole must still check, else nothing is written.
+pub fn append(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory, InventoryError> {
+    let failed = |message: String| InventoryError::Update {
+        path: path.to_path_buf(),
+        message,
+    };
+    let before = match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(failed(e.to_string())),
+    };
+    let mut whole = before.clone().unwrap_or_default();
+    if !whole.is_empty() && !whole.ends_with('\n') {
+        whole.push('\n');
+    }
+    whole.push_str(text);
+    let checked = parse(path, &whole, catalogue)?;
+    match before {
+        Some(_) => replace_keeping_mode(path, whole.as_bytes()),
+        None => std::fs::write(path, whole.as_bytes()),
+    }
+    .map_err(|e| failed(e.to_string()))?;
+    Ok(checked)
+}
+
 /// Replaces a file atomically (a temporary file beside it, fsync, rename), keeping its mode: the
 /// inventory lives in a team's repository, not in the state dir.
 fn replace_keeping_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

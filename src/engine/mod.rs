@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod credentials;
+pub mod discover;
 pub mod interrupt;
 pub mod inventory;
 pub mod naming;

@@ -78,9 +78,96 @@ pub fn trigger_description(consumer: &str, config: &Config) -> Result<String, Co
     }
 }
 
+/// Where a pipeline trigger is used, as its description names it by the handbook's rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedConsumer {
+    /// A Zendesk webhook: the description is its Admin Center link.
+    Webhook {
+        /// The instance whose Admin Center it is.
+        instance: String,
+        /// The webhook's id.
+        id: String,
+    },
+    /// A Zendesk app: `INSTANCE LABEL - NAME_OF_APP`.
+    App {
+        /// The instance whose label it starts with.
+        instance: String,
+        /// The app's name.
+        name: String,
+    },
+    /// A GitLab project: the description is its link (a path on the GitLab).
+    Project(String),
+    /// A CI job of the trigger's own project: any other description.
+    Job(String),
+}
+
+/// Reads a trigger's description back by the naming rule (the reverse of
+/// `trigger_description`); `None` for an empty description.
+pub fn consumer_of(description: &str, config: &Config) -> Option<NamedConsumer> {
+    let d = description.trim();
+    if d.is_empty() {
+        return None;
+    }
+    for instance in config.ordered_instances() {
+        let prefix = format!(
+            "{}/apps-integrations/webhooks/webhooks/",
+            instance.admin_url()
+        );
+        if let Some(rest) = d.strip_prefix(&prefix)
+            && let Some(id) = rest.strip_suffix("/details")
+            && !id.is_empty()
+            && id.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Some(NamedConsumer::Webhook {
+                instance: instance.id.clone(),
+                id: id.to_owned(),
+            });
+        }
+        if let Some(name) = d.strip_prefix(&format!("{} - ", instance.label))
+            && !name.trim().is_empty()
+        {
+            return Some(NamedConsumer::App {
+                instance: instance.id.clone(),
+                name: name.trim().to_owned(),
+            });
+        }
+    }
+    let gitlab = crate::config::display_url(&config.gitlab_url);
+    if let Some(path) = d.strip_prefix(&format!("{gitlab}/")) {
+        let path = path.trim_end_matches('/');
+        if crate::runbook::validate::check_namespace_path(path).is_ok() {
+            return Some(NamedConsumer::Project(path.to_owned()));
+        }
+    }
+    Some(NamedConsumer::Job(d.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_description_reads_back_as_its_consumer() {
+        let c = Config::built_in();
+        for consumer in [
+            "zendesk-webhook:global:01ABC",
+            "zendesk-app:us-gov:Some App",
+            "project:https://gitlab.com/grp/other",
+            "ci-job:deploy-docs",
+        ] {
+            let d = trigger_description(consumer, &c).unwrap();
+            let back = match consumer_of(&d, &c).unwrap() {
+                NamedConsumer::Webhook { instance, id } => {
+                    format!("zendesk-webhook:{instance}:{id}")
+                }
+                NamedConsumer::App { instance, name } => format!("zendesk-app:{instance}:{name}"),
+                NamedConsumer::Project(p) => format!("project:https://gitlab.com/{p}"),
+                NamedConsumer::Job(j) => format!("ci-job:{j}"),
+            };
+            assert_eq!(back, consumer);
+        }
+        assert_eq!(consumer_of("  ", &c), None);
+    }
 
     #[test]
     fn each_rule_of_the_handbook() {

@@ -739,3 +739,111 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
     secrets.extend([NEW, "glpat-GROUP-CANARY-in08", "zdnewCANARY-in09xyz"]);
     scan(&team.env, &[&plan, &out], &secrets);
 }
+
+const TRIGGER: &str = "glptt-0123456789abcdefCANARYin10";
+
+#[tokio::test]
+async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
+    let team = Team::new().await;
+    let g = &team.gitlab;
+    let link = format!(
+        "{}/admin/apps-integrations/webhooks/webhooks/01NEWHOOK/details",
+        g.uri()
+    );
+    // Two triggers the inventory does not name: one described by a webhook's link, one (the
+    // caller's own, shown in full) held by a variable and a webhook's endpoint.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/support%2Fpipelines/triggers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 9, "description": "support webhook", "token": "4f6a"},
+            {"id": 11, "description": link, "token": "9a8b"},
+            {"id": 12, "description": "nightly-sync", "token": TRIGGER},
+        ])))
+        .with_priority(1)
+        .mount(g)
+        .await;
+    let var = |key: &str, value: &str| {
+        json!({"key": key, "value": value, "variable_type": "env_var",
+        "protected": false, "masked": true, "hidden": false, "raw": false, "environment_scope": "*"})
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/support%2Fzd-sync/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            var("API_TOKEN", "glpat-other-value-in11"),
+            var("TRIGGER_TOKEN", TRIGGER),
+        ])))
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/support%2Fpipelines/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/webhooks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhooks": [
+            {"id": "01BYVALUE", "name": "nightly", "endpoint": format!("https://gitlab.example.com/api/v4/projects/9/trigger/pipeline?token={TRIGGER}&ref=main")},
+            {"id": "01OTHER", "name": "other", "endpoint": "https://example.com/in"},
+        ], "meta": {"has_more": false}})))
+        .mount(g)
+        .await;
+    let args = [
+        "inventory",
+        "discover",
+        "--project",
+        "support/pipelines",
+        "--project",
+        "support/zd-sync",
+        "--instance",
+        "support",
+    ];
+    let out = team.tokrot().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let toml = stdout(&out);
+    // By the naming rule.
+    assert!(toml.contains("\"zendesk-webhook:support:01NEWHOOK\",  # by the naming rule: the trigger's description is the webhook's Admin Center link"), "{toml}");
+    // By value, in a variable and in a webhook's endpoint; the token itself nowhere.
+    assert!(toml.contains("\"gitlab-ci-var:support/zd-sync:TRIGGER_TOKEN\",  # by value: the variable holds this trigger's token"), "{toml}");
+    assert!(toml.contains("\"zendesk-webhook:support:01BYVALUE\",  # by value: the webhook's endpoint holds this trigger's token"), "{toml}");
+    assert!(
+        !toml.contains("01OTHER") && !toml.contains("API_TOKEN"),
+        "{toml}"
+    );
+    // A job name points at its own project; the variable is left to the operator.
+    assert!(
+        toml.contains("# TODO: gitlab-ci-var:support/pipelines:KEY"),
+        "{toml}"
+    );
+    // What the inventory names already is not drafted again; an unlisted PAT is.
+    assert!(!toml.contains("trigger_id = \"9\""), "{toml}");
+    assert!(toml.contains("name = \"forgotten\""), "{toml}");
+
+    let before = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    let written = team.tokrot().args(args).arg("--write").output().unwrap();
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let after = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    assert!(
+        after.starts_with(&before),
+        "what was there is kept as it was"
+    );
+    assert!(
+        after.contains("\"gitlab-ci-var:support/zd-sync:TRIGGER_TOKEN\""),
+        "{after}"
+    );
+    let check = team
+        .tokrot()
+        .args(["status", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "the merged inventory loads: {}",
+        stderr(&check)
+    );
+    let again = team.tokrot().args(args).output().unwrap();
+    assert!(stderr(&again).contains("Nothing new"), "{}", stderr(&again));
+    let mut secrets = Team::secrets().to_vec();
+    secrets.extend([TRIGGER, "glpat-other-value-in11"]);
+    scan(&team.env, &[&out, &written, &check, &again], &secrets);
+}

@@ -1,0 +1,421 @@
+//! `inventory discover`: inventory entries drafted from what the vendors list, reading no
+//! secret, each consumer with how it was found — by the handbook's naming rule (a trigger's
+//! description names its webhook, its app, its project or its job) or by value (a trigger token
+//! the caller may read, found in a Zendesk webhook's endpoint or in a readable CI/CD variable;
+//! compared in constant time, never printed, never kept).
+
+use std::collections::BTreeSet;
+
+use secrecy::SecretString;
+
+use super::inventory::Inventory;
+use super::naming::{NamedConsumer, consumer_of};
+use super::status::Vendors;
+use super::target::TargetSpec;
+use crate::clients::gitlab::{GitLab, Owner, Trigger};
+use crate::config::Config;
+use crate::secret::same;
+
+/// Where to look.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Projects (ids or paths).
+    pub projects: Vec<String>,
+    /// Groups.
+    pub groups: Vec<String>,
+    /// Zendesk instances.
+    pub instances: Vec<String>,
+}
+
+/// A drafted credential.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// A name for it (unique in the draft and the inventory).
+    pub name: String,
+    /// Its rotate runbook.
+    pub runbook: &'static str,
+    /// The runbook's parameters.
+    pub params: Vec<(&'static str, String)>,
+    /// How the token was found.
+    pub found: String,
+    /// Consumers found, each with how.
+    pub targets: Vec<(TargetSpec, String)>,
+    /// Consumers found that need a value tokrot cannot know (the setting, the variable's key).
+    pub todos: Vec<String>,
+}
+
+/// What discovery found, and the lists it could not read.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The drafts, in the order found.
+    pub drafts: Vec<Draft>,
+    /// Lists that could not be read.
+    pub notes: Vec<String>,
+}
+
+/// A name for a draft: lowercase letters, digits and dashes.
+fn slug(text: &str) -> String {
+    let s: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let parts: Vec<&str> = s.split('-').filter(|p| !p.is_empty()).collect();
+    let joined = parts.join("-");
+    if joined.is_empty() {
+        "token".into()
+    } else {
+        joined.chars().take(48).collect()
+    }
+}
+
+/// Whether the inventory already names this token.
+fn known(inv: Option<&Inventory>, runbook: &str, params: &[(&str, String)]) -> bool {
+    inv.is_some_and(|inv| {
+        inv.credentials.iter().any(|c| {
+            c.runbook == runbook && params.iter().all(|(k, v)| c.param(k) == Some(v.as_str()))
+        })
+    })
+}
+
+struct Drafting<'a> {
+    config: &'a Config,
+    vendors: &'a Vendors<'a>,
+    inventory: Option<&'a Inventory>,
+    found: Found,
+    names: BTreeSet<String>,
+    /// The projects (`true`) and groups in scope, whose variables are searched by value.
+    scope_owners: Vec<(bool, String)>,
+}
+
+impl Drafting<'_> {
+    fn add(
+        &mut self,
+        base: &str,
+        runbook: &'static str,
+        params: Vec<(&'static str, String)>,
+        found: String,
+    ) -> Option<usize> {
+        if known(self.inventory, runbook, &params) {
+            return None;
+        }
+        let taken = |n: &str| {
+            self.names.contains(n)
+                || self
+                    .inventory
+                    .is_some_and(|i| i.credentials.iter().any(|c| c.name == n))
+        };
+        let mut name = slug(base);
+        let mut k = 2;
+        while taken(&name) {
+            name = format!("{}-{k}", slug(base));
+            k += 1;
+        }
+        self.names.insert(name.clone());
+        self.found.drafts.push(Draft {
+            name,
+            runbook,
+            params,
+            found,
+            targets: Vec::new(),
+            todos: Vec::new(),
+        });
+        Some(self.found.drafts.len() - 1)
+    }
+
+    fn note(&mut self, what: String, e: impl std::fmt::Display) {
+        self.found
+            .notes
+            .push(format!("{what} could not be listed: {e}"));
+    }
+
+    async fn personal(&mut self, gitlab: &GitLab) {
+        match gitlab.personal_tokens(None, Some("active")).await {
+            Ok(list) => {
+                for t in list {
+                    let found = format!(
+                        "GitLab lists it: your personal access token \"{}\" (id {})",
+                        t.name, t.id
+                    );
+                    self.add(
+                        &t.name,
+                        "gitlab-pat",
+                        vec![("token_id", t.id.to_string())],
+                        found,
+                    );
+                }
+            }
+            Err(e) => self.note("your personal access tokens".into(), e),
+        }
+    }
+
+    async fn resource(&mut self, gitlab: &GitLab, owner: Owner<'_>) {
+        let (what, path, runbook) = match owner {
+            Owner::Project(p) => ("project", p, "gitlab-project-token"),
+            Owner::Group(g) => ("group", g, "gitlab-group-token"),
+        };
+        match gitlab.resource_tokens(owner, None, Some("active")).await {
+            Ok(list) => {
+                for t in list {
+                    let found = format!(
+                        "GitLab lists it: {what} {path}'s access token \"{}\" (id {})",
+                        t.name, t.id
+                    );
+                    let params = vec![(what, path.to_owned()), ("token_id", t.id.to_string())];
+                    self.add(&format!("{path}-{}", t.name), runbook, params, found);
+                }
+            }
+            Err(e) => self.note(format!("{what} {path}'s access tokens"), e),
+        }
+    }
+
+    /// A trigger's draft, its consumers by the naming rule and by value.
+    async fn trigger(&mut self, gitlab: &GitLab, project: &str, t: &Trigger) {
+        let found = format!(
+            "GitLab lists it: project {project}'s pipeline trigger {} \"{}\"",
+            t.id, t.description
+        );
+        let params = vec![
+            ("project", project.to_owned()),
+            ("trigger_id", t.id.to_string()),
+        ];
+        let Some(i) = self.add(
+            &format!("{project}-trigger-{}", t.id),
+            "gitlab-trigger",
+            params,
+            found,
+        ) else {
+            return;
+        };
+        if let Some(named) = consumer_of(&t.description, self.config) {
+            self.named(i, project, named).await;
+        }
+        if let Some(token) = t.full_token() {
+            self.by_value(gitlab, i, token).await;
+        }
+    }
+
+    async fn named(&mut self, i: usize, project: &str, named: NamedConsumer) {
+        const RULE: &str = "by the naming rule: the trigger's description is";
+        let draft = &mut self.found.drafts[i];
+        match named {
+            NamedConsumer::Webhook { instance, id } => draft.targets.push((
+                TargetSpec::ZendeskWebhook { instance, webhook_id: id },
+                format!("{RULE} the webhook's Admin Center link"),
+            )),
+            NamedConsumer::App { instance, name } => {
+                let settings = match self.vendors.zendesk.get(&instance) {
+                    Some(z) => match z.installations().await {
+                        Ok(list) => list
+                            .into_iter()
+                            .find(|inst| inst.name == name)
+                            .map(|inst| format!("installation {}; its settings: {}", inst.id, inst.settings.join(", "))),
+                        Err(e) => Some(format!("its installations could not be listed: {e}")),
+                    },
+                    None => Some("no credential to list its installations".into()),
+                };
+                let draft = &mut self.found.drafts[i];
+                draft.todos.push(format!(
+                    "zendesk-app:{instance}:INSTALLATION_ID:SETTING — {RULE} \"{name}\" on {instance} ({}); which setting holds it?",
+                    settings.unwrap_or_else(|| "no installation of that name".into())
+                ));
+            }
+            NamedConsumer::Project(p) => draft.todos.push(format!(
+                "gitlab-ci-var:{p}:KEY — {RULE} project {p}'s link; which variable holds it?"
+            )),
+            NamedConsumer::Job(job) => draft.todos.push(format!(
+                "gitlab-ci-var:{project}:KEY — {RULE} a job name (\"{job}\") of {project}; which variable holds it?"
+            )),
+        }
+    }
+
+    /// Where a trigger token the caller can read is held: the endpoints of the webhooks of the
+    /// instances, and the readable variables of the projects and groups, in scope.
+    async fn by_value(&mut self, gitlab: &GitLab, i: usize, token: &SecretString) {
+        let mut hits: Vec<(TargetSpec, String)> = Vec::new();
+        for (instance, zendesk) in self.vendors.zendesk.iter() {
+            let Ok(hooks) = zendesk.webhooks().await else {
+                continue;
+            };
+            for hook in hooks {
+                let held = crate::clients::zendesk::endpoint_token(&hook.endpoint);
+                if held.is_some_and(|h| same(&h, token)) {
+                    hits.push((
+                        TargetSpec::ZendeskWebhook {
+                            instance: instance.clone(),
+                            webhook_id: hook.id.clone(),
+                        },
+                        "by value: the webhook's endpoint holds this trigger's token".into(),
+                    ));
+                }
+            }
+        }
+        let owners: Vec<(bool, String)> = self.scope_owners.clone();
+        for (project, path) in owners {
+            let owner = if project {
+                Owner::Project(&path)
+            } else {
+                Owner::Group(&path)
+            };
+            let Ok(vars) = gitlab.variables(owner).await else {
+                continue;
+            };
+            for v in vars {
+                if v.value.as_ref().is_some_and(|held| same(held, token)) {
+                    let spec = if project {
+                        TargetSpec::GitLabCiVar {
+                            project: path.clone(),
+                            key: v.key.clone(),
+                            scope: v.environment_scope.clone(),
+                        }
+                    } else {
+                        TargetSpec::GitLabGroupCiVar {
+                            group: path.clone(),
+                            key: v.key.clone(),
+                            scope: v.environment_scope.clone(),
+                        }
+                    };
+                    hits.push((
+                        spec,
+                        "by value: the variable holds this trigger's token".into(),
+                    ));
+                }
+            }
+        }
+        let draft = &mut self.found.drafts[i];
+        for hit in hits {
+            if !draft.targets.iter().any(|(t, _)| *t == hit.0) {
+                draft.targets.push(hit);
+            }
+        }
+    }
+}
+
+impl<'a> Drafting<'a> {
+    #[allow(clippy::new_ret_no_self)]
+    fn start(
+        config: &'a Config,
+        vendors: &'a Vendors<'a>,
+        inventory: Option<&'a Inventory>,
+    ) -> Self {
+        Self {
+            config,
+            vendors,
+            inventory,
+            found: Found::default(),
+            names: BTreeSet::new(),
+            scope_owners: Vec::new(),
+        }
+    }
+}
+
+/// Drafts inventory entries for what the vendors list in `scope`.
+pub async fn discover(
+    scope: &Scope,
+    config: &Config,
+    vendors: &Vendors<'_>,
+    inventory: Option<&Inventory>,
+) -> Found {
+    let mut d = Drafting::start(config, vendors, inventory);
+    d.scope_owners = scope
+        .projects
+        .iter()
+        .map(|p| (true, p.clone()))
+        .chain(scope.groups.iter().map(|g| (false, g.clone())))
+        .collect();
+    if let Some(gitlab) = vendors.gitlab {
+        d.personal(gitlab).await;
+        for p in &scope.projects {
+            d.resource(gitlab, Owner::Project(p)).await;
+            match gitlab.triggers(p).await {
+                Ok(list) => {
+                    for t in &list {
+                        d.trigger(gitlab, p, t).await;
+                    }
+                }
+                Err(e) => d.note(format!("project {p}'s pipeline triggers"), e),
+            }
+        }
+        for g in &scope.groups {
+            d.resource(gitlab, Owner::Group(g)).await;
+        }
+    } else if !scope.projects.is_empty() || !scope.groups.is_empty() {
+        d.found
+            .notes
+            .push("no GitLab credential: GitLab was not read (tokrot auth status)".into());
+    }
+    for instance in &scope.instances {
+        let Some(zendesk) = vendors.zendesk.get(instance) else {
+            d.found.notes.push(format!(
+                "no Zendesk credential for {instance}: it was not read"
+            ));
+            continue;
+        };
+        match zendesk.all_oauth_tokens().await {
+            Ok(list) => {
+                for t in list {
+                    let Some(client) = t.client_id else { continue };
+                    let found = format!(
+                        "Zendesk lists it: {instance}'s OAuth token {} of client {client}",
+                        t.id
+                    );
+                    let params = vec![
+                        ("instance", instance.clone()),
+                        ("client_id", client.to_string()),
+                        ("old_token_id", t.id.to_string()),
+                    ];
+                    d.add(
+                        &format!("{instance}-oauth-{}", t.id),
+                        "zendesk-oauth",
+                        params,
+                        found,
+                    );
+                }
+            }
+            Err(e) => d.note(format!("{instance}'s OAuth tokens"), e),
+        }
+    }
+    d.found
+}
+
+/// A TOML string, quoted and escaped.
+fn quoted(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_owned()
+}
+
+/// The drafts as TOML to add to an inventory, every finding in a comment.
+pub fn render(drafts: &[Draft]) -> String {
+    let mut out = String::new();
+    for d in drafts {
+        out.push_str(&format!("\n# {}\n[[credential]]\n", d.found));
+        out.push_str(&format!(
+            "name = {}\nrunbook = {}\n",
+            quoted(&d.name),
+            quoted(d.runbook)
+        ));
+        let params: Vec<String> = d
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", quoted(v)))
+            .collect();
+        out.push_str(&format!("params = {{ {} }}\n", params.join(", ")));
+        if d.targets.is_empty() {
+            out.push_str("targets = []\n");
+        } else {
+            out.push_str("targets = [\n");
+            for (t, how) in &d.targets {
+                out.push_str(&format!("  {},  # {how}\n", quoted(&t.to_string())));
+            }
+            out.push_str("]\n");
+        }
+        for todo in &d.todos {
+            out.push_str(&format!("# TODO: {todo}\n"));
+        }
+    }
+    out
+}
