@@ -17,9 +17,29 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     scored.into_iter().map(|(_, c)| c).collect()
 }
 
+/// Text from a vendor (a token's name, a trigger's description) made safe to put on one line of
+/// a table or a comment: control characters (a newline, an escape sequence) are written as
+/// escapes, so the text cannot start a line of its own or move the cursor.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_text_stays_on_one_line() {
+        assert_eq!(one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+    }
 
     #[test]
     fn distances() {

@@ -64,11 +64,42 @@ fn forwarded(ctx: &Ctx) -> Vec<std::ffi::OsString> {
     }
     pair("--concurrency", g.concurrency.to_string().into());
     pair("--http-timeout", g.http_timeout.to_string().into());
+    for a in &g.approve {
+        let evidence = a
+            .evidence
+            .as_ref()
+            .map(|e| format!("={e}"))
+            .unwrap_or_default();
+        pair("--approve", format!("{}{evidence}", a.gate).into());
+    }
+    for _ in 0..g.verbose {
+        args.push("-v".into());
+    }
+    if g.quiet {
+        args.push("-q".into());
+    }
+    if g.no_color {
+        args.push("--no-color".into());
+    }
     args
 }
 
-/// Runs `tokrot … --yes --output json rotate --credential NAME` and waits for it.
-async fn rotate_one(exe: &std::path::Path, common: &[std::ffi::OsString], name: String) -> Ended {
+/// Runs `tokrot … --yes --output json rotate --credential NAME` and waits for it; after an
+/// interrupt, a rotation not started yet is not started.
+async fn rotate_one(
+    exe: &std::path::Path,
+    common: &[std::ffi::OsString],
+    name: String,
+    stopped: &std::sync::atomic::AtomicBool,
+) -> Ended {
+    if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ended {
+            name,
+            code: exit::STOPPED,
+            report: None,
+            stderr: "not started: interrupted before its turn".into(),
+        };
+    }
     let out = tokio::process::Command::new(exe)
         .args(common)
         .args(["--yes", "--output", "json", "rotate", "--credential", &name])
@@ -172,10 +203,13 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     confirm(ctx, run.len())?;
     // A signal reaches every run of the batch (one process group): each stops at its own safe
     // point. This process waits for them, to tell how each ended.
-    let _waiting = tokio::spawn(async {
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stopped.clone();
+    let _waiting = tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
             crate::ui::raw_status(
-                "interrupt: each rotation stops at its next safe point; waiting for them to end",
+                "interrupt: no further rotation starts; each one running stops at its next safe point, and they are waited for",
             );
         }
     });
@@ -186,7 +220,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let ended: Vec<Ended> = {
         use futures_util::StreamExt;
         futures_util::stream::iter(names)
-            .map(|name| rotate_one(&exe, &common, name))
+            .map(|name| rotate_one(&exe, &common, name, &stopped))
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await
@@ -253,10 +287,9 @@ fn tell(ctx: &mut Ctx, ended: &[Ended], skipped: &[&Row]) -> Result<Outcome, Cli
                 status, e.name, e.code
             ));
             if e.code != exit::OK {
-                let said = e
-                    .stderr
-                    .lines()
-                    .filter(|l| l.starts_with("error") || l.contains("hint:"));
+                let said = e.stderr.lines().filter(|l| {
+                    l.starts_with("error") || l.starts_with("warning") || l.contains("hint:")
+                });
                 for line in said {
                     out.push_str(&format!("           {}\n", line.trim()));
                 }

@@ -135,10 +135,24 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         Some(c) => update_inventory(&state_dir(ctx)?, c, finished.facts.new_id),
         None => None,
     };
+    let json = ctx.json();
     let outcome = report(ctx, &shown, finished);
     match update {
         Some(Ok(line)) => ctx.ui.status(&line)?,
-        Some(Err(line)) => ctx.ui.error(&line)?,
+        Some(Err(line)) => {
+            ctx.ui.error(&line)?;
+            // The next rotation would read the old, revoked id: not a success.
+            if outcome.is_ok() {
+                return Err(CliError {
+                    code: crate::exit::FAILED,
+                    message: "the rotation finished, but the inventory still names the old token"
+                        .into(),
+                    hint: None,
+                    quiet: false,
+                    reported: json,
+                });
+            }
+        }
         None => {}
     }
     outcome

@@ -220,7 +220,9 @@ async fn discover(ctx: &mut Ctx, args: &DiscoverArgs) -> Result<Outcome, CliErro
             .map(|i| i.path.clone())
             .or_else(|| ctx.global.inventory.clone())
             .unwrap_or_else(|| std::path::PathBuf::from("tokrot.toml"));
-        let merged = inventory::append(&path, &text, &ctx.catalogue).map_err(inventory_error)?;
+        let state = super::execute::state_dir(ctx)?;
+        let merged =
+            inventory::append(&state, &path, &text, &ctx.catalogue).map_err(inventory_error)?;
         ctx.ui.status(&format!(
             "{} draft(s) added to {}; it now has {} credential(s)",
             found.drafts.len(),

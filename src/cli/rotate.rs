@@ -295,7 +295,8 @@ async fn rotate_credential(
         }
     }
     // Only a parameter the inventory sets is rewritten (a token named by name keeps its name).
-    let id_param = id_param(&c.runbook).filter(|p| c.param(p).is_some());
+    // `self` names tokrot's own token, whatever its id: it stays `self`.
+    let id_param = id_param(&c.runbook).filter(|p| c.param(p).is_some_and(|v| v != "self"));
     execute(
         ctx,
         Request {

@@ -140,15 +140,22 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
         let text = report_text(&report, due_days);
         ctx.ui.out(&text)?;
     }
-    if args.check && report.needs_rotation() {
+    let unread = report
+        .rows
+        .iter()
+        .filter(|r| r.state == status::State::Unknown)
+        .count();
+    if args.check && (report.needs_rotation() || unread > 0) {
         let n = report
             .rows
             .iter()
             .filter(|r| matches!(r.state, status::State::Expired | status::State::Due))
             .count();
-        let mut err = CliError::usage(format!("{n} token(s) expired or due for rotation")).hint(
-            "`tokrot rotate --due` rotates them; `tokrot rotate --credential NAME` one of them",
-        );
+        // A token that could not be read may be the one expiring: a check does not pass it.
+        let mut err = CliError::usage(format!(
+            "{n} token(s) expired or due for rotation, {unread} could not be read"
+        ))
+        .hint("`tokrot rotate --due` rotates them; `tokrot rotate --credential NAME` one of them; the table says why a token could not be read");
         err.code = crate::exit::FAILED;
         err.reported = ctx.json();
         return Err(err);
@@ -189,7 +196,7 @@ fn report_text(report: &Report, due_days: u32) -> String {
             None => r.state.as_str().to_owned(),
         };
         table.push(vec![
-            r.name.clone(),
+            crate::text::one_line(&r.name),
             r.kind.clone(),
             r.place.clone(),
             r.expires.map_or_else(|| "-".into(), |d| d.to_string()),

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 
-/// A reset further away than this is not believed (a clock far off, a hostile header).
-const LONGEST_WAIT: Duration = Duration::from_secs(120);
+/// A reset further away than this is not believed (a clock far off, a hostile header): GitLab's
+/// and Zendesk's windows are a minute at most.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
 /// The window assumed when a vendor says how many calls are left but not when they come back
 /// (Zendesk's `X-Rate-Limit-Remaining` counts per minute).
@@ -56,10 +57,17 @@ impl Budget {
                     (None, _) => return,
                 }
             };
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "rate budget spent: waiting for the window to reset"
-            );
+            if wait >= Duration::from_secs(2) {
+                tracing::warn!(
+                    "the host's rate limit is spent: waiting {:.0} s for it to reset",
+                    wait.as_secs_f64()
+                );
+            } else {
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "rate budget spent: waiting"
+                );
+            }
             tokio::time::sleep(wait).await;
         }
     }

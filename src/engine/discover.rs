@@ -15,6 +15,7 @@ use super::target::TargetSpec;
 use crate::clients::gitlab::{GitLab, Owner, Trigger};
 use crate::config::Config;
 use crate::secret::same;
+use crate::text::one_line;
 
 /// Where to look.
 #[derive(Debug, Clone, Default)]
@@ -74,11 +75,24 @@ fn slug(text: &str) -> String {
     }
 }
 
-/// Whether the inventory already names this token.
-fn known(inv: Option<&Inventory>, runbook: &str, params: &[(&str, String)]) -> bool {
+/// Whether the inventory already names this token: by its parameters, or (a token the
+/// inventory names by name) by its name and owner.
+fn known(
+    inv: Option<&Inventory>,
+    runbook: &str,
+    params: &[(&str, String)],
+    name: Option<&str>,
+) -> bool {
     inv.is_some_and(|inv| {
         inv.credentials.iter().any(|c| {
-            c.runbook == runbook && params.iter().all(|(k, v)| c.param(k) == Some(v.as_str()))
+            let all = params.iter().all(|(k, v)| c.param(k) == Some(v.as_str()));
+            let by_name = name.is_some()
+                && c.param("token_name") == name
+                && params
+                    .iter()
+                    .filter(|(k, _)| *k != "token_id")
+                    .all(|(k, v)| c.param(k) == Some(v.as_str()));
+            c.runbook == runbook && (all || by_name)
         })
     })
 }
@@ -101,7 +115,19 @@ impl Drafting<'_> {
         params: Vec<(&'static str, String)>,
         found: String,
     ) -> Option<usize> {
-        if known(self.inventory, runbook, &params) {
+        self.add_named(base, None, runbook, params, found)
+    }
+
+    /// A draft, unless the inventory names the token already (`token_name`: its name there).
+    fn add_named(
+        &mut self,
+        base: &str,
+        token_name: Option<&str>,
+        runbook: &'static str,
+        params: Vec<(&'static str, String)>,
+        found: String,
+    ) -> Option<usize> {
+        if known(self.inventory, runbook, &params, token_name) {
             return None;
         }
         let taken = |n: &str| {
@@ -135,15 +161,16 @@ impl Drafting<'_> {
     }
 
     async fn personal(&mut self, gitlab: &GitLab) {
-        match gitlab.personal_tokens(None, Some("active")).await {
+        match gitlab.own_personal_tokens(Some("active")).await {
             Ok(list) => {
                 for t in list {
                     let found = format!(
                         "GitLab lists it: your personal access token \"{}\" (id {})",
                         t.name, t.id
                     );
-                    self.add(
+                    self.add_named(
                         &t.name,
+                        Some(&t.name),
                         "gitlab-pat",
                         vec![("token_id", t.id.to_string())],
                         found,
@@ -167,7 +194,13 @@ impl Drafting<'_> {
                         t.name, t.id
                     );
                     let params = vec![(what, path.to_owned()), ("token_id", t.id.to_string())];
-                    self.add(&format!("{path}-{}", t.name), runbook, params, found);
+                    self.add_named(
+                        &format!("{path}-{}", t.name),
+                        Some(&t.name),
+                        runbook,
+                        params,
+                        found,
+                    );
                 }
             }
             Err(e) => self.note(format!("{what} {path}'s access tokens"), e),
@@ -392,7 +425,7 @@ fn quoted(s: &str) -> String {
 pub fn render(drafts: &[Draft]) -> String {
     let mut out = String::new();
     for d in drafts {
-        out.push_str(&format!("\n# {}\n[[credential]]\n", d.found));
+        out.push_str(&format!("\n# {}\n[[credential]]\n", one_line(&d.found)));
         out.push_str(&format!(
             "name = {}\nrunbook = {}\n",
             quoted(&d.name),
@@ -409,12 +442,16 @@ pub fn render(drafts: &[Draft]) -> String {
         } else {
             out.push_str("targets = [\n");
             for (t, how) in &d.targets {
-                out.push_str(&format!("  {},  # {how}\n", quoted(&t.to_string())));
+                out.push_str(&format!(
+                    "  {},  # {}\n",
+                    quoted(&t.to_string()),
+                    one_line(how)
+                ));
             }
             out.push_str("]\n");
         }
         for todo in &d.todos {
-            out.push_str(&format!("# TODO: {todo}\n"));
+            out.push_str(&format!("# TODO: {}\n", one_line(todo)));
         }
     }
     out

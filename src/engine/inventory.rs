@@ -170,11 +170,14 @@ const TOKEN_PREFIXES: &[&str] = &[
     "glagent-", "glft-", "glrtr-",
 ];
 
-/// Whether a value looks like a secret: a vendor token prefix, or a long run of letters and
-/// digits with no separator (Zendesk's tokens: 40 alphanumerics, 64 hex digits).
-fn looks_like_a_token(value: &str) -> bool {
-    TOKEN_PREFIXES.iter().any(|p| value.starts_with(p))
-        || (value.len() >= 32 && value.chars().all(|c| c.is_ascii_alphanumeric()))
+/// Whether a text holds something that looks like a secret, anywhere in it: a vendor token
+/// prefix, or a run of 32 or more letters and digits (Zendesk's tokens: 40 alphanumerics, 64 hex
+/// digits).
+fn looks_like_a_token(text: &str) -> bool {
+    TOKEN_PREFIXES.iter().any(|p| text.contains(p))
+        || text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|run| run.len() >= 32)
 }
 
 struct Reader<'a> {
@@ -198,7 +201,15 @@ impl Reader<'_> {
         wire: Spanned<CredentialWire>,
         catalogue: &Catalogue,
     ) -> Result<Credential, InventoryError> {
+        let span = wire.span();
         let w = wire.into_inner();
+        let free_text = [w.owner.as_deref(), w.notes.as_deref()];
+        if free_text.into_iter().flatten().any(looks_like_a_token) {
+            return Err(self.at(
+                span,
+                "`owner` or `notes` looks like it holds a token; an inventory never holds a secret",
+            ));
+        }
         let name = w.name.get_ref();
         if !is_cli_id(name) {
             return Err(self.at(
@@ -251,6 +262,12 @@ impl Reader<'_> {
         }
         let mut targets = Vec::new();
         for t in &w.targets {
+            if looks_like_a_token(t.get_ref()) {
+                return Err(self.at(
+                    t.span(),
+                    "a target looks like it holds a token; an inventory never holds a secret",
+                ));
+            }
             let spec: TargetSpec = t
                 .get_ref()
                 .parse()
@@ -269,6 +286,17 @@ impl Reader<'_> {
             notes: w.notes,
         })
     }
+}
+
+/// Whether two credentials name one source token (their parameters but the new expiry alike).
+fn same_source(a: &Credential, b: &Credential) -> bool {
+    let identity = |c: &Credential| {
+        let mut p: Vec<&(String, String)> =
+            c.params.iter().filter(|(k, _)| k != "expires_at").collect();
+        p.sort();
+        p.into_iter().cloned().collect::<Vec<_>>()
+    };
+    a.runbook == b.runbook && identity(a) == identity(b)
 }
 
 fn rotate_ids(catalogue: &Catalogue) -> String {
@@ -305,6 +333,16 @@ pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory
                 format!("credential `{}` is listed twice", credential.name),
             ));
         }
+        // Two entries for one token would rotate it twice: GitLab revokes the whole family then.
+        if let Some(twin) = credentials.iter().find(|k| same_source(k, &credential)) {
+            return Err(reader.at(
+                name_span,
+                format!(
+                    "credential `{}` names the same token as `{}`; list it once, with all its targets",
+                    credential.name, twin.name
+                ),
+            ));
+        }
         credentials.push(credential);
     }
     Ok(Inventory {
@@ -336,13 +374,22 @@ pub fn record_new_id(
     param: &str,
     value: &str,
 ) -> Result<Option<String>, InventoryError> {
-    let whole = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let _held = crate::state::lock::wait_for(state_dir, &format!("inventory:{}", whole.display()))
-        .map_err(|e| InventoryError::Update {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    set_param(path, credential, param, value)
+    let _held = lock(state_dir, path)?;
+    set_param(&real_path(path), credential, param, value)
+}
+
+/// The file a path names, through a link.
+fn real_path(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// One writer of an inventory at a time, across processes.
+fn lock(state_dir: &Path, path: &Path) -> Result<std::fs::File, InventoryError> {
+    let key = format!("inventory:{}", real_path(path).display());
+    crate::state::lock::wait_for(state_dir, &key).map_err(|e| InventoryError::Update {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// Sets one parameter of one credential in the file, keeping its comments and layout
@@ -403,22 +450,46 @@ pub fn set_param(
 
 /// Adds drafted entries (TOML text) to the end of an inventory, creating it if need be; what is
 /// there is kept as it is, and the whole must still check, else nothing is written.
-pub fn append(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory, InventoryError> {
+pub fn append(
+    state_dir: &Path,
+    path: &Path,
+    text: &str,
+    catalogue: &Catalogue,
+) -> Result<Inventory, InventoryError> {
     let failed = |message: String| InventoryError::Update {
         path: path.to_path_buf(),
         message,
     };
+    let _held = lock(state_dir, path)?;
+    // A link is written through: the file it names is the team's.
+    let path = &real_path(path);
     let before = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(failed(e.to_string())),
     };
+    let old = match &before {
+        Some(t) => parse(path, t, catalogue)?.credentials.len(),
+        None => 0,
+    };
+    let added = parse(path, text, catalogue)?.credentials.len();
     let mut whole = before.clone().unwrap_or_default();
+    let crlf = whole.contains("\r\n");
     if !whole.is_empty() && !whole.ends_with('\n') {
-        whole.push('\n');
+        whole.push_str(if crlf { "\r\n" } else { "\n" });
     }
-    whole.push_str(text);
+    whole.push_str(&if crlf {
+        text.replace('\n', "\r\n")
+    } else {
+        text.to_owned()
+    });
     let checked = parse(path, &whole, catalogue)?;
+    // Nothing in the drafts may have changed what was there (text that reads as more TOML).
+    if checked.credentials.len() != old + added {
+        return Err(failed(
+            "the drafts do not add up to whole entries; nothing was written".into(),
+        ));
+    }
     match before {
         Some(_) => replace_keeping_mode(path, whole.as_bytes()),
         None => std::fs::write(path, whole.as_bytes()),

@@ -436,7 +436,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
     let mut reads: Vec<Read<'a>> = Vec::new();
     if let Some(gitlab) = vendors.gitlab {
         reads.push(Box::pin(async move {
-            let list = gitlab.personal_tokens(None, Some("active")).await;
+            let list = gitlab.own_personal_tokens(Some("active")).await;
             access_rows(
                 list,
                 (

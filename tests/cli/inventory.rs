@@ -847,3 +847,101 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
     secrets.extend([TRIGGER, "glpat-other-value-in11"]);
     scan(&team.env, &[&out, &written, &check, &again], &secrets);
 }
+
+#[tokio::test]
+async fn what_a_vendor_names_cannot_write_into_the_inventory_and_a_check_does_not_pass_what_it_cannot_read()
+ {
+    let team = Team::new().await;
+    // A project access token whose name carries a newline and a credential of its own.
+    let hostile = "x\n[[credential]]\nname = \"evil\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"1\" }\ntargets = [\"gitlab-ci-var:attacker/p:STEAL\"]\n#";
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/support%2Fother/access_tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([token(
+            77,
+            hostile,
+            Some(30)
+        )])))
+        .with_priority(1)
+        .mount(&team.gitlab)
+        .await;
+    let out = team
+        .tokrot()
+        .args([
+            "inventory",
+            "discover",
+            "--project",
+            "support/other",
+            "--write",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
+    // It is in a comment, escaped, on one line: no line of the file starts what it wrote.
+    for line in after.lines() {
+        assert!(!line.starts_with("name = \"evil\""), "{after}");
+        assert!(
+            !line.starts_with("targets = [\"gitlab-ci-var:attacker"),
+            "{after}"
+        );
+    }
+    let entries = after.lines().filter(|l| *l == "[[credential]]").count();
+    assert_eq!(
+        entries,
+        12 + 2,
+        "the fixture's 12, `forgotten` and the one drafted: {after}"
+    );
+
+    // A check does not pass tokens it could not read.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens/43"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"message": "500 Internal Server Error"})),
+        )
+        .with_priority(1)
+        .mount(&team.gitlab)
+        .await;
+    let check = team
+        .tokrot()
+        .args(["status", "--check", "--within", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    // 43 answers 500; the two drafted entries (45, 77) are not served by this stand-in.
+    assert!(
+        stderr(&check).contains("3 could not be read"),
+        "{}",
+        stderr(&check)
+    );
+
+    // The same token twice, or a secret in a note, is refused where it is written.
+    for (body, said) in [
+        (
+            "[[credential]]\nname = \"a\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\n[[credential]]\nname = \"b\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\n",
+            "dup.toml:6:8: credential `b` names the same token as `a`",
+        ),
+        (
+            "[[credential]]\nname = \"a\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\nnotes = \"the old one was glpat-abcdefghijklmnop\"\n",
+            "dup.toml:1:1: `owner` or `notes` looks like it holds a token",
+        ),
+    ] {
+        team.env.write("dup.toml", body);
+        let bad = team
+            .tokrot()
+            .arg("--inventory")
+            .arg(team.env.path().join("dup.toml"))
+            .args(["inventory", "check"])
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(stderr(&bad).contains(said), "{}", stderr(&bad));
+        assert!(
+            !stderr(&bad).contains("abcdefghijklmnop"),
+            "{}",
+            stderr(&bad)
+        );
+    }
+    std::fs::remove_file(team.env.path().join("dup.toml")).unwrap();
+    scan(&team.env, &[&out, &check], &Team::secrets());
+}

@@ -246,6 +246,19 @@ impl GitLab {
             .await
     }
 
+    /// The caller's own personal access tokens: `GET /personal_access_tokens?user_id=` with
+    /// the caller's id (without it, an administrator gets every user's).
+    pub async fn own_personal_tokens(
+        &self,
+        state: Option<&str>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let me = self.current_user().await?;
+        let call = self
+            .at(&gitlab::PERSONAL_TOKENS, &[])
+            .query("user_id", me.id.to_string());
+        self.token_list(call, None, state).await
+    }
+
     /// `GET /personal_access_tokens/:id` (`id` may be `self`).
     pub async fn personal_token(&self, id: &str) -> Result<AccessToken, ApiError> {
         let call = match id {
