@@ -43,7 +43,11 @@ fn main() {
             .args(["--yes", "rotate", "--credential", &format!("c{i}")])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let one_by_one = started.elapsed().as_secs_f64();
 
@@ -56,9 +60,20 @@ fn main() {
         .output()
         .unwrap();
     let batch = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rotated = String::from_utf8_lossy(&out.stdout).matches("done ").count();
-    assert_eq!(rotated, CREDENTIALS, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated = String::from_utf8_lossy(&out.stdout)
+        .matches("done ")
+        .count();
+    assert_eq!(
+        rotated,
+        CREDENTIALS,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     println!("due_20: {CREDENTIALS} due credentials, {TARGETS} targets each");
     println!("  one after another: {:.2} s", one_by_one);

@@ -645,6 +645,66 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         json!({"id": 77, "full_path": "support"}),
     )
     .await;
+    // Within 160 days: hook-bot (a webhook), support-oauth and sync-project too.
+    get(
+        g,
+        "/api/v4/personal_access_tokens/46",
+        token(46, "hook-bot", Some(30)),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/46/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 4601, "name": "hook-bot", "token": "glpat-HOOK-CANARY-in12", "expires_at": day(90), "active": true})))
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v4/projects/support%2Fzd-sync/hooks/7"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": 7, "url": "https://hooks.example.com/gitlab"})),
+        )
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/support%2Fzd-sync/access_tokens/50/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 5050, "name": "sync-project", "token": "glpat-PROJ-CANARY-in13", "expires_at": day(90), "active": true})))
+        .expect(1)
+        .mount(g)
+        .await;
+    get(
+        g,
+        "/api/v4/projects/support%2Fzd-sync",
+        json!({"id": 88, "path_with_namespace": "support/zd-sync"}),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"token": {"id": 9002, "client_id": 223443,
+            "token": "zdsuppnewCANARY-in14", "scopes": ["read"]}})),
+        )
+        .expect(1)
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": {"id": 9002, "scopes": ["read"]}})),
+        )
+        .mount(g)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v2/oauth/tokens/900"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(g)
+        .await;
     // federal-oauth (due): a new token, checked, applied, then the old one revoked.
     let f = &team.federal;
     Mock::given(method("POST"))
@@ -692,7 +752,9 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
 
     let out = team
         .tokrot()
-        .args(["--yes", "--output", "json", "rotate", "--due"])
+        .args([
+            "--yes", "--output", "json", "rotate", "--due", "--within", "160",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
@@ -707,11 +769,20 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
             .as_i64()
             .unwrap()
     };
-    assert_eq!(code("zendesk-sync"), 0, "{v:#}");
-    assert_eq!(code("support-group"), 0, "{v:#}");
-    assert_eq!(code("federal-oauth"), 0, "{v:#}");
+    for unattended in [
+        "zendesk-sync",
+        "support-group",
+        "federal-oauth",
+        "hook-bot",
+        "support-oauth",
+        "sync-project",
+    ] {
+        assert_eq!(code(unattended), 0, "{unattended}: {v:#}");
+    }
     assert_ne!(code("legacy-bot"), 0, "{v:#}");
-    assert_eq!(v["rotations"].as_array().unwrap().len(), 4, "{v:#}");
+    assert_eq!(v["rotations"].as_array().unwrap().len(), 7, "{v:#}");
+    // Within 160 days the pasted Zendesk API tokens are due too: a human makes those.
+    assert_eq!(v["skipped"], json!(["federal-api", "support-api"]), "{v:#}");
     // The batch's exit code is the worst of them; every rotation has its own journal.
     assert_eq!(
         out.status.code(),
@@ -722,7 +793,7 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
     let journals = std::fs::read_dir(team.env.path().join(".local/state/tokrot/rotations"))
         .unwrap()
         .count();
-    assert_eq!(journals, 4);
+    assert_eq!(journals, 7);
     // Each new id is in the inventory, written by runs that ended side by side.
     let after = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
     assert!(
@@ -736,7 +807,14 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
     assert!(after.contains("old_token_id = \"9001\""), "{after}");
     assert!(after.contains("token_id = \"44\""), "{after}");
     let mut secrets = Team::secrets().to_vec();
-    secrets.extend([NEW, "glpat-GROUP-CANARY-in08", "zdnewCANARY-in09xyz"]);
+    secrets.extend([
+        NEW,
+        "glpat-GROUP-CANARY-in08",
+        "zdnewCANARY-in09xyz",
+        "glpat-HOOK-CANARY-in12",
+        "glpat-PROJ-CANARY-in13",
+        "zdsuppnewCANARY-in14",
+    ]);
     scan(&team.env, &[&plan, &out], &secrets);
 }
 
