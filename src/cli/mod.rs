@@ -5,6 +5,7 @@ mod apply;
 mod auth;
 mod completions;
 mod context;
+mod discover;
 mod due;
 pub mod error;
 mod execute;

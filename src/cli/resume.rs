@@ -26,7 +26,7 @@ pub struct ResumeArgs {
 
 /// A run id as `tokrot history` lists it (refused at the door otherwise, exit 2).
 fn run_id(value: &str) -> Result<String, String> {
-    crate::state::journal::check_run_id(value).map(|()| value.to_owned())
+    resume::check_run_id(value).map(|()| value.to_owned())
 }
 
 /// Finishes a run.

@@ -18,6 +18,9 @@ use crate::state::StateError;
 use crate::state::journal::{self, Journal, JournalData, Status, StepStatus, TargetStatus};
 use crate::state::lock::{LockError, Locks};
 
+/// The form of a run id, checked where an id comes from outside (a command line).
+pub use crate::state::journal::check_run_id;
+
 /// Why a run cannot be continued.
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
