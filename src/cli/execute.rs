@@ -131,17 +131,27 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let finished = protocol::run(session, protocol_req)
         .await
         .map_err(start_error)?;
-    let update = match &req.credential {
+    finish(ctx, &shown, finished, req.credential.as_ref())
+}
+
+/// The report, then the inventory's new id for a `rotate --credential`: an update that fails
+/// turns a finished rotation into exit 1 (the next one would read a revoked id).
+fn finish(
+    ctx: &mut Ctx,
+    shown: &Plan,
+    finished: Finished,
+    credential: Option<&InventoryRef>,
+) -> Result<Outcome, CliError> {
+    let update = match credential {
         Some(c) => update_inventory(&state_dir(ctx)?, c, finished.facts.new_id),
         None => None,
     };
     let json = ctx.json();
-    let outcome = report(ctx, &shown, finished);
+    let outcome = report(ctx, shown, finished);
     match update {
         Some(Ok(line)) => ctx.ui.status(&line)?,
         Some(Err(line)) => {
             ctx.ui.error(&line)?;
-            // The next rotation would read the old, revoked id: not a success.
             if outcome.is_ok() {
                 return Err(CliError {
                     code: crate::exit::FAILED,

@@ -237,15 +237,36 @@ impl Reader<'_> {
                 ),
             ));
         }
+        let params = self.params(&w.params, runbook)?;
+        let targets = self.targets(&w.targets)?;
+        Ok(Credential {
+            name: name.clone(),
+            runbook: runbook_id.clone(),
+            params,
+            targets,
+            owner: w.owner,
+            notes: w.notes,
+        })
+    }
+}
+
+impl Reader<'_> {
+    /// A credential's parameters: each one the runbook takes, of its type, and no secret.
+    fn params(
+        &self,
+        wire: &std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+        runbook: &crate::runbook::Runbook,
+    ) -> Result<Vec<(String, String)>, InventoryError> {
         let mut params = Vec::new();
-        for (key_at, value) in &w.params {
+        for (key_at, value) in wire {
             let key = key_at.get_ref();
             let Some(param) = runbook.param(key) else {
                 let known: Vec<&str> = runbook.params.iter().map(|p| p.name.as_str()).collect();
                 return Err(self.at(
                     key_at.span(),
                     format!(
-                        "`{runbook_id}` has no parameter `{key}`; it has: {}",
+                        "`{}` has no parameter `{key}`; it has: {}",
+                        runbook.id,
                         known.join(", ")
                     ),
                 ));
@@ -260,8 +281,13 @@ impl Reader<'_> {
                 .map_err(|why| self.at(value.span(), format!("`{key}` {why}")))?;
             params.push((key.clone(), value.get_ref().clone()));
         }
+        Ok(params)
+    }
+
+    /// A credential's targets: each one a spec, once, and no secret.
+    fn targets(&self, wire: &[Spanned<String>]) -> Result<Vec<TargetSpec>, InventoryError> {
         let mut targets = Vec::new();
-        for t in &w.targets {
+        for t in wire {
             if looks_like_a_token(t.get_ref()) {
                 return Err(self.at(
                     t.span(),
@@ -277,14 +303,7 @@ impl Reader<'_> {
             }
             targets.push(spec);
         }
-        Ok(Credential {
-            name: name.clone(),
-            runbook: runbook_id.clone(),
-            params,
-            targets,
-            owner: w.owner,
-            notes: w.notes,
-        })
+        Ok(targets)
     }
 }
 

@@ -236,40 +236,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
                 key: Some(Key::Trigger(project, t.id)),
             })
         }
-        "zendesk-oauth" => {
-            let instance = param("instance")?;
-            let zendesk = vendors
-                .zendesk
-                .get(&instance)
-                .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
-            let client: u64 = param("client_id")?
-                .parse()
-                .map_err(|_| "client_id is not a number")?;
-            let tokens = zendesk
-                .oauth_tokens(client)
-                .await
-                .map_err(|e| e.to_string())?;
-            let token: &OAuthToken = match c.param("old_token_id") {
-                Some(id) => tokens
-                    .iter()
-                    .find(|t| t.id.to_string() == id)
-                    .ok_or_else(|| format!("client {client} has no token {id}"))?,
-                None if tokens.len() == 1 => &tokens[0],
-                None => {
-                    return Err(format!(
-                        "client {client} has {} tokens: name one with old_token_id",
-                        tokens.len()
-                    ));
-                }
-            };
-            Ok(Seen {
-                id: Some(token.id),
-                place: format!("zendesk {instance}"),
-                expires: token.expires_at.as_deref().and_then(date_of),
-                last_used: token.used_at.clone(),
-                key: Some(Key::OAuth(instance, token.id)),
-            })
-        }
+        "zendesk-oauth" => oauth_seen(c, vendors).await,
         "zendesk-api" => Ok(Seen {
             id: None,
             place: format!("zendesk {}", param("instance")?),
@@ -281,6 +248,48 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             "tokrot cannot read the expiry of a `{other}` token; it is found at rotation"
         )),
     }
+}
+
+/// Reads a `zendesk-oauth` credential's token: the one `old_token_id` names among its client's
+/// tokens, or the client's only one.
+async fn oauth_seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
+    let param = |name: &str| {
+        c.param(name)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("its params have no {name}"))
+    };
+    let instance = param("instance")?;
+    let zendesk = vendors
+        .zendesk
+        .get(&instance)
+        .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
+    let client: u64 = param("client_id")?
+        .parse()
+        .map_err(|_| "client_id is not a number")?;
+    let tokens = zendesk
+        .oauth_tokens(client)
+        .await
+        .map_err(|e| e.to_string())?;
+    let token: &OAuthToken = match c.param("old_token_id") {
+        Some(id) => tokens
+            .iter()
+            .find(|t| t.id.to_string() == id)
+            .ok_or_else(|| format!("client {client} has no token {id}"))?,
+        None if tokens.len() == 1 => &tokens[0],
+        None => {
+            return Err(format!(
+                "client {client} has {} tokens: name one with old_token_id",
+                tokens.len()
+            ));
+        }
+    };
+    Ok(Seen {
+        id: Some(token.id),
+        place: format!("zendesk {instance}"),
+        expires: token.expires_at.as_deref().and_then(date_of),
+        last_used: token.used_at.clone(),
+        key: Some(Key::OAuth(instance, token.id)),
+    })
 }
 
 /// A credential's row.
@@ -437,15 +446,12 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
     if let Some(gitlab) = vendors.gitlab {
         reads.push(Box::pin(async move {
             let list = gitlab.own_personal_tokens(Some("active")).await;
-            access_rows(
-                list,
-                (
-                    "gitlab-pat",
-                    "gitlab".into(),
-                    "your personal access tokens".into(),
-                ),
-                today,
-            )
+            let what = (
+                "gitlab-pat",
+                "gitlab".into(),
+                "your personal access tokens".into(),
+            );
+            access_rows(list, what, today)
         }));
         for p in projects {
             let p2 = p.clone();
@@ -460,40 +466,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
                 );
                 access_rows(list, what, today)
             }));
-            reads.push(Box::pin(async move {
-                match gitlab.triggers(&p2).await {
-                    Ok(list) => (
-                        list.into_iter()
-                            .map(|t| {
-                                let name = if t.description.is_empty() {
-                                    format!("trigger {}", t.id)
-                                } else {
-                                    t.description.clone()
-                                };
-                                unlisted(
-                                    name,
-                                    "gitlab-trigger",
-                                    format!("project {p2}"),
-                                    t.id,
-                                    t.expires_at.as_deref().and_then(date_of),
-                                    t.last_used,
-                                    today,
-                                )
-                                .0
-                            })
-                            .collect(),
-                        Vec::new(),
-                        None,
-                    ),
-                    Err(e) => (
-                        Vec::new(),
-                        Vec::new(),
-                        Some(format!(
-                            "project {p2}'s pipeline triggers could not be listed: {e}"
-                        )),
-                    ),
-                }
-            }));
+            reads.push(Box::pin(trigger_rows(gitlab, p2, today)));
         }
         for g in groups {
             reads.push(Box::pin(async move {
@@ -510,39 +483,83 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
         }
     }
     for i in instances {
-        let Some(zendesk) = vendors.zendesk.get(&i) else {
-            continue;
-        };
-        reads.push(Box::pin(async move {
-            match zendesk.all_oauth_tokens().await {
-                Ok(list) => (
-                    list.into_iter()
-                        .map(|t| {
-                            let name = format!("OAuth token {}", t.id);
-                            unlisted(
-                                name,
-                                "zendesk-oauth",
-                                format!("zendesk {i}"),
-                                t.id,
-                                t.expires_at.as_deref().and_then(date_of),
-                                t.used_at,
-                                today,
-                            )
-                            .0
-                        })
-                        .collect(),
-                    Vec::new(),
-                    None,
-                ),
-                Err(e) => (
-                    Vec::new(),
-                    Vec::new(),
-                    Some(format!("the OAuth tokens of {i} could not be listed: {e}")),
-                ),
-            }
-        }));
+        if let Some(zendesk) = vendors.zendesk.get(&i) {
+            reads.push(Box::pin(oauth_rows(zendesk, i, today)));
+        }
     }
     reads
+}
+
+/// A project's pipeline triggers, as unlisted rows.
+async fn trigger_rows(gitlab: &GitLab, project: String, today: Date) -> Found {
+    match gitlab.triggers(&project).await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|t| {
+                    let name = if t.description.is_empty() {
+                        format!("trigger {}", t.id)
+                    } else {
+                        t.description.clone()
+                    };
+                    let expires = t.expires_at.as_deref().and_then(date_of);
+                    let place = format!("project {project}");
+                    unlisted(
+                        name,
+                        "gitlab-trigger",
+                        place,
+                        t.id,
+                        expires,
+                        t.last_used,
+                        today,
+                    )
+                    .0
+                })
+                .collect();
+            (rows, Vec::new(), None)
+        }
+        Err(e) => (
+            Vec::new(),
+            Vec::new(),
+            Some(format!(
+                "project {project}'s pipeline triggers could not be listed: {e}"
+            )),
+        ),
+    }
+}
+
+/// An instance's OAuth tokens, as unlisted rows.
+async fn oauth_rows(zendesk: &Zendesk, instance: String, today: Date) -> Found {
+    match zendesk.all_oauth_tokens().await {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|t| {
+                    let name = format!("OAuth token {}", t.id);
+                    let expires = t.expires_at.as_deref().and_then(date_of);
+                    let place = format!("zendesk {instance}");
+                    unlisted(
+                        name,
+                        "zendesk-oauth",
+                        place,
+                        t.id,
+                        expires,
+                        t.used_at,
+                        today,
+                    )
+                    .0
+                })
+                .collect();
+            (rows, Vec::new(), None)
+        }
+        Err(e) => (
+            Vec::new(),
+            Vec::new(),
+            Some(format!(
+                "the OAuth tokens of {instance} could not be listed: {e}"
+            )),
+        ),
+    }
 }
 
 /// Every token: the inventory's, read from the vendors, and the unlisted ones; soonest expiry
