@@ -31,7 +31,8 @@ pub struct StatusArgs {
     pub check: bool,
 }
 
-/// Whether a credential's rotation needs no human: no manual step, no gate, no paste.
+/// Whether a credential's rotation needs no human: no manual step, no gate that `--approve`
+/// does not pass, no paste.
 pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> bool {
     let Some(runbook) = ctx.catalogue.get(&c.runbook) else {
         return false;
@@ -48,7 +49,9 @@ pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> bool {
     };
     plan.missing.is_empty()
         && !plan.steps.iter().any(|s| match s.walk {
-            WalkKind::Manual | WalkKind::Gate { .. } => true,
+            WalkKind::Manual => true,
+            // A gate passed with `--approve GATE_ID` needs no one at the terminal.
+            WalkKind::Gate { ref id, .. } => !ctx.global.approve.iter().any(|a| a.gate == *id),
             WalkKind::Capture { .. } => s.target_index.is_none(),
             _ => false,
         })
