@@ -191,7 +191,17 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     )
     .await;
     let (run, skipped) = due(&report.rows, &inv.credentials);
-    ctx.ui.status(&plan_text(&run, &skipped, due_days))?;
+    let mut plan = plan_text(&run, &skipped, due_days);
+    // A credential whose token could not be read may be due too: said, not guessed.
+    for r in report.rows.iter().filter(|r| r.state == State::Unknown && r.unattended.is_some()) {
+        plan.push_str(&format!(
+            "  not read: {} ({}): {}\n",
+            crate::text::one_line(&r.name),
+            r.kind,
+            r.note.as_deref().unwrap_or("unknown")
+        ));
+    }
+    ctx.ui.status(&plan)?;
     if ctx.global.dry_run || run.is_empty() {
         if ctx.json() {
             let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
