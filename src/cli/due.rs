@@ -193,7 +193,11 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let (run, skipped) = due(&report.rows, &inv.credentials);
     let mut plan = plan_text(&run, &skipped, due_days);
     // A credential whose token could not be read may be due too: said, not guessed.
-    for r in report.rows.iter().filter(|r| r.state == State::Unknown && r.unattended.is_some()) {
+    for r in report
+        .rows
+        .iter()
+        .filter(|r| r.state == State::Unknown && r.unattended.is_some())
+    {
         plan.push_str(&format!(
             "  not read: {} ({}): {}\n",
             crate::text::one_line(&r.name),
