@@ -270,10 +270,15 @@ impl Drafting<'_> {
     /// Where a trigger token the caller can read is held: the endpoints of the webhooks of the
     /// instances, and the readable variables of the projects and groups, in scope.
     async fn by_value(&mut self, gitlab: &GitLab, i: usize, token: &SecretString) {
+        let mut unread: Vec<String> = Vec::new();
         let mut hits: Vec<(TargetSpec, String)> = Vec::new();
         for (instance, zendesk) in self.vendors.zendesk.iter() {
-            let Ok(hooks) = zendesk.webhooks().await else {
-                continue;
+            let hooks = match zendesk.webhooks().await {
+                Ok(hooks) => hooks,
+                Err(e) => {
+                    unread.push(format!("{instance}'s webhooks could not be listed ({e}): a consumer there may be missing"));
+                    continue;
+                }
             };
             for hook in hooks {
                 let held = crate::clients::zendesk::endpoint_token(&hook.endpoint);
@@ -295,8 +300,12 @@ impl Drafting<'_> {
             } else {
                 Owner::Group(&path)
             };
-            let Ok(vars) = gitlab.variables(owner).await else {
-                continue;
+            let vars = match gitlab.variables(owner).await {
+                Ok(vars) => vars,
+                Err(e) => {
+                    unread.push(format!("{path}'s variables could not be listed ({e}): a consumer there may be missing"));
+                    continue;
+                }
             };
             for v in vars {
                 if v.value.as_ref().is_some_and(|held| same(held, token)) {
@@ -318,6 +327,11 @@ impl Drafting<'_> {
                         "by value: the variable holds this trigger's token".into(),
                     ));
                 }
+            }
+        }
+        for note in unread {
+            if !self.found.notes.contains(&note) {
+                self.found.notes.push(note);
             }
         }
         let draft = &mut self.found.drafts[i];

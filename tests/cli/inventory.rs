@@ -896,6 +896,25 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
     assert!(!toml.contains("trigger_id = \"9\""), "{toml}");
     assert!(toml.contains("name = \"forgotten\""), "{toml}");
 
+    // A list that cannot be read is said: a consumer there may be missing.
+    {
+        let _refused = Mock::given(method("GET"))
+            .and(path("/api/v4/projects/support%2Fpipelines/variables"))
+            .respond_with(
+                ResponseTemplate::new(403).set_body_json(json!({"message": "403 Forbidden"})),
+            )
+            .with_priority(1)
+            .mount_as_scoped(g)
+            .await;
+        let partial = team.tokrot().args(args).output().unwrap();
+        assert_eq!(partial.status.code(), Some(0), "{}", stderr(&partial));
+        assert!(
+            stderr(&partial).contains("support/pipelines's variables could not be listed"),
+            "{}",
+            stderr(&partial)
+        );
+    }
+
     let before = std::fs::read_to_string(team.env.path().join("team/tokrot.toml")).unwrap();
     let written = team.tokrot().args(args).arg("--write").output().unwrap();
     assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
