@@ -258,8 +258,23 @@ impl Team {
         cmd
     }
 
+    /// The secrets the team's credentials are.
     pub fn secrets() -> [&'static str; 3] {
         [CALLER, ZD_SUPPORT, ZD_FEDERAL]
+    }
+}
+
+/// The keyring is the test process's, and keyed by origin: a port another test gets later must
+/// not find this team's credentials there. Logged out while the servers still hold their ports.
+impl Drop for Team {
+    fn drop(&mut self) {
+        for instance in ["support", "federal"] {
+            let _ = self
+                .env
+                .tokrot()
+                .args(["auth", "logout", "zendesk", "--instance", instance])
+                .output();
+        }
     }
 }
 
