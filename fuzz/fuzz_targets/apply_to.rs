@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
         // environment scope is a query value, `review/*` for one.)
         for (name, value) in spec.params() {
             if matches!(name, "project" | "group") {
-                assert!(value.split('/').all(|seg| !seg.is_empty() && seg.chars().any(|c| c != '.')));
+                assert!(
+                    value
+                        .split('/')
+                        .all(|seg| !seg.is_empty() && seg.chars().any(|c| c != '.'))
+                );
             }
         }
     }
