@@ -10,6 +10,16 @@ use crate::common::{Env, Tripwire, scan, stderr, stdout};
 
 const TOKEN: &str = "glpat-EDGE-CANARY-9f01x";
 
+/// `tokrot apply` of a token into the variable `KEY` of `grp/proj`.
+const APPLY_VAR: [&str; 6] = [
+    "apply",
+    "gitlab-ci-var",
+    "--project",
+    "grp/proj",
+    "--key",
+    "KEY",
+];
+
 #[test]
 fn dot_segments_in_projects_and_groups_are_refused_before_anything_is_sent() {
     let env = Env::new();
@@ -134,14 +144,7 @@ fn a_token_line_with_anything_but_a_token_is_refused() {
             .tokrot()
             .env("GITLAB_TOKEN", TOKEN)
             .args(["--yes", "--gitlab-url", &wire.url()])
-            .args([
-                "apply",
-                "gitlab-ci-var",
-                "--project",
-                "grp/proj",
-                "--key",
-                "KEY",
-            ])
+            .args(APPLY_VAR)
             .arg("--token-stdin")
             .write_stdin(input.to_vec())
             .output()
@@ -162,14 +165,7 @@ fn a_token_line_with_anything_but_a_token_is_refused() {
         .env("XDG_STATE_HOME", env.path().join(".local/state"))
         .env("GITLAB_TOKEN", TOKEN)
         .args(["--yes", "--gitlab-url", &wire.url()])
-        .args([
-            "apply",
-            "gitlab-ci-var",
-            "--project",
-            "grp/proj",
-            "--key",
-            "KEY",
-        ])
+        .args(APPLY_VAR)
         .arg("--token-stdin");
     let zero = std::fs::File::open("/dev/zero").unwrap();
     let out = cmd.stdin(zero).output().unwrap();
@@ -594,14 +590,7 @@ async fn an_error_that_echoes_the_token_shows_no_piece_of_it() {
             .tokrot()
             .env("GITLAB_TOKEN", TOKEN)
             .args(["--yes", "--output", format, "--gitlab-url", &server.uri()])
-            .args([
-                "apply",
-                "gitlab-ci-var",
-                "--project",
-                "grp/proj",
-                "--key",
-                "KEY",
-            ])
+            .args(APPLY_VAR)
             .arg("--token-stdin")
             .write_stdin(format!("{applied}\n"))
             .output()
@@ -692,14 +681,7 @@ fn apply_variable(env: &Env, server: &MockServer, state: &std::path::Path) -> st
         .args(["--yes", "--gitlab-url", &server.uri()])
         .arg("--state-dir")
         .arg(state)
-        .args([
-            "apply",
-            "gitlab-ci-var",
-            "--project",
-            "grp/proj",
-            "--key",
-            "KEY",
-        ])
+        .args(APPLY_VAR)
         .arg("--token-stdin")
         .write_stdin("glpat-APPLIED-value-0001\n")
         .output()
@@ -805,14 +787,7 @@ async fn an_audit_log_that_is_a_link_is_not_followed_and_a_loose_one_is_tightene
         .args(["--yes", "--gitlab-url", &server.uri()])
         .arg("--state-dir")
         .arg(&state)
-        .args([
-            "apply",
-            "gitlab-ci-var",
-            "--project",
-            "grp/proj",
-            "--key",
-            "KEY",
-        ])
+        .args(APPLY_VAR)
         .arg("--token-stdin")
         .write_stdin("glpat-APPLIED-value-0001\n")
         .output()
@@ -1027,14 +1002,7 @@ async fn a_masked_variable_that_cannot_hold_the_token_is_refused_in_preflight() 
         .tokrot()
         .env("GITLAB_TOKEN", TOKEN)
         .args(["--yes", "--gitlab-url", &server.uri()])
-        .args([
-            "apply",
-            "gitlab-ci-var",
-            "--project",
-            "grp/proj",
-            "--key",
-            "KEY",
-        ])
+        .args(APPLY_VAR)
         .arg("--token-stdin")
         .write_stdin(format!("{unmaskable}\n"))
         .output()
@@ -1064,14 +1032,7 @@ async fn a_scope_filter_that_is_not_honoured_is_refused_rather_than_guessed() {
         .tokrot()
         .env("GITLAB_TOKEN", TOKEN)
         .args(["--yes", "--gitlab-url", &server.uri()])
-        .args([
-            "apply",
-            "gitlab-ci-var",
-            "--project",
-            "grp/proj",
-            "--key",
-            "KEY",
-        ])
+        .args(APPLY_VAR)
         .args(["--environment-scope", "production", "--token-stdin"])
         .write_stdin("glpat-APPLIED-value-0002\n")
         .output()

@@ -601,6 +601,34 @@ impl wiremock::Respond for EchoWrite {
     }
 }
 
+/// A Zendesk OAuth rotation of `client`'s token `old`: the new token `new_id` is made once,
+/// checked, and the old one revoked once.
+async fn mount_oauth_rotation(server: &MockServer, client: u64, old: u64, new_id: u64, new: &str) {
+    Mock::given(method("POST"))
+        .and(path("/api/v2/oauth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"token": {"id": new_id,
+            "client_id": client, "token": new, "scopes": ["read"]}})),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": {"id": new_id, "scopes": ["read"]}})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/api/v2/oauth/tokens/{old}")))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_human_ones() {
     let team = Team::new().await;
@@ -696,55 +724,9 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         json!({"id": 88, "path_with_namespace": "support/zd-sync"}),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v2/oauth/tokens"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"token": {"id": 9002, "client_id": 223443,
-            "token": "zdsuppnewCANARY-in14", "scopes": ["read"]}})),
-        )
-        .expect(1)
-        .mount(g)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/oauth/tokens/current.json"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"token": {"id": 9002, "scopes": ["read"]}})),
-        )
-        .mount(g)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/v2/oauth/tokens/900"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(g)
-        .await;
+    mount_oauth_rotation(g, 223443, 900, 9002, "zdsuppnewCANARY-in14").await;
     // federal-oauth (due): a new token, checked, applied, then the old one revoked.
-    let f = &team.federal;
-    Mock::given(method("POST"))
-        .and(path("/api/v2/oauth/tokens"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 9001, "client_id": 5,
-            "token": "zdnewCANARY-in09xyz", "scopes": ["read"]}})),
-        )
-        .expect(1)
-        .mount(f)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/oauth/tokens/current.json"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"token": {"id": 9001, "scopes": ["read"]}})),
-        )
-        .mount(f)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/v2/oauth/tokens/901"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(f)
-        .await;
+    mount_oauth_rotation(&team.federal, 5, 901, 9001, "zdnewCANARY-in09xyz").await;
 
     // The plan first, changing nothing; a wider window makes the pasted Zendesk API tokens due,
     // and those need a human.
