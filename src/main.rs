@@ -10,6 +10,8 @@ fn main() {
     let _ =
         linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true);
 
+    // A shell asking for completions gets them, and the process ends here.
+    tokrot::cli::completions::answer_if_asked();
     let cli = tokrot::cli::parse_args();
     let json = cli.global.output == OutputFormat::Json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()

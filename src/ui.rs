@@ -1,7 +1,12 @@
 //! Output discipline: results on stdout, prompts, progress and status on stderr, all of it
 //! through one `Ui` that redacts registered secrets. A closed pipe is a quiet exit.
+//!
+//! A fan-out (a hundred targets, a batch of rotations, a long list of reads) shows a live bar on
+//! a terminal; piped, under `-q` or `--output json` there is none, only the summary line. While
+//! a bar is up, every line the `Ui` writes suspends it, so lines and bar never mix.
 
 use std::io::{self, Write};
+use std::time::{Duration, Instant};
 
 use crate::secret::Redactor;
 
@@ -12,6 +17,35 @@ pub struct Ui {
     redactor: Redactor,
     color: bool,
     quiet: bool,
+    /// Live progress bars may be drawn (stderr is a terminal, text output, not `-q`).
+    live: bool,
+    /// `-v`: every target's line, not only the failures and the summary.
+    verbose: bool,
+    /// The bar that is up, if any.
+    bar: Option<indicatif::ProgressBar>,
+}
+
+/// A live bar for `total` things being done side by side, and the time they took.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+}
+
+impl Progress {
+    /// One more done.
+    pub fn inc(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// Runs `f` (a prompt) with the bar off the screen.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
 }
 
 impl Ui {
@@ -40,6 +74,57 @@ impl Ui {
             redactor,
             color,
             quiet,
+            live: false,
+            verbose: false,
+            bar: None,
+        }
+    }
+
+    /// Allows live bars (`live`, for a terminal) and per-item lines (`verbose`, for `-v`).
+    pub fn with_progress(mut self, live: bool, verbose: bool) -> Self {
+        self.live = live && !self.quiet;
+        self.verbose = verbose;
+        self
+    }
+
+    /// Starts a bar for `total` things, labelled `what`; drawn only where live bars may be.
+    pub fn progress(&mut self, total: usize, what: &str) -> Progress {
+        let bar = self.live.then(|| {
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+            .with_style(style)
+            .with_message(what.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        self.bar.clone_from(&bar);
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    /// Takes the bar down; how long the work took.
+    pub fn end_progress(&mut self, progress: Progress) -> Duration {
+        if let Some(bar) = progress.bar {
+            bar.finish_and_clear();
+        }
+        self.bar = None;
+        progress.started.elapsed()
+    }
+
+    /// A line for one item of a fan-out: shown with `-v` only (failures go through `error`).
+    pub fn detail(&mut self, text: &str) -> io::Result<()> {
+        match self.verbose {
+            true => self.status(text),
+            false => Ok(()),
         }
     }
 
@@ -73,14 +158,20 @@ impl Ui {
     /// nobody reads, so that error is dropped; stdout's is not.
     pub fn error(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
-        let written = self.err.write_all(text.as_bytes()).and_then(|()| {
-            if text.ends_with('\n') {
-                Ok(())
-            } else {
-                self.err.write_all(b"\n")
-            }
-        });
-        match written.and_then(|()| self.err.flush()) {
+        let err = &mut self.err;
+        let mut write = || {
+            err.write_all(text.as_bytes())
+                .and_then(|()| match text.ends_with('\n') {
+                    true => Ok(()),
+                    false => err.write_all(b"\n"),
+                })
+                .and_then(|()| err.flush())
+        };
+        let written = match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        };
+        match written {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
         }

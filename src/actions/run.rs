@@ -112,6 +112,15 @@ impl Verified {
         }
     }
 
+    /// As a report counts it: "2 verified", "1 not readable back".
+    pub fn counted(self) -> &'static str {
+        match self {
+            Verified::Yes => "verified",
+            Verified::No => "read back different",
+            Verified::NotReadable => "not readable back",
+        }
+    }
+
     /// As in the JSON report.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ use crate::runbook::RunbookKind;
 /// Arguments of `tokrot apply`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "The token comes from a hidden prompt, or --token-stdin (one line of stdin); never from a flag.\n\nExample:\n  tokrot apply gitlab-ci-var --project grp/proj --key API_TOKEN --dry-run"
+    after_help = "The token comes from a hidden prompt, or --token-stdin (one line of stdin), or --from ID (the token a rotation keeps); never from a flag."
 )]
 pub struct ApplyArgs {
     /// Where the token goes.

@@ -1,22 +1,222 @@
-//! `tokrot completions SHELL`: a completion script on stdout.
+//! Shell completion: `tokrot completions SHELL` prints a script that asks the binary itself for
+//! candidates as the operator types (clap_complete's `COMPLETE=SHELL` protocol), so that values
+//! only known at run time complete too: runbook ids, instance names, run ids from the journal,
+//! the inventory's credential names and `--apply-to` forms.
+//!
+//! A completer sees only the word being typed, not the rest of the line: it finds the config,
+//! runbooks, state dir and inventory the way a command would without flags (the environment,
+//! then the defaults). A completer never fails: whatever it cannot read completes nothing. None
+//! of them reads a secret or sends anything.
 
-use clap::CommandFactory;
-use clap_complete::Shell;
+use std::ffi::OsStr;
 
-use super::{Cli, CliError, Ctx, Outcome};
+use clap::Command;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+
+use super::{CliError, Ctx, Outcome};
+use crate::config::{Config, default_state_dir};
+use crate::engine::target::SPEC_FORMS;
+use crate::runbook::Catalogue;
+
+/// A shell.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+}
 
 /// Arguments of `tokrot completions`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The script calls tokrot as you type (COMPLETE=SHELL tokrot -- WORDS), so it completes what only tokrot knows: runbook ids, instances, run ids, credential names and --apply-to forms. Load it anew in each shell (as in the examples) so that it always matches the installed tokrot."
+)]
 pub struct CompletionsArgs {
-    /// bash, zsh, fish, elvish or powershell.
+    /// The shell.
     pub shell: Shell,
 }
 
 /// Prints the script.
 pub fn run(ctx: &mut Ctx, args: &CompletionsArgs) -> Result<Outcome, CliError> {
-    let mut cmd = Cli::command();
+    let bin = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .unwrap_or_else(|| "tokrot".to_owned());
+    let shell: &dyn EnvCompleter = match args.shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        Shell::Powershell => &Powershell,
+    };
     let mut buf = Vec::new();
-    clap_complete::generate(args.shell, &mut cmd, "tokrot", &mut buf);
+    shell
+        .write_registration("COMPLETE", "tokrot", "tokrot", &bin, &mut buf)
+        .map_err(|e| CliError::usage(format!("cannot write the script: {e}")))?;
     ctx.ui.out(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)
+}
+
+/// Answers a completion request (`COMPLETE=SHELL tokrot -- WORDS`) and exits; does nothing
+/// otherwise. Called first thing in `main`.
+pub fn answer_if_asked() {
+    clap_complete::CompleteEnv::with_factory(super::help::command)
+        .bin("tokrot")
+        .complete();
+}
+
+/// The completers, by argument id, on every command that has such an argument.
+pub(crate) fn attach(cmd: Command) -> Command {
+    let cmd = cmd.mut_args(|arg| {
+        let completer: Option<fn(&OsStr) -> Vec<CompletionCandidate>> = match arg.get_id().as_str()
+        {
+            "instance" => Some(instances),
+            "runbook" => Some(runbooks),
+            "id" | "from" => Some(run_ids),
+            "credential" => Some(credentials),
+            "apply_to" => Some(targets),
+            _ => None,
+        };
+        match completer {
+            Some(f) => arg.add(ArgValueCompleter::new(f)),
+            None => arg,
+        }
+    });
+    cmd.mut_subcommands(attach)
+}
+
+fn starting(current: &OsStr) -> String {
+    current.to_string_lossy().into_owned()
+}
+
+fn config() -> Option<Config> {
+    let explicit = std::env::var_os("TOKROT_CONFIG").map(std::path::PathBuf::from);
+    let mut config = Config::load(explicit.as_deref()).ok()?;
+    if let Ok(url) = std::env::var("GITLAB_URL") {
+        config.set_gitlab_url(&url).ok()?;
+    }
+    Some(config)
+}
+
+fn catalogue() -> Option<Catalogue> {
+    let dir = std::env::var_os("TOKROT_RUNBOOKS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| config().and_then(|c| c.runbooks_dir));
+    Catalogue::load(dir.as_deref()).ok()
+}
+
+/// Zendesk instance ids, with their labels.
+fn instances(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = starting(current);
+    let Some(config) = config() else {
+        return Vec::new();
+    };
+    config
+        .ordered_instances()
+        .into_iter()
+        .filter(|i| i.id.starts_with(&current))
+        .map(|i| CompletionCandidate::new(&i.id).help(Some(i.label.clone().into())))
+        .collect()
+}
+
+/// Runbook ids, with their titles.
+fn runbooks(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = starting(current);
+    let Some(catalogue) = catalogue() else {
+        return Vec::new();
+    };
+    catalogue
+        .iter()
+        .filter(|r| r.id.starts_with(&current))
+        .map(|r| CompletionCandidate::new(&r.id).help(Some(r.title.clone().into())))
+        .collect()
+}
+
+/// Run ids from the journal, newest first, with their runbook and standing.
+fn run_ids(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = starting(current);
+    let dir = std::env::var_os("TOKROT_STATE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(default_state_dir);
+    let Some(runs) = dir.and_then(|d| crate::engine::resume::runs(&d).ok()) else {
+        return Vec::new();
+    };
+    runs.iter()
+        .rev()
+        .filter(|(j, _)| j.id.starts_with(&current))
+        .map(|(j, standing)| {
+            CompletionCandidate::new(&j.id).help(Some(format!("{} {standing}", j.runbook).into()))
+        })
+        .collect()
+}
+
+/// The inventory's credential names, with their runbooks.
+fn credentials(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = starting(current);
+    let Some(inventory) = inventory() else {
+        return Vec::new();
+    };
+    inventory
+        .credentials
+        .iter()
+        .filter(|c| c.name.starts_with(&current))
+        .map(|c| CompletionCandidate::new(&c.name).help(Some(c.runbook.clone().into())))
+        .collect()
+}
+
+fn inventory() -> Option<crate::engine::inventory::Inventory> {
+    let explicit = std::env::var_os("TOKROT_INVENTORY").map(std::path::PathBuf::from);
+    crate::engine::inventory::load(explicit.as_deref(), &catalogue()?).ok()
+}
+
+/// `--apply-to` forms: the kinds (`gitlab-ci-var:`…), then a Zendesk kind's instances, and the
+/// targets the inventory already names.
+fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = starting(current);
+    let mut out: Vec<CompletionCandidate> = Vec::new();
+    let kinds = SPEC_FORMS.iter().filter_map(|(form, what)| {
+        let kind = form.split(':').next()?;
+        Some((kind, *form, *what))
+    });
+    match current.split_once(':') {
+        None => {
+            for (kind, form, what) in kinds.filter(|(k, _, _)| k.starts_with(&current)) {
+                out.push(
+                    CompletionCandidate::new(format!("{kind}:"))
+                        .help(Some(format!("{form}: {what}").into())),
+                );
+            }
+        }
+        Some((kind, rest)) if kind.starts_with("zendesk-") && !rest.contains(':') => {
+            for c in instances(OsStr::new(rest)) {
+                let id = c.get_value().to_string_lossy().into_owned();
+                out.push(CompletionCandidate::new(format!("{kind}:{id}:")));
+            }
+        }
+        Some(_) => {}
+    }
+    if let Some(inventory) = inventory() {
+        let mut known: Vec<String> = inventory
+            .credentials
+            .iter()
+            .flat_map(|c| c.targets.iter().map(ToString::to_string))
+            .filter(|t| t.starts_with(&current))
+            .collect();
+        known.sort();
+        known.dedup();
+        out.extend(
+            known
+                .into_iter()
+                .map(|t| CompletionCandidate::new(t).help(Some("in the inventory".into()))),
+        );
+    }
+    out
 }

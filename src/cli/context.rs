@@ -31,7 +31,11 @@ impl Ctx {
             && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
-        let ui = Ui::stdio(Redactor::default(), color, global.quiet);
+        let live = global.output == OutputFormat::Text
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
+        let ui = Ui::stdio(Redactor::default(), color, global.quiet)
+            .with_progress(live, global.verbose > 0);
         let mut config = Config::load(global.config.as_deref())?;
         if let Some(url) = &global.gitlab_url {
             config.set_gitlab_url(url)?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::{CliError, Ctx, Outcome};
 use crate::actions::Phase;
-use crate::actions::run::TargetReport;
+use crate::actions::run::{TargetReport, Verified};
 use crate::clients::gitlab::GitLab;
 use crate::clients::zendesk::Auth as ZendeskAuth;
 use crate::config::default_state_dir;
@@ -713,7 +713,7 @@ pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome,
         }
         ctx.print_json(&report)?;
     } else {
-        let text = report_text(plan, &finished);
+        let text = report_text(plan, &finished, ctx.global.verbose > 0);
         match &finished.result {
             Ok(walk::Outcome::Done) if finished.warnings.is_empty() => ctx.ui.status(&text)?,
             _ => ctx.ui.error(&text)?,
@@ -743,7 +743,7 @@ pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome,
     }
 }
 
-fn report_text(plan: &Plan, finished: &Finished) -> String {
+fn report_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
     let facts = &finished.facts;
     let mut text = String::new();
     if let Some(id) = facts.new_id {
@@ -757,7 +757,7 @@ fn report_text(plan: &Plan, finished: &Finished) -> String {
         ));
     }
     if !plan.targets.is_empty() || finished.self_credential.is_some() {
-        text.push_str(&targets_text(plan, finished));
+        text.push_str(&targets_text(plan, finished, verbose));
     }
     text.push_str(&outcome_text(plan, finished));
     for w in &finished.warnings {
@@ -767,13 +767,41 @@ fn report_text(plan: &Plan, finished: &Finished) -> String {
     text
 }
 
-/// One line per target: applied, FAILED or pending, and what the read-back said.
-fn targets_text(plan: &Plan, finished: &Finished) -> String {
-    let mut text = String::from("Targets:\n");
+/// The targets: a summary line, then a line for each target that is not applied (with `-v`,
+/// for every target): applied, FAILED or pending, and what the read-back said.
+fn targets_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
+    let reports: Vec<TargetReport> = (0..plan.targets.len())
+        .map(|i| finished.facts.targets.get(&i).cloned().unwrap_or_default())
+        .collect();
+    let count = |s: TargetStatus| reports.iter().filter(|r| target_state(r) == s).count();
+    let (applied, failed, pending) = (
+        count(TargetStatus::Applied),
+        count(TargetStatus::Failed),
+        count(TargetStatus::Pending),
+    );
+    let mut checked: Vec<String> = Vec::new();
+    for v in [Verified::Yes, Verified::No, Verified::NotReadable] {
+        let n = reports
+            .iter()
+            .filter(|r| target_state(r) == TargetStatus::Applied && r.verified == Some(v))
+            .count();
+        if n > 0 {
+            checked.push(format!("{n} {}", v.counted()));
+        }
+    }
+    let checked = match checked.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", checked.join(", ")),
+    };
+    let pending = match pending {
+        0 => String::new(),
+        n => format!(", {n} pending"),
+    };
+    let mut text = format!("Targets: {applied} applied{checked}, {failed} failed{pending}\n");
     let w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
-    for (i, t) in plan.targets.iter().enumerate() {
-        let r = finished.facts.targets.get(&i).cloned().unwrap_or_default();
-        let state = match target_state(&r) {
+    for (t, r) in plan.targets.iter().zip(&reports) {
+        let state = match target_state(r) {
+            TargetStatus::Applied if !verbose && r.verified != Some(Verified::No) => continue,
             TargetStatus::Failed => "FAILED",
             s => s.as_str(),
         };

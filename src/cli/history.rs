@@ -1,4 +1,7 @@
-//! `tokrot history`: past runs from the journal (rotations, applies, checklists), no secrets.
+//! `tokrot history [ID]`: past runs from the journal (rotations, applies, checklists), no
+//! secrets. Without an id, a table with a header, filtered by runbook, standing and start; with
+//! one, that run in full: its steps, targets, outcome, the token it made and what became of it
+//! (a later run that rotated it again), and who ran it.
 
 use serde_json::json;
 
@@ -6,57 +9,289 @@ use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::protocol::TargetStatus;
 use crate::engine::resume;
+use crate::state::journal::JournalData;
+
+/// How a run stands, as `history` shows it.
+const STANDINGS: &[&str] = &[
+    "running",
+    "interrupted",
+    "done",
+    "kept",
+    "incomplete",
+    "failed",
+    "unknown",
+    "aborted",
+    "stopped",
+];
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
-pub struct HistoryArgs {}
+#[command(
+    after_help = "Standings: done, kept (the token waits in the keyring for apply --from), incomplete (resume finishes), failed, unknown (the rotate call's answer was lost), aborted, stopped (nothing changed), running, interrupted (the process died; resume goes on)."
+)]
+pub struct HistoryArgs {
+    /// Show this run in full: steps, targets, outcome, successor, who.
+    #[arg(value_parser = super::resume::run_id)]
+    pub id: Option<String>,
+    /// Only runs of this runbook (see `tokrot list`).
+    #[arg(long, value_name = "RUNBOOK", conflicts_with = "id")]
+    pub runbook: Option<String>,
+    /// Only runs that stand so.
+    #[arg(long, value_name = "STANDING", conflicts_with = "id",
+          value_parser = clap::builder::PossibleValuesParser::new(STANDINGS))]
+    pub status: Option<String>,
+    /// Only runs started at or after this: a date (2026-11-01), a time (RFC 3339) or an age
+    /// (7d, 12h).
+    #[arg(long, value_name = "WHEN", conflicts_with = "id", value_parser = since)]
+    pub since: Option<jiff::Timestamp>,
+}
 
-/// Lists rotations, oldest first.
-pub fn run(ctx: &mut Ctx, _args: &HistoryArgs) -> Result<Outcome, CliError> {
+/// `--since`: a date (midnight UTC), a timestamp, or an age back from now.
+fn since(s: &str) -> Result<jiff::Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return format!("{d}T00:00:00Z")
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| e.to_string());
+    }
+    let age = |digits: &str, unit: i64| -> Option<jiff::Timestamp> {
+        let n: i64 = digits.parse().ok()?;
+        let secs = n.checked_mul(unit)?;
+        jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_secs(secs))
+            .ok()
+    };
+    let back = match s.char_indices().last() {
+        Some((i, 'd')) => age(&s[..i], 86_400),
+        Some((i, 'h')) => age(&s[..i], 3_600),
+        Some((i, 'm')) => age(&s[..i], 60),
+        _ => None,
+    };
+    back.ok_or_else(|| {
+        format!("`{s}` is not a date (2026-11-01), a time (2026-11-01T09:30:00Z) or an age (7d, 12h, 30m)")
+    })
+}
+
+/// Lists runs, oldest first, or shows one.
+pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     let dir = state_dir(ctx)?;
     let all = resume::runs(&dir).map_err(|e| CliError::usage(e.to_string()))?;
+    if let Some(id) = &args.id {
+        return show(ctx, &all, id);
+    }
+    let chosen: Vec<&(JournalData, &str)> = all
+        .iter()
+        .filter(|(j, _)| args.runbook.as_ref().is_none_or(|r| &j.runbook == r))
+        .filter(|(_, standing)| args.status.as_ref().is_none_or(|s| s == standing))
+        .filter(|(j, _)| {
+            args.since.is_none_or(|since| {
+                j.started_at
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| t >= since)
+            })
+        })
+        .collect();
+    if let Some(r) = &args.runbook
+        && ctx.catalogue.get(r).is_none()
+        && chosen.is_empty()
+    {
+        let ids = ctx.catalogue.ids();
+        let err = CliError::usage(format!("no runbook `{r}`, and no run of one"));
+        return Err(match crate::text::closest(r, ids).first() {
+            Some(near) => err.hint(format!("did you mean `{near}`? `tokrot list` lists them")),
+            None => err.hint("`tokrot list` lists the runbooks"),
+        });
+    }
     if ctx.json() {
-        let items: Vec<_> = all
+        let items: Vec<_> = chosen
             .iter()
             .map(|(j, standing)| {
                 json!({
                     "id": j.id, "started_at": j.started_at, "updated_at": j.updated_at, "runbook": j.runbook,
                     "source": j.source(), "status": standing, "kind": j.kind, "new_id": j.new_id,
+                    "instance": j.instance, "credential": j.credential, "operator": j.operator,
                     "targets": j.targets, "stashed": j.stashed,
                 })
             })
             .collect();
-        ctx.print_json(&json!(items))?;
+        ctx.print_json(&json!({"schema_version": 1, "runs": items}))?;
         return Ok(Outcome::Done);
     }
-    if all.is_empty() {
-        ctx.ui.status(&format!(
-            "No runs in {} yet.",
-            dir.join("rotations").display()
-        ))?;
+    if chosen.is_empty() {
+        let line = match all.is_empty() {
+            true => format!("No runs in {} yet.", dir.join("rotations").display()),
+            false => format!("No run matches ({} in all).", all.len()),
+        };
+        ctx.ui.status(&line)?;
         return Ok(Outcome::Done);
     }
-    let id_w = all.iter().map(|(j, _)| j.id.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (j, standing) in &all {
+    let header = ["ID", "STARTED", "RUNBOOK", "STATUS", "TARGETS", "SOURCE"];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    rows.extend(chosen.iter().map(|(j, standing)| {
         let applied = j
             .targets
             .iter()
             .filter(|t| t.status == TargetStatus::Applied)
             .count();
-        out.push_str(&format!(
-            "{:<id_w$}  {}  {:<20}  {:<10}  {}/{} targets  {}\n",
-            j.id,
+        vec![
+            j.id.clone(),
             seconds(&j.started_at),
-            j.runbook,
-            standing,
-            applied,
-            j.targets.len(),
-            j.source()
+            j.runbook.clone(),
+            (*standing).to_owned(),
+            format!("{applied}/{}", j.targets.len()),
+            j.source(),
+        ]
+    }));
+    ctx.ui.out(&crate::text::table(&rows))?;
+    Ok(Outcome::Done)
+}
+
+/// One run in full.
+fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome, CliError> {
+    let Some((j, standing)) = all.iter().find(|(j, _)| j.id == id) else {
+        return Err(CliError::usage(format!("no run `{id}` in the journal"))
+            .hint("`tokrot history` lists the runs and their ids"));
+    };
+    let later = successors(all, j);
+    if ctx.json() {
+        let mut doc = serde_json::to_value(j).map_err(|e| CliError::usage(e.to_string()))?;
+        doc["schema_version"] = json!(1);
+        doc["standing"] = json!(standing);
+        doc["source"] = json!(j.source());
+        doc["rotated_again"] = json!(
+            later
+                .iter()
+                .map(|r| json!({"run": r.id, "new_id": r.new_id, "status": r.status.as_str()}))
+                .collect::<Vec<_>>()
+        );
+        let doc = json!({"schema_version": 1, "run": doc});
+        ctx.print_json(&doc)?;
+        return Ok(Outcome::Done);
+    }
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Run", j.id.clone()),
+        ("Runbook", format!("{} ({})", j.runbook, j.kind)),
+        ("Status", (*standing).to_owned()),
+        ("Started", seconds(&j.started_at)),
+        ("Updated", seconds(&j.updated_at)),
+        (
+            "Who",
+            j.operator
+                .clone()
+                .unwrap_or_else(|| "not recorded".to_owned()),
+        ),
+    ];
+    if let Some(i) = &j.instance {
+        rows.push(("Instance", i.clone()));
+    }
+    if let Some(c) = &j.credential {
+        rows.push(("Credential", format!("{c} (inventory)")));
+    }
+    if !j.source().is_empty() {
+        rows.push(("Source", j.source()));
+    }
+    if let Some(n) = j.new_id {
+        let expires = j
+            .expires_at
+            .as_ref()
+            .map(|e| format!(", expires {e}"))
+            .unwrap_or_default();
+        rows.push(("New token", format!("id {n}{expires} (never shown)")));
+    }
+    for r in &later {
+        let what = match r.new_id {
+            Some(n) => format!(
+                "rotated again by run {} ({}): id {n}",
+                r.id,
+                r.status.as_str()
+            ),
+            None => format!("rotated again by run {} ({})", r.id, r.status.as_str()),
+        };
+        rows.push(("Successor", what));
+    }
+    if j.stashed {
+        rows.push((
+            "Keyring",
+            format!("the new token waits as tokrot/pending:{}", j.id),
         ));
+    }
+    for a in &j.approvals {
+        let evidence = a
+            .evidence
+            .as_ref()
+            .map(|e| format!(", evidence: {e}"))
+            .unwrap_or_default();
+        let by = a.by.as_deref().unwrap_or("someone");
+        rows.push((
+            "Approved",
+            format!("{} by {by} at {}{evidence}", a.gate, seconds(&a.at)),
+        ));
+    }
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in &rows {
+        out.push_str(&format!("{k:<w$}  {v}\n"));
+    }
+    out.push_str("\nSteps:\n");
+    if j.steps.is_empty() {
+        out.push_str("  none was started\n");
+    }
+    for s in &j.steps {
+        let message = s
+            .message
+            .as_ref()
+            .filter(|m| !m.is_empty())
+            .map(|m| format!(": {}", crate::text::one_line(m)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:>2}. {:<8} {}{message}\n",
+            s.n,
+            s.status.as_str(),
+            crate::text::one_line(&s.title)
+        ));
+    }
+    if !j.targets.is_empty() {
+        out.push_str("\nTargets:\n");
+        for t in &j.targets {
+            let verified = t
+                .verified
+                .as_ref()
+                .map(|v| format!(", verified: {v}"))
+                .unwrap_or_default();
+            let error = t
+                .error
+                .as_ref()
+                .map(|e| format!(" ({})", crate::text::one_line(e)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {}  {}{verified}{error}\n",
+                t.spec,
+                t.status.as_str()
+            ));
+        }
     }
     ctx.ui.out(&out)?;
     Ok(Outcome::Done)
+}
+
+/// Later runs whose source is the token this run made: same runbook, and the new id in the
+/// parameter that named the old one.
+fn successors<'a>(all: &'a [(JournalData, &str)], run: &JournalData) -> Vec<&'a JournalData> {
+    let Some(new_id) = run.new_id.map(|n| n.to_string()) else {
+        return Vec::new();
+    };
+    all.iter()
+        .map(|(j, _)| j)
+        .filter(|j| j.runbook == run.runbook && j.started_at > run.started_at)
+        .filter(|j| {
+            j.params
+                .iter()
+                .any(|(k, v)| resume::SOURCE_ID_PARAMS.contains(&k.as_str()) && *v == new_id)
+        })
+        .collect()
 }
 
 /// A time to the second, as the table shows it.

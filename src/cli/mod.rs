@@ -3,16 +3,18 @@
 
 mod apply;
 mod auth;
-mod completions;
+pub mod completions;
 mod context;
 mod discover;
 mod due;
 pub mod error;
 mod execute;
+pub mod help;
 mod history;
 mod instances;
 mod inventory;
 mod list;
+mod man;
 mod resume;
 mod rotate;
 mod run;
@@ -27,18 +29,18 @@ pub use context::Ctx;
 pub use error::CliError;
 
 const AFTER_HELP: &str = "\
-Examples:
-  tokrot list
-  tokrot show gitlab-pat
-  tokrot rotate zendesk-api --instance global --dry-run
-  tokrot rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:API_TOKEN --dry-run
-  tokrot run zendesk-oauth-integration --instance global
+A new token is never printed: it goes from the vendor's response (or a hidden paste) straight into its targets. --dry-run changes nothing and reads no secret.
 
-A new token is never printed: it goes from the vendor's response (or a hidden paste) straight
-into its targets. --dry-run changes nothing and reads no secret.
+Exit codes:
+  0    done
+  1    failed: what changed is in the journal
+  2    bad input or failed check: nothing was changed
+  3    incomplete: `tokrot resume ID` finishes it
+  4    stopped by the operator or a gate
+  5    outcome unknown: the message says how to recover
+  130  interrupted
 
-Exit codes: 0 done, 1 failed, 2 bad input (nothing changed), 3 incomplete, 4 stopped by the
-operator or a gate, 5 outcome unknown, 130 interrupted.";
+`tokrot man` prints the manual page; `tokrot COMMAND --help` says more about each command.";
 
 /// tokrot: rotate GitLab and Zendesk API tokens and put the new token into place, without ever showing it.
 #[derive(Debug, Parser)]
@@ -55,8 +57,11 @@ pub struct Cli {
 /// Reads the command line. A mistake in it is an error like any other: on stderr, and under
 /// `--output json` (as far as the command line says so) a JSON error document on stdout; exit 2.
 pub fn parse_args() -> Cli {
-    use clap::Parser;
-    let err = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let parsed = help::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let err = match parsed {
         Ok(cli) => return cli,
         Err(e) => e,
     };
@@ -96,8 +101,10 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Options every command takes, before or after the command.
+/// Options every command takes, before or after the command; help lists them under their own
+/// heading, after the command's own.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Configuration file [default: $XDG_CONFIG_HOME/tokrot/config.toml, may be absent].
     #[arg(long, global = true, env = "TOKROT_CONFIG", value_name = "FILE")]
@@ -180,8 +187,10 @@ pub enum Command {
     Status(status::StatusArgs),
     /// The inventory of tokens: check it.
     Inventory(inventory::InventoryArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (it completes runbook ids, instances, run ids and more).
     Completions(completions::CompletionsArgs),
+    /// Print the manual page, or write every command's page into a directory.
+    Man(man::ManArgs),
 }
 
 /// Runs a parsed command line.
@@ -201,6 +210,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Inventory(args) => inventory::run(&mut ctx, args).await,
         Command::Status(args) => status::run(&mut ctx, args).await,
         Command::Completions(args) => completions::run(&mut ctx, args),
+        Command::Man(args) => man::run(&mut ctx, args),
     };
     let redactor = ctx.ui.redactor().clone();
     result.map_err(|e| e.map_text(|t| redactor.redact(t)))

@@ -25,7 +25,7 @@ pub struct ResumeArgs {
 }
 
 /// A run id as `tokrot history` lists it (refused at the door otherwise, exit 2).
-fn run_id(value: &str) -> Result<String, String> {
+pub(crate) fn run_id(value: &str) -> Result<String, String> {
     resume::check_run_id(value).map(|()| value.to_owned())
 }
 

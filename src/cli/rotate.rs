@@ -7,14 +7,13 @@ use super::{CliError, Ctx, Outcome, given, parse_param, parse_target};
 use crate::engine::target::{SPEC_FORMS, TargetSpec};
 use crate::runbook::RunbookKind;
 
+/// The target forms, a form a line and its meaning indented under it (no table to break on a
+/// narrow terminal).
 fn targets_help() -> String {
-    let mut s = String::from("Targets (--apply-to SPEC, repeatable):\n");
+    let mut s = String::from("Targets (--apply-to SPEC, repeatable):");
     for (form, what) in SPEC_FORMS {
-        s.push_str(&format!("  {form:<46} {what}\n"));
+        s.push_str(&format!("\n  {form}\n      {what}"));
     }
-    s.push_str(
-        "\nExamples:\n  tokrot rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:API_TOKEN --dry-run\n  tokrot rotate zendesk-api --instance global --dry-run",
-    );
     s
 }
 

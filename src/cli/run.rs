@@ -8,7 +8,6 @@ use crate::text::closest;
 
 /// Arguments of `tokrot run`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  tokrot run zendesk-oauth-integration --instance global")]
 pub struct RunArgs {
     /// The runbook id (see `tokrot list`).
     pub runbook: String,

@@ -215,27 +215,7 @@ fn report_text(report: &Report, due_days: u32) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..header.len() - 1)
-        .map(|c| {
-            table
-                .iter()
-                .map(|row| row[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &table {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            match widths.get(c) {
-                Some(w) => line.push_str(&format!("{cell:<w$}  ")),
-                None => line.push_str(cell),
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::text::table(&table);
     out.push_str(&format!("due: expires within {due_days} days\n"));
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));

@@ -164,6 +164,10 @@ pub fn one_shot_open(data: &JournalData) -> bool {
     })
 }
 
+/// The parameters that name a rotation's source token by its id: a later run with the new id
+/// in one of them rotated the token an earlier run made.
+pub const SOURCE_ID_PARAMS: &[&str] = &["token_id", "trigger_id", "old_token_id", "old_trigger_id"];
+
 /// Every run in the journal, oldest first, with how it stands (`standing`).
 pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
     Ok(journal::list(state_dir)?

@@ -721,15 +721,29 @@ async fn run_targets<R: ActionRunner>(
             None => groups.push((t, vec![s])),
         }
     }
-    announce_block(plan, block, groups.len(), ui)?;
+    let writes = !block
+        .iter()
+        .all(|s| s.action_phase() == Some(Phase::Preflight));
+    announce_block(plan, block, groups.len(), writes, ui)?;
+    let what = match writes {
+        true => "writing the new token",
+        false => "checking the targets",
+    };
+    let progress = ui.progress(groups.len(), what);
     let mut pending: Vec<(usize, usize)> = (0..groups.len()).map(|g| (g, 0)).collect();
     let mut notes: Vec<Vec<String>> = vec![Vec::new(); groups.len()];
     let mut ended: Vec<(usize, Result<(), String>)> = Vec::new();
     while !pending.is_empty() {
         let groups = &groups;
+        let progress = &progress;
         let passes: Vec<(usize, TargetRun)> = stream::iter(pending.drain(..))
             .map(|(g, from)| async move { (g, run_target(runner, &groups[g].1, from).await) })
             .buffer_unordered(options.concurrency.max(1))
+            .inspect(|(_, pass)| {
+                if !matches!(pass, TargetRun::Asks(..)) {
+                    progress.inc();
+                }
+            })
             .collect()
             .await;
         let mut passes = passes;
@@ -754,12 +768,14 @@ async fn run_targets<R: ActionRunner>(
                         source,
                         cleanup_pending: Vec::new(),
                     };
-                    match ask(prompter, &q).map_err(prompt_error)? {
+                    let asked = progress.suspend(|| ask(prompter, &q));
+                    match asked.map_err(prompt_error)? {
                         Some(answer) => {
                             runner.answer(&q.key, answer);
                             pending.push((g, k));
                         }
                         None => {
+                            progress.inc();
                             runner.target_ended(t, Some(&q.unanswered));
                             ended.push((g, Err(q.unanswered.clone())));
                         }
@@ -768,38 +784,60 @@ async fn run_targets<R: ActionRunner>(
             }
         }
     }
+    let took = ui.end_progress(progress);
     ended.sort_by_key(|(g, _)| *g);
     let mut failures = Vec::new();
     for (g, r) in ended {
         let t = groups[g].0;
         let spec = &plan.targets[t].spec;
         match r {
-            Ok(()) => ui.status(&format!("   ok: {spec}: {}", notes[g].join("; ")))?,
+            Ok(()) => ui.detail(&format!("   ok: {spec}: {}", notes[g].join("; ")))?,
             Err(m) => {
                 ui.error(&format!("   FAILED: {spec}: {m}"))?;
                 failures.push((t, m));
             }
         }
     }
+    let done = groups.len() - failures.len();
+    let verb = match writes {
+        true => "applied",
+        false => "checked",
+    };
+    let summary = format!(
+        "   {done} {verb}, {} failed in {:.1} s",
+        failures.len(),
+        took.as_secs_f64()
+    );
+    match failures.is_empty() {
+        true => ui.status(&summary)?,
+        false => ui.error(&summary)?,
+    }
     Ok(failures)
 }
 
-fn announce_block(plan: &Plan, block: &[&PlanStep], targets: usize, ui: &mut Ui) -> io::Result<()> {
+fn announce_block(
+    plan: &Plan,
+    block: &[&PlanStep],
+    targets: usize,
+    writes: bool,
+    ui: &mut Ui,
+) -> io::Result<()> {
     let first = block.first().map_or(0, |s| s.n);
     let last = block.last().map_or(0, |s| s.n);
     ui.status("")?;
-    let what = if block
-        .iter()
-        .all(|s| s.action_phase() == Some(Phase::Preflight))
-    {
-        "checking"
-    } else {
-        "writing the new token into"
+    let what = match writes {
+        true => "writing the new token into",
+        false => "checking",
     };
-    ui.status(&format!(
-        "Steps {first}-{last} of {}: {what} {targets} target(s)",
-        plan.steps.len()
-    ))
+    let steps = match first == last {
+        true => format!("Step {first} of {}", plan.steps.len()),
+        false => format!("Steps {first}-{last} of {}", plan.steps.len()),
+    };
+    let targets = match targets {
+        1 => "1 target".to_owned(),
+        n => format!("{n} targets"),
+    };
+    ui.status(&format!("{steps}: {what} {targets}"))
 }
 
 fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {

@@ -64,6 +64,19 @@ pub enum StepStatus {
     Skipped,
 }
 
+impl StepStatus {
+    /// As in the journal, `history ID` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Running => "running",
+            StepStatus::Done => "done",
+            StepStatus::Failed => "failed",
+            StepStatus::Unknown => "unknown",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
 /// One step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {

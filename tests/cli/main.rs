@@ -17,6 +17,7 @@ mod inventory;
 mod protocol;
 mod runbook_errors;
 mod targets;
+mod ux;
 mod walk;
 mod zendesk_client;
 mod zendesk_e2e;

@@ -657,7 +657,7 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
     assert!(err.contains("NOT KEPT"), "{err}");
     assert!(err.contains("NOT kept anywhere"), "{err}");
     assert!(
-        err.contains("gitlab-ci-var:grp/proj:K_1  applied, verified: yes"),
+        err.contains("Targets: 1 applied (1 verified), 1 failed"),
         "{err}"
     );
     assert!(!err.contains("it was not lost"), "{err}");

@@ -1,0 +1,42 @@
+//! `tokrot man`: the manual pages, made from the same definition as `--help` (so they never
+//! disagree with it): `tokrot.1` on stdout, or one page per command into a directory.
+
+use std::path::PathBuf;
+
+use super::{CliError, Ctx, Outcome};
+
+/// Arguments of `tokrot man`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Without --dir, the page of tokrot itself goes to stdout. With --dir, every command gets its page (tokrot-rotate-gitlab-pat.1 and so on), written into DIR."
+)]
+pub struct ManArgs {
+    /// Write every command's page into DIR instead.
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Prints or writes the pages.
+pub fn run(ctx: &mut Ctx, args: &ManArgs) -> Result<Outcome, CliError> {
+    let cmd = super::help::command();
+    match &args.dir {
+        None => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut buf)
+                .map_err(|e| CliError::usage(format!("cannot render the page: {e}")))?;
+            ctx.ui.out(&String::from_utf8_lossy(&buf))?;
+        }
+        Some(dir) => {
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot write the pages into {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            let line = format!("Manual pages written into {}.", dir.display());
+            ctx.ui.status(&line)?;
+        }
+    }
+    Ok(Outcome::Done)
+}

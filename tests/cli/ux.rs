@@ -1,0 +1,427 @@
+//! What an operator meets around a rotation, through the real binary: help pages (snapshots at
+//! 60 and 120 columns), the manual page, dynamic completions, the live progress of a fan-out
+//! (on a pseudo-terminal) and its summary, and `history` with its filters and `history ID`.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{Env, Pty, assert_no_piece, scan, stderr, stdout};
+
+const CALLER: &str = "glpat-caller-CANARY-ux01";
+const NEW: &str = "glpat-NEW-CANARY-ux02";
+const NEWER: &str = "glpat-NEWER-CANARY-ux03";
+
+/// The help pages a snapshot keeps, at 60 and at 120 columns.
+const PAGES: &[&[&str]] = &[
+    &["--help"],
+    &["rotate", "--help"],
+    &["rotate", "gitlab-pat", "--help"],
+    &["apply", "gitlab-ci-var", "-h"],
+    &["history", "--help"],
+];
+
+#[test]
+fn help_pages_list_own_flags_first_mark_required_ones_and_fit_the_terminal() {
+    let env = Env::new();
+    for width in [60, 120] {
+        for page in PAGES {
+            let out = env
+                .tokrot()
+                .env("COLUMNS", width.to_string())
+                .args(*page)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            let text = stdout(&out);
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{page:?} at {width} columns: {line:?} is wider"
+                );
+            }
+            let own = text.find("\nOptions:").expect("an Options heading");
+            let global = text
+                .find("\nGlobal options:")
+                .expect("a Global options heading");
+            assert!(own < global, "{page:?}: own options come first\n{text}");
+            assert!(
+                !text[own..global].contains("--state-dir"),
+                "{page:?}: a global flag among the command's own\n{text}"
+            );
+            assert!(
+                text.contains("\nExamples:\n"),
+                "{page:?}: no examples\n{text}"
+            );
+            let words: Vec<&str> = page
+                .iter()
+                .copied()
+                .filter(|a| !a.starts_with('-'))
+                .collect();
+            let name = format!("help-tokrot {}-{width}", words.join(" "))
+                .trim()
+                .replace(' ', "-")
+                .replace("--", "-");
+            insta::assert_snapshot!(name, text);
+        }
+    }
+    let out = env
+        .tokrot()
+        .args(["rotate", "zendesk-api", "--help"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("The Zendesk instance (see `tokrot instances`) [required]"),
+        "{text}"
+    );
+    assert!(text.contains("A flag marked [required]"), "{text}");
+}
+
+#[test]
+fn the_manual_page_is_made_from_the_same_definition_as_help() {
+    let env = Env::new();
+    let out = env.tokrot().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(page.contains(".TH tokrot 1"), "{page}");
+    assert!(page.contains("GLOBAL OPTIONS"), "{page}");
+    assert!(
+        page.contains("tokrot rotate gitlab\\-pat \\-\\-token\\-id 42"),
+        "{page}"
+    );
+    let dir = env.path().join("man1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = env
+        .tokrot()
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sub = std::fs::read_to_string(dir.join("tokrot-rotate-gitlab-pat.1")).unwrap();
+    assert!(
+        sub.contains("[required: this, \\-\\-token\\-name or \\-\\-self]"),
+        "{sub}"
+    );
+}
+
+/// What the shell gets for the word at `index` of `words` (bash's protocol).
+fn complete(env: &Env, vars: &[(&str, &str)], index: usize, words: &[&str]) -> Vec<String> {
+    let out = env
+        .tokrot()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", index.to_string())
+        .env("_CLAP_IFS", "\n")
+        .envs(vars.iter().copied())
+        .arg("--")
+        .args(words)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn completions_offer_what_only_tokrot_knows() {
+    let env = Env::new();
+    let config = env.write(
+        "c/config.toml",
+        "[zendesk.instances.staging]\nurl = \"https://example-staging.zendesk.com\"\nlabel = \"Zendesk Staging\"\n",
+    );
+    let config = config.to_str().unwrap();
+    let runbooks = complete(&env, &[], 2, &["tokrot", "show", "gitlab-t"]);
+    assert_eq!(runbooks, ["gitlab-trigger", "gitlab-trigger-bot"]);
+    let instances = complete(
+        &env,
+        &[("TOKROT_CONFIG", config)],
+        4,
+        &["tokrot", "rotate", "zendesk-api", "--instance", "st"],
+    );
+    assert_eq!(instances, ["staging"]);
+    let forms = complete(
+        &env,
+        &[],
+        4,
+        &["tokrot", "rotate", "gitlab-pat", "--apply-to", "zendesk-w"],
+    );
+    assert_eq!(forms, ["zendesk-webhook:"]);
+    let forms = complete(
+        &env,
+        &[("TOKROT_CONFIG", config)],
+        4,
+        &[
+            "tokrot",
+            "rotate",
+            "gitlab-pat",
+            "--apply-to",
+            "zendesk-app:s",
+        ],
+    );
+    assert_eq!(forms, ["zendesk-app:staging:"]);
+    let inventory = crate::common::fixture("inventory/team.toml");
+    let names = complete(
+        &env,
+        &[("TOKROT_INVENTORY", inventory.to_str().unwrap())],
+        3,
+        &["tokrot", "rotate", "--credential", "zendesk-"],
+    );
+    assert_eq!(names, ["zendesk-sync"]);
+    // The script a shell loads calls the binary back.
+    let out = env.tokrot().args(["completions", "bash"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("_CLAP_COMPLETE_INDEX"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A GitLab with the caller, token 42 (rotated into 5001) and 5001 (into 6002), and a project
+/// with `n` variables `V_0`… that take any value.
+async fn gitlab(n: usize, delay_ms: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    for (old, new, value) in [(42, 5001, NEW), (5001, 6002, NEWER)] {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v4/personal_access_tokens/{old}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token(old)))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/api/v4/personal_access_tokens/{old}/rotate")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"id": new, "name": "zd sync", "token": value, "expires_at": "2027-06-01"}),
+            ))
+            .expect(0..=1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(5001)))
+        .mount(&server)
+        .await;
+    let listed: Vec<Value> = (0..n)
+        .map(|i| json!({"key": format!("V_{i}"), "value": "old-CANARY-ux09", "variable_type": "env_var",
+            "protected": false, "masked": false, "hidden": false, "raw": false, "environment_scope": "*"}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listed))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(
+            "^/api/v4/projects/grp%2Fproj/variables/V_[0-9]+$",
+        ))
+        .respond_with(|req: &Request| {
+            let key = req
+                .url
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            ResponseTemplate::new(200).set_body_json(json!({"key": key, "value": "old-CANARY-ux09",
+                "variable_type": "env_var", "protected": false, "masked": false, "hidden": false,
+                "raw": false, "environment_scope": "*"}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(
+            "^/api/v4/projects/grp%2Fproj/variables/V_[0-9]+$",
+        ))
+        .respond_with(move |req: &Request| {
+            let key = req
+                .url
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"key": key, "value": body["value"], "masked": false,
+                    "hidden": false, "environment_scope": "*"}))
+                .set_delay(std::time::Duration::from_millis(delay_ms))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+fn token(id: u64) -> Value {
+    json!({"id": id, "name": "zd sync", "revoked": false, "active": true, "created_at": "2026-09-01T10:00:00.000Z",
+           "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": "2026-11-20T08:00:00Z"})
+}
+
+/// `rotate gitlab-pat --token-id ID` into `n` variables.
+fn rotate_args(server: &MockServer, id: &str, n: usize) -> Vec<String> {
+    let mut args: Vec<String> = ["--gitlab-url", &server.uri(), "--concurrency", "1"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    args.extend(["rotate", "gitlab-pat", "--token-id", id].map(str::to_owned));
+    for i in 0..n {
+        args.push("--apply-to".into());
+        args.push(format!("gitlab-ci-var:grp/proj:V_{i}"));
+    }
+    args
+}
+
+#[tokio::test]
+async fn a_fan_out_shows_a_live_bar_on_a_terminal_and_one_summary_line() {
+    let server = gitlab(30, 40).await;
+    let env = Env::new();
+    let args = rotate_args(&server, "42", 30);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut pty = Pty::spawn_with(&env, &args, &[("GITLAB_TOKEN", CALLER)]);
+    pty.answer("Go ahead and change things", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Steps 36-95 of 95: writing the new token into 30 targets"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("writing the new token ["),
+        "no bar:\n{screen}"
+    );
+    assert!(screen.contains("/30 ("), "no count:\n{screen}");
+    assert!(screen.contains("30 applied, 0 failed in "), "{screen}");
+    assert!(
+        screen.contains("Targets: 30 applied (30 verified), 0 failed"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("ok: gitlab-ci-var:grp/proj:V_"),
+        "{screen}"
+    );
+    assert_no_piece("screen", &screen, &[CALLER, NEW]);
+}
+
+#[tokio::test]
+async fn piped_there_is_no_bar_and_with_v_every_target_has_its_line() {
+    let server = gitlab(12, 0).await;
+    let env = Env::new();
+    let args = rotate_args(&server, "42", 12);
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--yes", "-v"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err}");
+    assert!(!err.contains("writing the new token ["), "{err}");
+    assert!(err.contains("12 applied, 0 failed in "), "{err}");
+    // A line for each target's check and one for each write.
+    assert_eq!(
+        err.matches("   ok: gitlab-ci-var:grp/proj:V_").count(),
+        24,
+        "{err}"
+    );
+    assert_eq!(err.matches("  applied, verified: yes").count(), 12, "{err}");
+    scan(&env, &[&out], &[CALLER, NEW]);
+}
+
+fn history(env: &Env, args: &[&str]) -> std::process::Output {
+    env.tokrot().arg("history").args(args).output().unwrap()
+}
+
+#[tokio::test]
+async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
+    let server = gitlab(1, 0).await;
+    let env = Env::new();
+    let mut ids = Vec::new();
+    for old in ["42", "5001"] {
+        let args = rotate_args(&server, old, 1);
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", CALLER)
+            .arg("--yes")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let json = history(&env, &["--output", "json"]);
+        let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(doc["schema_version"], 1);
+        ids.push(doc["runs"][ids.len()]["id"].as_str().unwrap().to_owned());
+        scan(&env, &[&out], &[CALLER, NEW, NEWER]);
+    }
+    let table = stdout(&history(&env, &[]));
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("ID ") && header.contains("  STARTED  "),
+        "{table}"
+    );
+    assert!(header.trim_end().ends_with("SOURCE"), "{table}");
+    assert_eq!(lines.count(), 2, "{table}");
+
+    let one = |args: &[&str]| -> Vec<String> {
+        let out = history(&env, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        stdout(&out).lines().skip(1).map(str::to_owned).collect()
+    };
+    assert_eq!(one(&["--runbook", "gitlab-pat"]).len(), 2);
+    assert_eq!(one(&["--status", "done"]).len(), 2);
+    assert_eq!(one(&["--since", "7d"]).len(), 2);
+    let none = history(&env, &["--since", "2999-01-01"]);
+    assert_eq!(none.status.code(), Some(0));
+    assert!(
+        stderr(&none).contains("No run matches (2 in all)."),
+        "{}",
+        stderr(&none)
+    );
+    assert!(stdout(&none).is_empty());
+    assert!(one(&["--status", "failed"]).is_empty());
+    let typo = history(&env, &["--runbook", "gitlab-patt"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("did you mean `gitlab-pat`?"),
+        "{}",
+        stderr(&typo)
+    );
+    let bad = history(&env, &["--since", "last tuesday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("is not a date (2026-11-01)"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let first = history(&env, &[&ids[0]]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let text = stdout(&first);
+    for want in [
+        format!("Run        {}", ids[0]),
+        "Runbook    gitlab-pat (rotate)".to_owned(),
+        "Status     done".to_owned(),
+        "Source     token_id=42".to_owned(),
+        "New token  id 5001, expires 2027-06-01 (never shown)".to_owned(),
+        format!("Successor  rotated again by run {} (done): id 6002", ids[1]),
+        "Steps:".to_owned(),
+        "gitlab-ci-var:grp/proj:V_0  applied, verified: yes".to_owned(),
+    ] {
+        assert!(text.contains(&want), "{want:?} missing:\n{text}");
+    }
+    assert!(text.contains("Who        "), "{text}");
+    let json = history(&env, &[&ids[0], "--output", "json"]);
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["run"]["new_id"], 5001);
+    assert_eq!(doc["run"]["rotated_again"][0]["new_id"], 6002);
+    let unknown = history(&env, &["20200101T000000Z-gitlab-pat-abcdef"]);
+    assert_eq!(unknown.status.code(), Some(2));
+
+    // Completion knows the runs, newest first.
+    let runs = complete(&env, &[], 2, &["tokrot", "resume", "2"]);
+    assert_eq!(runs, [ids[1].clone(), ids[0].clone()]);
+}
