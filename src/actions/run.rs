@@ -83,11 +83,47 @@ impl From<ApiError> for ActionFailure {
     fn from(e: ApiError) -> Self {
         Self {
             unknown: e.outcome_unknown(),
-            message: e.to_string(),
+            message: format!("{e}{}", bare_path_note(&e)),
             question: None,
             written: false,
         }
     }
+}
+
+/// GitLab answers a bare 404 for a project named without its namespace (`zd-sync` for
+/// `support/zd-sync`) and for a subgroup named without its parent: after a 404 on a project
+/// or group whose path holds no `/` (and is not an id), how GitLab names them; else nothing.
+fn bare_path_note(e: &ApiError) -> String {
+    let ApiError::Status { status, url, .. } = e else {
+        return String::new();
+    };
+    if *status != reqwest::StatusCode::NOT_FOUND {
+        return String::new();
+    }
+    for (marker, project) in [("/api/v4/projects/", true), ("/api/v4/groups/", false)] {
+        let Some(at) = url.find(marker) else {
+            continue;
+        };
+        let segment = url[at + marker.len()..]
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        if name.is_empty() || name.contains('/') || name.chars().all(|c| c.is_ascii_digit()) {
+            return String::new();
+        }
+        let name = crate::text::one_line(&name);
+        return if project {
+            format!(
+                "; GitLab names a project by its full path, with the group or user it belongs to (`GROUP/{name}`), or by its numeric id"
+            )
+        } else {
+            format!(
+                "; if `{name}` is a subgroup, GitLab names it by its full path (`PARENT/{name}`) or its numeric id"
+            )
+        };
+    }
+    String::new()
 }
 
 /// Whether a target holds the new value, as far as its API lets tokrot read it back.
@@ -163,6 +199,17 @@ pub struct RunFacts {
     pub targets: BTreeMap<usize, TargetReport>,
 }
 
+/// A token an earlier run rotated, as that run's journal tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Successor {
+    /// The run that rotated it.
+    pub run: String,
+    /// The day of its rotate call (YYYY-MM-DD).
+    pub on: String,
+    /// The token that call made.
+    pub new_id: u64,
+}
+
 /// What the steps of one target learn for the steps after them.
 #[derive(Default)]
 pub(crate) struct TargetState {
@@ -221,6 +268,8 @@ pub struct Executor {
     pub(crate) policy: RetryPolicy,
     /// The token this run will apply, as far as it is known before it exists.
     pub(crate) incoming: Option<super::token_format::Incoming>,
+    /// What earlier runs rotated, by the source token's identity (`gitlab-token:42`).
+    successors: HashMap<String, Successor>,
 }
 
 impl Executor {
@@ -244,7 +293,33 @@ impl Executor {
             no_stash: false,
             policy: RetryPolicy::default(),
             incoming: None,
+            successors: HashMap::new(),
         }
+    }
+
+    /// What earlier runs rotated, by the source token's identity (`gitlab-token:42`): a source
+    /// that preflight finds inactive is then named with its successor.
+    pub fn with_successors(mut self, successors: HashMap<String, Successor>) -> Self {
+        self.successors = successors;
+        self
+    }
+
+    /// The run that rotated `identity`, and the ids its line of successors has had since, in
+    /// order (42 → 5001 → 6002 gives `[5001, 6002]`: the last is the one to rotate now).
+    pub(crate) fn successors_of(&self, identity: &str) -> Option<(&Successor, Vec<u64>)> {
+        let first = self.successors.get(identity)?;
+        let kind = identity.split_once(':').map_or(identity, |(k, _)| k);
+        let mut line = vec![first.new_id];
+        while let Some(next) = line
+            .last()
+            .and_then(|id| self.successors.get(&format!("{kind}:{id}")))
+        {
+            if line.contains(&next.new_id) {
+                break;
+            }
+            line.push(next.new_id);
+        }
+        Some((first, line))
     }
 
     /// The HTTP policy for the clients the executor makes itself (Zendesk instances).
@@ -482,6 +557,32 @@ impl Executor {
             .map(|v| v.split(' ').map(str::to_owned).collect())
             .unwrap_or_default();
         st.source_id = get("source_id");
+    }
+
+    /// Values of runbook parameters that the steps so far have learned, by parameter name: the
+    /// token found by name, the old token picked from a list, and what a create or rotate call
+    /// will send where the operator gave no value. No secret. A run shows them in the steps it
+    /// announces.
+    pub fn learned(&self) -> BTreeMap<String, String> {
+        let st = self.lock();
+        let mut out = BTreeMap::new();
+        if let Some(id) = &st.token_id {
+            out.insert("token_id".to_owned(), id.clone());
+        }
+        if let Some(old) = &st.old_token {
+            let expires = default_expiry(Some(old), self.today);
+            out.insert("expires_at".to_owned(), expires.to_string());
+        }
+        if let Some(description) = &st.old_trigger_description {
+            out.insert("description".to_owned(), crate::text::one_line(description));
+        }
+        if let Some(id) = st.old_oauth_id {
+            out.insert("old_token_id".to_owned(), id.to_string());
+            if let Some(old) = st.oauth_tokens.iter().find(|t| t.id == id) {
+                out.insert("scopes".to_owned(), old.scopes.join(","));
+            }
+        }
+        out
     }
 
     /// The source token as the vendor names it, once preflight has found it.
@@ -735,6 +836,37 @@ mod tests {
             expires_on: expires,
             last_used_at: None,
             scopes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_404_on_a_bare_project_path_says_how_gitlab_names_projects() {
+        let e = |status: u16, url: &str| ApiError::Status {
+            method: reqwest::Method::GET,
+            url: url.into(),
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            message: "404 Project Not Found".into(),
+            retry_after: None,
+        };
+        let bare = e(
+            404,
+            "https://gitlab.com/api/v4/projects/zd-sync/access_tokens/42",
+        );
+        assert!(bare_path_note(&bare).contains("`GROUP/zd-sync`"));
+        let group = e(404, "https://gitlab.com/api/v4/groups/sub/access_tokens/42");
+        assert!(bare_path_note(&group).contains("`PARENT/sub`"));
+        for quiet in [
+            e(
+                404,
+                "https://gitlab.com/api/v4/projects/support%2Fzd-sync/variables/K",
+            ),
+            e(404, "https://gitlab.com/api/v4/projects/1234/triggers/5"),
+            e(
+                403,
+                "https://gitlab.com/api/v4/projects/zd-sync/access_tokens/42",
+            ),
+        ] {
+            assert_eq!(bare_path_note(&quiet), "");
         }
     }
 

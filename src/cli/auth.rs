@@ -11,7 +11,7 @@ use crate::clients::zendesk::Auth;
 use crate::config::display_url;
 use crate::engine::auth;
 use crate::engine::credentials::{self, Reach, Source};
-use crate::engine::prompt::{Prompter, TerminalPrompter};
+use crate::engine::prompt::{PromptError, Prompter, TerminalPrompter};
 
 /// Arguments of `tokrot auth`.
 #[derive(Debug, clap::Args)]
@@ -30,17 +30,48 @@ pub enum Service {
     Zendesk,
 }
 
+/// What `auth login` needs, for its help page.
+const LOGIN_HELP: &str = "GitLab: a personal access token with the scopes api (every GitLab step) and self_rotate (so that `tokrot rotate gitlab-pat --self` can rotate it), created at GITLAB_URL/-/user_settings/personal_access_tokens.
+
+Zendesk: an OAuth access token of an admin with the scopes read and write (tokrot reads users, apps, webhooks and OAuth tokens, and writes app settings, webhooks and OAuth tokens), made for an OAuth client listed at Admin Center > Apps and integrations > APIs > OAuth Clients; or, until 2027-04-30, an API token with --email.";
+
+/// What to create for tokrot's own GitLab credential, and where.
+fn gitlab_needs(url: &url::Url) -> String {
+    format!(
+        "tokrot needs a personal access token with the scopes `api` (every GitLab step) and `self_rotate` \
+         (for `rotate gitlab-pat --self`); create one at {}/-/user_settings/personal_access_tokens.",
+        display_url(url).trim_end_matches('/')
+    )
+}
+
+/// What to create for tokrot's own Zendesk credential on an instance, and where.
+fn zendesk_needs(admin_url: &str, api_token: bool) -> String {
+    match api_token {
+        true => format!(
+            "tokrot needs an API token (they stop working on 2027-04-30) and the email of an admin of the instance; \
+             the tokens are at {admin_url}/apps-integrations/apis/zendesk-api/settings."
+        ),
+        false => format!(
+            "tokrot needs an OAuth access token of an admin, with the scopes `read` and `write`, for an OAuth client \
+             listed at {admin_url}/apps-integrations/apis/zendesk-api/oauth_clients."
+        ),
+    }
+}
+
 /// The `auth` commands.
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Check a credential and keep it in the OS keyring.
+    /// Check a credential and keep it in the OS keyring (it says which token to create, where,
+    /// and with which scopes).
+    #[command(after_help = LOGIN_HELP)]
     Login {
         /// Which vendor.
         service: Service,
         /// The Zendesk instance.
         #[arg(long, value_name = "I")]
         instance: Option<String>,
-        /// For a Zendesk API token: the user's email (without it, the secret is an OAuth token).
+        /// For a Zendesk API token: the email of a verified user of the instance, whom the token
+        /// acts as (without it, the secret is an OAuth token; on a terminal, tokrot asks which).
         #[arg(long, value_name = "ADDR")]
         email: Option<String>,
         /// Read the secret from one line of stdin instead of a hidden prompt.
@@ -65,12 +96,34 @@ pub enum AuthCommand {
     },
 }
 
+/// The instance a Zendesk credential belongs to: `--instance`, else picked on a terminal from
+/// the instances `rotate` offers (`tokrot instances`).
 fn instance_of(ctx: &Ctx, instance: &Option<String>) -> Result<String, CliError> {
-    let id = instance.clone().ok_or_else(|| {
-        CliError::usage("a Zendesk credential belongs to one instance: give --instance")
-    })?;
+    let id = match instance {
+        Some(id) => id.clone(),
+        None if !ctx.global.yes && ctx.interactive() => pick_instance(ctx)?,
+        None => {
+            return Err(CliError::usage(
+                "a Zendesk credential belongs to one instance: give --instance",
+            )
+            .hint("`tokrot instances` lists them"));
+        }
+    };
     ctx.config.instance(&id)?;
     Ok(id)
+}
+
+/// Asks which instance, from the configured ones in `tokrot instances` order.
+fn pick_instance(ctx: &Ctx) -> Result<String, CliError> {
+    let instances = ctx.config.ordered_instances();
+    let items: Vec<String> = instances
+        .iter()
+        .map(|i| format!("{} ({})", i.label, i.id))
+        .collect();
+    TerminalPrompter::new(ctx.ui.color())
+        .select("Zendesk instance", &items)
+        .map(|k| instances[k].id.clone())
+        .map_err(|e| CliError::usage(format!("no instance chosen: {e}")))
 }
 
 fn keyring_error(e: impl std::fmt::Display) -> CliError {
@@ -137,6 +190,8 @@ fn login_error(e: auth::LoginError) -> CliError {
 }
 
 async fn login_gitlab(ctx: &mut Ctx, token_stdin: bool) -> Result<Outcome, CliError> {
+    let needs = gitlab_needs(&ctx.config.gitlab_url);
+    ctx.ui.status(&needs)?;
     let token = read_secret(ctx, token_stdin, "GitLab personal access token")?;
     ctx.ui.redactor().register(&token);
     let url = ctx.config.gitlab_url.clone();
@@ -165,14 +220,20 @@ async fn login_zendesk(
     token_stdin: bool,
 ) -> Result<Outcome, CliError> {
     let id = instance_of(ctx, instance)?;
+    let email = match email {
+        Some(e) => Some(e.clone()),
+        None => api_token_email(ctx, token_stdin)?,
+    };
     let what = if email.is_some() {
         "Zendesk API token"
     } else {
         "Zendesk OAuth access token"
     };
+    let admin_url = ctx.config.instance(&id)?.admin_url();
+    ctx.ui.status(&zendesk_needs(&admin_url, email.is_some()))?;
     let secret = read_secret(ctx, token_stdin, what)?;
     ctx.ui.redactor().register(&secret);
-    let credential = match email {
+    let credential = match &email {
         Some(e) => Auth::ApiToken {
             email: e.clone(),
             token: secret,
@@ -183,13 +244,79 @@ async fn login_zendesk(
     ctx.warn_repointed(false, [&instance]);
     let (user, account) = auth::login_zendesk(&instance.url, credential, http(ctx))
         .await
-        .map_err(login_error)?;
+        .map_err(|e| match e {
+            auth::LoginError::Unauthorized(why) => refused(&why, email.as_deref()),
+            other => login_error(other),
+        })?;
     ctx.ui.status(&format!(
         "Logged in to {id} ({}) as {}; the credential is in the OS keyring as tokrot/{account}.",
         display_url(&instance.url),
         user.user
     ))?;
     Ok(Outcome::Done)
+}
+
+/// Without `--email`, on a terminal: which kind of Zendesk credential is about to be pasted,
+/// asked before the secret is, and for an API token the email it authenticates with
+/// (`ZENDESK_EMAIL`, else asked). `None`: an OAuth access token (also without a terminal, as
+/// `--email`'s help says).
+fn api_token_email(ctx: &mut Ctx, token_stdin: bool) -> Result<Option<String>, CliError> {
+    if token_stdin || ctx.global.yes || !ctx.interactive() {
+        return Ok(None);
+    }
+    let no_answer = |e: PromptError| CliError::usage(format!("no answer: {e}"));
+    let mut prompter = TerminalPrompter::new(ctx.ui.color());
+    let kinds = [
+        "An OAuth access token (Bearer)".to_owned(),
+        "An API token (Basic auth, with the email of a user of the instance)".to_owned(),
+    ];
+    if prompter
+        .select("Which Zendesk credential?", &kinds)
+        .map_err(no_answer)?
+        == 0
+    {
+        return Ok(None);
+    }
+    if let Some(email) = std::env::var("ZENDESK_EMAIL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+    {
+        ctx.ui.status(&format!(
+            "Using ZENDESK_EMAIL ({email}) with the API token."
+        ))?;
+        return Ok(Some(email));
+    }
+    prompter
+        .text(
+            "Email of the Zendesk user the API token acts as (--email)",
+            &|v| {
+                if v.contains('@') && !v.contains(char::is_whitespace) {
+                    Ok(())
+                } else {
+                    Err("an email address, such as agent@example.com".into())
+                }
+            },
+        )
+        .map(Some)
+        .map_err(no_answer)
+}
+
+/// Zendesk answered 401: what the credential was sent as, and what to check.
+fn refused(why: &str, email: Option<&str>) -> CliError {
+    let err = CliError::usage(format!(
+        "Zendesk refused the credential, so it was not kept: {why}"
+    ));
+    match email {
+        Some(email) => err.hint(format!(
+            "it was sent as the API token of {email} (Basic `{email}/token`): {email} must be a verified user of this \
+             instance (the token then acts with that user's role), the token must be active (Zendesk deactivates one \
+             unused for 30 days), and token access must be on in Admin Center (Apps and integrations > APIs > Zendesk API)"
+        )),
+        None => err.hint(
+            "it was sent as an OAuth access token (Bearer), since no --email was given: for a Zendesk API token, \
+             give --email ADDR, the email of a verified user of the instance",
+        ),
+    }
 }
 
 fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<Outcome, CliError> {

@@ -54,7 +54,7 @@ impl Credential {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The vendor answered with an error status.
-    #[error("{method} {url}: {status} {message}")]
+    #[error("{method} {url}: {}", status_line(.status, .message))]
     Status {
         /// Method.
         method: Method,
@@ -321,6 +321,34 @@ pub fn vendor_message(body: &[u8], redactor: &Redactor) -> String {
         return "(an HTML page instead of an API answer)".into();
     }
     cut(text)
+}
+
+/// The status and the vendor's message, each thing said once: GitLab's body repeats the
+/// status (`404 Project Not Found`, `401 Unauthorized`), Zendesk's its reason
+/// (`RecordNotFound: Not found`). A part of the message that is only the status or its reason
+/// is left out; a message that starts with the status code stands alone.
+fn status_line(status: &StatusCode, message: &str) -> String {
+    let reason = status.canonical_reason().unwrap_or_default();
+    let full = status.to_string();
+    let parts: Vec<&str> = message
+        .split(": ")
+        .filter(|p| {
+            let p = p.trim();
+            !p.is_empty() && !p.eq_ignore_ascii_case(reason) && !p.eq_ignore_ascii_case(&full)
+        })
+        .collect();
+    let message = parts.join(": ");
+    let code = status.as_str();
+    if message.is_empty() {
+        full
+    } else if message
+        .strip_prefix(code)
+        .is_some_and(|rest| rest.starts_with(' '))
+    {
+        message
+    } else {
+        format!("{full} {message}")
+    }
 }
 
 /// At most `MESSAGE_CHARS` characters of an already redacted text, saying when it was cut.
@@ -1181,6 +1209,27 @@ mod tests {
             http.url(&ok).unwrap().as_str(),
             "https://gitlab.example.com/api/v4/projects/grp%2Fproj/hooks/9"
         );
+    }
+
+    #[test]
+    fn a_status_is_said_once() {
+        let said =
+            |code: u16, message: &str| status_line(&StatusCode::from_u16(code).unwrap(), message);
+        assert_eq!(said(404, "404 Project Not Found"), "404 Project Not Found");
+        assert_eq!(said(401, "401 Unauthorized"), "401 Unauthorized");
+        assert_eq!(said(404, "404 Not Found"), "404 Not Found");
+        assert_eq!(
+            said(404, "RecordNotFound: Not found"),
+            "404 Not Found RecordNotFound"
+        );
+        assert_eq!(
+            said(
+                403,
+                "insufficient_scope: The request requires higher privileges"
+            ),
+            "403 Forbidden insufficient_scope: The request requires higher privileges"
+        );
+        assert_eq!(said(502, "(empty body)"), "502 Bad Gateway (empty body)");
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum LoginError {
     /// The vendor did not accept it.
     #[error("the credential does not work, so it was not kept: {0}")]
     DoesNotWork(String),
+    /// The vendor refused the credential itself (401): a wrong or inactive secret, or one sent
+    /// as the wrong kind (an API token without its email goes as an OAuth token).
+    #[error("the credential does not work, so it was not kept: {0}")]
+    Unauthorized(String),
     /// The keyring refused it.
     #[error(transparent)]
     Keyring(#[from] StashError),
@@ -73,13 +77,30 @@ pub const ZENDESK_API_TOKENS_END: &str = "2027-04-30";
 /// token's scopes and expiry come from `GET /api/v2/oauth/tokens/current.json`; an API token
 /// has no scopes, and stops on the day Zendesk turns them all off.
 pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<Identity, String> {
+    zendesk_identity(url, auth, http)
+        .await
+        .map_err(|e| match e {
+            LoginError::DoesNotWork(why) | LoginError::Unauthorized(why) => why,
+            other => other.to_string(),
+        })
+}
+
+/// `zendesk_user`, saying apart a 401 (the credential itself was refused).
+async fn zendesk_identity(url: &Url, auth: Auth, http: Http<'_>) -> Result<Identity, LoginError> {
     let oauth = matches!(auth, Auth::OAuth(_));
-    let client =
-        Zendesk::new(url, auth, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
+    let client = Zendesk::new(url, auth, http.redactor.clone(), http.policy)
+        .map_err(|e| LoginError::DoesNotWork(e.to_string()))?;
     let me = match client.me().await {
         Ok(me) if me.authenticated() => me,
-        Ok(_) => return Err("Zendesk answered as an anonymous user".into()),
-        Err(e) => return Err(e.to_string()),
+        Ok(_) => {
+            return Err(LoginError::DoesNotWork(
+                "Zendesk answered as an anonymous user".into(),
+            ));
+        }
+        Err(e) if e.status().is_some_and(|s| s.as_u16() == 401) => {
+            return Err(LoginError::Unauthorized(e.to_string()));
+        }
+        Err(e) => return Err(LoginError::DoesNotWork(e.to_string())),
     };
     let mut identity = Identity {
         user: me.email.unwrap_or_default(),
@@ -119,9 +140,7 @@ pub async fn login_zendesk(
     auth: Auth,
     http: Http<'_>,
 ) -> Result<(Identity, String), LoginError> {
-    let user = zendesk_user(url, auth.clone(), http)
-        .await
-        .map_err(LoginError::DoesNotWork)?;
+    let user = zendesk_identity(url, auth.clone(), http).await?;
     credentials::store_zendesk(url, &auth)?;
     Ok((user, credentials::zendesk_account(url)))
 }

@@ -64,6 +64,9 @@ pub trait Prompter {
     ) -> Result<Option<String>, PromptError>;
 }
 
+/// Said when a hidden prompt gets an empty answer, before it asks again.
+const EMPTY_PASTE: &str = "empty: paste the token, or Ctrl-C to stop";
+
 /// Prompts on the terminal (stderr), with dialoguer.
 pub struct TerminalPrompter {
     theme: Box<dyn Theme + Send + Sync>,
@@ -95,10 +98,15 @@ impl Prompter for TerminalPrompter {
     }
 
     fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {
+        // dialoguer asks again without a word after an empty answer when empty answers are
+        // refused: they are let through to the check, which says why it asks again.
         let value = Password::with_theme(self.theme.as_ref())
             .with_prompt(format!("{prompt} (hidden)"))
-            .allow_empty_password(false)
+            .allow_empty_password(true)
             .validate_with(|v: &String| {
+                if v.trim().is_empty() {
+                    return Err(EMPTY_PASTE.to_owned());
+                }
                 let pasted = SecretString::from(v.trim().to_owned());
                 crate::secret::check_token(&pasted).map_err(|e| format!("the paste {e}"))
             })

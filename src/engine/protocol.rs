@@ -179,8 +179,11 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         }
         None => None,
     };
+    let successors = super::resume::successors(&session.state_dir);
     start(session, req, move |id| {
-        executor(&plan, id, vendors, http, &skip, no_stash).expecting(incoming)
+        executor(&plan, id, vendors, http, &skip, no_stash)
+            .expecting(incoming)
+            .with_successors(successors)
     })
     .await
 }
@@ -869,6 +872,9 @@ impl<A: Actions> ActionRunner for Runner<A> {
     }
     fn answer(&self, key: &str, answer: crate::actions::Answer) {
         self.run.executor.answer(key, answer);
+    }
+    fn learned(&self) -> std::collections::BTreeMap<String, String> {
+        self.run.executor.learned()
     }
 }
 

@@ -4,7 +4,7 @@
 //! means "outcome unknown", unless the keyring shows the new token was kept, in which case the
 //! call succeeded. The keyring is always looked at before anything is said about the token.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use secrecy::SecretString;
@@ -13,7 +13,7 @@ use super::plan::Plan;
 use super::protocol::{self, Finished, Session, StartError};
 use super::seams::{Actions, Keeper};
 use crate::actions::Phase;
-use crate::actions::run::Verified;
+use crate::actions::run::{Successor, Verified};
 use crate::state::StateError;
 use crate::state::journal::{self, Journal, JournalData, Status, StepStatus, TargetStatus};
 use crate::state::lock::{LockError, Locks};
@@ -177,6 +177,32 @@ pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateE
             (j, standing)
         })
         .collect())
+}
+
+/// What earlier rotations made of each source token, by the vendor's own id (`gitlab-token:42`,
+/// kept in the journal's memo): the latest run whose one-shot call gave it a successor. Journals
+/// that cannot be read give nothing: this only adds words to an error.
+pub fn successors(state_dir: &Path) -> HashMap<String, Successor> {
+    let mut out = HashMap::new();
+    for data in journal::list(state_dir).unwrap_or_default() {
+        let (Some(source), Some(new_id)) = (data.memo.get("source_id"), data.new_id) else {
+            continue;
+        };
+        let at = data
+            .steps
+            .iter()
+            .find(|s| s.phase.as_deref() == Some("rotate") && s.status == StepStatus::Done)
+            .map_or(data.updated_at.as_str(), |s| s.at.as_str());
+        out.insert(
+            source.clone(),
+            Successor {
+                run: data.id.clone(),
+                on: at.get(..10).unwrap_or(at).to_owned(),
+                new_id,
+            },
+        );
+    }
+    out
 }
 
 /// The journal of `id`, or of the latest unfinished run.

@@ -40,6 +40,10 @@ pub trait Actions: Send + Sync + 'static {
     fn memo(&self) -> BTreeMap<String, String>;
     /// Gives back what `memo` kept (`resume`).
     fn restore(&self, memo: &BTreeMap<String, String>);
+    /// Parameter values that earlier steps learned, for the steps a run announces.
+    fn learned(&self) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
     /// Takes the token an earlier run kept (`resume`, `--from`).
     fn resumed_token(&self, token: SecretString, stashed: bool);
     /// Marks a target an earlier run applied (`resume`).
@@ -80,6 +84,9 @@ impl Actions for Executor {
     }
     fn restore(&self, memo: &BTreeMap<String, String>) {
         Executor::restore(self, memo);
+    }
+    fn learned(&self) -> BTreeMap<String, String> {
+        Executor::learned(self)
     }
     fn resumed_token(&self, token: SecretString, stashed: bool) {
         Executor::resumed_token(self, token, stashed);

@@ -192,6 +192,11 @@ pub trait ActionRunner {
     }
     /// The operator's answer to a question an action asked.
     fn answer(&self, _key: &str, _answer: Answer) {}
+    /// Values of the plan's parameters that earlier steps learned (a token found by name, one
+    /// picked from a list, what a rotate call will send), by parameter name.
+    fn learned(&self) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
 }
 
 /// `--approve GATE_ID[=EVIDENCE]`: one gate passed unattended.
@@ -367,7 +372,10 @@ impl<R: ActionRunner> Walker<'_, R> {
         if step.target_index.is_some() && step.action.is_some() {
             return self.target_block(i).await.map(Next::Step);
         }
-        announce(step, self.total(), self.ui)?;
+        let learned = self.runner.learned();
+        announce(step, self.total(), self.ui, &|line| {
+            live(plan, &learned, line)
+        })?;
         if !matches!(step.walk, WalkKind::Action { .. }) {
             // Best effort: a manual step's record helps `resume`, and sends nothing.
             let _ = self.runner.step_started(step);
@@ -413,9 +421,11 @@ impl<R: ActionRunner> Walker<'_, R> {
     fn go_ahead(&mut self, i: usize) -> Result<Option<Stop>, WalkError> {
         let step = &self.plan.steps[i];
         self.confirmed = true;
+        let (plan, learned) = (self.plan, self.runner.learned());
+        let shown = |title: &str| live(plan, &learned, title);
         let question = format!(
             "Checks passed. Go ahead and change things, starting with: {}?",
-            step.title
+            shown(&step.title)
         );
         let yes = self
             .prompter
@@ -427,11 +437,11 @@ impl<R: ActionRunner> Walker<'_, R> {
             })?;
         Ok((!yes).then(|| Stop {
             at: step.n,
-            title: step.title.clone(),
+            title: shown(&step.title),
             reason: StopReason::Operator,
-            not_done: self.plan.steps[i..]
+            not_done: plan.steps[i..]
                 .iter()
-                .map(|s| (s.n, s.title.clone()))
+                .map(|s| (s.n, shown(&s.title)))
                 .collect(),
             cleaned: Vec::new(),
         }))
@@ -534,7 +544,8 @@ impl<R: ActionRunner> Walker<'_, R> {
         // A write that was carried out, or may have been (a lost answer, a 5xx), changed
         // something: the run must not say "nothing was changed".
         let changed = self.changed || f.written || (phase == Some(Phase::Apply) && f.unknown);
-        let (at, title, message) = (step.n, step.title.clone(), f.message);
+        let title = live(self.plan, &self.runner.learned(), &step.title);
+        let (at, message) = (step.n, f.message);
         match phase {
             Some(Phase::Preflight) => WalkError::Preflight {
                 failures: vec![format!("step {at} ({title}): {message}")],
@@ -555,19 +566,20 @@ impl<R: ActionRunner> Walker<'_, R> {
     fn stop(&mut self, i: usize, reason: StopReason) -> Result<Stop, WalkError> {
         let plan = self.plan;
         let step = &plan.steps[i];
+        let learned = self.runner.learned();
         let cleaned = if i > 0 {
-            run_cleanup(plan, i + 1, self.prompter, self.ui)?
+            run_cleanup(plan, i + 1, self.prompter, self.ui, &learned)?
         } else {
             Vec::new()
         };
         let not_done = plan.steps[i + 1..]
             .iter()
             .filter(|s| !cleaned.iter().any(|(n, _)| *n == s.n))
-            .map(|s| (s.n, s.title.clone()))
+            .map(|s| (s.n, live(plan, &learned, &s.title)))
             .collect();
         Ok(Stop {
             at: step.n,
-            title: step.title.clone(),
+            title: live(plan, &learned, &step.title),
             reason,
             not_done,
             cleaned,
@@ -840,9 +852,20 @@ fn announce_block(
     ui.status(&format!("{steps}: {what} {targets}"))
 }
 
-fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
+/// A step as the run shows it, each line through `live` (`shown`).
+fn announce(
+    step: &PlanStep,
+    total: usize,
+    ui: &mut Ui,
+    shown: &dyn Fn(&str) -> String,
+) -> io::Result<()> {
     ui.status("")?;
-    let title = format!("Step {} of {total} [{}] {}", step.n, step.kind, step.title);
+    let title = format!(
+        "Step {} of {total} [{}] {}",
+        step.n,
+        step.kind,
+        shown(&step.title)
+    );
     ui.status(&ui.bold(&title))?;
     // An action's handbook words say what the call stands for: `show` has them; a run does not
     // need them, the operator only confirms.
@@ -851,9 +874,32 @@ fn announce(step: &PlanStep, total: usize, ui: &mut Ui) -> io::Result<()> {
         if is_action && line.contains("handbook: ") {
             continue;
         }
-        ui.status(&format!("    {line}"))?;
+        ui.status(&format!("    {}", shown(&line)))?;
     }
     Ok(())
+}
+
+/// A line of the plan as a run shows it. The plan was resolved before the walk, so a value
+/// that only a step learns (the token found by name, the old token picked from a list, the
+/// expiry the rotate call sends) is a `<placeholder>` in it: here it holds the value learned
+/// so far, or else the runbook's words for where it will come from (`unset`). A run never
+/// shows `<…>`. The plan itself is left as it is: the journal keeps its titles, and `resume`
+/// compares them.
+fn live(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
+    let mut out = line.to_owned();
+    for p in &plan.runbook.params {
+        let marker = format!("<{}>", p.name.replace('_', "-"));
+        if !out.contains(&marker) {
+            continue;
+        }
+        let value = match (learned.get(&p.name), &p.unset) {
+            (Some(v), _) => v.clone(),
+            (None, Some(unset)) => format!("({unset})"),
+            (None, None) => format!("(the {} a step before finds)", p.name.replace('_', " ")),
+        };
+        out = out.replace(&marker, &value);
+    }
+    out
 }
 
 /// The clean-up steps from index `from` on: what is still to do by hand when the run stops.
@@ -870,6 +916,7 @@ fn run_cleanup(
     from: usize,
     prompter: &mut dyn Prompter,
     ui: &mut Ui,
+    learned: &BTreeMap<String, String>,
 ) -> Result<Vec<(usize, String)>, WalkError> {
     let mut cleaned = Vec::new();
     let cleanups: Vec<&PlanStep> = plan.steps[from..].iter().filter(|s| s.cleanup).collect();
@@ -879,7 +926,9 @@ fn run_cleanup(
     ui.status("")?;
     ui.status(&ui.warn("The run stops here. Clean-up steps still to do:"))?;
     for (k, step) in cleanups.iter().enumerate() {
-        announce(step, plan.steps.len(), ui)?;
+        announce(step, plan.steps.len(), ui, &|line| {
+            live(plan, learned, line)
+        })?;
         let yes = prompter
             .confirm("Done?")
             .map_err(|source| WalkError::Prompt {

@@ -242,9 +242,7 @@ fn zendesk_api_adds_the_new_token_before_deleting_the_old_one() {
     let add = text.find("Click `Add API token`").unwrap();
     let capture = text.find("[capture] Paste the new token").unwrap();
     let apply = text.find("Put the new token into every target").unwrap();
-    let delete = text
-        .find("Delete the old token, now that the new one is in place")
-        .unwrap();
+    let delete = text.find("[manual] Delete the old token").unwrap();
     assert!(add < capture && capture < apply && apply < delete);
     for link in [
         "https://gitlab.zendesk.com/admin",

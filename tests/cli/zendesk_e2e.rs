@@ -714,3 +714,43 @@ async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
     );
     assert!(!screen.contains("CANARY"), "the token was shown:\n{screen}");
 }
+
+#[tokio::test]
+async fn a_target_typed_at_the_prompt_finds_its_credentials_as_apply_to_does() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    let env = env_with_instance(&server);
+    let uri = server.uri();
+    let args = [
+        "--gitlab-url",
+        uri.as_str(),
+        "rotate",
+        "zendesk-oauth",
+        "--instance",
+        "zd",
+        "--client-id",
+        "223443",
+    ];
+    let vars = [
+        ("GITLAB_TOKEN", GITLAB_CALLER),
+        ("ZENDESK_EMAIL", "ops@example.com"),
+        ("ZENDESK_API_TOKEN", ZD_CALLER),
+    ];
+    let mut pty = crate::common::Pty::spawn_with(&env, &args, &vars);
+    pty.answer(
+        "Where does the new token go?",
+        "gitlab-ci-var:grp/proj:ZENDESK_TOKEN\r",
+    );
+    pty.answer("Another target?", "\r");
+    pty.answer("Go ahead and change things", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("no GitLab credential"), "{screen}");
+    assert!(
+        writes(&server)
+            .await
+            .contains(&"PUT /api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN".to_owned()),
+        "{screen}"
+    );
+    crate::common::assert_no_piece("screen", &screen, &[GITLAB_CALLER, ZD_CALLER, NEW]);
+}

@@ -361,10 +361,7 @@ pub(crate) fn check_token(
     what: &str,
 ) -> Result<String, ActionFailure> {
     if !token.active {
-        return Err(ActionFailure::new(format!(
-            "{what} {} (\"{}\") is not active: revoked or expired tokens cannot be rotated",
-            token.id, token.name
-        )));
+        return Err(ActionFailure::new(inactive(ex, &token, what)));
     }
     let note = format!(
         "\"{}\" (id {}), expires {}, last used {}",
@@ -380,6 +377,35 @@ pub(crate) fn check_token(
     st.source_id = Some(format!("gitlab-token:{}", token.id));
     st.old_token = Some(token);
     Ok(note)
+}
+
+/// Why an inactive token cannot be rotated, and which one to rotate instead: the successor an
+/// earlier run made (its journal knows), else the token that now holds the name (GitLab's rotate
+/// gives the new token the old one's name).
+fn inactive(ex: &Executor, token: &AccessToken, what: &str) -> String {
+    let (id, name) = (token.id, crate::text::one_line(&token.name));
+    let Some((by, line)) = ex.successors_of(&format!("gitlab-token:{id}")) else {
+        return format!(
+            "{what} {id} (\"{name}\") is not active (revoked, expired or rotated), so it cannot be rotated; \
+             a rotated token's successor has its name: --token-name \"{name}\" finds it"
+        );
+    };
+    let latest = line.last().copied().unwrap_or(by.new_id);
+    let since = if line.len() > 1 {
+        format!(
+            " (rotated since: {})",
+            line.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{what} {id} (\"{name}\") was rotated by run {} on {}; its successor is {}{since}: rotate {latest} instead (--token-id {latest})",
+        by.run, by.on, by.new_id
+    )
 }
 
 pub(crate) fn find_one(

@@ -7,7 +7,8 @@ use crate::actions::run::{ActionFailure, Executor, Verified, flag, owner_key};
 use crate::actions::{
     Action, ActionSpec, GROUP, Invocation, PROJECT, Phase, SCOPE_FILTER, Service, path, secret_body,
 };
-use crate::clients::gitlab::{Owner, Variable, maskable};
+use crate::clients::gitlab::{GitLab, Owner, Variable, maskable};
+use crate::clients::http::ApiError;
 use crate::clients::route;
 use crate::secret::same;
 
@@ -238,7 +239,13 @@ pub(crate) async fn read_variable(
     let gitlab = ex.gitlab()?;
     let name = owner_key(owner);
     if !ex.batched.contains(&name) {
-        return scoped(gitlab.variable(owner, key, scope).await?, scope);
+        return match gitlab.variable(owner, key, scope).await {
+            Ok(var) => scoped(var, scope),
+            Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+                Err(not_found(&gitlab, owner, key, scope, e).await)
+            }
+            Err(e) => Err(e.into()),
+        };
     }
     let cell = ex
         .lists
@@ -262,7 +269,107 @@ pub(crate) async fn read_variable(
         .cloned()
         .ok_or_else(|| {
             ActionFailure::new(format!(
-                "404: no variable {key} with environment scope {scope} in {name}"
+                "404: no variable {key} with environment scope {scope} in {name}; {}",
+                keys_note(&list, key, scope, &name)
             ))
         })
+}
+
+/// The most keys a missing variable's error lists.
+const LISTED_KEYS: usize = 20;
+
+/// A variable GitLab does not find, with the keys its project or group does have (one more
+/// list call; keys and scopes only, never a value). A list that cannot be read leaves the 404
+/// as it is: the project itself may be what is missing.
+async fn not_found(
+    gitlab: &GitLab,
+    owner: Owner<'_>,
+    key: &str,
+    scope: &str,
+    e: ApiError,
+) -> ActionFailure {
+    let mut failure = ActionFailure::from(e);
+    if let Ok(vars) = gitlab.variables(owner).await {
+        let note = keys_note(&vars, key, scope, &owner_key(owner));
+        failure.message = format!("{}; {note}", failure.message);
+    }
+    failure
+}
+
+/// What `owner` has instead of `key` in `scope`: the key in other scopes, or its keys (the
+/// closest first, at most `LISTED_KEYS`).
+fn keys_note(vars: &[Variable], key: &str, scope: &str, owner: &str) -> String {
+    let scopes: Vec<&str> = vars
+        .iter()
+        .filter(|v| v.key == key)
+        .map(|v| v.environment_scope.as_str())
+        .collect();
+    if !scopes.is_empty() {
+        return format!(
+            "{owner} has {key} only in environment scope(s) {}, not `{scope}`: give the scope (KEY@SCOPE, or --environment-scope)",
+            scopes.join(", ")
+        );
+    }
+    let mut keys: Vec<&str> = vars.iter().map(|v| v.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return format!("{owner} has no CI/CD variables");
+    }
+    let near = crate::text::closest(key, keys.iter().copied());
+    let mut shown = near.clone();
+    shown.extend(keys.iter().copied().filter(|k| !near.contains(k)));
+    let more = keys.len().saturating_sub(LISTED_KEYS);
+    shown.truncate(LISTED_KEYS);
+    let listed = crate::text::one_line(&shown.join(", "));
+    match (near.first(), more) {
+        (Some(n), 0) => format!("did you mean {n}? {owner} has: {listed}"),
+        (Some(n), more) => format!("did you mean {n}? {owner} has: {listed} and {more} more"),
+        (None, 0) => format!("{owner} has: {listed}"),
+        (None, more) => format!("{owner} has: {listed} and {more} more"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(key: &str, scope: &str) -> Variable {
+        Variable {
+            key: key.into(),
+            value: None,
+            variable_type: "env_var".into(),
+            protected: false,
+            masked: false,
+            hidden: false,
+            raw: false,
+            environment_scope: scope.into(),
+        }
+    }
+
+    #[test]
+    fn a_missing_key_is_told_with_the_keys_there_are() {
+        let vars = [
+            var("ZD_TOKEN", "*"),
+            var("OTHER", "*"),
+            var("API_TOKEN", "production"),
+        ];
+        let note = keys_note(&vars, "ZD_TOKN", "*", "project g/p");
+        assert_eq!(
+            note,
+            "did you mean ZD_TOKEN? project g/p has: ZD_TOKEN, API_TOKEN, OTHER"
+        );
+        let note = keys_note(&vars, "API_TOKEN", "*", "project g/p");
+        assert!(
+            note.contains("only in environment scope(s) production, not `*`"),
+            "{note}"
+        );
+        let many: Vec<Variable> = (0..25).map(|i| var(&format!("K{i:02}"), "*")).collect();
+        let note = keys_note(&many, "NOPE", "*", "project g/p");
+        assert!(note.ends_with("K19 and 5 more"), "{note}");
+        assert_eq!(
+            keys_note(&[], "K", "*", "group g"),
+            "group g has no CI/CD variables"
+        );
+    }
 }

@@ -1,0 +1,370 @@
+//! Errors that say what to do next, through the real binary: what was wrong, what tokrot knows
+//! that helps (the successor of a rotated token, the keys that exist, the full path form), and
+//! no doubled vendor message; and no `<placeholder>` in a live run.
+
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Env, Pty, assert_no_piece, scan, stderr};
+
+const CALLER: &str = "glpat-caller-CANARY-ns01";
+const NEW: &str = "glpat-NEW-CANARY-ns02";
+const VALUE: &str = "value-CANARY-ns03";
+const ZD: &str = "zd-oauth-CANARY-ns04";
+
+async fn caller(server: &MockServer) {
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(server)
+        .await;
+}
+
+fn token(id: u64, active: bool) -> serde_json::Value {
+    json!({"id": id, "name": "zd sync", "revoked": !active, "active": active,
+           "created_at": "2026-09-01T10:00:00.000Z", "expires_at": "2026-12-01", "scopes": ["api"],
+           "user_id": 1, "last_used_at": null})
+}
+
+#[tokio::test]
+async fn a_project_named_without_its_group_is_said_once_with_the_full_form() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(path("/api/v4/projects/zd-sync/access_tokens/42"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Project Not Found"})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args(["rotate", "gitlab-project-token", "--project", "zd-sync"])
+        .args(["--token-id", "42", "--keep"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("404 Project Not Found"), "{err}");
+    assert!(
+        !err.contains("Not Found 404"),
+        "the message is doubled:\n{err}"
+    );
+    assert!(err.contains("`GROUP/zd-sync`"), "{err}");
+    scan(&env, &[&out], &[CALLER]);
+}
+
+#[tokio::test]
+async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
+        // The check, and the re-read just before the rotate call.
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, false)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 5001, "name": "zd sync", "token": NEW, "expires_at": "2027-06-01"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(5001, true)))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let rotate = || {
+        env.tokrot()
+            .env("GITLAB_TOKEN", CALLER)
+            .args(["--gitlab-url", &server.uri(), "--yes"])
+            .args(["rotate", "gitlab-pat", "--token-id", "42", "--keep"])
+            .output()
+            .unwrap()
+    };
+    let first = rotate();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let again = rotate();
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    let err = stderr(&again);
+    assert!(err.contains("was rotated by run "), "{err}");
+    assert!(err.contains("its successor is 5001"), "{err}");
+    assert!(err.contains("--token-id 5001"), "{err}");
+    scan(&env, &[&first, &again], &[CALLER, NEW]);
+}
+
+#[tokio::test]
+async fn a_missing_variable_lists_the_keys_that_exist_and_never_their_values() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/API_TOKN"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Variable Not Found"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"key": "API_TOKEN", "value": VALUE, "environment_scope": "*", "masked": false, "hidden": false},
+            {"key": "OTHER", "value": VALUE, "environment_scope": "*", "masked": false, "hidden": false},
+        ])))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "API_TOKN",
+        ])
+        .arg("--token-stdin")
+        .write_stdin(format!("{NEW}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("API_TOKEN"), "{err}");
+    assert!(err.contains("OTHER"), "{err}");
+    scan(&env, &[&out], &[CALLER, NEW, VALUE]);
+}
+
+#[test]
+fn an_empty_paste_says_why_it_is_asked_again() {
+    let env = Env::new();
+    let canary = "glpat-CANARY-ns05x9";
+    let dir = crate::common::fixture("override");
+    let mut pty = Pty::spawn(
+        &env,
+        &["--runbooks", dir.to_str().unwrap(), "run", "capture-demo"],
+    );
+    pty.answer("Done? [y/n]", "y");
+    pty.answer("The token (hidden)", "\r");
+    pty.expect("empty: paste the token, or Ctrl-C to stop");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    pty.send(&format!("{canary}\r"));
+    pty.answer("Did the paste go well? [y/n]", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_no_piece("screen", &screen, &[canary]);
+}
+
+/// A config whose `zd` instance is the stand-in.
+fn zendesk_config(env: &Env, server: &MockServer) -> String {
+    let text = format!(
+        "[zendesk.instances.zd]\nurl = \"{}\"\nlabel = \"Zendesk Stand-in\"\n",
+        server.uri()
+    );
+    env.write("c/config.toml", &text)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_zendesk_login_without_instance_offers_the_pick_list_rotate_does() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .and(header("authorization", format!("Bearer {ZD}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": 7, "email": "ops@example.com", "role": "admin"}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"token": {"id": 3, "scopes": ["read", "write"], "expires_at": null}}),
+        ))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let config = zendesk_config(&env, &server);
+    let mut pty = Pty::spawn(&env, &["--config", &config, "auth", "login", "zendesk"]);
+    pty.expect("Zendesk Global (global)");
+    // The configured instance is listed after the built-in ones.
+    for _ in 0..4 {
+        pty.send("\x1b[B");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    pty.answer("Zendesk Stand-in (zd)", "\r");
+    pty.answer("Which Zendesk credential?", "\r");
+    pty.answer("(hidden)", &format!("{ZD}\r"));
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Logged in to zd"), "{screen}");
+    assert_no_piece("screen", &screen, &[ZD]);
+    let logout = env
+        .tokrot()
+        .args([
+            "--config",
+            &config,
+            "auth",
+            "logout",
+            "zendesk",
+            "--instance",
+            "zd",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(logout.status.code(), Some(0), "{}", stderr(&logout));
+    // Without a terminal, the error says where the ids are.
+    let out = env
+        .tokrot()
+        .args(["auth", "login", "zendesk"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tokrot instances"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_zendesk_login_says_what_it_was_sent_as() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v2/users/me"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let config = zendesk_config(&env, &server);
+    let login = |extra: &[&str]| {
+        env.tokrot()
+            .args([
+                "--config",
+                &config,
+                "auth",
+                "login",
+                "zendesk",
+                "--instance",
+                "zd",
+            ])
+            .arg("--token-stdin")
+            .args(extra)
+            .write_stdin(format!("{ZD}\n"))
+            .output()
+            .unwrap()
+    };
+    let bearer = login(&[]);
+    assert_eq!(bearer.status.code(), Some(2), "{}", stderr(&bearer));
+    let err = stderr(&bearer);
+    let admin = format!(
+        "{}/admin/apps-integrations/apis/zendesk-api/oauth_clients",
+        server.uri()
+    );
+    assert!(err.contains("with the scopes `read` and `write`"), "{err}");
+    assert!(err.contains(&admin), "{err}");
+    assert!(
+        err.contains("sent as an OAuth access token (Bearer)"),
+        "{err}"
+    );
+    assert!(err.contains("--email"), "{err}");
+    let basic = login(&["--email", "ops@example.com"]);
+    assert_eq!(basic.status.code(), Some(2), "{}", stderr(&basic));
+    assert!(
+        stderr(&basic).contains("must be a verified user of this instance"),
+        "{}",
+        stderr(&basic)
+    );
+    scan(&env, &[&bearer, &basic], &[ZD]);
+}
+
+#[tokio::test]
+async fn a_live_run_shows_values_not_placeholders() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([token(42, true)])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 43, "name": "zd sync", "token": NEW, "expires_at": "2027-02-28"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43, true)))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args(["rotate", "gitlab-pat", "--token-name", "zd sync", "--keep"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("personal_access_tokens/42/rotate"), "{err}");
+    assert!(err.contains("sends expires_at=20"), "{err}");
+    for placeholder in ["<token-id>", "<expires-at>", "<token-name>"] {
+        assert!(!err.contains(placeholder), "{placeholder} in:\n{err}");
+    }
+    scan(&env, &[&out], &[CALLER, NEW]);
+}
+
+#[tokio::test]
+async fn a_gitlab_login_says_which_token_to_create_and_where() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .args([
+            "--gitlab-url",
+            &server.uri(),
+            "auth",
+            "login",
+            "gitlab",
+            "--token-stdin",
+        ])
+        .write_stdin(format!("{CALLER}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the scopes `api` (every GitLab step) and `self_rotate`"),
+        "{err}"
+    );
+    let page = format!("{}/-/user_settings/personal_access_tokens", server.uri());
+    assert!(err.contains(&page), "{err}");
+    assert!(!err.contains("401 Unauthorized 401"), "{err}");
+    scan(&env, &[&out], &[CALLER]);
+}
