@@ -210,6 +210,11 @@ async fn login_gitlab(ctx: &mut Ctx, token_stdin: bool) -> Result<Outcome, CliEr
         display_url(&url),
         user.user,
     ))?;
+    if ctx.json() {
+        let doc = json!({"operation": "login", "service": "gitlab", "instance": null,
+                         "url": display_url(&url), "account": account, "user": user.user});
+        ctx.print_json(&doc)?;
+    }
     Ok(Outcome::Done)
 }
 
@@ -253,6 +258,11 @@ async fn login_zendesk(
         display_url(&instance.url),
         user.user
     ))?;
+    if ctx.json() {
+        let doc = json!({"operation": "login", "service": "zendesk", "instance": id,
+                         "url": display_url(&instance.url), "account": account, "user": user.user});
+        ctx.print_json(&doc)?;
+    }
     Ok(Outcome::Done)
 }
 
@@ -320,15 +330,27 @@ fn refused(why: &str, email: Option<&str>) -> CliError {
 }
 
 fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<Outcome, CliError> {
-    let account = match service {
-        Service::Gitlab => credentials::gitlab_account(&ctx.config.gitlab_url),
+    let (account, name, id, url) = match service {
+        Service::Gitlab => (
+            credentials::gitlab_account(&ctx.config.gitlab_url),
+            "gitlab",
+            None,
+            display_url(&ctx.config.gitlab_url),
+        ),
         Service::Zendesk => {
             let id = instance_of(ctx, instance)?;
-            credentials::zendesk_account(&ctx.config.instance(&id)?.url)
+            let url = ctx.config.instance(&id)?.url.clone();
+            (
+                credentials::zendesk_account(&url),
+                "zendesk",
+                Some(id),
+                display_url(&url),
+            )
         }
     };
     let dry_run = ctx.global.dry_run;
     let done = auth::logout(&account, dry_run).map_err(keyring_error)?;
+    let found = matches!(done, auth::Logout::Removed);
     let text = match (dry_run, done) {
         (true, auth::Logout::Removed) => format!(
             "Dry run: would remove tokrot/{account} from the OS keyring; nothing was changed.\n"
@@ -343,7 +365,11 @@ fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<
             format!("Nothing to remove: tokrot/{account} is not in the OS keyring.")
         }
     };
-    if dry_run {
+    if ctx.json() {
+        let doc = json!({"operation": "logout", "service": name, "instance": id, "url": url, "account": account,
+                         "dry_run": dry_run, "found": found, "removed": found && !dry_run});
+        ctx.print_json(&doc)?;
+    } else if dry_run {
         ctx.ui.out(&text)?;
     } else {
         ctx.ui.status(&text)?;
@@ -384,7 +410,7 @@ async fn status(
     let failed = rows.iter().filter(|r| r.failed()).count();
     if ctx.json() {
         let items: Vec<_> = rows.iter().map(status_json).collect();
-        ctx.print_json(&json!({"schema_version": 1, "credentials": items}))?;
+        ctx.print_json(&json!({"credentials": items}))?;
     } else {
         let mut out: String = rows.iter().map(status_text).collect();
         if let Some(note) = unplaced_env_note(instance.is_some()) {
@@ -412,7 +438,13 @@ fn describe(source: &Option<Source>) -> String {
 
 fn status_json(r: &auth::Status) -> serde_json::Value {
     let ok = r.works.as_ref().ok();
-    json!({"service": r.what, "url": r.url, "source": describe(&r.source),
+    let (kind, name) = match &r.source {
+        Some(Source::Env(var)) => (Some("env"), Some((*var).to_owned())),
+        Some(Source::Keyring(account)) => (Some("keyring"), Some(account.clone())),
+        None => (None, None),
+    };
+    json!({"service": r.service, "instance": r.instance, "url": r.url, "source": describe(&r.source),
+           "source_kind": kind, "source_name": name,
            "works": r.works.is_ok(), "user": ok.map(|i| &i.user),
            "scopes": ok.and_then(|i| i.scopes.as_ref()), "expires": ok.and_then(|i| i.expires.as_ref()),
            "error": r.works.as_ref().err()})
@@ -432,9 +464,12 @@ fn status_text(r: &auth::Status) -> String {
         }
         Err(e) => format!("does not work: {e}"),
     };
+    let what = match &r.instance {
+        Some(i) => format!("{} {i}", r.service),
+        None => r.service.to_owned(),
+    };
     format!(
-        "{:<22} {}\n    from: {}\n    {state}\n",
-        r.what,
+        "{what:<22} {}\n    from: {}\n    {state}\n",
         r.url,
         describe(&r.source)
     )

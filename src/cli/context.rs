@@ -8,6 +8,10 @@ use crate::runbook::Catalogue;
 use crate::secret::Redactor;
 use crate::ui::Ui;
 
+/// The version of every JSON document's shape: a change that could break a script that reads
+/// one raises it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The context of one command.
 pub struct Ctx {
     /// Global options.
@@ -117,10 +121,18 @@ impl Ctx {
         self.global.output == OutputFormat::Json
     }
 
-    /// Prints a JSON document on stdout.
+    /// Prints a JSON document on stdout: always an object, always with `schema_version`
+    /// (`schema/tokrot.schema.json` describes every document).
     pub fn print_json(&mut self, value: &serde_json::Value) -> Result<(), CliError> {
+        let mut value = value.clone();
+        match value.as_object_mut() {
+            Some(doc) => {
+                doc.insert("schema_version".into(), serde_json::json!(SCHEMA_VERSION));
+            }
+            None => return Err(CliError::usage("a JSON document must be an object")),
+        }
         let text =
-            serde_json::to_string_pretty(value).map_err(|e| CliError::usage(e.to_string()))?;
+            serde_json::to_string_pretty(&value).map_err(|e| CliError::usage(e.to_string()))?;
         self.ui.out(&format!("{text}\n"))?;
         Ok(())
     }

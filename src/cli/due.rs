@@ -206,11 +206,20 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
         ));
     }
     ctx.ui.status(&plan)?;
+    let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let unread: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.state == State::Unknown && r.unattended.is_some())
+        .map(|r| json!({"name": r.name, "kind": r.kind, "note": r.note}))
+        .collect();
+    // The batch's document: what was due, and (below) how each rotation ended.
+    let mut doc = json!({"dry_run": ctx.global.dry_run, "due_within_days": due_days,
+        "due": names(&run), "skipped": names(&skipped), "unread": unread,
+        "rotations": [], "exit_code": exit::OK});
     if ctx.global.dry_run || run.is_empty() {
         if ctx.json() {
-            let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
-            ctx.print_json(&json!({"schema_version": 1, "dry_run": ctx.global.dry_run,
-                "due": names(&run), "skipped": names(&skipped), "rotations": []}))?;
+            ctx.print_json(&doc)?;
         }
         return Ok(Outcome::Done);
     }
@@ -239,7 +248,23 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
             .collect()
             .await
     };
-    tell(ctx, &ended, &skipped)
+    doc["rotations"] = json!(
+        ended
+            .iter()
+            .map(|e| {
+                // A rotation that left no report says why on its stderr: its error lines.
+                let error = e.report.is_none().then(|| {
+                    e.stderr
+                        .lines()
+                        .filter(|l| l.starts_with("error:") || l.trim_start().starts_with("hint:"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                json!({"credential": e.name, "exit_code": e.code, "report": e.report, "error": error})
+            })
+            .collect::<Vec<_>>()
+    );
+    tell(ctx, &ended, &skipped, doc)
 }
 
 /// Asks once, on a terminal, unless `--yes`.
@@ -267,22 +292,20 @@ fn confirm(ctx: &Ctx, n: usize) -> Result<(), CliError> {
 }
 
 /// The one report of the batch, and its exit code: the worst of the rotations'.
-fn tell(ctx: &mut Ctx, ended: &[Ended], skipped: &[&Row]) -> Result<Outcome, CliError> {
+fn tell(
+    ctx: &mut Ctx,
+    ended: &[Ended],
+    skipped: &[&Row],
+    mut doc: serde_json::Value,
+) -> Result<Outcome, CliError> {
     let worst = ended
         .iter()
         .map(|e| e.code)
         .max_by_key(|c| severity(*c))
         .unwrap_or(exit::OK);
     if ctx.json() {
-        let rotations: Vec<_> = ended
-            .iter()
-            .map(|e| json!({"credential": e.name, "exit_code": e.code, "report": e.report}))
-            .collect();
-        let skipped: Vec<_> = skipped.iter().map(|r| r.name.clone()).collect();
-        ctx.print_json(
-            &json!({"schema_version": 1, "rotations": rotations, "skipped": skipped,
-                               "exit_code": worst}),
-        )?;
+        doc["exit_code"] = json!(worst);
+        ctx.print_json(&doc)?;
     } else {
         let mut out = String::from("Rotations:\n");
         for e in ended {

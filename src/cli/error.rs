@@ -57,7 +57,7 @@ impl CliError {
     /// The error as `--output json` prints it (CLI.md): one document on stdout.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "schema_version": 1,
+            "schema_version": super::context::SCHEMA_VERSION,
             "error": {"message": self.message, "hint": self.hint},
             "exit_code": self.code,
         })

@@ -134,7 +134,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     finish(ctx, &shown, finished, req.credential.as_ref())
 }
 
-/// The report, then the inventory's new id for a `rotate --credential`: an update that fails
+/// The report, with the inventory's new id for a `rotate --credential`: an update that fails
 /// turns a finished rotation into exit 1 (the next one would read a revoked id).
 fn finish(
     ctx: &mut Ctx,
@@ -143,29 +143,11 @@ fn finish(
     credential: Option<&InventoryRef>,
 ) -> Result<Outcome, CliError> {
     let update = match credential {
-        Some(c) => update_inventory(&state_dir(ctx)?, c, finished.facts.new_id),
+        Some(c) => update_inventory(&state_dir(ctx)?, c, finished.facts.new_id)
+            .map(|r| (c.name.as_str(), r)),
         None => None,
     };
-    let json = ctx.json();
-    let outcome = report(ctx, shown, finished);
-    match update {
-        Some(Ok(line)) => ctx.ui.status(&line)?,
-        Some(Err(line)) => {
-            ctx.ui.error(&line)?;
-            if outcome.is_ok() {
-                return Err(CliError {
-                    code: crate::exit::FAILED,
-                    message: "the rotation finished, but the inventory still names the old token"
-                        .into(),
-                    hint: None,
-                    quiet: false,
-                    reported: json,
-                });
-            }
-        }
-        None => {}
-    }
-    outcome
+    report(ctx, shown, finished, update)
 }
 
 /// Once a rotation gave its source a new id, the inventory names the new id: the one value is
@@ -444,6 +426,9 @@ pub fn start_error(e: StartError) -> CliError {
     }
 }
 
+/// What a dry run whose read-only checks failed says.
+const DRY_RUN_FAILED: &str = "the dry run found a problem: a real run would stop in its preflight";
+
 /// `--dry-run`: the checklist, then — when the credentials are there — the read-only checks of
 /// a real run (the source token, every target), so that a dry run also says whether the run
 /// would get past its preflight. Nothing is written and no token to apply is read.
@@ -476,6 +461,10 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
                     .collect::<Vec<_>>()
             )
         };
+        if failed {
+            report["exit_code"] = json!(crate::exit::USAGE);
+            report["error"] = json!({"message": DRY_RUN_FAILED, "hint": null});
+        }
         ctx.print_json(&report)?;
     } else {
         let mut text = render::checklist(plan, &ctx.ui, true);
@@ -494,8 +483,7 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
         ctx.ui.out(&text)?;
     }
     if failed {
-        let mut err =
-            CliError::usage("the dry run found a problem: a real run would stop in its preflight");
+        let mut err = CliError::usage(DRY_RUN_FAILED);
         // The dry run's report says it.
         err.reported = ctx.json();
         return Err(err);
@@ -659,14 +647,21 @@ pub(crate) fn read_stdin_token() -> Result<SecretString, CliError> {
     })
 }
 
-fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
+/// The JSON report of a run (CLI.md): the plan, each step's and each target's outcome from
+/// the journal (which also knows what an earlier process did), and how the command ends.
+fn run_report(
+    plan: &Plan,
+    finished: &Finished,
+    update: Option<&(&str, Result<String, String>)>,
+) -> serde_json::Value {
     let facts = &finished.facts;
+    let journal = &finished.journal;
     let mut report = render::dry_run_report(plan);
-    report["schema_version"] = json!(1);
     report["rotation_id"] = json!(finished.id);
     report["status"] = json!(finished.status.as_str());
-    report["source"]["new_id"] = json!(facts.new_id);
-    if let Some(e) = &facts.expires_at {
+    render::fill_from_journal(&mut report, plan, journal, Some(&finished.result));
+    report["source"]["new_id"] = json!(facts.new_id.or(journal.new_id));
+    if let Some(e) = facts.expires_at.as_ref().or(journal.expires_at.as_ref()) {
         report["source"]["expires_at"] = json!(e);
     }
     report["source"]["stashed"] = json!(facts.stashed);
@@ -674,57 +669,123 @@ fn run_report(plan: &Plan, finished: &Finished) -> serde_json::Value {
     if let Some(targets) = report["targets"].as_array_mut() {
         for (i, t) in targets.iter_mut().enumerate() {
             let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            t["status"] = json!(target_state(&r).as_str());
-            t["verified"] = json!(r.verified.map(|v| v.as_str()));
-            t["error"] = json!(r.error);
+            if journal.targets.get(i).is_none() {
+                t["status"] = json!(target_state(&r).as_str());
+                t["verified"] = json!(r.verified.map(|v| v.as_str()));
+                t["error"] = json!(r.error);
+            }
             t["note"] = json!(r.note);
         }
     }
-    if let Some(s) = &finished.self_credential {
-        report["self_credential"] = match s {
-            Ok(m) => json!({"status": "applied", "note": m}),
-            Err(e) => json!({"status": "failed", "error": e}),
-        };
-    }
+    report["self_credential"] = match &finished.self_credential {
+        Some(Ok(m)) => json!({"status": "applied", "note": m}),
+        Some(Err(e)) => json!({"status": "failed", "error": e}),
+        None => serde_json::Value::Null,
+    };
     report["warnings"] = json!(finished.warnings);
+    if let Ok(walk::Outcome::Stopped(s)) = &finished.result {
+        let (by, reason) = match &s.reason {
+            StopReason::Gate(m) => ("gate", m.clone()),
+            StopReason::Operator => ("operator", "stopped by the operator".to_owned()),
+        };
+        report["stop"] = json!({
+            "at": s.at,
+            "title": s.title,
+            "by": by,
+            "reason": reason,
+            "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        });
+    }
+    report["inventory_update"] = match update {
+        Some((name, r)) => json!({
+            "credential": name,
+            "ok": r.is_ok(),
+            "message": match r { Ok(m) | Err(m) => m },
+        }),
+        None => serde_json::Value::Null,
+    };
     report
+}
+
+/// How the command ends, in the report: its exit code, and the error (as `main` would print it).
+fn with_end(
+    mut report: serde_json::Value,
+    end: &Result<Outcome, CliError>,
+    redactor: &crate::secret::Redactor,
+) -> serde_json::Value {
+    report["exit_code"] = json!(exit_code(end));
+    report["error"] = match end {
+        Err(e) => json!({"message": redactor.redact(&e.message),
+                         "hint": e.hint.as_deref().map(|h| redactor.redact(h))}),
+        Ok(_) => serde_json::Value::Null,
+    };
+    report
+}
+
+/// The exit code a command's result gives (`main` maps it the same way).
+fn exit_code(end: &Result<Outcome, CliError>) -> i32 {
+    match end {
+        Ok(Outcome::Done) => crate::exit::OK,
+        Ok(Outcome::Stopped) => crate::exit::STOPPED,
+        Ok(Outcome::Incomplete) => crate::exit::INCOMPLETE,
+        Err(e) => e.code,
+    }
 }
 
 fn target_state(r: &TargetReport) -> TargetStatus {
     protocol::target_status(r.applied, r.error.is_some())
 }
 
-/// Renders how a run ended and turns it into the command's result.
-pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome, CliError> {
+/// Renders how a run ended and turns it into the command's result; `update` is the inventory's
+/// new id, when the run rotated an inventory credential (its failure makes the result exit 1).
+pub fn report(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    finished: Finished,
+    update: Option<(&str, Result<String, String>)>,
+) -> Result<Outcome, CliError> {
     let json = ctx.json();
-    if ctx.json() {
-        let mut report = run_report(plan, &finished);
-        match &finished.result {
-            Ok(walk::Outcome::Stopped(s)) => {
-                report["stop"] = json!({
-                    "at": s.at,
-                    "reason": match &s.reason { StopReason::Gate(m) => m.clone(), StopReason::Operator => "stopped by the operator".into() },
-                    "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                    "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                });
-            }
-            Err(e) => report["error"] = json!(ctx.ui.redactor().redact(&e.to_string())),
-            Ok(_) => {}
-        }
+    let report = json.then(|| run_report(plan, &finished, update.as_ref()));
+    let text = (!json).then(|| report_text(plan, &finished, ctx.global.verbose > 0));
+    let clean = matches!(finished.result, Ok(walk::Outcome::Done)) && finished.warnings.is_empty();
+    let mut end = outcome_of(finished, json);
+    if let (Some((_, Err(_))), Ok(_)) = (&update, &end) {
+        end = Err(CliError {
+            code: crate::exit::FAILED,
+            message: "the rotation finished, but the inventory still names the old token".into(),
+            hint: None,
+            quiet: false,
+            reported: json,
+        });
+    }
+    if let Some(report) = report {
+        let report = with_end(report, &end, ctx.ui.redactor());
         ctx.print_json(&report)?;
-    } else {
-        let text = report_text(plan, &finished, ctx.global.verbose > 0);
-        match &finished.result {
-            Ok(walk::Outcome::Done) if finished.warnings.is_empty() => ctx.ui.status(&text)?,
-            _ => ctx.ui.error(&text)?,
+    }
+    if let Some(text) = text {
+        match clean {
+            true => ctx.ui.status(&text)?,
+            false => ctx.ui.error(&text)?,
+        }
+        match &update {
+            Some((_, Ok(line))) => ctx.ui.status(line)?,
+            Some((_, Err(line))) => ctx.ui.error(line)?,
+            None => {}
         }
     }
-    let Finished { result, status, .. } = finished;
-    match result {
-        Ok(walk::Outcome::Done) if status == JournalStatus::Incomplete => Ok(Outcome::Incomplete),
+    end
+}
+
+/// The command's result for how a run ended.
+fn outcome_of(finished: Finished, json: bool) -> Result<Outcome, CliError> {
+    match finished.result {
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Incomplete => {
+            Ok(Outcome::Incomplete)
+        }
         // Every step was done, but the token is kept nowhere (`--keep` with a keyring that
         // refused it): a failure, said above.
-        Ok(walk::Outcome::Done) if status == JournalStatus::Failed => Err(CliError {
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Failed => Err(CliError {
             code: crate::exit::FAILED,
             message: "the new token was made but is kept nowhere".into(),
             hint: None,
@@ -736,7 +797,7 @@ pub fn report(ctx: &mut Ctx, plan: &Plan, finished: Finished) -> Result<Outcome,
         Ok(walk::Outcome::Incomplete(_)) => Ok(Outcome::Incomplete),
         Err(e) => {
             let mut err = CliError::from(e);
-            // The report above says it, with the error in it.
+            // The report says it, with the error in it.
             err.reported = json;
             Err(err)
         }

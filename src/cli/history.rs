@@ -108,16 +108,9 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     if ctx.json() {
         let items: Vec<_> = chosen
             .iter()
-            .map(|(j, standing)| {
-                json!({
-                    "id": j.id, "started_at": j.started_at, "updated_at": j.updated_at, "runbook": j.runbook,
-                    "source": j.source(), "status": standing, "kind": j.kind, "new_id": j.new_id,
-                    "instance": j.instance, "credential": j.credential, "operator": j.operator,
-                    "targets": j.targets, "stashed": j.stashed,
-                })
-            })
+            .map(|(j, standing)| run_json(ctx, j, standing))
             .collect();
-        ctx.print_json(&json!({"schema_version": 1, "runs": items}))?;
+        ctx.print_json(&json!({"runs": items}))?;
         return Ok(Outcome::Done);
     }
     if chosen.is_empty() {
@@ -157,18 +150,21 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     };
     let later = successors(all, j);
     if ctx.json() {
-        let mut doc = serde_json::to_value(j).map_err(|e| CliError::usage(e.to_string()))?;
-        doc["schema_version"] = json!(1);
-        doc["standing"] = json!(standing);
-        doc["source"] = json!(j.source());
+        let mut doc = run_json(ctx, j, standing);
+        doc["journal_status"] = json!(j.status.as_str());
+        doc["expires_at"] = json!(j.expires_at);
+        doc["stash_error"] = json!(j.stash_error);
+        doc["keep"] = json!(j.keep);
+        doc["self_account"] = json!(j.self_account);
+        doc["steps"] = json!(j.steps);
+        doc["approvals"] = json!(j.approvals);
         doc["rotated_again"] = json!(
             later
                 .iter()
                 .map(|r| json!({"run": r.id, "new_id": r.new_id, "status": r.status.as_str()}))
                 .collect::<Vec<_>>()
         );
-        let doc = json!({"schema_version": 1, "run": doc});
-        ctx.print_json(&doc)?;
+        ctx.print_json(&json!({"run": doc}))?;
         return Ok(Outcome::Done);
     }
     let mut rows: Vec<(&str, String)> = vec![
@@ -275,6 +271,39 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     }
     ctx.ui.out(&out)?;
     Ok(Outcome::Done)
+}
+
+/// A run as `history --output json` shows it: what the journal says, named field by field (the
+/// journal's own form is not a contract), no secret.
+fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
+    let service = ctx.catalogue.get(&j.runbook).map(|r| r.service.as_str());
+    let params: serde_json::Map<String, serde_json::Value> = j
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let targets: Vec<_> = j
+        .targets
+        .iter()
+        .map(|t| {
+            let spec = t.spec.parse::<crate::engine::target::TargetSpec>().ok();
+            json!({
+                "spec": t.spec,
+                "service": spec.as_ref().map(|s| s.service()),
+                "instance": spec.as_ref().and_then(|s| s.instance()),
+                "status": t.status.as_str(),
+                "verified": t.verified,
+                "error": t.error,
+                "failed_step": t.failed_step,
+            })
+        })
+        .collect();
+    json!({
+        "id": j.id, "kind": j.kind, "runbook": j.runbook, "service": service, "instance": j.instance,
+        "params": params, "source": j.source(), "status": standing, "started_at": j.started_at,
+        "updated_at": j.updated_at, "new_id": j.new_id, "stashed": j.stashed, "credential": j.credential,
+        "operator": j.operator, "targets": targets,
+    })
 }
 
 /// Later runs whose source is the token this run made: same runbook, and the new id in the

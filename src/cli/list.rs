@@ -32,7 +32,7 @@ pub fn run(ctx: &mut Ctx, args: &ListArgs) -> Result<Outcome, CliError> {
                 })
             })
             .collect();
-        ctx.print_json(&json!(items))?;
+        ctx.print_json(&json!({"runbooks": items}))?;
         return Ok(Outcome::Done);
     }
     let id_w = ctx.catalogue.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -69,7 +69,7 @@ fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
                 })
             })
             .collect();
-        ctx.print_json(&json!(items))?;
+        ctx.print_json(&json!({"actions": items}))?;
         return Ok(Outcome::Done);
     }
     let name_w = registry().map(|a| a.name.len()).max().unwrap_or(0);

@@ -2,6 +2,8 @@
 //! engine (`engine/resume.rs`) decides whether it may go on and what is left; this file turns
 //! the answer into words and an exit code.
 
+use serde_json::json;
+
 use super::execute::{clients_for, report, session, start_error, state_dir};
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::Plan;
@@ -36,14 +38,13 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let id = data.id.clone();
     match data.status {
         Status::Done => {
-            ctx.ui.status(&format!("Run {id} has already finished."))?;
-            return Ok(Outcome::Done);
+            return finished(ctx, &id, "done", format!("Run {id} has already finished."));
         }
         Status::Kept => {
-            ctx.ui.status(&format!(
+            let line = format!(
                 "Rotation {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`."
-            ))?;
-            return Ok(Outcome::Done);
+            );
+            return finished(ctx, &id, "kept", line);
         }
         _ => {}
     }
@@ -51,13 +52,12 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     // What is left, from the journal alone: a dry run reads no secret and takes no lock.
     let left = left_steps(&data, &plan);
     if ctx.global.dry_run {
-        return dry_run(ctx, &data, &left);
+        return dry_run(ctx, &data, &plan, &left);
     }
     let holder = format!("resume of {id} (pid {})", std::process::id());
     let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
         Err(ResumeError::Finished { id }) => {
-            ctx.ui.status(&format!("Run {id} has already finished."))?;
-            return Ok(Outcome::Done);
+            return finished(ctx, &id, "done", format!("Run {id} has already finished."));
         }
         other => other.map_err(resume_error)?,
     };
@@ -80,7 +80,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;
-    report(ctx, &plan, finished)
+    report(ctx, &plan, finished, None)
 }
 
 /// The plan of a journaled run, resolved again from its runbook, parameters and targets.
@@ -115,8 +115,35 @@ fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// A run with nothing left to do: said on stderr, and as a document under `--output json`.
+fn finished(ctx: &mut Ctx, id: &str, status: &str, line: String) -> Result<Outcome, CliError> {
+    ctx.ui.status(&line)?;
+    if ctx.json() {
+        let doc = json!({"rotation_id": id, "status": status, "resumed": false, "message": line});
+        ctx.print_json(&doc)?;
+    }
+    Ok(Outcome::Done)
+}
+
 /// `resume --dry-run`: what a resume would do, from the journal alone.
-fn dry_run(ctx: &mut Ctx, data: &JournalData, left: &[String]) -> Result<Outcome, CliError> {
+fn dry_run(
+    ctx: &mut Ctx,
+    data: &JournalData,
+    plan: &Plan,
+    left: &[String],
+) -> Result<Outcome, CliError> {
+    if ctx.json() {
+        let mut report = render::dry_run_report(plan);
+        report["rotation_id"] = json!(data.id);
+        render::fill_from_journal(&mut report, plan, data, None);
+        report["resume"] = json!({
+            "journal_status": resume::standing(&state_dir(ctx)?, data),
+            "left_steps": left.len(),
+            "one_shot_open": resume::one_shot_open(data),
+        });
+        ctx.print_json(&report)?;
+        return Ok(Outcome::Done);
+    }
     let mut text = format!(
         "Dry run: resume {} would carry out {} step(s) and change nothing now:\n{}\n",
         data.id,

@@ -12,7 +12,7 @@ use crate::clients::zendesk::Zendesk;
 use crate::engine::credentials::{self, Reach};
 use crate::engine::inventory::{Credential, Inventory};
 use crate::engine::plan::{Mode, WalkKind, resolve};
-use crate::engine::status::{self, Report, Vendors};
+use crate::engine::status::{self, Place, Report, Vendors};
 use crate::engine::{protocol, session};
 
 /// Arguments of `tokrot status`.
@@ -171,13 +171,21 @@ fn report_json(report: &Report, due_days: u32) -> serde_json::Value {
         .rows
         .iter()
         .map(|r| {
-            json!({"name": r.name, "kind": r.kind, "where": r.place, "id": r.id,
+            let (mut project, mut group, mut instance) = (None, None, None);
+            match &r.place {
+                Place::Project(p) => project = Some(p),
+                Place::Group(g) => group = Some(g),
+                Place::Zendesk(i) => instance = Some(i),
+                Place::GitLab | Place::Unknown => {}
+            }
+            json!({"name": r.name, "kind": r.kind, "service": r.place.service(), "instance": instance,
+                   "project": project, "group": group, "where": r.place.to_string(), "id": r.id,
                    "expires": r.expires.map(|d| d.to_string()), "days_left": r.days_left,
                    "last_used": r.last_used, "consumers": r.consumers, "state": r.state.as_str(),
                    "unattended": r.unattended, "note": r.note})
         })
         .collect();
-    json!({"schema_version": 1, "due_within_days": due_days, "tokens": rows, "notes": report.notes})
+    json!({"due_within_days": due_days, "tokens": rows, "notes": report.notes})
 }
 
 fn report_text(report: &Report, due_days: u32) -> String {
@@ -201,7 +209,7 @@ fn report_text(report: &Report, due_days: u32) -> String {
         table.push(vec![
             crate::text::one_line(&r.name),
             r.kind.clone(),
-            r.place.clone(),
+            r.place.to_string(),
             r.expires.map_or_else(|| "-".into(), |d| d.to_string()),
             r.days_left.map_or_else(|| "-".into(), |d| d.to_string()),
             r.last_used.clone().unwrap_or_else(|| "-".into()),

@@ -169,8 +169,10 @@ pub fn logout(account: &str, dry_run: bool) -> Result<Logout, StashError> {
 
 /// One credential as `auth status` shows it.
 pub struct Status {
-    /// `gitlab` or `zendesk ID`.
-    pub what: String,
+    /// `gitlab` or `zendesk`.
+    pub service: &'static str,
+    /// The Zendesk instance's id.
+    pub instance: Option<String>,
     /// The origin it is for.
     pub url: String,
     /// Where it comes from, if anywhere.
@@ -195,7 +197,8 @@ pub async fn gitlab_status(config: &crate::config::Config, http: Http<'_>) -> St
         Ok(Some((token, source))) => (Some(source), gitlab_user(url, token, http).await),
     };
     Status {
-        what: "gitlab".into(),
+        service: "gitlab",
+        instance: None,
         url: crate::config::display_url(url),
         source,
         works,
@@ -210,7 +213,8 @@ pub async fn zendesk_status(instance: &Instance, reach: Reach, http: Http<'_>) -
         Ok(Some((auth, source))) => (Some(source), zendesk_user(&instance.url, auth, http).await),
     };
     Status {
-        what: format!("zendesk {}", instance.id),
+        service: "zendesk",
+        instance: Some(instance.id.clone()),
         url: crate::config::display_url(&instance.url),
         source,
         works,

@@ -228,8 +228,10 @@ impl PlanStep {
 /// A step's text for one instance.
 #[derive(Debug, Clone, Serialize)]
 pub struct InstanceText {
-    /// The instance's label.
+    /// The instance's id.
     pub instance: String,
+    /// Its label.
+    pub label: String,
     /// The text with its values.
     pub text: String,
 }
@@ -258,6 +260,10 @@ pub struct TargetView {
     pub description: String,
     /// The apply runbook.
     pub runbook: String,
+    /// `gitlab` or `zendesk`.
+    pub service: &'static str,
+    /// The Zendesk instance, for a Zendesk target.
+    pub instance: Option<String>,
 }
 
 /// A parameter the run still needs.
@@ -390,6 +396,8 @@ fn resolve_targets<'c>(
             spec: text,
             description: spec.describe(),
             runbook: apply.id.clone(),
+            service: spec.service(),
+            instance: spec.instance().map(str::to_owned),
         });
     }
     Ok((target_sections, target_views))
@@ -706,7 +714,8 @@ impl Section<'_> {
                 .ordered_instances()
                 .into_iter()
                 .map(|i| InstanceText {
-                    instance: i.label.clone(),
+                    instance: i.id.clone(),
+                    label: i.label.clone(),
                     text: t.render(|v| self.lookup(v, Some(i))),
                 })
                 .collect(),

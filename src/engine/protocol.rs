@@ -163,6 +163,9 @@ pub struct Finished {
     pub warnings: Vec<String>,
     /// Whether tokrot's own credential was replaced (`--self`), and how.
     pub self_credential: Option<Result<String, String>>,
+    /// The journal as the run left it: every step and target, also those an earlier process
+    /// did (`resume`). No secret.
+    pub journal: JournalData,
 }
 
 /// Starts and carries out a run, its actions carried out by the executor.
@@ -262,6 +265,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
                 status: TargetStatus::Pending,
                 verified: None,
                 error: None,
+                failed_step: None,
             })
             .collect(),
         instance: plan.instance.as_ref().map(|i| i.id.clone()),
@@ -528,6 +532,7 @@ fn conclude<A: Actions>(
         result,
         warnings,
         self_credential,
+        journal: run.journal.data(),
     }
 }
 
@@ -759,7 +764,8 @@ impl<A: Actions> Run<A> {
         }));
     }
 
-    fn target_ended(&self, index: usize, error: Option<&str>) {
+    fn target_ended(&self, index: usize, failed: Option<(usize, &str)>) {
+        let (failed_step, error) = failed.unzip();
         let report = self
             .executor
             .facts()
@@ -776,6 +782,7 @@ impl<A: Actions> Run<A> {
                 t.status = target_status(report.applied, error.is_some());
                 t.verified = report.verified.map(|v| v.as_str().to_owned());
                 t.error = error;
+                t.failed_step = failed_step;
             }
         }));
     }
@@ -840,8 +847,8 @@ impl<A: Actions> ActionRunner for Runner<A> {
             drop(self.hold.lock().unwrap_or_else(|p| p.into_inner()).take());
         }
     }
-    fn target_ended(&self, index: usize, error: Option<&str>) {
-        self.run.target_ended(index, error);
+    fn target_ended(&self, index: usize, failed: Option<(usize, &str)>) {
+        self.run.target_ended(index, failed);
     }
     fn approved(&self, step: &PlanStep, approval: &Approval) {
         let record = ApprovalRecord {

@@ -1,12 +1,15 @@
 //! How a plan reads: the numbered checklist of `show` and `--dry-run`, and their JSON forms
-//! (the report of CLI.md for a dry run).
+//! (the report of CLI.md for a dry run), and how each step of a run ended.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::plan::{Plan, PlanStep};
+use super::plan::{Plan, PlanStep, WalkKind};
+use super::walk;
+use crate::actions::Phase;
 use crate::runbook::Origin;
+use crate::state::journal::{JournalData, StepStatus, TargetStatus};
 use crate::ui::Ui;
 
 /// The lines that describe one step under its title (indented by the caller).
@@ -22,16 +25,16 @@ pub fn step_details(step: &PlanStep, ui: &Ui) -> Vec<String> {
         lines.extend(text.lines().map(str::to_owned));
     }
     for it in &step.per_instance {
-        lines.push(format!("  {}: {}", it.instance, it.text));
+        lines.push(format!("  {}: {}", it.label, it.text));
     }
-    if let super::plan::WalkKind::Gate { id, question, stop } = &step.walk {
+    if let WalkKind::Gate { id, question, stop } = &step.walk {
         lines.push(format!("question: {question}"));
         lines.push(format!(
             "a human answers it; unattended: --approve {id}[=EVIDENCE]"
         ));
         lines.push(format!("if no: {stop}"));
     }
-    if let super::plan::WalkKind::Capture { prompt, .. } = &step.walk {
+    if let WalkKind::Capture { prompt, .. } = &step.walk {
         lines.push(format!("asks for: {prompt} (hidden, never shown)"));
     }
     if let Some(call) = &step.call {
@@ -218,7 +221,16 @@ pub fn show_json(plan: &Plan) -> Value {
 
 fn step_json(step: &PlanStep) -> Value {
     let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
-    // The report's `call` is one line, as in CLI.md; the details go beside it.
+    // The report's `call` is one line, as in CLI.md (null for a step that makes none); the
+    // details go beside it.
+    v["call"] = Value::Null;
+    match &step.walk {
+        WalkKind::Gate { id, question, stop } => {
+            v["gate"] = json!({"id": id, "question": question, "stop": stop});
+        }
+        WalkKind::Capture { id, prompt } => v["capture"] = json!({"id": id, "prompt": prompt}),
+        WalkKind::Manual | WalkKind::Action { .. } => {}
+    }
     if let Some(call) = &step.call {
         v["call"] = json!(call.line());
         if !call.sends.is_empty() {
@@ -248,24 +260,165 @@ pub fn dry_run_report(plan: &Plan) -> Value {
         "rotation_id": null,
         "runbook": plan.runbook.id,
         "status": "dry-run",
+        "exit_code": 0,
         "source": {
             "kind": plan.runbook.id,
+            "service": plan.runbook.service.as_str(),
             "id": source_id,
             "instance": plan.instance.as_ref().map(|i| i.id.clone()),
             "expires_at": plan.values.get("expires_at"),
             "params": plan.values,
+            "new_id": null,
+            "credential": null,
+            "stashed": false,
+            "stash_error": null,
         },
         "targets": plan.targets.iter().map(|t| json!({
             "spec": t.spec,
+            "service": t.service,
+            "instance": t.instance,
             "description": t.description,
             "runbook": t.runbook,
             "status": "pending",
             "verified": null,
             "error": null,
+            "note": null,
         })).collect::<Vec<_>>(),
-        "steps": plan.steps.iter().map(step_json).collect::<Vec<_>>(),
+        "steps": plan.steps.iter().map(|s| {
+            let mut v = step_json(s);
+            v["outcome"] = json!("not-run");
+            v["message"] = Value::Null;
+            v["at"] = Value::Null;
+            v
+        }).collect::<Vec<_>>(),
         "notices": plan.notices,
         "missing": plan.missing.iter().map(|m| json!({"param": m.param.name, "flags": m.flags})).collect::<Vec<_>>(),
         "runbook_info": runbook_json(plan),
+        "self_credential": null,
+        "warnings": [],
+        "stop": null,
+        "error": null,
+        "inventory_update": null,
+        "resume": null,
     })
+}
+
+/// Writes into a report made by `dry_run_report` how each step and target stands in the
+/// journal (and, for the step a run stopped or was refused at, the walk's end).
+pub fn fill_from_journal(
+    report: &mut Value,
+    plan: &Plan,
+    journal: &JournalData,
+    end: Option<&Result<walk::Outcome, walk::WalkError>>,
+) {
+    report["source"]["new_id"] = json!(journal.new_id);
+    report["source"]["credential"] = json!(journal.credential);
+    report["source"]["stashed"] = json!(journal.stashed);
+    if let Some(steps) = report["steps"].as_array_mut() {
+        for (s, o) in steps.iter_mut().zip(step_outcomes(plan, journal, end)) {
+            s["outcome"] = json!(o.outcome);
+            s["message"] = json!(o.message);
+            s["at"] = json!(o.at);
+        }
+    }
+    if let Some(targets) = report["targets"].as_array_mut() {
+        for (t, record) in targets.iter_mut().zip(&journal.targets) {
+            t["status"] = json!(record.status.as_str());
+            t["verified"] = json!(record.verified);
+            t["error"] = json!(record.error);
+        }
+    }
+}
+
+/// How one step of a run ended: `done`, `skipped`, `failed`, `unknown` (started, not known to
+/// have finished), `stopped` (where a gate or the operator stopped the run) or `not-run`, with
+/// the journal's message and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// The outcome.
+    pub outcome: &'static str,
+    /// What the step said, or why it failed (redacted when journaled).
+    pub message: Option<String>,
+    /// When (RFC 3339), when the journal knows.
+    pub at: Option<String>,
+}
+
+/// How each step of `plan` ended, from the journal (which also knows what an earlier process
+/// did) and, for the step a run stopped at or was refused at, the walk's end.
+pub fn step_outcomes(
+    plan: &Plan,
+    journal: &JournalData,
+    end: Option<&Result<walk::Outcome, walk::WalkError>>,
+) -> Vec<StepOutcome> {
+    let outcome = |outcome, message: Option<&String>, at: Option<&String>| StepOutcome {
+        outcome,
+        message: message.cloned(),
+        at: at.cloned(),
+    };
+    let not_run = || outcome("not-run", None, None);
+    let stop = match end {
+        Some(Ok(walk::Outcome::Stopped(s))) => Some(s),
+        _ => None,
+    };
+    // Something after the checks was started: every target passed its checks.
+    let checked = journal
+        .steps
+        .iter()
+        .any(|r| matches!(r.phase.as_deref(), Some(p) if p != "preflight"))
+        || journal
+            .targets
+            .iter()
+            .any(|t| t.status == TargetStatus::Applied);
+    plan.steps
+        .iter()
+        .map(|s| {
+            if let Some(t) = s.target_index {
+                let Some(tr) = journal.targets.get(t) else {
+                    return not_run();
+                };
+                return match (tr.status, tr.failed_step) {
+                    (TargetStatus::Applied, _) => outcome("done", None, None),
+                    (_, Some(f)) if f == s.n => outcome("failed", tr.error.as_ref(), None),
+                    (_, Some(f)) if s.n < f => outcome("done", None, None),
+                    (_, Some(_)) => not_run(),
+                    (TargetStatus::Failed, None) => outcome("unknown", tr.error.as_ref(), None),
+                    (TargetStatus::Pending, None)
+                        if checked && s.action_phase() == Some(Phase::Preflight) =>
+                    {
+                        outcome("done", None, None)
+                    }
+                    (TargetStatus::Pending, None) => not_run(),
+                };
+            }
+            if let Some(stop) = stop {
+                if stop.at == s.n {
+                    let why = match &stop.reason {
+                        walk::StopReason::Gate(m) => m.clone(),
+                        walk::StopReason::Operator => "stopped by the operator".to_owned(),
+                    };
+                    return outcome("stopped", Some(&why), None);
+                }
+                if stop.cleaned.iter().any(|(n, _)| *n == s.n) {
+                    return outcome("done", None, None);
+                }
+            }
+            let Some(r) = journal.steps.iter().rev().find(|r| r.n == s.n) else {
+                return match end {
+                    Some(Err(walk::WalkError::Refused { at, message, .. })) if *at == s.n => {
+                        outcome("failed", Some(message), None)
+                    }
+                    _ => not_run(),
+                };
+            };
+            let (message, at) = (r.message.as_ref().filter(|m| !m.is_empty()), Some(&r.at));
+            match r.status {
+                StepStatus::Done => outcome("done", message, at),
+                StepStatus::Skipped => outcome("skipped", message, at),
+                StepStatus::Failed => outcome("failed", message, at),
+                StepStatus::Unknown => outcome("unknown", message, at),
+                StepStatus::Running if s.action.is_some() => outcome("unknown", message, at),
+                StepStatus::Running => not_run(),
+            }
+        })
+        .collect()
 }

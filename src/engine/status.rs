@@ -58,8 +58,8 @@ pub struct Row {
     /// `gitlab-pat`, `gitlab-project-token`, `gitlab-group-token`, `gitlab-trigger`,
     /// `zendesk-oauth`, `zendesk-api`.
     pub kind: String,
-    /// Where it lives: `gitlab`, `project grp/proj`, `group grp`, `zendesk global`.
-    pub place: String,
+    /// Where it lives.
+    pub place: Place,
     /// Its id on the vendor, where known.
     pub id: Option<u64>,
     /// When it stops working.
@@ -135,16 +135,55 @@ pub fn state_of(expires: Option<Date>, today: Date, due_days: u32) -> (State, Op
     (state, Some(days))
 }
 
+/// Where a token lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Place {
+    /// Not known (the token could not be read).
+    #[default]
+    Unknown,
+    /// A GitLab user's own token.
+    GitLab,
+    /// A GitLab project, by path or id.
+    Project(String),
+    /// A GitLab group, by path or id.
+    Group(String),
+    /// A Zendesk instance, by id.
+    Zendesk(String),
+}
+
+impl Place {
+    /// `gitlab` or `zendesk` (`None` when not known).
+    pub fn service(&self) -> Option<&'static str> {
+        match self {
+            Place::Unknown => None,
+            Place::GitLab | Place::Project(_) | Place::Group(_) => Some("gitlab"),
+            Place::Zendesk(_) => Some("zendesk"),
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Unknown => Ok(()),
+            Place::GitLab => f.write_str("gitlab"),
+            Place::Project(p) => write!(f, "project {p}"),
+            Place::Group(g) => write!(f, "group {g}"),
+            Place::Zendesk(i) => write!(f, "zendesk {i}"),
+        }
+    }
+}
+
 /// How a credential's token was read.
 struct Seen {
     id: Option<u64>,
-    place: String,
+    place: Place,
     expires: Option<Date>,
     last_used: Option<String>,
     key: Option<Key>,
 }
 
-fn from_access(t: &AccessToken, place: String, key: Key) -> Seen {
+fn from_access(t: &AccessToken, place: Place, key: Key) -> Seen {
     Seen {
         id: Some(t.id),
         place,
@@ -202,7 +241,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
     match c.runbook.as_str() {
         "gitlab-pat" => {
             let t = access_token(gitlab()?, None, c).await?;
-            Ok(from_access(&t, "gitlab".into(), Key::Pat(t.id)))
+            Ok(from_access(&t, Place::GitLab, Key::Pat(t.id)))
         }
         kind @ ("gitlab-project-token" | "gitlab-group-token") => {
             let (what, owner) = if kind == "gitlab-project-token" {
@@ -217,7 +256,11 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             };
             let t = access_token(gitlab()?, Some(o), c).await?;
             let key = Key::Resource(what, owner.clone(), t.id);
-            Ok(from_access(&t, format!("{what} {owner}"), key))
+            let place = match what {
+                "project" => Place::Project(owner),
+                _ => Place::Group(owner),
+            };
+            Ok(from_access(&t, place, key))
         }
         "gitlab-trigger" => {
             let project = param("project")?;
@@ -230,7 +273,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
                 .map_err(|e| e.to_string())?;
             Ok(Seen {
                 id: Some(t.id),
-                place: format!("project {project}"),
+                place: Place::Project(project.clone()),
                 expires: t.expires_at.as_deref().and_then(date_of),
                 last_used: t.last_used,
                 key: Some(Key::Trigger(project, t.id)),
@@ -239,7 +282,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
         "zendesk-oauth" => oauth_seen(c, vendors).await,
         "zendesk-api" => Ok(Seen {
             id: None,
-            place: format!("zendesk {}", param("instance")?),
+            place: Place::Zendesk(param("instance")?),
             expires: Some(ZENDESK_API_TOKENS_END),
             last_used: None,
             key: None,
@@ -285,7 +328,7 @@ async fn oauth_seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, Strin
     };
     Ok(Seen {
         id: Some(token.id),
-        place: format!("zendesk {instance}"),
+        place: Place::Zendesk(instance.clone()),
         expires: token.expires_at.as_deref().and_then(date_of),
         last_used: token.used_at.clone(),
         key: Some(Key::OAuth(instance, token.id)),
@@ -304,7 +347,7 @@ async fn listed(
     let mut row = Row {
         name: c.name.clone(),
         kind: c.runbook.clone(),
-        place: String::new(),
+        place: place_of(c),
         id: None,
         expires: None,
         days_left: None,
@@ -332,32 +375,37 @@ async fn listed(
     }
 }
 
+/// Where a credential's token lives, as its parameters say (before it is read).
+fn place_of(c: &Credential) -> Place {
+    let param = |name| c.param(name).map(str::to_owned);
+    match c.runbook.as_str() {
+        "gitlab-pat" => Place::GitLab,
+        "gitlab-project-token" | "gitlab-trigger" | "gitlab-trigger-bot" => {
+            param("project").map_or(Place::Unknown, Place::Project)
+        }
+        "gitlab-group-token" => param("group").map_or(Place::Unknown, Place::Group),
+        "zendesk-oauth" | "zendesk-api" => param("instance").map_or(Place::Unknown, Place::Zendesk),
+        _ => Place::Unknown,
+    }
+}
+
 /// A row for a token the vendors list and the inventory does not name.
 fn unlisted(
     name: String,
     kind: &str,
-    place: String,
+    place: Place,
     id: u64,
     expires: Option<Date>,
     last_used: Option<String>,
     today: Date,
 ) -> (Row, Key) {
     let (_, days) = state_of(expires, today, 0);
-    let key = match kind {
-        "gitlab-pat" => Key::Pat(id),
-        "gitlab-trigger" => Key::Trigger(place.trim_start_matches("project ").to_owned(), id),
-        "zendesk-oauth" => Key::OAuth(place.trim_start_matches("zendesk ").to_owned(), id),
-        _ => Key::Resource(
-            if kind == "gitlab-project-token" {
-                "project"
-            } else {
-                "group"
-            },
-            place
-                .split_once(' ')
-                .map_or(String::new(), |(_, o)| o.to_owned()),
-            id,
-        ),
+    let key = match &place {
+        Place::Project(p) if kind == "gitlab-trigger" => Key::Trigger(p.clone(), id),
+        Place::Project(p) => Key::Resource("project", p.clone(), id),
+        Place::Group(g) => Key::Resource("group", g.clone(), id),
+        Place::Zendesk(i) => Key::OAuth(i.clone(), id),
+        Place::GitLab | Place::Unknown => Key::Pat(id),
     };
     let row = Row {
         name,
@@ -408,7 +456,7 @@ fn mentioned(inv: &Inventory) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<S
 /// Rows for a list of access tokens, or the note that it could not be read.
 fn access_rows(
     list: Result<Vec<AccessToken>, crate::clients::http::ApiError>,
-    (kind, place, what): (&'static str, String, String),
+    (kind, place, what): (&'static str, Place, String),
     today: Date,
 ) -> Found {
     match list {
@@ -448,7 +496,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
             let list = gitlab.own_personal_tokens(Some("active")).await;
             let what = (
                 "gitlab-pat",
-                "gitlab".into(),
+                Place::GitLab,
                 "your personal access tokens".into(),
             );
             access_rows(list, what, today)
@@ -461,7 +509,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
                     .await;
                 let what = (
                     "gitlab-project-token",
-                    format!("project {p}"),
+                    Place::Project(p.clone()),
                     format!("project {p}'s access tokens"),
                 );
                 access_rows(list, what, today)
@@ -475,7 +523,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
                     .await;
                 let what = (
                     "gitlab-group-token",
-                    format!("group {g}"),
+                    Place::Group(g.clone()),
                     format!("group {g}'s access tokens"),
                 );
                 access_rows(list, what, today)
@@ -503,7 +551,7 @@ async fn trigger_rows(gitlab: &GitLab, project: String, today: Date) -> Found {
                         t.description.clone()
                     };
                     let expires = t.expires_at.as_deref().and_then(date_of);
-                    let place = format!("project {project}");
+                    let place = Place::Project(project.clone());
                     unlisted(
                         name,
                         "gitlab-trigger",
@@ -537,7 +585,7 @@ async fn oauth_rows(zendesk: &Zendesk, instance: String, today: Date) -> Found {
                 .map(|t| {
                     let name = format!("OAuth token {}", t.id);
                     let expires = t.expires_at.as_deref().and_then(date_of);
-                    let place = format!("zendesk {instance}");
+                    let place = Place::Zendesk(instance.clone());
                     unlisted(
                         name,
                         "zendesk-oauth",

@@ -90,6 +90,25 @@ pub struct TargetSpecError {
 }
 
 impl TargetSpec {
+    /// The vendor the target lives at: `gitlab` or `zendesk`.
+    pub fn service(&self) -> &'static str {
+        match self {
+            TargetSpec::GitLabCiVar { .. }
+            | TargetSpec::GitLabGroupCiVar { .. }
+            | TargetSpec::GitLabWebhook { .. } => "gitlab",
+            TargetSpec::ZendeskApp { .. } | TargetSpec::ZendeskWebhook { .. } => "zendesk",
+        }
+    }
+
+    /// The Zendesk instance of a Zendesk target.
+    pub fn instance(&self) -> Option<&str> {
+        match self {
+            TargetSpec::ZendeskApp { instance, .. }
+            | TargetSpec::ZendeskWebhook { instance, .. } => Some(instance),
+            _ => None,
+        }
+    }
+
     /// The apply runbook that carries this target out.
     pub fn runbook_id(&self) -> &'static str {
         match self {

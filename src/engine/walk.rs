@@ -182,8 +182,8 @@ pub trait ActionRunner {
     }
     /// A step has ended.
     fn step_ended(&self, _step: &PlanStep, _end: StepEnd<'_>) {}
-    /// A target's steps have ended; `error` when it failed.
-    fn target_ended(&self, _index: usize, _error: Option<&str>) {}
+    /// A target's steps have ended; when it failed, the step that failed and why.
+    fn target_ended(&self, _index: usize, _failed: Option<(usize, &str)>) {}
     /// A gate was passed with `--approve` instead of a human's answer.
     fn approved(&self, _step: &PlanStep, _approval: &Approval) {}
     /// A signal held during a one-shot call: the walk stops before its next step.
@@ -700,7 +700,7 @@ async fn run_target<R: ActionRunner>(runner: &R, steps: &[&PlanStep], from: usiz
             Err(ActionFailure {
                 question: Some(q), ..
             }) => return TargetRun::Asks(k, *q, notes),
-            Err(f) => return TargetRun::Failed(f.message),
+            Err(f) => return TargetRun::Failed(s.n, f.message),
         }
     }
     TargetRun::Done(notes)
@@ -709,7 +709,8 @@ async fn run_target<R: ActionRunner>(runner: &R, steps: &[&PlanStep], from: usiz
 /// How one pass over a target's steps ended.
 enum TargetRun {
     Done(Vec<String>),
-    Failed(String),
+    /// The step that failed (its number), and why.
+    Failed(usize, String),
     /// Step `k` asks a question; the notes so far.
     Asks(usize, Question, Vec<String>),
 }
@@ -768,8 +769,8 @@ async fn run_targets<R: ActionRunner>(
                     runner.target_ended(t, None);
                     ended.push((g, Ok(())));
                 }
-                TargetRun::Failed(m) => {
-                    runner.target_ended(t, Some(&m));
+                TargetRun::Failed(n, m) => {
+                    runner.target_ended(t, Some((n, &m)));
                     ended.push((g, Err(m)));
                 }
                 TargetRun::Asks(k, q, n) => {
@@ -788,7 +789,7 @@ async fn run_targets<R: ActionRunner>(
                         }
                         None => {
                             progress.inc();
-                            runner.target_ended(t, Some(&q.unanswered));
+                            runner.target_ended(t, Some((at, &q.unanswered)));
                             ended.push((g, Err(q.unanswered.clone())));
                         }
                     }

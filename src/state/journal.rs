@@ -135,6 +135,9 @@ pub struct TargetRecord {
     /// Why it failed (redacted).
     #[serde(default)]
     pub error: Option<String>,
+    /// The number of the step that failed, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<usize>,
 }
 
 /// A gate passed unattended with `--approve`: who, when, and the evidence given.

@@ -124,7 +124,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .unwrap();
     // A credential that was tried and does not work: exit 1, and the JSON says which.
     assert_eq!(env_status.status.code(), Some(1), "{}", stderr(&env_status));
-    let v: serde_json::Value = serde_json::from_slice(&env_status.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&env_status);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["credentials"][0]["source"], "environment (GITLAB_TOKEN)");
     assert_eq!(v["credentials"][0]["works"], false);

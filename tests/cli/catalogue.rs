@@ -26,8 +26,8 @@ fn list_json_parses_and_names_kind_and_service() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items = v.as_array().unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&out);
+    let items = v["runbooks"].as_array().unwrap();
     assert_eq!(items.len(), 12);
     let pat = items.iter().find(|i| i["id"] == "gitlab-pat").unwrap();
     assert_eq!(pat["kind"], "rotate");
@@ -71,7 +71,7 @@ fn every_runbook_shows_as_json() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{id}");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value = crate::common::json_doc(&out);
         assert_eq!(v["id"], id);
         let steps = v["steps"].as_array().unwrap();
         assert!(!steps.is_empty());

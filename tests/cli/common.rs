@@ -217,3 +217,55 @@ pub fn scan(env: &Env, outputs: &[&std::process::Output], secrets: &[&str]) {
         assert_no_piece(&file.display().to_string(), &text, secrets);
     }
 }
+
+/// The schema every `--output json` document follows.
+fn schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/tokrot.schema.json");
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    })
+}
+
+/// Fails unless `doc` is a document of `schema/tokrot.schema.json`; the message names the
+/// document kind it came closest to and what it breaks there.
+pub fn assert_valid(doc: &serde_json::Value) {
+    let root = jsonschema::validator_for(schema()).unwrap();
+    if root.is_valid(doc) {
+        return;
+    }
+    let defs = schema()["$defs"].as_object().unwrap();
+    let mut closest: Option<(usize, String, Vec<String>)> = None;
+    for name in defs
+        .keys()
+        .filter(|k| k.ends_with("Document") || k.ends_with("Report"))
+    {
+        let one = serde_json::json!({"$ref": format!("#/$defs/{name}"), "$defs": defs});
+        let v = jsonschema::validator_for(&one).unwrap();
+        let errors: Vec<String> = v
+            .iter_errors(doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if closest.as_ref().is_none_or(|(n, _, _)| errors.len() < *n) {
+            closest = Some((errors.len(), name.clone(), errors));
+        }
+    }
+    let (_, name, errors) = closest.unwrap();
+    panic!(
+        "not a document of the schema; closest is {name}:\n  {}\n{doc:#}",
+        errors.join("\n  ")
+    );
+}
+
+/// The one JSON document a command printed on stdout, checked against the schema.
+pub fn json_doc(out: &std::process::Output) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\n{}",
+            stdout(out),
+            stderr(out)
+        )
+    });
+    assert_valid(&doc);
+    doc
+}

@@ -52,7 +52,7 @@ fn the_default_config_file_adds_an_instance_used_by_rotations() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&out);
     assert_eq!(v["gitlab"]["url"], "https://gitlab.example.com");
     let staging = v["zendesk"]
         .as_array()

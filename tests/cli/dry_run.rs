@@ -151,7 +151,7 @@ fn dry_run_json_is_the_report() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&out);
     assert_eq!(v["status"], "dry-run");
     assert_eq!(v["runbook"], "gitlab-pat");
     assert_eq!(v["rotation_id"], serde_json::Value::Null);

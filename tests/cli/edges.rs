@@ -108,7 +108,7 @@ fn a_run_id_that_is_not_one_is_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: serde_json::Value = crate::common::json_doc(&out);
     assert_eq!(doc["exit_code"], 2);
     assert!(
         doc["error"]["message"]
@@ -320,11 +320,12 @@ async fn zendesk_environment_credentials_go_only_where_they_belong() {
         .output()
         .unwrap();
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
-    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&status);
     let rows = v["credentials"].as_array().unwrap();
     let tried: Vec<_> = rows.iter().filter(|r| r["source"] != "none").collect();
     assert_eq!(tried.len(), 1, "{v:#}");
-    assert_eq!(tried[0]["service"], "zendesk real");
+    assert_eq!(tried[0]["service"], "zendesk");
+    assert_eq!(tried[0]["instance"], "real");
     assert_eq!(tried[0]["works"], true);
     assert_eq!(
         tried[0]["expires"],

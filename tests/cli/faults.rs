@@ -599,7 +599,7 @@ async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&out);
     assert_eq!(report["status"], "incomplete");
     let error = report["targets"][0]["error"].as_str().unwrap();
     assert!(error.contains("[redacted] is not a valid value"), "{error}");

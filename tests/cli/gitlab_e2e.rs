@@ -321,7 +321,7 @@ async fn gitlab_group_token_rotation_applies_the_new_token() {
         &[],
     )
     .await;
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&out);
     assert_eq!(report["status"], "done");
     assert_eq!(report["source"]["new_id"], 13);
     assert_eq!(report["targets"][0]["status"], "applied");
@@ -712,7 +712,7 @@ async fn apply_gitlab_ci_var_and_webhook_on_their_own_read_the_token_from_stdin(
         .output()
         .unwrap();
     assert_eq!(out2.status.code(), Some(0), "{}", stderr(&out2));
-    let report: Value = serde_json::from_slice(&out2.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&out2);
     assert_eq!(report["status"], "done");
     let got = writes(&server).await;
     assert_eq!(got, [format!("PUT {VAR_PATH}"), format!("PUT {HOOK_PATH}")]);
@@ -939,7 +939,7 @@ async fn a_dry_run_with_credentials_runs_the_read_only_checks_and_writes_nothing
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&out);
     assert_eq!(report["status"], "dry-run");
     let failed: Vec<&Value> = report["preflight"]
         .as_array()

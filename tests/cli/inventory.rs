@@ -371,7 +371,7 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&out);
     let rows = v["tokens"].as_array().unwrap();
     let state = |name: &str| {
         rows.iter()
@@ -556,7 +556,7 @@ async fn rotate_credential_takes_everything_from_the_inventory_and_writes_the_ne
         .args(["status", "--output", "json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&status);
     let sync = v["tokens"]
         .as_array()
         .unwrap()
@@ -754,8 +754,7 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         ])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}{}", stdout(&out), stderr(&out)));
+    let v: serde_json::Value = crate::common::json_doc(&out);
     let code = |name: &str| {
         v["rotations"]
             .as_array()

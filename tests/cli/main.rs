@@ -14,6 +14,7 @@ mod faults;
 mod gitlab_client;
 mod gitlab_e2e;
 mod inventory;
+mod json;
 mod next_steps;
 mod protocol;
 mod runbook_errors;

@@ -226,7 +226,7 @@ async fn keep_leaves_the_token_in_the_keyring_for_apply_from_and_history_says_ke
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&out);
     assert_eq!(report["status"], "kept");
     assert_eq!(report["schema_version"], 1);
     let id = report["rotation_id"].as_str().unwrap().to_owned();
@@ -1096,7 +1096,7 @@ async fn with_output_json_an_error_is_one_json_document_too() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
-    let doc: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    let doc: Value = crate::common::json_doc(&refused);
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["exit_code"], 2);
     assert!(
@@ -1126,10 +1126,10 @@ async fn with_output_json_an_error_is_one_json_document_too() {
         .output()
         .unwrap();
     assert_eq!(failed.status.code(), Some(5), "{}", stderr(&failed));
-    let report: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let report: Value = crate::common::json_doc(&failed);
     assert_eq!(report["status"], "unknown");
     assert!(
-        report["error"]
+        report["error"]["message"]
             .as_str()
             .unwrap()
             .contains("reuse detection")

@@ -350,7 +350,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let json = history(&env, &["--output", "json"]);
-        let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+        let doc: Value = crate::common::json_doc(&json);
         assert_eq!(doc["schema_version"], 1);
         ids.push(doc["runs"][ids.len()]["id"].as_str().unwrap().to_owned());
         scan(&env, &[&out], &[CALLER, NEW, NEWER]);
@@ -414,7 +414,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
     }
     assert!(text.contains("Who        "), "{text}");
     let json = history(&env, &[&ids[0], "--output", "json"]);
-    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let doc: Value = crate::common::json_doc(&json);
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["run"]["new_id"], 5001);
     assert_eq!(doc["run"]["rotated_again"][0]["new_id"], 6002);

@@ -205,7 +205,7 @@ fn yes_confirms_but_never_passes_a_gate_only_approve_does_and_it_is_kept() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json_doc(&out);
     assert_eq!(v["status"], "done");
     assert_eq!(v["steps"].as_array().unwrap().len(), 8);
     let audit =

@@ -1,0 +1,284 @@
+//! `--output json` as a contract: every command's document follows `schema/tokrot.schema.json`
+//! (the other tests check the documents of the runs they make the same way, through
+//! `common::json_doc`), carries `schema_version`, keeps `service` and `instance` apart, and an
+//! error is a document too.
+
+use serde_json::Value;
+
+use crate::common::{Env, IDS, assert_valid, json_doc, stderr};
+
+fn json(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
+    let out = env
+        .tokrot()
+        .args(["--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code(), json_doc(&out))
+}
+
+#[test]
+fn every_command_that_needs_no_vendor_prints_a_document_of_the_schema() {
+    let env = Env::new();
+    let (code, list) = json(&env, &["list"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(list["schema_version"], 1);
+    assert_eq!(list["runbooks"].as_array().unwrap().len(), IDS.len());
+    let (_, actions) = json(&env, &["list", "--actions"]);
+    assert!(!actions["actions"].as_array().unwrap().is_empty());
+    let (_, instances) = json(&env, &["instances"]);
+    assert_eq!(instances["zendesk"][0]["id"], "global");
+    for id in IDS {
+        let (code, show) = json(&env, &["show", id]);
+        assert_eq!(code, Some(0), "{id}");
+        assert!(
+            show["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s.get("call").is_some()),
+            "{id}: every step has a call, null when it makes none"
+        );
+    }
+    let (_, shown) = json(&env, &["show", "zendesk-api"]);
+    let per = &shown["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["per_instance"].is_array())
+        .unwrap()["per_instance"][0];
+    assert_eq!(per["instance"], "global");
+    assert_eq!(per["label"], "Zendesk Global");
+    let gate = shown["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "gate")
+        .unwrap();
+    assert_eq!(gate["gate"]["id"], "add-token-button");
+
+    let (code, dry) = json(
+        &env,
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--dry-run",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:API_TOKEN",
+            "--apply-to",
+            "zendesk-app:global:360001:api_token",
+        ],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(dry["status"], "dry-run");
+    assert_eq!(dry["exit_code"], 0);
+    assert_eq!(dry["source"]["service"], "gitlab");
+    assert_eq!(dry["targets"][0]["service"], "gitlab");
+    assert_eq!(dry["targets"][0]["instance"], Value::Null);
+    assert_eq!(dry["targets"][1]["service"], "zendesk");
+    assert_eq!(dry["targets"][1]["instance"], "global");
+    assert!(
+        dry["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["outcome"] == "not-run")
+    );
+    for args in [
+        &["rotate", "zendesk-api", "--instance", "global", "--dry-run"][..],
+        &[
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "us-gov",
+            "--client-id",
+            "7",
+            "--dry-run",
+        ],
+        &[
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "a/b",
+            "--trigger-id",
+            "5",
+            "--dry-run",
+        ],
+        &[
+            "apply",
+            "zendesk-webhook",
+            "--instance",
+            "global",
+            "--webhook-id",
+            "01H8X",
+            "--dry-run",
+        ],
+        &[
+            "run",
+            "zendesk-oauth-integration",
+            "--instance",
+            "global",
+            "--dry-run",
+        ],
+    ] {
+        let (code, _) = json(&env, args);
+        assert_eq!(code, Some(0), "{args:?}");
+    }
+    let (_, history) = json(&env, &["history"]);
+    assert_eq!(history["runs"], Value::Array(Vec::new()));
+    let (_, logout) = json(&env, &["auth", "logout", "gitlab", "--dry-run"]);
+    assert_eq!(logout["operation"], "logout");
+    assert_eq!(logout["removed"], false);
+    let (code, status) = json(&env, &["auth", "status", "zendesk", "--instance", "global"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(status["credentials"][0]["service"], "zendesk");
+    assert_eq!(status["credentials"][0]["instance"], "global");
+}
+
+#[test]
+fn errors_are_documents_of_the_schema_too() {
+    let env = Env::new();
+    for (args, code) in [
+        (&["show", "gitlab-patt"][..], 2),
+        (
+            &["rotate", "gitlab-pat", "--token-id", "42", "--yes"][..],
+            2,
+        ),
+        (&["history", "--since", "soon"][..], 2),
+        (&["resume"][..], 2),
+        (&["status"][..], 2),
+    ] {
+        let out = env
+            .tokrot()
+            .args(["--output", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        let doc = json_doc(&out);
+        assert_eq!(doc["exit_code"], code, "{args:?}");
+        assert!(doc["error"]["message"].is_string(), "{args:?}");
+    }
+}
+
+#[test]
+fn the_schema_refuses_what_a_script_could_not_rely_on() {
+    let env = Env::new();
+    let (_, dry) = json(
+        &env,
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--keep",
+            "--dry-run",
+        ],
+    );
+    // Each of these would break a script: the schema says so, so a test that checks a document
+    // against it fails when the code prints one.
+    type Break = (&'static str, fn(&mut Value));
+    let breaks: [Break; 4] = [
+        ("no version", |d| {
+            d.as_object_mut().unwrap().remove("schema_version");
+        }),
+        ("an outcome nobody knows", |d| {
+            d["steps"][0]["outcome"] = "fine".into()
+        }),
+        ("service and instance joined", |d| {
+            d["source"]["service"] = "zendesk global".into()
+        }),
+        ("an error as a bare string", |d| {
+            d["error"] = "failed".into()
+        }),
+    ];
+    for (what, f) in breaks {
+        let mut doc = dry.clone();
+        f(&mut doc);
+        let caught = std::panic::catch_unwind(|| assert_valid(&doc)).is_err();
+        assert!(caught, "the schema lets through {what}");
+    }
+}
+
+#[tokio::test]
+async fn a_login_a_run_its_history_and_a_logout_are_documents_of_the_schema() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const LOGIN: &str = "glpat-LOGIN-CANARY-js01";
+    const NEW: &str = "glpat-NEW-CANARY-js02";
+    let server = MockServer::start().await;
+    let token = |id: u64| {
+        json!({"id": id, "name": "t", "active": true, "revoked": false, "created_at": "2026-09-01T00:00:00Z",
+               "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": null})
+    };
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let uri = server.uri();
+    let tokrot = |args: &[&str], stdin: &str| {
+        env.tokrot()
+            .args(["--gitlab-url", &uri, "--output", "json"])
+            .args(args)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let login = tokrot(
+        &["auth", "login", "gitlab", "--token-stdin"],
+        &format!("{LOGIN}\n"),
+    );
+    assert_eq!(login.status.code(), Some(0), "{}", stderr(&login));
+    assert_eq!(json_doc(&login)["user"], "ops");
+    let run = tokrot(
+        &[
+            "--yes",
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--keep",
+        ],
+        "",
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json_doc(&run);
+    assert_eq!(report["status"], "kept");
+    assert_eq!(report["source"]["new_id"], 43);
+    let steps = report["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["outcome"] == "done"), "{report:#}");
+    let id = report["rotation_id"].as_str().unwrap().to_owned();
+    let resumed = tokrot(&["resume", &id], "");
+    assert_eq!(json_doc(&resumed)["status"], "kept");
+    let history = tokrot(&["history", &id], "");
+    let run_doc = json_doc(&history);
+    assert_eq!(run_doc["run"]["params"]["token_id"], "42");
+    assert!(run_doc["run"].get("memo").is_none());
+    let logout = tokrot(&["auth", "logout", "gitlab"], "");
+    assert_eq!(json_doc(&logout)["removed"], true);
+    crate::common::scan(
+        &env,
+        &[&login, &run, &resumed, &history, &logout],
+        &[LOGIN, NEW],
+    );
+}
