@@ -32,6 +32,82 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// Text fitted to `width` columns: a longer line is broken between words (never inside one: a
+/// long URL stays whole), the spacing inside it kept. A continuation starts under the last
+/// column of a table row (two spaces or more mark a column), under the text of a numbered item,
+/// two columns further in for another indented line, else at the line's own indent.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if body.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let hang = " ".repeat(hang_of(body, width));
+        // (spaces before, word) pairs: the spacing is kept except where a line breaks.
+        let mut pieces: Vec<(&str, &str)> = Vec::new();
+        let mut rest = body;
+        while !rest.is_empty() {
+            let word_at = rest.find(|c| c != ' ').unwrap_or(rest.len());
+            let (spaces, after) = rest.split_at(word_at);
+            let word_len = after.find(' ').unwrap_or(after.len());
+            let (word, tail) = after.split_at(word_len);
+            pieces.push((spaces, word));
+            rest = tail;
+        }
+        let mut current = String::new();
+        let mut len = 0;
+        let mut fresh = true;
+        for (spaces, word) in pieces {
+            let (s, w) = (spaces.chars().count(), word.chars().count());
+            if !fresh && len + s + w > width {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current = hang.clone();
+                len = hang.len();
+                fresh = true;
+                current.push_str(word);
+                len += w;
+                fresh &= word.is_empty();
+                continue;
+            }
+            current.push_str(spaces);
+            current.push_str(word);
+            len += s + w;
+            fresh &= word.is_empty();
+        }
+        out.push_str(current.trim_end());
+        out.push_str(newline);
+    }
+    out
+}
+
+/// Where a broken line goes on: under its last column (after a gap of two spaces or more) when
+/// that leaves room, else four columns past its indent.
+fn hang_of(line: &str, width: usize) -> usize {
+    let indent = line.chars().take_while(|c| *c == ' ').count();
+    let trimmed = &line[indent..];
+    // The last "  " ends right where the last column starts.
+    let last_column = trimmed
+        .rfind("  ")
+        .map(|i| indent + trimmed[..i].chars().count() + 2);
+    // A numbered item ("12. …") goes on under its text.
+    let number = trimmed
+        .split_once(". ")
+        .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(0, |(n, _)| n.len() + 2);
+    // An indented line goes on a little further in, so that it reads as one.
+    let number = if number == 0 && indent > 0 { 2 } else { number };
+    match last_column {
+        Some(c) if c <= width * 2 / 3 => c,
+        _ => (indent + number).min(width / 2),
+    }
+}
+
 /// A table: every column but the last padded to its widest cell, two spaces apart; the first
 /// row is the header.
 pub fn table(rows: &[Vec<String>]) -> String {
@@ -76,6 +152,25 @@ mod tests {
             vec!["1234".to_owned(), "a".to_owned(), "long last".to_owned()],
         ];
         assert_eq!(table(&rows), "ID    NAME  X\n1234  a     long last\n");
+    }
+
+    #[test]
+    fn fit_breaks_between_words_and_keeps_long_words_whole() {
+        let text = "  1. [action] Check that the token exists https://gitlab.example.com/a/very/long/url\nshort\n";
+        let got = fit(text, 30);
+        assert_eq!(
+            got,
+            "  1. [action] Check that the\n     token exists\n     https://gitlab.example.com/a/very/long/url\nshort\n"
+        );
+        for line in got.lines().filter(|l| !l.contains("https://")) {
+            assert!(line.chars().count() <= 30, "{line:?}");
+        }
+        assert_eq!(fit("fits\n", 30), "fits\n");
+        // A table row goes on under its last column, its padding kept.
+        assert_eq!(
+            fit("id      rotate  A title that is too long\n", 30),
+            "id      rotate  A title that\n                is too long\n"
+        );
     }
 
     #[test]

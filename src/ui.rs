@@ -23,6 +23,8 @@ pub struct Ui {
     verbose: bool,
     /// The bar that is up, if any.
     bar: Option<indicatif::ProgressBar>,
+    /// The width pages of text are fitted to (`page`), when known.
+    width: Option<usize>,
 }
 
 /// A live bar for `total` things being done side by side, and the time they took.
@@ -32,6 +34,13 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// How many things there are, once that is known.
+    pub fn set_total(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+        }
+    }
+
     /// One more done.
     pub fn inc(&self) {
         if let Some(bar) = &self.bar {
@@ -77,6 +86,22 @@ impl Ui {
             live: false,
             verbose: false,
             bar: None,
+            width: None,
+        }
+    }
+
+    /// Fits pages of text (`page`) to `width` columns.
+    pub fn with_width(mut self, width: Option<usize>) -> Self {
+        self.width = width.filter(|w| *w >= 20);
+        self
+    }
+
+    /// Writes text for people to stdout (a list, a checklist, a table), fitted to the terminal:
+    /// long lines are broken between words, not where the terminal would cut them.
+    pub fn page(&mut self, text: &str) -> io::Result<()> {
+        match self.width {
+            Some(w) => self.out(&crate::text::fit(text, w)),
+            None => self.out(text),
         }
     }
 

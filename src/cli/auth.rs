@@ -370,7 +370,7 @@ fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<
                          "dry_run": dry_run, "found": found, "removed": found && !dry_run});
         ctx.print_json(&doc)?;
     } else if dry_run {
-        ctx.ui.out(&text)?;
+        ctx.ui.page(&text)?;
     } else {
         ctx.ui.status(&text)?;
     }
@@ -416,7 +416,7 @@ async fn status(
         if let Some(note) = unplaced_env_note(instance.is_some()) {
             out.push_str(&note);
         }
-        ctx.ui.out(&out)?;
+        ctx.ui.page(&out)?;
     }
     if failed > 0 {
         let mut err = CliError::usage(format!(

@@ -12,6 +12,19 @@ use crate::ui::Ui;
 /// one raises it.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The width text pages are fitted to: the terminal's, when stdout is one; else `COLUMNS` when
+/// set (as `--help` does); none for JSON or a pipe without `COLUMNS`.
+fn page_width(global: &GlobalArgs) -> Option<usize> {
+    if global.output == OutputFormat::Json {
+        return None;
+    }
+    let term = console::Term::stdout();
+    if term.is_term() {
+        return term.size_checked().map(|(_, cols)| usize::from(cols));
+    }
+    std::env::var("COLUMNS").ok()?.trim().parse().ok()
+}
+
 /// The context of one command.
 pub struct Ctx {
     /// Global options.
@@ -39,7 +52,8 @@ impl Ctx {
             && std::io::stderr().is_terminal()
             && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
         let ui = Ui::stdio(Redactor::default(), color, global.quiet)
-            .with_progress(live, global.verbose > 0);
+            .with_progress(live, global.verbose > 0)
+            .with_width(page_width(&global));
         let mut config = Config::load(global.config.as_deref())?;
         if let Some(url) = &global.gitlab_url {
             config.set_gitlab_url(url)?;

@@ -181,15 +181,17 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     };
     let due_days = within.unwrap_or(inv.rotate_before_days);
     let concurrency = usize::from(ctx.global.concurrency);
+    let progress = ctx.ui.progress(0, "reading the tokens");
     let report = status::status(
         &inv,
         &quiet,
         &vendors,
-        protocol::today(),
-        due_days,
+        (protocol::today(), due_days),
         concurrency,
+        &progress,
     )
     .await;
+    ctx.ui.end_progress(progress);
     let (run, skipped) = due(&report.rows, &inv.credentials);
     let mut plan = plan_text(&run, &skipped, due_days);
     // A credential whose token could not be read may be due too: said, not guessed.
@@ -240,14 +242,17 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
         .map_err(|e| CliError::usage(format!("cannot find tokrot's own binary: {e}")))?;
     let common = forwarded(ctx);
     let names: Vec<String> = run.iter().map(|r| r.name.clone()).collect();
+    let progress = ctx.ui.progress(names.len(), "rotating");
     let ended: Vec<Ended> = {
         use futures_util::StreamExt;
         futures_util::stream::iter(names)
             .map(|name| rotate_one(&exe, &common, name, &stopped))
             .buffer_unordered(concurrency.max(1))
+            .inspect(|_| progress.inc())
             .collect()
             .await
     };
+    ctx.ui.end_progress(progress);
     doc["rotations"] = json!(
         ended
             .iter()
@@ -335,7 +340,7 @@ fn tell(
         for r in skipped {
             out.push_str(&format!("  skipped  {}  (needs a human)\n", r.name));
         }
-        ctx.ui.out(&out)?;
+        ctx.ui.page(&out)?;
     }
     match worst {
         exit::OK => Ok(Outcome::Done),

@@ -480,7 +480,7 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
                 }
             }
         }
-        ctx.ui.out(&text)?;
+        ctx.ui.page(&text)?;
     }
     if failed {
         let mut err = CliError::usage(DRY_RUN_FAILED);
@@ -889,10 +889,24 @@ fn targets_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
 /// How the walk ended, in words.
 fn outcome_text(plan: &Plan, finished: &Finished) -> String {
     match &finished.result {
-        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Kept => format!(
-            "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
-            id = finished.id
-        ),
+        Ok(walk::Outcome::Done) if finished.status == JournalStatus::Kept => {
+            let mut text = format!(
+                "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
+                id = finished.id
+            );
+            let later: Vec<String> = finished
+                .journal
+                .steps
+                .iter()
+                .filter(|s| s.status == crate::state::journal::StepStatus::Skipped)
+                .map(|s| format!("  {}. {}\n", s.n, s.title))
+                .collect();
+            if !later.is_empty() {
+                text.push_str("Left for after that (the old token is still in use until then):\n");
+                text.push_str(&later.concat());
+            }
+            text
+        }
         Ok(walk::Outcome::Done) if finished.status == JournalStatus::Incomplete => format!(
             "Incomplete: every step was done, but tokrot's own credential does not hold the new token yet; `tokrot resume {}` writes it.\n",
             finished.id

@@ -138,7 +138,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             j.source(),
         ]
     }));
-    ctx.ui.out(&crate::text::table(&rows))?;
+    ctx.ui.page(&crate::text::table(&rows))?;
     Ok(Outcome::Done)
 }
 
@@ -269,7 +269,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
             ));
         }
     }
-    ctx.ui.out(&out)?;
+    ctx.ui.page(&out)?;
     Ok(Outcome::Done)
 }
 

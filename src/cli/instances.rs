@@ -46,6 +46,6 @@ pub fn run(ctx: &mut Ctx, _args: &InstancesArgs) -> Result<Outcome, CliError> {
     if let Some(p) = &ctx.config.source {
         out.push_str(&format!("config: {}\n", p.display()));
     }
-    ctx.ui.out(&out)?;
+    ctx.ui.page(&out)?;
     Ok(Outcome::Done)
 }

@@ -129,7 +129,7 @@ async fn check(ctx: &mut Ctx) -> Result<Outcome, CliError> {
             inventory.path.display(),
             rows.len() - failed
         ));
-        ctx.ui.out(&out)?;
+        ctx.ui.page(&out)?;
     }
     if failed > 0 {
         let mut err = CliError::usage(format!(

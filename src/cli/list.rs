@@ -49,7 +49,7 @@ pub fn run(ctx: &mut Ctx, args: &ListArgs) -> Result<Outcome, CliError> {
             r.title
         ));
     }
-    ctx.ui.out(&out)?;
+    ctx.ui.page(&out)?;
     Ok(Outcome::Done)
 }
 
@@ -108,6 +108,6 @@ fn list_actions(ctx: &mut Ctx) -> Result<Outcome, CliError> {
             }
         ));
     }
-    ctx.ui.out(&out)?;
+    ctx.ui.page(&out)?;
     Ok(Outcome::Done)
 }

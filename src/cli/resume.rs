@@ -153,7 +153,7 @@ fn dry_run(
     if resume::one_shot_open(data) {
         text.push_str("The outcome of its one-shot call is not in the journal: a real resume looks for the new token in the keyring first, and stops with \"outcome unknown\" when it is not there.\n");
     }
-    ctx.ui.out(&text)?;
+    ctx.ui.page(&text)?;
     Ok(Outcome::Done)
 }
 

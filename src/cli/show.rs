@@ -39,7 +39,7 @@ pub fn run(ctx: &mut Ctx, args: &ShowArgs) -> Result<Outcome, CliError> {
         ctx.print_json(&render::show_json(&plan))?;
     } else {
         let text = render::checklist(&plan, &ctx.ui, false);
-        ctx.ui.out(&text)?;
+        ctx.ui.page(&text)?;
     }
     Ok(Outcome::Done)
 }

@@ -128,20 +128,22 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
     };
     let due_days = args.within.unwrap_or(inv.rotate_before_days);
     let concurrency = usize::from(ctx.global.concurrency);
+    let progress = ctx.ui.progress(0, "reading the tokens");
     let report = status::status(
         &inv,
         &quiet,
         &vendors,
-        protocol::today(),
-        due_days,
+        (protocol::today(), due_days),
         concurrency,
+        &progress,
     )
     .await;
+    ctx.ui.end_progress(progress);
     if ctx.json() {
         ctx.print_json(&report_json(&report, due_days))?;
     } else {
         let text = report_text(&report, due_days);
-        ctx.ui.out(&text)?;
+        ctx.ui.page(&text)?;
     }
     let unread = report
         .rows

@@ -415,6 +415,7 @@ async fn walk_and_conclude<A: Actions>(
     ));
     let mut options = session.options.clone();
     options.unattended = session.unattended;
+    options.retire_later = end.keep && plan.targets.is_empty();
     let walked = walk::walk(
         plan,
         session.prompter.as_mut(),

@@ -127,7 +127,13 @@ fn write_header(s: &mut String, plan: &Plan, ui: &Ui, dry_run: bool) {
     }
     if let Some(summary) = &rb.summary {
         let _ = writeln!(s);
-        let _ = writeln!(s, "{}", summary.trim());
+        // One paragraph per blank-line-separated block: the page is fitted to the terminal.
+        let paragraphs: Vec<String> = summary
+            .trim()
+            .split("\n\n")
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let _ = writeln!(s, "{}", paragraphs.join("\n\n"));
     }
     for n in &plan.notices {
         let _ = writeln!(s);

@@ -611,14 +611,15 @@ async fn oauth_rows(zendesk: &Zendesk, instance: String, today: Date) -> Found {
 }
 
 /// Every token: the inventory's, read from the vendors, and the unlisted ones; soonest expiry
-/// first. `unattended` says, by credential name, whether its rotation needs no human.
+/// first. `unattended` says, by credential name, whether its rotation needs no human;
+/// `progress` counts the reads.
 pub async fn status(
     inv: &Inventory,
     unattended: &HashMap<String, bool>,
     vendors: &Vendors<'_>,
-    today: Date,
-    due_days: u32,
+    (today, due_days): (Date, u32),
     concurrency: usize,
+    progress: &crate::ui::Progress,
 ) -> Report {
     let mut reads: Vec<Read<'_>> = inv
         .credentials
@@ -630,9 +631,11 @@ pub async fn status(
         .collect();
     let listed_count = reads.len();
     reads.extend(vendor_lists(inv, vendors, today));
+    progress.set_total(reads.len());
     let found: Vec<(usize, Found)> = futures_util::stream::iter(reads.into_iter().enumerate())
         .map(|(i, read)| async move { (i, read.await) })
         .buffer_unordered(concurrency.max(1))
+        .inspect(|_| progress.inc())
         .collect()
         .await;
     let mut found = found;

@@ -256,6 +256,10 @@ pub struct WalkOptions {
     pub changed_before: bool,
     /// `--yes`: manual steps are confirmed without a person, and journaled as such.
     pub unattended: bool,
+    /// `--keep` with no target: the old token stays in use until the new one is put into
+    /// place later, so the steps after the targets that retire it (delete, revoke) are left
+    /// for then, not carried out.
+    pub retire_later: bool,
 }
 
 impl Default for WalkOptions {
@@ -267,6 +271,7 @@ impl Default for WalkOptions {
             approvals: Vec::new(),
             changed_before: false,
             unattended: false,
+            retire_later: false,
         }
     }
 }
@@ -361,6 +366,19 @@ impl<R: ActionRunner> Walker<'_, R> {
                 step.title
             );
             self.ui.status(&line)?;
+            return Ok(Next::Step(i + 1));
+        }
+        if self.options.retire_later && retires_old(plan, i) {
+            let why = "left for later (--keep): the old token is still in use until the new one is in place";
+            let line = format!(
+                "Step {} of {}: {} (left for later: --keep)",
+                step.n,
+                self.total(),
+                live(plan, &self.runner.learned(), &step.title)
+            );
+            self.ui.status(&line)?;
+            self.runner.step_ended(step, StepEnd::Skipped(why));
+            self.skipped.push((step.n, step.title.clone()));
             return Ok(Next::Step(i + 1));
         }
         if is_change(step)
@@ -901,6 +919,18 @@ fn live(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
         out = out.replace(&marker, &value);
     }
     out
+}
+
+/// Whether the step at `i` retires the old token: a manual step or a finish action after the
+/// step that puts the new token into the targets.
+fn retires_old(plan: &Plan, i: usize) -> bool {
+    let after_targets = plan.steps[..i]
+        .iter()
+        .any(|s| s.action_phase() == Some(Phase::Apply) && s.target_index.is_none());
+    let step = &plan.steps[i];
+    after_targets
+        && step.target_index.is_none()
+        && (matches!(step.walk, WalkKind::Manual) || step.action_phase() == Some(Phase::Finish))
 }
 
 /// The clean-up steps from index `from` on: what is still to do by hand when the run stops.

@@ -395,6 +395,78 @@ async fn gitlab_trigger_is_created_applied_and_the_old_one_deleted_last() {
 }
 
 #[tokio::test]
+async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    mount_old_trigger(&server, 0).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": 10, "description": "deploy-docs", "token": NEW})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+        ])
+        .args(["--for", "ci-job:deploy-docs", "--keep"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Kept: the new token waits in the OS keyring"),
+        "{err}"
+    );
+    assert!(err.contains("Left for after that"), "{err}");
+    assert!(err.contains("Delete the old trigger 9"), "{err}");
+    assert_eq!(
+        writes(&server).await,
+        ["POST /api/v4/projects/grp%2Fproj/triggers"],
+        "only the new trigger is made; the old one stays"
+    );
+    let history = env
+        .tokrot()
+        .args(["--output", "json", "history"])
+        .output()
+        .unwrap();
+    let id = crate::common::json_doc(&history)["runs"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = env
+        .tokrot()
+        .args(["--output", "json", "history", &id])
+        .output()
+        .unwrap();
+    let run = crate::common::json_doc(&run);
+    assert_eq!(run["run"]["status"], "kept");
+    let last = run["run"]["steps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["status"], "skipped", "{run:#}");
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
 async fn gitlab_trigger_bot_creates_its_token_and_acts_as_the_bot() {
     let server = gitlab_with_targets().await;
     mount_old_trigger(&server, 1).await;

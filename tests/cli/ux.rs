@@ -79,6 +79,40 @@ fn help_pages_list_own_flags_first_mark_required_ones_and_fit_the_terminal() {
 }
 
 #[test]
+fn lists_and_checklists_are_fitted_to_the_terminal_without_breaking_a_word() {
+    let env = Env::new();
+    for width in [60, 120] {
+        for page in [&["list"][..], &["show", "gitlab-pat"], &["instances"]] {
+            let out = env
+                .tokrot()
+                .env("COLUMNS", width.to_string())
+                .args(page)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            let text = stdout(&out);
+            for line in text.lines() {
+                // Only a word longer than the line (a URL) may stick out, alone on its line.
+                let alone = line.split_whitespace().count() == 1;
+                assert!(
+                    line.chars().count() <= width || alone,
+                    "{page:?} at {width} columns: {line:?}"
+                );
+            }
+            let name = format!("page-{}-{width}", page.join("-"));
+            insta::assert_snapshot!(name, text);
+        }
+    }
+    // Piped without COLUMNS, nothing is broken: a script reads whole lines.
+    let out = env.tokrot().arg("list").output().unwrap();
+    assert!(
+        stdout(&out)
+            .lines()
+            .all(|l| l.contains("rotate") || l.contains("apply") || l.contains("checklist"))
+    );
+}
+
+#[test]
 fn the_manual_page_is_made_from_the_same_definition_as_help() {
     let env = Env::new();
     let out = env.tokrot().arg("man").output().unwrap();
