@@ -1,7 +1,9 @@
 //! Shell completion: `tokrot completions SHELL` prints a script that asks the binary itself for
-//! candidates as the operator types (clap_complete's `COMPLETE=SHELL` protocol), so that values
-//! only known at run time complete too: runbook ids, instance names, run ids from the journal,
-//! the inventory's credential names and `--apply-to` forms.
+//! candidates as the operator types (clap_complete's environment protocol, under tokrot's own
+//! variable `TOKROT_COMPLETE`: a generic `COMPLETE` left in an environment must never turn a
+//! rotation into a printed script), so that values only known at run time complete too:
+//! runbook ids, instance names, run ids from the journal, the inventory's credential names and
+//! `--apply-to` forms.
 //!
 //! A completer sees only the word being typed, not the rest of the line: it finds the config,
 //! runbooks, state dir and inventory the way a command would without flags (the environment,
@@ -37,7 +39,7 @@ pub enum Shell {
 /// Arguments of `tokrot completions`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "The script calls tokrot as you type (COMPLETE=SHELL tokrot -- WORDS), so it completes what only tokrot knows: runbook ids, instances, run ids, credential names and --apply-to forms. Load it anew in each shell (as in the examples) so that it always matches the installed tokrot."
+    after_help = "The script calls tokrot as you type (TOKROT_COMPLETE=SHELL tokrot -- WORDS), so it completes what only tokrot knows: runbook ids, instances, run ids, credential names and --apply-to forms. Load it anew in each shell (as in the examples) so that it always matches the installed tokrot."
 )]
 pub struct CompletionsArgs {
     /// The shell.
@@ -59,16 +61,20 @@ pub fn run(ctx: &mut Ctx, args: &CompletionsArgs) -> Result<Outcome, CliError> {
     };
     let mut buf = Vec::new();
     shell
-        .write_registration("COMPLETE", "tokrot", "tokrot", &bin, &mut buf)
+        .write_registration(VAR, "tokrot", "tokrot", &bin, &mut buf)
         .map_err(|e| CliError::usage(format!("cannot write the script: {e}")))?;
     ctx.ui.out(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)
 }
 
-/// Answers a completion request (`COMPLETE=SHELL tokrot -- WORDS`) and exits; does nothing
-/// otherwise. Called first thing in `main`.
+/// The variable a completion request comes in.
+const VAR: &str = "TOKROT_COMPLETE";
+
+/// Answers a completion request (`TOKROT_COMPLETE=SHELL tokrot -- WORDS`) and exits; does
+/// nothing otherwise. Called first thing in `main`, before any thread.
 pub fn answer_if_asked() {
     clap_complete::CompleteEnv::with_factory(super::help::command)
+        .var(VAR)
         .bin("tokrot")
         .complete();
 }

@@ -304,7 +304,7 @@ fn completions_are_printed_for_bash() {
     let text = stdout(&out);
     // The script asks the binary for candidates as the operator types (`ux` tests what it gets).
     assert!(text.contains("_clap_complete_tokrot()"), "{text}");
-    assert!(text.contains("COMPLETE=\"bash\""), "{text}");
+    assert!(text.contains("TOKROT_COMPLETE=\"bash\""), "{text}");
 }
 
 #[test]

@@ -144,7 +144,7 @@ fn the_manual_page_is_made_from_the_same_definition_as_help() {
 fn complete(env: &Env, vars: &[(&str, &str)], index: usize, words: &[&str]) -> Vec<String> {
     let out = env
         .tokrot()
-        .env("COMPLETE", "bash")
+        .env("TOKROT_COMPLETE", "bash")
         .env("_CLAP_COMPLETE_INDEX", index.to_string())
         .env("_CLAP_IFS", "\n")
         .envs(vars.iter().copied())
@@ -201,6 +201,14 @@ fn completions_offer_what_only_tokrot_knows() {
         &["tokrot", "rotate", "--credential", "zendesk-"],
     );
     assert_eq!(names, ["zendesk-sync"]);
+    // A generic COMPLETE left in the environment changes nothing: the command runs.
+    let out = env
+        .tokrot()
+        .env("COMPLETE", "bash")
+        .args(["list"])
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("gitlab-pat"), "{}", stdout(&out));
     // The script a shell loads calls the binary back.
     let out = env.tokrot().args(["completions", "bash"]).output().unwrap();
     assert!(
