@@ -669,7 +669,7 @@ fn run_report(
     if let Some(targets) = report["targets"].as_array_mut() {
         for (i, t) in targets.iter_mut().enumerate() {
             let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            if journal.targets.get(i).is_none() {
+            if journal.targets.get(i).is_none() && facts.targets.contains_key(&i) {
                 t["status"] = json!(target_state(&r).as_str());
                 t["verified"] = json!(r.verified.map(|v| v.as_str()));
                 t["error"] = json!(r.error);

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::plan::{Plan, PlanStep, WalkKind};
+use super::target::TargetSpec;
 use super::walk;
 use crate::actions::Phase;
-use crate::runbook::Origin;
+use crate::runbook::{Origin, RunbookKind};
 use crate::state::journal::{JournalData, StepStatus, TargetStatus};
 use crate::ui::Ui;
 
@@ -161,7 +162,7 @@ fn write_params(s: &mut String, plan: &Plan, ui: &Ui) {
 
 /// The targets of a rotate runbook, or that none are given.
 fn write_targets(s: &mut String, plan: &Plan, ui: &Ui) {
-    if plan.runbook.kind == crate::runbook::RunbookKind::Rotate {
+    if plan.runbook.kind == RunbookKind::Rotate {
         let _ = writeln!(s);
         if plan.targets.is_empty() {
             let _ = writeln!(s, "Targets: none given (--apply-to SPEC, repeatable)");
@@ -279,17 +280,7 @@ pub fn dry_run_report(plan: &Plan) -> Value {
             "stashed": false,
             "stash_error": null,
         },
-        "targets": plan.targets.iter().map(|t| json!({
-            "spec": t.spec,
-            "service": t.service,
-            "instance": t.instance,
-            "description": t.description,
-            "runbook": t.runbook,
-            "status": "pending",
-            "verified": null,
-            "error": null,
-            "note": null,
-        })).collect::<Vec<_>>(),
+        "targets": targets_json(plan),
         "steps": plan.steps.iter().map(|s| {
             let mut v = step_json(s);
             v["outcome"] = json!("not-run");
@@ -334,6 +325,66 @@ pub fn fill_from_journal(
             t["error"] = json!(record.error);
         }
     }
+    // An apply runbook's one target stands as its write step does.
+    if plan.runbook.kind == RunbookKind::Apply
+        && let Some(target) = report["targets"].get_mut(0)
+    {
+        let write = plan
+            .steps
+            .iter()
+            .zip(step_outcomes(plan, journal, end))
+            .find(|(s, _)| s.action_phase() == Some(Phase::Apply));
+        if let Some((_, o)) = write {
+            let status = match o.outcome {
+                "done" => "applied",
+                "failed" | "unknown" => "failed",
+                _ => "pending",
+            };
+            target["status"] = json!(status);
+            target["error"] = json!((status == "failed").then_some(o.message).flatten());
+        }
+    }
+}
+
+/// The report's targets: a rotation's, or the one place an apply runbook writes (once its
+/// parameters are all known).
+fn targets_json(plan: &Plan) -> Vec<Value> {
+    let pending = |spec: &str,
+                   service,
+                   instance: Option<&str>,
+                   description: &str,
+                   runbook: &str| {
+        json!({"spec": spec, "service": service, "instance": instance, "description": description,
+               "runbook": runbook, "status": "pending", "verified": null, "error": null, "note": null})
+    };
+    if plan.runbook.kind == RunbookKind::Apply {
+        let value = |k: &str| plan.values.get(k).cloned();
+        return TargetSpec::of_apply(&plan.runbook.id, &value)
+            .map(|t| {
+                let spec = t.to_string();
+                pending(
+                    &spec,
+                    t.service(),
+                    t.instance(),
+                    &t.describe(),
+                    &plan.runbook.id,
+                )
+            })
+            .into_iter()
+            .collect();
+    }
+    plan.targets
+        .iter()
+        .map(|t| {
+            pending(
+                &t.spec,
+                t.service,
+                t.instance.as_deref(),
+                &t.description,
+                &t.runbook,
+            )
+        })
+        .collect()
 }
 
 /// How one step of a run ended: `done`, `skipped`, `failed`, `unknown` (started, not known to

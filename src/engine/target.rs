@@ -163,6 +163,40 @@ impl TargetSpec {
         }
     }
 
+    /// The target an apply runbook's parameters name (the inverse of `params`), once they are
+    /// all known; `None` for another runbook.
+    pub fn of_apply(runbook: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        let scope = || value("environment_scope").unwrap_or_else(|| "*".to_owned());
+        Some(match runbook {
+            "gitlab-ci-var" => match value("group") {
+                Some(group) => TargetSpec::GitLabGroupCiVar {
+                    group,
+                    key: value("key")?,
+                    scope: scope(),
+                },
+                None => TargetSpec::GitLabCiVar {
+                    project: value("project")?,
+                    key: value("key")?,
+                    scope: scope(),
+                },
+            },
+            "gitlab-webhook" => TargetSpec::GitLabWebhook {
+                project: value("project")?,
+                hook_id: value("hook_id")?.parse().ok()?,
+            },
+            "zendesk-app" => TargetSpec::ZendeskApp {
+                instance: value("instance")?,
+                installation_id: value("installation_id")?.parse().ok()?,
+                setting: value("setting")?,
+            },
+            "zendesk-webhook" => TargetSpec::ZendeskWebhook {
+                instance: value("instance")?,
+                webhook_id: value("webhook_id")?,
+            },
+            _ => return None,
+        })
+    }
+
     /// One line for the operator.
     pub fn describe(&self) -> String {
         match self {
@@ -396,7 +430,12 @@ mod tests {
             "zendesk-app:global:360001:api_token",
             "zendesk-webhook:us-gov:01EJFTSCC78X5V07NPY2MHR00M",
         ] {
-            assert_eq!(parse(s).to_string(), s);
+            let spec = parse(s);
+            assert_eq!(spec.to_string(), s);
+            // The apply runbook's parameters name the same target.
+            let params = spec.params();
+            let value = |k: &str| params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone());
+            assert_eq!(TargetSpec::of_apply(spec.runbook_id(), &value), Some(spec));
         }
         assert_eq!(
             parse("gitlab-ci-var:grp/proj:K@*"),

@@ -786,6 +786,11 @@ async fn apply_gitlab_ci_var_and_webhook_on_their_own_read_the_token_from_stdin(
     assert_eq!(out2.status.code(), Some(0), "{}", stderr(&out2));
     let report: Value = crate::common::json_doc(&out2);
     assert_eq!(report["status"], "done");
+    // The one place an apply writes is its target, applied, and every step is done.
+    assert_eq!(report["targets"][0]["spec"], "gitlab-webhook:grp/proj:7");
+    assert_eq!(report["targets"][0]["status"], "applied");
+    let steps = report["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["outcome"] == "done"), "{report:#}");
     let got = writes(&server).await;
     assert_eq!(got, [format!("PUT {VAR_PATH}"), format!("PUT {HOOK_PATH}")]);
     assert_no_canary(&env, &out);
