@@ -210,6 +210,7 @@ tokrot man --dir /usr/local/share/man/man1",
 /// for on a terminal; with --yes or without a terminal, the run is refused before it starts.
 pub(crate) const REQUIRED: &[(&str, &str, &str)] = &[
     ("rotate zendesk-api", "instance", "[required]"),
+    ("rotate zendesk-api", "email", "[required]"),
     ("rotate zendesk-oauth", "instance", "[required]"),
     ("rotate zendesk-oauth", "client_id", "[required]"),
     (

@@ -53,6 +53,25 @@ pub async fn run(ctx: &mut Ctx, args: &InventoryArgs) -> Result<Outcome, CliErro
     }
 }
 
+/// Parameters whose flag also reads an environment variable (`rotate zendesk-api --email`
+/// reads `ZENDESK_EMAIL`): a credential of the inventory gets the same value the flag would.
+const PARAM_ENV: &[(&str, &str)] = &[("email", "ZENDESK_EMAIL")];
+
+/// A credential's parameters as the flags would give them: its own, and those the flags' own
+/// environment variables give where it names none.
+pub(crate) fn params_of(c: &Credential) -> Vec<(String, String)> {
+    let mut params = c.params.clone();
+    for (name, var) in PARAM_ENV {
+        if c.param(name).is_none()
+            && let Ok(value) = std::env::var(var)
+            && !value.trim().is_empty()
+        {
+            params.push(((*name).to_owned(), value));
+        }
+    }
+    params
+}
+
 /// One credential's preflight: how many checks passed, or the first that failed.
 async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
     let runbook = ctx
@@ -61,7 +80,7 @@ async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
         .ok_or_else(|| format!("no runbook `{}`", c.runbook))?;
     let plan = resolve(
         runbook,
-        &c.params,
+        &params_of(c),
         &c.targets,
         Mode::Resolve,
         &ctx.config,

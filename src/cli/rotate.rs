@@ -302,7 +302,7 @@ async fn rotate_credential(
             command: format!("tokrot rotate --credential {name}"),
             runbook: c.runbook.clone(),
             kind: Some(RunbookKind::Rotate),
-            given: c.params.clone(),
+            given: super::inventory::params_of(&c),
             targets,
             token_stdin: false,
             no_stash: args.no_stash,

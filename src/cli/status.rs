@@ -39,7 +39,7 @@ pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> bool {
     };
     let Ok(plan) = resolve(
         runbook,
-        &c.params,
+        &super::inventory::params_of(c),
         &c.targets,
         Mode::Resolve,
         &ctx.config,

@@ -368,3 +368,35 @@ async fn a_gitlab_login_says_which_token_to_create_and_where() {
     assert!(!err.contains("401 Unauthorized 401"), "{err}");
     scan(&env, &[&out], &[CALLER]);
 }
+
+#[test]
+fn an_api_token_rotation_without_an_email_is_refused_before_the_token_is_made_by_hand() {
+    let tripwire = crate::common::Tripwire::new();
+    let env = Env::new();
+    let config = env.write(
+        "c/config.toml",
+        &format!(
+            "[zendesk.instances.zd]\nurl = \"{}\"\nlabel = \"Zendesk Stand-in\"\n",
+            tripwire.url()
+        ),
+    );
+    let out = env
+        .tokrot()
+        .env("ZENDESK_OAUTH_TOKEN", ZD)
+        .env("ZENDESK_INSTANCE", "zd")
+        .args(["--config", config.to_str().unwrap(), "--yes"])
+        .args(["rotate", "zendesk-api", "--instance", "zd", "--token-stdin"])
+        .args(["--apply-to", "zendesk-app:zd:1:api_token"])
+        .write_stdin("zd-CANARY-ns06-abcdef\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("--email"), "{err}");
+    assert!(err.contains("ZENDESK_EMAIL"), "{err}");
+    assert!(
+        !tripwire.tripped(),
+        "nothing is sent before every value is there"
+    );
+    scan(&env, &[&out], &[ZD, "zd-CANARY-ns06-abcdef"]);
+}
