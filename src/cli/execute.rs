@@ -904,6 +904,10 @@ fn outcome_text(plan: &Plan, finished: &Finished) -> String {
             if !later.is_empty() {
                 text.push_str("Left for after that (the old token is still in use until then):\n");
                 text.push_str(&later.concat());
+                text.push_str(&format!(
+                    "Once everything that used the old token holds the new one, `tokrot resume {}` carries them out.\n",
+                    finished.id
+                ));
             }
             text
         }

@@ -40,11 +40,21 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         Status::Done => {
             return finished(ctx, &id, "done", format!("Run {id} has already finished."));
         }
-        Status::Kept => {
+        Status::Kept if resume::left_for_later(&data).is_empty() => {
             let line = format!(
-                "Rotation {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`."
+                "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`."
             );
             return finished(ctx, &id, "kept", line);
+        }
+        Status::Kept => {
+            let steps: Vec<String> = resume::left_for_later(&data)
+                .iter()
+                .map(|(n, t)| format!("  {n}. {t}"))
+                .collect();
+            ctx.ui.status(&format!(
+                "Run {id} kept its new token (--keep) and left the old token's retirement for now:\n{}\nDo them only once everything that used the old token holds the new one (`tokrot apply … --from {id}`).",
+                steps.join("\n")
+            ))?;
         }
         _ => {}
     }

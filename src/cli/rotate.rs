@@ -61,7 +61,8 @@ pub struct Common {
     pub no_stash: bool,
     /// Keep the new token in the OS keyring instead of putting it anywhere now; put it into
     /// place later with `tokrot apply TARGET --from ID` (a rotation with no target is otherwise
-    /// refused: a new token that goes nowhere is a lost token).
+    /// refused: a new token that goes nowhere is a lost token). Steps that retire the old token
+    /// (delete, revoke) wait too: `tokrot resume ID` carries them out once the new one is in place.
     #[arg(long, conflicts_with = "no_stash")]
     pub keep: bool,
 }

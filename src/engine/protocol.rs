@@ -245,6 +245,7 @@ pub(crate) async fn start<A: Actions>(
     let end = End {
         keep: req.keep,
         self_account,
+        resumed: false,
     };
     Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
 }
@@ -302,6 +303,8 @@ fn kept_token(keeper: &dyn Keeper, from: &str) -> Result<SecretString, StartErro
 struct End {
     keep: bool,
     self_account: Option<String>,
+    /// A `resume`: steps a `--keep` run left for later are carried out now.
+    resumed: bool,
 }
 
 /// Continues a run `resume.rs` reopened: its journal, its locks, its token.
@@ -316,6 +319,7 @@ pub(crate) async fn carry_on<A: Actions>(
     let end = End {
         keep: data.keep,
         self_account: data.self_account,
+        resumed: true,
     };
     let run = Run::new(actions, journal, session.keeper.clone(), false);
     walk_and_conclude(session, plan, run, locks, None, end).await
@@ -415,7 +419,7 @@ async fn walk_and_conclude<A: Actions>(
     ));
     let mut options = session.options.clone();
     options.unattended = session.unattended;
-    options.retire_later = end.keep && plan.targets.is_empty();
+    options.retire_later = end.keep && plan.targets.is_empty() && !end.resumed;
     let walked = walk::walk(
         plan,
         session.prompter.as_mut(),

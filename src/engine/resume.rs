@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use super::plan::Plan;
 use super::protocol::{self, Finished, Session, StartError};
 use super::seams::{Actions, Keeper};
+use super::walk;
 use crate::actions::Phase;
 use crate::actions::run::{Successor, Verified};
 use crate::state::StateError;
@@ -230,7 +231,9 @@ pub fn reopen(
     locks.take(state_dir, &id, &format!("run {id}"), holder)?;
     // Read again under the lock: the run that held it may have changed it.
     let data = journal::load(state_dir, &id)?;
-    if matches!(data.status, Status::Done | Status::Kept) {
+    if data.status == Status::Done
+        || (data.status == Status::Kept && left_for_later(&data).is_empty())
+    {
         return Err(ResumeError::Finished { id });
     }
     if data.kind == "rotate" {
@@ -282,6 +285,21 @@ pub fn reopen(
         skip_targets,
         locks,
     })
+}
+
+/// The steps a `--keep` run left for later (those that retire the old token), not yet done:
+/// `resume` carries them out, once the new token is in place.
+pub fn left_for_later(data: &JournalData) -> Vec<(usize, String)> {
+    let mut left: Vec<(usize, String)> = Vec::new();
+    for s in &data.steps {
+        let deferred =
+            s.status == StepStatus::Skipped && s.message.as_deref() == Some(walk::LEFT_FOR_LATER);
+        left.retain(|(n, _)| *n != s.n);
+        if deferred {
+            left.push((s.n, s.title.clone()));
+        }
+    }
+    left
 }
 
 /// What a resume of `data` leaves out: the steps done before (and every one-shot call,

@@ -369,7 +369,7 @@ impl<R: ActionRunner> Walker<'_, R> {
             return Ok(Next::Step(i + 1));
         }
         if self.options.retire_later && retires_old(plan, i) {
-            let why = "left for later (--keep): the old token is still in use until the new one is in place";
+            let why = LEFT_FOR_LATER;
             let line = format!(
                 "Step {} of {}: {} (left for later: --keep)",
                 step.n,
@@ -920,6 +920,11 @@ fn live(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
     }
     out
 }
+
+/// What the journal says of a step that retires the old token, left for later by `--keep`:
+/// `resume` carries such steps out.
+pub const LEFT_FOR_LATER: &str =
+    "left for later (--keep): the old token is still in use until the new one is in place";
 
 /// Whether the step at `i` retires the old token: a manual step or a finish action after the
 /// step that puts the new token into the targets.

@@ -463,7 +463,55 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
         .unwrap()
         .clone();
     assert_eq!(last["status"], "skipped", "{run:#}");
+    assert!(
+        err.contains(&format!("`tokrot resume {id}` carries them out")),
+        "{err}"
+    );
+
+    // Once the new token is in place, resume retires the old trigger, once.
+    server.reset().await;
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let resume = || {
+        env.tokrot()
+            .env("GITLAB_TOKEN", CALLER)
+            .args(["--gitlab-url", &server.uri(), "--yes", "resume", &id])
+            .output()
+            .unwrap()
+    };
+    let resumed = resume();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("left the old token's retirement for now"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(
+        writes(&server).await,
+        ["DELETE /api/v4/projects/grp%2Fproj/triggers/9"]
+    );
+    let again = resume();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("kept its new token on purpose"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        writes(&server).await.len(),
+        1,
+        "the old trigger is deleted once"
+    );
     assert_no_canary(&env, &out);
+    assert_no_canary(&env, &resumed);
 }
 
 #[tokio::test]
