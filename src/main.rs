@@ -1,7 +1,7 @@
 //! The `tokrot` binary: prepares the process, runs the command, and decides the exit code.
 
 use tokrot::cli::OutputFormat;
-use tokrot::{Outcome, exit};
+use tokrot::exit;
 
 fn main() {
     // The kernel keyring only works for this process once it has a session keyring of its own,
@@ -30,9 +30,7 @@ fn main() {
     };
     let result = runtime.block_on(tokrot::run(cli));
     let code = match result {
-        Ok(Outcome::Done) => exit::OK,
-        Ok(Outcome::Stopped) => exit::STOPPED,
-        Ok(Outcome::Incomplete) => exit::INCOMPLETE,
+        Ok(outcome) => outcome.exit_code(),
         Err(e) => {
             if !e.quiet {
                 #[allow(clippy::print_stderr)]

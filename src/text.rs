@@ -43,7 +43,7 @@ pub fn fit(text: &str, width: usize) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        if body.chars().count() <= width {
+        if columns(body) <= width {
             out.push_str(line);
             continue;
         }
@@ -63,7 +63,7 @@ pub fn fit(text: &str, width: usize) -> String {
         let mut len = 0;
         let mut fresh = true;
         for (spaces, word) in pieces {
-            let (s, w) = (spaces.chars().count(), word.chars().count());
+            let (s, w) = (spaces.chars().count(), columns(word));
             if !fresh && len + s + w > width {
                 out.push_str(current.trim_end());
                 out.push('\n');
@@ -86,6 +86,11 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// How many columns text takes on a terminal: colour codes take none.
+fn columns(text: &str) -> usize {
+    console::measure_text_width(text)
+}
+
 /// Where a broken line goes on: under its last column (after a gap of two spaces or more) when
 /// that leaves room, else four columns past its indent.
 fn hang_of(line: &str, width: usize) -> usize {
@@ -94,7 +99,7 @@ fn hang_of(line: &str, width: usize) -> usize {
     // The last "  " ends right where the last column starts.
     let last_column = trimmed
         .rfind("  ")
-        .map(|i| indent + trimmed[..i].chars().count() + 2);
+        .map(|i| indent + columns(&trimmed[..i]) + 2);
     // A numbered item ("12. …") goes on under its text.
     let number = trimmed
         .split_once(". ")
@@ -166,6 +171,9 @@ mod tests {
             assert!(line.chars().count() <= 30, "{line:?}");
         }
         assert_eq!(fit("fits\n", 30), "fits\n");
+        // Colour codes take no column.
+        let bold = "\u{1b}[1mStep 1 of 8 [action] Check the token\u{1b}[0m\n";
+        assert_eq!(fit(bold, 40), bold);
         // A table row goes on under its last column, its padding kept.
         assert_eq!(
             fit("id      rotate  A title that is too long\n", 30),

@@ -27,10 +27,19 @@ pub struct Ui {
     width: Option<usize>,
 }
 
-/// A live bar for `total` things being done side by side, and the time they took.
+/// A live bar for `total` things being done side by side, and the time they took. Dropped
+/// without `Ui::end_progress` (an early return), it still takes the bar down.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     started: Instant,
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl Progress {
@@ -138,9 +147,6 @@ impl Ui {
 
     /// Takes the bar down; how long the work took.
     pub fn end_progress(&mut self, progress: Progress) -> Duration {
-        if let Some(bar) = progress.bar {
-            bar.finish_and_clear();
-        }
         self.bar = None;
         progress.started.elapsed()
     }
@@ -192,7 +198,8 @@ impl Ui {
                 })
                 .and_then(|()| err.flush())
         };
-        let written = match &self.bar {
+        // A bar taken down by an early return is finished: nothing to suspend.
+        let written = match self.bar.as_ref().filter(|b| !b.is_finished()) {
             Some(bar) => bar.suspend(write),
             None => write(),
         };

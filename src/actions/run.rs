@@ -152,7 +152,7 @@ impl Verified {
     pub fn counted(self) -> &'static str {
         match self {
             Verified::Yes => "verified",
-            Verified::No => "read back different",
+            Verified::No => "not matching when read back",
             Verified::NotReadable => "not readable back",
         }
     }

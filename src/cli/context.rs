@@ -8,8 +8,8 @@ use crate::runbook::Catalogue;
 use crate::secret::Redactor;
 use crate::ui::Ui;
 
-/// The version of every JSON document's shape: a change that could break a script that reads
-/// one raises it.
+/// The version of every JSON document's shape, as `schema/tokrot.schema.json` describes it:
+/// from this version on, a change that could break a script that reads a document raises it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The width text pages are fitted to: the terminal's, when stdout is one; else `COLUMNS` when

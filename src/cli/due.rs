@@ -259,11 +259,16 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
             .map(|e| {
                 // A rotation that left no report says why on its stderr: its error lines.
                 let error = e.report.is_none().then(|| {
-                    e.stderr
+                    let said: Vec<&str> = e
+                        .stderr
                         .lines()
                         .filter(|l| l.starts_with("error:") || l.trim_start().starts_with("hint:"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
+                        .collect();
+                    // A rotation that never started says why in a line of its own.
+                    match said.is_empty() {
+                        true => e.stderr.trim().to_owned(),
+                        false => said.join("\n"),
+                    }
                 });
                 json!({"credential": e.name, "exit_code": e.code, "report": e.report, "error": error})
             })

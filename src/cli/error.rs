@@ -45,6 +45,17 @@ impl CliError {
         self
     }
 
+    /// A copy with message and hint redacted.
+    pub fn clone_redacted(&self, redactor: &crate::secret::Redactor) -> Self {
+        Self {
+            code: self.code,
+            message: redactor.redact(&self.message),
+            hint: self.hint.as_deref().map(|h| redactor.redact(h)),
+            quiet: self.quiet,
+            reported: self.reported,
+        }
+    }
+
     /// Rewrites message and hint (redaction).
     pub fn map_text(mut self, f: impl Fn(&str) -> String) -> Self {
         self.message = f(&self.message);
@@ -58,9 +69,14 @@ impl CliError {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "schema_version": super::context::SCHEMA_VERSION,
-            "error": {"message": self.message, "hint": self.hint},
+            "error": self.error_json(),
             "exit_code": self.code,
         })
+    }
+
+    /// The `error` of a JSON document: `{message, hint}`.
+    pub fn error_json(&self) -> serde_json::Value {
+        serde_json::json!({"message": self.message, "hint": self.hint})
     }
 }
 

@@ -462,8 +462,8 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
             )
         };
         if failed {
-            report["exit_code"] = json!(crate::exit::USAGE);
-            report["error"] = json!({"message": DRY_RUN_FAILED, "hint": null});
+            let end = Err(CliError::usage(DRY_RUN_FAILED));
+            report = with_end(report, &end, ctx.ui.redactor());
         }
         ctx.print_json(&report)?;
     } else {
@@ -716,21 +716,15 @@ fn with_end(
 ) -> serde_json::Value {
     report["exit_code"] = json!(exit_code(end));
     report["error"] = match end {
-        Err(e) => json!({"message": redactor.redact(&e.message),
-                         "hint": e.hint.as_deref().map(|h| redactor.redact(h))}),
+        Err(e) => e.clone_redacted(redactor).error_json(),
         Ok(_) => serde_json::Value::Null,
     };
     report
 }
 
-/// The exit code a command's result gives (`main` maps it the same way).
+/// The exit code a command's result gives.
 fn exit_code(end: &Result<Outcome, CliError>) -> i32 {
-    match end {
-        Ok(Outcome::Done) => crate::exit::OK,
-        Ok(Outcome::Stopped) => crate::exit::STOPPED,
-        Ok(Outcome::Incomplete) => crate::exit::INCOMPLETE,
-        Err(e) => e.code,
-    }
+    end.as_ref().map_or_else(|e| e.code, |o| o.exit_code())
 }
 
 fn target_state(r: &TargetReport) -> TargetStatus {

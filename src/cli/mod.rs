@@ -227,6 +227,17 @@ pub enum Outcome {
     Incomplete,
 }
 
+impl Outcome {
+    /// The process's exit code for it.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Done => crate::exit::OK,
+            Outcome::Stopped => crate::exit::STOPPED,
+            Outcome::Incomplete => crate::exit::INCOMPLETE,
+        }
+    }
+}
+
 /// The parameters that flags gave: `(name, value)` for each flag that is set.
 pub(crate) fn given(pairs: &[(&str, &Option<String>)]) -> Vec<(String, String)> {
     pairs

@@ -227,12 +227,19 @@ fn schema() -> &'static serde_json::Value {
     })
 }
 
-/// Fails unless `doc` is a document of `schema/tokrot.schema.json`; the message names the
-/// document kind it came closest to and what it breaks there.
+/// Fails unless `doc` is a document of `schema/tokrot.schema.json`.
 pub fn assert_valid(doc: &serde_json::Value) {
+    if let Err(e) = validate(doc) {
+        panic!("{e}");
+    }
+}
+
+/// Whether `doc` is a document of `schema/tokrot.schema.json`; if not, the document kind it
+/// came closest to and what it breaks there.
+pub fn validate(doc: &serde_json::Value) -> Result<(), String> {
     let root = jsonschema::validator_for(schema()).unwrap();
     if root.is_valid(doc) {
-        return;
+        return Ok(());
     }
     let defs = schema()["$defs"].as_object().unwrap();
     let mut closest: Option<(usize, String, Vec<String>)> = None;
@@ -251,10 +258,10 @@ pub fn assert_valid(doc: &serde_json::Value) {
         }
     }
     let (_, name, errors) = closest.unwrap();
-    panic!(
+    Err(format!(
         "not a document of the schema; closest is {name}:\n  {}\n{doc:#}",
         errors.join("\n  ")
-    );
+    ))
 }
 
 /// The one JSON document a command printed on stdout, checked against the schema.

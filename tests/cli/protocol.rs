@@ -641,6 +641,7 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
     let out = tokrot(&env, &server)
         .args([
             "--yes",
+            "-v",
             "rotate",
             "gitlab-pat",
             "--token-id",
@@ -658,6 +659,10 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
     assert!(err.contains("NOT kept anywhere"), "{err}");
     assert!(
         err.contains("Targets: 1 applied (1 verified), 1 failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("gitlab-ci-var:grp/proj:K_1  applied, verified: yes"),
         "{err}"
     );
     assert!(!err.contains("it was not lost"), "{err}");

@@ -397,6 +397,24 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
         ids.push(doc["runs"][ids.len()]["id"].as_str().unwrap().to_owned());
         scan(&env, &[&out], &[CALLER, NEW, NEWER]);
     }
+    // A run of another runbook: the filters must tell it apart.
+    let applied = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "V_0",
+        ])
+        .arg("--token-stdin")
+        .write_stdin(format!("{NEWER}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
     let table = stdout(&history(&env, &[]));
     let mut lines = table.lines();
     let header = lines.next().unwrap();
@@ -405,7 +423,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
         "{table}"
     );
     assert!(header.trim_end().ends_with("SOURCE"), "{table}");
-    assert_eq!(lines.count(), 2, "{table}");
+    assert_eq!(lines.count(), 3, "{table}");
 
     let one = |args: &[&str]| -> Vec<String> {
         let out = history(&env, args);
@@ -413,12 +431,16 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
         stdout(&out).lines().skip(1).map(str::to_owned).collect()
     };
     assert_eq!(one(&["--runbook", "gitlab-pat"]).len(), 2);
-    assert_eq!(one(&["--status", "done"]).len(), 2);
-    assert_eq!(one(&["--since", "7d"]).len(), 2);
+    let applies = one(&["--runbook", "gitlab-ci-var"]);
+    assert_eq!(applies.len(), 1, "{applies:?}");
+    assert!(applies[0].contains("gitlab-ci-var"), "{applies:?}");
+    assert_eq!(one(&["--status", "done"]).len(), 3);
+    assert_eq!(one(&["--since", "7d"]).len(), 3);
+    assert_eq!(one(&["--since", "30m"]).len(), 3);
     let none = history(&env, &["--since", "2999-01-01"]);
     assert_eq!(none.status.code(), Some(0));
     assert!(
-        stderr(&none).contains("No run matches (2 in all)."),
+        stderr(&none).contains("No run matches (3 in all)."),
         "{}",
         stderr(&none)
     );
@@ -465,5 +487,6 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
 
     // Completion knows the runs, newest first.
     let runs = complete(&env, &[], 2, &["tokrot", "resume", "2"]);
-    assert_eq!(runs, [ids[1].clone(), ids[0].clone()]);
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert_eq!(runs[1..], [ids[1].clone(), ids[0].clone()]);
 }
