@@ -113,6 +113,16 @@ fn hang_of(line: &str, width: usize) -> usize {
     }
 }
 
+/// Vendor text on one line (`one_line`), at most `max` characters: a longer one is cut, and
+/// says so with `…`.
+pub fn short(text: &str, max: usize) -> String {
+    let line = one_line(text);
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line,
+    }
+}
+
 /// A table: every column but the last padded to its widest cell, two spaces apart; the first
 /// row is the header.
 pub fn table(rows: &[Vec<String>]) -> String {
@@ -179,6 +189,13 @@ mod tests {
             fit("id      rotate  A title that is too long\n", 30),
             "id      rotate  A title that\n                is too long\n"
         );
+    }
+
+    #[test]
+    fn short_cuts_long_vendor_text_and_keeps_it_on_one_line() {
+        assert_eq!(short("abc", 5), "abc");
+        assert_eq!(short("abcdefgh", 5), "abcde…");
+        assert_eq!(short("a\u{1b}]0;x\u{7}", 40), "a\\u{1b}]0;x\\u{7}");
     }
 
     #[test]

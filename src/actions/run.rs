@@ -574,12 +574,18 @@ impl Executor {
             out.insert("expires_at".to_owned(), expires.to_string());
         }
         if let Some(description) = &st.old_trigger_description {
-            out.insert("description".to_owned(), crate::text::one_line(description));
+            out.insert(
+                "description".to_owned(),
+                crate::text::short(description, 200),
+            );
         }
         if let Some(id) = st.old_oauth_id {
             out.insert("old_token_id".to_owned(), id.to_string());
             if let Some(old) = st.oauth_tokens.iter().find(|t| t.id == id) {
-                out.insert("scopes".to_owned(), old.scopes.join(","));
+                out.insert(
+                    "scopes".to_owned(),
+                    crate::text::short(&old.scopes.join(","), 200),
+                );
             }
         }
         out

@@ -16,10 +16,11 @@ use clap::Command;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
-use super::{CliError, Ctx, Outcome};
+use super::{CliError, Outcome};
 use crate::config::{Config, default_state_dir};
 use crate::engine::target::SPEC_FORMS;
 use crate::runbook::Catalogue;
+use crate::ui::Ui;
 
 /// A shell.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -46,8 +47,8 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-/// Prints the script.
-pub fn run(ctx: &mut Ctx, args: &CompletionsArgs) -> Result<Outcome, CliError> {
+/// Prints the script. It needs no configuration: a broken config file does not keep it away.
+pub fn run(ui: &mut Ui, args: &CompletionsArgs) -> Result<Outcome, CliError> {
     let bin = std::env::current_exe()
         .ok()
         .and_then(|p| p.to_str().map(str::to_owned))
@@ -63,16 +64,20 @@ pub fn run(ctx: &mut Ctx, args: &CompletionsArgs) -> Result<Outcome, CliError> {
     shell
         .write_registration(VAR, "tokrot", "tokrot", &bin, &mut buf)
         .map_err(|e| CliError::usage(format!("cannot write the script: {e}")))?;
-    ctx.ui.out(&String::from_utf8_lossy(&buf))?;
+    ui.out(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)
 }
 
 /// The variable a completion request comes in.
 const VAR: &str = "TOKROT_COMPLETE";
 
-/// Answers a completion request (`TOKROT_COMPLETE=SHELL tokrot -- WORDS`) and exits; does
-/// nothing otherwise. Called first thing in `main`, before any thread.
+/// Answers a completion request (`TOKROT_COMPLETE=SHELL tokrot -- WORDS`, the script's own
+/// form) and exits; does nothing otherwise, whatever the environment holds: a variable left set
+/// never turns a command into a printed script. Called first thing in `main`, before any thread.
 pub fn answer_if_asked() {
+    if std::env::args_os().nth(1).as_deref() != Some(OsStr::new("--")) {
+        return;
+    }
     clap_complete::CompleteEnv::with_factory(super::help::command)
         .var(VAR)
         .bin("tokrot")

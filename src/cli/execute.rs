@@ -63,6 +63,13 @@ pub struct InventoryRef {
 /// clients, then the protocol; and the report.
 pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let runbook = runbook_of_kind(ctx, &req)?;
+    if req.keep && !req.targets.is_empty() {
+        return Err(CliError::usage(format!(
+            "`{}` has both --keep and targets: --keep is for a new token that goes nowhere yet, and waits in the keyring",
+            req.command
+        ))
+        .hint("leave out --keep to put the token into its targets now, or the targets to keep it for `tokrot apply … --from ID`"));
+    }
     let mut given = req.given.clone();
     let mut plan = resolve(
         &runbook,
@@ -461,6 +468,21 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
                     .collect::<Vec<_>>()
             )
         };
+        // The checks that ran are steps done (or failed), and a target whose check failed says
+        // why, as in a real run's report.
+        for (n, _, r) in &results {
+            let Some(i) = plan.steps.iter().position(|s| s.n == *n) else {
+                continue;
+            };
+            let step = &mut report["steps"][i];
+            step["outcome"] = json!(if r.is_ok() { "done" } else { "failed" });
+            step["message"] = json!(match r {
+                Ok(note) | Err(note) => note,
+            });
+            if let (Err(e), Some(t)) = (r, plan.steps[i].target_index) {
+                report["targets"][t]["error"] = json!(e);
+            }
+        }
         if failed {
             let end = Err(CliError::usage(DRY_RUN_FAILED));
             report = with_end(report, &end, ctx.ui.redactor());
@@ -660,6 +682,32 @@ fn run_report(
     report["rotation_id"] = json!(finished.id);
     report["status"] = json!(finished.status.as_str());
     render::fill_from_journal(&mut report, plan, journal, Some(&finished.result));
+    // What the steps learned replaces the plan's placeholders, as it did on the terminal.
+    let shown = |v: &serde_json::Value| -> serde_json::Value {
+        match v {
+            serde_json::Value::String(s) => json!(render::with_learned(plan, &finished.learned, s)),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|s| {
+                    json!(render::with_learned(
+                        plan,
+                        &finished.learned,
+                        s.as_str().unwrap_or_default()
+                    ))
+                })
+                .collect(),
+            other => other.clone(),
+        }
+    };
+    if let Some(steps) = report["steps"].as_array_mut() {
+        for s in steps.iter_mut() {
+            for key in ["title", "call", "sends"] {
+                if let Some(v) = s.get(key) {
+                    s[key] = shown(v);
+                }
+            }
+        }
+    }
     report["source"]["new_id"] = json!(facts.new_id.or(journal.new_id));
     if let Some(e) = facts.expires_at.as_ref().or(journal.expires_at.as_ref()) {
         report["source"]["expires_at"] = json!(e);
@@ -888,12 +936,9 @@ fn outcome_text(plan: &Plan, finished: &Finished) -> String {
                 "Kept: the new token waits in the OS keyring as tokrot/pending:{id}; put it into place with `tokrot apply TARGET … --from {id}`.\n",
                 id = finished.id
             );
-            let later: Vec<String> = finished
-                .journal
-                .steps
+            let later: Vec<String> = crate::engine::resume::left_for_later(&finished.journal)
                 .iter()
-                .filter(|s| s.status == crate::state::journal::StepStatus::Skipped)
-                .map(|s| format!("  {}. {}\n", s.n, s.title))
+                .map(|(n, title)| format!("  {n}. {title}\n"))
                 .collect();
             if !later.is_empty() {
                 text.push_str("Left for after that (the old token is still in use until then):\n");

@@ -148,7 +148,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         return Err(CliError::usage(format!("no run `{id}` in the journal"))
             .hint("`tokrot history` lists the runs and their ids"));
     };
-    let later = successors(all, j);
+    let later = resume::rotated_again(all, j);
     if ctx.json() {
         let mut doc = run_json(ctx, j, standing);
         doc["journal_status"] = json!(j.status.as_str());
@@ -304,23 +304,6 @@ fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
         "updated_at": j.updated_at, "new_id": j.new_id, "stashed": j.stashed, "credential": j.credential,
         "operator": j.operator, "targets": targets,
     })
-}
-
-/// Later runs whose source is the token this run made: same runbook, and the new id in the
-/// parameter that named the old one.
-fn successors<'a>(all: &'a [(JournalData, &str)], run: &JournalData) -> Vec<&'a JournalData> {
-    let Some(new_id) = run.new_id.map(|n| n.to_string()) else {
-        return Vec::new();
-    };
-    all.iter()
-        .map(|(j, _)| j)
-        .filter(|j| j.runbook == run.runbook && j.started_at > run.started_at)
-        .filter(|j| {
-            j.params
-                .iter()
-                .any(|(k, v)| resume::SOURCE_ID_PARAMS.contains(&k.as_str()) && *v == new_id)
-        })
-        .collect()
 }
 
 /// A time to the second, as the table shows it.

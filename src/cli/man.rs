@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{CliError, Ctx, Outcome};
+use super::{CliError, Outcome};
+use crate::ui::Ui;
 
 /// Arguments of `tokrot man`.
 #[derive(Debug, clap::Args)]
@@ -16,8 +17,9 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Prints or writes the pages.
-pub fn run(ctx: &mut Ctx, args: &ManArgs) -> Result<Outcome, CliError> {
+/// Prints or writes the pages. They need no configuration: a broken config file does not keep
+/// them away.
+pub fn run(ui: &mut Ui, args: &ManArgs) -> Result<Outcome, CliError> {
     let cmd = super::help::command();
     match &args.dir {
         None => {
@@ -25,7 +27,7 @@ pub fn run(ctx: &mut Ctx, args: &ManArgs) -> Result<Outcome, CliError> {
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
                 .map_err(|e| CliError::usage(format!("cannot render the page: {e}")))?;
-            ctx.ui.out(&String::from_utf8_lossy(&buf))?;
+            ui.out(&String::from_utf8_lossy(&buf))?;
         }
         Some(dir) => {
             clap_mangen::generate_to(cmd, dir).map_err(|e| {
@@ -35,7 +37,7 @@ pub fn run(ctx: &mut Ctx, args: &ManArgs) -> Result<Outcome, CliError> {
                 ))
             })?;
             let line = format!("Manual pages written into {}.", dir.display());
-            ctx.ui.status(&line)?;
+            ui.status(&line)?;
         }
     }
     Ok(Outcome::Done)

@@ -195,6 +195,14 @@ pub enum Command {
 
 /// Runs a parsed command line.
 pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
+    // Text that needs no configuration: a broken config file or GITLAB_URL must not keep a
+    // manual page or a completion script from the operator.
+    let bare = || crate::ui::Ui::stdio(crate::secret::Redactor::default(), false, cli.global.quiet);
+    match &cli.command {
+        Command::Completions(args) => return completions::run(&mut bare(), args),
+        Command::Man(args) => return man::run(&mut bare(), args),
+        _ => {}
+    }
     let mut ctx = Ctx::new(cli.global)?;
     crate::logging::init(ctx.global.verbose, ctx.ui.redactor());
     let result = match &cli.command {
@@ -209,8 +217,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Auth(args) => auth::run(&mut ctx, args).await,
         Command::Inventory(args) => inventory::run(&mut ctx, args).await,
         Command::Status(args) => status::run(&mut ctx, args).await,
-        Command::Completions(args) => completions::run(&mut ctx, args),
-        Command::Man(args) => man::run(&mut ctx, args),
+        // Answered above, before the configuration was read.
+        Command::Completions(_) | Command::Man(_) => Ok(Outcome::Done),
     };
     let redactor = ctx.ui.redactor().clone();
     result.map_err(|e| e.map_text(|t| redactor.redact(t)))

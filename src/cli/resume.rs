@@ -146,6 +146,7 @@ fn dry_run(
         let mut report = render::dry_run_report(plan);
         report["rotation_id"] = json!(data.id);
         render::fill_from_journal(&mut report, plan, data, None);
+        report["preflight"] = serde_json::Value::Null;
         report["resume"] = json!({
             "journal_status": resume::standing(&state_dir(ctx)?, data),
             "left_steps": left.len(),

@@ -166,6 +166,9 @@ pub struct Finished {
     /// The journal as the run left it: every step and target, also those an earlier process
     /// did (`resume`). No secret.
     pub journal: JournalData,
+    /// Parameter values the steps learned (the token found by name, the expiry sent): what the
+    /// report shows instead of the plan's placeholders.
+    pub learned: std::collections::BTreeMap<String, String>,
 }
 
 /// Starts and carries out a run, its actions carried out by the executor.
@@ -182,7 +185,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         }
         None => None,
     };
-    let successors = super::resume::successors(&session.state_dir);
+    let successors = super::resume::successors(&session.state_dir, &origin(&plan));
     start(session, req, move |id| {
         executor(&plan, id, vendors, http, &skip, no_stash)
             .expecting(incoming)
@@ -269,6 +272,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
                 failed_step: None,
             })
             .collect(),
+        origin: Some(origin(plan)),
         instance: plan.instance.as_ref().map(|i| i.id.clone()),
         started_at: String::new(),
         updated_at: String::new(),
@@ -538,6 +542,7 @@ fn conclude<A: Actions>(
         warnings,
         self_credential,
         journal: run.journal.data(),
+        learned: executor.learned(),
     }
 }
 

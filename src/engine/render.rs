@@ -9,9 +9,11 @@ use super::plan::{Plan, PlanStep, WalkKind};
 use super::target::TargetSpec;
 use super::walk;
 use crate::actions::Phase;
+use crate::runbook::template::{VarRef, placeholder};
 use crate::runbook::{Origin, RunbookKind};
 use crate::state::journal::{JournalData, StepStatus, TargetStatus};
 use crate::ui::Ui;
+use std::collections::BTreeMap;
 
 /// The lines that describe one step under its title (indented by the caller).
 pub fn step_details(step: &PlanStep, ui: &Ui) -> Vec<String> {
@@ -346,6 +348,35 @@ pub fn fill_from_journal(
     }
 }
 
+/// A line of the plan as a run shows it. The plan was resolved before the walk, so a value
+/// that only a step learns (the token found by name, the old token picked from a list, the
+/// expiry the rotate call sends) is a `<placeholder>` in it: here it holds the value learned
+/// so far, or else the runbook's words for where it will come from (`unset`). A run never
+/// shows `<…>`. The plan itself is left as it is: the journal keeps its titles, and `resume`
+/// compares them.
+pub fn with_learned(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
+    let mut out = line.to_owned();
+    for p in &plan.runbook.params {
+        let var = VarRef {
+            namespace: "param".into(),
+            name: p.name.clone(),
+            field: None,
+            offset: 0,
+        };
+        let marker = format!("<{}>", placeholder(&var));
+        if !out.contains(&marker) {
+            continue;
+        }
+        let value = match (learned.get(&p.name), &p.unset) {
+            (Some(v), _) => v.clone(),
+            (None, Some(unset)) => format!("({unset})"),
+            (None, None) => format!("(the {} a step before finds)", p.name.replace('_', " ")),
+        };
+        out = out.replace(&marker, &value);
+    }
+    out
+}
+
 /// The report's targets: a rotation's, or the one place an apply runbook writes (once its
 /// parameters are all known).
 fn targets_json(plan: &Plan) -> Vec<Value> {
@@ -417,7 +448,8 @@ pub fn step_outcomes(
         Some(Ok(walk::Outcome::Stopped(s))) => Some(s),
         _ => None,
     };
-    // Something after the checks was started: every target passed its checks.
+    // The targets' checks ran, and those that did not fail passed: something after them was
+    // started, or the checks themselves failed (the failures are journaled with their step).
     let checked = journal
         .steps
         .iter()
@@ -425,7 +457,10 @@ pub fn step_outcomes(
         || journal
             .targets
             .iter()
-            .any(|t| t.status == TargetStatus::Applied);
+            .any(|t| t.status == TargetStatus::Applied)
+        || matches!(end, Some(Err(walk::WalkError::Preflight { .. })));
+    // A run stopped after them (at the go-ahead or a gate) had passed them too.
+    let stopped_at = stop.map(|s| s.at);
     plan.steps
         .iter()
         .map(|s| {
@@ -440,7 +475,8 @@ pub fn step_outcomes(
                     (_, Some(_)) => not_run(),
                     (TargetStatus::Failed, None) => outcome("unknown", tr.error.as_ref(), None),
                     (TargetStatus::Pending, None)
-                        if checked && s.action_phase() == Some(Phase::Preflight) =>
+                        if s.action_phase() == Some(Phase::Preflight)
+                            && (checked || stopped_at.is_some_and(|at| at > s.n)) =>
                     {
                         outcome("done", None, None)
                     }

@@ -165,10 +165,6 @@ pub fn one_shot_open(data: &JournalData) -> bool {
     })
 }
 
-/// The parameters that name a rotation's source token by its id: a later run with the new id
-/// in one of them rotated the token an earlier run made.
-pub const SOURCE_ID_PARAMS: &[&str] = &["token_id", "trigger_id", "old_token_id", "old_trigger_id"];
-
 /// Every run in the journal, oldest first, with how it stands (`standing`).
 pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
     Ok(journal::list(state_dir)?
@@ -180,20 +176,22 @@ pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateE
         .collect())
 }
 
-/// What earlier rotations made of each source token, by the vendor's own id (`gitlab-token:42`,
-/// kept in the journal's memo): the latest run whose one-shot call gave it a successor. Journals
-/// that cannot be read give nothing: this only adds words to an error.
-pub fn successors(state_dir: &Path) -> HashMap<String, Successor> {
+/// What earlier rotations on `origin` made of each source token, by the vendor's own id
+/// (`gitlab-token:42`, kept in the journal's memo): the latest run whose one-shot call gave it a
+/// successor. A journal of another origin (where the same id is another token), or of a run
+/// whose one-shot call is not known done, gives nothing; so does one that cannot be read: this
+/// only adds words to an error.
+pub fn successors(state_dir: &Path, origin: &str) -> HashMap<String, Successor> {
     let mut out = HashMap::new();
     for data in journal::list(state_dir).unwrap_or_default() {
-        let (Some(source), Some(new_id)) = (data.memo.get("source_id"), data.new_id) else {
+        if data.origin.as_deref() != Some(origin) {
+            continue;
+        }
+        let (Some(source), Some(new_id), Some(at)) =
+            (data.memo.get("source_id"), data.new_id, rotated_at(&data))
+        else {
             continue;
         };
-        let at = data
-            .steps
-            .iter()
-            .find(|s| s.phase.as_deref() == Some("rotate") && s.status == StepStatus::Done)
-            .map_or(data.updated_at.as_str(), |s| s.at.as_str());
         out.insert(
             source.clone(),
             Successor {
@@ -204,6 +202,35 @@ pub fn successors(state_dir: &Path) -> HashMap<String, Successor> {
         );
     }
     out
+}
+
+/// When a run's one-shot call was done, if it was.
+fn rotated_at(data: &JournalData) -> Option<&str> {
+    data.steps
+        .iter()
+        .find(|s| s.phase.as_deref() == Some("rotate") && s.status == StepStatus::Done)
+        .map(|s| s.at.as_str())
+}
+
+/// The later runs that rotated the token `run` made: same origin, their source the new token,
+/// their one-shot call done.
+pub fn rotated_again<'a>(
+    all: &'a [(JournalData, &str)],
+    run: &JournalData,
+) -> Vec<&'a JournalData> {
+    let made = run
+        .memo
+        .get("source_id")
+        .zip(run.new_id)
+        .and_then(|(source, id)| protocol::new_identity(source, id));
+    let Some(made) = made else {
+        return Vec::new();
+    };
+    all.iter()
+        .map(|(j, _)| j)
+        .filter(|j| j.started_at > run.started_at && j.origin.is_some() && j.origin == run.origin)
+        .filter(|j| j.memo.get("source_id") == Some(&made) && rotated_at(j).is_some())
+        .collect()
 }
 
 /// The journal of `id`, or of the latest unfinished run.
@@ -292,11 +319,13 @@ pub fn reopen(
 pub fn left_for_later(data: &JournalData) -> Vec<(usize, String)> {
     let mut left: Vec<(usize, String)> = Vec::new();
     for s in &data.steps {
-        let deferred =
-            s.status == StepStatus::Skipped && s.message.as_deref() == Some(walk::LEFT_FOR_LATER);
         left.retain(|(n, _)| *n != s.n);
-        if deferred {
-            left.push((s.n, s.title.clone()));
+        let message = s.message.as_deref().unwrap_or_default();
+        if s.status == StepStatus::Skipped
+            && let Some(rest) = message.strip_prefix(walk::LEFT_FOR_LATER)
+        {
+            let title = rest.strip_prefix(": ").unwrap_or(&s.title);
+            left.push((s.n, title.to_owned()));
         }
     }
     left

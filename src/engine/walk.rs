@@ -13,7 +13,7 @@ use futures_util::{StreamExt, stream};
 
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
-use super::render::step_details;
+use super::render::{step_details, with_learned};
 use crate::actions::run::ActionFailure;
 use crate::actions::{Answer, Ask, Phase, Question, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::ui::Ui;
@@ -369,15 +369,17 @@ impl<R: ActionRunner> Walker<'_, R> {
             return Ok(Next::Step(i + 1));
         }
         if self.options.retire_later && retires_old(plan, i) {
-            let why = LEFT_FOR_LATER;
+            let title = with_learned(plan, &self.runner.learned(), &step.title);
             let line = format!(
-                "Step {} of {}: {} (left for later: --keep)",
+                "Step {} of {}: {title} (left for later: --keep)",
                 step.n,
                 self.total(),
-                live(plan, &self.runner.learned(), &step.title)
             );
             self.ui.status(&line)?;
-            self.runner.step_ended(step, StepEnd::Skipped(why));
+            // The step as it will be carried out (its values known now), for the report and
+            // `resume`: the plan's title keeps its placeholders.
+            let why = format!("{LEFT_FOR_LATER}: {title}");
+            self.runner.step_ended(step, StepEnd::Skipped(&why));
             self.skipped.push((step.n, step.title.clone()));
             return Ok(Next::Step(i + 1));
         }
@@ -392,7 +394,7 @@ impl<R: ActionRunner> Walker<'_, R> {
         }
         let learned = self.runner.learned();
         announce(step, self.total(), self.ui, &|line| {
-            live(plan, &learned, line)
+            with_learned(plan, &learned, line)
         })?;
         if !matches!(step.walk, WalkKind::Action { .. }) {
             // Best effort: a manual step's record helps `resume`, and sends nothing.
@@ -440,7 +442,7 @@ impl<R: ActionRunner> Walker<'_, R> {
         let step = &self.plan.steps[i];
         self.confirmed = true;
         let (plan, learned) = (self.plan, self.runner.learned());
-        let shown = |title: &str| live(plan, &learned, title);
+        let shown = |title: &str| with_learned(plan, &learned, title);
         let question = format!(
             "Checks passed. Go ahead and change things, starting with: {}?",
             shown(&step.title)
@@ -562,7 +564,7 @@ impl<R: ActionRunner> Walker<'_, R> {
         // A write that was carried out, or may have been (a lost answer, a 5xx), changed
         // something: the run must not say "nothing was changed".
         let changed = self.changed || f.written || (phase == Some(Phase::Apply) && f.unknown);
-        let title = live(self.plan, &self.runner.learned(), &step.title);
+        let title = with_learned(self.plan, &self.runner.learned(), &step.title);
         let (at, message) = (step.n, f.message);
         match phase {
             Some(Phase::Preflight) => WalkError::Preflight {
@@ -593,11 +595,11 @@ impl<R: ActionRunner> Walker<'_, R> {
         let not_done = plan.steps[i + 1..]
             .iter()
             .filter(|s| !cleaned.iter().any(|(n, _)| *n == s.n))
-            .map(|s| (s.n, live(plan, &learned, &s.title)))
+            .map(|s| (s.n, with_learned(plan, &learned, &s.title)))
             .collect();
         Ok(Stop {
             at: step.n,
-            title: live(plan, &learned, &step.title),
+            title: with_learned(plan, &learned, &step.title),
             reason,
             not_done,
             cleaned,
@@ -898,33 +900,9 @@ fn announce(
     Ok(())
 }
 
-/// A line of the plan as a run shows it. The plan was resolved before the walk, so a value
-/// that only a step learns (the token found by name, the old token picked from a list, the
-/// expiry the rotate call sends) is a `<placeholder>` in it: here it holds the value learned
-/// so far, or else the runbook's words for where it will come from (`unset`). A run never
-/// shows `<…>`. The plan itself is left as it is: the journal keeps its titles, and `resume`
-/// compares them.
-fn live(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
-    let mut out = line.to_owned();
-    for p in &plan.runbook.params {
-        let marker = format!("<{}>", p.name.replace('_', "-"));
-        if !out.contains(&marker) {
-            continue;
-        }
-        let value = match (learned.get(&p.name), &p.unset) {
-            (Some(v), _) => v.clone(),
-            (None, Some(unset)) => format!("({unset})"),
-            (None, None) => format!("(the {} a step before finds)", p.name.replace('_', " ")),
-        };
-        out = out.replace(&marker, &value);
-    }
-    out
-}
-
-/// What the journal says of a step that retires the old token, left for later by `--keep`:
-/// `resume` carries such steps out.
-pub const LEFT_FOR_LATER: &str =
-    "left for later (--keep): the old token is still in use until the new one is in place";
+/// What the journal says of a step that retires the old token, left for later by `--keep`
+/// (followed by the step as it will be carried out): `resume` carries such steps out.
+pub const LEFT_FOR_LATER: &str = "left for later (--keep), the old token being in use";
 
 /// Whether the step at `i` retires the old token: a manual step or a finish action after the
 /// step that puts the new token into the targets.
@@ -933,7 +911,9 @@ fn retires_old(plan: &Plan, i: usize) -> bool {
         .iter()
         .any(|s| s.action_phase() == Some(Phase::Apply) && s.target_index.is_none());
     let step = &plan.steps[i];
+    // A clean-up step is never put off: it undoes something the run did.
     after_targets
+        && !step.cleanup
         && step.target_index.is_none()
         && (matches!(step.walk, WalkKind::Manual) || step.action_phase() == Some(Phase::Finish))
 }
@@ -963,7 +943,7 @@ fn run_cleanup(
     ui.status(&ui.warn("The run stops here. Clean-up steps still to do:"))?;
     for (k, step) in cleanups.iter().enumerate() {
         announce(step, plan.steps.len(), ui, &|line| {
-            live(plan, learned, line)
+            with_learned(plan, learned, line)
         })?;
         let yes = prompter
             .confirm("Done?")

@@ -204,6 +204,10 @@ pub struct JournalData {
     /// `--keep`: the new token stays in the keyring when the rotation ends.
     #[serde(default)]
     pub keep: bool,
+    /// The origin its source lives on (GitLab's URL, or the Zendesk instance's): a token's id
+    /// means something only there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// The inventory credential this run rotates (`rotate --credential`), so that its chain of
     /// ids (the source's old id in `params`, the new one in `new_id`) can be followed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,6 +499,7 @@ mod tests {
             self_account: None,
             keep: false,
             credential: None,
+            origin: None,
             memo: Default::default(),
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],

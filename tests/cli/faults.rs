@@ -253,6 +253,36 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     );
     let id = j["id"].as_str().unwrap().to_owned();
 
+    // What a resume would do, as a document: the failed targets, the steps done and left.
+    let plan = tokrot(&env, &server)
+        .args(["--output", "json", "--dry-run", "resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let plan = crate::common::json_doc(&plan);
+    assert_eq!(plan["rotation_id"], id.as_str());
+    assert_eq!(plan["resume"]["journal_status"], "incomplete");
+    let targets: Vec<&str> = plan["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        ["applied", "failed", "applied", "failed", "applied"]
+    );
+    let outcomes: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        outcomes.contains(&"done") && outcomes.contains(&"failed"),
+        "{outcomes:?}"
+    );
+
     // While the rotation is unfinished its token can be applied elsewhere by id, unseen.
     let from = tokrot(&env, &server)
         .args([

@@ -99,7 +99,29 @@ async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
     assert!(err.contains("was rotated by run "), "{err}");
     assert!(err.contains("its successor is 5001"), "{err}");
     assert!(err.contains("--token-id 5001"), "{err}");
-    scan(&env, &[&first, &again], &[CALLER, NEW]);
+
+    // On another GitLab, token 42 is another token: the journal of this one says nothing of it.
+    let other = MockServer::start().await;
+    caller(&other).await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, false)))
+        .mount(&other)
+        .await;
+    let elsewhere = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &other.uri(), "--yes"])
+        .args(["rotate", "gitlab-pat", "--token-id", "42", "--keep"])
+        .output()
+        .unwrap();
+    assert_eq!(elsewhere.status.code(), Some(2), "{}", stderr(&elsewhere));
+    let err = stderr(&elsewhere);
+    assert!(err.contains("is not active"), "{err}");
+    assert!(
+        !err.contains("5001"),
+        "a successor from another GitLab: {err}"
+    );
+    scan(&env, &[&first, &again, &elsewhere], &[CALLER, NEW]);
 }
 
 #[tokio::test]

@@ -115,7 +115,14 @@ fn lists_and_checklists_are_fitted_to_the_terminal_without_breaking_a_word() {
 #[test]
 fn the_manual_page_is_made_from_the_same_definition_as_help() {
     let env = Env::new();
-    let out = env.tokrot().arg("man").output().unwrap();
+    // A broken config file is no reason to withhold the manual.
+    let out = env
+        .tokrot()
+        .env("TOKROT_CONFIG", env.path().join("missing.toml"))
+        .env("GITLAB_URL", "not a url")
+        .arg("man")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let page = stdout(&out);
     assert!(page.contains(".TH tokrot 1"), "{page}");
@@ -201,14 +208,28 @@ fn completions_offer_what_only_tokrot_knows() {
         &["tokrot", "rotate", "--credential", "zendesk-"],
     );
     assert_eq!(names, ["zendesk-sync"]);
-    // A generic COMPLETE left in the environment changes nothing: the command runs.
-    let out = env
-        .tokrot()
-        .env("COMPLETE", "bash")
-        .args(["list"])
-        .output()
-        .unwrap();
-    assert!(stdout(&out).contains("gitlab-pat"), "{}", stdout(&out));
+    // A completion variable left in the environment changes nothing: the command runs.
+    for var in ["COMPLETE", "TOKROT_COMPLETE"] {
+        for value in ["bash", "1"] {
+            let out = env
+                .tokrot()
+                .env(var, value)
+                .args(["list"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{var}={value}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stdout(&out).contains("gitlab-pat"),
+                "{var}={value}: {}",
+                stdout(&out)
+            );
+        }
+    }
     // The script a shell loads calls the binary back.
     let out = env.tokrot().args(["completions", "bash"]).output().unwrap();
     assert!(

@@ -385,9 +385,11 @@ pub(crate) fn check_token(
 fn inactive(ex: &Executor, token: &AccessToken, what: &str) -> String {
     let (id, name) = (token.id, crate::text::one_line(&token.name));
     let Some((by, line)) = ex.successors_of(&format!("gitlab-token:{id}")) else {
+        // Revoked, expired, or rotated outside tokrot: a rotated token's successor keeps its
+        // name, but so could an unrelated token; the operator looks, tokrot does not guess.
         return format!(
-            "{what} {id} (\"{name}\") is not active (revoked, expired or rotated), so it cannot be rotated; \
-             a rotated token's successor has its name: --token-name \"{name}\" finds it"
+            "{what} {id} (\"{name}\") is not active (revoked, expired, or rotated outside tokrot), so it cannot be rotated; \
+             if it was rotated, its successor has the same name: check the active tokens with that name before rotating one"
         );
     };
     let latest = line.last().copied().unwrap_or(by.new_id);

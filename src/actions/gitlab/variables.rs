@@ -277,6 +277,8 @@ pub(crate) async fn read_variable(
 
 /// The most keys a missing variable's error lists.
 const LISTED_KEYS: usize = 20;
+/// The most characters of one vendor-given key or scope a note shows.
+const SHOWN_CHARS: usize = 60;
 
 /// A variable GitLab does not find, with the keys its project or group does have (one more
 /// list call; keys and scopes only, never a value). A list that cannot be read leaves the 404
@@ -299,15 +301,21 @@ async fn not_found(
 /// What `owner` has instead of `key` in `scope`: the key in other scopes, or its keys (the
 /// closest first, at most `LISTED_KEYS`).
 fn keys_note(vars: &[Variable], key: &str, scope: &str, owner: &str) -> String {
-    let scopes: Vec<&str> = vars
+    // Vendor text, on one line and bounded: a scope or key can hold anything.
+    let scopes: Vec<String> = vars
         .iter()
         .filter(|v| v.key == key)
-        .map(|v| v.environment_scope.as_str())
+        .map(|v| crate::text::short(&v.environment_scope, SHOWN_CHARS))
         .collect();
     if !scopes.is_empty() {
+        let more = scopes.len().saturating_sub(LISTED_KEYS);
+        let listed = scopes[..scopes.len().min(LISTED_KEYS)].join(", ");
+        let more = match more {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         return format!(
-            "{owner} has {key} only in environment scope(s) {}, not `{scope}`: give the scope (KEY@SCOPE, or --environment-scope)",
-            scopes.join(", ")
+            "{owner} has {key} only in environment scope(s) {listed}{more}, not `{scope}`: give the scope (KEY@SCOPE, or --environment-scope)"
         );
     }
     let mut keys: Vec<&str> = vars.iter().map(|v| v.key.as_str()).collect();
@@ -321,7 +329,15 @@ fn keys_note(vars: &[Variable], key: &str, scope: &str, owner: &str) -> String {
     shown.extend(keys.iter().copied().filter(|k| !near.contains(k)));
     let more = keys.len().saturating_sub(LISTED_KEYS);
     shown.truncate(LISTED_KEYS);
-    let listed = crate::text::one_line(&shown.join(", "));
+    let listed: Vec<String> = shown
+        .iter()
+        .map(|k| crate::text::short(k, SHOWN_CHARS))
+        .collect();
+    let listed = listed.join(", ");
+    let near: Vec<String> = near
+        .iter()
+        .map(|k| crate::text::short(k, SHOWN_CHARS))
+        .collect();
     match (near.first(), more) {
         (Some(n), 0) => format!("did you mean {n}? {owner} has: {listed}"),
         (Some(n), more) => format!("did you mean {n}? {owner} has: {listed} and {more} more"),

@@ -100,7 +100,7 @@ pub(crate) async fn list_oauth_tokens(
         tokens.len(),
         old.map_or_else(
             || "no old token to revoke".into(),
-            |id| format!("token {id} is revoked at the end")
+            |id| format!("token {id} is revoked once the new one is in place")
         )
     );
     let mut st = ex.lock();
