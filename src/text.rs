@@ -109,7 +109,9 @@ fn hang_of(line: &str, width: usize) -> usize {
     let number = if number == 0 && indent > 0 { 2 } else { number };
     match last_column {
         Some(c) if c <= width * 2 / 3 => c,
-        _ => (indent + number).min(width / 2),
+        // A table row with no room under its last column still reads as one row.
+        Some(_) => (indent + 4).min(width / 4),
+        None => (indent + number).min(width / 2),
     }
 }
 

@@ -113,17 +113,13 @@ fn instance_of(ctx: &Ctx, instance: &Option<String>) -> Result<String, CliError>
     Ok(id)
 }
 
-/// Asks which instance, from the configured ones in `tokrot instances` order.
+/// Asks which instance, as `rotate` does.
 fn pick_instance(ctx: &Ctx) -> Result<String, CliError> {
-    let instances = ctx.config.ordered_instances();
-    let items: Vec<String> = instances
-        .iter()
-        .map(|i| format!("{} ({})", i.label, i.id))
-        .collect();
-    TerminalPrompter::new(ctx.ui.color())
-        .select("Zendesk instance", &items)
-        .map(|k| instances[k].id.clone())
-        .map_err(|e| CliError::usage(format!("no instance chosen: {e}")))
+    ctx.pick_instance(
+        &mut TerminalPrompter::new(ctx.ui.color()),
+        "Zendesk instance",
+    )
+    .map_err(|e| CliError::usage(format!("no instance chosen: {e}")))
 }
 
 fn keyring_error(e: impl std::fmt::Display) -> CliError {

@@ -104,7 +104,7 @@ pub(crate) fn attach(cmd: Command) -> Command {
     cmd.mut_subcommands(attach)
 }
 
-fn starting(current: &OsStr) -> String {
+fn typed_prefix(current: &OsStr) -> String {
     current.to_string_lossy().into_owned()
 }
 
@@ -126,7 +126,7 @@ fn catalogue() -> Option<Catalogue> {
 
 /// Zendesk instance ids, with their labels.
 fn instances(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = starting(current);
+    let current = typed_prefix(current);
     let Some(config) = config() else {
         return Vec::new();
     };
@@ -140,7 +140,7 @@ fn instances(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// Runbook ids, with their titles.
 fn runbooks(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = starting(current);
+    let current = typed_prefix(current);
     let Some(catalogue) = catalogue() else {
         return Vec::new();
     };
@@ -153,7 +153,7 @@ fn runbooks(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// Run ids from the journal, newest first, with their runbook and standing.
 fn run_ids(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = starting(current);
+    let current = typed_prefix(current);
     let dir = std::env::var_os("TOKROT_STATE_DIR")
         .map(std::path::PathBuf::from)
         .or_else(default_state_dir);
@@ -171,7 +171,7 @@ fn run_ids(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// The inventory's credential names, with their runbooks.
 fn credentials(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = starting(current);
+    let current = typed_prefix(current);
     let Some(inventory) = inventory() else {
         return Vec::new();
     };
@@ -191,7 +191,7 @@ fn inventory() -> Option<crate::engine::inventory::Inventory> {
 /// `--apply-to` forms: the kinds (`gitlab-ci-var:`…), then a Zendesk kind's instances, and the
 /// targets the inventory already names.
 fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = starting(current);
+    let current = typed_prefix(current);
     let mut out: Vec<CompletionCandidate> = Vec::new();
     let kinds = SPEC_FORMS.iter().filter_map(|(form, what)| {
         let kind = form.split(':').next()?;

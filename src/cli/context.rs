@@ -130,6 +130,22 @@ impl Ctx {
         }
     }
 
+    /// Asks which Zendesk instance, from the configured ones in `tokrot instances` order.
+    pub fn pick_instance(
+        &self,
+        prompter: &mut dyn crate::engine::prompt::Prompter,
+        prompt: &str,
+    ) -> Result<String, crate::engine::prompt::PromptError> {
+        let instances = self.config.ordered_instances();
+        let items: Vec<String> = instances
+            .iter()
+            .map(|i| format!("{} ({})", i.label, i.id))
+            .collect();
+        prompter
+            .select(prompt, &items)
+            .map(|k| instances[k].id.clone())
+    }
+
     /// Whether JSON was asked for.
     pub fn json(&self) -> bool {
         self.global.output == OutputFormat::Json

@@ -11,11 +11,9 @@
 use serde_json::json;
 
 use super::inventory::load;
-use super::status::{unattended, zendesk_clients};
 use super::{CliError, Ctx, Outcome};
 use crate::engine::inventory::Credential;
-use crate::engine::status::{self, Row, State, Vendors};
-use crate::engine::{protocol, session};
+use crate::engine::status::{Row, State};
 use crate::exit;
 
 /// One rotation of the batch, as it ended.
@@ -162,36 +160,9 @@ fn plan_text(run: &[&Row], skipped: &[&Row], due_days: u32) -> String {
 /// Rotates every due credential.
 pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError> {
     let inv = load(ctx)?;
-    let quiet = inv
-        .credentials
-        .iter()
-        .map(|c| (c.name.clone(), unattended(ctx, c)))
-        .collect();
-    let gitlab = session::gitlab_client(
-        "tokrot rotate --due",
-        &ctx.config,
-        ctx.ui.redactor(),
-        ctx.policy(),
-    )
-    .ok();
-    let zendesk = zendesk_clients(ctx, &inv);
-    let vendors = Vendors {
-        gitlab: gitlab.as_ref(),
-        zendesk: &zendesk,
-    };
-    let due_days = within.unwrap_or(inv.rotate_before_days);
+    let (report, due_days) =
+        super::status::read_all(ctx, &inv, within, "tokrot rotate --due").await;
     let concurrency = usize::from(ctx.global.concurrency);
-    let progress = ctx.ui.progress(0, "reading the tokens");
-    let report = status::status(
-        &inv,
-        &quiet,
-        &vendors,
-        (protocol::today(), due_days),
-        concurrency,
-        &progress,
-    )
-    .await;
-    ctx.ui.end_progress(progress);
     let (run, skipped) = due(&report.rows, &inv.credentials);
     let mut plan = plan_text(&run, &skipped, due_days);
     // A credential whose token could not be read may be due too: said, not guessed.
@@ -274,7 +245,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
             })
             .collect::<Vec<_>>()
     );
-    tell(ctx, &ended, &skipped, doc)
+    report_batch(ctx, &ended, &skipped, doc)
 }
 
 /// Asks once, on a terminal, unless `--yes`.
@@ -302,7 +273,7 @@ fn confirm(ctx: &Ctx, n: usize) -> Result<(), CliError> {
 }
 
 /// The one report of the batch, and its exit code: the worst of the rotations'.
-fn tell(
+fn report_batch(
     ctx: &mut Ctx,
     ended: &[Ended],
     skipped: &[&Row],

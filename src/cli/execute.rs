@@ -485,7 +485,7 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
         }
         if failed {
             let end = Err(CliError::usage(DRY_RUN_FAILED));
-            report = with_end(report, &end, ctx.ui.redactor());
+            report = with_exit(report, &end, ctx.ui.redactor());
         }
         ctx.print_json(&report)?;
     } else {
@@ -632,16 +632,7 @@ fn ask(ctx: &Ctx, prompter: &mut dyn Prompter, m: &Missing) -> Result<String, Cl
         p.prompt.clone()
     };
     let answer = match &p.ty {
-        ParamType::Instance => {
-            let instances = ctx.config.ordered_instances();
-            let items: Vec<String> = instances
-                .iter()
-                .map(|i| format!("{} ({})", i.label, i.id))
-                .collect();
-            prompter
-                .select(&prompt, &items)
-                .map(|k| instances[k].id.clone())
-        }
+        ParamType::Instance => ctx.pick_instance(prompter, &prompt),
         ParamType::Choice(choices) => prompter
             .select(&prompt, choices)
             .map(|k| choices[k].clone()),
@@ -757,7 +748,7 @@ fn run_report(
 }
 
 /// How the command ends, in the report: its exit code, and the error (as `main` would print it).
-fn with_end(
+fn with_exit(
     mut report: serde_json::Value,
     end: &Result<Outcome, CliError>,
     redactor: &crate::secret::Redactor,
@@ -802,7 +793,7 @@ pub fn report(
         });
     }
     if let Some(report) = report {
-        let report = with_end(report, &end, ctx.ui.redactor());
+        let report = with_exit(report, &end, ctx.ui.redactor());
         ctx.print_json(&report)?;
     }
     if let Some(text) = text {

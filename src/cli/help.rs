@@ -354,6 +354,65 @@ mod tests {
         }
     }
 
+    /// Every example is a command line the definition accepts (a renamed flag fails here, not
+    /// in front of an operator).
+    #[test]
+    fn every_example_parses() {
+        for (path, examples) in EXAMPLES {
+            let joined = examples.replace("\\\n", " ");
+            for line in joined
+                .lines()
+                .filter(|l| l.contains("tokrot ") && !l.trim_start().starts_with('#'))
+            {
+                let from = line.find("tokrot ").unwrap_or(0);
+                let words: Vec<&str> = line[from..]
+                    .split_whitespace()
+                    .take_while(|w| !["|", "<", ">", "&&", ")"].contains(w))
+                    .collect();
+                let words: Vec<&str> = words.into_iter().map(|w| w.trim_end_matches(')')).collect();
+                if let Err(e) = command().try_get_matches_from(&words) {
+                    panic!("`{path}` example `{line}` does not parse: {e}");
+                }
+            }
+        }
+    }
+
+    /// The flags marked required are the runbooks' required parameters (and their one-of
+    /// groups): the marks cannot drift from what a run asks for.
+    #[test]
+    fn required_marks_follow_the_runbooks() {
+        let catalogue = crate::runbook::Catalogue::load(None).unwrap();
+        let cmd = Cli::command();
+        let mut compared = 0;
+        for verb in ["rotate", "apply"] {
+            let Some(group) = cmd.find_subcommand(verb) else {
+                continue;
+            };
+            for sub in group.get_subcommands() {
+                let Some(runbook) = catalogue.get(sub.get_name()) else {
+                    continue;
+                };
+                let path = format!("{verb} {}", sub.get_name());
+                for p in &runbook.params {
+                    let has_flag = sub.get_arguments().any(|a| a.get_id() == p.name.as_str());
+                    let needed = p.required || p.one_of.is_some();
+                    let marked = REQUIRED
+                        .iter()
+                        .any(|(rp, id, _)| *rp == path && *id == p.name);
+                    if has_flag && p.name != "self_" {
+                        assert_eq!(
+                            needed, marked,
+                            "`{path}` --{}: required {needed}, marked {marked}",
+                            p.name
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 20, "only {compared} flags compared");
+    }
+
     /// Every page (but clap's own `help`) has examples.
     #[test]
     fn every_command_page_has_examples() {

@@ -11,23 +11,10 @@ use crate::engine::protocol::TargetStatus;
 use crate::engine::resume;
 use crate::state::journal::JournalData;
 
-/// How a run stands, as `history` shows it.
-const STANDINGS: &[&str] = &[
-    "running",
-    "interrupted",
-    "done",
-    "kept",
-    "incomplete",
-    "failed",
-    "unknown",
-    "aborted",
-    "stopped",
-];
-
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Standings: done, kept (the token waits in the keyring for apply --from), incomplete (resume finishes), failed, unknown (the rotate call's answer was lost), aborted, stopped (nothing changed), running, interrupted (the process died; resume goes on)."
+    after_help = "Statuses: done, kept (the token waits in the keyring for apply --from), incomplete (resume finishes), failed, unknown (the rotate call's answer was lost), aborted, stopped (nothing changed), running, interrupted (the process died; resume goes on)."
 )]
 pub struct HistoryArgs {
     /// Show this run in full: steps, targets, outcome, successor, who.
@@ -37,8 +24,8 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "RUNBOOK", conflicts_with = "id")]
     pub runbook: Option<String>,
     /// Only runs that stand so.
-    #[arg(long, value_name = "STANDING", conflicts_with = "id",
-          value_parser = clap::builder::PossibleValuesParser::new(STANDINGS))]
+    #[arg(long, value_name = "STATUS", conflicts_with = "id",
+          value_parser = clap::builder::PossibleValuesParser::new(resume::STANDINGS))]
     pub status: Option<String>,
     /// Only runs started at or after this: a date (2026-11-01), a time (RFC 3339) or an age
     /// (7d, 12h).
@@ -131,7 +118,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             .count();
         vec![
             j.id.clone(),
-            seconds(&j.started_at),
+            to_the_second(&j.started_at),
             j.runbook.clone(),
             (*standing).to_owned(),
             format!("{applied}/{}", j.targets.len()),
@@ -171,8 +158,8 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         ("Run", j.id.clone()),
         ("Runbook", format!("{} ({})", j.runbook, j.kind)),
         ("Status", (*standing).to_owned()),
-        ("Started", seconds(&j.started_at)),
-        ("Updated", seconds(&j.updated_at)),
+        ("Started", to_the_second(&j.started_at)),
+        ("Updated", to_the_second(&j.updated_at)),
         (
             "Who",
             j.operator
@@ -223,7 +210,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         let by = a.by.as_deref().unwrap_or("someone");
         rows.push((
             "Approved",
-            format!("{} by {by} at {}{evidence}", a.gate, seconds(&a.at)),
+            format!("{} by {by} at {}{evidence}", a.gate, to_the_second(&a.at)),
         ));
     }
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -307,7 +294,7 @@ fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
 }
 
 /// A time to the second, as the table shows it.
-fn seconds(at: &str) -> String {
+fn to_the_second(at: &str) -> String {
     at.parse::<jiff::Timestamp>()
         .ok()
         .and_then(|t| t.round(jiff::Unit::Second).ok())

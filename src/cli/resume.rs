@@ -38,13 +38,13 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let id = data.id.clone();
     match data.status {
         Status::Done => {
-            return finished(ctx, &id, "done", format!("Run {id} has already finished."));
+            return already_over(ctx, &id, "done", format!("Run {id} has already finished."));
         }
         Status::Kept if resume::left_for_later(&data).is_empty() => {
             let line = format!(
                 "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`."
             );
-            return finished(ctx, &id, "kept", line);
+            return already_over(ctx, &id, "kept", line);
         }
         Status::Kept => {
             let steps: Vec<String> = resume::left_for_later(&data)
@@ -67,7 +67,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let holder = format!("resume of {id} (pid {})", std::process::id());
     let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
         Err(ResumeError::Finished { id }) => {
-            return finished(ctx, &id, "done", format!("Run {id} has already finished."));
+            return already_over(ctx, &id, "done", format!("Run {id} has already finished."));
         }
         other => other.map_err(resume_error)?,
     };
@@ -126,7 +126,7 @@ fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
 }
 
 /// A run with nothing left to do: said on stderr, and as a document under `--output json`.
-fn finished(ctx: &mut Ctx, id: &str, status: &str, line: String) -> Result<Outcome, CliError> {
+fn already_over(ctx: &mut Ctx, id: &str, status: &str, line: String) -> Result<Outcome, CliError> {
     ctx.ui.status(&line)?;
     if ctx.json() {
         let doc = json!({"rotation_id": id, "status": status, "resumed": false, "message": line});

@@ -105,33 +105,32 @@ pub(crate) fn clients_of(ctx: &Ctx, ids: &[String]) -> HashMap<String, Zendesk> 
     out
 }
 
-/// Shows the status.
-pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> {
-    let inv = load(ctx)?;
-    let quiet: HashMap<String, bool> = inv
+/// Every token the inventory names or the vendors list, read side by side (with a bar on a
+/// terminal), and the window that makes one due: what `status` shows and `rotate --due` acts on.
+pub(crate) async fn read_all(
+    ctx: &mut Ctx,
+    inv: &Inventory,
+    within: Option<u32>,
+    command: &str,
+) -> (Report, u32) {
+    let unattended: HashMap<String, bool> = inv
         .credentials
         .iter()
         .map(|c| (c.name.clone(), unattended(ctx, c)))
         .collect();
     ctx.warn_repointed(true, []);
-    let gitlab = session::gitlab_client(
-        "tokrot status",
-        &ctx.config,
-        ctx.ui.redactor(),
-        ctx.policy(),
-    )
-    .ok();
-    let zendesk = zendesk_clients(ctx, &inv);
+    let gitlab = session::gitlab_client(command, &ctx.config, ctx.ui.redactor(), ctx.policy()).ok();
+    let zendesk = zendesk_clients(ctx, inv);
     let vendors = Vendors {
         gitlab: gitlab.as_ref(),
         zendesk: &zendesk,
     };
-    let due_days = args.within.unwrap_or(inv.rotate_before_days);
+    let due_days = within.unwrap_or(inv.rotate_before_days);
     let concurrency = usize::from(ctx.global.concurrency);
     let progress = ctx.ui.progress(0, "reading the tokens");
     let report = status::status(
-        &inv,
-        &quiet,
+        inv,
+        &unattended,
         &vendors,
         (protocol::today(), due_days),
         concurrency,
@@ -139,6 +138,13 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
     )
     .await;
     ctx.ui.end_progress(progress);
+    (report, due_days)
+}
+
+/// Shows the status.
+pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> {
+    let inv = load(ctx)?;
+    let (report, due_days) = read_all(ctx, &inv, args.within, "tokrot status").await;
     if ctx.json() {
         ctx.print_json(&report_json(&report, due_days))?;
     } else {

@@ -143,6 +143,19 @@ pub fn unfinished(s: Status) -> bool {
     )
 }
 
+/// Every value `standing` gives: the journal's statuses, and what a dead process leaves.
+pub const STANDINGS: &[&str] = &[
+    "running",
+    "interrupted",
+    "done",
+    "kept",
+    "incomplete",
+    "failed",
+    "unknown",
+    "aborted",
+    "stopped",
+];
+
 /// How a run stands, as `history` and `resume` read it: a journal still "running" whose
 /// process is gone (its lock is free) died, and if it died during a one-shot call, the outcome
 /// of that call is unknown.
@@ -521,4 +534,37 @@ pub(crate) async fn resume_with<A: Actions>(
         }
     }
     Ok(protocol::carry_on(session, plan, actions, journal, reopened.locks).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_journal_status_is_a_standing_history_can_filter_by() {
+        let all = [
+            Status::Running,
+            Status::Done,
+            Status::Incomplete,
+            Status::Failed,
+            Status::Unknown,
+            Status::Aborted,
+            Status::Stopped,
+            Status::Kept,
+        ];
+        // A new status fails to build here until it is listed above and in STANDINGS.
+        for s in all {
+            match s {
+                Status::Running
+                | Status::Done
+                | Status::Incomplete
+                | Status::Failed
+                | Status::Unknown
+                | Status::Aborted
+                | Status::Stopped
+                | Status::Kept => assert!(STANDINGS.contains(&s.as_str()), "{s:?}"),
+            }
+        }
+        assert!(STANDINGS.contains(&"interrupted"));
+    }
 }

@@ -128,7 +128,12 @@ pub(crate) async fn rotate_personal_token(
         *ex.gitlab.write().unwrap_or_else(|p| p.into_inner()) =
             Some(gitlab.with_token(new.token.clone()));
     }
-    let note = format!("new token id {}, expires {expires}", new.id);
+    // The expiry GitLab gave the new token, which the report shows too; else the one asked for.
+    let note = format!(
+        "new token id {}, expires {}",
+        new.id,
+        new.expires_at.as_deref().unwrap_or(&expires.to_string())
+    );
     ex.lock().facts.expires_at = Some(expires.to_string());
     ex.remember_new(new.id, new.token, new.expires_at, "token");
     Ok(note)
@@ -238,7 +243,12 @@ pub(crate) async fn rotate_access_token(
         .rotate_resource_token(owner, &id, expires)
         .await
         .map_err(rotate_failure)?;
-    let note = format!("new token id {}, expires {expires}", new.id);
+    // The expiry GitLab gave the new token, which the report shows too; else the one asked for.
+    let note = format!(
+        "new token id {}, expires {}",
+        new.id,
+        new.expires_at.as_deref().unwrap_or(&expires.to_string())
+    );
     ex.lock().facts.expires_at = Some(expires.to_string());
     ex.remember_new(new.id, new.token, new.expires_at, "token");
     Ok(note)
