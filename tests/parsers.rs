@@ -195,4 +195,25 @@ proptest! {
             }
         }
     }
+
+    /// Fitting a page to a terminal never panics, never loses or splits a word, and keeps every
+    /// line within the width (wide characters count two) unless it holds a single word longer
+    /// than the width.
+    #[test]
+    fn a_page_fitted_to_any_width_keeps_every_word_whole(
+        text in "([ a-z\u{4e00}-\u{4e10}\u{1f600}-\u{1f610}-]{0,30}\n?){0,6}",
+        width in 0usize..120,
+    ) {
+        let fitted = tokrot::text::fit(&text, width);
+        let words = |t: &str| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        prop_assert_eq!(words(&fitted), words(&text));
+        for line in fitted.lines() {
+            let alone = line.split_whitespace().count() <= 1;
+            // Pages are fitted from 20 columns on; below that only the words are kept.
+            prop_assert!(
+                width < 20 || alone || console::measure_text_width(line) <= width,
+                "{:?} wider than {}", line, width
+            );
+        }
+    }
 }

@@ -755,6 +755,14 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         .output()
         .unwrap();
     let v: serde_json::Value = crate::common::json_doc(&out);
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(v["due_within_days"], 160);
+    assert!(v["unread"].as_array().unwrap().is_empty(), "{v:#}");
+    assert_eq!(
+        v["due"].as_array().unwrap().len(),
+        v["rotations"].as_array().unwrap().len(),
+        "each due credential is one rotation: {v:#}"
+    );
     let code = |name: &str| {
         v["rotations"]
             .as_array()

@@ -511,3 +511,31 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
     assert_eq!(runs.len(), 3, "{runs:?}");
     assert_eq!(runs[1..], [ids[1].clone(), ids[0].clone()]);
 }
+
+#[tokio::test]
+async fn reading_tokens_and_a_due_batch_show_their_bars_on_a_terminal() {
+    let server = gitlab(1, 0).await;
+    let env = Env::new();
+    let inventory = env.write(
+        "tokrot.toml",
+        "[[credential]]\nname = \"zd-sync\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\ntargets = [\"gitlab-ci-var:grp/proj:V_0\"]\n",
+    );
+    let uri = server.uri();
+    let inventory = inventory.to_str().unwrap();
+    let common = ["--gitlab-url", uri.as_str(), "--inventory", inventory];
+    let vars = [("GITLAB_TOKEN", CALLER)];
+    let args: Vec<&str> = common.iter().copied().chain(["status"]).collect();
+    let (code, screen) = Pty::spawn_with(&env, &args, &vars).finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("reading the tokens ["), "no bar:\n{screen}");
+    assert!(screen.contains("zd-sync"), "{screen}");
+    let args: Vec<&str> = common
+        .iter()
+        .copied()
+        .chain(["--yes", "rotate", "--due"])
+        .collect();
+    let (code, screen) = Pty::spawn_with(&env, &args, &vars).finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("rotating ["), "no bar:\n{screen}");
+    assert_no_piece("screen", &screen, &[CALLER, NEW]);
+}
