@@ -412,6 +412,10 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // A block of one target is one step, and says so.
+        let err = stderr(&out);
+        assert!(err.contains("Step 3 of 8: checking 1 target\n"), "{err}");
+        assert!(!err.contains("Steps 3-3"), "{err}");
         let json = history(&env, &["--output", "json"]);
         let doc: Value = crate::common::json_doc(&json);
         assert_eq!(doc["schema_version"], 1);

@@ -344,6 +344,10 @@ async fn zendesk_oauth_creates_applies_verifies_and_revokes_the_old_token_last()
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The old token found in the client's list is named, not a placeholder.
+    let err = stderr(&out);
+    assert!(err.contains("Revoke the old token 900"), "{err}");
+    assert!(!err.contains("<old-token-id>"), "{err}");
     let watched = [
         "POST /api/v2/oauth/tokens",
         "GET /api/v2/oauth/tokens/current.json",
