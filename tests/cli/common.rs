@@ -34,6 +34,14 @@ impl Env {
         cmd
     }
 
+    /// `tokrot --gitlab-url URL --yes`, with `token` as its GitLab credential.
+    pub fn unattended_on(&self, gitlab_url: &str, token: &str) -> Command {
+        let mut cmd = self.tokrot();
+        cmd.env("GITLAB_TOKEN", token)
+            .args(["--gitlab-url", gitlab_url, "--yes"]);
+        cmd
+    }
+
     pub fn path(&self) -> &Path {
         self.home.path()
     }

@@ -26,6 +26,22 @@ fn token(id: u64, active: bool) -> serde_json::Value {
            "user_id": 1, "last_used_at": null})
 }
 
+/// Token 42's rotate call (once) into `new_id`, and the new token's own check.
+async fn rotation_of_42(server: &MockServer, new_id: u64) {
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": new_id, "name": "zd sync", "token": NEW, "expires_at": "2027-06-01"}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(new_id, true)))
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn a_project_named_without_its_group_is_said_once_with_the_full_form() {
     let server = MockServer::start().await;
@@ -38,9 +54,7 @@ async fn a_project_named_without_its_group_is_said_once_with_the_full_form() {
         .await;
     let env = Env::new();
     let out = env
-        .tokrot()
-        .env("GITLAB_TOKEN", CALLER)
-        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .unattended_on(&server.uri(), CALLER)
         .args(["rotate", "gitlab-project-token", "--project", "zd-sync"])
         .args(["--token-id", "42", "--keep"])
         .output()
@@ -70,23 +84,10 @@ async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, false)))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v4/personal_access_tokens/42/rotate"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"id": 5001, "name": "zd sync", "token": NEW, "expires_at": "2027-06-01"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/self"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(5001, true)))
-        .mount(&server)
-        .await;
+    rotation_of_42(&server, 5001).await;
     let env = Env::new();
     let rotate = || {
-        env.tokrot()
-            .env("GITLAB_TOKEN", CALLER)
-            .args(["--gitlab-url", &server.uri(), "--yes"])
+        env.unattended_on(&server.uri(), CALLER)
             .args(["rotate", "gitlab-pat", "--token-id", "42", "--keep"])
             .output()
             .unwrap()
@@ -108,9 +109,7 @@ async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
         .mount(&other)
         .await;
     let elsewhere = env
-        .tokrot()
-        .env("GITLAB_TOKEN", CALLER)
-        .args(["--gitlab-url", &other.uri(), "--yes"])
+        .unattended_on(&other.uri(), CALLER)
         .args(["rotate", "gitlab-pat", "--token-id", "42", "--keep"])
         .output()
         .unwrap();
@@ -145,9 +144,7 @@ async fn a_missing_variable_lists_the_keys_that_exist_and_never_their_values() {
         .await;
     let env = Env::new();
     let out = env
-        .tokrot()
-        .env("GITLAB_TOKEN", CALLER)
-        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .unattended_on(&server.uri(), CALLER)
         .args([
             "apply",
             "gitlab-ci-var",
@@ -326,23 +323,10 @@ async fn a_live_run_shows_values_not_placeholders() {
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v4/personal_access_tokens/42/rotate"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"id": 43, "name": "zd sync", "token": NEW, "expires_at": "2027-02-28"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/self"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(43, true)))
-        .mount(&server)
-        .await;
+    rotation_of_42(&server, 43).await;
     let env = Env::new();
     let out = env
-        .tokrot()
-        .env("GITLAB_TOKEN", CALLER)
-        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .unattended_on(&server.uri(), CALLER)
         .args(["rotate", "gitlab-pat", "--token-name", "zd sync", "--keep"])
         .output()
         .unwrap();

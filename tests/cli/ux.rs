@@ -424,9 +424,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
     }
     // A run of another runbook: the filters must tell it apart.
     let applied = env
-        .tokrot()
-        .env("GITLAB_TOKEN", CALLER)
-        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .unattended_on(&server.uri(), CALLER)
         .args([
             "apply",
             "gitlab-ci-var",
