@@ -84,7 +84,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         plan.steps.iter().filter_map(|s| s.instance.as_ref()),
     );
     if ctx.global.dry_run {
-        return dry_run(ctx, &plan, &req.command).await;
+        return dry_run(ctx, &plan, &req.command, req.keep).await;
     }
     // GitLab first (its pick lists ask for missing values); each client is made once: making
     // one loads the system's root certificates.
@@ -439,7 +439,12 @@ const DRY_RUN_FAILED: &str = "the dry run found a problem: a real run would stop
 /// `--dry-run`: the checklist, then — when the credentials are there — the read-only checks of
 /// a real run (the source token, every target), so that a dry run also says whether the run
 /// would get past its preflight. Nothing is written and no token to apply is read.
-async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, CliError> {
+async fn dry_run(
+    ctx: &mut Ctx,
+    plan: &Plan,
+    command: &str,
+    keep: bool,
+) -> Result<Outcome, CliError> {
     // Read-only checks need every value and every credential; without them the checklist is all.
     let clients = if !protocol::has_read_only_checks(plan) || !plan.missing.is_empty() {
         None
@@ -490,6 +495,14 @@ async fn dry_run(ctx: &mut Ctx, plan: &Plan, command: &str) -> Result<Outcome, C
         ctx.print_json(&report)?;
     } else {
         let mut text = render::checklist(plan, &ctx.ui, true);
+        let later: Vec<String> = (0..plan.steps.len())
+            .filter(|i| keep && plan.targets.is_empty() && walk::retires_old(plan, *i))
+            .map(|i| format!("  {}. {}\n", plan.steps[i].n, plan.steps[i].title))
+            .collect();
+        if !later.is_empty() {
+            text.push_str("\nWith --keep, these wait for `tokrot resume ID`, once the new token is in place:\n");
+            text.push_str(&later.concat());
+        }
         text.push('\n');
         if results.is_empty() {
             text.push_str("The read-only checks were not run: they need every value and the credentials (tokrot auth status).\n");
@@ -783,11 +796,12 @@ pub fn report(
     let text = (!json).then(|| report_text(plan, &finished, ctx.global.verbose > 0));
     let clean = matches!(finished.result, Ok(walk::Outcome::Done)) && finished.warnings.is_empty();
     let mut end = outcome_of(finished, json);
-    if let (Some((_, Err(_))), Ok(_)) = (&update, &end) {
+    if let (Some((_, Err(why))), Ok(_)) = (&update, &end) {
         end = Err(CliError {
             code: crate::exit::FAILED,
             message: "the rotation finished, but the inventory still names the old token".into(),
-            hint: None,
+            // What to write by hand: the update's own words, also under --output json.
+            hint: Some(why.trim_start_matches("warning: ").to_owned()),
             quiet: false,
             reported: json,
         });

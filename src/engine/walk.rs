@@ -906,7 +906,7 @@ pub const LEFT_FOR_LATER: &str = "left for later (--keep), the old token being i
 
 /// Whether the step at `i` retires the old token: a manual step or a finish action after the
 /// step that puts the new token into the targets.
-fn retires_old(plan: &Plan, i: usize) -> bool {
+pub(crate) fn retires_old(plan: &Plan, i: usize) -> bool {
     let after_targets = plan.steps[..i]
         .iter()
         .any(|s| s.action_phase() == Some(Phase::Apply) && s.target_index.is_none());

@@ -412,6 +412,26 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
         .mount(&server)
         .await;
     let env = Env::new();
+    // The checklist says so before anything is run.
+    let dry = env
+        .tokrot()
+        .args([
+            "rotate",
+            "gitlab-trigger",
+            "--project",
+            "grp/proj",
+            "--trigger-id",
+            "9",
+        ])
+        .args(["--for", "ci-job:deploy-docs", "--keep", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("With --keep, these wait for `tokrot resume ID`"),
+        "{}",
+        stdout(&dry)
+    );
     let out = env
         .tokrot()
         .env("GITLAB_TOKEN", CALLER)

@@ -281,3 +281,77 @@ async fn a_login_a_run_its_history_and_a_logout_are_documents_of_the_schema() {
         &[LOGIN, NEW],
     );
 }
+
+#[tokio::test]
+async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_by_hand() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const CALLER: &str = "glpat-caller-CANARY-js03";
+    const NEW: &str = "glpat-NEW-CANARY-js04";
+    let server = MockServer::start().await;
+    let env = Env::new();
+    let inventory = env.write(
+        "tokrot.toml",
+        "[[credential]]\nname = \"zd-sync\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\ntargets = [\"gitlab-ci-var:grp/proj:K\"]\n",
+    );
+    let token = |id: u64| {
+        json!({"id": id, "name": "t", "active": true, "revoked": false, "created_at": "2026-09-01T00:00:00Z",
+               "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": null})
+    };
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
+        .mount(&server)
+        .await;
+    // While the rotation runs, someone renames the credential in the file.
+    let file = inventory.clone();
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(move |_: &wiremock::Request| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, text.replace("zd-sync", "renamed")).unwrap();
+            ResponseTemplate::new(200).set_body_json(
+                json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}),
+            )
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
+        .mount(&server)
+        .await;
+    let variable = |value: &str| {
+        json!({"key": "K", "value": value, "variable_type": "env_var", "protected": false, "masked": false,
+               "hidden": false, "raw": false, "environment_scope": "*"})
+    };
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-CANARY-js05")))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/K"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .mount(&server)
+        .await;
+    let out = env
+        .unattended_on(&server.uri(), CALLER)
+        .args(["--output", "json", "--inventory"])
+        .arg(&inventory)
+        .args(["rotate", "--credential", "zd-sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json_doc(&out);
+    assert_eq!(report["status"], "done", "the rotation itself finished");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["inventory_update"]["ok"], false);
+    let hint = report["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("token_id = \"43\""), "{hint}");
+    crate::common::scan(&env, &[&out], &[CALLER, NEW, "old-CANARY-js05"]);
+}
