@@ -83,7 +83,7 @@ impl From<ApiError> for ActionFailure {
     fn from(e: ApiError) -> Self {
         Self {
             unknown: e.outcome_unknown(),
-            message: format!("{e}{}", bare_path_note(&e)),
+            message: format!("{e}{}{}", bare_path_note(&e), access_note(&e)),
             question: None,
             written: false,
         }
@@ -124,6 +124,27 @@ fn bare_path_note(e: &ApiError) -> String {
         };
     }
     String::new()
+}
+
+/// After a 401 or a 403, what the operator can check: which credential was refused, or what
+/// it must be allowed to do.
+fn access_note(e: &ApiError) -> &'static str {
+    let ApiError::Status { status, url, .. } = e else {
+        return "";
+    };
+    let gitlab = url.contains("/api/v4/");
+    match (status.as_u16(), gitlab) {
+        (401, _) => {
+            "; the credential was refused (expired or revoked?): `tokrot auth status` says which one and whether it works"
+        }
+        (403, true) => {
+            "; the GitLab credential may not do this: it needs the api scope, and the Maintainer role on the project (Owner for a group's access tokens and variables)"
+        }
+        (403, false) => {
+            "; the Zendesk credential may not do this: it needs an admin, and an OAuth token the read and write scopes"
+        }
+        _ => "",
+    }
 }
 
 /// Whether a target holds the new value, as far as its API lets tokrot read it back.

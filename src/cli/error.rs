@@ -219,9 +219,10 @@ impl From<WalkError> for CliError {
                 reported: false,
             },
             WalkError::Io(io) => io.into(),
-            WalkError::Preflight { .. } | WalkError::Unverified { .. } => {
-                CliError::usage(e.to_string())
-            }
+            WalkError::Preflight { .. } => CliError::usage(e.to_string()).hint(
+                "fix what it names, or leave that target out, and run again; `--dry-run` runs the same checks and changes nothing",
+            ),
+            WalkError::Unverified { .. } => CliError::usage(e.to_string()),
             WalkError::Failed { changed, .. } => {
                 let mut err = step_error(e.to_string(), changed);
                 err.code = exit::FAILED;

@@ -406,3 +406,31 @@ fn an_api_token_rotation_without_an_email_is_refused_before_the_token_is_made_by
     );
     scan(&env, &[&out], &[ZD, "zd-CANARY-ns06-abcdef"]);
 }
+
+#[tokio::test]
+async fn a_refused_check_says_what_the_credential_needs_and_how_to_check_again() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/API_TOKEN"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "403 Forbidden"})))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .unattended_on(&server.uri(), CALLER)
+        .args(["rotate", "gitlab-pat", "--token-id", "42"])
+        .args(["--apply-to", "gitlab-ci-var:grp/proj:API_TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the Maintainer role on the project"), "{err}");
+    assert!(err.contains("`--dry-run` runs the same checks"), "{err}");
+    assert!(!err.contains("403 Forbidden 403"), "{err}");
+    scan(&env, &[&out], &[CALLER]);
+}
