@@ -35,7 +35,8 @@ fn main() {
             if !e.quiet {
                 #[allow(clippy::print_stderr)]
                 {
-                    eprintln!("{e}");
+                    // The message may quote a vendor: only text reaches the terminal.
+                    eprintln!("{}", tokrot::text::terminal_safe(&e.to_string(), false));
                 }
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.

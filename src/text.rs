@@ -115,6 +115,44 @@ fn hang_of(line: &str, width: usize) -> usize {
     }
 }
 
+/// Text made safe for a terminal: a newline and a tab pass, and so do colour codes (`ESC [ … m`)
+/// when `colour` is on (tokrot's own styling); any other control character (an escape sequence
+/// that moves the cursor, clears the screen, sets the window title or the clipboard; a bell; a
+/// carriage return) is written out as an escape, so that text from a vendor can only be read,
+/// never act on the terminal.
+pub fn terminal_safe(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' && colour {
+            // A colour code: ESC [ digits and semicolons m.
+            let body = &rest[1..];
+            if let Some(params) = body.strip_prefix('[') {
+                let len = params
+                    .find(|p: char| !(p.is_ascii_digit() || p == ';'))
+                    .unwrap_or(params.len());
+                if params[len..].starts_with('m') {
+                    let end = 1 + 1 + len + 1;
+                    out.push_str(&rest[..end]);
+                    rest = &rest[end..];
+                    continue;
+                }
+            }
+        }
+        if unsafe_char(c) {
+            out.push_str(&c.escape_default().to_string());
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Vendor text on one line (`one_line`), at most `max` characters: a longer one is cut, and
 /// says so with `…`.
 pub fn short(text: &str, max: usize) -> String {
@@ -198,6 +236,22 @@ mod tests {
         assert_eq!(short("abc", 5), "abc");
         assert_eq!(short("abcdefgh", 5), "abcde…");
         assert_eq!(short("a\u{1b}]0;x\u{7}", 40), "a\\u{1b}]0;x\\u{7}");
+    }
+
+    #[test]
+    fn only_colour_codes_reach_the_terminal() {
+        let bold = "\u{1b}[1mStep\u{1b}[0m done\n";
+        assert_eq!(terminal_safe(bold, true), bold);
+        assert_eq!(
+            terminal_safe(bold, false),
+            "\\u{1b}[1mStep\\u{1b}[0m done\n"
+        );
+        let hostile = "x\u{1b}]0;title\u{7}\u{1b}[2J\r\u{1b}[31mred";
+        assert_eq!(
+            terminal_safe(hostile, true),
+            "x\\u{1b}]0;title\\u{7}\\u{1b}[2J\\r\u{1b}[31mred"
+        );
+        assert_eq!(terminal_safe("a\tb\n", false), "a\tb\n");
     }
 
     #[test]

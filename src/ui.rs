@@ -1,5 +1,6 @@
 //! Output discipline: results on stdout, prompts, progress and status on stderr, all of it
-//! through one `Ui` that redacts registered secrets. A closed pipe is a quiet exit.
+//! through one `Ui` that redacts registered secrets and lets no control sequence from a vendor's
+//! text act on the terminal (only tokrot's own colour codes pass). A closed pipe is a quiet exit.
 //!
 //! A fan-out (a hundred targets, a batch of rotations, a long list of reads) shows a live bar on
 //! a terminal; piped, under `-q` or `--output json` there is none, only the summary line. While
@@ -172,6 +173,7 @@ impl Ui {
     /// Writes a result to stdout.
     pub fn out(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
+        let text = crate::text::terminal_safe(&text, self.color);
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }
@@ -189,6 +191,7 @@ impl Ui {
     /// nobody reads, so that error is dropped; stdout's is not.
     pub fn error(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
+        let text = crate::text::terminal_safe(&text, self.color);
         let err = &mut self.err;
         let mut write = || {
             err.write_all(text.as_bytes())

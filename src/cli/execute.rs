@@ -878,8 +878,19 @@ fn report_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
 /// The targets: a summary line, then a line for each target that is not applied (with `-v`,
 /// for every target): applied, FAILED or pending, and what the read-back said.
 fn targets_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
+    // This process's reports, and the journal's word for a target that failed its check (the
+    // JSON report says the same).
     let reports: Vec<TargetReport> = (0..plan.targets.len())
-        .map(|i| finished.facts.targets.get(&i).cloned().unwrap_or_default())
+        .map(|i| {
+            let mut r = finished.facts.targets.get(&i).cloned().unwrap_or_default();
+            if let Some(record) = finished.journal.targets.get(i)
+                && record.status == TargetStatus::Failed
+                && r.error.is_none()
+            {
+                r.error = Some(record.error.clone().unwrap_or_else(|| "failed".into()));
+            }
+            r
+        })
         .collect();
     let count = |s: TargetStatus| reports.iter().filter(|r| target_state(r) == s).count();
     let (applied, failed, pending) = (

@@ -434,3 +434,42 @@ async fn a_refused_check_says_what_the_credential_needs_and_how_to_check_again()
     assert!(!err.contains("403 Forbidden 403"), "{err}");
     scan(&env, &[&out], &[CALLER]);
 }
+
+#[tokio::test]
+async fn a_vendor_answer_cannot_act_on_the_terminal() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
+        .mount(&server)
+        .await;
+    // A title change, a bell, a screen clear and a carriage return, in an error's message.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/variables/API_TOKEN"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"message": "404 \u{1b}]0;pwned\u{7}\u{1b}[2J\rVariable Not Found"}),
+        ))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let out = env
+        .unattended_on(&server.uri(), CALLER)
+        .args(["rotate", "gitlab-pat", "--token-id", "42"])
+        .args(["--apply-to", "gitlab-ci-var:grp/proj:API_TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.iter().any(|b| [0x1b, 0x07, b'\r'].contains(b)),
+            "a control character reached the terminal: {:?}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    assert!(
+        stderr(&out).contains("Variable Not Found"),
+        "{}",
+        stderr(&out)
+    );
+    scan(&env, &[&out], &[CALLER]);
+}
