@@ -471,5 +471,11 @@ async fn a_vendor_answer_cannot_act_on_the_terminal() {
         "{}",
         stderr(&out)
     );
+    // The target that failed its check is failed in the report, as in the JSON one.
+    assert!(
+        stderr(&out).contains("Targets: 0 applied, 1 failed\n"),
+        "{}",
+        stderr(&out)
+    );
     scan(&env, &[&out], &[CALLER]);
 }
