@@ -15,6 +15,7 @@ mod instances;
 mod inventory;
 mod list;
 mod man;
+mod report;
 mod resume;
 mod rotate;
 mod run;

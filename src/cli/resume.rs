@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use super::execute::{clients_for, report, session, start_error, state_dir};
+use super::execute::{clients_for, session, start_error, state_dir};
+use super::report::report;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::Plan;
 use crate::engine::plan::{Mode, resolve};
