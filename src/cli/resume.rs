@@ -60,6 +60,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         _ => {}
     }
     let plan = plan_of(ctx, &data)?;
+    resume::same_origin(&data, &plan).map_err(resume_error)?;
     // What is left, from the journal alone: a dry run reads no secret and takes no lock.
     let left = left_steps(&data, &plan);
     if ctx.global.dry_run {
@@ -116,13 +117,18 @@ fn plan_of(ctx: &Ctx, data: &JournalData) -> Result<Plan, CliError> {
 /// The steps a resume would carry out, a line each.
 fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
     let (skip_steps, skip_targets) = resume::skips(data, plan);
+    // A step put off by --keep was journaled with its values known.
+    let later = resume::left_for_later(data);
     plan.steps
         .iter()
         .filter(|s| match s.target_index {
             Some(t) => !skip_targets.contains(&t),
             None => !skip_steps.contains(&s.n),
         })
-        .map(|s| format!("  {}. {}", s.n, render::one_line(s)))
+        .map(|s| match later.iter().find(|(n, _)| *n == s.n) {
+            Some((n, title)) => format!("  {n}. {title}"),
+            None => format!("  {}. {}", s.n, render::one_line(s)),
+        })
         .collect()
 }
 
@@ -175,6 +181,9 @@ fn resume_error(e: ResumeError) -> CliError {
             Some("`tokrot history` lists the runs".to_owned())
         }
         ResumeError::Busy(b) => Some(format!("wait for run {} to end, then try again", b.holder)),
+        ResumeError::OtherOrigin { was, .. } => Some(format!(
+            "point tokrot at {was} again (--gitlab-url, GITLAB_URL, or the instance in the config file) and resume there"
+        )),
         ResumeError::Unknown { .. } => Some(
             "do NOT rotate the old token again: GitLab would revoke the whole token family. List the tokens with \
              your admin credential to see whether a new one exists, and rotate that one"

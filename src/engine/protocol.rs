@@ -248,7 +248,7 @@ pub(crate) async fn start<A: Actions>(
     let end = End {
         keep: req.keep,
         self_account,
-        resumed: false,
+        retire_now: false,
     };
     Ok(walk_and_conclude(session, plan, run, locks, token, end).await)
 }
@@ -307,8 +307,9 @@ fn kept_token(keeper: &dyn Keeper, from: &str) -> Result<SecretString, StartErro
 struct End {
     keep: bool,
     self_account: Option<String>,
-    /// A `resume`: steps a `--keep` run left for later are carried out now.
-    resumed: bool,
+    /// Steps a `--keep` run left for later are carried out now: the resume of a kept run (one
+    /// that did not get that far still puts them off).
+    retire_now: bool,
 }
 
 /// Continues a run `resume.rs` reopened: its journal, its locks, its token.
@@ -316,14 +317,14 @@ pub(crate) async fn carry_on<A: Actions>(
     session: Session<'_>,
     plan: &Plan,
     actions: A,
-    journal: Journal,
-    locks: Locks,
+    (journal, locks): (Journal, Locks),
+    retire_now: bool,
 ) -> Finished {
     let data = journal.data();
     let end = End {
         keep: data.keep,
         self_account: data.self_account,
-        resumed: true,
+        retire_now,
     };
     let run = Run::new(actions, journal, session.keeper.clone(), false);
     walk_and_conclude(session, plan, run, locks, None, end).await
@@ -423,7 +424,7 @@ async fn walk_and_conclude<A: Actions>(
     ));
     let mut options = session.options.clone();
     options.unattended = session.unattended;
-    options.retire_later = end.keep && plan.targets.is_empty() && !end.resumed;
+    options.retire_later = end.keep && plan.targets.is_empty() && !end.retire_now;
     let walked = walk::walk(
         plan,
         session.prompter.as_mut(),
@@ -449,7 +450,7 @@ async fn walk_and_conclude<A: Actions>(
         plan,
         &run,
         result,
-        end.keep,
+        (end.keep, end.retire_now),
         self_credential,
     );
     drop(runner);
@@ -482,20 +483,26 @@ fn conclude<A: Actions>(
     plan: &Plan,
     run: &Run<A>,
     result: Result<walk::Outcome, WalkError>,
-    keep: bool,
+    (keep, retiring): (bool, bool),
     self_credential: Option<Result<String, String>>,
 ) -> Finished {
     let executor = &run.executor;
     let mut facts = executor.facts();
     let data = run.journal.data();
     let self_pending = data.self_account.is_some() && !matches!(self_credential, Some(Ok(_)));
-    let status = status_of(
-        &result,
-        &facts,
-        anything_changed(&data),
-        keep && plan.targets.is_empty(),
-        self_pending,
-    );
+    let status = match (&result, retiring) {
+        // The resume of a kept run only retires the old token: done, it stays kept while the
+        // keyring still has the new one (for `apply --from`); stopped, it is still kept.
+        (Ok(walk::Outcome::Done), true) if !facts.stashed => Status::Done,
+        (Ok(_) | Err(WalkError::Prompt { .. }), true) => Status::Kept,
+        _ => status_of(
+            &result,
+            &facts,
+            anything_changed(&data),
+            keep && plan.targets.is_empty(),
+            self_pending,
+        ),
+    };
     let mut warnings = Vec::new();
     // A token with nowhere else to be is never removed from the keyring.
     let elsewhere = !plan.targets.is_empty() || data.self_account.is_some();
@@ -660,7 +667,7 @@ fn on_signal<A: Actions>(
                 signal,
                 cleanup_pending,
             }),
-            false,
+            (false, false),
             self_credential,
         );
         let mut text = format!(

@@ -84,6 +84,19 @@ pub enum ResumeError {
         /// Why it is not kept.
         why: String,
     },
+    /// The run's source lives on another GitLab or Zendesk instance than the one configured
+    /// now: its steps must not be carried out there.
+    #[error(
+        "run {id} was made on {was}, and tokrot now points at {now}: nothing was sent; a resume goes where the run began"
+    )]
+    OtherOrigin {
+        /// The run.
+        id: String,
+        /// Its origin, as journaled.
+        was: String,
+        /// The origin the configuration gives now.
+        now: String,
+    },
     /// The run finished while this one waited for its lock.
     #[error("run {id} has already finished")]
     Finished {
@@ -276,6 +289,7 @@ pub fn reopen(
     {
         return Err(ResumeError::Finished { id });
     }
+    same_origin(&data, plan)?;
     if data.kind == "rotate" {
         let (key, what) = protocol::source_key(plan, &data.params);
         locks.take(state_dir, &key, &what, holder)?;
@@ -311,6 +325,9 @@ pub fn reopen(
         }
     }
     let token = match data.kind.as_str() {
+        // A kept run has only the old token's retirement left, which needs no new token: one the
+        // keyring has let go of (the kernel keyring's lasts three days) does not hold it up.
+        "rotate" if data.status == Status::Kept => keeper.find(&id).ok().flatten(),
         "rotate" => Some(rotated_token(&data, plan, keeper)?),
         "apply" if data.steps.iter().any(|s| s.status == StepStatus::Done) => {
             return Err(ResumeError::NotRotation { id });
@@ -325,6 +342,21 @@ pub fn reopen(
         skip_targets,
         locks,
     })
+}
+
+/// Refuses a run whose source lives elsewhere than the plan now points (another GitLab, a
+/// re-pointed instance): its steps, and its new token, belong where it began. A journal from
+/// before origins were kept cannot be checked.
+pub fn same_origin(data: &JournalData, plan: &Plan) -> Result<(), ResumeError> {
+    let now = protocol::origin(plan);
+    match data.origin.as_ref().filter(|was| **was != now) {
+        Some(was) => Err(ResumeError::OtherOrigin {
+            id: data.id.clone(),
+            was: was.clone(),
+            now,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The steps a `--keep` run left for later (those that retire the old token), not yet done:
@@ -533,7 +565,17 @@ pub(crate) async fn resume_with<A: Actions>(
             actions.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
         }
     }
-    Ok(protocol::carry_on(session, plan, actions, journal, reopened.locks).await)
+    // A kept run is resumed to retire the old token, now that the new one is in place; any
+    // other keeps putting that off.
+    let retire_now = data.status == Status::Kept;
+    Ok(protocol::carry_on(
+        session,
+        plan,
+        actions,
+        (journal, reopened.locks),
+        retire_now,
+    )
+    .await)
 }
 
 #[cfg(test)]
@@ -566,5 +608,125 @@ mod tests {
             }
         }
         assert!(STANDINGS.contains(&"interrupted"));
+    }
+
+    /// A keyring that has let every token go (after a reboot, say).
+    struct Forgotten;
+
+    impl Keeper for Forgotten {
+        fn probe(&self, _run: &str) -> Result<(), crate::secret::stash::StashError> {
+            Ok(())
+        }
+        fn put(
+            &self,
+            _run: &str,
+            _token: &SecretString,
+        ) -> Result<(), crate::secret::stash::StashError> {
+            Ok(())
+        }
+        fn find(
+            &self,
+            _run: &str,
+        ) -> Result<Option<SecretString>, crate::secret::stash::StashError> {
+            Ok(None)
+        }
+        fn remove(&self, _run: &str) -> Result<(), crate::secret::stash::StashError> {
+            Ok(())
+        }
+    }
+
+    /// A kept trigger rotation whose last step (delete the old trigger) was left for later.
+    fn kept_run(state_dir: &Path, plan: &Plan, deferred: bool) -> JournalData {
+        let id = "20261129T050000Z-gitlab-trigger-0a1b2c";
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| {
+                let last = s.n == plan.steps.len();
+                journal::StepRecord {
+                    n: s.n,
+                    title: s.title.clone(),
+                    action: s.action.map(str::to_owned),
+                    phase: s.phase.map(str::to_owned),
+                    status: if last && deferred {
+                        StepStatus::Skipped
+                    } else {
+                        StepStatus::Done
+                    },
+                    at: journal::now(),
+                    message: (last && deferred)
+                        .then(|| format!("{}: {}", walk::LEFT_FOR_LATER, s.title)),
+                }
+            })
+            .collect();
+        let data = JournalData {
+            id: id.into(),
+            runbook: "gitlab-trigger".into(),
+            kind: "rotate".into(),
+            params: vec![
+                ("project".into(), "grp/proj".into()),
+                ("trigger_id".into(), "9".into()),
+                ("description".into(), "deploy".into()),
+            ],
+            targets: Vec::new(),
+            instance: None,
+            started_at: String::new(),
+            updated_at: String::new(),
+            status: Status::Kept,
+            steps,
+            new_id: Some(10),
+            expires_at: None,
+            stashed: true,
+            stash_error: None,
+            approvals: Vec::new(),
+            operator: None,
+            self_account: None,
+            keep: true,
+            origin: None,
+            credential: None,
+            memo: Default::default(),
+        };
+        Journal::create(state_dir, data.clone(), crate::secret::Redactor::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        journal::load(state_dir, id).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_kept_run_resumes_its_deferred_retirement_without_the_new_token_and_only_that() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let state = dir.path().join("state");
+        let catalogue = crate::runbook::Catalogue::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let runbook = catalogue
+            .get("gitlab-trigger")
+            .unwrap_or_else(|| panic!("runbook"));
+        let params = vec![
+            ("project".to_owned(), "grp/proj".to_owned()),
+            ("trigger_id".to_owned(), "9".to_owned()),
+            ("description".to_owned(), "deploy".to_owned()),
+        ];
+        let plan = super::super::plan::resolve(
+            runbook,
+            &params,
+            &[],
+            super::super::plan::Mode::Resolve,
+            &crate::config::Config::built_in(),
+            &catalogue,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let data = kept_run(&state, &plan, true);
+        assert_eq!(left_for_later(&data).len(), 1);
+        let reopened = reopen(&state, data, &plan, "test", &Forgotten)
+            .unwrap_or_else(|e| panic!("a kept run needs no token to retire the old one: {e}"));
+        assert!(reopened.token.is_none());
+        // Everything but the deferred step is done and skipped.
+        assert_eq!(reopened.skip_steps.len(), plan.steps.len() - 1);
+        drop(reopened);
+        // Once that step is done, there is nothing left to resume.
+        let done = kept_run(&state, &plan, false);
+        assert!(left_for_later(&done).is_empty());
+        assert!(matches!(
+            reopen(&state, done, &plan, "test", &Forgotten),
+            Err(ResumeError::Finished { .. })
+        ));
     }
 }

@@ -494,9 +494,10 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
+    // GitLab no longer has it (an earlier attempt's answer was lost): gone is what was wanted.
     Mock::given(method("DELETE"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
-        .respond_with(ResponseTemplate::new(204))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not found"})))
         .expect(1)
         .mount(&server)
         .await;
@@ -511,6 +512,11 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     assert!(
         stderr(&resumed).contains("left the old token's retirement for now"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert!(
+        stderr(&resumed).contains("trigger 9 is gone already"),
         "{}",
         stderr(&resumed)
     );

@@ -758,3 +758,123 @@ async fn a_target_typed_at_the_prompt_finds_its_credentials_as_apply_to_does() {
     );
     crate::common::assert_no_piece("screen", &screen, &[GITLAB_CALLER, ZD_CALLER, NEW]);
 }
+
+#[tokio::test]
+async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed() {
+    let server = MockServer::start().await;
+    // The new token's check fails once: the run stops after the token was made and kept.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/oauth/tokens/current.json"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    let env = env_with_instance(&server);
+    let args = [
+        "rotate",
+        "zendesk-oauth",
+        "--instance",
+        "zd",
+        "--client-id",
+        "223443",
+        "--keep",
+    ];
+    let first = run(&env, &server, &args);
+    assert_ne!(first.status.code(), Some(0), "{}", stderr(&first));
+    let id = {
+        let history = env
+            .tokrot()
+            .args(["--output", "json", "history"])
+            .output()
+            .unwrap();
+        crate::common::json_doc(&history)["runs"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Resumed, it checks the new token again, and the old one stays: nothing holds the new one.
+    let resumed = run(&env, &server, &["resume", &id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        !writes(&server)
+            .await
+            .contains(&"DELETE /api/v2/oauth/tokens/900".to_owned()),
+        "{}",
+        stderr(&resumed)
+    );
+    assert!(
+        stderr(&resumed).contains("left for later"),
+        "{}",
+        stderr(&resumed)
+    );
+    // Resumed again, once the new token is in place, it revokes the old one.
+    let retired = run(&env, &server, &["resume", &id]);
+    assert_eq!(retired.status.code(), Some(0), "{}", stderr(&retired));
+    let deletes = writes(&server)
+        .await
+        .iter()
+        .filter(|w| *w == "DELETE /api/v2/oauth/tokens/900")
+        .count();
+    assert_eq!(deletes, 1);
+    for out in [&first, &resumed, &retired] {
+        assert_no_canary(&env, out);
+    }
+}
+
+#[tokio::test]
+async fn a_run_is_resumed_only_where_it_began() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    let env = env_with_instance(&server);
+    let args = [
+        "rotate",
+        "zendesk-oauth",
+        "--instance",
+        "zd",
+        "--client-id",
+        "223443",
+        "--keep",
+    ];
+    let first = run(&env, &server, &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let history = env
+        .tokrot()
+        .args(["--output", "json", "history"])
+        .output()
+        .unwrap();
+    let id = crate::common::json_doc(&history)["runs"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The instance now points elsewhere: the resume sends nothing there.
+    let tripwire = crate::common::Tripwire::new();
+    env.write(
+        ".config/tokrot/config.toml",
+        &format!(
+            "[zendesk.instances.zd]\nurl = \"{}\"\nlabel = \"Zendesk Test\"\n",
+            tripwire.url()
+        ),
+    );
+    for dry in [true, false] {
+        let mut cmd = env.tokrot();
+        cmd.env("ZENDESK_OAUTH_TOKEN", ZD_CALLER)
+            .env("ZENDESK_INSTANCE", "zd")
+            .arg("--yes");
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.args(["resume", &id]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("a resume goes where the run began"),
+            "{}",
+            stderr(&out)
+        );
+        assert_no_canary(&env, &out);
+    }
+    assert!(!tripwire.tripped(), "nothing goes to the other instance");
+}

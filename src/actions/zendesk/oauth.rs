@@ -272,6 +272,13 @@ pub(crate) async fn revoke_oauth_token(
             None => return Ok("no old token to revoke".into()),
         },
     };
-    ex.zendesk(step)?.revoke_oauth_token(id).await?;
-    Ok(format!("old token {id} revoked"))
+    match ex.zendesk(step)?.revoke_oauth_token(id).await {
+        Ok(()) => Ok(format!("old token {id} revoked")),
+        // Gone now, it was revoked already (an earlier attempt whose answer was lost, or by
+        // hand): the step's purpose holds.
+        Err(e) if e.status().is_some_and(|s| s.as_u16() == 404) => Ok(format!(
+            "old token {id} is gone already (Zendesk answers 404: revoked by an earlier attempt or by hand)"
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
