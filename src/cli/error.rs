@@ -220,7 +220,7 @@ impl From<WalkError> for CliError {
             },
             WalkError::Io(io) => io.into(),
             WalkError::Preflight { .. } => CliError::usage(e.to_string()).hint(
-                "fix what it names, or leave that target out, and run again; `--dry-run` runs the same checks and changes nothing",
+                "fix what it names (a target that cannot be fixed now can be left out) and run again; `--dry-run` runs the same checks and changes nothing",
             ),
             WalkError::Unverified { .. } => CliError::usage(e.to_string()),
             WalkError::Failed { changed, .. } => {

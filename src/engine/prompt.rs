@@ -84,16 +84,21 @@ impl TerminalPrompter {
     }
 }
 
+/// A prompt may quote a vendor (a question an action asks): only text reaches the terminal.
+fn safe(prompt: &str) -> String {
+    crate::text::terminal_safe(prompt, false).into_owned()
+}
+
 impl Prompter for TerminalPrompter {
     fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError> {
         Ok(Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
+            .with_prompt(safe(prompt))
             .interact()?)
     }
 
     fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
         Ok(Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(question)
+            .with_prompt(safe(question))
             .interact()?)
     }
 
@@ -101,7 +106,7 @@ impl Prompter for TerminalPrompter {
         // dialoguer asks again without a word after an empty answer when empty answers are
         // refused: they are let through to the check, which says why it asks again.
         let value = Password::with_theme(self.theme.as_ref())
-            .with_prompt(format!("{prompt} (hidden)"))
+            .with_prompt(format!("{} (hidden)", safe(prompt)))
             .allow_empty_password(true)
             .validate_with(|v: &String| {
                 if v.trim().is_empty() {
@@ -120,7 +125,7 @@ impl Prompter for TerminalPrompter {
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, PromptError> {
         Ok(Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
+            .with_prompt(safe(prompt))
             .validate_with(|v: &String| validate(v.trim()))
             .interact_text()?
             .trim()
@@ -133,7 +138,7 @@ impl Prompter for TerminalPrompter {
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<Option<String>, PromptError> {
         let v = Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
+            .with_prompt(safe(prompt))
             .allow_empty(true)
             .validate_with(|v: &String| {
                 if v.trim().is_empty() {
@@ -148,9 +153,11 @@ impl Prompter for TerminalPrompter {
     }
 
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
+        // Items name what a vendor lists (tokens, apps): text, on one line each.
+        let items: Vec<String> = items.iter().map(|i| crate::text::one_line(i)).collect();
         Ok(Select::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
-            .items(items)
+            .with_prompt(safe(prompt))
+            .items(&items)
             .default(0)
             .interact()?)
     }
