@@ -479,3 +479,34 @@ async fn a_vendor_answer_cannot_act_on_the_terminal() {
     );
     scan(&env, &[&out], &[CALLER]);
 }
+
+#[tokio::test]
+async fn a_pick_list_shows_a_vendor_name_as_text() {
+    let server = MockServer::start().await;
+    caller(&server).await;
+    let mut hostile = token(42, true);
+    hostile["name"] = json!("zd sync\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    Mock::given(method("GET"))
+        .and(path("/api/v4/personal_access_tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([hostile])))
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let uri = server.uri();
+    let args = ["--gitlab-url", uri.as_str(), "rotate", "gitlab-pat"];
+    let mut pty = Pty::spawn_with(&env, &args, &[("GITLAB_TOKEN", CALLER)]);
+    pty.expect("(id 42)");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    pty.send("\x03");
+    let (_, screen) = pty.finish();
+    assert!(screen.contains("zd sync\\u{1b}]0;pwned"), "{screen}");
+    assert!(
+        !screen.contains("\u{1b}]0;pwned"),
+        "the vendor's title change reached the terminal"
+    );
+    assert!(
+        !screen.contains("\u{1b}[2J"),
+        "the vendor's screen clear reached the terminal"
+    );
+    assert_no_piece("screen", &screen, &[CALLER]);
+}
