@@ -42,6 +42,18 @@ impl Env {
         cmd
     }
 
+    /// The id of the latest run in the journal, as `history --output json` gives it.
+    pub fn latest_run(&self) -> String {
+        let history = self
+            .tokrot()
+            .args(["--output", "json", "history"])
+            .output()
+            .unwrap();
+        let doc = json_doc(&history);
+        let runs = doc["runs"].as_array().unwrap();
+        runs.last().unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
     pub fn path(&self) -> &Path {
         self.home.path()
     }

@@ -460,15 +460,7 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
         ["POST /api/v4/projects/grp%2Fproj/triggers"],
         "only the new trigger is made; the old one stays"
     );
-    let history = env
-        .tokrot()
-        .args(["--output", "json", "history"])
-        .output()
-        .unwrap();
-    let id = crate::common::json_doc(&history)["runs"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = env.latest_run();
     let run = env
         .tokrot()
         .args(["--output", "json", "history", &id])

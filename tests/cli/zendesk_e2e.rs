@@ -785,17 +785,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
     ];
     let first = run(&env, &server, &args);
     assert_ne!(first.status.code(), Some(0), "{}", stderr(&first));
-    let id = {
-        let history = env
-            .tokrot()
-            .args(["--output", "json", "history"])
-            .output()
-            .unwrap();
-        crate::common::json_doc(&history)["runs"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let id = env.latest_run();
     // Resumed, it checks the new token again, and the old one stays: nothing holds the new one.
     let resumed = run(&env, &server, &["resume", &id]);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
@@ -841,15 +831,7 @@ async fn a_run_is_resumed_only_where_it_began() {
     ];
     let first = run(&env, &server, &args);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let history = env
-        .tokrot()
-        .args(["--output", "json", "history"])
-        .output()
-        .unwrap();
-    let id = crate::common::json_doc(&history)["runs"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = env.latest_run();
     // The instance now points elsewhere: the resume sends nothing there.
     let tripwire = crate::common::Tripwire::new();
     env.write(
