@@ -61,6 +61,9 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     }
     let plan = plan_of(ctx, &data)?;
     resume::same_origin(&data, &plan).map_err(resume_error)?;
+    if data.status == Status::Kept {
+        held_somewhere(ctx, &dir, &id)?;
+    }
     // What is left, from the journal alone: a dry run reads no secret and takes no lock.
     let left = left_steps(&data, &plan);
     if ctx.global.dry_run {
@@ -130,6 +133,49 @@ fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
             None => format!("  {}. {}", s.n, render::one_line(s)),
         })
         .collect()
+}
+
+/// Before the old token of a kept run is retired: the new one is held somewhere. It is never
+/// shown, so only `tokrot apply … --from ID` can have put it anywhere; with no such apply
+/// done, retiring the old token would leave everything that uses it without a working one.
+/// Asked on a terminal; refused with `--yes`. A dry run only says so.
+fn held_somewhere(ctx: &mut Ctx, dir: &std::path::Path, id: &str) -> Result<(), CliError> {
+    let applies = resume::applied_from(dir, id);
+    if !applies.is_empty() {
+        let line = format!(
+            "Its new token was put into place by {}.",
+            applies.join(", ")
+        );
+        ctx.ui.status(&line)?;
+        return Ok(());
+    }
+    let why = format!(
+        "no `tokrot apply … --from {id}` has put run {id}'s new token anywhere, so retiring the old token would leave what uses it without a working token"
+    );
+    if ctx.global.dry_run {
+        let line = format!("note: {why}.");
+        return Ok(ctx.ui.status(&line)?);
+    }
+    let hint = format!(
+        "put the new token into place first (`tokrot apply TARGET … --from {id}`), then resume"
+    );
+    if ctx.global.yes || !ctx.interactive() {
+        return Err(CliError::usage(format!("{why}; nothing was sent")).hint(hint));
+    }
+    use crate::engine::prompt::{Prompter, TerminalPrompter};
+    let line = format!("{} {why}.", ctx.ui.warn("WARNING:"));
+    ctx.ui.status(&line)?;
+    let yes = TerminalPrompter::new(ctx.ui.color())
+        .confirm("Retire the old token anyway?")
+        .map_err(|e| CliError::usage(format!("no answer: {e}; nothing was sent")))?;
+    match yes {
+        true => Ok(()),
+        false => {
+            let mut err = CliError::usage("stopped before anything was sent").hint(hint);
+            err.code = exit::STOPPED;
+            Err(err)
+        }
+    }
 }
 
 /// A run with nothing left to do: said on stderr, and as a document under `--output json`.

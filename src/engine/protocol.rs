@@ -272,6 +272,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
                 failed_step: None,
             })
             .collect(),
+        from: req.from.clone(),
         origin: Some(origin(plan)),
         instance: plan.instance.as_ref().map(|i| i.id.clone()),
         started_at: String::new(),

@@ -344,6 +344,16 @@ pub fn reopen(
     })
 }
 
+/// The runs that put the token a kept run made into place (`apply --from ID`) and got it there.
+pub fn applied_from(state_dir: &Path, id: &str) -> Vec<String> {
+    journal::list(state_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| j.from.as_deref() == Some(id) && j.status == Status::Done)
+        .map(|j| j.id)
+        .collect()
+}
+
 /// Refuses a run whose source lives elsewhere than the plan now points (another GitLab, a
 /// re-pointed instance): its steps, and its new token, belong where it began. A journal from
 /// before origins were kept cannot be checked.
@@ -683,6 +693,7 @@ mod tests {
             self_account: None,
             keep: true,
             origin: None,
+            from: None,
             credential: None,
             memo: Default::default(),
         };

@@ -204,6 +204,9 @@ pub struct JournalData {
     /// `--keep`: the new token stays in the keyring when the rotation ends.
     #[serde(default)]
     pub keep: bool,
+    /// The kept run whose token this run put into place (`apply --from ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// The origin its source lives on (GitLab's URL, or the Zendesk instance's): a token's id
     /// means something only there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -500,6 +503,7 @@ mod tests {
             keep: false,
             credential: None,
             origin: None,
+            from: None,
             memo: Default::default(),
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],

@@ -500,6 +500,44 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
             .output()
             .unwrap()
     };
+    // Not before the new token is somewhere: the old one is all its consumers have.
+    let early = resume();
+    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
+    assert!(
+        stderr(&early).contains(&format!("no `tokrot apply … --from {id}` has put")),
+        "{}",
+        stderr(&early)
+    );
+    assert!(
+        writes(&server).await.is_empty(),
+        "nothing is sent before the token is in place"
+    );
+    Mock::given(method("GET"))
+        .and(path(VAR_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-value-CANARY-dddd")))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(VAR_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .mount(&server)
+        .await;
+    let applied = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "API_TOKEN",
+        ])
+        .args(["--from", &id])
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
     let resumed = resume();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     assert!(
@@ -514,7 +552,10 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     );
     assert_eq!(
         writes(&server).await,
-        ["DELETE /api/v4/projects/grp%2Fproj/triggers/9"]
+        [
+            format!("PUT {VAR_PATH}"),
+            "DELETE /api/v4/projects/grp%2Fproj/triggers/9".to_owned()
+        ]
     );
     let again = resume();
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
@@ -525,7 +566,7 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     );
     assert_eq!(
         writes(&server).await.len(),
-        1,
+        2,
         "the old trigger is deleted once"
     );
     assert_no_canary(&env, &out);

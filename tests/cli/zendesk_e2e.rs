@@ -802,6 +802,21 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
         stderr(&resumed)
     );
     // Resumed again, once the new token is in place, it revokes the old one.
+    let applied = run(
+        &env,
+        &server,
+        &[
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "ZENDESK_TOKEN",
+            "--from",
+            &id,
+        ],
+    );
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
     let retired = run(&env, &server, &["resume", &id]);
     assert_eq!(retired.status.code(), Some(0), "{}", stderr(&retired));
     let deletes = writes(&server)
