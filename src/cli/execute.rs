@@ -2,7 +2,6 @@
 //! sure every value and answer can be had (flags, stdin, or a terminal), then walk it.
 
 use secrecy::SecretString;
-use serde_json::json;
 
 use std::collections::HashMap;
 
@@ -457,40 +456,11 @@ async fn dry_run(
     };
     let failed = results.iter().any(|(_, _, r)| r.is_err());
     if ctx.json() {
-        let mut report = render::dry_run_report(plan);
-        report["preflight"] = if results.is_empty() {
-            serde_json::Value::Null
-        } else {
-            json!(
-                results
-                    .iter()
-                    .map(
-                        |(n, what, r)| json!({"n": n, "check": what, "ok": r.is_ok(),
-                    "note": r.as_ref().ok(), "error": r.as_ref().err()})
-                    )
-                    .collect::<Vec<_>>()
-            )
-        };
-        // The checks that ran are steps done (or failed), and a target whose check failed says
-        // why, as in a real run's report.
-        for (n, _, r) in &results {
-            let Some(i) = plan.steps.iter().position(|s| s.n == *n) else {
-                continue;
-            };
-            let step = &mut report["steps"][i];
-            step["outcome"] = json!(if r.is_ok() { "done" } else { "failed" });
-            step["message"] = json!(match r {
-                Ok(note) | Err(note) => note,
-            });
-            if let (Err(e), Some(t)) = (r, plan.steps[i].target_index) {
-                report["targets"][t]["error"] = json!(e);
-            }
-        }
+        let mut doc = super::document::RunDocument::planned(plan).checked(plan, &results);
         if failed {
-            let end = Err(CliError::usage(DRY_RUN_FAILED));
-            report = super::report::with_exit(report, &end, ctx.ui.redactor());
+            doc = doc.ended(&Err(CliError::usage(DRY_RUN_FAILED)), ctx.ui.redactor());
         }
-        ctx.print_json(&report)?;
+        ctx.print_json(&doc.to_value())?;
     } else {
         let mut text = render::checklist(plan, &ctx.ui, true);
         let later: Vec<String> = (0..plan.steps.len())

@@ -6,6 +6,7 @@ mod auth;
 pub mod completions;
 mod context;
 mod discover;
+mod document;
 mod due;
 pub mod error;
 mod execute;

@@ -2,121 +2,13 @@
 //! target's outcome from the journal, the exit code, the error) or the text summary, and the
 //! command's result. `rotate`, `apply`, `run` and `resume` end here.
 
-use serde_json::json;
-
+use super::document::RunDocument;
 use super::{CliError, Ctx, Outcome};
 use crate::actions::run::{TargetReport, Verified};
 use crate::engine::plan::Plan;
 use crate::engine::protocol::{self, Finished};
 use crate::engine::protocol::{Status as JournalStatus, TargetStatus};
-use crate::engine::render;
 use crate::engine::walk::{self, StopReason};
-
-/// The JSON report of a run (CLI.md): the plan, each step's and each target's outcome from
-/// the journal (which also knows what an earlier process did), and how the command ends.
-fn run_report(
-    plan: &Plan,
-    finished: &Finished,
-    update: Option<&(&str, Result<String, String>)>,
-) -> serde_json::Value {
-    let facts = &finished.facts;
-    let journal = &finished.journal;
-    let mut report = render::dry_run_report(plan);
-    report["rotation_id"] = json!(finished.id);
-    report["status"] = json!(finished.status.as_str());
-    render::fill_from_journal(&mut report, plan, journal, Some(&finished.result));
-    // What the steps learned replaces the plan's placeholders, as it did on the terminal.
-    let shown = |v: &serde_json::Value| -> serde_json::Value {
-        match v {
-            serde_json::Value::String(s) => json!(render::with_learned(plan, &finished.learned, s)),
-            serde_json::Value::Array(a) => a
-                .iter()
-                .map(|s| {
-                    json!(render::with_learned(
-                        plan,
-                        &finished.learned,
-                        s.as_str().unwrap_or_default()
-                    ))
-                })
-                .collect(),
-            other => other.clone(),
-        }
-    };
-    if let Some(steps) = report["steps"].as_array_mut() {
-        for s in steps.iter_mut() {
-            for key in ["title", "call", "sends"] {
-                if let Some(v) = s.get(key) {
-                    s[key] = shown(v);
-                }
-            }
-        }
-    }
-    report["source"]["new_id"] = json!(facts.new_id.or(journal.new_id));
-    if let Some(e) = facts.expires_at.as_ref().or(journal.expires_at.as_ref()) {
-        report["source"]["expires_at"] = json!(e);
-    }
-    report["source"]["stashed"] = json!(facts.stashed);
-    report["source"]["stash_error"] = json!(facts.stash_error);
-    if let Some(targets) = report["targets"].as_array_mut() {
-        for (i, t) in targets.iter_mut().enumerate() {
-            let r = facts.targets.get(&i).cloned().unwrap_or_default();
-            if journal.targets.get(i).is_none() && facts.targets.contains_key(&i) {
-                t["status"] = json!(target_state(&r).as_str());
-                t["verified"] = json!(r.verified.map(|v| v.as_str()));
-                t["error"] = json!(r.error);
-            }
-            t["note"] = json!(r.note);
-        }
-    }
-    report["self_credential"] = match &finished.self_credential {
-        Some(Ok(m)) => json!({"status": "applied", "note": m}),
-        Some(Err(e)) => json!({"status": "failed", "error": e}),
-        None => serde_json::Value::Null,
-    };
-    report["warnings"] = json!(finished.warnings);
-    if let Ok(walk::Outcome::Stopped(s)) = &finished.result {
-        let (by, reason) = match &s.reason {
-            StopReason::Gate(m) => ("gate", m.clone()),
-            StopReason::Operator => ("operator", "stopped by the operator".to_owned()),
-        };
-        report["stop"] = json!({
-            "at": s.at,
-            "title": s.title,
-            "by": by,
-            "reason": reason,
-            "not_done": s.not_done.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            "cleaned_up": s.cleaned.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        });
-    }
-    report["inventory_update"] = match update {
-        Some((name, r)) => json!({
-            "credential": name,
-            "ok": r.is_ok(),
-            "message": match r { Ok(m) | Err(m) => m },
-        }),
-        None => serde_json::Value::Null,
-    };
-    report
-}
-
-/// How the command ends, in the report: its exit code, and the error (as `main` would print it).
-pub(crate) fn with_exit(
-    mut report: serde_json::Value,
-    end: &Result<Outcome, CliError>,
-    redactor: &crate::secret::Redactor,
-) -> serde_json::Value {
-    report["exit_code"] = json!(exit_code(end));
-    report["error"] = match end {
-        Err(e) => e.clone_redacted(redactor).error_json(),
-        Ok(_) => serde_json::Value::Null,
-    };
-    report
-}
-
-/// The exit code a command's result gives.
-fn exit_code(end: &Result<Outcome, CliError>) -> i32 {
-    end.as_ref().map_or_else(|e| e.code, |o| o.exit_code())
-}
 
 fn target_state(r: &TargetReport) -> TargetStatus {
     protocol::target_status(r.applied, r.error.is_some())
@@ -131,7 +23,7 @@ pub fn report(
     update: Option<(&str, Result<String, String>)>,
 ) -> Result<Outcome, CliError> {
     let json = ctx.json();
-    let report = json.then(|| run_report(plan, &finished, update.as_ref()));
+    let doc = json.then(|| RunDocument::planned(plan).finished(plan, &finished, update.as_ref()));
     let text = (!json).then(|| report_text(plan, &finished, ctx.global.verbose > 0));
     let clean = matches!(finished.result, Ok(walk::Outcome::Done)) && finished.warnings.is_empty();
     let mut end = outcome_of(finished, json);
@@ -145,9 +37,8 @@ pub fn report(
             reported: json,
         });
     }
-    if let Some(report) = report {
-        let report = with_exit(report, &end, ctx.ui.redactor());
-        ctx.print_json(&report)?;
+    if let Some(doc) = doc {
+        ctx.print_json(&doc.ended(&end, ctx.ui.redactor()).to_value())?;
     }
     if let Some(text) = text {
         match clean {

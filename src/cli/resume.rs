@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::document::{Resume, RunDocument};
 use super::execute::{clients_for, session, start_error, state_dir};
 use super::report::report;
 use super::{CliError, Ctx, Outcome};
@@ -196,16 +197,15 @@ fn dry_run(
     left: &[String],
 ) -> Result<Outcome, CliError> {
     if ctx.json() {
-        let mut report = render::dry_run_report(plan);
-        report["rotation_id"] = json!(data.id);
-        render::fill_from_journal(&mut report, plan, data, None);
-        report["preflight"] = serde_json::Value::Null;
-        report["resume"] = json!({
-            "journal_status": resume::standing(&state_dir(ctx)?, data),
-            "left_steps": left.len(),
-            "one_shot_open": resume::one_shot_open(data),
-        });
-        ctx.print_json(&report)?;
+        let resume = Resume {
+            journal_status: resume::standing(&state_dir(ctx)?, data),
+            left_steps: left.len(),
+            one_shot_open: resume::one_shot_open(data),
+        };
+        let doc = RunDocument::planned(plan)
+            .journaled(plan, data, None)
+            .resuming(resume);
+        ctx.print_json(&doc.to_value())?;
         return Ok(Outcome::Done);
     }
     let mut text = format!(

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::plan::{Plan, PlanStep, WalkKind};
-use super::target::TargetSpec;
 use super::walk;
 use crate::actions::Phase;
 use crate::runbook::template::{VarRef, placeholder};
@@ -206,7 +205,8 @@ fn write_missing(s: &mut String, plan: &Plan) {
     }
 }
 
-fn runbook_json(plan: &Plan) -> Value {
+/// The runbook a plan walks, as JSON documents give it.
+pub fn runbook_json(plan: &Plan) -> Value {
     let rb = &plan.runbook;
     json!({
         "id": rb.id,
@@ -228,7 +228,8 @@ pub fn show_json(plan: &Plan) -> Value {
     v
 }
 
-fn step_json(step: &PlanStep) -> Value {
+/// A step of a plan, as JSON documents give it.
+pub fn step_json(step: &PlanStep) -> Value {
     let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
     // The report's `call` is one line, as in CLI.md (null for a step that makes none); the
     // details go beside it.
@@ -250,102 +251,6 @@ fn step_json(step: &PlanStep) -> Value {
         }
     }
     v
-}
-
-/// The JSON report of a dry run (CLI.md), with the runbook and what a run still needs.
-pub fn dry_run_report(plan: &Plan) -> Value {
-    let source_id = [
-        "token_id",
-        "trigger_id",
-        "client_id",
-        "installation_id",
-        "hook_id",
-        "webhook_id",
-    ]
-    .iter()
-    .find_map(|k| plan.values.get(*k))
-    .map(|v| v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n)));
-    json!({
-        "rotation_id": null,
-        "runbook": plan.runbook.id,
-        "status": "dry-run",
-        "exit_code": 0,
-        "source": {
-            "kind": plan.runbook.id,
-            "service": plan.runbook.service.as_str(),
-            "id": source_id,
-            "instance": plan.instance.as_ref().map(|i| i.id.clone()),
-            "expires_at": plan.values.get("expires_at"),
-            "params": plan.values,
-            "new_id": null,
-            "credential": null,
-            "stashed": false,
-            "stash_error": null,
-        },
-        "targets": targets_json(plan),
-        "steps": plan.steps.iter().map(|s| {
-            let mut v = step_json(s);
-            v["outcome"] = json!("not-run");
-            v["message"] = Value::Null;
-            v["at"] = Value::Null;
-            v
-        }).collect::<Vec<_>>(),
-        "notices": plan.notices,
-        "missing": plan.missing.iter().map(|m| json!({"param": m.param.name, "flags": m.flags})).collect::<Vec<_>>(),
-        "runbook_info": runbook_json(plan),
-        "self_credential": null,
-        "warnings": [],
-        "stop": null,
-        "error": null,
-        "inventory_update": null,
-        "resume": null,
-    })
-}
-
-/// Writes into a report made by `dry_run_report` how each step and target stands in the
-/// journal (and, for the step a run stopped or was refused at, the walk's end).
-pub fn fill_from_journal(
-    report: &mut Value,
-    plan: &Plan,
-    journal: &JournalData,
-    end: Option<&Result<walk::Outcome, walk::WalkError>>,
-) {
-    report["source"]["new_id"] = json!(journal.new_id);
-    report["source"]["credential"] = json!(journal.credential);
-    report["source"]["stashed"] = json!(journal.stashed);
-    if let Some(steps) = report["steps"].as_array_mut() {
-        for (s, o) in steps.iter_mut().zip(step_outcomes(plan, journal, end)) {
-            s["outcome"] = json!(o.outcome);
-            s["message"] = json!(o.message);
-            s["at"] = json!(o.at);
-        }
-    }
-    if let Some(targets) = report["targets"].as_array_mut() {
-        for (t, record) in targets.iter_mut().zip(&journal.targets) {
-            t["status"] = json!(record.status.as_str());
-            t["verified"] = json!(record.verified);
-            t["error"] = json!(record.error);
-        }
-    }
-    // An apply runbook's one target stands as its write step does.
-    if plan.runbook.kind == RunbookKind::Apply
-        && let Some(target) = report["targets"].get_mut(0)
-    {
-        let write = plan
-            .steps
-            .iter()
-            .zip(step_outcomes(plan, journal, end))
-            .find(|(s, _)| s.action_phase() == Some(Phase::Apply));
-        if let Some((_, o)) = write {
-            let status = match o.outcome {
-                "done" => "applied",
-                "failed" | "unknown" => "failed",
-                _ => "pending",
-            };
-            target["status"] = json!(status);
-            target["error"] = json!((status == "failed").then_some(o.message).flatten());
-        }
-    }
 }
 
 /// A line of the plan as a run shows it. The plan was resolved before the walk, so a value
@@ -375,47 +280,6 @@ pub fn with_learned(plan: &Plan, learned: &BTreeMap<String, String>, line: &str)
         out = out.replace(&marker, &value);
     }
     out
-}
-
-/// The report's targets: a rotation's, or the one place an apply runbook writes (once its
-/// parameters are all known).
-fn targets_json(plan: &Plan) -> Vec<Value> {
-    let pending = |spec: &str,
-                   service,
-                   instance: Option<&str>,
-                   description: &str,
-                   runbook: &str| {
-        json!({"spec": spec, "service": service, "instance": instance, "description": description,
-               "runbook": runbook, "status": "pending", "verified": null, "error": null, "note": null})
-    };
-    if plan.runbook.kind == RunbookKind::Apply {
-        let value = |k: &str| plan.values.get(k).cloned();
-        return TargetSpec::of_apply(&plan.runbook.id, &value)
-            .map(|t| {
-                let spec = t.to_string();
-                pending(
-                    &spec,
-                    t.service(),
-                    t.instance(),
-                    &t.describe(),
-                    &plan.runbook.id,
-                )
-            })
-            .into_iter()
-            .collect();
-    }
-    plan.targets
-        .iter()
-        .map(|t| {
-            pending(
-                &t.spec,
-                t.service,
-                t.instance.as_deref(),
-                &t.description,
-                &t.runbook,
-            )
-        })
-        .collect()
 }
 
 /// How one step of a run ended: `done`, `skipped`, `failed`, `unknown` (started, not known to
