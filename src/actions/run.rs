@@ -289,9 +289,15 @@ pub struct Executor {
     pub(crate) policy: RetryPolicy,
     /// The token this run will apply, as far as it is known before it exists.
     pub(crate) incoming: Option<super::token_format::Incoming>,
-    /// What earlier runs rotated, by the source token's identity (`gitlab-token:42`).
-    successors: HashMap<String, Successor>,
+    /// What earlier runs rotated, by the source token's identity (`gitlab-token:42`): read
+    /// from the journals only when a source is found inactive, never on a run's way.
+    successors: std::sync::OnceLock<HashMap<String, Successor>>,
+    /// How to read them.
+    read_successors: Option<SuccessorReader>,
 }
+
+/// Reads what earlier runs rotated (the journals of this origin).
+pub type SuccessorReader = Box<dyn Fn() -> HashMap<String, Successor> + Send + Sync>;
 
 impl Executor {
     /// An executor for a run; `gitlab` is `None` when the run has no GitLab action.
@@ -314,26 +320,33 @@ impl Executor {
             no_stash: false,
             policy: RetryPolicy::default(),
             incoming: None,
-            successors: HashMap::new(),
+            successors: std::sync::OnceLock::new(),
+            read_successors: None,
         }
     }
 
     /// What earlier runs rotated, by the source token's identity (`gitlab-token:42`): a source
     /// that preflight finds inactive is then named with its successor.
-    pub fn with_successors(mut self, successors: HashMap<String, Successor>) -> Self {
-        self.successors = successors;
+    pub fn with_successors(mut self, read: SuccessorReader) -> Self {
+        self.read_successors = Some(read);
         self
     }
 
     /// The run that rotated `identity`, and the ids its line of successors has had since, in
     /// order (42 → 5001 → 6002 gives `[5001, 6002]`: the last is the one to rotate now).
     pub(crate) fn successors_of(&self, identity: &str) -> Option<(&Successor, Vec<u64>)> {
-        let first = self.successors.get(identity)?;
+        let successors = self.successors.get_or_init(|| {
+            self.read_successors
+                .as_ref()
+                .map(|read| read())
+                .unwrap_or_default()
+        });
+        let first = successors.get(identity)?;
         let kind = identity.split_once(':').map_or(identity, |(k, _)| k);
         let mut line = vec![first.new_id];
         while let Some(next) = line
             .last()
-            .and_then(|id| self.successors.get(&format!("{kind}:{id}")))
+            .and_then(|id| successors.get(&format!("{kind}:{id}")))
         {
             if line.contains(&next.new_id) {
                 break;

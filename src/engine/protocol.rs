@@ -185,11 +185,13 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         }
         None => None,
     };
-    let successors = super::resume::successors(&session.state_dir, &origin(&plan));
+    let (state_dir, source_origin) = (session.state_dir.clone(), origin(&plan));
     start(session, req, move |id| {
         executor(&plan, id, vendors, http, &skip, no_stash)
             .expecting(incoming)
-            .with_successors(successors)
+            .with_successors(Box::new(move || {
+                super::resume::successors(&state_dir, &source_origin)
+            }))
     })
     .await
 }
