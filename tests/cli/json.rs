@@ -209,18 +209,7 @@ async fn a_login_a_run_its_history_and_a_logout_are_documents_of_the_schema() {
     const LOGIN: &str = "glpat-LOGIN-CANARY-js01";
     const NEW: &str = "glpat-NEW-CANARY-js02";
     let server = MockServer::start().await;
-    let token = |id: u64| {
-        json!({"id": id, "name": "t", "active": true, "revoked": false, "created_at": "2026-09-01T00:00:00Z",
-               "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": null})
-    };
-    Mock::given(path("/api/v4/user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/42"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
-        .mount(&server)
-        .await;
+    caller_and_token_42(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v4/personal_access_tokens/42/rotate"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
@@ -230,7 +219,7 @@ async fn a_login_a_run_its_history_and_a_logout_are_documents_of_the_schema() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pat(43)))
         .mount(&server)
         .await;
     let env = Env::new();
@@ -295,18 +284,7 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
         "tokrot.toml",
         "[[credential]]\nname = \"zd-sync\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"42\" }\ntargets = [\"gitlab-ci-var:grp/proj:K\"]\n",
     );
-    let token = |id: u64| {
-        json!({"id": id, "name": "t", "active": true, "revoked": false, "created_at": "2026-09-01T00:00:00Z",
-               "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": null})
-    };
-    Mock::given(path("/api/v4/user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/42"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
-        .mount(&server)
-        .await;
+    caller_and_token_42(&server).await;
     // While the rotation runs, someone renames the credential in the file.
     let file = inventory.clone();
     Mock::given(method("POST"))
@@ -322,7 +300,7 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pat(43)))
         .mount(&server)
         .await;
     let variable = |value: &str| {
@@ -354,4 +332,28 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
     let hint = report["error"]["hint"].as_str().unwrap();
     assert!(hint.contains("token_id = \"43\""), "{hint}");
     crate::common::scan(&env, &[&out], &[CALLER, NEW, "old-CANARY-js05"]);
+}
+
+/// A personal access token as GitLab lists it.
+fn pat(id: u64) -> Value {
+    serde_json::json!({"id": id, "name": "t", "active": true, "revoked": false,
+        "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01", "scopes": ["api"],
+        "user_id": 1, "last_used_at": null})
+}
+
+/// The caller, and token 42 as its check reads it.
+async fn caller_and_token_42(server: &wiremock::MockServer) {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(path("/api/v4/user"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": 1, "username": "ops"})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pat(42)))
+        .mount(server)
+        .await;
 }

@@ -759,6 +759,17 @@ async fn a_target_typed_at_the_prompt_finds_its_credentials_as_apply_to_does() {
     crate::common::assert_no_piece("screen", &screen, &[GITLAB_CALLER, ZD_CALLER, NEW]);
 }
 
+/// An OAuth rotation whose new token goes nowhere yet.
+const KEPT_OAUTH: [&str; 7] = [
+    "rotate",
+    "zendesk-oauth",
+    "--instance",
+    "zd",
+    "--client-id",
+    "223443",
+    "--keep",
+];
+
 #[tokio::test]
 async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed() {
     let server = MockServer::start().await;
@@ -774,16 +785,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
         .await;
     mount_oauth(&server, &["users:write", "tickets:read"]).await;
     let env = env_with_instance(&server);
-    let args = [
-        "rotate",
-        "zendesk-oauth",
-        "--instance",
-        "zd",
-        "--client-id",
-        "223443",
-        "--keep",
-    ];
-    let first = run(&env, &server, &args);
+    let first = run(&env, &server, &KEPT_OAUTH);
     assert_ne!(first.status.code(), Some(0), "{}", stderr(&first));
     let id = env.latest_run();
     // Resumed, it checks the new token again, and the old one stays: nothing holds the new one.
@@ -835,16 +837,7 @@ async fn a_run_is_resumed_only_where_it_began() {
     let server = MockServer::start().await;
     mount_oauth(&server, &["users:write", "tickets:read"]).await;
     let env = env_with_instance(&server);
-    let args = [
-        "rotate",
-        "zendesk-oauth",
-        "--instance",
-        "zd",
-        "--client-id",
-        "223443",
-        "--keep",
-    ];
-    let first = run(&env, &server, &args);
+    let first = run(&env, &server, &KEPT_OAUTH);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let id = env.latest_run();
     // The instance now points elsewhere: the resume sends nothing there.
