@@ -24,13 +24,20 @@ impl Env {
 
     /// `tokrot` with a cleared environment: HOME, XDG dirs, PATH, no colour, no credentials.
     pub fn tokrot(&self) -> Command {
-        let mut cmd = Command::cargo_bin("tokrot").unwrap();
+        Command::from_std(self.process())
+    }
+
+    /// The binary as a plain process (to run in the background or to signal), with the same
+    /// cleared environment as [`Env::tokrot`].
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"));
         cmd.env_clear()
             .env("HOME", self.home.path())
             .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
             .env("XDG_STATE_HOME", self.home.path().join(".local/state"))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(clock());
         cmd
     }
 
@@ -82,6 +89,30 @@ impl Env {
         walk(self.home.path(), &mut out);
         out
     }
+}
+
+/// The clock the tests run on, passed to the binary: a suite run under libfaketime
+/// (`faketime -f +400d cargo test`) runs the binary on the same shifted clock, so a date the
+/// code computes and a date a test computes come from one clock.
+pub fn clock() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k == "LD_PRELOAD" || k.starts_with("FAKETIME"))
+        .collect()
+}
+
+/// Today, on the clock the binary runs on (UTC, as the vendors date tokens).
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// `today() + days`, as `YYYY-MM-DD`.
+pub fn day(days: i64) -> String {
+    today()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
 }
 
 /// The runbook fixtures of the test suite.
@@ -162,6 +193,7 @@ impl Pty {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("TERM", "xterm")
             .env("NO_COLOR", "1")
+            .envs(clock())
             .envs(vars.iter().copied());
         let mut session = Session::spawn(cmd).unwrap();
         session.set_expect_timeout(Some(Duration::from_secs(20)));

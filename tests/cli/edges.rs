@@ -159,11 +159,8 @@ fn a_token_line_with_anything_but_a_token_is_refused() {
         );
     }
     // An endless stdin is read only as far as the bound.
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokrot"));
-    cmd.env_clear()
-        .env("HOME", env.path())
-        .env("XDG_STATE_HOME", env.path().join(".local/state"))
-        .env("GITLAB_TOKEN", TOKEN)
+    let mut cmd = env.process();
+    cmd.env("GITLAB_TOKEN", TOKEN)
         .args(["--yes", "--gitlab-url", &wire.url()])
         .args(APPLY_VAR)
         .arg("--token-stdin");

@@ -413,12 +413,8 @@ async fn a_run_killed_after_the_rotate_call_is_finished_by_resume() {
     mount_verify(&server, Duration::from_secs(20)).await;
     let env = Env::new();
     let args = rotate_args(&["K_1", "K_2"]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"))
-        .env_clear()
-        .env("HOME", env.path())
-        .env("XDG_STATE_HOME", env.path().join(".local/state"))
-        .env("XDG_CONFIG_HOME", env.path().join(".config"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    let mut child = env
+        .process()
         .env("GITLAB_TOKEN", CALLER)
         .args(["--gitlab-url", &server.uri(), "--yes"])
         .args(&args)
@@ -825,12 +821,8 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"))
-        .env_clear()
-        .env("HOME", env.path())
-        .env("XDG_STATE_HOME", env.path().join(".local/state"))
-        .env("XDG_CONFIG_HOME", env.path().join(".config"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    let mut child = env
+        .process()
         .env("GITLAB_TOKEN", CALLER)
         .args(["--gitlab-url", &server.uri(), "--yes"])
         .args(rotate_args(&["K_1", "K_2"]))

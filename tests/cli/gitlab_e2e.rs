@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, day, stderr, stdout};
 
 const CALLER: &str = "glpat-caller-CANARY-aaaa1111";
 const NEW: &str = "glpat-NEWTOKEN-CANARY-bbbb2222";
@@ -26,8 +26,8 @@ fn variable(value: &str) -> Value {
 }
 
 fn token(id: u64, name: &str) -> Value {
-    json!({"id": id, "name": name, "revoked": false, "active": true, "created_at": "2026-09-01T10:00:00.000Z",
-           "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": "2026-11-20T08:00:00Z"})
+    json!({"id": id, "name": name, "revoked": false, "active": true, "created_at": format!("{}T10:00:00.000Z", day(-60)),
+           "expires_at": day(31), "scopes": ["api"], "user_id": 1, "last_used_at": format!("{}T08:00:00Z", day(-2))})
 }
 
 /// The caller, the two targets, and the writes they expect.
@@ -219,7 +219,11 @@ async fn mount_bot_free_sources(server: &MockServer, owner_path: &str, verify_pa
     Mock::given(method("POST"))
         .and(path(format!("{owner_path}/access_tokens/12/rotate")))
         .and(header("PRIVATE-TOKEN", CALLER))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 13, "name": "deploy", "active": true, "expires_at": "2027-02-28", "token": NEW})))
+        // GitLab answers with the expiry it was sent.
+        .respond_with(|req: &Request| {
+            let sent: Value = serde_json::from_slice(&req.body).unwrap();
+            ResponseTemplate::new(201).set_body_json(json!({"id": 13, "name": "deploy", "active": true, "expires_at": sent["expires_at"], "token": NEW}))
+        })
         .expect(1)
         .mount(server)
         .await;
@@ -272,14 +276,8 @@ async fn gitlab_project_token_rotation_keeps_the_old_lifetime() {
         &[],
     )
     .await;
-    // The old token lived from 2026-09-01 to 2026-12-01: 91 days, counted again from today.
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
-    let expected = today
-        .checked_add(jiff::Span::new().days(91))
-        .unwrap()
-        .to_string();
+    // The old token lived 91 days (60 ago to 31 ahead): 91 days, counted again from today.
+    let expected = day(91);
     let body = body_of(
         &server,
         "/api/v4/projects/grp%2Fproj/access_tokens/12/rotate",
@@ -1029,7 +1027,11 @@ async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
     let args = ["--gitlab-url", uri.as_str(), "rotate", "gitlab-pat"];
     let mut pty = crate::common::Pty::spawn_with(&env, &args, &[("GITLAB_TOKEN", CALLER)]);
     pty.answer(
-        "zendesk sync (id 42) · expires 2026-12-01 · last used 2026-11-20",
+        &format!(
+            "zendesk sync (id 42) · expires {} · last used {}",
+            day(31),
+            day(-2)
+        ),
         "\x1b[B",
     );
     pty.answer("> zendesk sync", "\r");

@@ -6,22 +6,11 @@ use serde_json::json;
 use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, fixture, scan, stderr, stdout};
+use crate::common::{Env, day, fixture, scan, stderr, stdout};
 
 const CALLER: &str = "glpat-caller-CANARY-in01";
 const ZD_SUPPORT: &str = "zdsuppCANARY-in02x";
 const ZD_FEDERAL: &str = "zdfedCANARY-in03xy";
-
-/// `today` plus `days`, as GitLab writes an expiry.
-fn day(days: i64) -> String {
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
-    today
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap()
-        .to_string()
-}
 
 fn token(id: u64, name: &str, expires: Option<i64>) -> serde_json::Value {
     json!({"id": id, "name": name, "active": true, "scopes": ["api"],
@@ -389,15 +378,28 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     assert_eq!(state("hook-bot"), "ok");
     assert_eq!(state("support-oauth"), "ok");
     assert_eq!(state("ticket-trigger"), "no-expiry");
-    assert_eq!(state("support-api"), "ok");
+    // Every Zendesk API token stops on 2027-04-30, whatever the inventory says.
+    let api_end = jiff::civil::date(2027, 4, 30);
+    let api_state = match crate::common::today().until(api_end).unwrap().get_days() {
+        ..=0 => "expired",
+        1..=14 => "due",
+        _ => "ok",
+    };
+    assert_eq!(state("support-api"), api_state);
     assert_eq!(state("forgotten"), "unlisted");
     assert_eq!(state("OAuth token 999"), "unlisted");
     // Listed tokens are not listed twice as unlisted.
     assert_eq!(rows.iter().filter(|r| r["id"] == 42).count(), 1, "{v:#}");
     assert_eq!(rows.iter().filter(|r| r["id"] == 50).count(), 1, "{v:#}");
     assert_eq!(rows.len(), 14, "{v:#}");
-    // Soonest first: the expired one, then the due ones.
-    assert_eq!(rows[0]["name"], "legacy-bot");
+    // Soonest first: what has expired, then what is due (a year on, the Zendesk API tokens'
+    // end date has passed and they come first).
+    let first: &[&str] = match api_state {
+        "expired" => &["federal-api", "support-api"],
+        _ => &["legacy-bot"],
+    };
+    assert!(first.iter().any(|n| rows[0]["name"] == *n), "{v:#}");
+    assert_eq!(rows[0]["state"], "expired", "{v:#}");
     let expiries: Vec<i64> = rows
         .iter()
         .filter_map(|r| r["days_left"].as_i64())
@@ -415,8 +417,13 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     assert_eq!(text.status.code(), Some(1), "{}", stderr(&text));
     let table = stdout(&text);
     assert!(table.starts_with("NAME"), "{table}");
+    let needing = rows
+        .iter()
+        .filter(|r| r["state"] == "expired" || r["state"] == "due")
+        .count();
+    assert_eq!(needing, if api_state == "ok" { 4 } else { 6 }, "{v:#}");
     assert!(
-        stderr(&text).contains("4 token(s) expired or due"),
+        stderr(&text).contains(&format!("{needing} token(s) expired or due")),
         "{}",
         stderr(&text)
     );

@@ -80,12 +80,7 @@ fn tokrot(env: &Env, server: &MockServer) -> assert_cmd::Command {
 
 /// The binary in the background, as a second process or one to signal.
 fn spawn(env: &Env, server: &MockServer, args: &[&str]) -> Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"))
-        .env_clear()
-        .env("HOME", env.path())
-        .env("XDG_STATE_HOME", env.path().join(".local/state"))
-        .env("XDG_CONFIG_HOME", env.path().join(".config"))
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    env.process()
         .env("GITLAB_TOKEN", CALLER)
         .args(["--gitlab-url", &server.uri()])
         .args(args)
