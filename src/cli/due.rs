@@ -1,9 +1,11 @@
 //! `tokrot rotate --due [--within DAYS]`: every inventory credential that is expired or due, each
 //! as a rotation of its own — its own process, journal and lock, exactly as `rotate --credential
 //! NAME --yes` would run it — shown as one plan, confirmed once, run side by side, and told in
-//! one report. One failing does not stop the others; the exit code is the worst of them. A
-//! credential whose rotation needs a human (a manual step, a gate, a paste) is listed as skipped:
-//! `rotate --credential NAME` runs it on a terminal.
+//! one report. One failing does not stop the others; the exit code is the worst of them, and at
+//! least 1 (FAILED) when a due credential was not rotated for any reason — it needs a human (a
+//! manual step, a gate, a paste), its token could not be read, it is expired or revoked beyond
+//! what a rotation can mend, or its entry cannot be run — so that a scheduled job is red exactly
+//! when someone must act. Each is named with its reason.
 //!
 //! A process per rotation keeps each one's promises whole: its signals are held around its own
 //! one-shot call, and a crash of one cannot take another's token with it.
@@ -62,14 +64,6 @@ fn forwarded(ctx: &Ctx) -> Vec<std::ffi::OsString> {
     }
     pair("--concurrency", g.concurrency.to_string().into());
     pair("--http-timeout", g.http_timeout.to_string().into());
-    for a in &g.approve {
-        let evidence = a
-            .evidence
-            .as_ref()
-            .map(|e| format!("={e}"))
-            .unwrap_or_default();
-        pair("--approve", format!("{}{evidence}", a.gate).into());
-    }
     for _ in 0..g.verbose {
         args.push("-v".into());
     }
@@ -82,12 +76,32 @@ fn forwarded(ctx: &Ctx) -> Vec<std::ffi::OsString> {
     args
 }
 
+/// The `--approve` options of this batch that name one of `gates`.
+fn approvals(ctx: &Ctx, gates: &[String]) -> Vec<std::ffi::OsString> {
+    let mut args = Vec::new();
+    for a in ctx
+        .global
+        .approve
+        .iter()
+        .filter(|a| gates.contains(&a.gate))
+    {
+        let evidence = a
+            .evidence
+            .as_ref()
+            .map(|e| format!("={e}"))
+            .unwrap_or_default();
+        args.push("--approve".into());
+        args.push(format!("{}{evidence}", a.gate).into());
+    }
+    args
+}
+
 /// Runs `tokrot … --yes --output json rotate --credential NAME` and waits for it; after an
 /// interrupt, a rotation not started yet is not started.
 async fn rotate_one(
     exe: &std::path::Path,
     common: &[std::ffi::OsString],
-    name: String,
+    (name, approve): (String, Vec<std::ffi::OsString>),
     stopped: &std::sync::atomic::AtomicBool,
 ) -> Ended {
     if stopped.load(std::sync::atomic::Ordering::SeqCst) {
@@ -100,6 +114,7 @@ async fn rotate_one(
     }
     let out = tokio::process::Command::new(exe)
         .args(common)
+        .args(approve)
         .args(["--yes", "--output", "json", "rotate", "--credential", &name])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(false)
@@ -121,19 +136,73 @@ async fn rotate_one(
     }
 }
 
-/// The due credentials, the ones that can run unattended first.
-fn due<'a>(rows: &'a [Row], creds: &'a [Credential]) -> (Vec<&'a Row>, Vec<&'a Row>) {
-    let listed = |r: &&Row| {
-        r.unattended.is_some()
-            && matches!(r.state, State::Expired | State::Due)
-            && creds.iter().any(|c| c.name == r.name)
-    };
-    rows.iter()
-        .filter(listed)
-        .partition(|r| r.unattended == Some(true))
+/// A due credential that the batch does not rotate, and why.
+struct NotRun<'a> {
+    row: &'a Row,
+    /// Needs a human at a terminal (the rest need a fix first).
+    human: bool,
+    reason: String,
 }
 
-fn plan_text(run: &[&Row], skipped: &[&Row], due_days: u32) -> String {
+/// Kinds whose rotation is a call on the old token: once it has expired, GitLab refuses it.
+fn rotated_in_place(kind: &str) -> bool {
+    matches!(
+        kind,
+        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token"
+    )
+}
+
+/// The credentials to rotate now, and every other one that needs a person, with why.
+fn due<'a>(rows: &'a [Row], creds: &'a [Credential]) -> (Vec<&'a Row>, Vec<NotRun<'a>>) {
+    let mut run = Vec::new();
+    let mut not_run = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.unattended.is_some() && creds.iter().any(|c| c.name == r.name))
+    {
+        let name = crate::text::one_line(&r.name);
+        let (human, reason) = match (&r.plan_error, r.state) {
+            (Some(e), _) => (
+                false,
+                format!("its inventory entry cannot be run: {}", crate::text::one_line(e)),
+            ),
+            (None, State::Unknown) => (
+                false,
+                format!(
+                    "not read: {}",
+                    crate::text::one_line(r.note.as_deref().unwrap_or("unknown"))
+                ),
+            ),
+            (None, State::Revoked) => (
+                true,
+                "revoked or inactive at the vendor: a rotation cannot replace it; make a new token by hand and put it in place with `tokrot apply TARGET --token-stdin`".into(),
+            ),
+            (None, State::Expired) if rotated_in_place(&r.kind) => (
+                true,
+                "expired: GitLab rotates only a token that still works; make a new token by hand and put it in place with `tokrot apply TARGET --token-stdin`".into(),
+            ),
+            (None, State::Expired | State::Due) if r.unattended == Some(false) => (
+                true,
+                format!(
+                    "needs a human (a manual step, a gate or a paste): `tokrot rotate --credential {name}` on a terminal"
+                ),
+            ),
+            (None, State::Expired | State::Due) => {
+                run.push(r);
+                continue;
+            }
+            _ => continue,
+        };
+        not_run.push(NotRun {
+            row: r,
+            human,
+            reason,
+        });
+    }
+    (run, not_run)
+}
+
+fn plan_text(run: &[&Row], not_run: &[NotRun<'_>], due_days: u32) -> String {
     let mut out = format!(
         "{} credential(s) expired or due (within {due_days} days), each rotated as its own run:\n",
         run.len()
@@ -148,10 +217,13 @@ fn plan_text(run: &[&Row], skipped: &[&Row], due_days: u32) -> String {
             r.consumers.join(", ")
         ));
     }
-    for r in skipped {
+    for n in not_run {
+        let word = if n.human { "skipped" } else { "not rotated" };
         out.push_str(&format!(
-            "  skipped: {} ({}) needs a human (a manual step, a gate or a paste): `tokrot rotate --credential {}`\n",
-            r.name, r.kind, r.name
+            "  {word}: {} ({}) {}\n",
+            crate::text::one_line(&n.row.name),
+            n.row.kind,
+            n.reason
         ));
     }
     out
@@ -163,38 +235,32 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let (report, due_days) =
         super::status::read_all(ctx, &inv, within, "tokrot rotate --due").await;
     let concurrency = usize::from(ctx.global.concurrency);
-    let (run, skipped) = due(&report.rows, &inv.credentials);
-    let mut plan = plan_text(&run, &skipped, due_days);
-    // A credential whose token could not be read may be due too: said, not guessed.
-    for r in report
-        .rows
-        .iter()
-        .filter(|r| r.state == State::Unknown && r.unattended.is_some())
-    {
-        plan.push_str(&format!(
-            "  not read: {} ({}): {}\n",
-            crate::text::one_line(&r.name),
-            r.kind,
-            r.note.as_deref().unwrap_or("unknown")
-        ));
-    }
+    let (run, not_run) = due(&report.rows, &inv.credentials);
+    let plan = plan_text(&run, &not_run, due_days);
     ctx.ui.status(&plan)?;
     let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
-    let unread: Vec<_> = report
-        .rows
+    let skipped: Vec<&Row> = not_run.iter().filter(|n| n.human).map(|n| n.row).collect();
+    let unread: Vec<_> = not_run
         .iter()
-        .filter(|r| r.state == State::Unknown && r.unattended.is_some())
-        .map(|r| json!({"name": r.name, "kind": r.kind, "note": r.note}))
+        .filter(|n| n.row.state == State::Unknown && n.row.plan_error.is_none())
+        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "note": n.row.note}))
+        .collect();
+    let not_rotated: Vec<_> = not_run
+        .iter()
+        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "reason": n.reason}))
         .collect();
     // The batch's document: what was due, and (below) how each rotation ended.
     let mut doc = json!({"dry_run": ctx.global.dry_run, "due_within_days": due_days,
         "due": names(&run), "skipped": names(&skipped), "unread": unread,
-        "rotations": [], "exit_code": exit::OK});
-    if ctx.global.dry_run || run.is_empty() {
+        "not_rotated": not_rotated, "rotations": [], "exit_code": exit::OK});
+    if ctx.global.dry_run {
         if ctx.json() {
             ctx.print_json(&doc)?;
         }
         return Ok(Outcome::Done);
+    }
+    if run.is_empty() {
+        return report_batch(ctx, &[], &not_run, doc);
     }
     confirm(ctx, run.len())?;
     // A signal reaches every run of the batch (one process group): each stops at its own safe
@@ -212,7 +278,18 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let exe = std::env::current_exe()
         .map_err(|e| CliError::usage(format!("cannot find tokrot's own binary: {e}")))?;
     let common = forwarded(ctx);
-    let names: Vec<String> = run.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<(String, Vec<std::ffi::OsString>)> = run
+        .iter()
+        .map(|r| {
+            let gates = inv
+                .credentials
+                .iter()
+                .find(|c| c.name == r.name)
+                .map(|c| super::status::gates(ctx, c))
+                .unwrap_or_default();
+            (r.name.clone(), approvals(ctx, &gates))
+        })
+        .collect();
     let progress = ctx.ui.progress(names.len(), "rotating");
     let ended: Vec<Ended> = {
         use futures_util::StreamExt;
@@ -245,7 +322,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
             })
             .collect::<Vec<_>>()
     );
-    report_batch(ctx, &ended, &skipped, doc)
+    report_batch(ctx, &ended, &not_run, doc)
 }
 
 /// Asks once, on a terminal, unless `--yes`.
@@ -272,16 +349,18 @@ fn confirm(ctx: &Ctx, n: usize) -> Result<(), CliError> {
     }
 }
 
-/// The one report of the batch, and its exit code: the worst of the rotations'.
+/// The one report of the batch, and its exit code: the worst of the rotations', and at least 1
+/// when a due credential was not rotated.
 fn report_batch(
     ctx: &mut Ctx,
     ended: &[Ended],
-    skipped: &[&Row],
+    not_run: &[NotRun<'_>],
     mut doc: serde_json::Value,
 ) -> Result<Outcome, CliError> {
     let worst = ended
         .iter()
         .map(|e| e.code)
+        .chain((!not_run.is_empty()).then_some(exit::FAILED))
         .max_by_key(|c| severity(*c))
         .unwrap_or(exit::OK);
     if ctx.json() {
@@ -313,23 +392,43 @@ fn report_batch(
                 }
             }
         }
-        for r in skipped {
-            out.push_str(&format!("  skipped  {}  (needs a human)\n", r.name));
+        for n in not_run {
+            let word = if n.human { "skipped" } else { "not rotated" };
+            out.push_str(&format!(
+                "  {word}  {}: {}\n",
+                crate::text::one_line(&n.row.name),
+                n.reason
+            ));
         }
         ctx.ui.page(&out)?;
     }
-    match worst {
-        exit::OK => Ok(Outcome::Done),
-        code => Err(CliError {
-            code,
-            message: format!(
-                "{} of {} rotation(s) did not finish; each one's `tokrot history ID` says what happened",
-                ended.iter().filter(|e| e.code != exit::OK).count(),
-                ended.len()
-            ),
-            hint: None,
-            quiet: false,
-            reported: ctx.json(),
-        }),
+    if worst == exit::OK {
+        return Ok(Outcome::Done);
     }
+    let failed = ended.iter().filter(|e| e.code != exit::OK).count();
+    let mut said = Vec::new();
+    if failed > 0 {
+        said.push(format!(
+            "{failed} of {} rotation(s) did not finish; each one's `tokrot history ID` says what happened",
+            ended.len()
+        ));
+    }
+    if !not_run.is_empty() {
+        said.push(format!(
+            "{} due credential(s) not rotated: {}",
+            not_run.len(),
+            not_run
+                .iter()
+                .map(|n| crate::text::one_line(&n.row.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Err(CliError {
+        code: worst,
+        message: said.join("; "),
+        hint: None,
+        quiet: false,
+        reported: ctx.json(),
+    })
 }

@@ -54,6 +54,9 @@ pub struct InventoryRef {
     pub path: std::path::PathBuf,
     /// The parameter holding the source's id, when the credential names it by id.
     pub id_param: Option<&'static str>,
+    /// The id it held when the rotation began: the entry is rewritten only while it still
+    /// names that token (a teammate's edit since then is left as it is, and said).
+    pub old_id: Option<String>,
 }
 
 /// Carries out a request: the plan, the values it still needs (asked on a terminal), the
@@ -131,6 +134,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         no_stash: req.no_stash,
         self_credential,
         credential: req.credential.as_ref().map(|c| c.name.clone()),
+        inventory: req.credential.as_ref().map(|c| c.path.clone()),
     };
     let finished = protocol::run(session, protocol_req)
         .await
@@ -156,7 +160,7 @@ fn finish(
 
 /// Once a rotation gave its source a new id, the inventory names the new id: the one value is
 /// rewritten in place, comments and layout kept. `Err` is a warning to act on.
-fn update_inventory(
+pub(crate) fn update_inventory(
     state_dir: &std::path::Path,
     c: &InventoryRef,
     new_id: Option<u64>,
@@ -168,6 +172,7 @@ fn update_inventory(
         &c.path,
         &c.name,
         param,
+        c.old_id.as_deref(),
         &new_id.to_string(),
     );
     Some(match set {

@@ -9,6 +9,7 @@ use super::{CliError, Ctx, Outcome};
 use crate::engine::inventory::{self, Credential, Inventory, InventoryError};
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::protocol;
+use crate::runbook::Catalogue;
 
 /// Arguments of `tokrot inventory`.
 #[derive(Debug, clap::Args)]
@@ -58,11 +59,18 @@ pub async fn run(ctx: &mut Ctx, args: &InventoryArgs) -> Result<Outcome, CliErro
 const PARAM_ENV: &[(&str, &str)] = &[("email", "ZENDESK_EMAIL")];
 
 /// A credential's parameters as the flags would give them: its own, and those the flags' own
-/// environment variables give where it names none.
-pub(crate) fn params_of(c: &Credential) -> Vec<(String, String)> {
+/// environment variables give where it names none — only for a runbook that has that parameter
+/// (`ZENDESK_EMAIL`, there for tokrot's own Zendesk credential, is no parameter of `gitlab-pat`).
+pub(crate) fn params_of(c: &Credential, catalogue: &Catalogue) -> Vec<(String, String)> {
     let mut params = c.params.clone();
+    let has = |name: &str| {
+        catalogue
+            .get(&c.runbook)
+            .is_some_and(|r| r.param(name).is_some())
+    };
     for (name, var) in PARAM_ENV {
         if c.param(name).is_none()
+            && has(name)
             && let Ok(value) = std::env::var(var)
             && !value.trim().is_empty()
         {
@@ -80,7 +88,7 @@ async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
         .ok_or_else(|| format!("no runbook `{}`", c.runbook))?;
     let plan = resolve(
         runbook,
-        &params_of(c),
+        &params_of(c, &ctx.catalogue),
         &c.targets,
         Mode::Resolve,
         &ctx.config,

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::document::{Resume, RunDocument};
-use super::execute::{clients_for, session, start_error, state_dir};
+use super::execute::{InventoryRef, clients_for, session, start_error, state_dir};
 use super::report::report;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::Plan;
@@ -70,6 +70,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     if ctx.global.dry_run {
         return dry_run(ctx, &data, &plan, &left);
     }
+    let credential = inventory_ref(&data);
     let holder = format!("resume of {id} (pid {})", std::process::id());
     let reopened = match resume::reopen(&dir, data, &plan, &holder, &Keyring) {
         Err(ResumeError::Finished { id }) => {
@@ -96,7 +97,36 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;
-    report(ctx, &plan, finished, None)
+    // The inventory follows the token, whichever process finishes the rotation.
+    let update = match &credential {
+        Some(c) => super::execute::update_inventory(
+            &dir,
+            c,
+            finished.facts.new_id.or(finished.journal.new_id),
+        )
+        .map(|r| (c.name.as_str(), r)),
+        None => None,
+    };
+    report(ctx, &plan, finished, update)
+}
+
+/// The inventory entry a journaled rotation was started from, to point at its new token.
+fn inventory_ref(data: &JournalData) -> Option<InventoryRef> {
+    let (name, path) = (data.credential.clone()?, data.inventory.clone()?);
+    let param = |p: &str| {
+        data.params
+            .iter()
+            .find(|(k, _)| k == p)
+            .map(|(_, v)| v.clone())
+    };
+    let id_param =
+        super::rotate::id_param(&data.runbook).filter(|p| param(p).is_some_and(|v| v != "self"));
+    Some(InventoryRef {
+        name,
+        path: path.into(),
+        id_param,
+        old_id: id_param.and_then(param),
+    })
 }
 
 /// The plan of a journaled run, resolved again from its runbook, parameters and targets.

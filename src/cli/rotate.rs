@@ -267,7 +267,7 @@ impl Source {
 
 /// The parameter of a rotate runbook that holds its source's id, rewritten in the inventory
 /// once a rotation gives the source a new one.
-fn id_param(runbook: &str) -> Option<&'static str> {
+pub(crate) fn id_param(runbook: &str) -> Option<&'static str> {
     match runbook {
         "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some("token_id"),
         "gitlab-trigger" => Some("trigger_id"),
@@ -303,7 +303,7 @@ async fn rotate_credential(
             command: format!("tokrot rotate --credential {name}"),
             runbook: c.runbook.clone(),
             kind: Some(RunbookKind::Rotate),
-            given: super::inventory::params_of(&c),
+            given: super::inventory::params_of(&c, &ctx.catalogue),
             targets,
             token_stdin: false,
             no_stash: args.no_stash,
@@ -311,8 +311,10 @@ async fn rotate_credential(
             keep: args.keep,
             credential: Some(super::execute::InventoryRef {
                 name: c.name.clone(),
-                path: inventory.path.clone(),
+                // Absolute, so that a `resume` from another directory finds the same file.
+                path: std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone()),
                 id_param,
+                old_id: id_param.and_then(|p| c.param(p)).map(str::to_owned),
             }),
         },
     )

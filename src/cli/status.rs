@@ -11,7 +11,7 @@ use super::{CliError, Ctx, Outcome};
 use crate::clients::zendesk::Zendesk;
 use crate::engine::credentials::{self, Reach};
 use crate::engine::inventory::{Credential, Inventory};
-use crate::engine::plan::{Mode, WalkKind, resolve};
+use crate::engine::plan::{Mode, Plan, WalkKind, resolve};
 use crate::engine::status::{self, Place, Report, Vendors};
 use crate::engine::{protocol, session};
 
@@ -31,30 +31,59 @@ pub struct StatusArgs {
     pub check: bool,
 }
 
-/// Whether a credential's rotation needs no human: no manual step, no gate that `--approve`
-/// does not pass, no paste.
-pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> bool {
-    let Some(runbook) = ctx.catalogue.get(&c.runbook) else {
-        return false;
-    };
-    let Ok(plan) = resolve(
+/// Whether a credential's rotation needs no human (no manual step, no gate that `--approve`
+/// does not pass, no paste), or why its entry cannot be run at all (an unknown runbook, a
+/// parameter it lacks or does not take): an error to fix, never "needs a human".
+pub(crate) fn unattended(ctx: &Ctx, c: &Credential) -> Result<bool, String> {
+    let plan = plan_of(ctx, c)?;
+    Ok(!plan.steps.iter().any(|s| match s.walk {
+        WalkKind::Manual => true,
+        // A gate passed with `--approve GATE_ID` needs no one at the terminal.
+        WalkKind::Gate { ref id, .. } => !ctx.global.approve.iter().any(|a| a.gate == *id),
+        WalkKind::Capture { .. } => s.target_index.is_none(),
+        _ => false,
+    }))
+}
+
+/// A credential's plan, as `rotate --credential NAME` makes it; an error says what its entry
+/// must fix.
+fn plan_of(ctx: &Ctx, c: &Credential) -> Result<Plan, String> {
+    let runbook = ctx
+        .catalogue
+        .get(&c.runbook)
+        .ok_or_else(|| format!("no runbook `{}`", c.runbook))?;
+    let plan = resolve(
         runbook,
-        &super::inventory::params_of(c),
+        &super::inventory::params_of(c, &ctx.catalogue),
         &c.targets,
         Mode::Resolve,
         &ctx.config,
         &ctx.catalogue,
-    ) else {
-        return false;
-    };
-    plan.missing.is_empty()
-        && !plan.steps.iter().any(|s| match s.walk {
-            WalkKind::Manual => true,
-            // A gate passed with `--approve GATE_ID` needs no one at the terminal.
-            WalkKind::Gate { ref id, .. } => !ctx.global.approve.iter().any(|a| a.gate == *id),
-            WalkKind::Capture { .. } => s.target_index.is_none(),
-            _ => false,
+    )
+    .map_err(|e| e.to_string())?;
+    match plan.missing.first() {
+        Some(m) => Err(format!(
+            "needs {} ({}) in its params",
+            m.param.name, m.param.prompt
+        )),
+        None => Ok(plan),
+    }
+}
+
+/// The gates of a credential's rotation: a `--due` child is given only the `--approve` of its
+/// own gates (one batch's approvals are no error for a runbook that has no such gate).
+pub(crate) fn gates(ctx: &Ctx, c: &Credential) -> Vec<String> {
+    plan_of(ctx, c)
+        .map(|p| {
+            p.steps
+                .iter()
+                .filter_map(|s| match &s.walk {
+                    WalkKind::Gate { id, .. } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect()
         })
+        .unwrap_or_default()
 }
 
 /// The Zendesk clients of the instances an inventory mentions, where a credential belongs.
@@ -113,7 +142,7 @@ pub(crate) async fn read_all(
     within: Option<u32>,
     command: &str,
 ) -> (Report, u32) {
-    let unattended: HashMap<String, bool> = inv
+    let unattended: HashMap<String, Result<bool, String>> = inv
         .credentials
         .iter()
         .map(|c| (c.name.clone(), unattended(ctx, c)))
@@ -141,40 +170,100 @@ pub(crate) async fn read_all(
     (report, due_days)
 }
 
+/// A rotation that made a new token and did not finish: its consumers may hold a dead token.
+pub(crate) struct Unfinished {
+    id: String,
+    runbook: String,
+    credential: Option<String>,
+    standing: &'static str,
+}
+
+/// The rotations whose targets may not hold their new token; a journal that cannot be read is
+/// said as a note, not passed.
+fn unfinished(ctx: &Ctx) -> (Vec<Unfinished>, Option<String>) {
+    let found = super::execute::state_dir(ctx)
+        .map_err(|e| e.message)
+        .and_then(|dir| {
+            crate::engine::resume::unfinished_rotations(&dir).map_err(|e| e.to_string())
+        });
+    match found {
+        Ok(runs) => (
+            runs.into_iter()
+                .map(|(d, standing)| Unfinished {
+                    id: d.id,
+                    runbook: d.runbook,
+                    credential: d.credential,
+                    standing,
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("the journal could not be read: {e}")),
+        ),
+    }
+}
+
 /// Shows the status.
 pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> {
     let inv = load(ctx)?;
-    let (report, due_days) = read_all(ctx, &inv, args.within, "tokrot status").await;
+    let (mut report, due_days) = read_all(ctx, &inv, args.within, "tokrot status").await;
+    let (runs, journal_note) = unfinished(ctx);
+    report.notes.extend(journal_note.clone());
     if ctx.json() {
-        ctx.print_json(&report_json(&report, due_days))?;
+        ctx.print_json(&report_json(&report, due_days, &runs))?;
     } else {
-        let text = report_text(&report, due_days);
+        let text = report_text(&report, due_days, &runs);
         ctx.ui.page(&text)?;
     }
-    let unread = report
-        .rows
-        .iter()
-        .filter(|r| r.state == status::State::Unknown)
-        .count();
-    if args.check && (report.needs_rotation() || unread > 0) {
-        let n = report
-            .rows
-            .iter()
-            .filter(|r| matches!(r.state, status::State::Expired | status::State::Due))
-            .count();
-        // A token that could not be read may be the one expiring: a check does not pass it.
-        let mut err = CliError::usage(format!(
-            "{n} token(s) expired or due for rotation, {unread} could not be read"
-        ))
-        .hint("`tokrot rotate --due` rotates them; `tokrot rotate --credential NAME` one of them; the table says why a token could not be read");
-        err.code = crate::exit::FAILED;
-        err.reported = ctx.json();
-        return Err(err);
+    if !args.check {
+        return Ok(Outcome::Done);
     }
-    Ok(Outcome::Done)
+    // Everything a person must act on fails the check: a scheduled job is red exactly then.
+    let count =
+        |f: &dyn Fn(&status::Row) -> bool| report.needing_a_person().filter(|r| f(r)).count();
+    let due = count(&|r| matches!(r.state, status::State::Expired | status::State::Due));
+    let revoked = count(&|r| r.state == status::State::Revoked);
+    let unread = count(&|r| r.state == status::State::Unknown);
+    let broken = count(&|r| r.plan_error.is_some());
+    let mut said = Vec::new();
+    if due > 0 {
+        said.push(format!("{due} token(s) expired or due for rotation"));
+    }
+    if revoked > 0 {
+        said.push(format!("{revoked} revoked or inactive at the vendor"));
+    }
+    if unread > 0 {
+        said.push(format!("{unread} could not be read"));
+    }
+    if broken > 0 {
+        said.push(format!("{broken} inventory entr(y/ies) that cannot be run"));
+    }
+    if !runs.is_empty() {
+        said.push(format!(
+            "{} rotation(s) not finished: {}",
+            runs.len(),
+            runs.iter()
+                .map(|r| format!("`tokrot resume {}`", r.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if journal_note.is_some() {
+        said.push("the journal could not be read".into());
+    }
+    if said.is_empty() {
+        return Ok(Outcome::Done);
+    }
+    let mut err = CliError::usage(said.join("; "))
+        .hint("`tokrot rotate --due` rotates what is due; `tokrot rotate --credential NAME` one of them; the table says why a token could not be read or an entry cannot be run");
+    err.code = crate::exit::FAILED;
+    err.reported = ctx.json();
+    Err(err)
 }
 
-fn report_json(report: &Report, due_days: u32) -> serde_json::Value {
+fn report_json(report: &Report, due_days: u32, runs: &[Unfinished]) -> serde_json::Value {
     let rows: Vec<_> = report
         .rows
         .iter()
@@ -190,13 +279,17 @@ fn report_json(report: &Report, due_days: u32) -> serde_json::Value {
                    "project": project, "group": group, "where": r.place.to_string(), "id": r.id,
                    "expires": r.expires.map(|d| d.to_string()), "days_left": r.days_left,
                    "last_used": r.last_used, "consumers": r.consumers, "state": r.state.as_str(),
-                   "unattended": r.unattended, "note": r.note})
+                   "unattended": r.unattended, "note": r.note, "plan_error": r.plan_error})
         })
         .collect();
-    json!({"due_within_days": due_days, "tokens": rows, "notes": report.notes})
+    let runs: Vec<_> = runs
+        .iter()
+        .map(|r| json!({"id": r.id, "runbook": r.runbook, "credential": r.credential, "standing": r.standing}))
+        .collect();
+    json!({"due_within_days": due_days, "tokens": rows, "notes": report.notes, "unfinished": runs})
 }
 
-fn report_text(report: &Report, due_days: u32) -> String {
+fn report_text(report: &Report, due_days: u32, runs: &[Unfinished]) -> String {
     let header = [
         "NAME",
         "KIND",
@@ -210,10 +303,16 @@ fn report_text(report: &Report, due_days: u32) -> String {
     ];
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
     for r in &report.rows {
-        let state = match &r.note {
+        let mut state = match &r.note {
             Some(note) => format!("{} ({note})", r.state.as_str()),
             None => r.state.as_str().to_owned(),
         };
+        if let Some(e) = &r.plan_error {
+            state.push_str(&format!(
+                " (entry cannot be run: {})",
+                crate::text::one_line(e)
+            ));
+        }
         table.push(vec![
             crate::text::one_line(&r.name),
             r.kind.clone(),
@@ -233,6 +332,19 @@ fn report_text(report: &Report, due_days: u32) -> String {
     }
     let mut out = crate::text::table(&table);
     out.push_str(&format!("due: expires within {due_days} days\n"));
+    for r in runs {
+        out.push_str(&format!(
+            "unfinished: run {} ({}{}) is {}: its targets may not hold its new token; `tokrot resume {}` finishes it\n",
+            r.id,
+            r.runbook,
+            r.credential
+                .as_deref()
+                .map(|c| format!(", credential {}", crate::text::one_line(c)))
+                .unwrap_or_default(),
+            r.standing,
+            r.id
+        ));
+    }
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }

@@ -345,6 +345,7 @@ pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory
     let mut credentials: Vec<Credential> = Vec::new();
     for c in wire.credential {
         let name_span = c.get_ref().name.span();
+        let target_spans: Vec<_> = c.get_ref().targets.iter().map(|t| t.span()).collect();
         let credential = reader.credential(c, catalogue)?;
         if credentials.iter().any(|k| k.name == credential.name) {
             return Err(reader.at(
@@ -361,6 +362,19 @@ pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory
                     credential.name, twin.name
                 ),
             ));
+        }
+        // Two credentials writing one target: the target ends with one new token, and the
+        // other's is in no target once its run clears the keyring.
+        for (spec, span) in credential.targets.iter().zip(target_spans) {
+            if let Some(other) = credentials.iter().find(|k| k.targets.contains(spec)) {
+                return Err(reader.at(
+                    span,
+                    format!(
+                        "target `{spec}` is written by both `{}` and `{}`: it can hold only one token, and the other would be lost; give each target one credential",
+                        other.name, credential.name
+                    ),
+                ));
+            }
         }
         credentials.push(credential);
     }
@@ -391,10 +405,52 @@ pub fn record_new_id(
     path: &Path,
     credential: &str,
     param: &str,
+    rotated: Option<&str>,
     value: &str,
 ) -> Result<Option<String>, InventoryError> {
     let _held = lock(state_dir, path)?;
-    set_param(&real_path(path), credential, param, value)
+    let path = real_path(path);
+    // Read under the lock: only an entry that still names the token rotated is pointed at its
+    // successor (one a teammate re-pointed meanwhile is theirs; one already updated stays).
+    if let Some(rotated) = rotated {
+        let now = param_of(&path, credential, param)?;
+        if now.as_deref() == Some(value) {
+            return Ok(now);
+        }
+        if now.as_deref() != Some(rotated) {
+            return Err(InventoryError::Update {
+                path: path.clone(),
+                message: format!(
+                    "credential `{credential}` names {param} {} now, not the rotated {rotated} (changed since the rotation began); it was left as it is",
+                    now.as_deref().unwrap_or("(unset)")
+                ),
+            });
+        }
+    }
+    set_param(&path, credential, param, value)
+}
+
+/// The value one parameter of one credential has in the file now.
+fn param_of(path: &Path, credential: &str, param: &str) -> Result<Option<String>, InventoryError> {
+    let failed = |message: String| InventoryError::Update {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| failed(format!("{e}")))?;
+    let entry = doc
+        .get("credential")
+        .and_then(toml_edit::Item::as_array_of_tables)
+        .and_then(|a| {
+            a.iter()
+                .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(credential))
+        })
+        .ok_or_else(|| failed(format!("no credential `{credential}`")))?;
+    Ok(entry
+        .get("params")
+        .and_then(|p| p.get(param))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned))
 }
 
 /// The file a path names, through a link.

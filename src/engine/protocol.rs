@@ -84,6 +84,9 @@ pub struct Request {
     pub self_credential: Option<SelfCredential>,
     /// The inventory credential rotated (`rotate --credential`), journaled.
     pub credential: Option<String>,
+    /// The inventory file that names it, journaled so that whichever process finishes the
+    /// rotation (`resume`, a `--due` child) can point the entry at the new token.
+    pub inventory: Option<PathBuf>,
 }
 
 /// Why a run did not start. Nothing was sent.
@@ -290,6 +293,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
         self_account,
         keep: req.keep,
         credential: req.credential.clone(),
+        inventory: req.inventory.as_ref().map(|p| p.display().to_string()),
         memo: Default::default(),
     }
 }

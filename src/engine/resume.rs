@@ -202,6 +202,35 @@ pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateE
         .collect())
 }
 
+/// Rotations whose new token was made (or may have been) and is not known to be in every
+/// target: incomplete, outcome unknown, or ended (failed, aborted, killed) after the one-shot
+/// call. Their consumers may hold a revoked token; `tokrot resume ID` finishes each. A run
+/// still in progress (its lock held) is not one of them; a kept run waits on purpose.
+pub fn unfinished_rotations(
+    state_dir: &Path,
+) -> Result<Vec<(JournalData, &'static str)>, StateError> {
+    let made = |data: &JournalData| {
+        data.steps.iter().any(|s| {
+            s.phase.as_deref() == Some("rotate")
+                && matches!(
+                    s.status,
+                    StepStatus::Done | StepStatus::Running | StepStatus::Unknown
+                )
+        })
+    };
+    Ok(runs(state_dir)?
+        .into_iter()
+        .filter(|(data, standing)| {
+            data.kind == "rotate"
+                && match *standing {
+                    "incomplete" | "unknown" => true,
+                    "interrupted" | "failed" | "aborted" => made(data),
+                    _ => false,
+                }
+        })
+        .collect())
+}
+
 /// What earlier rotations on `origin` made of each source token, by the vendor's own id
 /// (`gitlab-token:42`, kept in the journal's memo): the latest run whose one-shot call gave it a
 /// successor. A journal of another origin (where the same id is another token), or of a run
@@ -695,6 +724,7 @@ mod tests {
             origin: None,
             from: None,
             credential: None,
+            inventory: None,
             memo: Default::default(),
         };
         Journal::create(state_dir, data.clone(), crate::secret::Redactor::default())

@@ -32,6 +32,8 @@ pub enum State {
     NoExpiry,
     /// The vendors list it, the inventory does not.
     Unlisted,
+    /// Revoked or inactive at the vendor before its expiry: its consumers hold a dead token.
+    Revoked,
     /// Could not be read.
     Unknown,
 }
@@ -45,6 +47,7 @@ impl State {
             State::Ok => "ok",
             State::NoExpiry => "no-expiry",
             State::Unlisted => "unlisted",
+            State::Revoked => "revoked",
             State::Unknown => "unknown",
         }
     }
@@ -77,6 +80,9 @@ pub struct Row {
     pub unattended: Option<bool>,
     /// Why it could not be read.
     pub note: Option<String>,
+    /// Why its inventory entry cannot be run (an unknown runbook, a parameter it lacks or does
+    /// not take): a fix the entry needs, whatever its token's state.
+    pub plan_error: Option<String>,
 }
 
 /// The vendors' clients a status reads through.
@@ -102,6 +108,19 @@ impl Report {
         self.rows
             .iter()
             .any(|r| matches!(r.state, State::Expired | State::Due))
+    }
+
+    /// The inventory's tokens that need a person: expired, due, revoked at the vendor, not
+    /// read, or whose entry cannot be run.
+    pub fn needing_a_person(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| {
+            r.unattended.is_some()
+                && (r.plan_error.is_some()
+                    || matches!(
+                        r.state,
+                        State::Expired | State::Due | State::Revoked | State::Unknown
+                    ))
+        })
     }
 }
 
@@ -177,6 +196,8 @@ impl std::fmt::Display for Place {
 /// How a credential's token was read.
 struct Seen {
     id: Option<u64>,
+    /// False when the vendor says it was revoked or is otherwise unusable.
+    active: bool,
     place: Place,
     expires: Option<Date>,
     last_used: Option<String>,
@@ -186,6 +207,7 @@ struct Seen {
 fn from_access(t: &AccessToken, place: Place, key: Key) -> Seen {
     Seen {
         id: Some(t.id),
+        active: t.active,
         place,
         expires: t.expires_on,
         last_used: t.last_used_at.clone(),
@@ -273,6 +295,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
                 .map_err(|e| e.to_string())?;
             Ok(Seen {
                 id: Some(t.id),
+                active: true,
                 place: Place::Project(project.clone()),
                 expires: t.expires_at.as_deref().and_then(date_of),
                 last_used: t.last_used,
@@ -282,6 +305,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
         "zendesk-oauth" => oauth_seen(c, vendors).await,
         "zendesk-api" => Ok(Seen {
             id: None,
+            active: true,
             place: Place::Zendesk(param("instance")?),
             expires: Some(ZENDESK_API_TOKENS_END),
             last_used: None,
@@ -328,6 +352,7 @@ async fn oauth_seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, Strin
     };
     Ok(Seen {
         id: Some(token.id),
+        active: true,
         place: Place::Zendesk(instance.clone()),
         expires: token.expires_at.as_deref().and_then(date_of),
         last_used: token.used_at.clone(),
@@ -338,7 +363,7 @@ async fn oauth_seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, Strin
 /// A credential's row.
 async fn listed(
     c: &Credential,
-    unattended: bool,
+    unattended: Result<bool, String>,
     vendors: &Vendors<'_>,
     today: Date,
     due_days: u32,
@@ -354,12 +379,18 @@ async fn listed(
         last_used: None,
         consumers,
         state: State::Unknown,
-        unattended: Some(unattended),
+        unattended: Some(*unattended.as_ref().unwrap_or(&false)),
         note: None,
+        plan_error: unattended.err(),
     };
     match seen(c, vendors).await {
         Ok(s) => {
-            let (state, days) = state_of(s.expires, today, due_days);
+            let (mut state, days) = state_of(s.expires, today, due_days);
+            // GitLab calls an expired token inactive too: only one that should still work and
+            // does not is revoked.
+            if !s.active && state != State::Expired {
+                state = State::Revoked;
+            }
             row.place = s.place;
             row.id = s.id;
             row.expires = s.expires;
@@ -419,6 +450,7 @@ fn unlisted(
         state: State::Unlisted,
         unattended: None,
         note: None,
+        plan_error: None,
     };
     (row, key)
 }
@@ -615,7 +647,7 @@ async fn oauth_rows(zendesk: &Zendesk, instance: String, today: Date) -> Found {
 /// `progress` counts the reads.
 pub async fn status(
     inv: &Inventory,
-    unattended: &HashMap<String, bool>,
+    unattended: &HashMap<String, Result<bool, String>>,
     vendors: &Vendors<'_>,
     (today, due_days): (Date, u32),
     concurrency: usize,
@@ -625,7 +657,10 @@ pub async fn status(
         .credentials
         .iter()
         .map(|c| {
-            let quiet = unattended.get(&c.name).copied().unwrap_or(false);
+            let quiet = unattended
+                .get(&c.name)
+                .cloned()
+                .unwrap_or_else(|| Err("not planned".into()));
             Box::pin(listed(c, quiet, vendors, today, due_days)) as Read<'_>
         })
         .collect();

@@ -313,6 +313,7 @@ fn process(
                         no_stash: false,
                         self_credential: None,
                         credential: None,
+                        inventory: None,
                     };
                     let make = |id: &str| Fake::new(id, &vendor, crash_at);
                     let finished = protocol::start(session, req, make)
@@ -524,6 +525,7 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
             no_stash: false,
             self_credential: None,
             credential: None,
+            inventory: None,
         };
         protocol::start(session, req, |id| Fake::new(id, &vendor, None))
             .await

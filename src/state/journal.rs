@@ -215,6 +215,9 @@ pub struct JournalData {
     /// ids (the source's old id in `params`, the new one in `new_id`) can be followed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
+    /// The inventory file that names `credential` (an absolute path when it was given as one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
     /// What earlier steps learned that later ones need (the old token's id, the scopes asked
     /// for): no secret. `resume` gives it back to the steps it has left.
     #[serde(default)]
@@ -502,6 +505,7 @@ mod tests {
             self_account: None,
             keep: false,
             credential: None,
+            inventory: None,
             origin: None,
             from: None,
             memo: Default::default(),

@@ -5,7 +5,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, day, stderr, stdout};
 
 const LOGIN: &str = "glpat-LOGIN-CANARY-aa01";
 const NEW: &str = "glpat-NEW-CANARY-aa02";
@@ -13,7 +13,7 @@ const NEW: &str = "glpat-NEW-CANARY-aa02";
 #[tokio::test]
 async fn login_status_rotate_with_the_kept_credential_then_logout() {
     let server = MockServer::start().await;
-    let token = json!({"id": 42, "name": "t", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"});
+    let token = json!({"id": 42, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
     Mock::given(path("/api/v4/user"))
         .and(header("PRIVATE-TOKEN", LOGIN))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))

@@ -30,7 +30,12 @@ impl Env {
     /// The binary as a plain process (to run in the background or to signal), with the same
     /// cleared environment as [`Env::tokrot`].
     pub fn process(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"));
+        self.command(env!("CARGO_BIN_EXE_tokrot"))
+    }
+
+    /// Any program (a shell running a CI job's script) in the same cleared environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.env_clear()
             .env("HOME", self.home.path())
             .env("XDG_CONFIG_HOME", self.home.path().join(".config"))

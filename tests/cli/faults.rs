@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, day, stderr, stdout};
 
 const CALLER: &str = "glpat-caller-CANARY-ff01";
 const NEW: &str = "glpat-NEW-CANARY-ff02";
 const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
 
 fn token(id: u64) -> Value {
-    json!({"id": id, "name": "t", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"})
+    json!({"id": id, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)})
 }
 
 fn variable(key: &str, value: &str) -> Value {

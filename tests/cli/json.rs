@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::common::{Env, IDS, json_doc, stderr, validate};
+use crate::common::{Env, IDS, day, json_doc, stderr, validate};
 
 fn json(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
     let out = env
@@ -337,7 +337,7 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
 /// A personal access token as GitLab lists it.
 fn pat(id: u64) -> Value {
     serde_json::json!({"id": id, "name": "t", "active": true, "revoked": false,
-        "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01", "scopes": ["api"],
+        "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10), "scopes": ["api"],
         "user_id": 1, "last_used_at": null})
 }
 

@@ -18,6 +18,7 @@ mod json;
 mod next_steps;
 mod protocol;
 mod runbook_errors;
+mod scheduled;
 mod targets;
 mod ux;
 mod walk;

@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, Pty, assert_no_piece, scan, stderr};
+use crate::common::{Env, Pty, assert_no_piece, day, scan, stderr};
 
 const CALLER: &str = "glpat-caller-CANARY-ns01";
 const NEW: &str = "glpat-NEW-CANARY-ns02";
@@ -22,7 +22,7 @@ async fn caller(server: &MockServer) {
 
 fn token(id: u64, active: bool) -> serde_json::Value {
     json!({"id": id, "name": "zd sync", "revoked": !active, "active": active,
-           "created_at": "2026-09-01T10:00:00.000Z", "expires_at": "2026-12-01", "scopes": ["api"],
+           "created_at": format!("{}T10:00:00.000Z", day(-60)), "expires_at": day(10), "scopes": ["api"],
            "user_id": 1, "last_used_at": null})
 }
 

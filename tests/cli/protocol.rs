@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, Pty, stderr, stdout};
+use crate::common::{Env, Pty, day, stderr, stdout};
 
 const CALLER: &str = "glpat-caller-CANARY-pp01";
 const NEW: &str = "glpat-NEW-CANARY-pp02";
 const ROTATE: &str = "/api/v4/personal_access_tokens/42/rotate";
 
 fn token(id: u64) -> Value {
-    json!({"id": id, "name": "t", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"})
+    json!({"id": id, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)})
 }
 
 fn rotated() -> ResponseTemplate {

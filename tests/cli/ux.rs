@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, Pty, assert_no_piece, scan, stderr, stdout};
+use crate::common::{Env, Pty, assert_no_piece, day, scan, stderr, stdout};
 
 const CALLER: &str = "glpat-caller-CANARY-ux01";
 const NEW: &str = "glpat-NEW-CANARY-ux02";
@@ -317,8 +317,8 @@ async fn gitlab(n: usize, delay_ms: u64) -> MockServer {
 }
 
 fn token(id: u64) -> Value {
-    json!({"id": id, "name": "zd sync", "revoked": false, "active": true, "created_at": "2026-09-01T10:00:00.000Z",
-           "expires_at": "2026-12-01", "scopes": ["api"], "user_id": 1, "last_used_at": "2026-11-20T08:00:00Z"})
+    json!({"id": id, "name": "zd sync", "revoked": false, "active": true, "created_at": format!("{}T10:00:00.000Z", day(-60)),
+           "expires_at": day(10), "scopes": ["api"], "user_id": 1, "last_used_at": format!("{}T08:00:00Z", day(-2))})
 }
 
 /// `rotate gitlab-pat --token-id ID` into `n` variables.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, day, stderr, stdout};
 
 const GITLAB_CALLER: &str = "glpat-caller-CANARY-zz11";
 const ZD_CALLER: &str = "zd-caller-CANARY-zz22";
@@ -88,7 +88,7 @@ impl wiremock::Respond for Patch {
 }
 
 async fn mount_pat_rotation(server: &MockServer) {
-    let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": "2026-09-01T00:00:00Z", "expires_at": "2026-12-01"});
+    let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
     Mock::given(path("/api/v4/user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(server)

@@ -167,7 +167,9 @@ fn date(s: &Option<String>) -> Option<Date> {
 
 impl From<AccessTokenWire> for AccessToken {
     fn from(w: AccessTokenWire) -> Self {
-        let active = w.active.unwrap_or(!w.revoked.unwrap_or(false));
+        // A revoked token is not active, whatever `active` says (a vendor that ignores a
+        // filter, or an answer with one of the two fields only).
+        let active = w.active.unwrap_or(true) && !w.revoked.unwrap_or(false);
         Self {
             id: w.id,
             name: w.name,

@@ -1,0 +1,770 @@
+//! The scheduled job as a team runs it: the README's pipeline scripts, run as written by a shell
+//! in a CI job's environment (no terminal, no HOME credentials unless logged in, the inventory
+//! in the working directory), judged by their exit codes alone, under every way tokrot can be
+//! given its credentials. The vendors' stand-in keeps state: a rotated token is revoked, its
+//! successor is what later reads find.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{Env, day, scan, stderr};
+
+const CALLER: &str = "glpat-ci-CANARY-sj01";
+const ZD_API: &str = "zdapiCANARYsj02xyz";
+const ZD_OAUTH: &str = "zdoauthCANARYsj03xy";
+const ZD_EMAIL: &str = "ops@example.com";
+
+/// One GitLab access token or Zendesk OAuth token as the vendor keeps it.
+#[derive(Clone)]
+struct Token {
+    value: String,
+    expires: Option<String>,
+    active: bool,
+    client: Option<u64>,
+}
+
+/// What GitLab and Zendesk hold: tokens by id, variables by path, and every write.
+#[derive(Default)]
+struct World {
+    pats: BTreeMap<u64, Token>,
+    oauth: BTreeMap<u64, Token>,
+    variables: BTreeMap<String, Value>,
+    writes: Vec<String>,
+    next: u64,
+    /// Writes to these paths hang (a process can be killed while it waits).
+    slow: Vec<String>,
+}
+
+impl World {
+    fn new_value(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}NEWCANARYsj{:02}x", self.next)
+    }
+}
+
+/// The stand-in: GitLab under `/api/v4`, the `support` Zendesk instance under `/api/v2`.
+#[derive(Clone)]
+struct Vendors(Arc<Mutex<World>>);
+
+fn pat_json(id: u64, t: &Token) -> Value {
+    json!({"id": id, "name": format!("token {id}"), "active": t.active, "revoked": !t.active,
+           "created_at": format!("{}T10:00:00Z", day(-60)), "expires_at": t.expires,
+           "scopes": ["api"], "user_id": 1, "last_used_at": null})
+}
+
+fn oauth_json(id: u64, t: &Token) -> Value {
+    json!({"id": id, "client_id": t.client, "token": &t.value[..10], "scopes": ["read"],
+           "created_at": format!("{}T10:00:00Z", day(-60)),
+           "expires_at": t.expires.as_ref().map(|d| format!("{d}T00:00:00Z")), "used_at": null})
+}
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not Found"}))
+}
+
+impl wiremock::Respond for Vendors {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut w = self.0.lock().unwrap();
+        let path = req.url.path().to_owned();
+        let method = req.method.as_str().to_owned();
+        let header = |name: &str| {
+            req.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if method != "GET" {
+            w.writes.push(format!("{method} {path}"));
+        }
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        if path.starts_with("/api/v4/") {
+            // GitLab: the caller's token, or a token it made, authenticates.
+            let token = header("private-token");
+            let live_pat = w
+                .pats
+                .iter()
+                .find(|(_, t)| t.active && t.value == token)
+                .map(|(id, _)| *id);
+            if token != CALLER && live_pat.is_none() {
+                return ResponseTemplate::new(401)
+                    .set_body_json(json!({"message": "401 Unauthorized"}));
+            }
+            return match (method.as_str(), &segs[2..]) {
+                ("GET", ["user"]) => {
+                    ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ci"}))
+                }
+                ("GET", ["personal_access_tokens", "self"]) => match live_pat {
+                    Some(id) => {
+                        ResponseTemplate::new(200).set_body_json(pat_json(id, &w.pats[&id]))
+                    }
+                    None => {
+                        ResponseTemplate::new(200)
+                            .set_body_json(json!({"id": 1, "name": "ci", "active": true,
+                        "revoked": false, "expires_at": day(300), "scopes": ["api"], "user_id": 1}))
+                    }
+                },
+                ("GET", ["personal_access_tokens"]) => {
+                    let list: Vec<Value> = w
+                        .pats
+                        .iter()
+                        .filter(|(_, t)| t.active)
+                        .map(|(id, t)| pat_json(*id, t))
+                        .collect();
+                    ResponseTemplate::new(200).set_body_json(list)
+                }
+                ("GET", ["personal_access_tokens", id]) => match id
+                    .parse()
+                    .ok()
+                    .and_then(|id| w.pats.get(&id).map(|t| (id, t)))
+                {
+                    Some((id, t)) => ResponseTemplate::new(200).set_body_json(pat_json(id, t)),
+                    None => not_found(),
+                },
+                ("POST", ["personal_access_tokens", id, "rotate"]) => {
+                    let Some(id) = id
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|id| w.pats.get(id).is_some_and(|t| t.active))
+                    else {
+                        return ResponseTemplate::new(400).set_body_json(
+                            json!({"message": "400 Bad request - Token not active"}),
+                        );
+                    };
+                    let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+                    w.pats.get_mut(&id).unwrap().active = false;
+                    let value = w.new_value("glpat-");
+                    let new_id = id + 5000;
+                    let expires = sent["expires_at"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .or_else(|| Some(day(30)));
+                    w.pats.insert(
+                        new_id,
+                        Token {
+                            value: value.clone(),
+                            expires: expires.clone(),
+                            active: true,
+                            client: None,
+                        },
+                    );
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"id": new_id, "name": format!("token {new_id}"),
+                        "active": true, "revoked": false, "expires_at": expires, "token": value}))
+                }
+                ("GET", ["projects", _, "access_tokens" | "triggers"]) => {
+                    ResponseTemplate::new(200).set_body_json(json!([]))
+                }
+                ("GET", ["projects", _, "variables", _]) => match w.variables.get(&path) {
+                    Some(v) => ResponseTemplate::new(200).set_body_json(v.clone()),
+                    None => not_found(),
+                },
+                ("PUT", ["projects", _, "variables", _]) => {
+                    let Some(old) = w.variables.get(&path).cloned() else {
+                        return not_found();
+                    };
+                    let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+                    let mut now = old;
+                    for (k, v) in sent.as_object().into_iter().flatten() {
+                        now[k] = v.clone();
+                    }
+                    w.variables.insert(path.clone(), now.clone());
+                    let answer = ResponseTemplate::new(200).set_body_json(now);
+                    match w.slow.contains(&path) {
+                        true => answer.set_delay(std::time::Duration::from_secs(30)),
+                        false => answer,
+                    }
+                }
+                _ => not_found(),
+            };
+        }
+        // Zendesk: the email + API token, or an OAuth token (the caller's or one it made).
+        let auth = header("authorization");
+        let bearer = auth.strip_prefix("Bearer ").map(str::to_owned);
+        let caller_ok = auth == base64_like::basic(&format!("{ZD_EMAIL}/token:{ZD_API}"))
+            || bearer.as_deref() == Some(ZD_OAUTH);
+        let made = bearer
+            .as_ref()
+            .and_then(|b| w.oauth.iter().find(|(_, t)| t.active && t.value == *b))
+            .map(|(id, _)| *id);
+        if !caller_ok && made.is_none() {
+            return ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "Couldn't authenticate you"}));
+        }
+        match (method.as_str(), &segs[2..]) {
+            ("GET", ["users", "me"]) => ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": 5, "email": ZD_EMAIL, "role": "admin"}})),
+            ("GET", ["oauth", "tokens", "current.json"]) => match made {
+                Some(id) => ResponseTemplate::new(200)
+                    .set_body_json(json!({"token": oauth_json(id, &w.oauth[&id])})),
+                None => ResponseTemplate::new(200)
+                    .set_body_json(json!({"token": {"id": 800, "scopes": ["read", "write"]}})),
+            },
+            ("GET", ["oauth", "tokens"]) => {
+                let client: Option<u64> = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "client_id")
+                    .and_then(|(_, v)| v.parse().ok());
+                let list: Vec<Value> = w
+                    .oauth
+                    .iter()
+                    .filter(|(_, t)| t.active && (client.is_none() || t.client == client))
+                    .map(|(id, t)| oauth_json(*id, t))
+                    .collect();
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"tokens": list, "meta": {"has_more": false}}))
+            }
+            ("POST", ["oauth", "tokens"]) => {
+                let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+                let client = sent["token"]["client_id"].as_u64();
+                let value = w.new_value("zdoauth");
+                let id = 9000 + w.next;
+                let t = Token {
+                    value: value.clone(),
+                    expires: None,
+                    active: true,
+                    client,
+                };
+                let mut answer = oauth_json(id, &t);
+                answer["full_token"] = json!(value);
+                w.oauth.insert(id, t);
+                ResponseTemplate::new(201).set_body_json(json!({"token": answer}))
+            }
+            ("DELETE", ["oauth", "tokens", id]) => {
+                match id.parse().ok().and_then(|id: u64| w.oauth.get_mut(&id)) {
+                    Some(t) => {
+                        t.active = false;
+                        ResponseTemplate::new(204)
+                    }
+                    None => not_found(),
+                }
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+/// HTTP basic credentials, as a client sends them.
+mod base64_like {
+    pub(super) fn basic(user_pass: &str) -> String {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let bytes = user_pass.as_bytes();
+        let mut out = String::from("Basic ");
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// How the job is given its credentials.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// `tokrot auth login` beforehand: the OS keyring.
+    Keyring,
+    /// `GITLAB_TOKEN`, `ZENDESK_INSTANCE`, `ZENDESK_EMAIL` + `ZENDESK_API_TOKEN`.
+    EnvApiToken,
+    /// `GITLAB_TOKEN`, `ZENDESK_INSTANCE`, `ZENDESK_OAUTH_TOKEN`.
+    EnvOAuth,
+}
+
+const INVENTORY: &str = r#"# The support team's tokens; reviewed like code.
+[defaults]
+rotate_before_days = 14
+
+[[credential]]
+name = "zd-sync"
+runbook = "gitlab-pat"
+params = { token_id = "42" }
+targets = ["gitlab-ci-var:support/zd-sync:API_TOKEN"]
+
+[[credential]]
+name = "triage"
+runbook = "gitlab-pat"
+params = { token_id = "43" }
+targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN"]
+
+[[credential]]
+name = "support-oauth"
+runbook = "zendesk-oauth"
+params = { instance = "support", client_id = "223443", old_token_id = "900" }
+targets = ["gitlab-ci-var:support/zd-sync:ZENDESK_TOKEN"]
+"#;
+
+/// The README's pipeline: each job's script lines, as a shell runs them.
+fn readme_jobs() -> BTreeMap<String, Vec<String>> {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("```yaml\ntoken-rotate:")
+        .expect("the README's scheduled job");
+    let block = &readme[start + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let (mut job, mut in_script) = (String::new(), false);
+    for line in block.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            job = line.trim_end_matches(':').to_owned();
+            in_script = false;
+        } else if line.trim() == "script:" {
+            in_script = true;
+        } else if in_script && line.trim_start().starts_with("- ") {
+            let command = line.trim_start()[2..].to_owned();
+            // The binary under test is on PATH already.
+            if !command.starts_with("cargo install") {
+                jobs.entry(job.clone()).or_default().push(command);
+            }
+        } else if !line.starts_with("    ") {
+            in_script = false;
+        }
+    }
+    jobs
+}
+
+struct Pipeline {
+    server: MockServer,
+    world: Vendors,
+    env: Env,
+    source: Source,
+}
+
+impl Pipeline {
+    async fn new(source: Source) -> Self {
+        Self::with(source, INVENTORY).await
+    }
+
+    async fn with(source: Source, inventory: &str) -> Self {
+        let server = MockServer::start().await;
+        let world = Vendors(Arc::new(Mutex::new(World::default())));
+        {
+            let mut w = world.0.lock().unwrap();
+            let pat = |v: &str, days| Token {
+                value: v.into(),
+                expires: Some(day(days)),
+                active: true,
+                client: None,
+            };
+            w.pats.insert(42, pat("glpat-old42CANARYsj04", 5));
+            w.pats.insert(43, pat("glpat-old43CANARYsj05", 200));
+            w.oauth.insert(
+                900,
+                Token {
+                    value: "zdoldoauthCANARYsj06".into(),
+                    expires: Some(day(3)),
+                    active: true,
+                    client: Some(223443),
+                },
+            );
+            for (project, key) in [
+                ("zd-sync", "API_TOKEN"),
+                ("triage", "GITLAB_TOKEN"),
+                ("zd-sync", "ZENDESK_TOKEN"),
+            ] {
+                w.variables.insert(
+                    format!("/api/v4/projects/support%2F{project}/variables/{key}"),
+                    json!({"key": key, "value": "old-value-sj07", "variable_type": "env_var", "protected": true,
+                           "masked": true, "hidden": false, "raw": false, "environment_scope": "*"}),
+                );
+            }
+        }
+        Mock::given(any())
+            .respond_with(world.clone())
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        env.write(
+            ".config/tokrot/config.toml",
+            &format!("[zendesk.instances.support]\nurl = \"{}\"\n", server.uri()),
+        );
+        env.write("repo/tokrot.toml", inventory);
+        let p = Self {
+            server,
+            world,
+            env,
+            source,
+        };
+        if let Source::Keyring = source {
+            p.login();
+        }
+        p
+    }
+
+    fn login(&self) {
+        for (args, secret) in [
+            (vec!["auth", "login", "gitlab", "--token-stdin"], CALLER),
+            (
+                vec![
+                    "auth",
+                    "login",
+                    "zendesk",
+                    "--instance",
+                    "support",
+                    "--email",
+                    ZD_EMAIL,
+                    "--token-stdin",
+                ],
+                ZD_API,
+            ),
+        ] {
+            let out = self
+                .env
+                .tokrot()
+                .env("GITLAB_URL", self.server.uri())
+                .args(&args)
+                .write_stdin(format!("{secret}\n"))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+    }
+
+    /// One job's script, run by `sh -e` in the repository's checkout, as a CI runner does:
+    /// its exit code, and what it printed.
+    fn job(&self, script: &[String]) -> std::process::Output {
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_tokrot"))
+            .parent()
+            .unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut sh = self.env.command("sh");
+        sh.current_dir(self.env.path().join("repo"))
+            .env("PATH", path)
+            .env("CI", "true")
+            .env("GITLAB_CI", "true")
+            .env("CI_PIPELINE_SOURCE", "schedule")
+            .env("GITLAB_URL", self.server.uri())
+            .stdin(std::process::Stdio::null());
+        match self.source {
+            Source::Keyring => {}
+            Source::EnvApiToken => {
+                sh.env("GITLAB_TOKEN", CALLER)
+                    .env("ZENDESK_INSTANCE", "support")
+                    .env("ZENDESK_EMAIL", ZD_EMAIL)
+                    .env("ZENDESK_API_TOKEN", ZD_API);
+            }
+            Source::EnvOAuth => {
+                sh.env("GITLAB_TOKEN", CALLER)
+                    .env("ZENDESK_INSTANCE", "support")
+                    .env("ZENDESK_OAUTH_TOKEN", ZD_OAUTH);
+            }
+        }
+        sh.args(["-ec", &script.join("\n")]).output().unwrap()
+    }
+
+    fn writes(&self) -> Vec<String> {
+        self.world.0.lock().unwrap().writes.clone()
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let w = self.world.0.lock().unwrap();
+        let mut all = vec![CALLER.to_owned(), ZD_API.to_owned(), ZD_OAUTH.to_owned()];
+        all.extend(w.pats.values().map(|t| t.value.clone()));
+        all.extend(w.oauth.values().map(|t| t.value.clone()));
+        all
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        if let Source::Keyring = self.source {
+            for args in [
+                vec!["auth", "logout", "gitlab"],
+                vec!["auth", "logout", "zendesk", "--instance", "support"],
+            ] {
+                let _ = self
+                    .env
+                    .tokrot()
+                    .env("GITLAB_URL", self.server.uri())
+                    .args(&args)
+                    .output();
+            }
+        }
+    }
+}
+
+async fn scheduled_job_under(source: Source) {
+    let jobs = readme_jobs();
+    let (rotate, check) = (&jobs["token-rotate"], &jobs["token-status"]);
+    assert!(
+        rotate.iter().any(|l| l.contains("rotate --due")),
+        "{jobs:?}"
+    );
+    assert!(
+        check.iter().any(|l| l.contains("status --check")),
+        "{jobs:?}"
+    );
+    let p = Pipeline::new(source).await;
+    let mut outputs = Vec::new();
+
+    // Two tokens are due: the check is red, and nothing was written.
+    let red = p.job(check);
+    assert_eq!(red.status.code(), Some(1), "{source:?}: {}", stderr(&red));
+    assert!(p.writes().is_empty(), "{source:?}: {:?}", p.writes());
+    outputs.push(red);
+
+    // The rotation job rotates both, each once, and is green.
+    let rotated = p.job(rotate);
+    assert_eq!(
+        rotated.status.code(),
+        Some(0),
+        "{source:?}: {}",
+        stderr(&rotated)
+    );
+    let writes = p.writes();
+    let once = |call: &str| writes.iter().filter(|w| *w == call).count();
+    assert_eq!(
+        once("POST /api/v4/personal_access_tokens/42/rotate"),
+        1,
+        "{writes:?}"
+    );
+    assert_eq!(once("POST /api/v2/oauth/tokens"), 1, "{writes:?}");
+    assert_eq!(once("DELETE /api/v2/oauth/tokens/900"), 1, "{writes:?}");
+    assert!(
+        !writes.iter().any(|w| w.contains("/43/")),
+        "triage is not due: {writes:?}"
+    );
+    {
+        let w = p.world.0.lock().unwrap();
+        let var = |project: &str, key: &str| {
+            w.variables[&format!("/api/v4/projects/support%2F{project}/variables/{key}")]["value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            var("zd-sync", "API_TOKEN"),
+            w.pats[&5042].value,
+            "{source:?}"
+        );
+        let new_oauth = w
+            .oauth
+            .values()
+            .find(|t| t.active && t.client == Some(223443))
+            .unwrap();
+        assert_eq!(
+            var("zd-sync", "ZENDESK_TOKEN"),
+            new_oauth.value,
+            "{source:?}"
+        );
+        assert_eq!(var("triage", "GITLAB_TOKEN"), "old-value-sj07");
+    }
+    let inventory = std::fs::read_to_string(p.env.path().join("repo/tokrot.toml")).unwrap();
+    assert!(inventory.contains("token_id = \"5042\""), "{inventory}");
+    assert!(!inventory.contains("old_token_id = \"900\""), "{inventory}");
+    outputs.push(rotated);
+
+    // Now nothing needs a person: the check is green, and a second rotation job changes nothing.
+    let green = p.job(check);
+    assert_eq!(
+        green.status.code(),
+        Some(0),
+        "{source:?}: {}",
+        stderr(&green)
+    );
+    let before = p.writes().len();
+    let again = p.job(rotate);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{source:?}: {}",
+        stderr(&again)
+    );
+    assert_eq!(p.writes().len(), before, "{:?}", p.writes());
+    outputs.extend([green, again]);
+    let secrets = p.secrets();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    scan(&p.env, &outputs.iter().collect::<Vec<_>>(), &secrets);
+}
+
+#[tokio::test]
+async fn the_readme_scheduled_job_is_red_while_anything_is_due_and_green_once_rotated() {
+    for source in [Source::EnvApiToken, Source::EnvOAuth, Source::Keyring] {
+        scheduled_job_under(source).await;
+    }
+}
+
+impl Pipeline {
+    /// `tokrot ARGS` in the checkout, with the job's credentials.
+    fn tokrot(&self, args: &[&str]) -> std::process::Output {
+        let line: Vec<String> = std::iter::once("tokrot".to_owned())
+            .chain(args.iter().map(|a| format!("'{a}'")))
+            .collect();
+        self.job(&[line.join(" ")])
+    }
+}
+
+#[tokio::test]
+async fn two_credentials_feeding_one_target_are_refused_before_anything_changes() {
+    let shared = r#"[[credential]]
+name = "zd-sync"
+runbook = "gitlab-pat"
+params = { token_id = "42" }
+targets = ["gitlab-ci-var:support/zd-sync:API_TOKEN"]
+
+[[credential]]
+name = "second-sync"
+runbook = "gitlab-pat"
+params = { token_id = "43" }
+targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN", "gitlab-ci-var:support/zd-sync:API_TOKEN"]
+"#;
+    let p = Pipeline::with(Source::EnvApiToken, shared).await;
+    // Both are due: either rotation alone would leave the other's new token nowhere.
+    p.world.0.lock().unwrap().pats.get_mut(&43).unwrap().expires = Some(day(4));
+    for args in [
+        &["inventory", "check"][..],
+        &["rotate", "--due", "--yes"],
+        &["status"],
+    ] {
+        let out = p.tokrot(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let said = stderr(&out);
+        assert!(
+            said.contains("target `gitlab-ci-var:support/zd-sync:API_TOKEN` is written by both `zd-sync` and `second-sync`"),
+            "{args:?}: {said}"
+        );
+        assert!(said.contains("tokrot.toml:"), "where in the file: {said}");
+    }
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
+
+#[tokio::test]
+async fn a_token_revoked_at_the_vendor_fails_the_check_and_is_named_not_rotated() {
+    let p = Pipeline::new(Source::EnvOAuth).await;
+    // triage's token is revoked months before it would expire.
+    p.world.0.lock().unwrap().pats.get_mut(&43).unwrap().active = false;
+    let status = p.tokrot(&["status", "--output", "json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let doc = crate::common::json_doc(&status);
+    let row = doc["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "triage")
+        .unwrap()
+        .clone();
+    assert_eq!(row["state"], "revoked", "{doc:#}");
+    let check = p.tokrot(&["status", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("1 revoked or inactive at the vendor"),
+        "{}",
+        stderr(&check)
+    );
+    // The batch rotates what it can, and is red for the one it cannot mend.
+    let batch = p.tokrot(&["rotate", "--due", "--yes", "--output", "json"]);
+    assert_eq!(batch.status.code(), Some(1), "{}", stderr(&batch));
+    let doc = crate::common::json_doc(&batch);
+    let not: Vec<&Value> = doc["not_rotated"].as_array().unwrap().iter().collect();
+    assert_eq!(not.len(), 1, "{doc:#}");
+    assert_eq!(not[0]["name"], "triage");
+    assert!(
+        not[0]["reason"].as_str().unwrap().contains("revoked"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["rotations"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert!(
+        !p.writes().iter().any(|w| w.contains("/43/")),
+        "{:?}",
+        p.writes()
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_killed_after_its_rotate_call_keeps_the_check_red_until_resume_finishes_it_and_the_inventory()
+ {
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    let var = "/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN".to_owned();
+    p.world.0.lock().unwrap().slow.push(var.clone());
+    let mut child = p
+        .env
+        .process()
+        .current_dir(p.env.path().join("repo"))
+        .env("GITLAB_URL", p.server.uri())
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--yes", "rotate", "--credential", "zd-sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed while its one write waits: the token is rotated, the variable not yet written.
+    for _ in 0..200 {
+        if p.writes().contains(&format!("PUT {var}")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        p.writes().contains(&format!("PUT {var}")),
+        "{:?}",
+        p.writes()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    p.world.0.lock().unwrap().slow.clear();
+
+    let status = p.tokrot(&["status", "--output", "json"]);
+    let doc = crate::common::json_doc(&status);
+    let unfinished = doc["unfinished"].as_array().unwrap();
+    assert_eq!(unfinished.len(), 1, "{doc:#}");
+    assert_eq!(unfinished[0]["credential"], "zd-sync");
+    let id = unfinished[0]["id"].as_str().unwrap().to_owned();
+    let check = p.tokrot(&["status", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains(&format!("1 rotation(s) not finished: `tokrot resume {id}`")),
+        "{}",
+        stderr(&check)
+    );
+
+    // resume, from the checkout as a person would run it, finishes the run and the inventory.
+    let resumed = p.tokrot(&["--yes", "resume", &id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let inventory = std::fs::read_to_string(p.env.path().join("repo/tokrot.toml")).unwrap();
+    assert!(
+        inventory.contains("params = { token_id = \"5042\" }"),
+        "{inventory}"
+    );
+    let status = p.tokrot(&["status", "--output", "json"]);
+    let doc = crate::common::json_doc(&status);
+    assert!(doc["unfinished"].as_array().unwrap().is_empty(), "{doc:#}");
+    let row = doc["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "zd-sync")
+        .unwrap()
+        .clone();
+    assert_eq!(row["id"], 5042, "{doc:#}");
+    assert_eq!(row["state"], "ok", "{doc:#}");
+    assert_eq!(
+        p.writes()
+            .iter()
+            .filter(|w| w.ends_with("/42/rotate"))
+            .count(),
+        1
+    );
+    let secrets = p.secrets();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    scan(&p.env, &[&check, &resumed, &status], &secrets);
+}
