@@ -206,8 +206,12 @@ impl Default for RetryPolicy {
 pub enum Failure<'a> {
     /// An answer with this status and headers.
     Status(StatusCode, &'a HeaderMap),
-    /// No answer (connection refused or reset, timeout).
+    /// No answer (connection reset, timeout): the request may have gone out.
     Transport,
+    /// The host cannot be reached at all (connection refused, no such host, a TLS failure):
+    /// trying again in a second changes nothing, and a run that retries it says nothing for
+    /// minutes.
+    Unreachable,
 }
 
 impl RetryPolicy {
@@ -233,6 +237,7 @@ impl RetryPolicy {
             return None;
         }
         let named = match failure {
+            Failure::Unreachable => return None,
             Failure::Transport => None,
             Failure::Status(status, headers) => {
                 let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
@@ -646,13 +651,20 @@ impl Http {
             message: self.redactor.redact(&describe_transport(e)),
             maybe_sent: !(e.is_connect() || e.is_builder()),
         };
-        // A certificate that is refused now is refused on the next try too.
-        if find_tls(e).is_some() {
-            return Err(err);
-        }
-        match attempt.delay(&self.policy, &call.method, Failure::Transport) {
+        // A certificate refused now is refused on the next try too; so is a host that refuses
+        // connections or has no address.
+        let failure = match find_tls(e).is_some() || e.is_connect() {
+            true => Failure::Unreachable,
+            false => Failure::Transport,
+        };
+        match attempt.delay(&self.policy, &call.method, failure) {
             Some(wait) => {
-                tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
+                // A wait the operator would notice is said; a short one only with -v.
+                if wait >= Duration::from_secs(2) {
+                    tracing::warn!("{err}; trying again in {:.1} s", wait.as_secs_f64());
+                } else {
+                    tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
+                }
                 Ok(Next::Retry(wait))
             }
             None => Err(err),
@@ -684,13 +696,19 @@ impl Http {
         }
         let failure = Failure::Status(status, &headers);
         if let Some(wait) = attempt.delay(&self.policy, &call.method, failure) {
-            tracing::info!(
+            let line = format!(
                 "{} {}: {}; trying again in {:.1} s",
                 call.method,
                 self.shown(url),
                 status,
                 wait.as_secs_f64()
             );
+            // A wait the operator would notice is said; a short one only with -v.
+            if wait >= Duration::from_secs(2) {
+                tracing::warn!("{line}");
+            } else {
+                tracing::info!("{line}");
+            }
             return Ok(Next::Retry(wait));
         }
         Err(ApiError::Status {
@@ -903,6 +921,30 @@ fn tls_failure(e: &reqwest::Error) -> Option<String> {
     find_tls(e).map(describe_tls)
 }
 
+/// Why a connection could not be made, in words: the I/O error's kind, or the resolver's.
+fn connect_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            match io.kind() {
+                K::ConnectionRefused => return "connection refused".into(),
+                K::TimedOut => return "no answer to the connection in 10 s".into(),
+                K::HostUnreachable | K::NetworkUnreachable => {
+                    return "host or network unreachable".into();
+                }
+                _ => {}
+            }
+        }
+        let text = s.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return "the host name has no address (DNS)".into();
+        }
+        source = s.source();
+    }
+    "no connection".into()
+}
+
 /// rustls's error in a chain of errors, looking inside each `io::Error` too.
 fn find_tls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     if let Some(tls) = err.downcast_ref::<rustls::Error>() {
@@ -973,7 +1015,7 @@ fn describe_transport(e: &reqwest::Error) -> String {
     } else if e.is_timeout() {
         "no answer in time (timeout)".into()
     } else if e.is_connect() {
-        "cannot connect".into()
+        format!("cannot connect ({})", connect_cause(e))
     } else {
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(e);
@@ -1042,6 +1084,13 @@ mod tests {
             p.delay(&Method::GET, 1, Failure::Transport, Duration::ZERO, 0)
                 .is_some()
         );
+        // A host that cannot be reached is said at once, for every method.
+        for m in [Method::GET, Method::PUT, Method::DELETE, Method::POST] {
+            assert_eq!(
+                p.delay(&m, 1, Failure::Unreachable, Duration::ZERO, 0),
+                None
+            );
+        }
     }
 
     #[test]

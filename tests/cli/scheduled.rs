@@ -768,3 +768,32 @@ async fn a_rotation_killed_after_its_rotate_call_keeps_the_check_red_until_resum
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     scan(&p.env, &[&check, &resumed, &status], &secrets);
 }
+
+#[tokio::test]
+async fn a_vendor_that_refuses_connections_is_named_at_once_not_retried() {
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    // A port nothing listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let gone = format!("http://{closed}");
+    let out = p
+        .env
+        .process()
+        .current_dir(p.env.path().join("repo"))
+        .env("GITLAB_URL", &gone)
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["-v", "inventory", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = format!("{}{}", crate::common::stdout(&out), stderr(&out));
+    assert!(
+        said.contains(&format!("{gone}/api/v4/"))
+            && said.contains("cannot connect (connection refused)"),
+        "{said}"
+    );
+    // Said once per call, never "trying again".
+    assert!(!said.contains("trying again"), "{said}");
+}
