@@ -148,7 +148,11 @@ pub struct GlobalArgs {
     pub yes: bool,
     /// Pass one gate unattended (repeatable); the evidence (e.g. the access request's URL) and
     /// who approved are kept in the journal and the audit log. `tokrot show RUNBOOK` names the gates.
-    #[arg(long, global = true, value_name = "GATE_ID[=EVIDENCE]")]
+    #[arg(long = "approve", global = true, value_name = "GATE_ID[=EVIDENCE]")]
+    pub approve_given: Vec<String>,
+    /// `--approve`, checked (`refuse_secret_evidence`): parsed here rather than by clap, whose
+    /// error would print a refused value, and a refused value may be a token.
+    #[arg(skip)]
     pub approve: Vec<crate::engine::walk::Approval>,
     /// Output format; json prints one document on stdout at the end.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
@@ -195,6 +199,31 @@ pub enum Command {
     Man(man::ManArgs),
 }
 
+/// `--approve` evidence is kept in the journal, the audit log and `history`: one that holds a
+/// credential tokrot is given (its environment variables) is refused before anything starts.
+/// (A vendor's token format is refused when the option is parsed.)
+fn refuse_secret_evidence(ctx: &Ctx) -> Result<(), CliError> {
+    const CREDENTIALS: [&str; 3] = ["GITLAB_TOKEN", "ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN"];
+    let held: Vec<String> = CREDENTIALS
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| v.len() >= 8)
+        .collect();
+    for a in &ctx.global.approve {
+        if let Some(e) = &a.evidence
+            && held.iter().any(|h| e.contains(h.as_str()))
+        {
+            return Err(CliError::usage(format!(
+                "the evidence for gate `{}` holds a credential tokrot is given; nothing was changed",
+                a.gate
+            ))
+            .hint("give a link or a ticket number as evidence, never a token"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
     // Text that needs no configuration: a broken config file or GITLAB_URL must not keep a
@@ -205,8 +234,18 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
         Command::Man(args) => return man::run(&mut bare(), args),
         _ => {}
     }
-    let mut ctx = Ctx::new(cli.global)?;
+    let mut global = cli.global;
+    global.approve = global
+        .approve_given
+        .iter()
+        .map(|a| {
+            a.parse()
+                .map_err(|e: String| CliError::usage(format!("--approve: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut ctx = Ctx::new(global)?;
     crate::logging::init(ctx.global.verbose, ctx.ui.redactor());
+    refuse_secret_evidence(&ctx)?;
     let result = match &cli.command {
         Command::List(args) => list::run(&mut ctx, args),
         Command::Show(args) => show::run(&mut ctx, args),

@@ -164,22 +164,6 @@ struct CredentialWire {
     notes: Option<String>,
 }
 
-/// The prefixes of the vendors' tokens: a value that starts with one is a token, not an id.
-const TOKEN_PREFIXES: &[&str] = &[
-    "glpat-", "glptt-", "gloas-", "glrt-", "gldt-", "glsoat-", "glcbt-", "glffct-", "glimt-",
-    "glagent-", "glft-", "glrtr-",
-];
-
-/// Whether a text holds something that looks like a secret, anywhere in it: a vendor token
-/// prefix, or a run of 32 or more letters and digits (Zendesk's tokens: 40 alphanumerics, 64 hex
-/// digits).
-fn looks_like_a_token(text: &str) -> bool {
-    TOKEN_PREFIXES.iter().any(|p| text.contains(p))
-        || text
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|run| run.len() >= 32)
-}
-
 struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
@@ -204,7 +188,11 @@ impl Reader<'_> {
         let span = wire.span();
         let w = wire.into_inner();
         let free_text = [w.owner.as_deref(), w.notes.as_deref()];
-        if free_text.into_iter().flatten().any(looks_like_a_token) {
+        if free_text
+            .into_iter()
+            .flatten()
+            .any(crate::secret::looks_like_a_token)
+        {
             return Err(self.at(
                 span,
                 "`owner` or `notes` looks like it holds a token; an inventory never holds a secret",
@@ -271,7 +259,7 @@ impl Reader<'_> {
                     ),
                 ));
             };
-            if looks_like_a_token(value.get_ref()) {
+            if crate::secret::looks_like_a_token(value.get_ref()) {
                 return Err(self.at(
                     value.span(),
                     format!("`{key}` looks like a token; an inventory never holds a secret"),
@@ -288,7 +276,7 @@ impl Reader<'_> {
     fn targets(&self, wire: &[Spanned<String>]) -> Result<Vec<TargetSpec>, InventoryError> {
         let mut targets = Vec::new();
         for t in wire {
-            if looks_like_a_token(t.get_ref()) {
+            if crate::secret::looks_like_a_token(t.get_ref()) {
                 return Err(self.at(
                     t.span(),
                     "a target looks like it holds a token; an inventory never holds a secret",

@@ -219,7 +219,27 @@ impl std::str::FromStr for Approval {
             None => (s.trim(), None),
         };
         if gate.is_empty() {
-            return Err(format!("`{s}` names no gate: give GATE_ID[=EVIDENCE]"));
+            // The value is not echoed: what follows `=` may be a pasted secret.
+            return Err("it names no gate: give GATE_ID[=EVIDENCE]".into());
+        }
+        // Evidence is a link or a ticket, kept in the journal, the audit log and `history`: one
+        // line of printable text, never a token.
+        if let Some(e) = &evidence {
+            if e.chars().count() > 512 {
+                return Err(format!(
+                    "the evidence for gate `{gate}` is longer than 512 characters: give a link or a ticket number"
+                ));
+            }
+            if e.chars().any(char::is_control) {
+                return Err(format!(
+                    "the evidence for gate `{gate}` holds a line break or another control character: give one line"
+                ));
+            }
+            if crate::secret::looks_like_a_token(e) {
+                return Err(format!(
+                    "the evidence for gate `{gate}` looks like a token, and it would be kept in the journal and the audit log: give a link or a ticket number, never a secret"
+                ));
+            }
         }
         Ok(Self {
             gate: gate.to_owned(),

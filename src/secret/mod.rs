@@ -175,6 +175,22 @@ pub fn same(a: &SecretString, b: &SecretString) -> bool {
         .into()
 }
 
+/// The prefixes of the vendors' tokens: a value that starts with one is a token, not an id.
+const TOKEN_PREFIXES: &[&str] = &[
+    "glpat-", "glptt-", "gloas-", "glrt-", "gldt-", "glsoat-", "glcbt-", "glffct-", "glimt-",
+    "glagent-", "glft-", "glrtr-",
+];
+
+/// Whether a text holds something that looks like a secret, anywhere in it: a vendor token
+/// prefix, or a run of 32 or more letters and digits (Zendesk's tokens: 40 alphanumerics, 64 hex
+/// digits).
+pub fn looks_like_a_token(text: &str) -> bool {
+    TOKEN_PREFIXES.iter().any(|p| text.contains(p))
+        || text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|run| run.len() >= 32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -316,3 +316,47 @@ fn yes_reads_a_capture_from_stdin_and_never_shows_it() {
         stderr(&out)
     );
 }
+
+#[test]
+fn approve_evidence_is_one_line_of_text_never_a_token() {
+    let env = Env::new();
+    let held = "Xq7vCANARYwk01zzT";
+    let args = [
+        "run",
+        "zendesk-oauth-integration",
+        "--instance",
+        "global",
+        "--yes",
+        "--approve",
+        "scopes-approved=https://access.example/1",
+    ];
+    let pasted = "glpat-PASTED-CANARY-wk02";
+    for (evidence, said) in [
+        (format!("access-request={pasted}"), "looks like a token"),
+        (
+            "access-request=https://access.example/1\nscopes-approved by mallory".to_owned(),
+            "line break",
+        ),
+        (
+            format!("access-request={}", "x".repeat(513)),
+            "longer than 512",
+        ),
+        (
+            format!("access-request=https://access.example/{held}"),
+            "holds a credential tokrot is given",
+        ),
+    ] {
+        let out = env
+            .tokrot()
+            .env("GITLAB_TOKEN", held)
+            .args(args)
+            .args(["--approve", &evidence])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{said}: {}", stderr(&out));
+        crate::common::scan(&env, &[&out], &[pasted, held]);
+    }
+    // Nothing started: no journal, no audit line, no history.
+    assert!(!env.path().join(".local/state/tokrot").exists());
+}
