@@ -160,6 +160,8 @@ pub mod zendesk {
     /// One app installation.
     pub const INSTALLATION: Route =
         Route::new("GET", "/api/v2/apps/installations/{installation_id}.json");
+    /// An app: its name and its parameters, each secure or not.
+    pub const APP: Route = Route::new("GET", "/api/v2/apps/{app_id}.json");
     /// Writing an app installation's settings.
     pub const UPDATE_INSTALLATION: Route =
         Route::new("PUT", "/api/v2/apps/installations/{installation_id}.json");

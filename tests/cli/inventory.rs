@@ -200,11 +200,19 @@ impl Team {
             .with_priority(5)
             .mount(&self.gitlab)
             .await;
+        // As Zendesk answers: the app's token is a secure setting, never shown; the app's
+        // parameters say it exists and is secure.
         get(
             &self.gitlab,
             "/api/v2/apps/installations/360001.json",
-            json!({"id": 360001, "app_id": 9,
-            "settings": {"name": "GitLab Sync", "api_token": "old"}}),
+            json!({"id": 360001, "app_id": 9, "settings": {"name": "GitLab Sync"}}),
+        )
+        .await;
+        get(
+            &self.gitlab,
+            "/api/v2/apps/9.json",
+            json!({"id": 9, "name": "GitLab Sync", "parameters": [
+                {"name": "name", "secure": false}, {"name": "api_token", "secure": true}]}),
         )
         .await;
         get(
@@ -330,6 +338,46 @@ async fn inventory_check_runs_every_credentials_preflight_and_names_the_one_that
         .filter(|r| r.method.as_str() != "GET")
         .count();
     assert_eq!(writes, 0, "a check changes nothing");
+    // The app's secure setting passes its check, said to be write-only; a setting the app does
+    // not have fails it, naming the app's parameters (also with --dry-run).
+    assert!(
+        text.contains("ok ") && !text.contains("not confirmed"),
+        "{text}"
+    );
+    let dry = team
+        .tokrot()
+        .args(["--dry-run", "rotate", "--credential", "zendesk-sync"])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        format!("{}{}", stdout(&dry), stderr(&dry))
+            .contains("`api_token` is a secure parameter of GitLab Sync"),
+        "{}",
+        stderr(&dry)
+    );
+    let typo = std::fs::read_to_string(team.env.path().join("team/tokrot.toml"))
+        .unwrap()
+        .replace("360001:api_token", "360001:api_tokn");
+    team.env.write("typo.toml", &typo);
+    for args in [
+        &["inventory", "check"][..],
+        &["--dry-run", "rotate", "--credential", "zendesk-sync"],
+    ] {
+        let out = team
+            .tokrot()
+            .arg("--inventory")
+            .arg(team.env.path().join("typo.toml"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            said.contains("GitLab Sync (installation 360001) has no setting `api_tokn`; its parameters: name, api_token (secure)"),
+            "{args:?}: {said}"
+        );
+    }
 
     // A broken inventory is refused with where, and a secret in it is refused without showing it.
     team.env.write("bad.toml", "[[credential]]\nname = \"x\"\nrunbook = \"gitlab-pat\"\nparams = { token_id = \"glpat-SECRET-in06-abcdefgh\" }\n");

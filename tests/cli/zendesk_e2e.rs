@@ -121,6 +121,13 @@ async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 360001, "app_id": 9, "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com"}})))
         .mount(&server)
         .await;
+    // The app's parameters: api_token is secure, so the installation never shows it.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/9.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"app": {"id": 9, "name": "GitLab Sync",
+            "parameters": [{"name": "gitlab_url", "secure": false}, {"name": "api_token", "secure": true}]}})))
+        .mount(&server)
+        .await;
     Mock::given(method("PUT"))
         .and(path("/api/v2/apps/installations/360001.json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 360001})))
@@ -157,8 +164,12 @@ async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("does not show a setting `api_token`: a secure setting (Zendesk never shows those) or a typo"), "{err}");
-    assert!(err.contains("applied, verified: not-readable (`api_token` was not shown by the installation (a secure setting, or a typo))"), "{err}");
+    assert!(
+        err.contains("`api_token` is a secure parameter of GitLab Sync: written, never shown, so it cannot be read back"),
+        "{err}"
+    );
+    assert!(err.contains("a secure setting: not readable"), "{err}");
+    assert!(!err.contains("typo"), "{err}");
     let reqs = requests(&server).await;
     let put = reqs.iter().find(|r| r.method.as_str() == "PUT").unwrap();
     assert_eq!(

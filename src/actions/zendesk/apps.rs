@@ -1,5 +1,7 @@
-//! Zendesk app installations: one setting written and nothing else; a setting the
-//! installation does not show (secure, or a typo) is written only once confirmed.
+//! Zendesk app installations: one setting written and nothing else. Zendesk never shows a
+//! secure setting, and an app's token is held in one: the app's own parameters (Apps API) tell
+//! a secure setting (known, written, never read back) from a typo (refused, naming the
+//! parameters). Only where they cannot be read is an unshown setting written once confirmed.
 
 use crate::actions::run::{ActionFailure, Executor, Verified};
 use crate::actions::{
@@ -30,31 +32,81 @@ pub(crate) async fn get_installation(
     let id = ex.number(step, "installation_id")?;
     let inst = ex.zendesk(step)?.installation(id).await?;
     let mut note = format!("app installation {id} \"{}\"", inst.name);
-    if let Some(setting) = step.text_arg("setting")
-        && !inst.settings.iter().any(|s| s == setting)
-    {
-        let near = crate::text::closest(setting, inst.settings.iter().map(String::as_str));
-        note.push_str(&format!(
-                "; it does not show a setting `{setting}`: a secure setting (Zendesk never shows those) or a typo{}",
+    let Some(setting) = step
+        .text_arg("setting")
+        .filter(|s| !inst.settings.iter().any(|shown| shown == s))
+    else {
+        return Ok(note);
+    };
+    // Not shown: the app's parameters say whether it is secure, or not there at all.
+    let app = match inst.app_id {
+        Some(app_id) => ex
+            .zendesk(step)?
+            .app(app_id)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Err("the installation names no app".into()),
+    };
+    match app {
+        Ok(app) => match app.parameters.iter().find(|(name, _)| name == setting) {
+            Some((_, true)) => {
+                note.push_str(&format!(
+                    "; `{setting}` is a secure parameter of {}: written, never shown, so it cannot be read back",
+                    crate::text::one_line(&app.name)
+                ));
+                ex.lock()
+                    .targets
+                    .entry(step.target_index)
+                    .or_default()
+                    .secure_setting = true;
+            }
+            Some((_, false)) => {
+                note.push_str(&format!("; `{setting}` is not set yet"));
+            }
+            None => {
+                let names: Vec<String> = app
+                    .parameters
+                    .iter()
+                    .map(|(n, secure)| {
+                        let n = crate::text::one_line(n);
+                        if *secure { format!("{n} (secure)") } else { n }
+                    })
+                    .collect();
+                return Err(ActionFailure::new(format!(
+                    "{} (installation {id}) has no setting `{setting}`; its parameters: {}",
+                    crate::text::one_line(&app.name),
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
+        },
+        Err(why) => {
+            let near = crate::text::closest(setting, inst.settings.iter().map(String::as_str));
+            note.push_str(&format!(
+                "; it does not show a setting `{setting}`, and the app's parameters could not be read ({why}): unverified, a secure setting or a typo{}",
                 if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
             ));
-        // Asked here, before anything changes (the rotate call comes after the checks): a
-        // no stops the run with nothing sent; `--yes` answers yes.
-        if !ex.confirmed(
-            &format!("write-unseen:{id}:{setting}"),
-            format!(
-                "Installation {id} does not show `{setting}` (secure, or a typo). Write the new token into it anyway?"
-            ),
-        )? {
-            return Err(ActionFailure::new(format!(
-                "installation {id} does not show `{setting}` (a secure setting, or a typo), and writing it was not confirmed"
-            )));
+            // Asked here, before anything changes (the rotate call comes after the checks): a
+            // no stops the run with nothing sent; `--yes` answers yes.
+            if !ex.confirmed(
+                &format!("write-unseen:{id}:{setting}"),
+                format!(
+                    "Installation {id} does not show `{setting}` (secure, or a typo). Write the new token into it anyway?"
+                ),
+            )? {
+                return Err(ActionFailure::new(format!(
+                    "installation {id} does not show `{setting}` (a secure setting, or a typo), and writing it was not confirmed"
+                )));
+            }
+            ex.lock()
+                .targets
+                .entry(step.target_index)
+                .or_default()
+                .unseen_setting = true;
         }
-        ex.lock()
-            .targets
-            .entry(step.target_index)
-            .or_default()
-            .unseen_setting = true;
     }
     Ok(note)
 }
@@ -83,11 +135,11 @@ pub(crate) async fn update_installation_setting(
     let id = ex.number(step, "installation_id")?;
     let setting = ex.text(step, "setting")?;
     let value = ex.secret(step, "value")?;
-    let unseen = ex
+    let (unseen, secure) = ex
         .lock()
         .targets
         .get(&step.target_index)
-        .is_some_and(|t| t.unseen_setting);
+        .map_or((false, false), |t| (t.unseen_setting, t.secure_setting));
     if unseen
         && !ex.confirmed(
             &format!("write-unseen:{id}:{setting}"),
@@ -104,6 +156,12 @@ pub(crate) async fn update_installation_setting(
     client
         .update_installation_setting(id, setting, &value)
         .await?;
+    if secure {
+        ex.mark_applied(step.target_index, Some(Verified::NotReadable), None);
+        return Ok(format!(
+            "`{setting}` written, no other setting sent; a secure setting: not readable (Zendesk never shows one)"
+        ));
+    }
     if unseen {
         let note =
             format!("`{setting}` was not shown by the installation (a secure setting, or a typo)");

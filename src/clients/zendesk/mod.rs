@@ -19,8 +19,9 @@ use super::http::{ApiError, Call, Credential, Http, RetryPolicy};
 use super::route::{Route, zendesk};
 use crate::secret::Redactor;
 use wire::{
-    InstallationOneWire, InstallationWire, InstallationsWire, MeWire, NewOAuthTokenWire,
-    OAuthClientWire, OAuthTokenOneWire, OAuthTokenWire, WebhookOneWire, WebhookWire,
+    AppOneWire, AppWire, InstallationOneWire, InstallationWire, InstallationsWire, MeWire,
+    NewOAuthTokenWire, OAuthClientWire, OAuthTokenOneWire, OAuthTokenWire, WebhookOneWire,
+    WebhookWire,
 };
 
 /// How tokrot authenticates to Zendesk.
@@ -127,6 +128,15 @@ pub struct Installation {
     pub enabled: bool,
     /// The text values of the settings shown (a setting that is not secure can hold a token).
     values: BTreeMap<String, SecretString>,
+}
+
+/// An app: the settings its installations take.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Its name.
+    pub name: String,
+    /// Its parameters: name, and whether it is secure (written, never shown again).
+    pub parameters: Vec<(String, bool)>,
 }
 
 impl Installation {
@@ -360,6 +370,33 @@ impl Zendesk {
             }
         };
         Ok(w.into())
+    }
+
+    /// `GET /api/v2/apps/{app_id}.json` (bare or wrapped in `app`): its parameters.
+    pub async fn app(&self, app_id: u64) -> Result<App, ApiError> {
+        let id = app_id.to_string();
+        let call = self.at(&zendesk::APP, &[("app_id", &id)]);
+        let url = call.path.clone();
+        let v: serde_json::Value = self.http.json(call).await?;
+        let wrapped = serde_json::from_value::<AppOneWire>(v.clone())
+            .ok()
+            .and_then(|o| o.app);
+        let w = match wrapped {
+            Some(w) => w,
+            None => serde_json::from_value::<AppWire>(v).map_err(|e| ApiError::Decode {
+                method: Method::GET,
+                url,
+                message: super::http::without_values(&e.to_string()),
+            })?,
+        };
+        Ok(App {
+            name: w.name.unwrap_or_else(|| format!("app {app_id}")),
+            parameters: w
+                .parameters
+                .into_iter()
+                .map(|p| (p.name, p.secure.unwrap_or(false)))
+                .collect(),
+        })
     }
 
     /// `PUT /api/v2/apps/installations/{id}.json` with `{"settings": {SETTING: value}}` and

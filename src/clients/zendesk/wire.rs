@@ -34,6 +34,28 @@ pub struct InstallationWire {
     pub enabled: Option<bool>,
 }
 
+/// An app of the Apps API (answered bare or wrapped in `app`): its parameters say which
+/// settings exist and which are secure (written, never shown).
+#[derive(Deserialize)]
+pub struct AppWire {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub parameters: Vec<AppParameterWire>,
+}
+
+#[derive(Deserialize)]
+pub struct AppOneWire {
+    pub app: Option<AppWire>,
+}
+
+#[derive(Deserialize)]
+pub struct AppParameterWire {
+    pub name: String,
+    #[serde(default)]
+    pub secure: Option<bool>,
+}
+
 #[derive(Deserialize)]
 pub struct InstallationsWire {
     pub installations: Vec<InstallationWire>,
