@@ -24,6 +24,72 @@ struct Ended {
     code: i32,
     report: Option<serde_json::Value>,
     stderr: String,
+    /// Its run, from its report or, when it left none (killed, failed early), its journal.
+    run: Option<String>,
+    /// Not started: another run rotated it since the plan was shown.
+    stale: bool,
+}
+
+/// One rotation of the batch as planned: the credential, the `--approve` of its gates, and the
+/// id its entry named when the plan was shown (the parameter and its value).
+struct Planned {
+    name: String,
+    approve: Vec<std::ffi::OsString>,
+    id: Option<(&'static str, String)>,
+}
+
+/// What the batch shares with each of its rotations.
+struct Batch<'a> {
+    exe: &'a std::path::Path,
+    common: &'a [std::ffi::OsString],
+    inventory: &'a std::path::Path,
+    state_dir: Option<std::path::PathBuf>,
+    started: jiff::Timestamp,
+    stopped: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Batch<'_> {
+    /// Checked again just before its turn: the entry still names the token the plan showed.
+    /// One rotated since (by another batch, or by hand) is not rotated again; the run that did
+    /// it is named when the journal has it.
+    fn rotated_since(&self, p: &Planned) -> Option<String> {
+        let (param, planned) = p.id.as_ref()?;
+        let now = crate::engine::inventory::param_of(self.inventory, &p.name, param).ok()?;
+        if now.as_deref() == Some(planned.as_str()) {
+            return None;
+        }
+        let by = self
+            .state_dir
+            .as_deref()
+            .and_then(|dir| crate::engine::resume::runs(dir).ok())
+            .and_then(|runs| {
+                runs.into_iter().rev().find(|(d, _)| {
+                    d.credential.as_deref() == Some(p.name.as_str())
+                        && d.params.iter().any(|(k, v)| k == param && v == planned)
+                })
+            })
+            .map(|(d, _)| format!(" by run {}", d.id))
+            .unwrap_or_default();
+        Some(format!(
+            "not started: rotated{by} since the plan was shown ({param} {planned} → {})",
+            now.as_deref().unwrap_or("(unset)")
+        ))
+    }
+
+    /// The run a rotation that left no report started, from the journal: the latest of its
+    /// credential since the batch began.
+    fn run_of(&self, name: &str) -> Option<String> {
+        let runs = crate::engine::resume::runs(self.state_dir.as_deref()?).ok()?;
+        runs.into_iter()
+            .rev()
+            .find(|(d, _)| {
+                d.credential.as_deref() == Some(name)
+                    && d.started_at
+                        .parse::<jiff::Timestamp>()
+                        .is_ok_and(|t| t >= self.started)
+            })
+            .map(|(d, _)| d.id)
+    }
 }
 
 /// How bad an exit code is, for the batch's own: unknown, incomplete, failed, refused, stopped.
@@ -97,42 +163,64 @@ fn approvals(ctx: &Ctx, gates: &[String]) -> Vec<std::ffi::OsString> {
 }
 
 /// Runs `tokrot … --yes --output json rotate --credential NAME` and waits for it; after an
-/// interrupt, a rotation not started yet is not started.
-async fn rotate_one(
-    exe: &std::path::Path,
-    common: &[std::ffi::OsString],
-    (name, approve): (String, Vec<std::ffi::OsString>),
-    stopped: &std::sync::atomic::AtomicBool,
-) -> Ended {
-    if stopped.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ended {
-            name,
-            code: exit::STOPPED,
-            report: None,
-            stderr: "not started: interrupted before its turn".into(),
-        };
+/// interrupt, a rotation not started yet is not started; nor is one rotated since the plan.
+async fn rotate_one(batch: &Batch<'_>, p: Planned) -> Ended {
+    let ended = |code, stderr: String, stale| Ended {
+        name: p.name.clone(),
+        code,
+        report: None,
+        stderr,
+        run: None,
+        stale,
+    };
+    if batch.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        return ended(
+            exit::STOPPED,
+            "not started: interrupted before its turn".into(),
+            false,
+        );
     }
-    let out = tokio::process::Command::new(exe)
-        .args(common)
-        .args(approve)
-        .args(["--yes", "--output", "json", "rotate", "--credential", &name])
+    if let Some(why) = batch.rotated_since(&p) {
+        return ended(exit::OK, why, true);
+    }
+    let out = tokio::process::Command::new(batch.exe)
+        .args(batch.common)
+        .args(&p.approve)
+        .args([
+            "--yes",
+            "--output",
+            "json",
+            "rotate",
+            "--credential",
+            &p.name,
+        ])
         .stdin(std::process::Stdio::null())
         .kill_on_drop(false)
         .output()
         .await;
     match out {
-        Ok(out) => Ended {
-            name,
-            code: out.status.code().unwrap_or(exit::INTERRUPTED),
-            report: serde_json::from_slice(&out.stdout).ok(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        },
-        Err(e) => Ended {
-            name,
-            code: exit::FAILED,
-            report: None,
-            stderr: format!("cannot start the rotation: {e}"),
-        },
+        Ok(out) => {
+            let report: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+            let run = report
+                .as_ref()
+                .and_then(|r| r["rotation_id"].as_str())
+                .map(str::to_owned)
+                .or_else(|| batch.run_of(&p.name));
+            Ended {
+                name: p.name.clone(),
+                // Ended by a signal (killed): interrupted, a documented code.
+                code: out.status.code().unwrap_or(exit::INTERRUPTED),
+                report,
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                run,
+                stale: false,
+            }
+        }
+        Err(e) => ended(
+            exit::FAILED,
+            format!("cannot start the rotation: {e}"),
+            false,
+        ),
     }
 }
 
@@ -278,28 +366,42 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let exe = std::env::current_exe()
         .map_err(|e| CliError::usage(format!("cannot find tokrot's own binary: {e}")))?;
     let common = forwarded(ctx);
-    let names: Vec<(String, Vec<std::ffi::OsString>)> = run
+    // What each entry named when the plan was shown (`inv` was read for it).
+    let (own, others): (Vec<Planned>, Vec<Planned>) = run
         .iter()
-        .map(|r| {
-            let gates = inv
-                .credentials
-                .iter()
-                .find(|c| c.name == r.name)
-                .map(|c| super::status::gates(ctx, c))
-                .unwrap_or_default();
-            (r.name.clone(), approvals(ctx, &gates))
+        .filter_map(|r| inv.credentials.iter().find(|c| c.name == r.name))
+        .map(|c| Planned {
+            name: c.name.clone(),
+            approve: approvals(ctx, &super::status::gates(ctx, c)),
+            id: super::rotate::id_param(&c.runbook)
+                .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
         })
-        .collect();
-    let progress = ctx.ui.progress(names.len(), "rotating");
-    let ended: Vec<Ended> = {
+        .partition(|p| p.id.as_ref().is_some_and(|(_, v)| v == "self"));
+    let batch = Batch {
+        exe: &exe,
+        common: &common,
+        inventory: &inv.path,
+        state_dir: super::execute::state_dir(ctx).ok(),
+        started: jiff::Timestamp::now(),
+        stopped: &stopped,
+    };
+    let progress = ctx.ui.progress(own.len() + others.len(), "rotating");
+    let mut ended: Vec<Ended> = {
         use futures_util::StreamExt;
-        futures_util::stream::iter(names)
-            .map(|name| rotate_one(&exe, &common, name, &stopped))
+        futures_util::stream::iter(others)
+            .map(|p| rotate_one(&batch, p))
             .buffer_unordered(concurrency.max(1))
             .inspect(|_| progress.inc())
             .collect()
             .await
     };
+    // The token tokrot authenticates with is rotated alone and last: the runs beside it would
+    // call with a token that stops working mid-run (and a 401 on a rotate call is an unknown
+    // outcome). The runs after it read the new one from the keyring.
+    for p in own {
+        ended.push(rotate_one(&batch, p).await);
+        progress.inc();
+    }
     ctx.ui.end_progress(progress);
     doc["rotations"] = json!(
         ended
@@ -318,7 +420,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
                         false => said.join("\n"),
                     }
                 });
-                json!({"credential": e.name, "exit_code": e.code, "report": e.report, "error": error})
+                json!({"credential": e.name, "exit_code": e.code, "run": e.run, "report": e.report, "error": error})
             })
             .collect::<Vec<_>>()
     );
@@ -369,20 +471,20 @@ fn report_batch(
     } else {
         let mut out = String::from("Rotations:\n");
         for e in ended {
-            let status = e
-                .report
-                .as_ref()
-                .and_then(|r| r["status"].as_str())
-                .unwrap_or("failed");
-            let id = e
-                .report
-                .as_ref()
-                .and_then(|r| r["rotation_id"].as_str())
-                .unwrap_or("-");
+            let status = match (&e.report, e.stale) {
+                (_, true) => "skipped",
+                (Some(r), _) => r["status"].as_str().unwrap_or("failed"),
+                (None, _) if e.code == exit::INTERRUPTED => "killed",
+                (None, _) => "failed",
+            };
+            let id = e.run.as_deref().unwrap_or("none started");
             out.push_str(&format!(
                 "  {:<8} {}  (run {id}, exit {})\n",
                 status, e.name, e.code
             ));
+            if e.stale {
+                out.push_str(&format!("           {}\n", e.stderr.trim()));
+            }
             if e.code != exit::OK {
                 let said = e.stderr.lines().filter(|l| {
                     l.starts_with("error") || l.starts_with("warning") || l.contains("hint:")

@@ -419,7 +419,11 @@ pub fn record_new_id(
 }
 
 /// The value one parameter of one credential has in the file now.
-fn param_of(path: &Path, credential: &str, param: &str) -> Result<Option<String>, InventoryError> {
+pub fn param_of(
+    path: &Path,
+    credential: &str,
+    param: &str,
+) -> Result<Option<String>, InventoryError> {
     let failed = |message: String| InventoryError::Update {
         path: path.to_path_buf(),
         message,

@@ -90,24 +90,18 @@ impl wiremock::Respond for Vendors {
                 .iter()
                 .find(|(_, t)| t.active && t.value == token)
                 .map(|(id, _)| *id);
-            if token != CALLER && live_pat.is_none() {
+            // The caller's own token is one of them (id 1): rotated, it stops working.
+            let Some(caller) = live_pat else {
                 return ResponseTemplate::new(401)
                     .set_body_json(json!({"message": "401 Unauthorized"}));
-            }
+            };
             return match (method.as_str(), &segs[2..]) {
                 ("GET", ["user"]) => {
                     ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ci"}))
                 }
-                ("GET", ["personal_access_tokens", "self"]) => match live_pat {
-                    Some(id) => {
-                        ResponseTemplate::new(200).set_body_json(pat_json(id, &w.pats[&id]))
-                    }
-                    None => {
-                        ResponseTemplate::new(200)
-                            .set_body_json(json!({"id": 1, "name": "ci", "active": true,
-                        "revoked": false, "expires_at": day(300), "scopes": ["api"], "user_id": 1}))
-                    }
-                },
+                ("GET", ["personal_access_tokens", "self"]) => {
+                    ResponseTemplate::new(200).set_body_json(pat_json(caller, &w.pats[&caller]))
+                }
                 ("GET", ["personal_access_tokens"]) => {
                     let list: Vec<Value> = w
                         .pats
@@ -126,11 +120,11 @@ impl wiremock::Respond for Vendors {
                     None => not_found(),
                 },
                 ("POST", ["personal_access_tokens", id, "rotate"]) => {
-                    let Some(id) = id
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|id| w.pats.get(id).is_some_and(|t| t.active))
-                    else {
+                    let id = match *id {
+                        "self" => Some(caller),
+                        other => other.parse::<u64>().ok(),
+                    };
+                    let Some(id) = id.filter(|id| w.pats.get(id).is_some_and(|t| t.active)) else {
                         return ResponseTemplate::new(400).set_body_json(
                             json!({"message": "400 Bad request - Token not active"}),
                         );
@@ -362,6 +356,7 @@ impl Pipeline {
                 active: true,
                 client: None,
             };
+            w.pats.insert(1, pat(CALLER, 300));
             w.pats.insert(42, pat("glpat-old42CANARYsj04", 5));
             w.pats.insert(43, pat("glpat-old43CANARYsj05", 200));
             w.oauth.insert(
@@ -796,4 +791,106 @@ async fn a_vendor_that_refuses_connections_is_named_at_once_not_retried() {
     );
     // Said once per call, never "trying again".
     assert!(!said.contains("trying again"), "{said}");
+}
+
+#[tokio::test]
+async fn a_plan_confirmed_after_another_batch_rotated_its_tokens_rotates_nothing_again() {
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    let inventory = p.env.path().join("repo/tokrot.toml");
+    let inventory = inventory.to_str().unwrap();
+    let uri = p.server.uri();
+    let vars = [
+        ("GITLAB_URL", uri.as_str()),
+        ("GITLAB_TOKEN", CALLER),
+        ("ZENDESK_INSTANCE", "support"),
+        ("ZENDESK_EMAIL", ZD_EMAIL),
+        ("ZENDESK_API_TOKEN", ZD_API),
+    ];
+    // An operator's plan waits at its question ...
+    let mut slow = crate::common::Pty::spawn_with(
+        &p.env,
+        &["--inventory", inventory, "rotate", "--due"],
+        &vars,
+    );
+    slow.expect("Rotate these 2 credential(s)?");
+    // ... while the scheduled job rotates both.
+    let job = p.tokrot(&["rotate", "--due", "--yes"]);
+    assert_eq!(job.status.code(), Some(0), "{}", stderr(&job));
+    let rotations = |w: &[String]| {
+        w.iter()
+            .filter(|c| c.ends_with("/rotate") || *c == "POST /api/v2/oauth/tokens")
+            .count()
+    };
+    assert_eq!(rotations(&p.writes()), 2, "{:?}", p.writes());
+    // The plan, confirmed now, is checked again: nothing is rotated twice, no fresh token
+    // revoked, and the operator is told who did it.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    slow.send("y");
+    let (code, screen) = slow.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(rotations(&p.writes()), 2, "{:?}", p.writes());
+    assert_eq!(
+        p.writes()
+            .iter()
+            .filter(|w| w.starts_with("DELETE"))
+            .count(),
+        1,
+        "{:?}",
+        p.writes()
+    );
+    assert!(screen.contains("not started: rotated by run "), "{screen}");
+    assert!(screen.contains("token_id 42 → 5042"), "{screen}");
+    assert!(screen.contains("old_token_id 900 → "), "{screen}");
+}
+
+#[tokio::test]
+async fn the_token_tokrot_runs_with_is_rotated_alone_and_last_and_the_runs_after_it_use_the_new_one()
+ {
+    let inventory = format!(
+        "{INVENTORY}\n[[credential]]\nname = \"tokrot-own\"\nrunbook = \"gitlab-pat\"\nparams = {{ token_id = \"self\" }}\ntargets = [\"gitlab-ci-var:support/own:GITLAB_TOKEN\"]\n"
+    );
+    let p = Pipeline::with(Source::Keyring, &inventory).await;
+    {
+        let mut w = p.world.0.lock().unwrap();
+        // tokrot's own token is due, like two others.
+        w.pats.get_mut(&1).unwrap().expires = Some(day(6));
+        let mut own =
+            w.variables["/api/v4/projects/support%2Ftriage/variables/GITLAB_TOKEN"].clone();
+        own["value"] = json!("old-value-sj08");
+        w.variables.insert(
+            "/api/v4/projects/support%2Fown/variables/GITLAB_TOKEN".into(),
+            own,
+        );
+    }
+    let jobs = readme_jobs();
+    let out = p.job(&jobs["token-rotate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let writes = p.writes();
+    let own = writes
+        .iter()
+        .position(|w| w == "POST /api/v4/personal_access_tokens/self/rotate")
+        .unwrap_or_else(|| panic!("{writes:?}"));
+    // Every other rotation, and every write of theirs, came before it.
+    for other in [
+        "POST /api/v4/personal_access_tokens/42/rotate",
+        "POST /api/v2/oauth/tokens",
+        "DELETE /api/v2/oauth/tokens/900",
+        "PUT /api/v4/projects/support%2Fzd-sync/variables/API_TOKEN",
+    ] {
+        let at = writes
+            .iter()
+            .position(|w| w == other)
+            .unwrap_or_else(|| panic!("{other}: {writes:?}"));
+        assert!(at < own, "{other} after tokrot's own rotation: {writes:?}");
+    }
+    // The keyring credential holds the new token: the next job authenticates with it, and
+    // nothing is due any more.
+    let check = p.job(&jobs["token-status"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let w = p.world.0.lock().unwrap();
+    assert!(!w.pats[&1].active);
+    assert_eq!(
+        w.variables["/api/v4/projects/support%2Fown/variables/GITLAB_TOKEN"]["value"],
+        json!(w.pats[&5001].value)
+    );
 }
