@@ -894,3 +894,175 @@ async fn the_token_tokrot_runs_with_is_rotated_alone_and_last_and_the_runs_after
         json!(w.pats[&5001].value)
     );
 }
+
+/// One credential of a generated inventory: when its token expires (days from today), which
+/// of the pool's variables it feeds, and whether it is tokrot's own token.
+#[derive(Debug, Clone)]
+struct Generated {
+    expires: i64,
+    targets: Vec<usize>,
+    own: bool,
+}
+
+/// The variables a generated inventory's targets are drawn from; the last is tokrot's own.
+const POOL: usize = 13;
+
+fn generated() -> impl proptest::strategy::Strategy<Value = Vec<Generated>> {
+    use proptest::prelude::*;
+    let one = (
+        prop::sample::select(vec![-3i64, 4, 9, 40, 200]),
+        prop::collection::btree_set(0usize..POOL - 1, 1..=2),
+    )
+        .prop_map(|(expires, targets)| Generated {
+            expires,
+            targets: targets.into_iter().collect(),
+            own: false,
+        });
+    // Half the inventories give each credential targets of its own (a team's usual file), half
+    // draw them from the pool, where two credentials often meet on one.
+    (
+        prop::collection::vec(one, 1..=12),
+        any::<bool>(),
+        any::<bool>(),
+        4i64..12,
+    )
+        .prop_map(|(mut creds, apart, own, own_expires)| {
+            if apart {
+                for (i, c) in creds.iter_mut().enumerate() {
+                    c.targets = vec![i];
+                }
+            }
+            if own {
+                creds.push(Generated {
+                    expires: own_expires,
+                    targets: vec![POOL - 1],
+                    own: true,
+                });
+            }
+            creds
+        })
+}
+
+/// The promise of a batch, for any inventory: `rotate --due --yes` refuses before any change,
+/// or leaves every target holding the newest token of the credential that names it, each due
+/// token rotated once, and no new token in no target.
+fn batch_keeps_every_token(
+    creds: &[Generated],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    use proptest::prop_assert;
+    use proptest::prop_assert_eq;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut text = String::new();
+    for (i, c) in creds.iter().enumerate() {
+        let id = if c.own {
+            "self".to_owned()
+        } else {
+            (100 + i).to_string()
+        };
+        let targets: Vec<String> = c
+            .targets
+            .iter()
+            .map(|t| format!("\"gitlab-ci-var:support/pool:V{t}\""))
+            .collect();
+        text.push_str(&format!(
+            "[[credential]]\nname = \"c{i}\"\nrunbook = \"gitlab-pat\"\nparams = {{ token_id = \"{id}\" }}\ntargets = [{}]\n\n",
+            targets.join(", ")
+        ));
+    }
+    let p = rt.block_on(Pipeline::with(Source::Keyring, &text));
+    {
+        let mut w = p.world.0.lock().unwrap();
+        for (i, c) in creds.iter().enumerate() {
+            let id = if c.own { 1 } else { 100 + i as u64 };
+            w.pats.insert(
+                id,
+                Token {
+                    value: if c.own {
+                        CALLER.into()
+                    } else {
+                        format!("glpat-old{id}CANARYpp")
+                    },
+                    expires: Some(day(c.expires)),
+                    active: true,
+                    client: None,
+                },
+            );
+        }
+        for t in 0..POOL {
+            w.variables.insert(
+                format!("/api/v4/projects/support%2Fpool/variables/V{t}"),
+                json!({"key": format!("V{t}"), "value": "old-value-pp", "variable_type": "env_var",
+                       "masked": false, "hidden": false, "raw": false, "environment_scope": "*"}),
+            );
+        }
+    }
+    let out = p.tokrot(&["rotate", "--due", "--yes"]);
+    let w = p.world.0.lock().unwrap();
+    let shared = (0..POOL).any(|t| creds.iter().filter(|c| c.targets.contains(&t)).count() > 1);
+    if shared {
+        prop_assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        prop_assert!(w.writes.is_empty(), "{:?}", w.writes);
+        return Ok(());
+    }
+    let var = |t: usize| {
+        w.variables[&format!("/api/v4/projects/support%2Fpool/variables/V{t}")]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (i, c) in creds.iter().enumerate() {
+        let id = if c.own { 1 } else { 100 + i as u64 };
+        let rotations = w
+            .writes
+            .iter()
+            .filter(|x| {
+                **x == format!("POST /api/v4/personal_access_tokens/{id}/rotate")
+                    || (c.own && *x == "POST /api/v4/personal_access_tokens/self/rotate")
+            })
+            .count();
+        let due = (1..=14).contains(&c.expires);
+        prop_assert_eq!(
+            rotations,
+            usize::from(due),
+            "c{} {:?}: {:?}\n{}",
+            i,
+            c,
+            w.writes,
+            stderr(&out)
+        );
+        for t in &c.targets {
+            let want = match due {
+                true => w.pats[&(id + 5000)].value.clone(),
+                false => "old-value-pp".to_owned(),
+            };
+            prop_assert_eq!(var(*t), want, "c{} target V{}: {}", i, t, stderr(&out));
+        }
+    }
+    // No new token is in no target.
+    for (id, t) in &w.pats {
+        if *id > 5000 {
+            prop_assert!((0..POOL).any(|v| var(v) == t.value), "token {} lost", id);
+        }
+    }
+    let expired = creds.iter().any(|c| c.expires <= 0);
+    prop_assert_eq!(
+        out.status.code(),
+        Some(i32::from(expired)),
+        "{}",
+        stderr(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn any_batch_refuses_before_a_change_or_leaves_every_target_with_its_newest_token() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&generated(), |creds| batch_keeps_every_token(&creds))
+        .unwrap();
+}
