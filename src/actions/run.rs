@@ -296,6 +296,9 @@ pub struct Executor {
     successors: std::sync::OnceLock<HashMap<String, Successor>>,
     /// How to read them.
     read_successors: Option<SuccessorReader>,
+    /// Hosts other than the token's own origin that a target may send it to (an inventory's
+    /// `allow_host`, for a known relay), by target index.
+    allowed_hosts: HashMap<usize, String>,
 }
 
 /// Reads what earlier runs rotated (the journals of this origin).
@@ -318,6 +321,7 @@ impl Executor {
             batched: HashSet::new(),
             lists: Mutex::new(HashMap::new()),
             zendesk_auth: HashMap::new(),
+            allowed_hosts: HashMap::new(),
             zendesk: Mutex::new(HashMap::new()),
             no_stash: false,
             policy: RetryPolicy::default(),
@@ -398,6 +402,52 @@ impl Executor {
         if note.is_some() {
             t.note = note;
         }
+    }
+
+    /// Targets (by index) that may send the token to a host other than its own origin.
+    pub fn allowing_hosts(mut self, hosts: HashMap<usize, String>) -> Self {
+        self.allowed_hosts = hosts;
+        self
+    }
+
+    /// Refuses a target that would send a GitLab token to a host other than GitLab's (a
+    /// Zendesk webhook re-pointed elsewhere would hand the new token to whoever is there),
+    /// unless the inventory allows that host for this target.
+    pub(crate) fn check_host(
+        &self,
+        target: Option<usize>,
+        host: Option<&str>,
+        what: &str,
+    ) -> Result<(), ActionFailure> {
+        let gitlab_token = self
+            .incoming
+            .as_ref()
+            .is_some_and(super::token_format::Incoming::is_gitlab)
+            || self
+                .new_token()
+                .is_some_and(|t| crate::secret::is_gitlab_token(&t));
+        if !gitlab_token {
+            return Ok(());
+        }
+        let Ok(gitlab) = self.gitlab() else {
+            return Ok(());
+        };
+        let own = gitlab.host();
+        let host = host.unwrap_or("(no host)");
+        if own.as_deref() == Some(host) {
+            return Ok(());
+        }
+        if target
+            .and_then(|t| self.allowed_hosts.get(&t))
+            .is_some_and(|a| a.eq_ignore_ascii_case(host))
+        {
+            return Ok(());
+        }
+        let host = crate::text::one_line(host);
+        Err(ActionFailure::new(format!(
+            "{what} sends the token to {host}, not to GitLab ({}): a GitLab token goes only to GitLab, so nothing was sent to it; if {host} is a relay you trust, allow it for this target in the inventory: {{ spec = \"…\", allow_host = \"{host}\" }}",
+            own.as_deref().unwrap_or("unknown")
+        )))
     }
 
     /// What is known of the token the run will apply, for rules a target checks in preflight.

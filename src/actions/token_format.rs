@@ -61,6 +61,14 @@ pub enum Incoming {
 }
 
 impl Incoming {
+    /// Whether the token is one of GitLab's.
+    pub fn is_gitlab(&self) -> bool {
+        match self {
+            Incoming::Known(token) => crate::secret::is_gitlab_token(token),
+            Incoming::Form(f) => f.what.starts_with("a GitLab"),
+        }
+    }
+
     /// The value to check a rule against, and what to call it.
     pub fn probe(&self) -> (SecretString, &'static str) {
         match self {

@@ -168,6 +168,7 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
             from: common.from.clone(),
             keep: false,
             credential: None,
+            allow_hosts: Default::default(),
         },
     )
     .await

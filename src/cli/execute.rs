@@ -43,6 +43,9 @@ pub struct Request {
     pub keep: bool,
     /// The inventory credential rotated (`rotate --credential`).
     pub credential: Option<InventoryRef>,
+    /// Targets (by index) the inventory allows to send the token to another host than its
+    /// origin (`allow_host`).
+    pub allow_hosts: HashMap<usize, String>,
 }
 
 /// An inventory credential a run rotates: its name, its file, and the parameter that holds the
@@ -84,7 +87,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         plan.steps.iter().filter_map(|s| s.instance.as_ref()),
     );
     if ctx.global.dry_run {
-        return dry_run(ctx, &plan, &req.command, req.keep).await;
+        return dry_run(ctx, &plan, &req.command, (req.keep, &req.allow_hosts)).await;
     }
     // GitLab first (its pick lists ask for missing values); each client is made once: making
     // one loads the system's root certificates.
@@ -135,6 +138,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         self_credential,
         credential: req.credential.as_ref().map(|c| c.name.clone()),
         inventory: req.credential.as_ref().map(|c| c.path.clone()),
+        allow_hosts: req.allow_hosts.clone(),
     };
     let finished = protocol::run(session, protocol_req)
         .await
@@ -445,7 +449,7 @@ async fn dry_run(
     ctx: &mut Ctx,
     plan: &Plan,
     command: &str,
-    keep: bool,
+    (keep, allow_hosts): (bool, &HashMap<usize, String>),
 ) -> Result<Outcome, CliError> {
     // Read-only checks need every value and every credential; without them the checklist is all.
     let clients = if !protocol::has_read_only_checks(plan) || !plan.missing.is_empty() {
@@ -455,7 +459,14 @@ async fn dry_run(
     };
     let results = match clients {
         Some((gitlab, zendesk)) => {
-            protocol::read_only_checks(plan, gitlab, zendesk, ctx.ui.redactor(), ctx.policy()).await
+            protocol::read_only_checks(
+                plan,
+                (gitlab, zendesk),
+                ctx.ui.redactor(),
+                ctx.policy(),
+                allow_hosts.clone(),
+            )
+            .await
         }
         None => Vec::new(),
     };

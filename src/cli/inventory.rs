@@ -107,8 +107,14 @@ async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
     let command = format!("tokrot rotate --credential {}", c.name);
     let (gitlab, zendesk) =
         clients_for(ctx, &plan.steps, &command).map_err(|e| e.message.clone())?;
-    let results =
-        protocol::read_only_checks(&plan, gitlab, zendesk, ctx.ui.redactor(), ctx.policy()).await;
+    let results = protocol::read_only_checks(
+        &plan,
+        (gitlab, zendesk),
+        ctx.ui.redactor(),
+        ctx.policy(),
+        c.allow_hosts.clone(),
+    )
+    .await;
     match results
         .iter()
         .find_map(|(n, what, r)| r.as_ref().err().map(|e| (n, what, e)))

@@ -316,6 +316,7 @@ async fn rotate_credential(
                 id_param,
                 old_id: id_param.and_then(|p| c.param(p)).map(str::to_owned),
             }),
+            allow_hosts: c.allow_hosts.clone(),
         },
     )
     .await
@@ -354,6 +355,7 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
             from: None,
             keep: common.keep,
             credential: None,
+            allow_hosts: Default::default(),
         },
     )
     .await

@@ -67,6 +67,7 @@ pub async fn run(ctx: &mut Ctx, args: &RunArgs) -> Result<Outcome, CliError> {
             from: None,
             keep: args.keep,
             credential: None,
+            allow_hosts: Default::default(),
         },
     )
     .await

@@ -279,7 +279,8 @@ fn report_json(report: &Report, due_days: u32, runs: &[Unfinished]) -> serde_jso
                    "project": project, "group": group, "where": r.place.to_string(), "id": r.id,
                    "expires": r.expires.map(|d| d.to_string()), "days_left": r.days_left,
                    "last_used": r.last_used, "consumers": r.consumers, "state": r.state.as_str(),
-                   "unattended": r.unattended, "note": r.note, "plan_error": r.plan_error})
+                   "unattended": r.unattended, "note": r.note, "plan_error": r.plan_error,
+                   "relays": r.relays.iter().map(|(spec, host)| json!({"spec": spec, "host": host})).collect::<Vec<_>>()})
         })
         .collect();
     let runs: Vec<_> = runs
@@ -326,7 +327,15 @@ fn report_text(report: &Report, due_days: u32, runs: &[Unfinished]) -> String {
             if r.consumers.is_empty() {
                 "-".into()
             } else {
-                r.consumers.join(", ")
+                // A consumer allowed to carry the token to another host says so.
+                r.consumers
+                    .iter()
+                    .map(|c| match r.relays.iter().find(|(spec, _)| spec == c) {
+                        Some((_, host)) => format!("{c} (via {host})"),
+                        None => c.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
         ]);
     }

@@ -53,6 +53,9 @@ pub struct Credential {
     pub params: Vec<(String, String)>,
     /// Where the token is used.
     pub targets: Vec<TargetSpec>,
+    /// Targets (by index) that may send the token to a host other than its own origin, and
+    /// that host: `{ spec = "…", allow_host = "relay.example.com" }`, for a known relay.
+    pub allow_hosts: std::collections::HashMap<usize, String>,
     /// Who owns it.
     pub owner: Option<String>,
     /// Anything worth knowing.
@@ -158,8 +161,9 @@ struct CredentialWire {
     runbook: Spanned<String>,
     #[serde(default)]
     params: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Each a spec, or `{ spec = "…", allow_host = "HOST" }`.
     #[serde(default)]
-    targets: Vec<Spanned<String>>,
+    targets: Vec<Spanned<toml::Value>>,
     owner: Option<String>,
     notes: Option<String>,
 }
@@ -226,12 +230,13 @@ impl Reader<'_> {
             ));
         }
         let params = self.params(&w.params, runbook)?;
-        let targets = self.targets(&w.targets)?;
+        let (targets, allow_hosts) = self.targets(&w.targets)?;
         Ok(Credential {
             name: name.clone(),
             runbook: runbook_id.clone(),
             params,
             targets,
+            allow_hosts,
             owner: w.owner,
             notes: w.notes,
         })
@@ -272,27 +277,83 @@ impl Reader<'_> {
         Ok(params)
     }
 
-    /// A credential's targets: each one a spec, once, and no secret.
-    fn targets(&self, wire: &[Spanned<String>]) -> Result<Vec<TargetSpec>, InventoryError> {
+    /// A credential's targets: each one a spec (or a table with `spec` and `allow_host`),
+    /// once, and no secret.
+    #[allow(clippy::type_complexity)]
+    fn targets(
+        &self,
+        wire: &[Spanned<toml::Value>],
+    ) -> Result<(Vec<TargetSpec>, std::collections::HashMap<usize, String>), InventoryError> {
         let mut targets = Vec::new();
+        let mut allow = std::collections::HashMap::new();
         for t in wire {
-            if crate::secret::looks_like_a_token(t.get_ref()) {
+            let (text, host) = match t.get_ref() {
+                toml::Value::String(s) => (s.as_str(), None),
+                toml::Value::Table(table) => {
+                    if let Some(k) = table.keys().find(|k| *k != "spec" && *k != "allow_host") {
+                        return Err(self.at(
+                            t.span(),
+                            format!("a target table takes `spec` and `allow_host`, not `{k}`"),
+                        ));
+                    }
+                    let spec =
+                        table
+                            .get("spec")
+                            .and_then(toml::Value::as_str)
+                            .ok_or_else(|| {
+                                self.at(
+                                    t.span(),
+                                    "a target table needs `spec`, a target as a string",
+                                )
+                            })?;
+                    let host = match table.get("allow_host") {
+                        None => None,
+                        Some(toml::Value::String(h)) if valid_host(h) => {
+                            Some(h.to_ascii_lowercase())
+                        }
+                        Some(_) => {
+                            return Err(self.at(
+                                t.span(),
+                                "`allow_host` is a host name, such as relay.example.com (no scheme, path or port)",
+                            ));
+                        }
+                    };
+                    (spec, host)
+                }
+                _ => {
+                    return Err(self.at(
+                        t.span(),
+                        "a target is a spec string or { spec = \"…\", allow_host = \"…\" }",
+                    ));
+                }
+            };
+            if crate::secret::looks_like_a_token(text) {
                 return Err(self.at(
                     t.span(),
                     "a target looks like it holds a token; an inventory never holds a secret",
                 ));
             }
-            let spec: TargetSpec = t
-                .get_ref()
+            let spec: TargetSpec = text
                 .parse()
                 .map_err(|e| self.at(t.span(), format!("{e}")))?;
             if targets.contains(&spec) {
                 return Err(self.at(t.span(), format!("target `{spec}` is listed twice")));
             }
+            if let Some(h) = host {
+                allow.insert(targets.len(), h);
+            }
             targets.push(spec);
         }
-        Ok(targets)
+        Ok((targets, allow))
     }
+}
+
+/// A host name as `allow_host` takes it: letters, digits, dots and hyphens.
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 
 /// Whether two credentials name one source token (their parameters but the new expiry alike).

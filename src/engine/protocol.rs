@@ -87,6 +87,8 @@ pub struct Request {
     /// The inventory file that names it, journaled so that whichever process finishes the
     /// rotation (`resume`, a `--due` child) can point the entry at the new token.
     pub inventory: Option<PathBuf>,
+    /// Targets (by index) that may send the token to another host than its origin.
+    pub allow_hosts: HashMap<usize, String>,
 }
 
 /// Why a run did not start. Nothing was sent.
@@ -189,9 +191,11 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
         None => None,
     };
     let (state_dir, source_origin) = (session.state_dir.clone(), origin(&plan));
+    let allowed = req.allow_hosts.clone();
     start(session, req, move |id| {
         executor(&plan, id, vendors, http, &skip, no_stash)
             .expecting(incoming)
+            .allowing_hosts(allowed)
             .with_successors(Box::new(move || {
                 super::resume::successors(&state_dir, &source_origin)
             }))
@@ -269,12 +273,14 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
         targets: plan
             .targets
             .iter()
-            .map(|t| TargetRecord {
+            .enumerate()
+            .map(|(i, t)| TargetRecord {
                 spec: t.spec.clone(),
                 status: TargetStatus::Pending,
                 verified: None,
                 error: None,
                 failed_step: None,
+                allow_host: req.allow_hosts.get(&i).cloned(),
             })
             .collect(),
         from: req.from.clone(),
@@ -1085,10 +1091,10 @@ fn is_read_only_check(s: &PlanStep) -> bool {
 /// the tool's own credentials. Nothing is journaled, locked or written.
 pub async fn read_only_checks(
     plan: &Plan,
-    gitlab: Option<GitLab>,
-    zendesk: HashMap<String, ZendeskAuth>,
+    (gitlab, zendesk): Vendors,
     redactor: &crate::secret::Redactor,
     policy: RetryPolicy,
+    allow_hosts: HashMap<usize, String>,
 ) -> Vec<(usize, String, Result<String, String>)> {
     let checks: Vec<(&PlanStep, crate::actions::Invocation)> = plan
         .steps
@@ -1097,10 +1103,18 @@ pub async fn read_only_checks(
         .filter_map(|s| s.invocation().map(|i| (s, i)))
         .collect();
     let invocations: Vec<_> = checks.iter().map(|(_, i)| i.clone()).collect();
+    // The checks a real run makes, with what it knows of the token it will make: its form (a
+    // masked variable's rules) and its vendor (where a target may send it).
+    let incoming = match plan.runbook.kind {
+        RunbookKind::Rotate => token_format::of_source(&plan.runbook.id).map(Incoming::Form),
+        _ => None,
+    };
     let executor = Executor::new(gitlab, redactor.clone(), "dry-run".into(), today())
         .with_policy(policy)
         .batch_variable_reads(&invocations)
-        .with_zendesk(zendesk);
+        .with_zendesk(zendesk)
+        .expecting(incoming)
+        .allowing_hosts(allow_hosts);
     let mut results = Vec::new();
     for (step, invocation) in checks {
         let result = executor.run(&invocation).await.map_err(|f| f.message);

@@ -566,6 +566,13 @@ pub async fn resume(
 ) -> Result<Finished, StartError> {
     let vendors = (session.gitlab.clone(), session.zendesk.clone());
     let http = (session.ui.redactor().clone(), session.policy);
+    let allowed = reopened
+        .data
+        .targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.allow_host.clone().map(|h| (i, h)))
+        .collect();
     let executor = protocol::executor(
         plan,
         &reopened.data.id,
@@ -573,7 +580,8 @@ pub async fn resume(
         http,
         &reopened.skip_targets,
         false,
-    );
+    )
+    .allowing_hosts(allowed);
     resume_with(session, plan, reopened, executor).await
 }
 

@@ -73,6 +73,9 @@ pub struct Row {
     pub last_used: Option<String>,
     /// Where it is used (the inventory's targets).
     pub consumers: Vec<String>,
+    /// Consumers the inventory allows to send the token to another host (a relay): the
+    /// target and that host.
+    pub relays: Vec<(String, String)>,
     /// Where it stands.
     pub state: State,
     /// Whether `rotate --due --yes` can rotate it (no manual step, gate or paste); `None` for
@@ -369,6 +372,12 @@ async fn listed(
     due_days: u32,
 ) -> Found {
     let consumers = c.targets.iter().map(ToString::to_string).collect();
+    let mut relays: Vec<(String, String)> = c
+        .allow_hosts
+        .iter()
+        .filter_map(|(i, h)| c.targets.get(*i).map(|t| (t.to_string(), h.clone())))
+        .collect();
+    relays.sort();
     let mut row = Row {
         name: c.name.clone(),
         kind: c.runbook.clone(),
@@ -378,6 +387,7 @@ async fn listed(
         days_left: None,
         last_used: None,
         consumers,
+        relays,
         state: State::Unknown,
         unattended: Some(*unattended.as_ref().unwrap_or(&false)),
         note: None,
@@ -447,6 +457,7 @@ fn unlisted(
         days_left: days,
         last_used,
         consumers: Vec::new(),
+        relays: Vec::new(),
         state: State::Unlisted,
         unattended: None,
         note: None,

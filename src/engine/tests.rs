@@ -314,6 +314,7 @@ fn process(
                         self_credential: None,
                         credential: None,
                         inventory: None,
+                        allow_hosts: Default::default(),
                     };
                     let make = |id: &str| Fake::new(id, &vendor, crash_at);
                     let finished = protocol::start(session, req, make)
@@ -526,6 +527,7 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
             self_credential: None,
             credential: None,
             inventory: None,
+            allow_hosts: Default::default(),
         };
         protocol::start(session, req, |id| Fake::new(id, &vendor, None))
             .await

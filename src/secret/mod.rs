@@ -191,6 +191,14 @@ pub fn looks_like_a_token(text: &str) -> bool {
             .any(|run| run.len() >= 32)
 }
 
+/// Whether a token is one of GitLab's (its documented prefix): where it may be sent is
+/// GitLab's origin, and nowhere else.
+pub fn is_gitlab_token(token: &SecretString) -> bool {
+    TOKEN_PREFIXES
+        .iter()
+        .any(|p| token.expose_secret().starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

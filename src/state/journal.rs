@@ -138,6 +138,10 @@ pub struct TargetRecord {
     /// The number of the step that failed, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<usize>,
+    /// A host other than the token's origin this target may send it to (the inventory's
+    /// `allow_host`), kept so that `resume` allows the same and no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_host: Option<String>,
 }
 
 /// A gate passed unattended with `--approve`: who, when, and the evidence given.

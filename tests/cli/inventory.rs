@@ -221,12 +221,17 @@ impl Team {
             json!({"id": 7, "url": "https://hooks.example.com/gitlab"}),
         )
         .await;
-        for (server, id) in [
-            (&self.gitlab, "01WEBHOOKSUPPORT"),
-            (&self.federal, "01WEBHOOKFEDERAL"),
+        // One webhook calls GitLab itself, the other the relay its entry allows.
+        for (server, id, host) in [
+            (&self.gitlab, "01WEBHOOKSUPPORT", self.gitlab.uri()),
+            (
+                &self.federal,
+                "01WEBHOOKFEDERAL",
+                "https://relay.federal.example".to_owned(),
+            ),
         ] {
             get(server, &format!("/api/v2/webhooks/{id}"), json!({"webhook": {"id": id, "name": "start pipeline",
-                "endpoint": "https://gitlab.example.com/api/v4/projects/77/trigger/pipeline?token=OLDTRIG-in04&ref=main"}})).await;
+                "endpoint": format!("{host}/api/v4/projects/77/trigger/pipeline?token=OLDTRIG-in04&ref=main")}})).await;
         }
     }
 
@@ -457,6 +462,16 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     let sync = rows.iter().find(|r| r["name"] == "zendesk-sync").unwrap();
     assert_eq!(sync["consumers"][1], "zendesk-app:support:360001:api_token");
     assert_eq!(sync["unattended"], true);
+    // A consumer allowed to carry the token elsewhere is marked.
+    let relayed = rows
+        .iter()
+        .find(|r| r["name"] == "federal-trigger")
+        .unwrap();
+    assert_eq!(
+        relayed["relays"],
+        json!([{"spec": "zendesk-webhook:federal:01WEBHOOKFEDERAL", "host": "relay.federal.example"}]),
+        "{v:#}"
+    );
     let api = rows.iter().find(|r| r["name"] == "support-api").unwrap();
     assert_eq!(api["unattended"], false, "a pasted token needs a human");
 
@@ -465,6 +480,7 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     assert_eq!(text.status.code(), Some(1), "{}", stderr(&text));
     let table = stdout(&text);
     assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains("(via relay.federal.example)"), "{table}");
     let needing = rows
         .iter()
         .filter(|r| r["state"] == "expired" || r["state"] == "due")

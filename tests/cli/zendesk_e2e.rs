@@ -137,7 +137,7 @@ async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential
     Mock::given(method("GET"))
         .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": WEBHOOK, "name": "to gitlab",
-            "endpoint": "https://hooks.example.com/zendesk", "http_method": "POST", "request_format": "json", "status": "active",
+            "endpoint": format!("{}/api/v4/projects/77/hooks/zendesk", server.uri()), "http_method": "POST", "request_format": "json", "status": "active",
             "authentication": {"type": "bearer_token", "add_position": "header"}}})))
         .mount(&server)
         .await;
@@ -190,9 +190,10 @@ async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential
 async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_token_in_its_endpoint()
  {
     let server = MockServer::start().await;
+    let uri = server.uri();
     let endpoint = |token: &str| {
         format!(
-            "https://gitlab.com/api/v4/projects/77/trigger/pipeline?token={token}&ref=main&variables%5BSOURCE%5D=zendesk"
+            "{uri}/api/v4/projects/77/trigger/pipeline?token={token}&ref=main&variables%5BSOURCE%5D=zendesk"
         )
     };
     let link = format!(
@@ -878,4 +879,97 @@ async fn a_run_is_resumed_only_where_it_began() {
         assert_no_canary(&env, &out);
     }
     assert!(!tripwire.tripped(), "nothing goes to the other instance");
+}
+
+#[tokio::test]
+async fn a_webhook_re_pointed_at_another_host_never_receives_a_gitlab_token() {
+    let server = MockServer::start().await;
+    mount_pat_rotation_refused(&server).await;
+    // One webhook carries a trigger token to another host in its URL; one sends its bearer
+    // credential there.
+    let away = "01AWAYAWAYAWAYAWAYAWAYAWAY";
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/webhooks/{WEBHOOK}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"webhook": {"id": WEBHOOK, "name": "to gitlab",
+            "endpoint": "https://attacker.example/collect?token=glptt-0ldCANARYzz99&ref=main"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v2/webhooks/{away}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhook": {"id": away, "name": "sync",
+            "endpoint": "https://Attacker.Example/api/v4/user", "http_method": "POST", "request_format": "json",
+            "authentication": {"type": "bearer_token", "add_position": "header"}}})))
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    for hook in [WEBHOOK, away] {
+        let spec = format!("zendesk-webhook:zd:{hook}");
+        let out = run(
+            &env,
+            &server,
+            &[
+                "rotate",
+                "gitlab-pat",
+                "--token-id",
+                "42",
+                "--apply-to",
+                &spec,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "webhook {hook} sends the token to attacker.example, not to GitLab (127.0.0.1)"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("allow_host = \"attacker.example\""), "{err}");
+        // The same refusal in a dry run's checks.
+        let dry = run(
+            &env,
+            &server,
+            &[
+                "--dry-run",
+                "rotate",
+                "gitlab-pat",
+                "--token-id",
+                "42",
+                "--apply-to",
+                &spec,
+            ],
+        );
+        assert_eq!(dry.status.code(), Some(2), "{}", stderr(&dry));
+        assert_no_canary(&env, &out);
+    }
+    let reqs = requests(&server).await;
+    assert!(
+        reqs.iter().all(|r| r.method.as_str() == "GET"),
+        "nothing but reads: {:?}",
+        reqs.iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// The source of a PAT rotation that preflight must stop before: its rotate call answers 500
+/// and is expected never.
+async fn mount_pat_rotation_refused(server: &MockServer) {
+    let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
+    Mock::given(path("/api/v4/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(server)
+        .await;
+    Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(server)
+        .await;
 }

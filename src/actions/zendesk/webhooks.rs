@@ -9,7 +9,7 @@ use crate::actions::{
 };
 use crate::clients::route;
 use crate::clients::zendesk::{
-    WebhookCredential, endpoint_token, masked_endpoint, replace_endpoint_token,
+    WebhookCredential, endpoint_host, endpoint_token, masked_endpoint, replace_endpoint_token,
 };
 
 /// The actions of this file, in registry order.
@@ -78,6 +78,12 @@ pub(crate) async fn get_webhook(ex: &Executor, step: &Invocation) -> Result<Stri
             "webhook {id} has neither a token in its endpoint URL nor an authentication: there is no token to replace"
         )));
     };
+    // Wherever the token lives, the webhook sends it to its endpoint's host.
+    ex.check_host(
+        step.target_index,
+        endpoint_host(&hook.endpoint).as_deref(),
+        &format!("webhook {id}"),
+    )?;
     let note = match &place {
         WebhookPlace::Endpoint(e) => format!(
             "webhook {id} \"{}\": the token is in its endpoint, {}",

@@ -200,6 +200,11 @@ pub struct GitLab {
 }
 
 impl GitLab {
+    /// The host GitLab answers on (lower-cased): where its tokens may be sent.
+    pub fn host(&self) -> Option<String> {
+        self.http.base().host_str().map(str::to_ascii_lowercase)
+    }
+
     /// A client for the GitLab at `base` (e.g. `https://gitlab.com`), using `token`.
     pub fn new(
         base: &Url,

@@ -598,6 +598,15 @@ pub fn endpoint_token(endpoint: &SecretString) -> Option<SecretString> {
         })
 }
 
+/// The host an endpoint sends its requests (and the token it carries) to, lower-cased; `None`
+/// when it is not a URL.
+pub fn endpoint_host(endpoint: &SecretString) -> Option<String> {
+    Url::parse(endpoint.expose_secret())
+        .ok()?
+        .host_str()
+        .map(str::to_ascii_lowercase)
+}
+
 /// The endpoint as it may be shown: the `token` value masked.
 pub fn masked_endpoint(endpoint: &SecretString) -> String {
     replace_endpoint_token(endpoint, &SecretString::from("HIDDEN".to_owned())).map_or_else(
