@@ -62,6 +62,16 @@ fn since(s: &str) -> Result<jiff::Timestamp, String> {
     })
 }
 
+/// How a run stands, in words: a kept run says where its token was put so far.
+fn shown_standing(all: &[(JournalData, &str)], j: &JournalData, standing: &str) -> String {
+    match (standing, resume::applied_count(all, &j.id)) {
+        ("kept", 0) => "kept".into(),
+        ("kept", 1) => "kept, applied to 1 target".into(),
+        ("kept", n) => format!("kept, applied to {n} targets"),
+        (s, _) => s.to_owned(),
+    }
+}
+
 /// Lists runs, oldest first, or shows one.
 pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     let dir = state_dir(ctx)?;
@@ -72,7 +82,13 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     let chosen: Vec<&(JournalData, &str)> = all
         .iter()
         .filter(|(j, _)| args.runbook.as_ref().is_none_or(|r| &j.runbook == r))
-        .filter(|(_, standing)| args.status.as_ref().is_none_or(|s| s == standing))
+        // A rotation killed after its one-shot call is as incomplete as one that ended so.
+        .filter(|(j, standing)| {
+            args.status.as_ref().is_none_or(|s| {
+                s == standing
+                    || (s == "incomplete" && *standing == "interrupted" && resume::made_a_token(j))
+            })
+        })
         .filter(|(j, _)| {
             args.since.is_none_or(|since| {
                 j.started_at
@@ -120,7 +136,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             j.id.clone(),
             to_the_second(&j.started_at),
             j.runbook.clone(),
-            (*standing).to_owned(),
+            shown_standing(&all, j, standing),
             format!("{applied}/{}", j.targets.len()),
             j.source(),
         ]
@@ -157,7 +173,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     let mut rows: Vec<(&str, String)> = vec![
         ("Run", j.id.clone()),
         ("Runbook", format!("{} ({})", j.runbook, j.kind)),
-        ("Status", (*standing).to_owned()),
+        ("Status", shown_standing(all, j, standing)),
         ("Started", to_the_second(&j.started_at)),
         ("Updated", to_the_second(&j.updated_at)),
         (

@@ -43,10 +43,14 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
             return already_over(ctx, &id, "done", format!("Run {id} has already finished."));
         }
         Status::Kept if resume::left_for_later(&data).is_empty() => {
-            let line = format!(
-                "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`."
-            );
-            return already_over(ctx, &id, "kept", line);
+            let applies = resume::applied_from(&dir, &id);
+            if applies.is_empty() {
+                let line = format!(
+                    "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`, then `tokrot resume {id}` ends it."
+                );
+                return already_over(ctx, &id, "kept", line);
+            }
+            return close_kept(ctx, &dir, &id, &applies);
         }
         Status::Kept => {
             let steps: Vec<String> = resume::left_for_later(&data)
@@ -97,6 +101,19 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;
+    // A kept run whose old token is now retired, and whose new one is in place, is over.
+    let applies = resume::applied_from(&dir, &id);
+    if finished.status == Status::Kept && !applies.is_empty() {
+        match resume::close_kept(&dir, &id, &Keyring, ctx.ui.redactor()) {
+            Ok(_) => ctx.ui.status(&format!(
+                "Run {id} is done: its new token is in place ({}) and its keyring copy is gone.",
+                applies.join(", ")
+            ))?,
+            Err(e) => ctx
+                .ui
+                .status(&format!("warning: run {id} stays kept: {e}"))?,
+        }
+    }
     // The inventory follows the token, whichever process finishes the rotation.
     let update = match &credential {
         Some(c) => super::execute::update_inventory(
@@ -207,6 +224,47 @@ fn held_somewhere(ctx: &mut Ctx, dir: &std::path::Path, id: &str) -> Result<(), 
             Err(err)
         }
     }
+}
+
+/// Ends a kept run that has nothing left to carry out and whose token an `apply --from` put
+/// into place: asked on a terminal, done with `--yes`; a dry run only says so.
+fn close_kept(
+    ctx: &mut Ctx,
+    dir: &std::path::Path,
+    id: &str,
+    applies: &[String],
+) -> Result<Outcome, CliError> {
+    let what = format!(
+        "Run {id} kept its new token, and {} put it into place.",
+        applies.join(", ")
+    );
+    if ctx.global.dry_run {
+        let line = format!(
+            "{what} Dry run: resume would drop the keyring copy and mark the run done; nothing was changed."
+        );
+        return already_over(ctx, id, "kept", line);
+    }
+    if !ctx.global.yes {
+        if !ctx.interactive() {
+            return Err(CliError::usage(format!(
+                "{what} Ending it drops the keyring copy of the token, and there is no terminal to ask on; nothing was changed"
+            ))
+            .hint(format!("once every consumer holds the token: `tokrot resume {id} --yes`")));
+        }
+        ctx.ui.status(&what)?;
+        use crate::engine::prompt::{Prompter, TerminalPrompter};
+        let yes = TerminalPrompter::new(ctx.ui.color())
+            .confirm("Is it in place everywhere? End the run and drop the keyring copy")
+            .map_err(|e| CliError::usage(format!("no answer: {e}; nothing was changed")))?;
+        if !yes {
+            let mut err = CliError::usage(format!("run {id} stays kept; nothing was changed"));
+            err.code = exit::STOPPED;
+            return Err(err);
+        }
+    }
+    resume::close_kept(dir, id, &Keyring, ctx.ui.redactor()).map_err(resume_error)?;
+    let line = format!("Run {id} is done: its keyring copy is gone.");
+    already_over(ctx, id, "done", line)
 }
 
 /// A run with nothing left to do: said on stderr, and as a document under `--output json`.

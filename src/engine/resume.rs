@@ -209,15 +209,7 @@ pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateE
 pub fn unfinished_rotations(
     state_dir: &Path,
 ) -> Result<Vec<(JournalData, &'static str)>, StateError> {
-    let made = |data: &JournalData| {
-        data.steps.iter().any(|s| {
-            s.phase.as_deref() == Some("rotate")
-                && matches!(
-                    s.status,
-                    StepStatus::Done | StepStatus::Running | StepStatus::Unknown
-                )
-        })
-    };
+    let made = made_a_token;
     Ok(runs(state_dir)?
         .into_iter()
         .filter(|(data, standing)| {
@@ -229,6 +221,25 @@ pub fn unfinished_rotations(
                 }
         })
         .collect())
+}
+
+/// Whether a run's one-shot call was made (or may have been): a new token exists somewhere.
+pub fn made_a_token(data: &JournalData) -> bool {
+    data.steps.iter().any(|s| {
+        s.phase.as_deref() == Some("rotate")
+            && matches!(
+                s.status,
+                StepStatus::Done | StepStatus::Running | StepStatus::Unknown
+            )
+    })
+}
+
+/// How many targets the `apply --from ID` runs of a kept run put its token into (each writes
+/// one).
+pub fn applied_count(all: &[(JournalData, &str)], id: &str) -> usize {
+    all.iter()
+        .filter(|(j, _)| j.from.as_deref() == Some(id) && j.status == Status::Done)
+        .count()
 }
 
 /// What earlier rotations on `origin` made of each source token, by the vendor's own id
@@ -381,6 +392,56 @@ pub fn applied_from(state_dir: &Path, id: &str) -> Vec<String> {
         .filter(|j| j.from.as_deref() == Some(id) && j.status == Status::Done)
         .map(|j| j.id)
         .collect()
+}
+
+/// Ends a kept run whose token is in place (an `apply --from` put it somewhere) and whose old
+/// token's retirement is done or was never left for later: the keyring copy is dropped and the
+/// run is done, with an audit line. Under the run's lock; the journal is read again under it.
+pub fn close_kept(
+    state_dir: &Path,
+    id: &str,
+    keeper: &dyn Keeper,
+    redactor: &crate::secret::Redactor,
+) -> Result<JournalData, ResumeError> {
+    let mut locks = Locks::new();
+    locks.take(
+        state_dir,
+        id,
+        &format!("run {id}"),
+        &format!("resume of {id} (pid {})", std::process::id()),
+    )?;
+    let data = journal::load(state_dir, id)?;
+    if data.status != Status::Kept || !left_for_later(&data).is_empty() {
+        return Err(ResumeError::Finished { id: id.to_owned() });
+    }
+    // Forgotten first: a run marked done whose token is still kept would be a token no run
+    // says it holds.
+    keeper.remove(id).map_err(|e| ResumeError::Keyring {
+        id: id.to_owned(),
+        why: e.to_string(),
+    })?;
+    let journal = Journal::reopen(state_dir, data, redactor.clone());
+    journal.update(|d| {
+        d.status = Status::Done;
+        d.stashed = false;
+    })?;
+    let data = journal.data();
+    let record = crate::state::audit::AuditRecord {
+        at: journal::now(),
+        rotation_id: data.id.clone(),
+        os_user: crate::state::audit::os_user(),
+        gitlab_user: None,
+        zendesk_user: None,
+        runbook: data.runbook.clone(),
+        instance: data.instance.clone(),
+        source: data.source(),
+        new_id: data.new_id,
+        targets: applied_from(state_dir, id),
+        outcome: "done".into(),
+        approvals: Vec::new(),
+    };
+    crate::state::audit::append(state_dir, &record, redactor)?;
+    Ok(data)
 }
 
 /// Refuses a run whose source lives elsewhere than the plan now points (another GitLab, a

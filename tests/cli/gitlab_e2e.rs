@@ -555,10 +555,40 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
             "DELETE /api/v4/projects/grp%2Fproj/triggers/9".to_owned()
         ]
     );
+    // Applied once and retired: the kept run is over, its keyring copy gone.
+    assert!(
+        stderr(&resumed).contains(&format!("Run {id} is done: its new token is in place")),
+        "{}",
+        stderr(&resumed)
+    );
+    let history = env
+        .tokrot()
+        .args(["--output", "json", "history", &id])
+        .output()
+        .unwrap();
+    let doc = crate::common::json_doc(&history);
+    assert_eq!(doc["run"]["status"], "done", "{doc:#}");
+    // The keyring copy is gone: nothing can be applied from the run any more.
+    let from_gone = env
+        .tokrot()
+        .env("GITLAB_TOKEN", CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "API_TOKEN",
+        ])
+        .args(["--from", &id])
+        .output()
+        .unwrap();
+    assert_eq!(from_gone.status.code(), Some(2), "{}", stderr(&from_gone));
     let again = resume();
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
-        stderr(&again).contains("kept its new token on purpose"),
+        stderr(&again).contains("has already finished"),
         "{}",
         stderr(&again)
     );

@@ -141,6 +141,14 @@ fn the_journal(env: &Env) -> Value {
     all.into_iter().next().unwrap()
 }
 
+/// The journal of run `id`, among others.
+fn journal_of(env: &Env, id: &str) -> Value {
+    journals(env)
+        .into_iter()
+        .find(|j| j["id"] == id)
+        .unwrap_or_else(|| panic!("no journal {id}"))
+}
+
 fn step<'a>(j: &'a Value, action: &str) -> &'a Value {
     j["steps"]
         .as_array()
@@ -262,7 +270,60 @@ async fn keep_leaves_the_token_in_the_keyring_for_apply_from_and_history_says_ke
         NEW
     );
     assert_eq!(count(&server, "POST", ROTATE).await, 1);
-    no_canary(&env, &[stdout(&out), stderr(&out), stderr(&apply)]);
+    // Applied once, the kept run says so, and resume ends it: asked, or with --yes.
+    let history = tokrot(&env, &server).arg("history").output().unwrap();
+    assert!(
+        stdout(&history).contains("kept, applied to 1 target"),
+        "{}",
+        stdout(&history)
+    );
+    let unasked = tokrot(&env, &server)
+        .args(["resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(unasked.status.code(), Some(2), "{}", stderr(&unasked));
+    assert!(
+        stderr(&unasked).contains(&format!("`tokrot resume {id} --yes`")),
+        "{}",
+        stderr(&unasked)
+    );
+    assert_eq!(journal_of(&env, &id)["status"], "kept");
+    let ended = tokrot(&env, &server)
+        .args(["--yes", "resume", &id])
+        .output()
+        .unwrap();
+    assert_eq!(ended.status.code(), Some(0), "{}", stderr(&ended));
+    let j = journal_of(&env, &id);
+    assert_eq!(j["status"], "done");
+    assert_eq!(j["stashed"], false);
+    let audit =
+        std::fs::read_to_string(env.path().join(".local/state/tokrot/audit.jsonl")).unwrap();
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains(&id) && l.contains("\"outcome\":\"done\"")),
+        "{audit}"
+    );
+    // Its token is no longer kept: nothing can be applied from it.
+    let again = tokrot(&env, &server)
+        .args([
+            "--yes",
+            "apply",
+            "gitlab-ci-var",
+            "--project",
+            "grp/proj",
+            "--key",
+            "K_2",
+            "--from",
+            &id,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    no_canary(
+        &env,
+        &[stdout(&out), stderr(&out), stderr(&apply), stderr(&ended)],
+    );
 }
 
 #[tokio::test]

@@ -724,6 +724,13 @@ async fn a_rotation_killed_after_its_rotate_call_keeps_the_check_red_until_resum
     assert_eq!(unfinished.len(), 1, "{doc:#}");
     assert_eq!(unfinished[0]["credential"], "zd-sync");
     let id = unfinished[0]["id"].as_str().unwrap().to_owned();
+    // The README's way to find what needs finishing finds it, killed as it was.
+    let listed = p.tokrot(&["history", "--status", "incomplete"]);
+    assert!(
+        crate::common::stdout(&listed).contains(&id),
+        "{}",
+        crate::common::stdout(&listed)
+    );
     let check = p.tokrot(&["status", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
     assert!(
