@@ -30,12 +30,23 @@ pub fn run(ui: &mut Ui, args: &ManArgs) -> Result<Outcome, CliError> {
             ui.out(&String::from_utf8_lossy(&buf))?;
         }
         Some(dir) => {
-            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+            let failed = |e: std::io::Error| {
                 CliError::usage(format!(
                     "cannot write the pages into {}: {e}",
                     dir.display()
                 ))
-            })?;
+            };
+            // Made in a fresh directory of our own inside DIR, then renamed into place: a
+            // rename replaces a link planted at a page's name instead of writing through it.
+            let fresh = tempfile::Builder::new()
+                .prefix(".tokrot-man-")
+                .tempdir_in(dir)
+                .map_err(failed)?;
+            clap_mangen::generate_to(cmd, fresh.path()).map_err(failed)?;
+            for entry in std::fs::read_dir(fresh.path()).map_err(failed)? {
+                let entry = entry.map_err(failed)?;
+                std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(failed)?;
+            }
             let line = format!("Manual pages written into {}.", dir.display());
             ui.status(&line)?;
         }

@@ -440,11 +440,42 @@ pub fn load(explicit: Option<&Path>, catalogue: &Catalogue) -> Result<Inventory,
         Some(p) => p.to_path_buf(),
         None => default_path().ok_or(InventoryError::Missing)?,
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| InventoryError::Read {
+    let text = read_bounded(&path).map_err(|source| InventoryError::Read {
         path: path.clone(),
         source,
     })?;
     parse(&path, &text, catalogue)
+}
+
+/// The largest inventory read: far beyond any team's, small enough that a wrong path (a device,
+/// a log) is refused rather than read.
+const MAX_INVENTORY: u64 = 1 << 20;
+
+/// Reads an inventory that is a plain file of at most `MAX_INVENTORY` bytes: a FIFO or a device
+/// would hang `status` and every completion, a huge file would fill memory.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Opened without blocking (a FIFO would wait for a writer), then checked for what it is.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a plain file",
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_INVENTORY + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INVENTORY {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 1 MiB",
+        ));
+    }
+    Ok(text)
 }
 
 /// Writes a credential's new id into the inventory (`set_param`), one writer at a time: the
@@ -479,31 +510,117 @@ pub fn record_new_id(
     set_param(&path, credential, param, value)
 }
 
-/// The value one parameter of one credential has in the file now.
-pub fn param_of(
-    path: &Path,
-    credential: &str,
-    param: &str,
-) -> Result<Option<String>, InventoryError> {
-    let failed = |message: String| InventoryError::Update {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| failed(format!("{e}")))?;
-    let entry = doc
-        .get("credential")
-        .and_then(toml_edit::Item::as_array_of_tables)
-        .and_then(|a| {
-            a.iter()
-                .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(credential))
+/// An inventory's text as `toml_edit` reads it, and how to write it back as it was: its byte
+/// order mark and its line ends (a file kept with CRLF stays CRLF).
+struct Edited {
+    doc: toml_edit::DocumentMut,
+    bom: bool,
+    crlf: bool,
+}
+
+impl Edited {
+    fn read(path: &Path) -> Result<Self, String> {
+        let text = read_bounded(path).map_err(|e| e.to_string())?;
+        let bom = text.starts_with('\u{feff}');
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Ok(Self {
+            doc: body.parse().map_err(|e| format!("{e}"))?,
+            bom,
+            crlf: text.contains("\r\n"),
         })
-        .ok_or_else(|| failed(format!("no credential `{credential}`")))?;
-    Ok(entry
-        .get("params")
-        .and_then(|p| p.get(param))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned))
+    }
+
+    fn text(&self) -> String {
+        let mut out = self.doc.to_string();
+        if self.crlf {
+            out = out.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+        if self.bom {
+            out.insert(0, '\u{feff}');
+        }
+        out
+    }
+
+    /// The `params` of the credential named so, whichever way the file writes its entries
+    /// (`[[credential]]` tables or an inline array `credential = [{ … }]`), and whichever way
+    /// it writes `params` (inline, a table, dotted keys).
+    fn params_mut(&mut self, credential: &str) -> Result<ParamsMut<'_>, String> {
+        let named = |name: Option<&str>| name == Some(credential);
+        match self.doc.get_mut("credential") {
+            Some(toml_edit::Item::ArrayOfTables(entries)) => {
+                let entry = entries
+                    .iter_mut()
+                    .find(|t| named(t.get("name").and_then(|n| n.as_str())))
+                    .ok_or_else(|| format!("no credential `{credential}`"))?;
+                let params = entry.entry("params").or_insert(toml_edit::Item::Value(
+                    toml_edit::Value::InlineTable(toml_edit::InlineTable::new()),
+                ));
+                match params {
+                    toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => {
+                        Ok(ParamsMut::Inline(t))
+                    }
+                    toml_edit::Item::Table(t) => Ok(ParamsMut::Table(t)),
+                    _ => Err("`params` is neither a table nor an inline table".into()),
+                }
+            }
+            Some(toml_edit::Item::Value(toml_edit::Value::Array(entries))) => {
+                let entry = entries
+                    .iter_mut()
+                    .filter_map(toml_edit::Value::as_inline_table_mut)
+                    .find(|t| named(t.get("name").and_then(|n| n.as_str())))
+                    .ok_or_else(|| format!("no credential `{credential}`"))?;
+                if entry.get("params").is_none() {
+                    entry.insert(
+                        "params",
+                        toml_edit::Value::InlineTable(toml_edit::InlineTable::new()),
+                    );
+                }
+                match entry.get_mut("params") {
+                    Some(toml_edit::Value::InlineTable(t)) => Ok(ParamsMut::Inline(t)),
+                    _ => Err("`params` is not an inline table".into()),
+                }
+            }
+            _ => Err("no credential entries".into()),
+        }
+    }
+}
+
+/// A credential's `params`, as the file writes them.
+enum ParamsMut<'a> {
+    Inline(&'a mut toml_edit::InlineTable),
+    Table(&'a mut toml_edit::Table),
+}
+
+impl ParamsMut<'_> {
+    fn get(&self, param: &str) -> Option<String> {
+        match self {
+            ParamsMut::Inline(t) => t.get(param).and_then(|v| v.as_str()).map(str::to_owned),
+            ParamsMut::Table(t) => t.get(param).and_then(|v| v.as_str()).map(str::to_owned),
+        }
+    }
+
+    /// Sets a value, keeping the comment and spacing around the old one.
+    fn set(&mut self, param: &str, value: &str) {
+        let keep = |old: &mut toml_edit::Value| {
+            let decor = old.decor().clone();
+            *old = toml_edit::Value::from(value);
+            *old.decor_mut() = decor;
+        };
+        match self {
+            ParamsMut::Inline(t) => match t.get_mut(param) {
+                Some(v) => keep(v),
+                None => {
+                    t.insert(param, toml_edit::Value::from(value));
+                }
+            },
+            ParamsMut::Table(t) => match t.get_mut(param).and_then(toml_edit::Item::as_value_mut) {
+                Some(v) => keep(v),
+                None => {
+                    t[param] = toml_edit::value(value);
+                }
+            },
+        }
+    }
 }
 
 /// The file a path names, through a link.
@@ -520,8 +637,22 @@ fn lock(state_dir: &Path, path: &Path) -> Result<std::fs::File, InventoryError> 
     })
 }
 
-/// Sets one parameter of one credential in the file, keeping its comments and layout
-/// (`toml_edit`), and writes it back atomically; the old value is returned.
+/// The value one parameter of one credential has in the file now.
+pub fn param_of(
+    path: &Path,
+    credential: &str,
+    param: &str,
+) -> Result<Option<String>, InventoryError> {
+    let failed = |message: String| InventoryError::Update {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut edited = Edited::read(path).map_err(failed)?;
+    Ok(edited.params_mut(credential).map_err(failed)?.get(param))
+}
+
+/// Sets one parameter of one credential in the file, keeping its comments, layout, line ends
+/// and byte order mark (`toml_edit`), and writes it back atomically; the old value is returned.
 pub fn set_param(
     path: &Path,
     credential: &str,
@@ -532,47 +663,11 @@ pub fn set_param(
         path: path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| failed(format!("{e}")))?;
-    let entries = doc
-        .get_mut("credential")
-        .and_then(toml_edit::Item::as_array_of_tables_mut)
-        .ok_or_else(|| failed("no [[credential]] entries".into()))?;
-    let entry = entries
-        .iter_mut()
-        .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(credential))
-        .ok_or_else(|| failed(format!("no credential `{credential}`")))?;
-    let params =
-        entry
-            .entry("params")
-            .or_insert(toml_edit::Item::Value(toml_edit::Value::InlineTable(
-                toml_edit::InlineTable::new(),
-            )));
-    let old = params
-        .get(param)
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    match params {
-        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => match t.get_mut(param) {
-            Some(v) => {
-                let decor = v.decor().clone();
-                *v = toml_edit::Value::from(value);
-                *v.decor_mut() = decor;
-            }
-            None => {
-                t.insert(param, toml_edit::Value::from(value));
-            }
-        },
-        toml_edit::Item::Table(t) => {
-            t[param] = toml_edit::value(value);
-        }
-        _ => {
-            return Err(failed(
-                "`params` is neither a table nor an inline table".into(),
-            ));
-        }
-    }
-    replace_keeping_mode(path, doc.to_string().as_bytes()).map_err(|e| failed(e.to_string()))?;
+    let mut edited = Edited::read(path).map_err(failed)?;
+    let mut params = edited.params_mut(credential).map_err(failed)?;
+    let old = params.get(param);
+    params.set(param, value);
+    replace_keeping_mode(path, edited.text().as_bytes()).map_err(|e| failed(e.to_string()))?;
     Ok(old)
 }
 
@@ -641,4 +736,64 @@ fn replace_keeping_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.as_file().set_permissions(mode)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `text`, sets `token_id` of `sync` to 5001, and returns the file's new text.
+    fn rewritten(text: &str) -> (Option<String>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokrot.toml");
+        std::fs::write(&path, text).unwrap();
+        let old = set_param(&path, "sync", "token_id", "5001").unwrap();
+        (old, std::fs::read_to_string(&path).unwrap())
+    }
+
+    #[test]
+    fn a_rewrite_changes_the_one_value_whatever_the_file_looks_like() {
+        let tables = "[[credential]]\nname = \"sync\"\nparams = { token_id = \"42\" } # the bot\n";
+        assert_eq!(
+            rewritten(tables),
+            (Some("42".into()), tables.replace("\"42\"", "\"5001\""))
+        );
+        // Line ends and a byte order mark are kept.
+        let crlf = format!("\u{feff}{}", tables.replace('\n', "\r\n"));
+        assert_eq!(rewritten(&crlf).1, crlf.replace("\"42\"", "\"5001\""));
+        // A comment after a dotted value is kept.
+        let dotted =
+            "[[credential]]\nname = \"sync\"\nparams.token_id = \"42\"   # rotated monthly\n";
+        assert_eq!(rewritten(dotted).1, dotted.replace("\"42\"", "\"5001\""));
+        // An inline array of entries is rewritten too, the other entry untouched.
+        let inline = "credential = [\n  { name = \"other\", params = { token_id = \"42\" } },\n  { name = \"sync\", params = { token_id = \"42\" } },\n]\n";
+        assert_eq!(
+            rewritten(inline).1,
+            inline.replace(
+                "{ name = \"sync\", params = { token_id = \"42\" } }",
+                "{ name = \"sync\", params = { token_id = \"5001\" } }"
+            )
+        );
+    }
+
+    #[test]
+    fn an_inventory_that_is_no_plain_file_or_too_large_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = read_bounded(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a plain file"), "{err}");
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, "#".repeat((MAX_INVENTORY + 1) as usize)).unwrap();
+        assert!(
+            read_bounded(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("1 MiB")
+        );
+    }
 }

@@ -487,7 +487,12 @@ pub fn list(state_dir: &Path) -> Result<Vec<JournalData>, StateError> {
         let path = entry.path();
         let plain = entry.file_type().is_ok_and(|t| t.is_file());
         if plain && path.extension().is_some_and(|e| e == "json") {
-            out.push(read(&path)?);
+            // One journal that cannot be read (cut short by a full disk, edited by hand) must
+            // not hide every other run from `history` and `resume`: it is said and passed over.
+            match read(&path) {
+                Ok(j) => out.push(j),
+                Err(e) => tracing::warn!("a journal was passed over: {e}"),
+            }
         }
     }
     let at = |j: &JournalData| j.started_at.parse::<jiff::Timestamp>().ok();

@@ -1217,3 +1217,73 @@ async fn a_state_dir_that_is_a_link_or_under_a_dir_anyone_can_change_is_refused(
     );
     assert_eq!(puts(&server).await, 0);
 }
+
+#[test]
+fn man_dir_writes_its_pages_without_following_a_planted_link() {
+    let env = Env::new();
+    let victim = env.write("victim.txt", "keep me\n");
+    let dir = env.path().join("man");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("tokrot.1")).unwrap();
+    let out = env
+        .tokrot()
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    let page = std::fs::symlink_metadata(dir.join("tokrot.1")).unwrap();
+    assert!(page.is_file(), "the link was replaced by the page");
+    assert!(dir.join("tokrot-rotate.1").is_file());
+    // Nothing of the work directory is left behind.
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.'))
+    );
+}
+
+#[test]
+fn one_corrupt_journal_does_not_hide_the_other_runs() {
+    let env = Env::new();
+    // A checklist run leaves a journal; a second file is cut short.
+    let out = env
+        .tokrot()
+        .args([
+            "--yes",
+            "run",
+            "zendesk-oauth-integration",
+            "--instance",
+            "global",
+            "--approve",
+            "access-request=https://access.example/1",
+            "--approve",
+            "scopes-approved=https://access.example/1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let broken = env
+        .path()
+        .join(".local/state/tokrot/rotations/20261201T000000Z-gitlab-pat-abcdef.json");
+    std::fs::write(&broken, "{\"id\": \"20261201T0").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let history = env.tokrot().arg("history").output().unwrap();
+    assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+    assert!(
+        stdout(&history).contains("zendesk-oauth-integration"),
+        "{}",
+        stdout(&history)
+    );
+    assert!(
+        stderr(&history).contains("a journal was passed over"),
+        "{}",
+        stderr(&history)
+    );
+}

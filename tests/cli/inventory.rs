@@ -13,7 +13,9 @@ const ZD_SUPPORT: &str = "zdsuppCANARY-in02x";
 const ZD_FEDERAL: &str = "zdfedCANARY-in03xy";
 
 fn token(id: u64, name: &str, expires: Option<i64>) -> serde_json::Value {
-    json!({"id": id, "name": name, "active": true, "scopes": ["api"],
+    // As GitLab answers: a token past its expiry is not active.
+    let active = expires.is_none_or(|d| d > 0);
+    json!({"id": id, "name": name, "active": active, "scopes": ["api"],
            "expires_at": expires.map(day), "last_used_at": format!("{}T08:00:00Z", day(-2))})
 }
 
@@ -301,9 +303,11 @@ impl wiremock::Respond for EchoVariable {
 #[tokio::test]
 async fn inventory_check_runs_every_credentials_preflight_and_names_the_one_that_fails() {
     let team = Team::new().await;
-    // legacy-bot's variable is gone.
+    // triage-bot's variable is gone (and legacy-bot's token has expired).
     Mock::given(method("GET"))
-        .and(path("/api/v4/projects/support%2Flegacy/variables/TOKEN"))
+        .and(path(
+            "/api/v4/projects/support%2Ftriage/variables/GITLAB_TOKEN",
+        ))
         .respond_with(
             ResponseTemplate::new(404).set_body_json(json!({"message": "404 Variable Not Found"})),
         )
@@ -321,17 +325,25 @@ async fn inventory_check_runs_every_credentials_preflight_and_names_the_one_that
     let text = stdout(&out);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok ")).count(),
-        11,
+        10,
         "{text}"
     );
     let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAILED")).collect();
-    assert_eq!(failed.len(), 1, "{text}");
+    assert_eq!(failed.len(), 2, "{text}");
     assert!(
-        failed[0].contains("legacy-bot") && failed[0].contains("404"),
+        failed
+            .iter()
+            .any(|f| f.contains("triage-bot") && f.contains("404")),
         "{text}"
     );
     assert!(
-        text.contains("12 credential(s) in tokrot.toml: 11 ok, 1 failed"),
+        failed
+            .iter()
+            .any(|f| f.contains("legacy-bot") && f.contains("--token-stdin")),
+        "{text}"
+    );
+    assert!(
+        text.contains("12 credential(s) in tokrot.toml: 10 ok, 2 failed"),
         "{text}"
     );
     let writes = team
@@ -1138,4 +1150,30 @@ async fn what_a_vendor_names_cannot_write_into_the_inventory_and_a_check_does_no
     }
     std::fs::remove_file(team.env.path().join("dup.toml")).unwrap();
     scan(&team.env, &[&out, &check], &Team::secrets());
+}
+
+#[tokio::test]
+async fn an_expired_token_points_at_the_manual_route_not_at_trying_again() {
+    let team = Team::new().await;
+    let out = team
+        .tokrot()
+        .args(["--yes", "rotate", "--credential", "legacy-bot"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("expired on {}", day(-3))) && err.contains("--token-stdin"),
+        "{err}"
+    );
+    let writes = team
+        .gitlab
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0);
+    scan(&team.env, &[&out], &Team::secrets());
 }

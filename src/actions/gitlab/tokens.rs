@@ -395,6 +395,13 @@ pub(crate) fn check_token(
 fn inactive(ex: &Executor, token: &AccessToken, what: &str) -> String {
     let (id, name) = (token.id, crate::text::one_line(&token.name));
     let Some((by, line)) = ex.successors_of(&format!("gitlab-token:{id}")) else {
+        // Expired: no rotation can mend it, whatever is tried again.
+        if let Some(on) = token.expires_on.filter(|on| *on <= ex.today) {
+            return format!(
+                "{what} {id} (\"{name}\") expired on {on}, and GitLab rotates only a token that still works: \
+                 make a new token by hand (same scopes) and put it into each of its targets with `tokrot apply TARGET --token-stdin`"
+            );
+        }
         // Revoked, expired, or rotated outside tokrot: a rotated token's successor keeps its
         // name, but so could an unrelated token; the operator looks, tokrot does not guess.
         return format!(
