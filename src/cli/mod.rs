@@ -42,6 +42,8 @@ Exit codes:
   5    outcome unknown: the message says how to recover
   130  interrupted
 
+`tokrot status --check` and `tokrot rotate --due` exit 1 when something needs a person (each named on stderr): a scheduled job is red exactly then.
+
 `tokrot man` prints the manual page; `tokrot COMMAND --help` says more about each command.";
 
 /// tokrot: rotate GitLab and Zendesk API tokens and put the new token into place, without ever showing it.

@@ -29,7 +29,9 @@ pub struct RotateArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "due")]
     pub credential: Option<String>,
     /// Rotate every inventory credential that is expired or due, each as its own run, side by
-    /// side; those that need a human are listed as skipped.
+    /// side. Exits 1 (or worse) whenever a due credential was not rotated (it needs a human, it
+    /// could not be read, it is expired or revoked, its entry is wrong, its run failed), naming
+    /// each and why.
     #[arg(long)]
     pub due: bool,
     /// With --due: due means expiring within DAYS [default: the inventory's rotate_before_days].

@@ -1,6 +1,7 @@
 //! `tokrot status [--within DAYS] [--check]`: every token of the inventory and every one the
-//! vendors list that it does not name, soonest expiry first; `--check` exits 1 when anything is
-//! expired or due, for a scheduled pipeline.
+//! vendors list that it does not name, soonest expiry first; `--check` exits 1 when anything
+//! needs a person (expired, due, revoked, not read, an entry that cannot be run, a rotation
+//! left unfinished), for a scheduled pipeline.
 
 use std::collections::HashMap;
 
@@ -19,14 +20,18 @@ use crate::engine::{protocol, session};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "States: expired, due (expires within the window), ok, no-expiry, unlisted \
-(the vendors list it, the inventory does not), unknown (could not be read).\n\nIn a scheduled \
-pipeline: `tokrot status --check` (exit 1 when anything is expired or due)."
+(the vendors list it, the inventory does not), revoked (revoked or inactive at the vendor before \
+its expiry), unknown (could not be read).\n\nIn a scheduled pipeline: `tokrot status --check` \
+exits 1 while anything needs a person: a token expired, due, revoked or not read, an inventory \
+entry that cannot be run, or a rotation that made a token and did not finish (`tokrot resume \
+ID`)."
 )]
 pub struct StatusArgs {
     /// A token is due when it expires within DAYS [default: the inventory's rotate_before_days].
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=365))]
     pub within: Option<u32>,
-    /// Exit 1 when anything is expired or due.
+    /// Exit 1 when anything needs a person (expired, due, revoked, not read, an entry that
+    /// cannot be run, an unfinished rotation).
     #[arg(long)]
     pub check: bool,
 }
