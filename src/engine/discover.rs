@@ -242,21 +242,55 @@ impl Drafting<'_> {
                 format!("{RULE} the webhook's Admin Center link"),
             )),
             NamedConsumer::App { instance, name } => {
-                let settings = match self.vendors.zendesk.get(&instance) {
-                    Some(z) => match z.installations().await {
-                        Ok(list) => list
-                            .into_iter()
-                            .find(|inst| inst.name == name)
-                            .map(|inst| format!("installation {}; its settings: {}", inst.id, inst.settings.join(", "))),
-                        Err(e) => Some(format!("its installations could not be listed: {e}")),
-                    },
-                    None => Some("no credential to list its installations".into()),
+                let Some(z) = self.vendors.zendesk.get(&instance) else {
+                    draft.todos.push(format!(
+                        "zendesk-app:{instance}:INSTALLATION_ID:SETTING — {RULE} \"{name}\" on {instance} (no credential to list its installations); which installation and setting hold it?"
+                    ));
+                    return;
+                };
+                let found = match z.installations().await {
+                    Ok(list) => Ok(list.into_iter().find(|inst| inst.name == name)),
+                    Err(e) => Err(e.to_string()),
+                };
+                let inst = match found {
+                    Ok(Some(inst)) => inst,
+                    Ok(None) | Err(_) => {
+                        let why = found.err().map_or_else(
+                            || "no installation of that name".to_owned(),
+                            |e| format!("its installations could not be listed: {e}"),
+                        );
+                        self.found.drafts[i].todos.push(format!(
+                            "zendesk-app:{instance}:INSTALLATION_ID:SETTING — {RULE} \"{name}\" on {instance} ({why}); which installation and setting hold it?"
+                        ));
+                        return;
+                    }
+                };
+                // The app's token lives in a secure setting: with exactly one, that is it.
+                let secure: Vec<String> = match inst.app_id {
+                    Some(app) => z.app(app).await.map_or_else(
+                        |_| Vec::new(),
+                        |a| a.parameters.into_iter().filter(|(_, s)| *s).map(|(n, _)| n).collect(),
+                    ),
+                    None => Vec::new(),
                 };
                 let draft = &mut self.found.drafts[i];
-                draft.todos.push(format!(
-                    "zendesk-app:{instance}:INSTALLATION_ID:SETTING — {RULE} \"{name}\" on {instance} ({}); which setting holds it?",
-                    settings.unwrap_or_else(|| "no installation of that name".into())
-                ));
+                match secure.as_slice() {
+                    [setting] => draft.targets.push((
+                        TargetSpec::ZendeskApp {
+                            instance,
+                            installation_id: inst.id,
+                            setting: setting.clone(),
+                        },
+                        format!("{RULE} \"{name}\", installation {}; `{setting}` is the app's one secure setting", inst.id),
+                    )),
+                    _ => draft.todos.push(format!(
+                        "zendesk-app:{instance}:{}:SETTING — {RULE} \"{name}\" (installation {}; its settings: {}{}); which setting holds it?",
+                        inst.id,
+                        inst.id,
+                        inst.settings.join(", "),
+                        if secure.is_empty() { String::new() } else { format!("; secure: {}", secure.join(", ")) }
+                    )),
+                }
             }
             NamedConsumer::Project(p) => draft.todos.push(format!(
                 "gitlab-ci-var:{p}:KEY — {RULE} project {p}'s link; which variable holds it?"
@@ -282,15 +316,27 @@ impl Drafting<'_> {
             };
             for hook in hooks {
                 let held = crate::clients::zendesk::endpoint_token(&hook.endpoint);
-                if held.is_some_and(|h| same(&h, token)) {
-                    hits.push((
-                        TargetSpec::ZendeskWebhook {
-                            instance: instance.clone(),
-                            webhook_id: hook.id.clone(),
-                        },
-                        "by value: the webhook's endpoint holds this trigger's token".into(),
-                    ));
+                if !held.is_some_and(|h| same(&h, token)) {
+                    continue;
                 }
+                // A webhook that sends the token to another host than GitLab is no consumer to
+                // keep feeding: it is said, for a person to judge, never drafted as a target.
+                let host = crate::clients::zendesk::endpoint_host(&hook.endpoint);
+                if host.is_none() || host != gitlab.host() {
+                    unread.push(format!(
+                        "webhook {} of {instance} holds this trigger's token but sends it to {}, not to GitLab: not drafted (a relay you trust takes allow_host)",
+                        one_line(&hook.id),
+                        one_line(host.as_deref().unwrap_or("no host"))
+                    ));
+                    continue;
+                }
+                hits.push((
+                    TargetSpec::ZendeskWebhook {
+                        instance: instance.clone(),
+                        webhook_id: hook.id.clone(),
+                    },
+                    "by value: the webhook's endpoint holds this trigger's token".into(),
+                ));
             }
         }
         let owners: Vec<(bool, String)> = self.scope_owners.clone();
@@ -427,7 +473,37 @@ pub async fn discover(
             Err(e) => d.note(format!("{instance}'s OAuth tokens"), e),
         }
     }
+    one_writer_per_target(&mut d.found.drafts, inventory);
     d.found
+}
+
+/// A target that a credential of the inventory (or an earlier draft) already writes is not
+/// drafted again: two credentials on one target are refused, since it can hold only one
+/// token. It is left as a note for a person to sort out.
+fn one_writer_per_target(drafts: &mut [Draft], inventory: Option<&Inventory>) {
+    let mut writers: Vec<(String, String)> = inventory
+        .map(|inv| {
+            inv.credentials
+                .iter()
+                .flat_map(|c| c.targets.iter().map(|t| (t.to_string(), c.name.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    for draft in drafts {
+        let targets = std::mem::take(&mut draft.targets);
+        for (spec, how) in targets {
+            let key = spec.to_string();
+            match writers.iter().find(|(t, _)| *t == key) {
+                Some((_, by)) => draft.todos.push(format!(
+                    "{key} — {how}; but credential `{by}` writes it already: one target holds one token, so decide which credential it is"
+                )),
+                None => {
+                    writers.push((key, draft.name.clone()));
+                    draft.targets.push((spec, how));
+                }
+            }
+        }
+    }
 }
 
 /// A TOML string, quoted and escaped.

