@@ -299,6 +299,9 @@ pub struct Executor {
     /// Hosts other than the token's own origin that a target may send it to (an inventory's
     /// `allow_host`, for a known relay), by target index.
     allowed_hosts: HashMap<usize, String>,
+    /// The host of the configured GitLab: where a GitLab token may be sent, whether or not
+    /// this run has a GitLab client.
+    gitlab_host: Option<String>,
 }
 
 /// Reads what earlier runs rotated (the journals of this origin).
@@ -322,6 +325,7 @@ impl Executor {
             lists: Mutex::new(HashMap::new()),
             zendesk_auth: HashMap::new(),
             allowed_hosts: HashMap::new(),
+            gitlab_host: None,
             zendesk: Mutex::new(HashMap::new()),
             no_stash: false,
             policy: RetryPolicy::default(),
@@ -410,31 +414,41 @@ impl Executor {
         self
     }
 
+    /// The configured GitLab's URL: its host is where a GitLab token may go.
+    pub fn with_gitlab_url(mut self, url: &str) -> Self {
+        self.gitlab_host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        self
+    }
+
     /// Refuses a target that would send a GitLab token to a host other than GitLab's (a
     /// Zendesk webhook re-pointed elsewhere would hand the new token to whoever is there),
-    /// unless the inventory allows that host for this target.
+    /// unless the inventory allows that host for this target. A token is GitLab's by the
+    /// source's kind, by its prefix (`token`, the value about to be written, or the run's new
+    /// token), or because the consumer is a GitLab pipeline trigger URL.
     pub(crate) fn check_host(
         &self,
         target: Option<usize>,
         host: Option<&str>,
         what: &str,
+        (token, trigger_url): (Option<&SecretString>, bool),
     ) -> Result<(), ActionFailure> {
-        let gitlab_token = self
-            .incoming
-            .as_ref()
-            .is_some_and(super::token_format::Incoming::is_gitlab)
+        let gitlab_token = trigger_url
+            || self
+                .incoming
+                .as_ref()
+                .is_some_and(super::token_format::Incoming::is_gitlab)
+            || token.is_some_and(crate::secret::is_gitlab_token)
             || self
                 .new_token()
                 .is_some_and(|t| crate::secret::is_gitlab_token(&t));
         if !gitlab_token {
             return Ok(());
         }
-        let Ok(gitlab) = self.gitlab() else {
-            return Ok(());
-        };
-        let own = gitlab.host();
+        let own = self.gitlab_host.as_deref();
         let host = host.unwrap_or("(no host)");
-        if own.as_deref() == Some(host) {
+        if own == Some(host) {
             return Ok(());
         }
         if target
@@ -446,7 +460,7 @@ impl Executor {
         let host = crate::text::one_line(host);
         Err(ActionFailure::new(format!(
             "{what} sends the token to {host}, not to GitLab ({}): a GitLab token goes only to GitLab, so nothing was sent to it; if {host} is a relay you trust, allow it for this target in the inventory: {{ spec = \"…\", allow_host = \"{host}\" }}",
-            own.as_deref().unwrap_or("unknown")
+            own.unwrap_or("unknown")
         )))
     }
 

@@ -363,6 +363,7 @@ pub(crate) fn executor(
         .filter_map(PlanStep::invocation)
         .collect();
     let mut executor = Executor::new(vendors.0, http.0, id.to_owned(), today())
+        .with_gitlab_url(&plan.gitlab_url)
         .with_policy(http.1)
         .batch_variable_reads(&remaining)
         .with_zendesk(vendors.1);
@@ -1110,6 +1111,7 @@ pub async fn read_only_checks(
         _ => None,
     };
     let executor = Executor::new(gitlab, redactor.clone(), "dry-run".into(), today())
+        .with_gitlab_url(&plan.gitlab_url)
         .with_policy(policy)
         .batch_variable_reads(&invocations)
         .with_zendesk(zendesk)

@@ -945,6 +945,33 @@ async fn a_webhook_re_pointed_at_another_host_never_receives_a_gitlab_token() {
         assert_eq!(dry.status.code(), Some(2), "{}", stderr(&dry));
         assert_no_canary(&env, &out);
     }
+    // A token given to `apply` (no GitLab call in the run, so no GitLab client) is held to
+    // the same rule: GitLab's host is the configured one.
+    let pasted = "glptt-PASTEDCANARY0123456789";
+    let applied = env
+        .tokrot()
+        .env("ZENDESK_EMAIL", "ops@example.com")
+        .env("ZENDESK_API_TOKEN", ZD_CALLER)
+        .args(["--gitlab-url", &server.uri(), "--yes"])
+        .args([
+            "apply",
+            "zendesk-webhook",
+            "--instance",
+            "zd",
+            "--webhook-id",
+            away,
+            "--token-stdin",
+        ])
+        .write_stdin(format!("{pasted}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(2), "{}", stderr(&applied));
+    assert!(
+        stderr(&applied).contains("sends the token to attacker.example, not to GitLab (127.0.0.1)"),
+        "{}",
+        stderr(&applied)
+    );
+    crate::common::scan(&env, &[&applied], &[pasted]);
     let reqs = requests(&server).await;
     assert!(
         reqs.iter().all(|r| r.method.as_str() == "GET"),

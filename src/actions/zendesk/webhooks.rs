@@ -9,7 +9,8 @@ use crate::actions::{
 };
 use crate::clients::route;
 use crate::clients::zendesk::{
-    WebhookCredential, endpoint_host, endpoint_token, masked_endpoint, replace_endpoint_token,
+    WebhookCredential, endpoint_host, endpoint_token, is_trigger_url, masked_endpoint,
+    replace_endpoint_token,
 };
 
 /// The actions of this file, in registry order.
@@ -78,11 +79,13 @@ pub(crate) async fn get_webhook(ex: &Executor, step: &Invocation) -> Result<Stri
             "webhook {id} has neither a token in its endpoint URL nor an authentication: there is no token to replace"
         )));
     };
-    // Wherever the token lives, the webhook sends it to its endpoint's host.
+    // Wherever the token lives, the webhook sends it to its endpoint's host. Checked here,
+    // before anything changes, with what is known of the token; and again at the write.
     ex.check_host(
         step.target_index,
         endpoint_host(&hook.endpoint).as_deref(),
         &format!("webhook {id}"),
+        (None, is_trigger_url(&hook.endpoint)),
     )?;
     let note = match &place {
         WebhookPlace::Endpoint(e) => format!(
@@ -165,8 +168,17 @@ pub(crate) async fn patch_webhook_token(
         .and_then(|t| t.webhook.clone())
         .ok_or_else(|| ActionFailure::new("the webhook was not read before the write"))?;
     let client = ex.zendesk(step)?;
+    let what = format!("webhook {id}");
     let note = match place {
         WebhookPlace::Endpoint(old) => {
+            // The URL written is the one read in preflight, with the token replaced: its host is
+            // where the token goes, checked now that the token itself is known.
+            ex.check_host(
+                step.target_index,
+                endpoint_host(&old).as_deref(),
+                &what,
+                (Some(&token), is_trigger_url(&old)),
+            )?;
             let new = replace_endpoint_token(&old, &token)
                 .ok_or_else(|| ActionFailure::new("the endpoint lost its token parameter"))?;
             ex.redactor.register(&new);
@@ -179,6 +191,16 @@ pub(crate) async fn patch_webhook_token(
             username,
             header_name,
         } => {
+            // Only the credential is sent; the endpoint it goes to is read again, so that one
+            // re-pointed since the checks does not receive it.
+            let now = client.webhook(id).await?;
+            ex.redactor.register(&now.endpoint);
+            ex.check_host(
+                step.target_index,
+                endpoint_host(&now.endpoint).as_deref(),
+                &what,
+                (Some(&token), is_trigger_url(&now.endpoint)),
+            )?;
             let credential = match kind.as_str() {
                 "basic_auth" => WebhookCredential::Basic {
                     username: username.unwrap_or_default(),

@@ -607,6 +607,12 @@ pub fn endpoint_host(endpoint: &SecretString) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// Whether an endpoint is a GitLab pipeline trigger URL (`…/trigger/pipeline?token=…`): the
+/// token it carries is a GitLab trigger token, whatever its form.
+pub fn is_trigger_url(endpoint: &SecretString) -> bool {
+    Url::parse(endpoint.expose_secret()).is_ok_and(|u| u.path().ends_with("/trigger/pipeline"))
+}
+
 /// The endpoint as it may be shown: the `token` value masked.
 pub fn masked_endpoint(endpoint: &SecretString) -> String {
     replace_endpoint_token(endpoint, &SecretString::from("HIDDEN".to_owned())).map_or_else(
