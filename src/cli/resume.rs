@@ -103,7 +103,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         .map_err(start_error)?;
     // A kept run whose old token is now retired, and whose new one is in place, is over.
     let applies = resume::applied_from(&dir, &id);
-    if finished.status == Status::Kept && !applies.is_empty() {
+    if finished.status == Status::Kept && !applies.is_empty() && may_close(ctx, &id, &applies)? {
         match resume::close_kept(&dir, &id, &Keyring, ctx.ui.redactor()) {
             Ok(_) => ctx.ui.status(&format!(
                 "Run {id} is done: its new token is in place ({}) and its keyring copy is gone.",
@@ -234,37 +234,52 @@ fn close_kept(
     id: &str,
     applies: &[String],
 ) -> Result<Outcome, CliError> {
-    let what = format!(
-        "Run {id} kept its new token, and {} put it into place.",
-        applies.join(", ")
-    );
     if ctx.global.dry_run {
         let line = format!(
-            "{what} Dry run: resume would drop the keyring copy and mark the run done; nothing was changed."
+            "Run {id} kept its new token, and {} put it into place. Dry run: resume would drop the keyring copy and mark the run done; nothing was changed.",
+            applies.join(", ")
         );
         return already_over(ctx, id, "kept", line);
     }
-    if !ctx.global.yes {
-        if !ctx.interactive() {
-            return Err(CliError::usage(format!(
-                "{what} Ending it drops the keyring copy of the token, and there is no terminal to ask on; nothing was changed"
-            ))
-            .hint(format!("once every consumer holds the token: `tokrot resume {id} --yes`")));
-        }
-        ctx.ui.status(&what)?;
-        use crate::engine::prompt::{Prompter, TerminalPrompter};
-        let yes = TerminalPrompter::new(ctx.ui.color())
-            .confirm("Is it in place everywhere? End the run and drop the keyring copy")
-            .map_err(|e| CliError::usage(format!("no answer: {e}; nothing was changed")))?;
-        if !yes {
-            let mut err = CliError::usage(format!("run {id} stays kept; nothing was changed"));
-            err.code = exit::STOPPED;
-            return Err(err);
-        }
+    if !ctx.global.yes && !ctx.interactive() {
+        return Err(CliError::usage(format!(
+            "run {id} kept its new token, and {} put it into place; ending it drops the keyring copy, and there is no terminal to ask on; nothing was changed",
+            applies.join(", ")
+        ))
+        .hint(format!("once every consumer holds the token: `tokrot resume {id} --yes`")));
+    }
+    if !may_close(ctx, id, applies)? {
+        let mut err = CliError::usage(format!("run {id} stays kept; nothing was changed"));
+        err.code = exit::STOPPED;
+        return Err(err);
     }
     resume::close_kept(dir, id, &Keyring, ctx.ui.redactor()).map_err(resume_error)?;
     let line = format!("Run {id} is done: its keyring copy is gone.");
     already_over(ctx, id, "done", line)
+}
+
+/// Whether a kept run whose token is in place may end (its keyring copy dropped): `--yes`
+/// says so; on a terminal the operator is asked, since only they know that every consumer
+/// holds it (a write-only target cannot be read to give it to another); without either, the
+/// run stays kept and the command that ends it is said.
+fn may_close(ctx: &mut Ctx, id: &str, applies: &[String]) -> Result<bool, CliError> {
+    if ctx.global.yes {
+        return Ok(true);
+    }
+    if !ctx.interactive() {
+        ctx.ui.status(&format!(
+            "Run {id} stays kept: `tokrot resume {id} --yes` ends it, dropping the keyring copy, once every consumer holds the token."
+        ))?;
+        return Ok(false);
+    }
+    ctx.ui.status(&format!(
+        "Run {id} kept its new token, and {} put it into place.",
+        applies.join(", ")
+    ))?;
+    use crate::engine::prompt::{Prompter, TerminalPrompter};
+    TerminalPrompter::new(ctx.ui.color())
+        .confirm("Is it in place everywhere? End the run and drop the keyring copy")
+        .map_err(|e| CliError::usage(format!("no answer: {e}; nothing was changed")))
 }
 
 /// A run with nothing left to do: said on stderr, and as a document under `--output json`.

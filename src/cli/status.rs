@@ -192,7 +192,7 @@ fn unfinished(ctx: &Ctx) -> (Vec<Unfinished>, Option<String>) {
             crate::engine::resume::unfinished_rotations(&dir).map_err(|e| e.to_string())
         });
     match found {
-        Ok(runs) => (
+        Ok((runs, unread)) => (
             runs.into_iter()
                 .map(|(d, standing)| Unfinished {
                     id: d.id,
@@ -201,7 +201,18 @@ fn unfinished(ctx: &Ctx) -> (Vec<Unfinished>, Option<String>) {
                     standing,
                 })
                 .collect(),
-            None,
+            // A journal that cannot be read may be a rotation left unfinished.
+            (!unread.is_empty()).then(|| {
+                format!(
+                    "{} journal(s) could not be read, and any may be a rotation left unfinished: {}",
+                    unread.len(),
+                    unread
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }),
         ),
         Err(e) => (
             Vec::new(),
@@ -255,8 +266,8 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
                 .join(", ")
         ));
     }
-    if journal_note.is_some() {
-        said.push("the journal could not be read".into());
+    if let Some(note) = journal_note {
+        said.push(note);
     }
     if said.is_empty() {
         return Ok(Outcome::Done);

@@ -205,22 +205,29 @@ pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateE
 /// Rotations whose new token was made (or may have been) and is not known to be in every
 /// target: incomplete, outcome unknown, or ended (failed, aborted, killed) after the one-shot
 /// call. Their consumers may hold a revoked token; `tokrot resume ID` finishes each. A run
-/// still in progress (its lock held) is not one of them; a kept run waits on purpose.
+/// still in progress (its lock held) is not one of them; a kept run waits on purpose. The
+/// journals that could not be read come second: any of them may be such a run.
+#[allow(clippy::type_complexity)]
 pub fn unfinished_rotations(
     state_dir: &Path,
-) -> Result<Vec<(JournalData, &'static str)>, StateError> {
-    let made = made_a_token;
-    Ok(runs(state_dir)?
+) -> Result<(Vec<(JournalData, &'static str)>, Vec<StateError>), StateError> {
+    let (all, unread) = journal::list_all(state_dir)?;
+    let runs = all
         .into_iter()
+        .map(|j| {
+            let standing = standing(state_dir, &j);
+            (j, standing)
+        })
         .filter(|(data, standing)| {
             data.kind == "rotate"
                 && match *standing {
                     "incomplete" | "unknown" => true,
-                    "interrupted" | "failed" | "aborted" => made(data),
+                    "interrupted" | "failed" | "aborted" => made_a_token(data),
                     _ => false,
                 }
         })
-        .collect())
+        .collect();
+    Ok((runs, unread))
 }
 
 /// Whether a run's one-shot call was made (or may have been): a new token exists somewhere.

@@ -473,31 +473,41 @@ fn read(path: &Path) -> Result<JournalData, StateError> {
     })
 }
 
-/// Every journal, oldest first.
+/// Every run in the journal, oldest first. A journal that cannot be read (cut short by a full
+/// disk, edited by hand) does not hide the others: it is said (a warning) and passed over.
 pub fn list(state_dir: &Path) -> Result<Vec<JournalData>, StateError> {
+    let (runs, unread) = list_all(state_dir)?;
+    for e in unread {
+        tracing::warn!("a journal was passed over: {e}");
+    }
+    Ok(runs)
+}
+
+/// Every run in the journal, oldest first, and the journals that could not be read (for a
+/// check that must not pass what it could not read).
+pub fn list_all(state_dir: &Path) -> Result<(Vec<JournalData>, Vec<StateError>), StateError> {
     let d = dir(state_dir);
     if !d.exists() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     super::check_dir(state_dir)?;
     super::check_dir(&d)?;
     let mut out = Vec::new();
+    let mut unread = Vec::new();
     for entry in std::fs::read_dir(&d).map_err(io_err(&d))? {
         let entry = entry.map_err(io_err(&d))?;
         let path = entry.path();
         let plain = entry.file_type().is_ok_and(|t| t.is_file());
         if plain && path.extension().is_some_and(|e| e == "json") {
-            // One journal that cannot be read (cut short by a full disk, edited by hand) must
-            // not hide every other run from `history` and `resume`: it is said and passed over.
             match read(&path) {
                 Ok(j) => out.push(j),
-                Err(e) => tracing::warn!("a journal was passed over: {e}"),
+                Err(e) => unread.push(e),
             }
         }
     }
     let at = |j: &JournalData| j.started_at.parse::<jiff::Timestamp>().ok();
     out.sort_by(|a, b| at(a).cmp(&at(b)).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok((out, unread))
 }
 
 #[cfg(test)]

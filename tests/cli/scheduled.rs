@@ -1073,3 +1073,27 @@ fn any_batch_refuses_before_a_change_or_leaves_every_target_with_its_newest_toke
         .run(&generated(), |creds| batch_keeps_every_token(&creds))
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_journal_that_cannot_be_read_keeps_the_check_red() {
+    let p = Pipeline::new(Source::EnvOAuth).await;
+    let jobs = readme_jobs();
+    let rotated = p.job(&jobs["token-rotate"]);
+    assert_eq!(rotated.status.code(), Some(0), "{}", stderr(&rotated));
+    assert_eq!(p.job(&jobs["token-status"]).status.code(), Some(0));
+    // A journal cut short (a full disk): it may be a rotation left unfinished.
+    let dir = p.env.path().join(".local/state/tokrot/rotations");
+    let cut = dir.join("20261201T000000Z-gitlab-pat-abcdef.json");
+    std::fs::write(&cut, "{\"id\": \"20261201T0").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cut, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let red = p.job(&jobs["token-status"]);
+    assert_eq!(red.status.code(), Some(1), "{}", stderr(&red));
+    assert!(
+        stderr(&red).contains("journal(s) could not be read"),
+        "{}",
+        stderr(&red)
+    );
+}
