@@ -50,14 +50,16 @@ struct Batch<'a> {
 
 impl Batch<'_> {
     /// Checked again just before its turn: the entry still names the token the plan showed.
-    /// One rotated since (by another batch, or by hand) is not rotated again; the run that did
-    /// it is named when the journal has it.
-    fn rotated_since(&self, p: &Planned) -> Option<String> {
+    /// One rotated since is not rotated again: done when a run of tokrot rotated it to the end
+    /// (named), failed when that run did not finish or no run says it rotated it (the entry
+    /// was changed by hand: a person should look).
+    fn rotated_since(&self, p: &Planned) -> Option<(i32, String)> {
         let (param, planned) = p.id.as_ref()?;
         let now = crate::engine::inventory::param_of(self.inventory, &p.name, param).ok()?;
         if now.as_deref() == Some(planned.as_str()) {
             return None;
         }
+        let now = now.unwrap_or_else(|| "(unset)".into());
         let by = self
             .state_dir
             .as_deref()
@@ -67,13 +69,29 @@ impl Batch<'_> {
                     d.credential.as_deref() == Some(p.name.as_str())
                         && d.params.iter().any(|(k, v)| k == param && v == planned)
                 })
-            })
-            .map(|(d, _)| format!(" by run {}", d.id))
-            .unwrap_or_default();
-        Some(format!(
-            "not started: rotated{by} since the plan was shown ({param} {planned} → {})",
-            now.as_deref().unwrap_or("(unset)")
-        ))
+            });
+        Some(match by {
+            Some((d, "done")) => (
+                exit::OK,
+                format!(
+                    "not started: rotated by run {} since the plan was shown ({param} {planned} → {now})",
+                    d.id
+                ),
+            ),
+            Some((d, standing)) => (
+                exit::FAILED,
+                format!(
+                    "not started: run {} rotated it since the plan was shown ({param} {planned} → {now}) and is {standing}: `tokrot resume {}` finishes it",
+                    d.id, d.id
+                ),
+            ),
+            None => (
+                exit::FAILED,
+                format!(
+                    "not started: its entry changed since the plan was shown ({param} {planned} → {now}), and no run of tokrot says it rotated it: check the entry, then run again"
+                ),
+            ),
+        })
     }
 
     /// The run a rotation that left no report started, from the journal: the latest of its
@@ -180,8 +198,8 @@ async fn rotate_one(batch: &Batch<'_>, p: Planned) -> Ended {
             false,
         );
     }
-    if let Some(why) = batch.rotated_since(&p) {
-        return ended(exit::OK, why, true);
+    if let Some((code, why)) = batch.rotated_since(&p) {
+        return ended(code, why, true);
     }
     let out = tokio::process::Command::new(batch.exe)
         .args(batch.common)
@@ -366,17 +384,36 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let exe = std::env::current_exe()
         .map_err(|e| CliError::usage(format!("cannot find tokrot's own binary: {e}")))?;
     let common = forwarded(ctx);
+    // tokrot's own token, however the inventory names it (`self`, its id, its name).
+    let own_id = match crate::engine::session::gitlab_client(
+        "tokrot rotate --due",
+        &ctx.config,
+        ctx.ui.redactor(),
+        ctx.policy(),
+    ) {
+        Ok(gitlab) => gitlab.personal_token("self").await.ok().map(|t| t.id),
+        Err(_) => None,
+    };
     // What each entry named when the plan was shown (`inv` was read for it).
-    let (own, others): (Vec<Planned>, Vec<Planned>) = run
-        .iter()
-        .filter_map(|r| inv.credentials.iter().find(|c| c.name == r.name))
-        .map(|c| Planned {
+    let mut own: Vec<Planned> = Vec::new();
+    let mut others: Vec<Planned> = Vec::new();
+    for r in &run {
+        let Some(c) = inv.credentials.iter().find(|c| c.name == r.name) else {
+            continue;
+        };
+        let planned = Planned {
             name: c.name.clone(),
             approve: approvals(ctx, &super::status::gates(ctx, c)),
             id: super::rotate::id_param(&c.runbook)
                 .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
-        })
-        .partition(|p| p.id.as_ref().is_some_and(|(_, v)| v == "self"));
+        };
+        let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")
+            || (c.runbook == "gitlab-pat" && own_id.is_some() && r.id == own_id);
+        match is_own {
+            true => own.push(planned),
+            false => others.push(planned),
+        }
+    }
     let batch = Batch {
         exe: &exe,
         common: &common,

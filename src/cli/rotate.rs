@@ -292,6 +292,14 @@ async fn rotate_credential(
         .clone();
     let mut targets = c.targets.clone();
     for t in &args.apply_to {
+        // One target, one credential, also for a target added on the command line.
+        if let Some(other) = inventory.writer_of(t, &c.name) {
+            return Err(CliError::usage(format!(
+                "target `{t}` is written by credential `{}` of the inventory: it can hold only one token, and the other would be lost; nothing was changed",
+                other.name
+            ))
+            .hint(format!("rotate `{}`, or move the target to `{name}` in the inventory", other.name)));
+        }
         if !targets.contains(t) {
             targets.push(t.clone());
         }

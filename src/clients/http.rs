@@ -653,7 +653,7 @@ impl Http {
         };
         // A certificate refused now is refused on the next try too; so is a host that refuses
         // connections or has no address.
-        let failure = match find_tls(e).is_some() || e.is_connect() {
+        let failure = match find_tls(e).is_some() || unreachable(e) {
             true => Failure::Unreachable,
             false => Failure::Transport,
         };
@@ -919,6 +919,16 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 /// sometimes inside an `io::Error` (whose `source` skips it).
 fn tls_failure(e: &reqwest::Error) -> Option<String> {
     find_tls(e).map(describe_tls)
+}
+
+/// Whether a connection failed in a way a second try a moment later does not mend: refused, or
+/// a host name with no address. A connect timeout or an unreachable network may be a moment's
+/// hiccup, and is retried like one.
+fn unreachable(e: &reqwest::Error) -> bool {
+    e.is_connect() && {
+        let cause = connect_cause(e);
+        cause == "connection refused" || cause.contains("(DNS)")
+    }
 }
 
 /// Why a connection could not be made, in words: the I/O error's kind, or the resolver's.

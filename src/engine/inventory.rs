@@ -62,6 +62,36 @@ pub struct Credential {
     pub notes: Option<String>,
 }
 
+/// What two specs of one consumer share: GitLab paths compared without case (GitLab finds
+/// `Support/ZD-Sync` and `support/zd-sync` alike); keys, ids and settings as written.
+pub fn target_key(spec: &TargetSpec) -> String {
+    match spec {
+        TargetSpec::GitLabCiVar {
+            project,
+            key,
+            scope,
+        } => format!("gitlab-ci-var:{}:{key}@{scope}", project.to_lowercase()),
+        TargetSpec::GitLabGroupCiVar { group, key, scope } => {
+            format!("gitlab-group-ci-var:{}:{key}@{scope}", group.to_lowercase())
+        }
+        TargetSpec::GitLabWebhook { project, hook_id } => {
+            format!("gitlab-webhook:{}:{hook_id}", project.to_lowercase())
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Inventory {
+    /// The credential that writes a target already, other than `except`.
+    pub fn writer_of(&self, spec: &TargetSpec, except: &str) -> Option<&Credential> {
+        let key = target_key(spec);
+        self.credentials
+            .iter()
+            .filter(|c| c.name != except)
+            .find(|c| c.targets.iter().any(|t| target_key(t) == key))
+    }
+}
+
 impl Credential {
     /// A parameter's value.
     pub fn param(&self, name: &str) -> Option<&str> {
@@ -415,7 +445,11 @@ pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory
         // Two credentials writing one target: the target ends with one new token, and the
         // other's is in no target once its run clears the keyring.
         for (spec, span) in credential.targets.iter().zip(target_spans) {
-            if let Some(other) = credentials.iter().find(|k| k.targets.contains(spec)) {
+            let key = target_key(spec);
+            if let Some(other) = credentials
+                .iter()
+                .find(|k| k.targets.iter().any(|t| target_key(t) == key))
+            {
                 return Err(reader.at(
                     span,
                     format!(
@@ -526,7 +560,9 @@ impl Edited {
         Ok(Self {
             doc: body.parse().map_err(|e| format!("{e}"))?,
             bom,
-            crlf: text.contains("\r\n"),
+            // CRLF only when every line ends so: one pasted CRLF does not turn a file over.
+            crlf: text.contains("\r\n")
+                && text.matches("\r\n").count() == text.matches('\n').count(),
         })
     }
 
@@ -686,7 +722,7 @@ pub fn append(
     let _held = lock(state_dir, path)?;
     // A link is written through: the file it names is the team's.
     let path = &real_path(path);
-    let before = match std::fs::read_to_string(path) {
+    let before = match read_bounded(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(failed(e.to_string())),

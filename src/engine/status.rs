@@ -287,11 +287,16 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             };
             Ok(from_access(&t, place, key))
         }
-        "gitlab-trigger" => {
+        kind @ ("gitlab-trigger" | "gitlab-trigger-bot") => {
             let project = param("project")?;
-            let id: u64 = param("trigger_id")?
+            let id_param = if kind == "gitlab-trigger" {
+                "trigger_id"
+            } else {
+                "old_trigger_id"
+            };
+            let id: u64 = param(id_param)?
                 .parse()
-                .map_err(|_| "trigger_id is not a number")?;
+                .map_err(|_| format!("{id_param} is not a number"))?;
             let t = gitlab()?
                 .trigger(&project, id)
                 .await

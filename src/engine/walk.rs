@@ -222,6 +222,17 @@ impl std::str::FromStr for Approval {
             // The value is not echoed: what follows `=` may be a pasted secret.
             return Err("it names no gate: give GATE_ID[=EVIDENCE]".into());
         }
+        // A gate id is a word of the runbook (`access-request`); anything else (a token pasted
+        // without `GATE=`) is refused without being repeated.
+        if gate.len() > 64
+            || !gate
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(
+                "a gate id is lower-case letters, digits and dashes (`tokrot show RUNBOOK` names them): give GATE_ID[=EVIDENCE]".into(),
+            );
+        }
         // Evidence is a link or a ticket, kept in the journal, the audit log and `history`: one
         // line of printable text, never a token.
         if let Some(e) = &evidence {

@@ -621,7 +621,7 @@ targets = ["gitlab-ci-var:support/zd-sync:API_TOKEN"]
 name = "second-sync"
 runbook = "gitlab-pat"
 params = { token_id = "43" }
-targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN", "gitlab-ci-var:support/zd-sync:API_TOKEN"]
+targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN", "gitlab-ci-var:Support/ZD-Sync:API_TOKEN"]
 "#;
     let p = Pipeline::with(Source::EnvApiToken, shared).await;
     // Both are due: either rotation alone would leave the other's new token nowhere.
@@ -635,11 +635,32 @@ targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN", "gitlab-ci-var:support/z
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         let said = stderr(&out);
         assert!(
-            said.contains("target `gitlab-ci-var:support/zd-sync:API_TOKEN` is written by both `zd-sync` and `second-sync`"),
+            // GitLab finds a project whatever the case of its path: one variable, two spellings.
+            said.contains("target `gitlab-ci-var:Support/ZD-Sync:API_TOKEN` is written by both `zd-sync` and `second-sync`"),
             "{args:?}: {said}"
         );
         assert!(said.contains("tokrot.toml:"), "where in the file: {said}");
     }
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
+
+#[tokio::test]
+async fn a_target_another_credential_writes_cannot_be_added_on_the_command_line() {
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    let out = p.tokrot(&[
+        "--yes",
+        "rotate",
+        "--credential",
+        "zd-sync",
+        "--apply-to",
+        "gitlab-ci-var:support/triage:GITLAB_TOKEN",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is written by credential `triage` of the inventory"),
+        "{}",
+        stderr(&out)
+    );
     assert!(p.writes().is_empty(), "{:?}", p.writes());
 }
 

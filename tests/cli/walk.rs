@@ -341,6 +341,8 @@ fn approve_evidence_is_one_line_of_text_never_a_token() {
             format!("access-request={}", "x".repeat(513)),
             "longer than 512",
         ),
+        // A token pasted where the gate id goes is refused without being repeated.
+        (pasted.to_owned(), "a gate id is lower-case letters"),
         (
             format!("access-request=https://access.example/{held}"),
             "holds a credential tokrot is given",

@@ -32,12 +32,16 @@ pub(crate) async fn get_installation(
     let id = ex.number(step, "installation_id")?;
     let inst = ex.zendesk(step)?.installation(id).await?;
     let mut note = format!("app installation {id} \"{}\"", inst.name);
-    let Some(setting) = step
-        .text_arg("setting")
-        .filter(|s| !inst.settings.iter().any(|shown| shown == s))
-    else {
+    let Some(setting) = step.text_arg("setting") else {
         return Ok(note);
     };
+    if inst.settings.iter().any(|shown| shown == setting) {
+        // Shown, so not secure: the token would be readable wherever the settings are.
+        note.push_str(&format!(
+            "; warning: `{setting}` is not a secure setting, so Zendesk shows its value to whoever can see the app's settings (a secure parameter keeps a token hidden)"
+        ));
+        return Ok(note);
+    }
     // Not shown: the app's parameters say whether it is secure, or not there at all.
     let app = match inst.app_id {
         Some(app_id) => ex
