@@ -248,6 +248,8 @@ pub enum Action {
     GitlabCreateTriggerAs,
     /// `gitlab.delete_trigger`.
     GitlabDeleteTrigger,
+    /// `gitlab.revoke_previous_bot`.
+    GitlabRevokePreviousBot,
     /// `gitlab.get_project_variable`.
     GitlabGetProjectVariable,
     /// `gitlab.update_project_variable`.
@@ -310,6 +312,7 @@ impl Action {
         Action::GitlabCreateTrigger,
         Action::GitlabCreateTriggerAs,
         Action::GitlabDeleteTrigger,
+        Action::GitlabRevokePreviousBot,
         Action::GitlabGetProjectVariable,
         Action::GitlabUpdateProjectVariable,
         Action::GitlabVerifyProjectVariable,

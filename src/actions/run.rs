@@ -265,6 +265,8 @@ pub(crate) struct State {
     pub(crate) old_token: Option<AccessToken>,
     pub(crate) old_trigger_description: Option<String>,
     pub(crate) old_trigger_id: Option<u64>,
+    /// The old trigger's owner: for a trigger made as a bot, that bot's user.
+    pub(crate) old_trigger_owner: Option<u64>,
     pub(crate) oauth_tokens: Vec<OAuthToken>,
     pub(crate) old_oauth_id: Option<u64>,
     pub(crate) requested_scopes: Vec<String>,
@@ -567,6 +569,7 @@ impl Executor {
                 triggers::create_trigger(self, step).await
             }
             Action::GitlabDeleteTrigger => triggers::delete_trigger(self, step).await,
+            Action::GitlabRevokePreviousBot => triggers::revoke_previous_bot(self, step).await,
             Action::GitlabGetProjectVariable | Action::GitlabGetGroupVariable => {
                 variables::get_variable(self, step).await
             }
@@ -633,6 +636,10 @@ impl Executor {
         put("token_id", st.token_id.clone());
         put("old_trigger_id", st.old_trigger_id.map(|i| i.to_string()));
         put(
+            "old_trigger_owner",
+            st.old_trigger_owner.map(|i| i.to_string()),
+        );
+        put(
             "old_trigger_description",
             st.old_trigger_description.clone(),
         );
@@ -651,6 +658,7 @@ impl Executor {
         let get = |k: &str| memo.get(k).cloned();
         st.token_id = get("token_id").or(st.token_id.take());
         st.old_trigger_id = get("old_trigger_id").and_then(|v| v.parse().ok());
+        st.old_trigger_owner = get("old_trigger_owner").and_then(|v| v.parse().ok());
         st.old_trigger_description = get("old_trigger_description");
         st.old_oauth_id = get("old_oauth_id").and_then(|v| v.parse().ok());
         st.requested_scopes = get("requested_scopes")
@@ -942,6 +950,7 @@ mod tests {
             expires_on: expires,
             last_used_at: None,
             scopes: vec![],
+            user_id: None,
         }
     }
 

@@ -604,7 +604,36 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
 #[tokio::test]
 async fn gitlab_trigger_bot_creates_its_token_and_acts_as_the_bot() {
     let server = gitlab_with_targets().await;
-    mount_old_trigger(&server, 1).await;
+    // The old trigger was made as the previous bot (user 301); its Maintainer token is revoked
+    // once the trigger is gone, and the new bot's (user 302) is kept.
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 9, "description": "deploy-docs", "token": "a1b2", "last_used": null, "owner": {"id": 301, "username": "project_88_bot_1"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/grp%2Fproj/access_tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 50, "name": "pipeline-trigger-bot", "user_id": 301, "active": true, "revoked": false, "scopes": ["api"], "access_level": 40},
+            {"id": 55, "name": "pipeline-trigger-bot", "user_id": 302, "active": true, "revoked": false, "scopes": ["api"], "access_level": 40},
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/projects/grp%2Fproj/access_tokens/50"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/v4/projects/grp%2Fproj/access_tokens"))
         .and(header("PRIVATE-TOKEN", CALLER))
@@ -647,9 +676,17 @@ async fn gitlab_trigger_bot_creates_its_token_and_acts_as_the_bot() {
             "POST /api/v4/projects/grp%2Fproj/access_tokens",
             "POST /api/v4/projects/grp%2Fproj/triggers",
         ],
-        &["DELETE /api/v4/projects/grp%2Fproj/triggers/9"],
+        &[
+            "DELETE /api/v4/projects/grp%2Fproj/triggers/9",
+            "DELETE /api/v4/projects/grp%2Fproj/access_tokens/50",
+        ],
     )
     .await;
+    assert!(
+        stderr(&out).contains("the previous bot's project access token revoked: 50"),
+        "{}",
+        stderr(&out)
+    );
     let body = body_of(&server, "/api/v4/projects/grp%2Fproj/access_tokens").await;
     assert_eq!(body["name"], "pipeline-trigger-bot");
     assert_eq!(body["scopes"], json!(["api"]));

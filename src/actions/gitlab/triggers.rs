@@ -15,6 +15,7 @@ pub(crate) const SPECS: &[&ActionSpec] = &[
     &CREATE_TRIGGER,
     &CREATE_TRIGGER_AS,
     &DELETE_TRIGGER,
+    &REVOKE_PREVIOUS_BOT,
 ];
 
 /// `gitlab.get_trigger`.
@@ -38,6 +39,7 @@ pub(crate) async fn get_trigger(ex: &Executor, step: &Invocation) -> Result<Stri
     let mut st = ex.lock();
     st.old_trigger_description = Some(trigger.description);
     st.old_trigger_id = Some(trigger.id);
+    st.old_trigger_owner = trigger.owner_id;
     st.source_id = Some(format!("gitlab-trigger:{}", trigger.id));
     Ok(note)
 }
@@ -122,6 +124,70 @@ pub(crate) async fn delete_trigger(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `gitlab.revoke_previous_bot`.
+pub(crate) const REVOKE_PREVIOUS_BOT: ActionSpec = ActionSpec {
+    action: Action::GitlabRevokePreviousBot,
+    name: "gitlab.revoke_previous_bot",
+    summary: "revoke the project access token of the bot that owned the old trigger, if a bot did",
+    service: Service::GitLab,
+    // The list is the call known ahead; the revoke (DELETE …/access_tokens/ID) follows for
+    // the ids it finds.
+    route: Some(&route::gitlab::PROJECT_TOKENS),
+    phase: Phase::Finish,
+    args: &[PROJECT],
+    yields: None,
+};
+
+/// Carries out `gitlab.revoke_previous_bot`: the old trigger's owner, when it is the bot user
+/// of one of the project's access tokens, loses that token (a Maintainer with `api` that
+/// nothing needs once its trigger is deleted). An owner that is a person holds no project
+/// access token and is left alone.
+pub(crate) async fn revoke_previous_bot(
+    ex: &Executor,
+    step: &Invocation,
+) -> Result<String, ActionFailure> {
+    let project = ex.text(step, "project")?;
+    let Some(owner) = ex.lock().old_trigger_owner else {
+        return Ok("GitLab did not say who owned the old trigger: no bot token to revoke".into());
+    };
+    let gitlab = ex.gitlab()?;
+    let tokens = gitlab
+        .resource_tokens(
+            crate::clients::gitlab::Owner::Project(project),
+            None,
+            Some("active"),
+        )
+        .await?;
+    let bots: Vec<_> = tokens
+        .into_iter()
+        .filter(|t| t.active && t.user_id == Some(owner))
+        .collect();
+    if bots.is_empty() {
+        return Ok(format!(
+            "the old trigger's owner (user {owner}) holds no project access token of {project}: nothing to revoke"
+        ));
+    }
+    let mut done = Vec::new();
+    for t in bots {
+        let id = t.id.to_string();
+        match gitlab
+            .revoke_resource_token(crate::clients::gitlab::Owner::Project(project), &id)
+            .await
+        {
+            Ok(()) => done.push(format!("{id} \"{}\"", crate::text::one_line(&t.name))),
+            // Gone already: what the step wants.
+            Err(e) if e.status().is_some_and(|s| s.as_u16() == 404) => {
+                done.push(format!("{id} (gone already)"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(format!(
+        "the previous bot's project access token revoked: {}",
+        done.join(", ")
+    ))
 }
 
 /// The answer to creating a trigger was lost: GitLab shows a trigger's whole token to the

@@ -47,6 +47,8 @@ pub struct AccessToken {
     pub last_used_at: Option<String>,
     /// Scopes.
     pub scopes: Vec<String>,
+    /// The user it acts as (a project's bot user for a project access token).
+    pub user_id: Option<u64>,
 }
 
 /// A token's value, returned once by a rotate or create call. No `Debug`.
@@ -73,6 +75,8 @@ pub struct Trigger {
     pub token: Option<SecretString>,
     /// When it stops working, where GitLab says (a timestamp).
     pub expires_at: Option<String>,
+    /// The user who owns it.
+    pub owner_id: Option<u64>,
 }
 
 impl Trigger {
@@ -178,6 +182,7 @@ impl From<AccessTokenWire> for AccessToken {
             expires_on: date(&w.expires_at),
             last_used_at: w.last_used_at,
             scopes: w.scopes,
+            user_id: w.user_id,
         }
     }
 }
@@ -557,6 +562,7 @@ fn trigger(w: TriggerWire) -> Trigger {
         last_used: w.last_used,
         token: w.token,
         expires_at: w.expires_at,
+        owner_id: w.owner.map(|o| o.id),
     }
 }
 

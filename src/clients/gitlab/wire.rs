@@ -28,6 +28,9 @@ pub struct AccessTokenWire {
     pub last_used_at: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The user the token acts as (a project's bot user for a project access token).
+    #[serde(default)]
+    pub user_id: Option<u64>,
 }
 
 /// The answer to rotate or create: the token's value, once.
@@ -52,6 +55,15 @@ pub struct TriggerWire {
     /// When it stops working (newer GitLab versions; none before).
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// The user who owns it (a project's bot user, for a trigger made as the bot).
+    #[serde(default)]
+    pub owner: Option<TriggerOwnerWire>,
+}
+
+/// A trigger's owner: only the id is read.
+#[derive(Deserialize)]
+pub struct TriggerOwnerWire {
+    pub id: u64,
 }
 
 /// The answer to creating a trigger.
