@@ -813,6 +813,34 @@ mod tests {
     }
 
     #[test]
+    fn a_new_id_is_written_only_while_the_entry_names_the_rotated_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokrot.toml");
+        // A teammate pointed the entry at another token while the rotation ran.
+        let edited = "[[credential]]\nname = \"sync\"\nparams = { token_id = \"777\" }\n";
+        std::fs::write(&path, edited).unwrap();
+        let err = record_new_id(dir.path(), &path, "sync", "token_id", Some("42"), "5001")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("names token_id 777 now, not the rotated 42"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+        // Still naming the rotated token: rewritten; already rewritten: left as it is.
+        std::fs::write(&path, edited.replace("777", "42")).unwrap();
+        let old = record_new_id(dir.path(), &path, "sync", "token_id", Some("42"), "5001").unwrap();
+        assert_eq!(old.as_deref(), Some("42"));
+        let again =
+            record_new_id(dir.path(), &path, "sync", "token_id", Some("42"), "5001").unwrap();
+        assert_eq!(again.as_deref(), Some("5001"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            edited.replace("777", "5001")
+        );
+    }
+
+    #[test]
     fn an_inventory_that_is_no_plain_file_or_too_large_is_refused_without_reading_it() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo.toml");

@@ -1118,3 +1118,51 @@ async fn a_journal_that_cannot_be_read_keeps_the_check_red() {
         stderr(&red)
     );
 }
+
+#[tokio::test]
+async fn an_approval_reaches_only_the_rotations_whose_runbook_has_that_gate() {
+    // A team's own runbook: gitlab-pat with an owner's sign-off first.
+    let embedded = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/gitlab-pat.toml"),
+    )
+    .unwrap();
+    // The same id overrides the embedded runbook: every gitlab-pat credential is gated now,
+    // the zendesk-oauth one is not.
+    let gated = embedded
+        .replacen(
+            "[[steps]]",
+            "[[steps]]\nkind = \"gate\"\nid = \"owner-signoff\"\ntitle = \"Owner sign-off\"\nquestion = \"Has the owner signed off?\"\nstop = \"Ask the owner.\"\n\n[[steps]]",
+            1,
+        );
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    p.env.write("runbooks/gitlab-pat.toml", &gated);
+    let dir = p.env.path().join("runbooks");
+    let dir = dir.to_str().unwrap();
+    let out = p.tokrot(&[
+        "--runbooks",
+        dir,
+        "--output",
+        "json",
+        "rotate",
+        "--due",
+        "--yes",
+        "--approve",
+        "owner-signoff=https://tickets.example/42",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = crate::common::json_doc(&out);
+    let rotations = doc["rotations"].as_array().unwrap();
+    assert_eq!(rotations.len(), 2, "{doc:#}");
+    assert!(rotations.iter().all(|r| r["exit_code"] == 0), "{doc:#}");
+    // The gated one kept its evidence; the other was never given it.
+    let journals = p.env.path().join(".local/state/tokrot/rotations");
+    let mut approved = 0;
+    for f in std::fs::read_dir(journals).unwrap() {
+        let j: Value = serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
+        let gated = j["runbook"] == "gitlab-pat";
+        let approvals = j["approvals"].as_array().map_or(0, Vec::len);
+        assert_eq!(approvals, usize::from(gated), "{j:#}");
+        approved += approvals;
+    }
+    assert_eq!(approved, 1);
+}
