@@ -522,6 +522,11 @@ fn report_batch(
             if e.stale {
                 out.push_str(&format!("           {}\n", e.stderr.trim()));
             }
+            // What a rotation says that the operator must act on, even when it went well (an
+            // environment credential left stale by rotating tokrot's own token).
+            for line in e.stderr.lines().filter(|l| l.starts_with("NOTE:")) {
+                out.push_str(&format!("           {}\n", line.trim()));
+            }
             if e.code != exit::OK {
                 let said = e.stderr.lines().filter(|l| {
                     l.starts_with("error") || l.starts_with("warning") || l.contains("hint:")

@@ -391,9 +391,17 @@ fn self_credential(
     if let Some(SelfCredential::Env(var)) = &found
         && goes_somewhere
     {
+        let holders: Vec<&str> = plan.targets.iter().map(|t| t.spec.as_str()).collect();
         let line = format!(
-            "{} {var} holds the old token: once rotated it is revoked, so update {var} wherever it is set.",
-            ctx.ui.warn("NOTE:")
+            "{} {var} holds the old token: once rotated it is revoked, so {var} is stale; update it wherever it is set, from {}.",
+            ctx.ui.warn("NOTE:"),
+            match holders.is_empty() {
+                true => "the kept token (`tokrot apply … --from ID`)".to_owned(),
+                false => format!(
+                    "the target that holds the new token ({})",
+                    holders.join(", ")
+                ),
+            }
         );
         ctx.ui.status(&line)?;
     }

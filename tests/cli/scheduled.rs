@@ -1166,3 +1166,33 @@ async fn an_approval_reaches_only_the_rotations_whose_runbook_has_that_gate() {
     }
     assert_eq!(approved, 1);
 }
+
+#[tokio::test]
+async fn rotating_its_own_token_from_the_environment_says_which_variable_is_stale_and_where_the_new_token_is()
+ {
+    let inventory = format!(
+        "{INVENTORY}\n[[credential]]\nname = \"tokrot-own\"\nrunbook = \"gitlab-pat\"\nparams = {{ token_id = \"self\" }}\ntargets = [\"gitlab-ci-var:support/own:GITLAB_TOKEN\"]\n"
+    );
+    let p = Pipeline::with(Source::EnvApiToken, &inventory).await;
+    {
+        let mut w = p.world.0.lock().unwrap();
+        w.pats.get_mut(&1).unwrap().expires = Some(day(6));
+        let own = w.variables["/api/v4/projects/support%2Ftriage/variables/GITLAB_TOKEN"].clone();
+        w.variables.insert(
+            "/api/v4/projects/support%2Fown/variables/GITLAB_TOKEN".into(),
+            own,
+        );
+    }
+    let jobs = readme_jobs();
+    let out = p.tokrot(&["rotate", "--due", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = format!("{}{}", crate::common::stdout(&out), stderr(&out));
+    assert!(
+        said.contains("GITLAB_TOKEN is stale")
+            && said.contains("gitlab-ci-var:support/own:GITLAB_TOKEN"),
+        "{said}"
+    );
+    // The job's next run, still with the old GITLAB_TOKEN, is red rather than green.
+    let next = p.job(&jobs["token-status"]);
+    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
+}
