@@ -93,7 +93,7 @@ mod tests {
         ] {
             let form = of_source(runbook).unwrap();
             assert_eq!(
-                maskable(&SecretString::from(form.sample)),
+                maskable(&SecretString::from(form.sample), false),
                 Ok(()),
                 "{runbook}"
             );

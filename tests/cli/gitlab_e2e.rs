@@ -1210,3 +1210,51 @@ async fn a_dry_run_with_credentials_runs_the_read_only_checks_and_writes_nothing
     assert!(writes(&server).await.is_empty());
     assert_no_canary(&env, &out);
 }
+
+#[tokio::test]
+async fn a_masked_raw_variable_takes_any_character_but_white_space() {
+    // A pasted value with characters a masked, expanded variable refuses.
+    let pasted = "zd#Raw$CANARY!9876";
+    for (raw, code) in [(true, 0), (false, 2)] {
+        let server = MockServer::start().await;
+        let mut var = variable("old-value-raw1");
+        var["raw"] = json!(raw);
+        Mock::given(method("GET"))
+            .and(path(VAR_PATH))
+            .respond_with(ResponseTemplate::new(200).set_body_json(var.clone()))
+            .mount(&server)
+            .await;
+        let mut written = var.clone();
+        written["value"] = json!(pasted);
+        Mock::given(method("PUT"))
+            .and(path(VAR_PATH))
+            .respond_with(ResponseTemplate::new(200).set_body_json(written))
+            .expect(u64::from(raw))
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        let out = env
+            .unattended_on(&server.uri(), CALLER)
+            .args([
+                "apply",
+                "gitlab-ci-var",
+                "--project",
+                "grp/proj",
+                "--key",
+                "API_TOKEN",
+                "--token-stdin",
+            ])
+            .write_stdin(format!("{pasted}\n"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "raw {raw}: {}", stderr(&out));
+        if !raw {
+            assert!(
+                stderr(&out).contains("may only hold letters, digits and"),
+                "{}",
+                stderr(&out)
+            );
+        }
+        crate::common::scan(&env, &[&out], &[pasted, CALLER]);
+    }
+}

@@ -47,7 +47,7 @@ pub(crate) async fn get_variable(
         && let Some(incoming) = &ex.incoming
     {
         let (probe, what) = incoming.probe();
-        if let Err(rule) = maskable(&probe) {
+        if let Err(rule) = maskable(&probe, var.raw) {
             return Err(ActionFailure::new(format!(
                 "{key} is {}, and {what} cannot go into it: {rule}; nothing was changed",
                 if var.hidden { "hidden" } else { "masked" }
@@ -95,7 +95,7 @@ pub(crate) async fn update_variable(
         .and_then(|t| t.variable.take())
         .ok_or_else(|| ActionFailure::new("the variable was not read before the write"))?;
     if (current.masked || current.hidden)
-        && let Err(rule) = maskable(&value)
+        && let Err(rule) = maskable(&value, current.raw)
     {
         let key = current.key.clone();
         ex.lock()

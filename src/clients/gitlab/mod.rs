@@ -581,8 +581,10 @@ pub enum MaskRule {
     Alphabet,
 }
 
-/// Checks that a masked variable can hold `value`, before anything is written.
-pub fn maskable(value: &SecretString) -> Result<(), MaskRule> {
+/// Checks that a masked variable can hold `value`, before anything is written. A raw variable
+/// (not expanded) takes any character but white space (GitLab's masking rules for raw
+/// variables, reference/vendor-apis.md), the others only the alphabet below.
+pub fn maskable(value: &SecretString, raw: bool) -> Result<(), MaskRule> {
     use secrecy::ExposeSecret;
     let v = value.expose_secret();
     if v.chars().any(char::is_whitespace) {
@@ -591,9 +593,10 @@ pub fn maskable(value: &SecretString) -> Result<(), MaskRule> {
     if v.chars().count() < 8 {
         return Err(MaskRule::Length);
     }
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "@_-:+.~=/".contains(c))
+    if !raw
+        && !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@_-:+.~=/".contains(c))
     {
         return Err(MaskRule::Alphabet);
     }
@@ -629,13 +632,18 @@ mod tests {
 
     #[test]
     fn masked_variable_rules() {
-        let check = |s: &str| maskable(&SecretString::from(s.to_owned()));
+        let check = |s: &str| maskable(&SecretString::from(s.to_owned()), false);
         assert_eq!(check("glpat-abcdefghij0123456789"), Ok(()));
         assert_eq!(check("glptt-0123.abc_DEF:x+y=z/~@"), Ok(()));
         assert_eq!(check("two words here"), Err(MaskRule::SingleLine));
         assert_eq!(check("line\nbreak-long"), Err(MaskRule::SingleLine));
         assert_eq!(check("short"), Err(MaskRule::Length));
         assert_eq!(check("has#hash-long"), Err(MaskRule::Alphabet));
+        // A raw variable takes any character but white space, still 8 or more.
+        let raw = |s: &str| maskable(&SecretString::from(s.to_owned()), true);
+        assert_eq!(raw("has#hash-long$"), Ok(()));
+        assert_eq!(raw("two words here"), Err(MaskRule::SingleLine));
+        assert_eq!(raw("sh#rt"), Err(MaskRule::Length));
     }
 
     #[test]
