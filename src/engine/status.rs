@@ -509,8 +509,11 @@ fn access_rows(
 ) -> Found {
     match list {
         Ok(tokens) => {
+            // Asked for active tokens only; a vendor that ignores the filter still says which
+            // are revoked: a revoked token (each rotation leaves one) is nobody's to rotate.
             let rows = tokens
                 .into_iter()
+                .filter(|t| t.active)
                 .map(|t| {
                     unlisted(
                         t.name,
