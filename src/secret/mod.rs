@@ -199,6 +199,13 @@ pub fn is_gitlab_token(token: &SecretString) -> bool {
         .any(|p| token.expose_secret().starts_with(p))
 }
 
+/// Whether a token has at least `min` characters and no white space: a value cut short (a
+/// list's first characters given where the whole token was expected) is not a token.
+pub fn whole_token(token: &SecretString, min: usize) -> bool {
+    let t = token.expose_secret();
+    t.chars().count() >= min && !t.chars().any(char::is_whitespace)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,6 +288,12 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
 }
 
 async fn mount_oauth(server: &MockServer, granted: &[&str]) {
+    let created = json!({"token": {"id": 901, "client_id": 223443, "token": NEW, "scopes": ["tickets:read", "users:write"]}});
+    mount_oauth_creating(server, granted, created).await;
+}
+
+/// As `mount_oauth`, the create call answering `created`.
+async fn mount_oauth_creating(server: &MockServer, granted: &[&str], created: Value) {
     Mock::given(path("/api/v2/users/me"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
@@ -304,8 +310,10 @@ async fn mount_oauth(server: &MockServer, granted: &[&str]) {
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v2/oauth/tokens"))
-        .and(body_json(json!({"token": {"client_id": 223443, "scopes": ["tickets:read", "users:write"]}})))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 901, "client_id": 223443, "token": NEW, "scopes": ["tickets:read", "users:write"]}})))
+        .and(body_json(
+            json!({"token": {"client_id": 223443, "scopes": ["tickets:read", "users:write"]}}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(created))
         .expect(1)
         .mount(server)
         .await;
@@ -999,4 +1007,46 @@ async fn mount_pat_rotation_refused(server: &MockServer) {
         .expect(0)
         .mount(server)
         .await;
+}
+
+#[tokio::test]
+async fn a_created_token_cut_to_its_first_characters_is_never_kept_or_applied() {
+    let server = MockServer::start().await;
+    // The create answer has no `full_token`, and its `token` is the 10-character cut a list
+    // shows: the token exists, its value is not there.
+    let cut = json!({"token": {"id": 902, "client_id": 223443, "token": "5e1b6f0c3a", "scopes": ["tickets:read", "users:write"]}});
+    mount_oauth_creating(&server, &["users:write", "tickets:read"], cut).await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "Zendesk made OAuth token 902, but its answer holds only the first characters of it"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("nothing was changed"), "{err}");
+    let writes: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    // Made, and nothing after it: no write of the cut value, no revoke of the old token.
+    assert_eq!(writes, ["POST /api/v2/oauth/tokens"]);
+    assert_no_canary(&env, &out);
 }

@@ -164,10 +164,25 @@ pub(crate) async fn create_oauth_token(
         new.id,
         scopes.join(" ")
     );
+    // A full token or nothing: Zendesk lists a token cut to its first 10 characters, and an
+    // answer without `full_token` may carry only that. Such a value is never kept or applied;
+    // the token was made all the same, so the run says so (never "nothing was changed").
+    if !crate::secret::whole_token(&new.token, MIN_OAUTH_TOKEN) {
+        return Err(ActionFailure::after_write(format!(
+            "Zendesk made OAuth token {id}, but its answer holds only the first characters of it (no `full_token`): \
+             it cannot be used, so nothing was kept or applied and the old token still works; \
+             revoke token {id} (Admin Center, or DELETE /api/v2/oauth/tokens/{id}) and run again",
+            id = new.id
+        )));
+    }
     ex.lock().requested_scopes = scopes;
     ex.remember_new(new.id, new.token, None, "token");
     Ok(note)
 }
+
+/// The shortest value taken as a whole OAuth access token: Zendesk's are 64 hex digits, and a
+/// list shows the first 10; anything shorter than this is a cut, never a token.
+const MIN_OAUTH_TOKEN: usize = 16;
 
 /// What is known after the answer to a create call was lost: the tokens the client has now
 /// that it did not have before the call.
