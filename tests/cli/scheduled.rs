@@ -25,7 +25,12 @@ struct Token {
     expires: Option<String>,
     active: bool,
     client: Option<u64>,
+    /// The user who made it (Zendesk: the user it acts as).
+    user: u64,
 }
+
+/// The Zendesk user tokrot's credential is.
+const ZD_USER: u64 = 5;
 
 /// What GitLab and Zendesk hold: tokens by id, variables by path, and every write.
 #[derive(Default)]
@@ -140,6 +145,7 @@ impl wiremock::Respond for Vendors {
                             expires: expires.clone(),
                             active: true,
                             client: None,
+                            user: ZD_USER,
                         },
                     );
                     ResponseTemplate::new(200)
@@ -200,9 +206,15 @@ impl wiremock::Respond for Vendors {
                     .query_pairs()
                     .find(|(k, _)| k == "client_id")
                     .and_then(|(_, v)| v.parse().ok());
+                // As Zendesk: the caller's own tokens, every user's with `all=true`.
+                let all = req
+                    .url
+                    .query_pairs()
+                    .any(|(k, v)| k == "all" && v == "true");
                 let list: Vec<Value> = w
                     .oauth
                     .iter()
+                    .filter(|(_, t)| all || t.user == ZD_USER)
                     .filter(|(_, t)| t.active && (client.is_none() || t.client == client))
                     .map(|(id, t)| oauth_json(*id, t))
                     .collect();
@@ -219,6 +231,7 @@ impl wiremock::Respond for Vendors {
                     expires: None,
                     active: true,
                     client,
+                    user: ZD_USER,
                 };
                 let mut answer = oauth_json(id, &t);
                 answer["full_token"] = json!(value);
@@ -351,6 +364,7 @@ impl Pipeline {
                 expires: Some(day(days)),
                 active: true,
                 client: None,
+                user: ZD_USER,
             };
             w.pats.insert(1, pat(CALLER, 300));
             w.pats.insert(42, pat("glpat-old42CANARYsj04", 5));
@@ -362,6 +376,8 @@ impl Pipeline {
                     expires: Some(day(3)),
                     active: true,
                     client: Some(223443),
+                    // Made by a colleague: listed only with `all=true`.
+                    user: 6,
                 },
             );
             for (project, key) in [
@@ -1021,6 +1037,7 @@ fn batch_keeps_every_token(
                     expires: Some(day(c.expires)),
                     active: true,
                     client: None,
+                    user: ZD_USER,
                 },
             );
         }

@@ -483,13 +483,24 @@ impl Zendesk {
             .collect())
     }
 
-    /// `GET /api/v2/oauth/tokens?client_id=`, every page.
+    /// `GET /api/v2/oauth/tokens?client_id=&all=true`, every page: the client's tokens of every
+    /// user. Without `all=true` Zendesk lists the caller's own only, so a token a colleague
+    /// made would be neither found nor revoked; a caller who may not ask for all (not an admin,
+    /// 403) gets its own.
     pub async fn oauth_tokens(&self, client_id: u64) -> Result<Vec<OAuthToken>, ApiError> {
-        let call = self
-            .at(&zendesk::OAUTH_TOKENS, &[])
-            .query("client_id", client_id.to_string())
-            .query("page[size]", "100");
-        let list: Vec<OAuthTokenWire> = self.http.cursor_paged(call, "tokens").await?;
+        let call = |all: bool| {
+            let call = self
+                .at(&zendesk::OAUTH_TOKENS, &[])
+                .query("client_id", client_id.to_string());
+            let call = if all { call.query("all", "true") } else { call };
+            call.query("page[size]", "100")
+        };
+        let list: Vec<OAuthTokenWire> = match self.http.cursor_paged(call(true), "tokens").await {
+            Err(e) if e.status().is_some_and(|s| s.as_u16() == 403) => {
+                self.http.cursor_paged(call(false), "tokens").await?
+            }
+            other => other?,
+        };
         Ok(list.into_iter().map(OAuthToken::from).collect())
     }
 
