@@ -269,6 +269,8 @@ pub(crate) struct State {
     pub(crate) old_trigger_owner: Option<u64>,
     pub(crate) oauth_tokens: Vec<OAuthToken>,
     pub(crate) old_oauth_id: Option<u64>,
+    /// Who the new OAuth token acts as, when not the old one's user (`--as-caller`).
+    pub(crate) identity_change: Option<String>,
     pub(crate) requested_scopes: Vec<String>,
     pub(crate) facts: RunFacts,
     pub(crate) targets: BTreeMap<Option<usize>, TargetState>,
@@ -644,6 +646,7 @@ impl Executor {
             st.old_trigger_description.clone(),
         );
         put("old_oauth_id", st.old_oauth_id.map(|i| i.to_string()));
+        put("identity_change", st.identity_change.clone());
         put(
             "requested_scopes",
             (!st.requested_scopes.is_empty()).then(|| st.requested_scopes.join(" ")),
@@ -661,6 +664,7 @@ impl Executor {
         st.old_trigger_owner = get("old_trigger_owner").and_then(|v| v.parse().ok());
         st.old_trigger_description = get("old_trigger_description");
         st.old_oauth_id = get("old_oauth_id").and_then(|v| v.parse().ok());
+        st.identity_change = get("identity_change");
         st.requested_scopes = get("requested_scopes")
             .map(|v| v.split(' ').map(str::to_owned).collect())
             .unwrap_or_default();

@@ -108,6 +108,10 @@ pub enum Source {
         /// The token to revoke once the new one is in place.
         #[arg(long, value_name = "N")]
         old_token_id: Option<String>,
+        /// The new token may act as you when the old one acted as another user (an integration
+        /// user, a colleague): its consumers then act as you, with your role.
+        #[arg(long)]
+        as_caller: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -241,9 +245,11 @@ impl Source {
         match self {
             Source::ZendeskApi { instance, name, email, .. } =>
                 given(&[("instance", instance), ("name", name), ("email", email)]),
-            Source::ZendeskOauth { instance, client_id, scopes, old_token_id, .. } =>
+            Source::ZendeskOauth { instance, client_id, scopes, old_token_id, as_caller, .. } => {
+                let as_caller = as_caller.then(|| "yes".to_owned());
                 given(&[("instance", instance), ("client_id", client_id), ("scopes", scopes),
-                        ("old_token_id", old_token_id)]),
+                        ("old_token_id", old_token_id), ("as_caller", &as_caller)])
+            }
             Source::GitlabPat { token_id, token_name, self_, expires_at, .. } => {
                 let token_id = if *self_ { Some("self".to_owned()) } else { token_id.clone() };
                 given(&[("token_id", &token_id), ("token_name", token_name),

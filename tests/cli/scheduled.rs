@@ -62,7 +62,7 @@ fn pat_json(id: u64, t: &Token) -> Value {
 }
 
 fn oauth_json(id: u64, t: &Token) -> Value {
-    json!({"id": id, "client_id": t.client, "token": &t.value[..10], "scopes": ["read"],
+    json!({"id": id, "client_id": t.client, "user_id": t.user, "token": &t.value[..10], "scopes": ["read"],
            "created_at": format!("{}T10:00:00Z", day(-60)),
            "expires_at": t.expires.as_ref().map(|d| format!("{d}T00:00:00Z")), "used_at": null})
 }
@@ -307,7 +307,8 @@ targets = ["gitlab-ci-var:support/triage:GITLAB_TOKEN"]
 [[credential]]
 name = "support-oauth"
 runbook = "zendesk-oauth"
-params = { instance = "support", client_id = "223443", old_token_id = "900" }
+# the colleague's token: its successor acts as the ops user, on purpose
+params = { instance = "support", client_id = "223443", old_token_id = "900", as_caller = "yes" }
 targets = ["gitlab-ci-var:support/zd-sync:ZENDESK_TOKEN"]
 "#;
 
@@ -1220,4 +1221,52 @@ async fn rotating_its_own_token_from_the_environment_says_which_variable_is_stal
     // The job's next run, still with the old GITLAB_TOKEN, is red rather than green.
     let next = p.job(&jobs["token-status"]);
     assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
+}
+
+#[tokio::test]
+async fn a_new_oauth_token_that_would_act_as_another_user_is_refused_unless_the_entry_says_so() {
+    // The same team, but the entry does not say the new token may act as the caller.
+    let inventory = INVENTORY.replace(", as_caller = \"yes\"", "");
+    let p = Pipeline::with(Source::EnvApiToken, &inventory).await;
+    let out = p.tokrot(&["--yes", "rotate", "--credential", "support-oauth"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("OAuth token 900 acts as user 6, and a new token would act as you (user 5)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !p.writes().iter().any(|w| w.starts_with("POST")),
+        "{:?}",
+        p.writes()
+    );
+    // With it (the team's inventory), the change is made, said and journaled.
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    let out = p.tokrot(&["--yes", "rotate", "--credential", "support-oauth"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the new token acts as you (user 5), not as user 6 like token 900"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = p.env.path().join(".local/state/tokrot/rotations");
+    let journal: Value = serde_json::from_slice(
+        &std::fs::read(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        journal["memo"]["identity_change"]
+            .as_str()
+            .is_some_and(|c| c.contains("user 5")),
+        "{journal:#}"
+    );
 }

@@ -27,7 +27,11 @@ pub(crate) const LIST_OAUTH_TOKENS: ActionSpec = ActionSpec {
     service: Service::Zendesk,
     route: Some(&route::zendesk::OAUTH_TOKENS),
     phase: Phase::Preflight,
-    args: &[query("client_id", "client_id"), check("old_token_id")],
+    args: &[
+        query("client_id", "client_id"),
+        check("old_token_id"),
+        check("as_caller"),
+    ],
     yields: None,
 };
 
@@ -95,7 +99,7 @@ pub(crate) async fn list_oauth_tokens(
             })?)
         }
     };
-    let note = format!(
+    let mut note = format!(
         "{} token(s) for client {client_id}; {}",
         tokens.len(),
         old.map_or_else(
@@ -103,11 +107,54 @@ pub(crate) async fn list_oauth_tokens(
             |id| format!("token {id} is revoked once the new one is in place")
         )
     );
+    let change = identity_change(ex, step, &tokens, old).await?;
+    if let Some(change) = &change {
+        note.push_str(&format!("; {change}"));
+    }
     let mut st = ex.lock();
+    st.identity_change = change;
     st.old_oauth_id = old;
     st.source_id = Some(format!("zendesk-oauth-client:{client_id}"));
     st.oauth_tokens = tokens;
     Ok(note)
+}
+
+/// A new OAuth token acts as the user who makes it: the caller. When the old token acted as
+/// another user (an integration user, a colleague), the consumers would act as the caller from
+/// now on, with the caller's role: refused before anything is made, unless `as_caller` says
+/// the operator means it; then the change is said and journaled.
+async fn identity_change(
+    ex: &Executor,
+    step: &Invocation,
+    tokens: &[crate::clients::zendesk::OAuthToken],
+    old: Option<u64>,
+) -> Result<Option<String>, ActionFailure> {
+    let as_caller = match step.text_arg("as_caller") {
+        None => false,
+        Some("yes" | "true") => true,
+        Some(_) => return Err(ActionFailure::new("as_caller is `yes` or left out")),
+    };
+    let Some(old_user) = old
+        .and_then(|id| tokens.iter().find(|t| t.id == id))
+        .and_then(|t| t.user_id)
+    else {
+        return Ok(None);
+    };
+    let me = ex.zendesk(step)?.me().await?;
+    let Some(me) = me.id.filter(|me| *me != old_user) else {
+        return Ok(None);
+    };
+    let old_id = old.unwrap_or_default();
+    if !as_caller {
+        return Err(ActionFailure::new(format!(
+            "OAuth token {old_id} acts as user {old_user}, and a new token would act as you (user {me}), with your role: \
+             its consumers would change who they act as; nothing was changed. \
+             Run as user {old_user} (its credential), or pass --as-caller (inventory: as_caller = \"yes\") if the new token should act as you"
+        )));
+    }
+    Ok(Some(format!(
+        "the new token acts as you (user {me}), not as user {old_user} like token {old_id} (--as-caller)"
+    )))
 }
 
 /// `zendesk.create_oauth_token`.

@@ -265,6 +265,8 @@ pub struct OAuthToken {
     pub used_at: Option<String>,
     /// When it stops working, if it expires.
     pub expires_at: Option<String>,
+    /// The user it acts as (who made it).
+    pub user_id: Option<u64>,
 }
 
 impl From<OAuthTokenWire> for OAuthToken {
@@ -276,6 +278,7 @@ impl From<OAuthTokenWire> for OAuthToken {
             created_at: w.created_at,
             used_at: w.used_at,
             expires_at: w.expires_at,
+            user_id: w.user_id,
         }
     }
 }

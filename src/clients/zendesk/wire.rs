@@ -118,6 +118,9 @@ pub struct OAuthTokenWire {
     pub id: u64,
     #[serde(default)]
     pub client_id: Option<u64>,
+    /// The user the token acts as: the one who made it.
+    #[serde(default)]
+    pub user_id: Option<u64>,
     #[serde(default)]
     pub scopes: Vec<String>,
     #[serde(default)]
