@@ -239,6 +239,8 @@ pub(crate) struct TargetState {
     pub(crate) hook: Option<Hook>,
     pub(crate) webhook: Option<WebhookPlace>,
     pub(crate) unseen_setting: bool,
+    /// The app installation as preflight read it: its other settings must survive the write.
+    pub(crate) installation: Option<crate::clients::zendesk::Installation>,
     /// The app says the setting is secure: written, never shown.
     pub(crate) secure_setting: bool,
 }

@@ -1050,3 +1050,52 @@ async fn a_created_token_cut_to_its_first_characters_is_never_kept_or_applied() 
     assert_eq!(writes, ["POST /api/v2/oauth/tokens"]);
     assert_no_canary(&env, &out);
 }
+
+/// An installation whose PUT replaces the settings with those sent, as a Zendesk that does not
+/// merge would: every setting not sent is gone.
+#[derive(Clone)]
+struct Replacing(std::sync::Arc<std::sync::Mutex<Value>>);
+
+impl wiremock::Respond for Replacing {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut now = self.0.lock().unwrap();
+        if request.method.as_str() == "PUT" {
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            now["settings"] = body["settings"].clone();
+        }
+        ResponseTemplate::new(200).set_body_json(now.clone())
+    }
+}
+
+#[tokio::test]
+async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them() {
+    let server = MockServer::start().await;
+    mount_pat_rotation(&server).await;
+    let app = Replacing(std::sync::Arc::new(std::sync::Mutex::new(json!({
+        "id": 360001, "app_id": 9,
+        "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com", "api_token": "old-shown-value"}}))));
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .respond_with(app.clone())
+        .mount(&server)
+        .await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "zendesk-app:zd:360001:api_token",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("other settings changed or vanished with it: gitlab_url, name"),
+        "{err}"
+    );
+    assert_no_canary(&env, &out);
+}

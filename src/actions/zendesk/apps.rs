@@ -32,6 +32,11 @@ pub(crate) async fn get_installation(
     let id = ex.number(step, "installation_id")?;
     let inst = ex.zendesk(step)?.installation(id).await?;
     let mut note = format!("app installation {id} \"{}\"", inst.name);
+    ex.lock()
+        .targets
+        .entry(step.target_index)
+        .or_default()
+        .installation = Some(inst.clone());
     let Some(setting) = step.text_arg("setting") else {
         return Ok(note);
     };
@@ -139,11 +144,13 @@ pub(crate) async fn update_installation_setting(
     let id = ex.number(step, "installation_id")?;
     let setting = ex.text(step, "setting")?;
     let value = ex.secret(step, "value")?;
-    let (unseen, secure) = ex
+    let (unseen, secure, before) = ex
         .lock()
         .targets
         .get(&step.target_index)
-        .map_or((false, false), |t| (t.unseen_setting, t.secure_setting));
+        .map_or((false, false, None), |t| {
+            (t.unseen_setting, t.secure_setting, t.installation.clone())
+        });
     if unseen
         && !ex.confirmed(
             &format!("write-unseen:{id}:{setting}"),
@@ -160,6 +167,22 @@ pub(crate) async fn update_installation_setting(
     client
         .update_installation_setting(id, setting, &value)
         .await?;
+    // The PUT carried one setting; nothing confirms that Zendesk keeps the others rather than
+    // dropping them (reference/vendor-apis.md): the settings shown before are read again.
+    let after = client.installation(id).await;
+    if let (Some(before), Ok(after)) = (&before, &after) {
+        let lost = before.changed_besides(after, setting);
+        if !lost.is_empty() {
+            ex.mark_applied(step.target_index, Some(Verified::No), None);
+            return Err(ActionFailure::after_write(format!(
+                "`{setting}` of installation {id} was written, but other settings changed or vanished with it: {}; set them again in Admin Center",
+                lost.iter()
+                    .map(|s| crate::text::one_line(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
     if secure {
         ex.mark_applied(step.target_index, Some(Verified::NotReadable), None);
         return Ok(format!(
@@ -175,11 +198,7 @@ pub(crate) async fn update_installation_setting(
         ));
     }
     // A shown setting is read back and compared, without printing either value.
-    let verified = match client
-        .installation(id)
-        .await?
-        .setting_holds(setting, &value)
-    {
+    let verified = match after?.setting_holds(setting, &value) {
         Some(true) => Verified::Yes,
         Some(false) => Verified::No,
         None => Verified::NotReadable,

@@ -115,6 +115,7 @@ impl Me {
 
 /// An app installation with the settings Zendesk shows (secure ones are never shown). No
 /// `Debug`: shown settings can hold values too.
+#[derive(Clone)]
 pub struct Installation {
     /// Id.
     pub id: u64,
@@ -146,6 +147,25 @@ impl Installation {
         self.values
             .get(setting)
             .map(|v| crate::secret::same(v, value))
+    }
+
+    /// The settings shown before (`self`) that `after` no longer shows, or whose text changed,
+    /// other than `written`: what a write of one setting must not touch. Compared without
+    /// printing any value.
+    pub fn changed_besides(&self, after: &Installation, written: &str) -> Vec<String> {
+        self.settings
+            .iter()
+            .filter(|s| *s != written)
+            .filter(|s| {
+                !after.settings.contains(s)
+                    || match (self.values.get(*s), after.values.get(*s)) {
+                        (Some(a), Some(b)) => !crate::secret::same(a, b),
+                        (None, None) => false,
+                        _ => true,
+                    }
+            })
+            .cloned()
+            .collect()
     }
 }
 
