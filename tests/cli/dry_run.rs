@@ -131,6 +131,8 @@ fn gitlab_pat_dry_run_lists_the_rotate_call_and_the_variable_update_and_connects
 #[test]
 fn dry_run_json_is_the_report() {
     let env = Env::new();
+    // An expiry an operator would give: ahead of today, whatever today is.
+    let expires = crate::common::day(200);
     let out = env
         .tokrot()
         .args([
@@ -139,7 +141,7 @@ fn dry_run_json_is_the_report() {
             "--token-id",
             "42",
             "--expires-at",
-            "2027-06-30",
+            &expires,
         ])
         .args([
             "--apply-to",
@@ -157,7 +159,7 @@ fn dry_run_json_is_the_report() {
     assert_eq!(v["rotation_id"], serde_json::Value::Null);
     assert_eq!(v["source"]["kind"], "gitlab-pat");
     assert_eq!(v["source"]["id"], 42);
-    assert_eq!(v["source"]["expires_at"], "2027-06-30");
+    assert_eq!(v["source"]["expires_at"], expires.as_str());
     let targets = v["targets"].as_array().unwrap();
     assert_eq!(targets.len(), 2);
     assert_eq!(targets[0]["spec"], "gitlab-ci-var:grp/proj:API_TOKEN");
@@ -176,7 +178,7 @@ fn dry_run_json_is_the_report() {
         .iter()
         .find(|s| s["action"] == "gitlab.rotate_personal_token")
         .unwrap();
-    assert_eq!(rotate["sends"][0], "expires_at=2027-06-30");
+    assert_eq!(rotate["sends"][0], format!("expires_at={expires}"));
 }
 
 #[test]

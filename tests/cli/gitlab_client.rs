@@ -149,23 +149,24 @@ async fn lists_follow_the_link_header_to_the_last_page() {
 #[tokio::test]
 async fn rotate_sends_expires_at_once_and_is_never_retried() {
     let server = MockServer::start().await;
+    let expires = crate::common::today()
+        .checked_add(jiff::Span::new().days(116))
+        .unwrap();
+    let day = expires.to_string();
     Mock::given(method("POST"))
         .and(path("/api/v4/personal_access_tokens/42/rotate"))
-        .and(body_json(json!({"expires_at": "2027-03-31"})))
+        .and(body_json(json!({"expires_at": day})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": 43, "name": "Rotated Token", "revoked": false, "active": true,
-            "expires_at": "2027-03-31", "token": "glpat-NEW-CANARY-9999"})))
+            "expires_at": day, "token": "glpat-NEW-CANARY-9999"})))
         .expect(1)
         .mount(&server)
         .await;
     let (gl, _) = client(&server);
-    let new = gl
-        .rotate_personal_token("42", date(2027, 3, 31))
-        .await
-        .unwrap();
+    let new = gl.rotate_personal_token("42", expires).await.unwrap();
     assert_eq!(new.id, 43);
     assert_eq!(new.token.expose_secret(), "glpat-NEW-CANARY-9999");
-    assert_eq!(new.expires_at.as_deref(), Some("2027-03-31"));
+    assert_eq!(new.expires_at.as_deref(), Some(day.as_str()));
 
     for (status, body, unknown) in [
         (500, "", true),
