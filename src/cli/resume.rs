@@ -134,15 +134,14 @@ fn inventory_ref(data: &JournalData) -> Option<InventoryRef> {
         data.params
             .iter()
             .find(|(k, _)| k == p)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
-    let id_param =
-        super::rotate::id_param(&data.runbook).filter(|p| param(p).is_some_and(|v| v != "self"));
+    let id_param = super::rotate::rewritten_param(&data.runbook, param);
     Some(InventoryRef {
         name,
         path: path.into(),
         id_param,
-        old_id: id_param.and_then(param),
+        old_id: id_param.and_then(param).map(str::to_owned),
     })
 }
 

@@ -275,6 +275,16 @@ impl Source {
 
 /// The parameter of a rotate runbook that holds its source's id, rewritten in the inventory
 /// once a rotation gives the source a new one.
+/// The parameter an inventory entry's id is rewritten in after a rotation: only one the entry
+/// sets (a token named by name keeps its name), and not `self`, which names tokrot's own token
+/// whatever its id.
+pub(crate) fn rewritten_param<'a>(
+    runbook: &str,
+    value_of: impl Fn(&str) -> Option<&'a str>,
+) -> Option<&'static str> {
+    id_param(runbook).filter(|p| value_of(p).is_some_and(|v| v != "self"))
+}
+
 pub(crate) fn id_param(runbook: &str) -> Option<&'static str> {
     match runbook {
         "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some("token_id"),
@@ -310,9 +320,7 @@ async fn rotate_credential(
             targets.push(t.clone());
         }
     }
-    // Only a parameter the inventory sets is rewritten (a token named by name keeps its name).
-    // `self` names tokrot's own token, whatever its id: it stays `self`.
-    let id_param = id_param(&c.runbook).filter(|p| c.param(p).is_some_and(|v| v != "self"));
+    let id_param = rewritten_param(&c.runbook, |p| c.param(p));
     execute(
         ctx,
         Request {

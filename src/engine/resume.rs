@@ -193,13 +193,17 @@ pub fn one_shot_open(data: &JournalData) -> bool {
 
 /// Every run in the journal, oldest first, with how it stands (`standing`).
 pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
-    Ok(journal::list(state_dir)?
-        .into_iter()
+    Ok(with_standing(state_dir, journal::list(state_dir)?))
+}
+
+/// Each run with how it stands.
+fn with_standing(state_dir: &Path, all: Vec<JournalData>) -> Vec<(JournalData, &'static str)> {
+    all.into_iter()
         .map(|j| {
             let standing = standing(state_dir, &j);
             (j, standing)
         })
-        .collect())
+        .collect()
 }
 
 /// Rotations whose new token was made (or may have been) and is not known to be in every
@@ -212,12 +216,8 @@ pub fn unfinished_rotations(
     state_dir: &Path,
 ) -> Result<(Vec<(JournalData, &'static str)>, Vec<StateError>), StateError> {
     let (all, unread) = journal::list_all(state_dir)?;
-    let runs = all
+    let runs = with_standing(state_dir, all)
         .into_iter()
-        .map(|j| {
-            let standing = standing(state_dir, &j);
-            (j, standing)
-        })
         .filter(|(data, standing)| {
             data.kind == "rotate"
                 && match *standing {
