@@ -143,6 +143,9 @@ pub struct Instance {
     pub built_in: bool,
     /// The config file that points this built-in id somewhere other than the built-in URL.
     pub repointed_by: Option<PathBuf>,
+    /// The instance's API limit per minute (`requests_per_minute`, for its plan): calls are
+    /// paced within it.
+    pub requests_per_minute: Option<u64>,
 }
 
 impl Instance {
@@ -166,7 +169,15 @@ pub struct Config {
     /// The config file that points GitLab somewhere other than gitlab.com (unless
     /// `--gitlab-url`/`GITLAB_URL` overrides it).
     pub gitlab_repointed_by: Option<PathBuf>,
+    /// GitLab's API limit per minute (`[gitlab] requests_per_minute`): calls are paced within
+    /// it.
+    pub gitlab_requests_per_minute: Option<u64>,
 }
+
+/// gitlab.com's published limit for authenticated API calls, per user and minute: calls to
+/// gitlab.com are paced within it unless the config says otherwise, since gitlab.com sends its
+/// rate headers only with a 429.
+pub const GITLAB_COM_REQUESTS_PER_MINUTE: u64 = 2000;
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +247,23 @@ struct ConfigWire {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct GitLabWire {
     url: Option<String>,
+    #[serde(rename = "requests_per_minute", alias = "requests-per-minute", default)]
+    requests_per_minute: Option<PerMinute>,
+}
+
+/// A limit per minute: a whole number of at least 1.
+#[derive(Debug, Clone, Copy)]
+struct PerMinute(u64);
+
+impl<'de> Deserialize<'de> for PerMinute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u64::deserialize(d)? {
+            0 => Err(serde::de::Error::custom(
+                "requests_per_minute must be at least 1",
+            )),
+            n => Ok(Self(n)),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +278,8 @@ struct ZendeskWire {
 struct InstanceWire {
     url: String,
     label: Option<String>,
+    #[serde(rename = "requests_per_minute", alias = "requests-per-minute", default)]
+    requests_per_minute: Option<PerMinute>,
 }
 
 /// Where the config file is looked for when `--config` is not given.
@@ -286,6 +316,7 @@ impl Config {
                         url,
                         built_in: true,
                         repointed_by: None,
+                        requests_per_minute: None,
                     },
                 )
             })
@@ -296,6 +327,7 @@ impl Config {
             runbooks_dir: None,
             source: None,
             gitlab_repointed_by: None,
+            gitlab_requests_per_minute: None,
         }
     }
 
@@ -335,7 +367,14 @@ impl Config {
                 message: e.message().to_owned(),
             }
         })?;
-        if let Some(url) = wire.gitlab.and_then(|g| g.url) {
+        let gitlab = wire.gitlab.unwrap_or(GitLabWire {
+            url: None,
+            requests_per_minute: None,
+        });
+        if let Some(n) = gitlab.requests_per_minute {
+            self.gitlab_requests_per_minute = Some(n.0);
+        }
+        if let Some(url) = gitlab.url {
             self.gitlab_url = parse_base_url(&url).map_err(|source| ConfigError::Url {
                 path: path.to_path_buf(),
                 what: "gitlab.url".into(),
@@ -376,6 +415,7 @@ impl Config {
                     url,
                     built_in: false,
                     repointed_by,
+                    requests_per_minute: inst.requests_per_minute.map(|n| n.0),
                 },
             );
         }

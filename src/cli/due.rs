@@ -148,6 +148,7 @@ fn forwarded(ctx: &Ctx) -> Vec<std::ffi::OsString> {
     }
     pair("--concurrency", g.concurrency.to_string().into());
     pair("--http-timeout", g.http_timeout.to_string().into());
+    pair("--max-wait", g.max_wait.to_string().into());
     for _ in 0..g.verbose {
         args.push("-v".into());
     }

@@ -140,6 +140,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "TOKROT_HTTP_TIMEOUT", value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub http_timeout: u64,
+    /// The longest wait for a vendor's rate limit that the run accepts, in seconds, in all for
+    /// one API call: a wait the vendor asks for (Retry-After, a spent window) up to this is
+    /// honoured and said; past it the call fails with its target, never hangs.
+    #[arg(long, global = true, env = "TOKROT_MAX_WAIT", value_name = "SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
     /// Change nothing: print the checklist and the API calls a run would make, and run its
     /// read-only checks when the credentials are there.
     #[arg(long, global = true)]

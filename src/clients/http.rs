@@ -4,7 +4,7 @@
 //! credentials as sensitive headers, retries only for idempotent calls, and errors that carry the
 //! vendor's message with every secret of the run redacted.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -139,6 +139,27 @@ pub enum ApiError {
         /// What was wrong.
         message: String,
     },
+    /// The vendor's rate limit asks for a longer wait than the run accepts (`--max-wait`): the
+    /// call was refused by the vendor (a 429) or never sent.
+    #[error(
+        "{method} {url}: {}the rate limit asks for a wait of {} s, longer than --max-wait ({} s); {}",
+        if *.answered { "429 Too Many Requests: " } else { "" },
+        .wait.as_secs_f64().ceil(),
+        .max_wait.as_secs(),
+        if *.answered { "the vendor did not carry the call out" } else { "the call was not sent" }
+    )]
+    RateLimited {
+        /// Method.
+        method: Method,
+        /// URL.
+        url: String,
+        /// The wait asked for.
+        wait: Duration,
+        /// The run's --max-wait.
+        max_wait: Duration,
+        /// Whether the vendor answered (429) or the call was held back before it was sent.
+        answered: bool,
+    },
     /// The request could not be built.
     #[error("{0}")]
     Client(String),
@@ -156,6 +177,7 @@ impl ApiError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
+            ApiError::RateLimited { answered: true, .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             _ => None,
         }
     }
@@ -179,11 +201,16 @@ impl ApiError {
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
-    /// Time in all, from the first attempt, after which no retry starts.
+    /// Time in all, from the first attempt, after which no retry starts on a backoff of
+    /// tokrot's own (a server that names no wait).
     pub max_total: Duration,
     /// The first backoff, doubled at each retry when the server names no wait.
     pub base: Duration,
-    /// The longest single wait.
+    /// The longest backoff of tokrot's own.
+    pub max_backoff: Duration,
+    /// The longest wait a vendor may ask for (`--max-wait`): a wait it names, or the end of a
+    /// spent rate-limit window, is honoured up to this, in all for one call; past it the call
+    /// fails.
     pub max_wait: Duration,
     /// How long one request may take before it counts as lost.
     pub timeout: Duration,
@@ -195,7 +222,8 @@ impl Default for RetryPolicy {
             max_attempts: 6,
             max_total: Duration::from_secs(120),
             base: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(60),
+            max_wait: Duration::from_secs(900),
             timeout: Duration::from_secs(30),
         }
     }
@@ -214,6 +242,16 @@ pub enum Failure<'a> {
     Unreachable,
 }
 
+/// Why no further attempt is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveUp {
+    /// The call may not be sent twice, or the failure is not one to retry, or the attempts or
+    /// the time are spent.
+    Done,
+    /// The vendor asks for a wait longer than `--max-wait` allows.
+    WaitTooLong(Duration),
+}
+
 impl RetryPolicy {
     /// Whether a method may be sent twice: GET, PUT, PATCH, DELETE. A POST (rotate, create)
     /// is never retried: GitLab's rotate revokes the token family when it is repeated.
@@ -224,49 +262,52 @@ impl RetryPolicy {
         )
     }
 
-    /// The wait before the next attempt, or `None` to give up. `attempts` is how many were made.
+    /// The wait before the next attempt. `attempts` is how many were made, `elapsed` the time
+    /// since the first, `now` this machine's clock (for a reset given as a time).
     pub fn delay(
         &self,
         method: &Method,
         attempts: u32,
         failure: Failure<'_>,
         elapsed: Duration,
-        now_unix: u64,
-    ) -> Option<Duration> {
+        now: SystemTime,
+    ) -> Result<Duration, GiveUp> {
         if !Self::idempotent(method) || attempts >= self.max_attempts {
-            return None;
+            return Err(GiveUp::Done);
         }
         let named = match failure {
-            Failure::Unreachable => return None,
+            Failure::Unreachable => return Err(GiveUp::Done),
             Failure::Transport => None,
             Failure::Status(status, headers) => {
                 let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
                 if !retryable {
-                    return None;
+                    return Err(GiveUp::Done);
                 }
-                server_wait(headers, now_unix)
+                server_wait(status, headers, now)
             }
         };
-        let backoff = self.base.saturating_mul(1 << (attempts - 1).min(16));
-        let wait = named.unwrap_or(backoff).min(self.max_wait);
-        (elapsed + wait <= self.max_total).then_some(wait)
+        match named {
+            // A wait the vendor names is honoured as named, within --max-wait for the call.
+            Some(wait) if elapsed + wait <= self.max_wait => Ok(wait),
+            Some(wait) => Err(GiveUp::WaitTooLong(wait)),
+            None => {
+                let backoff = self.base.saturating_mul(1 << (attempts - 1).min(16));
+                let wait = backoff.min(self.max_backoff);
+                match elapsed + wait <= self.max_total {
+                    true => Ok(wait),
+                    false => Err(GiveUp::Done),
+                }
+            }
+        }
     }
 }
 
-/// The wait a server asks for: `Retry-After` (seconds), or GitLab's `RateLimit-Reset` (a Unix time).
-pub fn server_wait(headers: &HeaderMap, now_unix: u64) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(secs) = get("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(secs));
-    }
-    get("ratelimit-reset")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(|reset| Duration::from_secs(reset.saturating_sub(now_unix)))
+/// The wait a server asks for: `Retry-After` (seconds or a date), else, for a 429 or a spent
+/// window, the end of the rate-limit window, all read by the rate budget's one reader.
+pub fn server_wait(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let said = super::budget::read(headers, now);
+    let spent = status == StatusCode::TOO_MANY_REQUESTS || said.remaining == Some(0);
+    said.retry_after.or(said.reset.filter(|_| spent))
 }
 
 /// The `rel="next"` URL of a `Link` header.
@@ -455,24 +496,22 @@ struct Attempt {
     attempts: u32,
     /// When the first attempt started.
     started: Instant,
-    /// The time of this attempt, for a `RateLimit-Reset`.
-    now_unix: u64,
 }
 
 impl Attempt {
-    /// The wait before the next attempt after `failure`, or `None` to give up.
+    /// The wait before the next attempt after `failure`, or why there is none.
     fn delay(
         &self,
         policy: &RetryPolicy,
         method: &Method,
         failure: Failure<'_>,
-    ) -> Option<Duration> {
+    ) -> Result<Duration, GiveUp> {
         policy.delay(
             method,
             self.attempts,
             failure,
             self.started.elapsed(),
-            self.now_unix,
+            SystemTime::now(),
         )
     }
 }
@@ -599,19 +638,25 @@ impl Http {
     ) -> Result<Next, ApiError> {
         let req = self.request(call, url)?;
         tracing::debug!(method = %call.method, url = %self.shown(url), attempt = attempts, "request");
-        let now_unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let attempt = Attempt {
-            attempts,
-            started,
-            now_unix,
-        };
-        self.budget.take().await;
+        let attempt = Attempt { attempts, started };
+        // The rate budget's waits and the vendor's count within one call's --max-wait.
+        let left = self.policy.max_wait.saturating_sub(started.elapsed());
+        let ticket = self
+            .budget
+            .take(left)
+            .await
+            .map_err(|too_long| ApiError::RateLimited {
+                method: call.method.clone(),
+                url: self.shown(url),
+                wait: too_long.wait,
+                max_wait: self.policy.max_wait,
+                answered: false,
+            })?;
         match req.send().await {
             Err(e) => self.no_answer(call, url, &e, &attempt),
             Ok(resp) => {
-                self.budget.observe(resp.headers());
+                let said = super::budget::read(resp.headers(), SystemTime::now());
+                self.budget.observe(ticket, &said);
                 self.read_answer(call, url, resp, &attempt).await
             }
         }
@@ -658,7 +703,7 @@ impl Http {
             false => Failure::Transport,
         };
         match attempt.delay(&self.policy, &call.method, failure) {
-            Some(wait) => {
+            Ok(wait) => {
                 // A wait the operator would notice is said; a short one only with -v.
                 if wait >= Duration::from_secs(2) {
                     tracing::warn!("{err}; trying again in {:.1} s", wait.as_secs_f64());
@@ -667,7 +712,7 @@ impl Http {
                 }
                 Ok(Next::Retry(wait))
             }
-            None => Err(err),
+            Err(_) => Err(err),
         }
     }
 
@@ -695,28 +740,48 @@ impl Http {
             }));
         }
         let failure = Failure::Status(status, &headers);
-        if let Some(wait) = attempt.delay(&self.policy, &call.method, failure) {
-            let line = format!(
-                "{} {}: {}; trying again in {:.1} s",
-                call.method,
-                self.shown(url),
-                status,
-                wait.as_secs_f64()
-            );
-            // A wait the operator would notice is said; a short one only with -v.
-            if wait >= Duration::from_secs(2) {
-                tracing::warn!("{line}");
-            } else {
-                tracing::info!("{line}");
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        match attempt.delay(&self.policy, &call.method, failure) {
+            Ok(wait) => {
+                let line = format!(
+                    "{} {}: {}; trying again in {:.1} s",
+                    call.method,
+                    self.shown(url),
+                    status,
+                    wait.as_secs_f64()
+                );
+                if limited {
+                    // The vendor's limit holds every call to the host, not this one alone; the
+                    // budget says a long wait once.
+                    self.budget.hold(wait);
+                    tracing::info!("{line}");
+                    return Ok(Next::Retry(Duration::ZERO));
+                }
+                // A wait the operator would notice is said; a short one only with -v.
+                if wait >= Duration::from_secs(2) {
+                    tracing::warn!("{line}");
+                } else {
+                    tracing::info!("{line}");
+                }
+                return Ok(Next::Retry(wait));
             }
-            return Ok(Next::Retry(wait));
+            Err(GiveUp::WaitTooLong(wait)) if limited => {
+                return Err(ApiError::RateLimited {
+                    method: call.method.clone(),
+                    url: self.shown(url),
+                    wait,
+                    max_wait: self.policy.max_wait,
+                    answered: true,
+                });
+            }
+            Err(_) => {}
         }
         Err(ApiError::Status {
             method: call.method.clone(),
             url: self.shown(url),
             status,
             message: vendor_message(&body, &self.redactor),
-            retry_after: server_wait(&headers, attempt.now_unix),
+            retry_after: server_wait(status, &headers, SystemTime::now()),
         })
     }
 
@@ -1052,6 +1117,10 @@ mod tests {
         h
     }
 
+    fn at(secs: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
     #[test]
     fn posts_are_never_retried() {
         let p = RetryPolicy::default();
@@ -1059,13 +1128,19 @@ mod tests {
         for status in [429, 500, 502, 503] {
             let s = StatusCode::from_u16(status).unwrap();
             assert_eq!(
-                p.delay(&Method::POST, 1, Failure::Status(s, &h), Duration::ZERO, 0),
-                None
+                p.delay(
+                    &Method::POST,
+                    1,
+                    Failure::Status(s, &h),
+                    Duration::ZERO,
+                    at(0)
+                ),
+                Err(GiveUp::Done)
             );
         }
         assert_eq!(
-            p.delay(&Method::POST, 1, Failure::Transport, Duration::ZERO, 0),
-            None
+            p.delay(&Method::POST, 1, Failure::Transport, Duration::ZERO, at(0)),
+            Err(GiveUp::Done)
         );
     }
 
@@ -1084,55 +1159,64 @@ mod tests {
         ] {
             let s = StatusCode::from_u16(status).unwrap();
             assert_eq!(
-                p.delay(&Method::PUT, 1, Failure::Status(s, &h), Duration::ZERO, 0)
-                    .is_some(),
+                p.delay(
+                    &Method::PUT,
+                    1,
+                    Failure::Status(s, &h),
+                    Duration::ZERO,
+                    at(0)
+                )
+                .is_ok(),
                 retried,
                 "{status}"
             );
         }
         assert!(
-            p.delay(&Method::GET, 1, Failure::Transport, Duration::ZERO, 0)
-                .is_some()
+            p.delay(&Method::GET, 1, Failure::Transport, Duration::ZERO, at(0))
+                .is_ok()
         );
         // A host that cannot be reached is said at once, for every method.
         for m in [Method::GET, Method::PUT, Method::DELETE, Method::POST] {
             assert_eq!(
-                p.delay(&m, 1, Failure::Unreachable, Duration::ZERO, 0),
-                None
+                p.delay(&m, 1, Failure::Unreachable, Duration::ZERO, at(0)),
+                Err(GiveUp::Done)
             );
         }
     }
 
     #[test]
-    fn the_server_named_wait_is_honoured() {
+    fn the_server_named_wait_is_honoured_up_to_max_wait() {
         let p = RetryPolicy::default();
         let s = StatusCode::TOO_MANY_REQUESTS;
+        let get = |h: &HeaderMap, elapsed: u64, now: u64| {
+            p.delay(
+                &Method::GET,
+                1,
+                Failure::Status(s, h),
+                Duration::from_secs(elapsed),
+                at(now),
+            )
+        };
         let h = headers(&[("retry-after", "7")]);
+        assert_eq!(get(&h, 0, 0), Ok(Duration::from_secs(7)));
+        // GitLab's reset is a Unix time; Zendesk's, seconds.
+        let h = headers(&[("ratelimit-reset", "1800000012")]);
+        assert_eq!(get(&h, 0, 1_800_000_000), Ok(Duration::from_secs(12)));
+        let h = headers(&[("ratelimit-reset", "41")]);
+        assert_eq!(get(&h, 0, 1_800_000_000), Ok(Duration::from_secs(41)));
+        // gitlab.com may ask for up to a day: honoured up to --max-wait (15 min), not cut.
+        let h = headers(&[("retry-after", "600")]);
+        assert_eq!(get(&h, 0, 0), Ok(Duration::from_secs(600)));
+        let h = headers(&[("retry-after", "3600")]);
         assert_eq!(
-            p.delay(&Method::GET, 1, Failure::Status(s, &h), Duration::ZERO, 0),
-            Some(Duration::from_secs(7))
+            get(&h, 0, 0),
+            Err(GiveUp::WaitTooLong(Duration::from_secs(3600)))
         );
-        let h = headers(&[("ratelimit-reset", "1000012")]);
+        // --max-wait counts every wait of the call.
+        let h = headers(&[("retry-after", "600")]);
         assert_eq!(
-            p.delay(
-                &Method::GET,
-                1,
-                Failure::Status(s, &h),
-                Duration::ZERO,
-                1_000_000
-            ),
-            Some(Duration::from_secs(12))
-        );
-        let h = headers(&[("ratelimit-reset", "5")]);
-        assert_eq!(
-            p.delay(
-                &Method::GET,
-                1,
-                Failure::Status(s, &h),
-                Duration::ZERO,
-                1_000_000
-            ),
-            Some(Duration::ZERO)
+            get(&h, 400, 0),
+            Err(GiveUp::WaitTooLong(Duration::from_secs(600)))
         );
     }
 
@@ -1141,45 +1225,19 @@ mod tests {
         let p = RetryPolicy::default();
         let s = StatusCode::SERVICE_UNAVAILABLE;
         let h = HeaderMap::new();
-        assert_eq!(
-            p.delay(&Method::GET, 1, Failure::Status(s, &h), Duration::ZERO, 0),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(
-            p.delay(&Method::GET, 3, Failure::Status(s, &h), Duration::ZERO, 0),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
+        let get = |attempts, elapsed| {
             p.delay(
                 &Method::GET,
-                p.max_attempts,
+                attempts,
                 Failure::Status(s, &h),
-                Duration::ZERO,
-                0
-            ),
-            None
-        );
-        let long = headers(&[("retry-after", "100")]);
-        assert_eq!(
-            p.delay(
-                &Method::GET,
-                1,
-                Failure::Status(s, &long),
-                Duration::from_secs(61),
-                0
-            ),
-            None
-        );
-        assert_eq!(
-            p.delay(
-                &Method::GET,
-                1,
-                Failure::Status(s, &long),
-                Duration::ZERO,
-                0
-            ),
-            Some(p.max_wait)
-        );
+                Duration::from_secs(elapsed),
+                at(0),
+            )
+        };
+        assert_eq!(get(1, 0), Ok(Duration::from_millis(500)));
+        assert_eq!(get(3, 0), Ok(Duration::from_secs(2)));
+        assert_eq!(get(p.max_attempts, 0), Err(GiveUp::Done));
+        assert_eq!(get(5, 119), Err(GiveUp::Done), "past max_total");
     }
 
     #[test]

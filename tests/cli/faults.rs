@@ -10,21 +10,21 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, day, stderr, stdout};
 
-const CALLER: &str = "glpat-caller-CANARY-ff01";
-const NEW: &str = "glpat-NEW-CANARY-ff02";
+pub(crate) const CALLER: &str = "glpat-caller-CANARY-ff01";
+pub(crate) const NEW: &str = "glpat-NEW-CANARY-ff02";
 const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
 
-fn token(id: u64) -> Value {
+pub(crate) fn token(id: u64) -> Value {
     json!({"id": id, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)})
 }
 
-fn variable(key: &str, value: &str) -> Value {
+pub(crate) fn variable(key: &str, value: &str) -> Value {
     json!({"key": key, "value": value, "variable_type": "env_var", "protected": false, "masked": false,
            "hidden": false, "raw": false, "environment_scope": "*"})
 }
 
 /// Answers a variable read or write with the variable named in the path.
-fn variable_answer(req: &Request) -> ResponseTemplate {
+pub(crate) fn variable_answer(req: &Request) -> ResponseTemplate {
     let key = req.url.path().rsplit('/').next().unwrap_or("X").to_owned();
     let value = if req.method.as_str() == "PUT" {
         NEW
@@ -66,12 +66,12 @@ async fn gitlab(rotate: ResponseTemplate) -> MockServer {
     server
 }
 
-fn rotated() -> ResponseTemplate {
+pub(crate) fn rotated() -> ResponseTemplate {
     ResponseTemplate::new(200)
         .set_body_json(json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}))
 }
 
-async fn mount_verify(server: &MockServer, delay: Duration) {
+pub(crate) async fn mount_verify(server: &MockServer, delay: Duration) {
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -82,14 +82,14 @@ async fn mount_verify(server: &MockServer, delay: Duration) {
         .await;
 }
 
-fn tokrot(env: &Env, server: &MockServer) -> assert_cmd::Command {
+pub(crate) fn tokrot(env: &Env, server: &MockServer) -> assert_cmd::Command {
     let mut cmd = env.tokrot();
     cmd.env("GITLAB_TOKEN", CALLER)
         .args(["--gitlab-url", &server.uri(), "--yes", "-vvv"]);
     cmd
 }
 
-fn rotate_args(keys: &[&str]) -> Vec<String> {
+pub(crate) fn rotate_args(keys: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["rotate", "gitlab-pat", "--token-id", "42"]
         .iter()
         .map(|s| s.to_string())
@@ -102,7 +102,7 @@ fn rotate_args(keys: &[&str]) -> Vec<String> {
 }
 
 /// No canary in the output or in any file under HOME (the state dir is there).
-fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
+pub(crate) fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
     for out in outputs {
         for text in [stdout(out), stderr(out)] {
             assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
@@ -119,7 +119,7 @@ fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
 }
 
 /// The one journal of a rotation (standalone applies have journals of their own).
-fn journal(env: &Env) -> Value {
+pub(crate) fn journal(env: &Env) -> Value {
     let dir = env.path().join(".local/state/tokrot/rotations");
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -133,7 +133,7 @@ fn journal(env: &Env) -> Value {
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
 }
 
-async fn count(server: &MockServer, m: &str, p: &str) -> usize {
+pub(crate) async fn count(server: &MockServer, m: &str, p: &str) -> usize {
     server
         .received_requests()
         .await
@@ -143,7 +143,7 @@ async fn count(server: &MockServer, m: &str, p: &str) -> usize {
         .count()
 }
 
-async fn puts(server: &MockServer) -> Vec<String> {
+pub(crate) async fn puts(server: &MockServer) -> Vec<String> {
     server
         .received_requests()
         .await

@@ -17,6 +17,7 @@ mod inventory;
 mod json;
 mod next_steps;
 mod protocol;
+mod rate;
 mod runbook_errors;
 mod scheduled;
 mod targets;

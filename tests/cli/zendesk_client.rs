@@ -19,7 +19,8 @@ fn fast() -> RetryPolicy {
         max_attempts: 4,
         max_total: Duration::from_secs(10),
         base: Duration::from_millis(10),
-        max_wait: Duration::from_secs(5),
+        max_backoff: Duration::from_secs(5),
+        max_wait: Duration::from_secs(30),
         timeout: Duration::from_secs(10),
     }
 }
