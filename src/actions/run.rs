@@ -206,8 +206,13 @@ pub struct TargetReport {
 pub struct RunFacts {
     /// The new token's id.
     pub new_id: Option<u64>,
-    /// The new token's expiry as sent.
+    /// The new token's expiry as sent, or as the vendor's answer gave it (YYYY-MM-DD).
     pub expires_at: Option<String>,
+    /// Whether the expiry is the vendor's own (an OAuth access token that expires), not one
+    /// the run chose.
+    pub vendor_expiry: bool,
+    /// Whether a refresh token came with the new token (never kept).
+    pub refresh_token: bool,
     /// The user of the tool's GitLab credential.
     pub gitlab_user: Option<String>,
     /// The user of the tool's Zendesk credential.
@@ -650,6 +655,16 @@ impl Executor {
         put("old_oauth_id", st.old_oauth_id.map(|i| i.to_string()));
         put("identity_change", st.identity_change.clone());
         put(
+            "refresh_token",
+            st.facts
+                .refresh_token
+                .then(|| "issued, not kept".to_owned()),
+        );
+        put(
+            "vendor_expiry",
+            st.facts.vendor_expiry.then(|| "yes".to_owned()),
+        );
+        put(
             "requested_scopes",
             (!st.requested_scopes.is_empty()).then(|| st.requested_scopes.join(" ")),
         );
@@ -667,6 +682,8 @@ impl Executor {
         st.old_trigger_description = get("old_trigger_description");
         st.old_oauth_id = get("old_oauth_id").and_then(|v| v.parse().ok());
         st.identity_change = get("identity_change");
+        st.facts.refresh_token = memo.contains_key("refresh_token");
+        st.facts.vendor_expiry = memo.contains_key("vendor_expiry");
         st.requested_scopes = get("requested_scopes")
             .map(|v| v.split(' ').map(str::to_owned).collect())
             .unwrap_or_default();

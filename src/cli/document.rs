@@ -55,6 +55,8 @@ struct Source {
     credential: Option<String>,
     stashed: bool,
     stash_error: Option<String>,
+    /// Whether a refresh token came with the new token (it is never kept).
+    refresh_token: bool,
 }
 
 /// One place the token goes.
@@ -168,6 +170,7 @@ impl RunDocument {
                 credential: None,
                 stashed: false,
                 stash_error: None,
+                refresh_token: false,
             },
             targets: targets(plan),
             steps: plan
@@ -327,6 +330,7 @@ impl RunDocument {
             self.source.expires_at = Some(e);
         }
         self.source.stashed = facts.stashed;
+        self.source.refresh_token = facts.refresh_token;
         self.source.stash_error = facts.stash_error.clone();
         for (i, t) in self.targets.iter_mut().enumerate() {
             let Some(r) = facts.targets.get(&i) else {

@@ -156,6 +156,8 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         let mut doc = run_json(ctx, j, standing);
         doc["journal_status"] = json!(j.status.as_str());
         doc["expires_at"] = json!(j.expires_at);
+        doc["refresh_token"] = json!(j.memo.contains_key("refresh_token"));
+        doc["identity_change"] = json!(j.memo.get("identity_change"));
         doc["stash_error"] = json!(j.stash_error);
         doc["keep"] = json!(j.keep);
         doc["self_account"] = json!(j.self_account);
@@ -196,9 +198,21 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         let expires = j
             .expires_at
             .as_ref()
-            .map(|e| format!(", expires {e}"))
+            .map(|e| match j.memo.contains_key("vendor_expiry") {
+                true => format!(", expires {e} (the vendor's lifetime)"),
+                false => format!(", expires {e}"),
+            })
             .unwrap_or_default();
         rows.push(("New token", format!("id {n}{expires} (never shown)")));
+        if j.memo.contains_key("refresh_token") {
+            rows.push((
+                "Refresh token",
+                "issued with the new token; not kept or applied".to_owned(),
+            ));
+        }
+    }
+    if let Some(change) = j.memo.get("identity_change") {
+        rows.push(("Acts as", change.clone()));
     }
     for r in &later {
         let what = match r.new_id {

@@ -578,6 +578,11 @@ impl Http {
         Ok(self.writes.get_or_init(|| made))
     }
 
+    /// The run's redactor: a secret an answer brings is registered with it.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The base URL.
     pub fn base(&self) -> &Url {
         &self.base

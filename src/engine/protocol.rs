@@ -531,6 +531,9 @@ fn conclude<A: Actions>(
     if let Some(w) = where_the_token_is(status, &facts, executor.rotation_id()) {
         warnings.push(w);
     }
+    if let Some(w) = short_lifetime(plan, &facts, today()) {
+        warnings.push(w);
+    }
     let written = run.journal.update(|d| {
         d.status = status;
         d.stashed = facts.stashed;
@@ -565,6 +568,32 @@ fn conclude<A: Actions>(
         journal: run.journal.data(),
         learned: executor.learned(),
     }
+}
+
+/// The days within which a new token that the vendor gave a lifetime is said to expire soon.
+const SHORT_LIFETIME_DAYS: i64 = 90;
+
+/// A new token whose lifetime the vendor set (an expiring OAuth access token) and that ends
+/// within 90 days: said, naming the consumers that hold it, since they stop working that day.
+fn short_lifetime(plan: &Plan, facts: &RunFacts, today: jiff::civil::Date) -> Option<String> {
+    if !facts.vendor_expiry {
+        return None;
+    }
+    let day: jiff::civil::Date = facts.expires_at.as_deref()?.parse().ok()?;
+    let days = (day - today).get_days() as i64;
+    if days > SHORT_LIFETIME_DAYS {
+        return None;
+    }
+    let holders = match plan.targets.is_empty() {
+        true => "nothing holds it yet".to_owned(),
+        false => {
+            let specs: Vec<&str> = plan.targets.iter().map(|t| t.spec.as_str()).collect();
+            format!("{} stop working then", specs.join(", "))
+        }
+    };
+    Some(format!(
+        "the new token expires on {day}, in {days} days, as the vendor set it: {holders} unless it is rotated before (`tokrot status` shows it)"
+    ))
 }
 
 /// How a run ended, as the journal says it.

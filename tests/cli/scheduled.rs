@@ -39,6 +39,8 @@ struct World {
     oauth: BTreeMap<u64, Token>,
     variables: BTreeMap<String, Value>,
     writes: Vec<String>,
+    /// Refresh tokens issued with new OAuth tokens (never kept by tokrot).
+    refresh: Vec<String>,
     next: u64,
     /// Writes to these paths hang (a process can be killed while it waits).
     slow: Vec<String>,
@@ -235,6 +237,10 @@ impl wiremock::Respond for Vendors {
                 };
                 let mut answer = oauth_json(id, &t);
                 answer["full_token"] = json!(value);
+                // Zendesk issues a refresh token with every new OAuth token: a secret too.
+                let refresh = w.new_value("zdrefresh");
+                answer["refresh_token"] = json!(refresh);
+                w.refresh.push(refresh);
                 w.oauth.insert(id, t);
                 ResponseTemplate::new(201).set_body_json(json!({"token": answer}))
             }
@@ -489,6 +495,7 @@ impl Pipeline {
         let mut all = vec![CALLER.to_owned(), ZD_API.to_owned(), ZD_OAUTH.to_owned()];
         all.extend(w.pats.values().map(|t| t.value.clone()));
         all.extend(w.oauth.values().map(|t| t.value.clone()));
+        all.extend(w.refresh.iter().cloned());
         all
     }
 }

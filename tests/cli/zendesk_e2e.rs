@@ -1099,3 +1099,110 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
     );
     assert_no_canary(&env, &out);
 }
+
+#[tokio::test]
+async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_its_refresh_token_dropped()
+ {
+    const REFRESH: &str = "zdrefresh-CANARY-zz55-0123456789abcdef";
+    let server = MockServer::start().await;
+    // Zendesk issues a refresh token with every new OAuth token and may give the access token a
+    // lifetime of its own.
+    let expires = format!("{}T08:00:00Z", day(45));
+    let created = json!({"token": {"id": 901, "client_id": 223443, "token": "glpat-NEW-", "full_token": NEW,
+        "scopes": ["tickets:read", "users:write"], "expires_at": expires, "refresh_token": REFRESH,
+        "refresh_token_expires_at": format!("{}T08:00:00Z", day(75))}});
+    mount_oauth_creating(&server, &["users:write", "tickets:read"], created).await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "--output",
+            "json",
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let doc = crate::common::json_doc(&out);
+    assert_eq!(doc["source"]["expires_at"], day(45), "{doc}");
+    assert_eq!(doc["source"]["refresh_token"], true, "{doc}");
+    let warned = format!(
+        "the new token expires on {}, in 45 days, as the vendor set it: gitlab-ci-var:grp/proj:ZENDESK_TOKEN stop working then",
+        day(45)
+    );
+    assert!(
+        doc["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&warned)),
+        "{doc}"
+    );
+    assert!(
+        err.contains("Zendesk issued a refresh token with it, which is not kept or applied"),
+        "{err}"
+    );
+    // The journal keeps both, and `history ID` says them.
+    let id = env.latest_run();
+    let shown = env.tokrot().args(["history", &id]).output().unwrap();
+    let text = stdout(&shown);
+    assert!(
+        text.contains(&format!(
+            "id 901, expires {} (the vendor's lifetime)",
+            day(45)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("issued with the new token; not kept or applied"),
+        "{text}"
+    );
+    let json_out = env
+        .tokrot()
+        .args(["history", &id, "--output", "json"])
+        .output()
+        .unwrap();
+    let history = crate::common::json_doc(&json_out);
+    assert_eq!(history["run"]["expires_at"], day(45), "{history}");
+    assert_eq!(history["run"]["refresh_token"], true, "{history}");
+    crate::common::scan(&env, &[&out, &shown, &json_out], &[NEW, REFRESH]);
+    assert_no_canary(&env, &out);
+}
+
+#[tokio::test]
+async fn an_oauth_token_without_a_lifetime_warns_of_none() {
+    let server = MockServer::start().await;
+    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    let env = env_with_instance(&server);
+    let out = run(
+        &env,
+        &server,
+        &[
+            "--output",
+            "json",
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let doc = crate::common::json_doc(&out);
+    assert_eq!(doc["source"]["expires_at"], Value::Null, "{doc}");
+    assert_eq!(doc["source"]["refresh_token"], false, "{doc}");
+    assert!(!doc.to_string().contains("as the vendor set it"), "{doc}");
+    assert!(!err.contains("refresh token"), "{err}");
+}

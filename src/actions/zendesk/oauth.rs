@@ -222,9 +222,39 @@ pub(crate) async fn create_oauth_token(
             id = new.id
         )));
     }
-    ex.lock().requested_scopes = scopes;
-    ex.remember_new(new.id, new.token, None, "token");
+    let mut note = note;
+    // Zendesk is moving clients to expiring access tokens: the answer's expiry is the token's
+    // own, kept for the journal, the report and `status`.
+    let expires = new.expires_at.as_deref().and_then(day_of);
+    if let Some(day) = &expires {
+        note.push_str(&format!("; it expires on {day} (Zendesk's lifetime)"));
+    }
+    if new.refresh_token {
+        note.push_str(
+            "; Zendesk issued a refresh token with it, which is not kept or applied: a consumer that refreshes needs its own OAuth flow",
+        );
+    }
+    {
+        let mut st = ex.lock();
+        st.requested_scopes = scopes;
+        st.facts.vendor_expiry = expires.is_some();
+        st.facts.refresh_token = new.refresh_token;
+    }
+    ex.remember_new(new.id, new.token, expires, "token");
     Ok(note)
+}
+
+/// The day (YYYY-MM-DD, UTC) of a vendor's expiry, given as a date or a timestamp.
+fn day_of(expires_at: &str) -> Option<String> {
+    let t = expires_at.trim();
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Some(
+            ts.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+                .to_string(),
+        );
+    }
+    t.parse::<jiff::civil::Date>().ok().map(|d| d.to_string())
 }
 
 /// The shortest value taken as a whole OAuth access token: Zendesk's are 64 hex digits, and a

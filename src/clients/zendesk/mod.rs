@@ -311,6 +311,11 @@ pub struct NewOAuthToken {
     pub token: SecretString,
     /// Scopes as Zendesk recorded them.
     pub scopes: Vec<String>,
+    /// When it stops working, as the answer says (an access token that expires).
+    pub expires_at: Option<String>,
+    /// Whether a refresh token came with it. Its value is never kept: it is registered as a
+    /// secret of the run (so no message shows it) and dropped.
+    pub refresh_token: bool,
 }
 
 /// A Zendesk API client for one instance and one credential.
@@ -558,10 +563,15 @@ impl Zendesk {
                 url: zendesk::CREATE_OAUTH_TOKEN.path.into(),
                 message: "the answer holds no token value".into(),
             })?;
+        if let Some(refresh) = &w.token.refresh_token {
+            self.http.redactor().register(refresh);
+        }
         Ok(NewOAuthToken {
             id: w.token.id,
             token,
             scopes: w.token.scopes,
+            expires_at: w.token.expires_at.filter(|e| !e.trim().is_empty()),
+            refresh_token: w.token.refresh_token.is_some(),
         })
     }
 

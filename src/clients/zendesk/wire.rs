@@ -152,4 +152,10 @@ pub struct NewOAuthTokenInnerWire {
     pub full_token: Option<SecretString>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// When the access token stops working (Zendesk is moving clients to expiring tokens).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Issued with new tokens; never kept.
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
 }
