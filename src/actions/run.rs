@@ -225,6 +225,11 @@ pub struct RunFacts {
     pub targets: BTreeMap<usize, TargetReport>,
 }
 
+/// The shortest value kept as a token a vendor made: GitLab's tokens are 26 characters or more
+/// (`glpat-` and 20; a trigger's 30 hex digits at the oldest), Zendesk's OAuth tokens 64 hex
+/// digits, and Zendesk lists cut a token to its first 10 characters.
+const MIN_NEW_TOKEN: usize = 16;
+
 /// A token an earlier run rotated, as that run's journal tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Successor {
@@ -882,14 +887,25 @@ impl Executor {
         Ok(default_expiry(old.as_ref(), self.today))
     }
 
+    /// Keeps a token the vendor just made, once it is seen to be a whole token: a value that is
+    /// not (too short for any token of either vendor, or with spaces: a cut or a placeholder)
+    /// is never kept or applied. The call was carried out all the same, so the failure says so,
+    /// with `recover`: what to do about the token that was made.
     pub(crate) fn remember_new(
         &self,
         id: u64,
         token: SecretString,
         expires_at: Option<String>,
         secret: &str,
-    ) {
+        recover: &str,
+    ) -> Result<(), ActionFailure> {
         self.redactor.register(&token);
+        if !crate::secret::whole_token(&token, MIN_NEW_TOKEN) {
+            return Err(ActionFailure::after_write(format!(
+                "the vendor made token {id}, but its answer holds no whole token (fewer than {MIN_NEW_TOKEN} characters, or spaces): \
+                 nothing was kept or applied; {recover}"
+            )));
+        }
         let mut st = self.lock();
         st.secrets.insert(secret.to_owned(), token);
         if secret == "token" {
@@ -898,6 +914,7 @@ impl Executor {
                 st.facts.expires_at = expires_at;
             }
         }
+        Ok(())
     }
 
     pub(crate) fn owner<'s>(&self, step: &'s Invocation) -> Result<Owner<'s>, ActionFailure> {

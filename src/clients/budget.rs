@@ -52,7 +52,8 @@ pub struct Said {
     /// The limit per minute the vendor announces (GitLab's `RateLimit-Limit` is normalised per
     /// minute; Zendesk's `X-Rate-Limit` counts per minute).
     pub per_minute: Option<u64>,
-    /// Time until the current window ends.
+    /// Time until the current window ends, when the vendor says it (Zendesk's per-minute
+    /// `X-Rate-Limit-Remaining` does not).
     pub reset: Option<Duration>,
     /// The window's end as a Unix time, when the vendor names one (GitLab): which window the
     /// answer speaks of.
@@ -70,14 +71,20 @@ pub fn read(headers: &HeaderMap, now: SystemTime) -> Said {
             .map(str::trim)
     };
     let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
+    // A limit of 0 says nothing usable (and would switch pacing off): it is not read.
+    let limit = |name: &str| number(name).filter(|n| *n > 0);
     let now = server_now(text("date"), now);
     let until = |t: SystemTime| t.duration_since(now).unwrap_or_default().min(LONGEST_SAID);
 
     let mut said = Said::default();
     // GitLab and Zendesk share the `ratelimit-*` names; a reset past 1e9 is a Unix time
-    // (GitLab), a smaller one seconds from now (Zendesk).
+    // (GitLab), a smaller one seconds from now (Zendesk). A time past any clock's reach is
+    // read as the longest wait.
     let reset = number("ratelimit-reset").map(|t| match t > 1_000_000_000 {
-        true => (until(UNIX_EPOCH + Duration::from_secs(t)), Some(t)),
+        true => match UNIX_EPOCH.checked_add(Duration::from_secs(t)) {
+            Some(at) => (until(at), Some(t)),
+            None => (LONGEST_SAID, None),
+        },
         false => (Duration::from_secs(t).min(LONGEST_SAID), None),
     });
     let reset = reset.or_else(|| {
@@ -85,14 +92,18 @@ pub fn read(headers: &HeaderMap, now: SystemTime) -> Said {
         Some((until(at), None))
     });
     let standard = number("ratelimit-remaining").map(|left| {
-        let observed = number("ratelimit-observed");
-        let capacity = observed.map(|o| o + left).or(number("ratelimit-limit"));
-        (left, capacity, reset)
+        // A window's capacity is what was counted and what is left, while some is left: past
+        // the limit (a 429) GitLab counts the refused calls too.
+        // GitLab's `Limit` is normalised per minute, not a window's capacity; Zendesk's, which
+        // comes without `Observed`, is.
+        let (capacity, zendesk) = match number("ratelimit-observed") {
+            Some(o) => ((left > 0).then(|| o.saturating_add(left)), None),
+            None => (None, limit("ratelimit-limit")),
+        };
+        (left, capacity.or(zendesk), reset)
     });
-    let per_minute_left = number("x-rate-limit-remaining").map(|left| {
-        let capacity = number("x-rate-limit");
-        (left, capacity, Some((UNSAID_WINDOW, None)))
-    });
+    let per_minute_left =
+        number("x-rate-limit-remaining").map(|left| (left, limit("x-rate-limit"), None));
     // Where both are given, the count with fewer calls left is the one that binds.
     let binding = match (standard, per_minute_left) {
         (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
@@ -100,19 +111,17 @@ pub fn read(headers: &HeaderMap, now: SystemTime) -> Said {
     };
     if let Some((left, capacity, reset)) = binding {
         said.remaining = Some(left);
-        said.capacity = capacity;
-        said.reset = Some(reset.map_or(UNSAID_WINDOW, |r| r.0));
+        said.capacity = capacity.filter(|c| *c > 0);
+        said.reset = reset.map(|r| r.0);
         said.reset_unix = reset.and_then(|r| r.1);
     } else if let Some((after, unix)) = reset {
         // A reset alone (a 429 that names only the window's end).
         said.reset = Some(after);
         said.reset_unix = unix;
     }
-    said.per_minute = number("x-rate-limit").or_else(|| {
-        // GitLab's `RateLimit-Limit` is per minute; Zendesk's `ratelimit-limit` is per window,
-        // a minute on the endpoints that send it.
-        number("ratelimit-limit")
-    });
+    // GitLab's `RateLimit-Limit` is per minute; Zendesk's `ratelimit-limit` is per window, a
+    // minute on the endpoints that send it.
+    said.per_minute = limit("x-rate-limit").or_else(|| limit("ratelimit-limit"));
     said.retry_after = text("retry-after").and_then(|v| match v.parse::<u64>() {
         Ok(secs) => Some(Duration::from_secs(secs).min(LONGEST_SAID)),
         Err(_) => http_date(v).map(until),
@@ -121,16 +130,18 @@ pub fn read(headers: &HeaderMap, now: SystemTime) -> Said {
 }
 
 /// The time to read the server's Unix times against: this machine's, unless the answer's
-/// `Date` says the two clocks are more than a second apart.
+/// `Date` (whole seconds, and some latency old) says the two clocks are more than 2 s apart.
 fn server_now(date: Option<&str>, now: SystemTime) -> SystemTime {
     let Some(server) = date.and_then(http_date) else {
         return now;
     };
-    let apart = match server.duration_since(now) {
+    let whole = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mine = UNIX_EPOCH + Duration::from_secs(whole);
+    let apart = match server.duration_since(mine) {
         Ok(ahead) => ahead,
         Err(behind) => behind.duration(),
     };
-    if apart > Duration::from_secs(1) {
+    if apart > Duration::from_secs(2) {
         server
     } else {
         now
@@ -179,8 +190,8 @@ impl State {
     fn period(&self) -> Option<Duration> {
         let (capacity, per_minute) = (self.capacity?, self.per_minute?);
         (per_minute > 0).then(|| {
-            Duration::from_secs_f64(capacity as f64 * 60.0 / per_minute as f64)
-                .clamp(Duration::from_secs(1), Duration::from_secs(3600))
+            let secs = (capacity as f64 * 60.0 / per_minute as f64).clamp(1.0, 3600.0);
+            Duration::from_secs_f64(secs)
         })
     }
 
@@ -189,7 +200,10 @@ impl State {
         let Some(reset) = self.reset.filter(|r| *r <= now) else {
             return;
         };
-        self.left = self.capacity;
+        // Calls still in flight may be counted in the new window.
+        self.left = self
+            .capacity
+            .map(|c| c.saturating_sub(self.in_flight.len() as u64));
         self.confirmed = false;
         let period = self.period();
         let mut windows = 0;
@@ -278,6 +292,9 @@ impl Budget {
     /// Takes one call from the budget, waiting as long as the vendor's limit needs, or fails
     /// at once when that is longer than `max_wait`.
     pub async fn take(&self, max_wait: Duration) -> Result<Ticket<'_>, TooLong> {
+        // --max-wait is the most this call waits for the vendor in all, however often a new
+        // refusal or window extends the wait. Pacing is tokrot's own, and not counted.
+        let deadline = Instant::now() + max_wait;
         loop {
             let wait = {
                 let mut s = self.state();
@@ -290,49 +307,47 @@ impl Budget {
                     (Some(0), None) if !s.in_flight.is_empty() => Some(Duration::from_millis(20)),
                     _ => None,
                 };
+                let vendor = held.max(spent).filter(|w| !w.is_zero());
                 let paced = match s.confirmed {
                     true => None,
                     false => s.next_slot.map(|t| t.saturating_duration_since(now)),
-                };
-                let wait = [held, spent, paced].into_iter().flatten().max();
-                match wait.filter(|w| !w.is_zero()) {
-                    None => {
-                        if let Some(left) = &mut s.left {
-                            *left = left.saturating_sub(1);
-                        }
-                        if let Some(step) = self.interval(s.per_minute) {
-                            s.next_slot = Some(s.next_slot.map_or(now, |t| t.max(now)) + step);
-                        }
-                        s.sent += 1;
-                        let order = s.sent;
-                        s.in_flight.insert(order);
-                        return Ok(Ticket {
-                            budget: self,
-                            order,
-                        });
+                }
+                .filter(|w| !w.is_zero());
+                if vendor.is_none() && paced.is_none() {
+                    if let Some(left) = &mut s.left {
+                        *left = left.saturating_sub(1);
                     }
-                    Some(wait) if wait > max_wait => return Err(TooLong { wait }),
-                    Some(wait) => {
-                        let until = now + wait;
-                        let new = s
-                            .said_until
-                            .is_none_or(|t| until > t + Duration::from_secs(1));
-                        if wait >= SAID_WAIT && new {
-                            s.said_until = Some(until);
-                            tracing::warn!(
-                                "{}: the rate limit asks for a wait of {:.0} s; waiting",
-                                self.host,
-                                wait.as_secs_f64().ceil(),
-                            );
-                        } else {
-                            tracing::debug!(
-                                wait_ms = wait.as_millis() as u64,
-                                "rate budget: waiting"
-                            );
-                        }
-                        wait
+                    if let Some(step) = self.interval(s.per_minute) {
+                        s.next_slot = Some(s.next_slot.map_or(now, |t| t.max(now)) + step);
+                    }
+                    s.sent += 1;
+                    let order = s.sent;
+                    s.in_flight.insert(order);
+                    return Ok(Ticket {
+                        budget: self,
+                        order,
+                    });
+                }
+                if let Some(wait) = vendor {
+                    if wait > deadline.saturating_duration_since(now) {
+                        return Err(TooLong { wait });
+                    }
+                    let until = now + wait;
+                    let new = s
+                        .said_until
+                        .is_none_or(|t| until > t + Duration::from_secs(1));
+                    if wait >= SAID_WAIT && new {
+                        s.said_until = Some(until);
+                        tracing::warn!(
+                            "{}: the rate limit asks for a wait of {:.0} s; waiting",
+                            self.host,
+                            wait.as_secs_f64().ceil(),
+                        );
                     }
                 }
+                let wait = vendor.max(paced).unwrap_or_default();
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "rate budget: waiting");
+                wait
             };
             tokio::time::sleep(wait).await;
         }
@@ -356,19 +371,25 @@ impl Budget {
         if said.capacity.is_some() {
             s.capacity = said.capacity;
         }
-        if let Some(wait) = said.retry_after {
-            let until = now + wait;
-            s.held_until = Some(s.held_until.map_or(until, |t| t.max(until)));
-        }
         if let Some(left) = said.remaining {
             // Calls sent after this one and still in flight are not in the vendor's count.
             let later = s.in_flight.range(order + 1..).count() as u64;
             let left = left.saturating_sub(later);
+            // A window the vendor names by its end (a Unix time) is known exactly; one given in
+            // whole seconds is the same window within a second (a quarter of a short one); one
+            // with no end said (a per-minute count) is the current window while that lasts.
+            let tolerance = s.period().map_or(Duration::from_secs(1), |p| {
+                (p / 4).min(Duration::from_secs(1))
+            });
             let reset = now + said.reset.unwrap_or(UNSAID_WINDOW);
-            let same = match (s.reset_unix, said.reset_unix) {
-                (Some(mine), Some(theirs)) => Some(mine.cmp(&theirs)),
+            let same = match (s.reset_unix, said.reset_unix, said.reset) {
+                (Some(mine), Some(theirs), _) => Some(mine.cmp(&theirs)),
+                (_, _, None) => s
+                    .reset
+                    .filter(|mine| *mine > now)
+                    .map(|_| std::cmp::Ordering::Equal),
                 _ => s.reset.map(|mine| match mine.max(reset) - mine.min(reset) {
-                    d if d <= Duration::from_secs(1) => std::cmp::Ordering::Equal,
+                    d if d <= tolerance => std::cmp::Ordering::Equal,
                     _ => mine.cmp(&reset),
                 }),
             };
@@ -481,7 +502,7 @@ mod tests {
         let said = read(&per_minute, at(NOW));
         assert_eq!(
             (said.remaining, said.capacity, said.per_minute, said.reset),
-            (Some(0), Some(700), Some(700), Some(UNSAID_WINDOW))
+            (Some(0), Some(700), Some(700), None)
         );
         // Both counts: the one with fewer calls left binds.
         let both = headers(&[
@@ -584,7 +605,7 @@ mod tests {
         }
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(300), "{took:?}");
-        // The vendor announces more; the operator's own limit would still bind.
+        // The vendor announces its limit: without the operator's, it is the one paced by.
         let t = b.take(Duration::from_secs(5)).await.unwrap();
         b.observe(
             t,
@@ -611,28 +632,66 @@ mod tests {
     #[tokio::test]
     async fn a_wait_the_vendor_asks_for_holds_every_call_or_fails_past_max_wait() {
         let b = Budget::new("h", Pace::default());
-        let t = b.take(Duration::from_secs(5)).await.unwrap();
-        b.observe(
-            t,
-            &Said {
-                retry_after: Some(Duration::from_secs(3600)),
-                ..Said::default()
-            },
-        );
+        b.hold(Duration::from_secs(3600));
         let refused = b.take(Duration::from_secs(900)).await.err().unwrap();
         assert!(refused.wait > Duration::from_secs(3500));
         let b = Budget::new("h", Pace::default());
-        let t = b.take(Duration::from_secs(5)).await.unwrap();
-        b.observe(
-            t,
-            &Said {
-                retry_after: Some(Duration::from_millis(300)),
-                ..Said::default()
-            },
-        );
+        b.hold(Duration::from_millis(300));
         let start = Instant::now();
         drop(b.take(Duration::from_secs(5)).await.unwrap());
         assert!(start.elapsed() >= Duration::from_millis(250));
+    }
+
+    #[tokio::test]
+    async fn max_wait_counts_every_wait_of_one_call() {
+        // Each refusal asks for less than --max-wait; one after another, they ask for more.
+        let b = Arc::new(Budget::new("h", Pace::default()));
+        b.hold(Duration::from_millis(400));
+        let again = b.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            again.hold(Duration::from_millis(400));
+        });
+        let refused = b.take(Duration::from_millis(500)).await.err();
+        assert!(refused.is_some(), "700 ms in all is past a max of 500 ms");
+    }
+
+    #[test]
+    fn hostile_headers_are_read_without_a_panic_and_bound_the_wait() {
+        let h = headers(&[
+            ("RateLimit-Remaining", "1"),
+            ("RateLimit-Observed", "18446744073709551615"),
+            ("RateLimit-Reset", "18446744073709551615"),
+            ("Retry-After", "18446744073709551615"),
+            ("RateLimit-Limit", "1"),
+        ]);
+        let said = read(&h, at(NOW));
+        assert_eq!(said.reset, Some(LONGEST_SAID));
+        assert_eq!(said.retry_after, Some(LONGEST_SAID));
+        assert_eq!(said.capacity, Some(u64::MAX));
+        let mut s = State {
+            capacity: said.capacity,
+            per_minute: said.per_minute,
+            ..State::default()
+        };
+        assert_eq!(s.period(), Some(Duration::from_secs(3600)));
+        s.reset = Some(Instant::now());
+        s.roll(Instant::now() + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_refusal_does_not_inflate_the_window_and_a_limit_of_zero_is_not_read() {
+        // GitLab past its limit of 100: 104 counted, none left.
+        let refused = headers(&[
+            ("RateLimit-Limit", "6000"),
+            ("RateLimit-Observed", "104"),
+            ("RateLimit-Remaining", "0"),
+            ("RateLimit-Reset", "1800000001"),
+        ]);
+        assert_eq!(read(&refused, at(NOW)).capacity, None);
+        let zero = headers(&[("X-Rate-Limit", "0"), ("X-Rate-Limit-Remaining", "5")]);
+        let said = read(&zero, at(NOW));
+        assert_eq!((said.per_minute, said.capacity), (None, None));
     }
 
     #[tokio::test]

@@ -142,11 +142,12 @@ pub enum ApiError {
     /// The vendor's rate limit asks for a longer wait than the run accepts (`--max-wait`): the
     /// call was refused by the vendor (a 429) or never sent.
     #[error(
-        "{method} {url}: {}the rate limit asks for a wait of {} s, longer than --max-wait ({} s); {}",
+        "{method} {url}: {}the rate limit asks for a wait of {} s, longer than --max-wait ({} s); {}{}",
         if *.answered { "429 Too Many Requests: " } else { "" },
         .wait.as_secs_f64().ceil(),
         .max_wait.as_secs(),
-        if *.answered { "the vendor did not carry the call out" } else { "the call was not sent" }
+        if *.answered { "the vendor did not carry the call out" } else { "the call was not sent" },
+        if *.earlier { " (an earlier attempt, which got no clear answer, may have been)" } else { "" }
     )]
     RateLimited {
         /// Method.
@@ -159,6 +160,9 @@ pub enum ApiError {
         max_wait: Duration,
         /// Whether the vendor answered (429) or the call was held back before it was sent.
         answered: bool,
+        /// Whether an earlier attempt of the call got no clear answer (it may have been
+        /// carried out).
+        earlier: bool,
     },
     /// The request could not be built.
     #[error("{0}")]
@@ -191,6 +195,7 @@ impl ApiError {
             ApiError::Decode { .. } | ApiError::Redirected { .. } | ApiError::TooLarge { .. } => {
                 true
             }
+            ApiError::RateLimited { earlier, .. } => *earlier,
             _ => false,
         }
     }
@@ -486,8 +491,8 @@ pub struct Answer {
 enum Next {
     /// A 2xx answer.
     Done(Answer),
-    /// Try again after this wait.
-    Retry(Duration),
+    /// Try again after this wait; `true` when this attempt may have been carried out.
+    Retry(Duration, bool),
 }
 
 /// Where one attempt stands in the retry budget.
@@ -624,11 +629,33 @@ impl Http {
     async fn send_to(&self, call: &Call<'_>, url: Url) -> Result<Answer, ApiError> {
         let started = Instant::now();
         let mut attempts: u32 = 0;
+        let mut uncertain = false;
         loop {
             attempts += 1;
-            match self.attempt(call, &url, attempts, started).await? {
-                Next::Done(answer) => return Ok(answer),
-                Next::Retry(wait) => tokio::time::sleep(wait).await,
+            match self.attempt(call, &url, attempts, started).await {
+                Ok(Next::Done(answer)) => return Ok(answer),
+                Ok(Next::Retry(wait, maybe_done)) => {
+                    uncertain |= maybe_done;
+                    tokio::time::sleep(wait).await;
+                }
+                Err(ApiError::RateLimited {
+                    method,
+                    url,
+                    wait,
+                    max_wait,
+                    answered,
+                    ..
+                }) => {
+                    return Err(ApiError::RateLimited {
+                        method,
+                        url,
+                        wait,
+                        max_wait,
+                        answered,
+                        earlier: uncertain,
+                    });
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -656,6 +683,7 @@ impl Http {
                 wait: too_long.wait,
                 max_wait: self.policy.max_wait,
                 answered: false,
+                earlier: false,
             })?;
         match req.send().await {
             Err(e) => self.no_answer(call, url, &e, &attempt),
@@ -695,11 +723,12 @@ impl Http {
         e: &reqwest::Error,
         attempt: &Attempt,
     ) -> Result<Next, ApiError> {
+        let maybe_sent = !(e.is_connect() || e.is_builder());
         let err = ApiError::Transport {
             method: call.method.clone(),
             url: self.shown(url),
             message: self.redactor.redact(&describe_transport(e)),
-            maybe_sent: !(e.is_connect() || e.is_builder()),
+            maybe_sent,
         };
         // A certificate refused now is refused on the next try too; so is a host that refuses
         // connections or has no address.
@@ -715,7 +744,7 @@ impl Http {
                 } else {
                     tracing::info!("{err}; trying again in {:.1} s", wait.as_secs_f64());
                 }
-                Ok(Next::Retry(wait))
+                Ok(Next::Retry(wait, maybe_sent))
             }
             Err(_) => Err(err),
         }
@@ -746,6 +775,11 @@ impl Http {
         }
         let failure = Failure::Status(status, &headers);
         let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        if limited && let Some(wait) = server_wait(status, &headers, SystemTime::now()) {
+            // The vendor's limit holds every call to the host, whatever becomes of this one
+            // (a one-shot call is not tried again).
+            self.budget.hold(wait);
+        }
         match attempt.delay(&self.policy, &call.method, failure) {
             Ok(wait) => {
                 let line = format!(
@@ -760,7 +794,7 @@ impl Http {
                     // budget says a long wait once.
                     self.budget.hold(wait);
                     tracing::info!("{line}");
-                    return Ok(Next::Retry(Duration::ZERO));
+                    return Ok(Next::Retry(Duration::ZERO, false));
                 }
                 // A wait the operator would notice is said; a short one only with -v.
                 if wait >= Duration::from_secs(2) {
@@ -768,7 +802,7 @@ impl Http {
                 } else {
                     tracing::info!("{line}");
                 }
-                return Ok(Next::Retry(wait));
+                return Ok(Next::Retry(wait, status.is_server_error()));
             }
             Err(GiveUp::WaitTooLong(wait)) if limited => {
                 return Err(ApiError::RateLimited {
@@ -777,6 +811,7 @@ impl Http {
                     wait,
                     max_wait: self.policy.max_wait,
                     answered: true,
+                    earlier: false,
                 });
             }
             Err(_) => {}

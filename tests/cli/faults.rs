@@ -870,3 +870,35 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     assert_eq!(journal(&env)["status"], "done");
     assert_no_canary(&env, &[&resumed]);
 }
+
+#[tokio::test]
+async fn a_rotate_answer_without_a_whole_token_is_never_kept_or_applied_and_says_what_was_done() {
+    // The rotate call was carried out (the old token is revoked), but the answer's token is a
+    // cut: nothing is kept or applied, and the run says how to get a value.
+    let cut = ResponseTemplate::new(200)
+        .set_body_json(json!({"id": 43, "name": "t", "token": "glpat-cut", "expires_at": day(90)}));
+    let server = gitlab(cut).await;
+    mount_verify(&server, Duration::ZERO).await;
+    let env = Env::new();
+    let out = tokrot(&env, &server)
+        .args(rotate_args(&KEYS))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(tokrot::exit::FAILED), "{err}");
+    assert!(
+        err.contains("the vendor made token 43, but its answer holds no whole token"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the rotate call revoked the old token, so its consumers stop working: rotate token 43 again (--token-id 43)"),
+        "{err}"
+    );
+    assert!(!err.contains("nothing was changed"), "{err}");
+    assert!(puts(&server).await.is_empty(), "nothing applied");
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        1
+    );
+    crate::common::scan(&env, &[&out], &["glpat-cut", CALLER]);
+}

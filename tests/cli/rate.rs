@@ -108,7 +108,14 @@ fn run(env: &Env, server: &MockServer, config: &str) -> std::process::Output {
         .env("GITLAB_TOKEN", CALLER)
         .arg("--config")
         .arg(&config)
-        .args(["--gitlab-url", &server.uri(), "--yes", "-v"])
+        .args([
+            "--gitlab-url",
+            &server.uri(),
+            "--yes",
+            "-v",
+            "--concurrency",
+            "8",
+        ])
         .args(rotate_args(&keys))
         .output()
         .unwrap()
@@ -120,8 +127,6 @@ async fn with_gitlabs_headers_on_every_answer_a_run_past_the_limit_meets_no_429(
     let env = Env::new();
     let out = run(&env, &server, "");
     assert_eq!(out.status.code(), Some(exit::OK), "{}", stderr(&out));
-    let requests = server.received_requests().await.unwrap().len();
-    assert!(requests > 3 * 6, "the run spans windows: {requests}");
     assert_eq!(refused.load(Ordering::Relaxed), 0, "{}", stderr(&out));
     assert_eq!(puts(&server).await.len(), TARGETS);
     assert_eq!(journal(&env)["status"], "done");
@@ -130,26 +135,24 @@ async fn with_gitlabs_headers_on_every_answer_a_run_past_the_limit_meets_no_429(
 
 #[tokio::test]
 async fn without_headers_the_configured_limit_paces_the_run_and_no_429_is_met() {
-    // gitlab.com's default: rate headers only on a 429. Unpaced, the run meets the limit.
+    // gitlab.com's default: rate headers only on a 429. Without a limit to pace by, the run
+    // meets the stand-in's limit (and waits out its refusals): what the config changes below.
     let (server, refused) = limited(6, false).await;
     let env = Env::new();
     let out = run(&env, &server, "");
     assert_eq!(out.status.code(), Some(exit::OK), "{}", stderr(&out));
-    assert!(
-        refused.load(Ordering::Relaxed) > 0,
-        "without a limit to pace by, a burst is refused"
-    );
+    assert!(refused.load(Ordering::Relaxed) > 0, "a burst is refused");
 
     let (server, refused) = limited(6, false).await;
     let env = Env::new();
     let started = Instant::now();
-    let out = run(&env, &server, "[gitlab]\nrequests_per_minute = 360\n");
+    let out = run(&env, &server, "[gitlab]\nrequests_per_minute = 300\n");
     let took = started.elapsed();
     assert_eq!(out.status.code(), Some(exit::OK), "{}", stderr(&out));
     assert_eq!(refused.load(Ordering::Relaxed), 0, "{}", stderr(&out));
     let requests = server.received_requests().await.unwrap().len();
-    // 360 a minute, 98 % of it: one call every 170 ms.
-    let paced = Duration::from_millis(170) * (requests as u32 - 1);
+    // 300 a minute, 98 % of it: one call every 204 ms.
+    let paced = Duration::from_millis(200) * (requests as u32 - 1);
     assert!(took >= paced, "{requests} requests in {took:?}");
     assert_eq!(puts(&server).await.len(), TARGETS);
     assert_no_canary(&env, &[&out]);

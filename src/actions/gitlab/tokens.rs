@@ -123,11 +123,6 @@ pub(crate) async fn rotate_personal_token(
         .rotate_personal_token(&id, expires)
         .await
         .map_err(rotate_failure)?;
-    if id == "self" {
-        // The old credential is revoked now: every later call uses the new one.
-        *ex.gitlab.write().unwrap_or_else(|p| p.into_inner()) =
-            Some(gitlab.with_token(new.token.clone()));
-    }
     // The expiry GitLab gave the new token, which the report shows too; else the one asked for.
     let note = format!(
         "new token id {}, expires {}",
@@ -135,7 +130,18 @@ pub(crate) async fn rotate_personal_token(
         new.expires_at.as_deref().unwrap_or(&expires.to_string())
     );
     ex.lock().facts.expires_at = Some(expires.to_string());
-    ex.remember_new(new.id, new.token, new.expires_at, "token");
+    let token = new.token.clone();
+    ex.remember_new(
+        new.id,
+        new.token,
+        new.expires_at,
+        "token",
+        &rotated_unreadable(new.id),
+    )?;
+    if id == "self" {
+        // The old credential is revoked now: every later call uses the new one.
+        *ex.gitlab.write().unwrap_or_else(|p| p.into_inner()) = Some(gitlab.with_token(token));
+    }
     Ok(note)
 }
 
@@ -250,8 +256,22 @@ pub(crate) async fn rotate_access_token(
         new.expires_at.as_deref().unwrap_or(&expires.to_string())
     );
     ex.lock().facts.expires_at = Some(expires.to_string());
-    ex.remember_new(new.id, new.token, new.expires_at, "token");
+    ex.remember_new(
+        new.id,
+        new.token,
+        new.expires_at,
+        "token",
+        &rotated_unreadable(new.id),
+    )?;
     Ok(note)
+}
+
+/// What to do when a rotate call's answer holds no usable token: the call revoked the old one,
+/// and the new one can be rotated by its id to get a value.
+fn rotated_unreadable(new_id: u64) -> String {
+    format!(
+        "the rotate call revoked the old token, so its consumers stop working: rotate token {new_id} again (--token-id {new_id}) to get a value for them"
+    )
 }
 
 /// `gitlab.create_project_token`.
@@ -290,7 +310,13 @@ pub(crate) async fn create_project_token(
         .create_resource_token(owner, name, &scopes, level, expires)
         .await?;
     let note = format!("project access token id {}, expires {expires}", new.id);
-    ex.remember_new(new.id, new.token, None, "bot_token");
+    ex.remember_new(
+        new.id,
+        new.token,
+        None,
+        "bot_token",
+        &format!("revoke project access token {} and run again", new.id),
+    )?;
     Ok(note)
 }
 

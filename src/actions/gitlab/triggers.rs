@@ -80,7 +80,13 @@ pub(crate) async fn create_trigger(
         Err(e) => return Err(e.into()),
     };
     let note = format!("new trigger id {} \"{description}\"", new.id);
-    ex.remember_new(new.id, new.token, None, "token");
+    ex.remember_new(
+        new.id,
+        new.token,
+        None,
+        "token",
+        &format!("delete trigger {} and run again", new.id),
+    )?;
     Ok(note)
 }
 
@@ -215,7 +221,13 @@ pub(crate) async fn recover_trigger(
     match found.len() {
         1 => {
             let (id, token) = found.remove(0);
-            ex.remember_new(id, token, None, "token");
+            ex.remember_new(
+                id,
+                token,
+                None,
+                "token",
+                &format!("delete trigger {id} and run again"),
+            )?;
             Ok(format!(
                 "the answer was lost, but the new trigger (id {id}) was found by its description and its token recovered"
             ))

@@ -240,7 +240,13 @@ pub(crate) async fn create_oauth_token(
         st.facts.vendor_expiry = expires.is_some();
         st.facts.refresh_token = new.refresh_token;
     }
-    ex.remember_new(new.id, new.token, expires, "token");
+    ex.remember_new(
+        new.id,
+        new.token,
+        expires,
+        "token",
+        &format!("revoke OAuth token {} and run again", new.id),
+    )?;
     Ok(note)
 }
 
