@@ -21,10 +21,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!("error: cannot start the async runtime: {e}");
-            }
+            tokrot::ui::raw_status(&format!("error: cannot start the async runtime: {e}"));
             std::process::exit(exit::FAILED);
         }
     };
@@ -33,18 +30,13 @@ fn main() {
         Ok(outcome) => outcome.exit_code(),
         Err(e) => {
             if !e.quiet {
-                #[allow(clippy::print_stderr)]
-                {
-                    // The message may quote a vendor: only text reaches the terminal.
-                    eprintln!("{}", tokrot::text::terminal_safe(&e.to_string(), false));
-                }
+                // The message may quote a vendor: only text reaches the terminal. A closed
+                // stderr or stdout (`| head`) changes nothing about the exit code.
+                tokrot::ui::raw_status(&tokrot::text::terminal_safe(&e.to_string(), false));
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.
                 if json && !e.reported {
-                    #[allow(clippy::print_stdout)]
-                    {
-                        println!("{}", e.to_json());
-                    }
+                    tokrot::ui::raw_out(&e.to_json().to_string());
                 }
             }
             e.code

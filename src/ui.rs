@@ -1,6 +1,7 @@
 //! Output discipline: results on stdout, prompts, progress and status on stderr, all of it
 //! through one `Ui` that redacts registered secrets and lets no control sequence from a vendor's
-//! text act on the terminal (only tokrot's own colour codes pass). A closed pipe is a quiet exit.
+//! text act on the terminal (only tokrot's own colour codes pass). A closed pipe is never a
+//! panic and never changes the exit code: output to it is dropped.
 //!
 //! A fan-out (a hundred targets, a batch of rotations, a long list of reads) shows a live bar on
 //! a terminal; piped, under `-q` or `--output json` there is none, only the summary line. While
@@ -26,6 +27,8 @@ pub struct Ui {
     bar: Option<indicatif::ProgressBar>,
     /// The width pages of text are fitted to (`page`), when known.
     width: Option<usize>,
+    /// stdout was closed by its reader.
+    out_closed: bool,
 }
 
 /// A live bar for `total` things being done side by side, and the time they took. Dropped
@@ -97,6 +100,7 @@ impl Ui {
             verbose: false,
             bar: None,
             width: None,
+            out_closed: false,
         }
     }
 
@@ -170,12 +174,26 @@ impl Ui {
         &self.redactor
     }
 
-    /// Writes a result to stdout.
+    /// Writes a result to stdout. A stdout that went away (`| head`) is not a reason to stop or
+    /// to change the exit code: the command carries on to the end it would have had, and its
+    /// later output is dropped.
     pub fn out(&mut self, text: &str) -> io::Result<()> {
+        if self.out_closed {
+            return Ok(());
+        }
         let text = self.redactor.redact(text);
         let text = crate::text::terminal_safe(&text, self.color);
-        self.out.write_all(text.as_bytes())?;
-        self.out.flush()
+        match self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+        {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.out_closed = true;
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Writes a status line to stderr (suppressed by `-q`).
@@ -240,9 +258,17 @@ impl Ui {
     }
 }
 
-/// A line to stderr from outside the run's `Ui` (the signal listener), for fixed text that holds
-/// no value.
+/// A line to stderr from outside the run's `Ui` (the signal listener, the process's last
+/// words), for text already made safe. A closed stderr is not an error: the process ends with
+/// the code it would have had.
 pub fn raw_status(text: &str) {
     let mut err = io::stderr();
     let _ = writeln!(err, "{text}");
+}
+
+/// A line to stdout from outside the run's `Ui` (a JSON error document), ignoring a closed
+/// stdout as `raw_status` does.
+pub fn raw_out(text: &str) {
+    let mut out = io::stdout();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }

@@ -81,10 +81,7 @@ pub fn parse_args() -> Cli {
         .trim_start_matches("error: ")
         .to_owned();
     let doc = CliError::usage(message).to_json();
-    #[allow(clippy::print_stdout)]
-    {
-        println!("{doc}");
-    }
+    crate::ui::raw_out(&doc.to_string());
     std::process::exit(crate::exit::USAGE);
 }
 

@@ -541,3 +541,28 @@ async fn reading_tokens_and_a_due_batch_show_their_bars_on_a_terminal() {
     assert!(screen.contains("rotating ["), "no bar:\n{screen}");
     assert_no_piece("screen", &screen, &[CALLER, NEW]);
 }
+
+#[test]
+fn a_closed_pipe_is_never_a_panic_and_keeps_the_exit_code() {
+    // `| true` closes the pipe before tokrot writes: every write to stdout and stderr fails.
+    let env = Env::new();
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    for (args, code) in [
+        // The credential does not work: 1, whether anyone reads the output or not.
+        ("--gitlab-url http://127.0.0.1:1 auth status", 1),
+        ("--gitlab-url http://127.0.0.1:1 --output json auth status", 1),
+        ("list", 0),
+        ("show gitlab-pat", 0),
+        ("rotate gitlab-pat --dry-run", 0),
+        ("no-such-command", 2),
+        ("--output json history", 0),
+    ] {
+        let script = format!(
+            "GITLAB_TOKEN=glpat-bad-CANARY-ux09 '{bin}' {args} 2>&1 | true; echo \"exit=${{PIPESTATUS[0]}}\""
+        );
+        let out = env.command("bash").args(["-c", &script]).output().unwrap();
+        let said = stdout(&out);
+        assert_eq!(said.trim(), format!("exit={code}"), "{args}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args}");
+    }
+}
