@@ -1,5 +1,7 @@
 //! The `tokrot` binary: prepares the process, runs the command, and decides the exit code.
 
+use std::io::IsTerminal;
+
 use tokrot::cli::OutputFormat;
 use tokrot::exit;
 
@@ -14,6 +16,7 @@ fn main() {
     tokrot::cli::completions::answer_if_asked();
     let cli = tokrot::cli::parse_args();
     let json = cli.global.output == OutputFormat::Json;
+    let red = tokrot::cli::colour(&cli.global, std::io::stderr().is_terminal());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -32,7 +35,16 @@ fn main() {
             if !e.quiet {
                 // The message may quote a vendor: only text reaches the terminal. A closed
                 // stderr or stdout (`| head`) changes nothing about the exit code.
-                tokrot::ui::raw_status(&tokrot::text::terminal_safe(&e.to_string(), false));
+                let message = e.to_string();
+                let text = tokrot::text::terminal_safe(&message, false);
+                let text = match (red, text.strip_prefix("error:")) {
+                    (true, Some(rest)) => {
+                        let label = console::style("error:").red().force_styling(true);
+                        format!("{label}{rest}")
+                    }
+                    _ => text.into_owned(),
+                };
+                tokrot::ui::raw_status(&text);
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.
                 if json && !e.reported {

@@ -115,6 +115,35 @@ fn hang_of(line: &str, width: usize) -> usize {
     }
 }
 
+/// Text without colour codes (`ESC [ digits and semicolons m`): what a stream that is not
+/// coloured gets of tokrot's styling. Any other escape is left for `terminal_safe` to show.
+pub fn without_colour(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\u{1b}') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let code = after.strip_prefix('[').and_then(|params| {
+            let len = params
+                .find(|p: char| !(p.is_ascii_digit() || p == ';'))
+                .unwrap_or(params.len());
+            params[len..].starts_with('m').then_some(1 + 1 + len + 1)
+        });
+        match code {
+            Some(end) => rest = &rest[at + end..],
+            None => {
+                out.push('\u{1b}');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Text made safe for a terminal: a newline and a tab pass, and so do colour codes (`ESC [ … m`)
 /// when `colour` is on (tokrot's own styling); any other control character (an escape sequence
 /// that moves the cursor, clears the screen, sets the window title or the clipboard; a bell; a
@@ -171,7 +200,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
         .map(|c| {
             rows.iter()
                 .filter_map(|row| row.get(c))
-                .map(|cell| cell.chars().count())
+                .map(|cell| console::measure_text_width(cell))
                 .max()
                 .unwrap_or(0)
         })
@@ -180,9 +209,11 @@ pub fn table(rows: &[Vec<String>]) -> String {
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
-            match widths.get(c) {
-                Some(w) => line.push_str(&format!("{cell:<w$}  ")),
-                None => line.push_str(cell),
+            line.push_str(cell);
+            // Padded by what shows: a colour code takes no column.
+            if let Some(w) = widths.get(c) {
+                let pad = w.saturating_sub(console::measure_text_width(cell)) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push_str(line.trim_end());

@@ -17,7 +17,8 @@ pub struct Ui {
     out: Box<dyn Write>,
     err: Box<dyn Write>,
     redactor: Redactor,
-    color: bool,
+    /// Colour on stdout, and on stderr: each stream is coloured only where it is seen.
+    color: (bool, bool),
     quiet: bool,
     /// Live progress bars may be drawn (stderr is a terminal, text output, not `-q`).
     live: bool,
@@ -72,7 +73,7 @@ impl Progress {
 
 impl Ui {
     /// A `Ui` on the process's stdout and stderr.
-    pub fn stdio(redactor: Redactor, color: bool, quiet: bool) -> Self {
+    pub fn stdio(redactor: Redactor, color: (bool, bool), quiet: bool) -> Self {
         Self::new(
             Box::new(io::stdout()),
             Box::new(io::stderr()),
@@ -87,7 +88,7 @@ impl Ui {
         out: Box<dyn Write>,
         err: Box<dyn Write>,
         redactor: Redactor,
-        color: bool,
+        color: (bool, bool),
         quiet: bool,
     ) -> Self {
         Self {
@@ -164,9 +165,15 @@ impl Ui {
         }
     }
 
-    /// Whether colours are on.
+    /// Whether colours are on where prompts go (stderr).
     pub fn color(&self) -> bool {
-        self.color
+        self.color.1
+    }
+
+    /// Whether text is styled at all: on either stream (a stream without colour has the codes
+    /// taken out as it is written).
+    fn styled(&self) -> bool {
+        self.color.0 || self.color.1
     }
 
     /// The redactor this output goes through.
@@ -182,7 +189,7 @@ impl Ui {
             return Ok(());
         }
         let text = self.redactor.redact(text);
-        let text = crate::text::terminal_safe(&text, self.color);
+        let text = for_stream(&text, self.color.0);
         match self
             .out
             .write_all(text.as_bytes())
@@ -209,7 +216,7 @@ impl Ui {
     /// nobody reads, so that error is dropped; stdout's is not.
     pub fn error(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
-        let text = crate::text::terminal_safe(&text, self.color);
+        let text = for_stream(&text, self.color.1);
         let err = &mut self.err;
         let mut write = || {
             err.write_all(text.as_bytes())
@@ -232,7 +239,7 @@ impl Ui {
 
     /// Bold text when colours are on.
     pub fn bold(&self, text: &str) -> String {
-        if self.color {
+        if self.styled() {
             console::style(text).bold().to_string()
         } else {
             text.to_owned()
@@ -241,8 +248,17 @@ impl Ui {
 
     /// Dimmed text when colours are on.
     pub fn dim(&self, text: &str) -> String {
-        if self.color {
+        if self.styled() {
             console::style(text).dim().to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Alarm-coloured (red) text when colours are on: an error, an expired or revoked token.
+    pub fn alarm(&self, text: &str) -> String {
+        if self.styled() {
+            console::style(text).red().to_string()
         } else {
             text.to_owned()
         }
@@ -250,11 +266,22 @@ impl Ui {
 
     /// Warning-coloured text when colours are on.
     pub fn warn(&self, text: &str) -> String {
-        if self.color {
+        if self.styled() {
             console::style(text).yellow().to_string()
         } else {
             text.to_owned()
         }
+    }
+}
+
+/// Text as a stream gets it: with tokrot's colour codes where the stream is coloured, without
+/// them where it is not, and in both cases unable to act on the terminal.
+fn for_stream(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
+    match colour {
+        true => crate::text::terminal_safe(text, true),
+        false => std::borrow::Cow::Owned(
+            crate::text::terminal_safe(&crate::text::without_colour(text), false).into_owned(),
+        ),
     }
 }
 

@@ -12,6 +12,20 @@ use crate::ui::Ui;
 /// from this version on, a change that could break a script that reads a document raises it.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Whether output to a stream that `is_terminal` (or not) is coloured: never under
+/// `--no-color`, `--output json` or a `NO_COLOR` with any value (no-color.org); always under a
+/// `CLICOLOR_FORCE` other than `0`; else on a terminal that is not `TERM=dumb`.
+pub fn colour(global: &GlobalArgs, is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if global.no_color || global.output == OutputFormat::Json || set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    is_terminal && std::env::var_os("TERM").is_some_and(|t| t != "dumb")
+}
+
 /// The width text pages are fitted to: the terminal's, when stdout is one; else `COLUMNS` when
 /// set (as `--help` does); none for JSON or a pipe without `COLUMNS`.
 fn page_width(global: &GlobalArgs) -> Option<usize> {
@@ -66,16 +80,15 @@ pub struct Ctx {
 impl Ctx {
     /// Loads configuration and runbooks. A broken runbook or config file stops every command.
     pub fn new(global: GlobalArgs) -> Result<Self, CliError> {
-        let color = !global.no_color
-            && global.output == OutputFormat::Text
-            && std::io::stderr().is_terminal()
-            && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
-        console::set_colors_enabled(color);
-        console::set_colors_enabled_stderr(color);
+        // Each stream by itself: `tokrot show X > file` on a terminal writes no colour codes.
+        let color_out = colour(&global, std::io::stdout().is_terminal());
+        let color_err = colour(&global, std::io::stderr().is_terminal());
+        console::set_colors_enabled(color_out || color_err);
+        console::set_colors_enabled_stderr(color_err);
         let live = global.output == OutputFormat::Text
             && std::io::stderr().is_terminal()
             && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
-        let ui = Ui::stdio(Redactor::default(), color, global.quiet)
+        let ui = Ui::stdio(Redactor::default(), (color_out, color_err), global.quiet)
             .with_progress(live, global.verbose > 0)
             .with_width(page_width(&global));
         let mut config = Config::load(global.config.as_deref())?;

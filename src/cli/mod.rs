@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use context::Ctx;
+pub use context::{Ctx, colour};
 pub use error::CliError;
 
 const AFTER_HELP: &str = "\
@@ -168,8 +168,9 @@ pub struct GlobalArgs {
     /// Only errors on stderr.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-    /// No colours (also NO_COLOR).
-    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new(), hide_env_values = true)]
+    /// No colours. Colour is decided for stdout and stderr apart: only on a terminal, never
+    /// when NO_COLOR holds anything, always when CLICOLOR_FORCE does (and is not 0).
+    #[arg(long, global = true)]
     pub no_color: bool,
 }
 
@@ -233,7 +234,13 @@ fn refuse_secret_evidence(ctx: &Ctx) -> Result<(), CliError> {
 pub async fn dispatch(cli: Cli) -> Result<Outcome, CliError> {
     // Text that needs no configuration: a broken config file or GITLAB_URL must not keep a
     // manual page or a completion script from the operator.
-    let bare = || crate::ui::Ui::stdio(crate::secret::Redactor::default(), false, cli.global.quiet);
+    let bare = || {
+        crate::ui::Ui::stdio(
+            crate::secret::Redactor::default(),
+            (false, false),
+            cli.global.quiet,
+        )
+    };
     match &cli.command {
         Command::Completions(args) => return completions::run(&mut bare(), args),
         Command::Man(args) => return man::run(&mut bare(), args),

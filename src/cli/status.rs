@@ -13,8 +13,9 @@ use crate::clients::zendesk::Zendesk;
 use crate::engine::credentials::{self, Reach};
 use crate::engine::inventory::{Credential, Inventory};
 use crate::engine::plan::{Mode, Plan, WalkKind, resolve};
-use crate::engine::status::{self, Place, Report, Vendors};
+use crate::engine::status::{self, Place, Report, State, Vendors};
 use crate::engine::{protocol, session};
+use crate::ui::Ui;
 
 /// Arguments of `tokrot status`.
 #[derive(Debug, clap::Args)]
@@ -230,7 +231,7 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
     if ctx.json() {
         ctx.print_json(&report_json(&report, due_days, &runs))?;
     } else {
-        let text = report_text(&report, due_days, &runs);
+        let text = report_text(&report, due_days, &runs, &ctx.ui);
         ctx.ui.page(&text)?;
     }
     if !args.check {
@@ -239,9 +240,9 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
     // Everything a person must act on fails the check: a scheduled job is red exactly then.
     let count =
         |f: &dyn Fn(&status::Row) -> bool| report.needing_a_person().filter(|r| f(r)).count();
-    let due = count(&|r| matches!(r.state, status::State::Expired | status::State::Due));
-    let revoked = count(&|r| r.state == status::State::Revoked);
-    let unread = count(&|r| r.state == status::State::Unknown);
+    let due = count(&|r| matches!(r.state, State::Expired | State::Due));
+    let revoked = count(&|r| r.state == State::Revoked);
+    let unread = count(&|r| r.state == State::Unknown);
     let broken = count(&|r| r.plan_error.is_some());
     let mut said = Vec::new();
     if due > 0 {
@@ -306,7 +307,7 @@ fn report_json(report: &Report, due_days: u32, runs: &[Unfinished]) -> serde_jso
     json!({"due_within_days": due_days, "tokens": rows, "notes": report.notes, "unfinished": runs})
 }
 
-fn report_text(report: &Report, due_days: u32, runs: &[Unfinished]) -> String {
+fn report_text(report: &Report, due_days: u32, runs: &[Unfinished], ui: &Ui) -> String {
     let header = [
         "NAME",
         "KIND",
@@ -320,9 +321,15 @@ fn report_text(report: &Report, due_days: u32, runs: &[Unfinished]) -> String {
     ];
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
     for r in &report.rows {
+        // What needs acting on stands out where colour is seen: due yellow, dead red.
+        let word = match r.state {
+            State::Due => ui.warn(r.state.as_str()),
+            State::Expired | State::Revoked => ui.alarm(r.state.as_str()),
+            _ => r.state.as_str().to_owned(),
+        };
         let mut state = match &r.note {
-            Some(note) => format!("{} ({note})", r.state.as_str()),
-            None => r.state.as_str().to_owned(),
+            Some(note) => format!("{word} ({note})"),
+            None => word,
         };
         if let Some(e) = &r.plan_error {
             state.push_str(&format!(

@@ -268,7 +268,7 @@ fn quiet_ui() -> Ui {
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
         Redactor::default(),
-        false,
+        (false, false),
         true,
     )
 }

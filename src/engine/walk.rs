@@ -1082,7 +1082,7 @@ mod tests {
             Box::new(buf.clone()),
             Box::new(buf.clone()),
             Default::default(),
-            false,
+            (false, false),
             false,
         )
     }

@@ -189,7 +189,13 @@ impl Pty {
     }
 
     pub fn spawn_with(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Self {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tokrot"));
+        Self::spawn_program(env, env!("CARGO_BIN_EXE_tokrot"), args, vars)
+    }
+
+    /// Any program (a shell that runs tokrot with a redirection) on the pseudo-terminal, in the
+    /// same hermetic environment.
+    pub fn spawn_program(env: &Env, program: &str, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        let mut cmd = std::process::Command::new(program);
         cmd.args(args)
             .env_clear()
             .env("HOME", env.path())

@@ -417,6 +417,55 @@ async fn inventory_check_runs_every_credentials_preflight_and_names_the_one_that
 }
 
 #[tokio::test]
+async fn status_colours_what_needs_acting_on_only_where_colour_is_asked_for() {
+    let team = Team::new().await;
+    // Piped, colour only when forced: due yellow, expired red, the table still aligned.
+    let forced = team
+        .tokrot()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("status")
+        .output()
+        .unwrap();
+    let text = stdout(&forced);
+    assert!(text.contains("\u{1b}[33mdue\u{1b}[0m"), "{text}");
+    assert!(text.contains("\u{1b}[31mexpired\u{1b}[0m"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |line: &str, word: &str| {
+        console::strip_ansi_codes(line)
+            .find(word)
+            .unwrap_or_else(|| panic!("{word} in {line}"))
+    };
+    let header = at(lines[0], "STATE");
+    let due = lines.iter().find(|l| l.contains("zendesk-sync")).unwrap();
+    assert_eq!(
+        at(due, "due"),
+        header,
+        "the STATE column stays aligned:\n{text}"
+    );
+    // NO_COLOR with any value, even 0, wins.
+    for no_color in ["1", "0"] {
+        let plain = team
+            .tokrot()
+            .env("NO_COLOR", no_color)
+            .env("CLICOLOR_FORCE", "1")
+            .arg("status")
+            .output()
+            .unwrap();
+        assert!(!stdout(&plain).contains('\u{1b}'), "NO_COLOR={no_color}");
+    }
+    // Piped and not forced: none.
+    let piped = team
+        .tokrot()
+        .env_remove("NO_COLOR")
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(!stdout(&piped).contains('\u{1b}'));
+    assert_eq!(piped.status.code(), forced.status.code());
+}
+
+#[tokio::test]
 async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the_unlisted() {
     let team = Team::new().await;
     let out = team

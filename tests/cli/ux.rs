@@ -550,7 +550,10 @@ fn a_closed_pipe_is_never_a_panic_and_keeps_the_exit_code() {
     for (args, code) in [
         // The credential does not work: 1, whether anyone reads the output or not.
         ("--gitlab-url http://127.0.0.1:1 auth status", 1),
-        ("--gitlab-url http://127.0.0.1:1 --output json auth status", 1),
+        (
+            "--gitlab-url http://127.0.0.1:1 --output json auth status",
+            1,
+        ),
         ("list", 0),
         ("show gitlab-pat", 0),
         ("rotate gitlab-pat --dry-run", 0),
@@ -562,7 +565,51 @@ fn a_closed_pipe_is_never_a_panic_and_keeps_the_exit_code() {
         );
         let out = env.command("bash").args(["-c", &script]).output().unwrap();
         let said = stdout(&out);
-        assert_eq!(said.trim(), format!("exit={code}"), "{args}: {}", stderr(&out));
+        assert_eq!(
+            said.trim(),
+            format!("exit={code}"),
+            "{args}: {}",
+            stderr(&out)
+        );
         assert!(!stderr(&out).contains("panicked"), "{args}");
     }
+}
+
+#[test]
+fn colour_is_decided_for_each_stream_where_it_is_seen() {
+    let env = Env::new();
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    let file = env.path().join("show.txt");
+    // On a terminal: stdout to a file has no colour code, stderr on the terminal has them.
+    let script = format!(
+        "'{bin}' show gitlab-pat > '{}'; '{bin}' show nope-not-a-runbook; echo done",
+        file.display()
+    );
+    let mut pty = Pty::spawn_program(&env, "sh", &["-c", &script], &[("NO_COLOR", "")]);
+    pty.expect("done");
+    let (_, screen) = pty.finish();
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains("Rotate a GitLab personal access token"),
+        "{saved}"
+    );
+    assert!(
+        !saved.contains('\u{1b}'),
+        "colour codes in a file: {saved:?}"
+    );
+    assert!(
+        screen.contains("\u{1b}[31merror:\u{1b}[0m"),
+        "errors are red on a terminal: {screen:?}"
+    );
+    // The same on the terminal's stdout is styled.
+    let mut pty = Pty::spawn_with(&env, &["show", "gitlab-pat"], &[("NO_COLOR", "")]);
+    pty.expect("Rotate a GitLab personal access token");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0);
+    assert!(screen.contains("\u{1b}[1m"), "{screen:?}");
+    // NO_COLOR with any value turns it off, 0 included.
+    let mut pty = Pty::spawn_with(&env, &["show", "gitlab-pat"], &[("NO_COLOR", "0")]);
+    pty.expect("Rotate a GitLab personal access token");
+    let (_, screen) = pty.finish();
+    assert!(!screen.contains("\u{1b}[1m"), "{screen:?}");
 }
