@@ -16,6 +16,8 @@ fn main() {
     tokrot::cli::completions::answer_if_asked();
     let cli = tokrot::cli::parse_args();
     let json = cli.global.output == OutputFormat::Json;
+    // Under --jq, stdout is the filter's: an error is said on stderr only.
+    let jq = cli.global.jq.is_some();
     let red = tokrot::cli::colour(&cli.global, std::io::stderr().is_terminal());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -47,7 +49,7 @@ fn main() {
                 tokrot::ui::raw_status(&text);
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.
-                if json && !e.reported {
+                if json && !e.reported && !jq {
                     tokrot::ui::raw_out(&e.to_json().to_string());
                 }
             }

@@ -75,11 +75,18 @@ pub struct Ctx {
     pub ui: Ui,
     /// Warnings already given in this command.
     warned: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// `--jq`, compiled before anything runs.
+    jq: Option<super::jq::Jq>,
 }
 
 impl Ctx {
     /// Loads configuration and runbooks. A broken runbook or config file stops every command.
     pub fn new(global: GlobalArgs) -> Result<Self, CliError> {
+        let jq = global
+            .jq
+            .as_deref()
+            .map(super::jq::Jq::compile)
+            .transpose()?;
         // Each stream by itself: `tokrot show X > file` on a terminal writes no colour codes.
         let color_out = colour(&global, std::io::stdout().is_terminal());
         let color_err = colour(&global, std::io::stderr().is_terminal());
@@ -107,6 +114,7 @@ impl Ctx {
             catalogue,
             ui,
             warned: std::sync::Mutex::default(),
+            jq,
         })
     }
 
@@ -200,9 +208,15 @@ impl Ctx {
             }
             None => return Err(CliError::usage("a JSON document must be an object")),
         }
-        let text =
-            serde_json::to_string_pretty(&value).map_err(|e| CliError::usage(e.to_string()))?;
-        self.ui.out(&format!("{text}\n"))?;
+        let text = match &self.jq {
+            Some(jq) => jq.apply(&value)?,
+            None => {
+                let text = serde_json::to_string_pretty(&value)
+                    .map_err(|e| CliError::usage(e.to_string()))?;
+                format!("{text}\n")
+            }
+        };
+        self.ui.out(&text)?;
         Ok(())
     }
 }

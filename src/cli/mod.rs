@@ -14,6 +14,7 @@ pub mod help;
 mod history;
 mod instances;
 mod inventory;
+mod jq;
 mod list;
 mod man;
 mod report;
@@ -66,7 +67,12 @@ pub fn parse_args() -> Cli {
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
     let err = match parsed {
-        Ok(cli) => return cli,
+        Ok(mut cli) => {
+            if cli.global.jq.is_some() {
+                cli.global.output = OutputFormat::Json;
+            }
+            return cli;
+        }
         Err(e) => e,
     };
     if !err.use_stderr() || !json_asked(std::env::args()) {
@@ -162,6 +168,11 @@ pub struct GlobalArgs {
     /// Output format; json prints one document on stdout at the end.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output: OutputFormat,
+    /// Print what this jq expression makes of the JSON document instead of the document (jq's
+    /// language; implies --output json): each result on a line, a string as its text. Checked
+    /// before anything runs; a mistake in it is exit 2.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
     /// More detail on stderr (repeatable).
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

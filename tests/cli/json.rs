@@ -357,3 +357,69 @@ async fn caller_and_token_42(server: &wiremock::MockServer) {
         .mount(server)
         .await;
 }
+
+#[tokio::test]
+async fn jq_picks_from_the_document_and_a_bad_expression_stops_before_anything_is_sent() {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let env = Env::new();
+    // --jq implies --output json; strings come out as their text, other values as JSON.
+    let out = env
+        .tokrot()
+        .args([
+            "list",
+            "--jq",
+            ".runbooks[] | select(.kind == \"apply\") | .id",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        crate::common::stdout(&out),
+        "zendesk-app\nzendesk-webhook\ngitlab-ci-var\ngitlab-webhook\n"
+    );
+    let out = env
+        .tokrot()
+        .args(["history", "--output", "json", "--jq", ".runs | length"])
+        .output()
+        .unwrap();
+    assert_eq!(crate::common::stdout(&out), "0\n");
+
+    // A mistake in the expression is a usage error before anything runs: no request at all,
+    // and stdout stays the filter's (empty).
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", "glpat-caller-CANARY-js01")
+        .args([
+            "--gitlab-url",
+            &server.uri(),
+            "--yes",
+            "--jq",
+            ".source | .new_id[",
+        ])
+        .args(["rotate", "gitlab-pat", "--token-id", "42"])
+        .args(["--apply-to", "gitlab-ci-var:grp/proj:K"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--jq `.source | .new_id[` is not a jq expression: expected closing bracket"),
+        "{err}"
+    );
+    assert_eq!(crate::common::stdout(&out), "");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // An error while filtering is exit 2 too.
+    let out = env
+        .tokrot()
+        .args(["list", "--jq", ".runbooks | error(\"no such field\")"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no such field"), "{}", stderr(&out));
+}
