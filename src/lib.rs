@@ -18,7 +18,8 @@
 //! - `clients` — the HTTP policy every call shares (`http`) and one function per endpoint
 //!   (`gitlab`, `zendesk`).
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
-//!   `config` (instances and URLs), and the small shared `ui`, `text`, `logging`, `exit`.
+//!   `config` (instances and URLs), and the small shared `ui` (with its `pager`), `text`,
+//!   `logging`, `exit`.
 
 pub mod actions;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod engine;
 pub mod exit;
 pub mod logging;
+pub mod pager;
 pub mod runbook;
 pub mod secret;
 pub mod state;

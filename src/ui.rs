@@ -30,6 +30,8 @@ pub struct Ui {
     width: Option<usize>,
     /// stdout was closed by its reader.
     out_closed: bool,
+    /// Long pages go through it (stdout is a terminal, text output, no `--no-pager`).
+    pager: Option<crate::pager::Pager>,
 }
 
 /// A live bar for `total` things being done side by side, and the time they took. Dropped
@@ -102,6 +104,7 @@ impl Ui {
             bar: None,
             width: None,
             out_closed: false,
+            pager: None,
         }
     }
 
@@ -111,13 +114,29 @@ impl Ui {
         self
     }
 
+    /// Pages longer than the terminal go through `pager`.
+    pub fn with_pager(mut self, pager: Option<crate::pager::Pager>) -> Self {
+        self.pager = pager;
+        self
+    }
+
     /// Writes text for people to stdout (a list, a checklist, a table), fitted to the terminal:
-    /// long lines are broken between words, not where the terminal would cut them.
+    /// long lines are broken between words, not where the terminal would cut them. A page
+    /// longer than the terminal goes through the pager, when there is one.
     pub fn page(&mut self, text: &str) -> io::Result<()> {
-        match self.width {
-            Some(w) => self.out(&crate::text::fit(text, w)),
-            None => self.out(text),
+        let text = match self.width {
+            Some(w) => crate::text::fit(text, w),
+            None => text.to_owned(),
+        };
+        if let Some(pager) = self.pager.as_ref().filter(|p| p.wants(&text)) {
+            let shown = self.redactor.redact(&text);
+            let shown = for_stream(&shown, self.color.0);
+            let _ = self.out.flush();
+            if pager.show(&shown)? {
+                return Ok(());
+            }
         }
+        self.out(&text)
     }
 
     /// Allows live bars (`live`, for a terminal) and per-item lines (`verbose`, for `-v`).

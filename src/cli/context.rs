@@ -26,6 +26,17 @@ pub fn colour(global: &GlobalArgs, is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("TERM").is_some_and(|t| t != "dumb")
 }
 
+/// The pager long pages go through: on a terminal, for text output, unless `--no-pager`.
+fn pager(global: &GlobalArgs) -> Option<crate::pager::Pager> {
+    let term = console::Term::stdout();
+    if global.no_pager || global.output == OutputFormat::Json || !term.is_term() {
+        return None;
+    }
+    let (rows, _) = term.size_checked()?;
+    let command = crate::pager::command_from_env()?;
+    Some(crate::pager::Pager::new(command, usize::from(rows)))
+}
+
 /// The width text pages are fitted to: the terminal's, when stdout is one; else `COLUMNS` when
 /// set (as `--help` does); none for JSON or a pipe without `COLUMNS`.
 fn page_width(global: &GlobalArgs) -> Option<usize> {
@@ -97,7 +108,8 @@ impl Ctx {
             && std::env::var_os("TERM").is_some_and(|t| t != "dumb");
         let ui = Ui::stdio(Redactor::default(), (color_out, color_err), global.quiet)
             .with_progress(live, global.verbose > 0)
-            .with_width(page_width(&global));
+            .with_width(page_width(&global))
+            .with_pager(pager(&global));
         let mut config = Config::load(global.config.as_deref())?;
         if let Some(url) = &global.gitlab_url {
             config.set_gitlab_url(url)?;

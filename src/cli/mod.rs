@@ -179,6 +179,10 @@ pub struct GlobalArgs {
     /// Only errors on stderr.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Never page long output. Otherwise, on a terminal, it goes through TOKROT_PAGER, else
+    /// PAGER, else `less -FRX`.
+    #[arg(long, global = true)]
+    pub no_pager: bool,
     /// No colours. Colour is decided for stdout and stderr apart: only on a terminal, never
     /// when NO_COLOR holds anything, always when CLICOLOR_FORCE does (and is not 0).
     #[arg(long, global = true)]

@@ -204,6 +204,8 @@ impl Pty {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("TERM", "xterm")
             .env("NO_COLOR", "1")
+            // No pager unless a test asks for one (whether `less` is installed varies).
+            .env("PAGER", "cat")
             .envs(clock())
             .envs(vars.iter().copied());
         let mut session = Session::spawn(cmd).unwrap();

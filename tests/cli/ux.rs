@@ -613,3 +613,58 @@ fn colour_is_decided_for_each_stream_where_it_is_seen() {
     let (_, screen) = pty.finish();
     assert!(!screen.contains("\u{1b}[1m"), "{screen:?}");
 }
+
+#[test]
+fn long_output_on_a_terminal_goes_through_the_pager_and_never_when_piped() {
+    let env = Env::new();
+    let paged = env.path().join("paged.txt");
+    let pager = format!("cat > '{}'", paged.display());
+    // A checklist longer than the terminal: paged.
+    let pty = Pty::spawn_with(
+        &env,
+        &["show", "gitlab-pat"],
+        &[("TOKROT_PAGER", pager.as_str())],
+    );
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    let text = std::fs::read_to_string(&paged).unwrap_or_default();
+    assert!(
+        text.contains("Rotate a GitLab personal access token"),
+        "{text}"
+    );
+    assert!(
+        !screen.contains("Rotate a GitLab personal access token"),
+        "{screen}"
+    );
+    std::fs::remove_file(&paged).unwrap();
+    // PAGER is used when TOKROT_PAGER is not set.
+    let pty = Pty::spawn_with(&env, &["show", "gitlab-pat"], &[("PAGER", pager.as_str())]);
+    pty.finish();
+    assert!(paged.exists(), "PAGER was not used");
+    std::fs::remove_file(&paged).unwrap();
+    // --no-pager, --output json, a short page, an empty TOKROT_PAGER: never.
+    for (args, vars) in [
+        (&["--no-pager", "show", "gitlab-pat"][..], pager.as_str()),
+        (
+            &["--output", "json", "show", "gitlab-pat"][..],
+            pager.as_str(),
+        ),
+        (&["instances"][..], pager.as_str()),
+        (&["show", "gitlab-pat"][..], ""),
+    ] {
+        let pty = Pty::spawn_with(&env, args, &[("TOKROT_PAGER", vars)]);
+        let (code, screen) = pty.finish();
+        assert_eq!(code, 0, "{args:?}");
+        assert!(!paged.exists(), "{args:?} was paged");
+        assert!(!screen.is_empty(), "{args:?}");
+    }
+    // Piped: never.
+    let out = env
+        .tokrot()
+        .env("TOKROT_PAGER", &pager)
+        .args(["show", "gitlab-pat"])
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("Rotate a GitLab personal access token"));
+    assert!(!paged.exists());
+}
