@@ -18,6 +18,30 @@ pub fn command() -> Command {
     super::completions::attach(decorate(Cli::command(), ""))
 }
 
+/// What bare `tokrot` prints: what it does, its commands, a first example and where the rest
+/// is, in one screen (gh's manner); `tokrot --help` has the options.
+pub fn short() -> String {
+    let cmd = command();
+    let mut text = String::new();
+    if let Some(about) = cmd.get_about() {
+        text.push_str(&format!("{about}\n\n"));
+    }
+    text.push_str("Usage: tokrot <COMMAND> [OPTIONS]\n\nCommands:\n");
+    let shown: Vec<_> = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .collect();
+    let width = shown.iter().map(|c| c.get_name().len()).max().unwrap_or(0);
+    for c in shown {
+        let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+        text.push_str(&format!("  {:width$}  {about}\n", c.get_name()));
+    }
+    text.push_str(
+        "\nFirst steps:\n  tokrot list                      what tokrot can rotate\n  tokrot show gitlab-pat           a runbook's checklist, no network\n  tokrot rotate gitlab-pat --dry-run\n\n`tokrot --help` lists the options and exit codes; `tokrot COMMAND --help` says more about a command.\n",
+    );
+    text
+}
+
 /// Examples by command path (`""` is `tokrot` itself).
 pub(crate) const EXAMPLES: &[(&str, &str)] = &[
     (

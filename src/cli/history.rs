@@ -31,6 +31,13 @@ pub struct HistoryArgs {
     /// (7d, 12h).
     #[arg(long, value_name = "WHEN", conflicts_with = "id", value_parser = since)]
     pub since: Option<jiff::Timestamp>,
+    /// Only runs of this inventory credential (rotate --credential, --due).
+    #[arg(long, value_name = "NAME", conflicts_with = "id")]
+    pub credential: Option<String>,
+    /// At most this many runs, the newest.
+    #[arg(long, short = 'L', value_name = "N", default_value_t = 30, conflicts_with = "id",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
 }
 
 /// `--since`: a date (midnight UTC), a timestamp, or an age back from now.
@@ -72,7 +79,7 @@ fn shown_standing(all: &[(JournalData, &str)], j: &JournalData, standing: &str) 
     }
 }
 
-/// Lists runs, oldest first, or shows one.
+/// Lists runs, newest first (at most `--limit`), or shows one.
 pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     let dir = state_dir(ctx)?;
     let all = resume::runs(&dir).map_err(|e| CliError::usage(e.to_string()))?;
@@ -96,7 +103,15 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
                     .is_ok_and(|t| t >= since)
             })
         })
+        .filter(|(j, _)| {
+            args.credential
+                .as_ref()
+                .is_none_or(|c| j.credential.as_ref() == Some(c))
+        })
         .collect();
+    // Newest first, as gh lists: the run just made is on top.
+    let matching = chosen.len();
+    let chosen: Vec<_> = chosen.into_iter().rev().take(args.limit as usize).collect();
     if let Some(r) = &args.runbook
         && ctx.catalogue.get(r).is_none()
         && chosen.is_empty()
@@ -142,6 +157,12 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
         ]
     }));
     ctx.ui.page(&crate::text::table(&rows))?;
+    if matching > chosen.len() {
+        ctx.ui.status(&format!(
+            "The newest {} of {matching} runs; --limit N shows more.",
+            chosen.len()
+        ))?;
+    }
     Ok(Outcome::Done)
 }
 

@@ -63,6 +63,11 @@ pub struct Cli {
 /// `--output json` (as far as the command line says so) a JSON error document on stdout; exit 2.
 pub fn parse_args() -> Cli {
     use clap::FromArgMatches;
+    // Bare `tokrot`: the short help, as gh gives it, not an error.
+    if std::env::args_os().len() == 1 {
+        crate::ui::raw_out(help::short().trim_end());
+        std::process::exit(crate::exit::OK);
+    }
     let parsed = help::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));

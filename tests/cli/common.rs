@@ -63,7 +63,8 @@ impl Env {
             .unwrap();
         let doc = json_doc(&history);
         let runs = doc["runs"].as_array().unwrap();
-        runs.last().unwrap()["id"].as_str().unwrap().to_owned()
+        // Newest first.
+        runs.first().unwrap()["id"].as_str().unwrap().to_owned()
     }
 
     pub fn path(&self) -> &Path {

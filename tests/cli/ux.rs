@@ -419,7 +419,8 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
         let json = history(&env, &["--output", "json"]);
         let doc: Value = crate::common::json_doc(&json);
         assert_eq!(doc["schema_version"], 1);
-        ids.push(doc["runs"][ids.len()]["id"].as_str().unwrap().to_owned());
+        // Newest first: the run just made is on top.
+        ids.push(doc["runs"][0]["id"].as_str().unwrap().to_owned());
         scan(&env, &[&out], &[CALLER, NEW, NEWER]);
     }
     // A run of another runbook: the filters must tell it apart.
@@ -447,6 +448,15 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
     );
     assert!(header.trim_end().ends_with("SOURCE"), "{table}");
     assert_eq!(lines.count(), 3, "{table}");
+    let newest = table.lines().nth(1).unwrap();
+    assert!(newest.contains("gitlab-ci-var"), "newest first:\n{table}");
+    let two = history(&env, &["--limit", "2"]);
+    assert_eq!(stdout(&two).lines().count(), 3, "{}", stdout(&two));
+    assert!(
+        stderr(&two).contains("The newest 2 of 3 runs; --limit N shows more."),
+        "{}",
+        stderr(&two)
+    );
 
     let one = |args: &[&str]| -> Vec<String> {
         let out = history(&env, args);
@@ -469,6 +479,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
     );
     assert!(stdout(&none).is_empty());
     assert!(one(&["--status", "failed"]).is_empty());
+    assert!(one(&["--credential", "zd-bot"]).is_empty());
     let typo = history(&env, &["--runbook", "gitlab-patt"]);
     assert_eq!(typo.status.code(), Some(2));
     assert!(
@@ -667,4 +678,23 @@ fn long_output_on_a_terminal_goes_through_the_pager_and_never_when_piped() {
         .unwrap();
     assert!(stdout(&out).contains("Rotate a GitLab personal access token"));
     assert!(!paged.exists());
+}
+
+#[test]
+fn bare_tokrot_prints_the_short_help_and_succeeds() {
+    let env = Env::new();
+    let out = env.tokrot().output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Rotate GitLab and Zendesk API tokens"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  rotate       Make a new token and put it into place"),
+        "{text}"
+    );
+    assert!(text.contains("`tokrot --help` lists the options"), "{text}");
+    assert!(!text.contains("--http-timeout"), "short: {text}");
+    assert!(text.lines().count() <= 30, "{text}");
 }
