@@ -382,6 +382,9 @@ async fn status(
     instance: &Option<String>,
 ) -> Result<Outcome, CliError> {
     let mut rows = Vec::new();
+    // Asked about everything (no --instance, not `gitlab` alone): only what has a credential is
+    // shown, as gh shows the hosts you are logged in to.
+    let listing = instance.is_none() && service != Some(Service::Gitlab);
     if service != Some(Service::Zendesk) {
         ctx.warn_repointed(true, []);
         rows.push(auth::gitlab_status(&ctx.config, http(ctx)).await);
@@ -403,6 +406,9 @@ async fn status(
             rows.push(auth::zendesk_status(instance, reach, http(ctx)).await);
         }
     }
+    if listing {
+        rows.retain(|r| r.source.is_some());
+    }
     let failed = rows.iter().filter(|r| r.failed()).count();
     if ctx.json() {
         let items: Vec<_> = rows.iter().map(status_json).collect();
@@ -413,6 +419,19 @@ async fn status(
             out.push_str(&note);
         }
         ctx.ui.page(&out)?;
+    }
+    if rows.iter().all(|r| r.source.is_none()) {
+        let what = match (service, instance) {
+            (_, Some(i)) => format!("the Zendesk instance {i}"),
+            (Some(Service::Gitlab), None) => "GitLab".to_owned(),
+            (Some(Service::Zendesk), None) => "any Zendesk instance".to_owned(),
+            (None, None) => "GitLab or any Zendesk instance".to_owned(),
+        };
+        let mut err = CliError::usage(format!("no credential for {what}"))
+            .hint("log in with `tokrot auth login gitlab` or `tokrot auth login zendesk --instance ID`, or set GITLAB_TOKEN, ZENDESK_OAUTH_TOKEN (or ZENDESK_EMAIL and ZENDESK_API_TOKEN) and ZENDESK_INSTANCE");
+        err.code = crate::exit::FAILED;
+        err.reported = ctx.json();
+        return Err(err);
     }
     if failed > 0 {
         let mut err = CliError::usage(format!(

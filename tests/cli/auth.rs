@@ -229,3 +229,29 @@ async fn a_zendesk_credential_answered_by_the_anonymous_user_is_not_kept() {
     );
     assert!(!stderr(&out).contains("CANARY"));
 }
+
+#[test]
+fn auth_status_shows_only_what_is_logged_in_and_fails_when_nothing_is() {
+    let env = Env::new();
+    let out = env.tokrot().args(["auth", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no credential for GitLab or any Zendesk instance"),
+        "{err}"
+    );
+    assert!(err.contains("tokrot auth login"), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    // One credential: only its host is listed, not the six without one.
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", "glpat-auth-CANARY-st01")
+        .args(["--gitlab-url", "http://127.0.0.1:1", "auth", "status"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.starts_with("gitlab "), "{text}");
+    assert!(!text.contains("zendesk"), "{text}");
+    assert_eq!(out.status.code(), Some(1), "it does not work: {text}");
+    crate::common::scan(&env, &[&out], &["glpat-auth-CANARY-st01"]);
+}

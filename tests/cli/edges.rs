@@ -296,7 +296,13 @@ async fn zendesk_environment_credentials_go_only_where_they_belong() {
     let mut cmd = env.tokrot();
     zendesk_env(&mut cmd);
     let status = cmd.args(["auth", "status", "zendesk"]).output().unwrap();
-    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    // So no instance has a credential: exit 1, as for nothing logged in.
+    assert_eq!(status.status.code(), Some(1), "{}", stderr(&status));
+    assert!(
+        stderr(&status).contains("no credential for any Zendesk instance"),
+        "{}",
+        stderr(&status)
+    );
     assert!(
         stdout(&status).contains("belong to no instance"),
         "{}",
@@ -1114,7 +1120,13 @@ fn environment_credentials_follow_no_config_file_and_go_to_one_instance_only() {
         .args(["auth", "status", "zendesk"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The credential belongs to no instance there is: nothing is logged in.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no credential for any Zendesk instance"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         !global.tripped(),
         "the credential followed the re-pointed id"

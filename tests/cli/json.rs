@@ -131,8 +131,9 @@ fn every_command_that_needs_no_vendor_prints_a_document_of_the_schema() {
     let (_, logout) = json(&env, &["auth", "logout", "gitlab", "--dry-run"]);
     assert_eq!(logout["operation"], "logout");
     assert_eq!(logout["removed"], false);
+    // Asked about one instance with no credential: shown, and exit 1 (not logged in).
     let (code, status) = json(&env, &["auth", "status", "zendesk", "--instance", "global"]);
-    assert_eq!(code, Some(0));
+    assert_eq!(code, Some(1));
     assert_eq!(status["credentials"][0]["service"], "zendesk");
     assert_eq!(status["credentials"][0]["instance"], "global");
 }
