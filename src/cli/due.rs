@@ -550,13 +550,28 @@ fn report_batch(
     if worst == exit::OK {
         return Ok(Outcome::Done);
     }
-    let failed = ended.iter().filter(|e| e.code != exit::OK).count();
+    let failed: Vec<&Ended> = ended.iter().filter(|e| e.code != exit::OK).collect();
     let mut said = Vec::new();
-    if failed > 0 {
+    let mut hint = None;
+    if !failed.is_empty() {
+        let runs: Vec<String> = failed
+            .iter()
+            .map(|e| match &e.run {
+                Some(id) => format!("{} (run {id})", e.name),
+                None => format!("{} (no run started)", e.name),
+            })
+            .collect();
         said.push(format!(
-            "{failed} of {} rotation(s) did not finish; each one's `tokrot history ID` says what happened",
-            ended.len()
+            "{} of {} rotation(s) did not finish: {}",
+            failed.len(),
+            ended.len(),
+            runs.join(", ")
         ));
+        // The command to copy, whole, for the first of them.
+        hint = failed
+            .iter()
+            .find_map(|e| e.run.as_ref())
+            .map(|id| format!("`tokrot history {id}` says what happened"));
     }
     if !not_run.is_empty() {
         said.push(format!(
@@ -572,7 +587,7 @@ fn report_batch(
     Err(CliError {
         code: worst,
         message: said.join("; "),
-        hint: None,
+        hint,
         quiet: false,
         reported: ctx.json(),
     })

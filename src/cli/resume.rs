@@ -337,7 +337,7 @@ fn resume_error(e: ResumeError) -> CliError {
              your admin credential to see whether a new one exists, and rotate that one"
                 .into(),
         ),
-        ResumeError::NeverMade { runbook, .. } => Some(format!("run `tokrot rotate {runbook}` again")),
+        ResumeError::NeverMade { again, .. } => Some(format!("run `{again}` again")),
         ResumeError::NotKept { .. } => Some(
             "the new token exists only where it was applied; rotate again to get one that can be put everywhere"
                 .into(),

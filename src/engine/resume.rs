@@ -69,8 +69,9 @@ pub enum ResumeError {
         id: String,
         /// Why.
         why: String,
-        /// The runbook, to rotate again.
-        runbook: String,
+        /// The command that rotates it again, in the terms the run was started in
+        /// (`tokrot rotate --credential NAME` for an inventory credential).
+        again: String,
     },
     /// The token was made but is not in the keyring.
     #[error(
@@ -194,6 +195,15 @@ pub fn one_shot_open(data: &JournalData) -> bool {
 /// Every run in the journal, oldest first, with how it stands (`standing`).
 pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
     Ok(with_standing(state_dir, journal::list(state_dir)?))
+}
+
+/// The command that rotates a run's token again, as the operator started it: by its inventory
+/// credential when it had one, else by its runbook.
+fn rotate_again(data: &JournalData) -> String {
+    match &data.credential {
+        Some(name) => format!("tokrot rotate --credential {name}"),
+        None => format!("tokrot rotate {}", data.runbook),
+    }
 }
 
 /// Each run with how it stands.
@@ -529,7 +539,7 @@ fn rotated_token(
         return Err(ResumeError::NeverMade {
             id,
             why: "it stopped before its one-shot call was sent".into(),
-            runbook: data.runbook.clone(),
+            again: rotate_again(data),
         });
     }
     Err(ResumeError::NotKept {
@@ -602,7 +612,7 @@ fn one_shots_sent(data: &JournalData, plan: &Plan) -> Result<bool, ResumeError> 
                     return Err(ResumeError::NeverMade {
                         id,
                         why: format!("its one-shot call was refused: {why}"),
-                        runbook: data.runbook.clone(),
+                        again: rotate_again(data),
                     });
                 }
                 // An earlier one-shot call made something (the bot's project access token):

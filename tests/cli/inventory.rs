@@ -1254,3 +1254,66 @@ async fn an_expired_token_points_at_the_manual_route_not_at_trying_again() {
     assert_eq!(writes, 0);
     scan(&team.env, &[&out], &Team::secrets());
 }
+
+#[tokio::test]
+async fn hints_name_the_credential_the_operator_used() {
+    let team = Team::new().await;
+    // The vendor refuses the rotate call: nothing was made, and the run is to be started again
+    // the way it was, by its credential.
+    Mock::given(method("POST"))
+        .and(path("/api/v4/personal_access_tokens/42/rotate"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "400 Bad request - Token already rotated"})),
+        )
+        .expect(1)
+        .mount(&team.gitlab)
+        .await;
+    let out = team
+        .tokrot()
+        .args(["--yes", "rotate", "--credential", "zendesk-sync"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    let resumed = team.tokrot().args(["--yes", "resume"]).output().unwrap();
+    let err = stderr(&resumed);
+    assert_eq!(resumed.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("run `tokrot rotate --credential zendesk-sync` again"),
+        "{err}"
+    );
+    assert!(!err.contains("tokrot rotate gitlab-pat"), "{err}");
+    // A credential's name given where a runbook goes: the command that takes it.
+    let typed = team
+        .tokrot()
+        .args(["rotate", "zendesk-sync"])
+        .output()
+        .unwrap();
+    let err = stderr(&typed);
+    assert_eq!(typed.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`zendesk-sync` is a credential of the inventory"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tokrot rotate --credential zendesk-sync"),
+        "{err}"
+    );
+    // Not a credential either: clap's own message, with the runbooks.
+    let typo = team
+        .tokrot()
+        .args(["rotate", "nothing-like-it"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        !stderr(&typo).contains("is a credential"),
+        "{}",
+        stderr(&typo)
+    );
+    scan(
+        &team.env,
+        &[&out, &resumed, &typed, &typo],
+        &Team::secrets(),
+    );
+}

@@ -44,6 +44,8 @@ struct World {
     next: u64,
     /// Writes to these paths hang (a process can be killed while it waits).
     slow: Vec<String>,
+    /// Writes to these paths fail (a 500: not carried out, not tried again).
+    broken: Vec<String>,
 }
 
 impl World {
@@ -165,6 +167,10 @@ impl wiremock::Respond for Vendors {
                     let Some(old) = w.variables.get(&path).cloned() else {
                         return not_found();
                     };
+                    if w.broken.contains(&path) {
+                        return ResponseTemplate::new(500)
+                            .set_body_json(json!({"message": "500 Internal Server Error"}));
+                    }
                     let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
                     let mut now = old;
                     for (k, v) in sent.as_object().into_iter().flatten() {
@@ -1276,4 +1282,35 @@ async fn a_new_oauth_token_that_would_act_as_another_user_is_refused_unless_the_
             .is_some_and(|c| c.contains("user 5")),
         "{journal:#}"
     );
+}
+
+#[tokio::test]
+async fn a_due_batch_that_did_not_finish_names_each_run_and_the_command_to_look_at_it() {
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    p.world
+        .0
+        .lock()
+        .unwrap()
+        .broken
+        .push("/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN".into());
+    let out = p.tokrot(&["rotate", "--due", "--yes"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // history --credential finds the credential's run.
+    let listed = p.tokrot(&["history", "--credential", "zd-sync", "--jq", ".runs[].id"]);
+    let id = crate::common::stdout(&listed).trim().to_owned();
+    assert!(id.contains("-gitlab-pat-"), "{id}");
+    assert!(
+        err.contains(&format!(
+            "1 of 2 rotation(s) did not finish: zd-sync (run {id})"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("hint: `tokrot history {id}` says what happened")),
+        "{err}"
+    );
+    let secrets = p.secrets();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    scan(&p.env, &[&out], &secrets);
 }
