@@ -14,3 +14,14 @@ pub const STOPPED: i32 = 4;
 pub const UNKNOWN: i32 = 5;
 /// Interrupted (Ctrl-C).
 pub const INTERRUPTED: i32 = 130;
+
+/// Each code and what it tells the operator: the one table `--help` and the manual page show.
+pub const MEANINGS: &[(i32, &str)] = &[
+    (OK, "done"),
+    (FAILED, "failed: what changed is in the journal"),
+    (USAGE, "bad input or failed check: nothing was changed"),
+    (INCOMPLETE, "incomplete: `tokrot resume ID` finishes it"),
+    (STOPPED, "stopped by the operator or a gate"),
+    (UNKNOWN, "outcome unknown: the message says how to recover"),
+    (INTERRUPTED, "interrupted"),
+];

@@ -31,25 +31,27 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub use context::{Ctx, colour};
 pub use error::CliError;
 
-const AFTER_HELP: &str = "\
-A new token is never printed: it goes from the vendor's response (or a hidden paste) straight into its targets. --dry-run changes nothing and reads no secret.
+/// What `tokrot --help` says first, after the options.
+pub(crate) const NEVER_SHOWN: &str = "A new token is never printed: it goes from the vendor's response (or a hidden paste) straight into its targets. --dry-run changes nothing and reads no secret.";
 
-Exit codes:
-  0    done
-  1    failed: what changed is in the journal
-  2    bad input or failed check: nothing was changed
-  3    incomplete: `tokrot resume ID` finishes it
-  4    stopped by the operator or a gate
-  5    outcome unknown: the message says how to recover
-  130  interrupted
+/// How a scheduled job reads the exit codes.
+pub(crate) const SCHEDULED: &str = "`tokrot status --check` and `tokrot rotate --due` exit 1 when something needs a person (each named on stderr): a scheduled job is red exactly then.";
 
-`tokrot status --check` and `tokrot rotate --due` exit 1 when something needs a person (each named on stderr): a scheduled job is red exactly then.
-
-`tokrot man` prints the manual page; `tokrot COMMAND --help` says more about each command.";
+/// The end of `tokrot --help`: the promise, the exit codes, and where more is said.
+fn after_help() -> String {
+    let codes: Vec<String> = crate::exit::MEANINGS
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<4} {meaning}"))
+        .collect();
+    format!(
+        "{NEVER_SHOWN}\n\nExit codes:\n{}\n\n{SCHEDULED}\n\n`tokrot man` prints the manual page; `tokrot COMMAND --help` says more about each command.",
+        codes.join("\n")
+    )
+}
 
 /// tokrot: rotate GitLab and Zendesk API tokens and put the new token into place, without ever showing it.
 #[derive(Debug, Parser)]
-#[command(name = "tokrot", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "tokrot", version, about, after_help = after_help(), propagate_version = true)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]

@@ -131,6 +131,12 @@ fn the_manual_page_is_made_from_the_same_definition_as_help() {
         page.contains("tokrot rotate gitlab\\-pat \\-\\-token\\-id 42"),
         "{page}"
     );
+    // The sections a manual page has, under their own names.
+    for heading in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH EXAMPLES"] {
+        assert!(page.contains(heading), "{heading}: {page}");
+    }
+    assert!(!page.contains("EXTRA"), "{page}");
+    assert!(page.contains("GITLAB_TOKEN"), "{page}");
     let dir = env.path().join("man1");
     std::fs::create_dir_all(&dir).unwrap();
     let out = env
@@ -143,6 +149,10 @@ fn the_manual_page_is_made_from_the_same_definition_as_help() {
     let sub = std::fs::read_to_string(dir.join("tokrot-rotate-gitlab-pat.1")).unwrap();
     assert!(
         sub.contains("[required: this, \\-\\-token\\-name or \\-\\-self]"),
+        "{sub}"
+    );
+    assert!(
+        sub.contains(".SH EXAMPLES") && !sub.contains("EXTRA"),
         "{sub}"
     );
 }
