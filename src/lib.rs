@@ -18,8 +18,8 @@
 //! - `clients` — the HTTP policy every call shares (`http`) and one function per endpoint
 //!   (`gitlab`, `zendesk`).
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
-//!   `config` (instances and URLs), and the small shared `ui` (with its `pager`), `text`,
-//!   `logging`, `exit`.
+//!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
+//!   `table` writer), `text`, `logging`, `exit`.
 
 pub mod actions;
 pub mod cli;
@@ -32,6 +32,7 @@ pub mod pager;
 pub mod runbook;
 pub mod secret;
 pub mod state;
+pub mod table;
 pub mod text;
 pub mod ui;
 

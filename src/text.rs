@@ -192,36 +192,6 @@ pub fn short(text: &str, max: usize) -> String {
     }
 }
 
-/// A table: every column but the last padded to its widest cell, two spaces apart; the first
-/// row is the header.
-pub fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns.saturating_sub(1))
-        .map(|c| {
-            rows.iter()
-                .filter_map(|row| row.get(c))
-                .map(|cell| console::measure_text_width(cell))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            // Padded by what shows: a colour code takes no column.
-            if let Some(w) = widths.get(c) {
-                let pad = w.saturating_sub(console::measure_text_width(cell)) + 2;
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,15 +199,6 @@ mod tests {
     #[test]
     fn vendor_text_stays_on_one_line() {
         assert_eq!(one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
-    }
-
-    #[test]
-    fn table_pads_all_but_the_last_column() {
-        let rows = vec![
-            vec!["ID".to_owned(), "NAME".to_owned(), "X".to_owned()],
-            vec!["1234".to_owned(), "a".to_owned(), "long last".to_owned()],
-        ];
-        assert_eq!(table(&rows), "ID    NAME  X\n1234  a     long last\n");
     }
 
     #[test]

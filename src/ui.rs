@@ -114,6 +114,20 @@ impl Ui {
         self
     }
 
+    /// Writes a table already laid out for its width (`table::Table`): never re-wrapped, paged
+    /// like any page.
+    pub fn table(&mut self, text: &str) -> io::Result<()> {
+        if let Some(pager) = self.pager.as_ref().filter(|p| p.wants(text)) {
+            let shown = self.redactor.redact(text);
+            let shown = for_stream(&shown, self.color.0);
+            let _ = self.out.flush();
+            if pager.show(&shown)? {
+                return Ok(());
+            }
+        }
+        self.out(text)
+    }
+
     /// Pages longer than the terminal go through `pager`.
     pub fn with_pager(mut self, pager: Option<crate::pager::Pager>) -> Self {
         self.pager = pager;
@@ -128,15 +142,7 @@ impl Ui {
             Some(w) => crate::text::fit(text, w),
             None => text.to_owned(),
         };
-        if let Some(pager) = self.pager.as_ref().filter(|p| p.wants(&text)) {
-            let shown = self.redactor.redact(&text);
-            let shown = for_stream(&shown, self.color.0);
-            let _ = self.out.flush();
-            if pager.show(&shown)? {
-                return Ok(());
-            }
-        }
-        self.out(&text)
+        self.table(&text)
     }
 
     /// Allows live bars (`live`, for a terminal) and per-item lines (`verbose`, for `-v`).

@@ -130,6 +130,15 @@ impl Ctx {
         })
     }
 
+    /// How tables are laid out: fitted to the width pages are fitted to (the terminal's, or
+    /// `COLUMNS` when set, as for `--help`), else tab-separated full values.
+    pub fn table_layout(&self) -> crate::table::Layout {
+        match page_width(&self.global) {
+            Some(width) => crate::table::Layout::Terminal(width),
+            None => crate::table::Layout::Piped,
+        }
+    }
+
     /// Whether prompts can be shown: stdin and stderr are both terminals.
     pub fn interactive(&self) -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -139,24 +139,31 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
         ctx.ui.status(&line)?;
         return Ok(Outcome::Done);
     }
-    let header = ["ID", "STARTED", "RUNBOOK", "STATUS", "TARGETS", "SOURCE"];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
-    rows.extend(chosen.iter().map(|(j, standing)| {
+    use crate::table::{Kind::Free, Kind::Key, Table};
+    let mut table = Table::new(&[
+        ("ID", Key),
+        ("STARTED", Key),
+        ("RUNBOOK", Key),
+        ("STATUS", Free),
+        ("TARGETS", Key),
+        ("SOURCE", Free),
+    ]);
+    for (j, standing) in &chosen {
         let applied = j
             .targets
             .iter()
             .filter(|t| t.status == TargetStatus::Applied)
             .count();
-        vec![
+        table.row(vec![
             j.id.clone(),
             to_the_second(&j.started_at),
             j.runbook.clone(),
             shown_standing(&all, j, standing),
             format!("{applied}/{}", j.targets.len()),
-            j.source(),
-        ]
-    }));
-    ctx.ui.page(&crate::text::table(&rows))?;
+            crate::text::one_line(&j.source()),
+        ]);
+    }
+    ctx.ui.table(&table.render(ctx.table_layout()))?;
     if matching > chosen.len() {
         ctx.ui.status(&format!(
             "The newest {} of {matching} runs; --limit N shows more.",

@@ -35,21 +35,20 @@ pub fn run(ctx: &mut Ctx, args: &ListArgs) -> Result<Outcome, CliError> {
         ctx.print_json(&json!({"runbooks": items}))?;
         return Ok(Outcome::Done);
     }
-    let id_w = ctx.catalogue.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    let mut out = String::new();
+    use crate::table::{Kind::Free, Kind::Key, Table};
+    let mut table = Table::new(&[("ID", Key), ("KIND", Key), ("TITLE", Free)]);
     for r in ctx.catalogue.iter() {
         let origin = match &r.origin {
             crate::runbook::Origin::Embedded => String::new(),
             other => format!("  [{other}]"),
         };
-        out.push_str(&format!(
-            "{:<id_w$}  {:<9}  {}{origin}\n",
-            r.id,
-            r.kind.as_str(),
-            r.title
-        ));
+        table.row(vec![
+            r.id.clone(),
+            r.kind.as_str().to_owned(),
+            crate::text::one_line(&format!("{}{origin}", r.title)),
+        ]);
     }
-    ctx.ui.page(&out)?;
+    ctx.ui.table(&table.render(ctx.table_layout()))?;
     Ok(Outcome::Done)
 }
 

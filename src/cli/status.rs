@@ -15,6 +15,7 @@ use crate::engine::inventory::{Credential, Inventory};
 use crate::engine::plan::{Mode, Plan, WalkKind, resolve};
 use crate::engine::status::{self, Place, Report, State, Vendors};
 use crate::engine::{protocol, session};
+use crate::table::{Layout, Table};
 use crate::ui::Ui;
 
 /// Arguments of `tokrot status`.
@@ -231,8 +232,12 @@ pub async fn run(ctx: &mut Ctx, args: &StatusArgs) -> Result<Outcome, CliError> 
     if ctx.json() {
         ctx.print_json(&report_json(&report, due_days, &runs))?;
     } else {
-        let text = report_text(&report, due_days, &runs, &ctx.ui);
-        ctx.ui.page(&text)?;
+        let layout = ctx.table_layout();
+        let (table, said) = report_text(&report, due_days, &runs, &ctx.ui, layout);
+        ctx.ui.table(&table)?;
+        for line in said {
+            ctx.ui.status(&line)?;
+        }
     }
     if !args.check {
         return Ok(Outcome::Done);
@@ -307,19 +312,27 @@ fn report_json(report: &Report, due_days: u32, runs: &[Unfinished]) -> serde_jso
     json!({"due_within_days": due_days, "tokens": rows, "notes": report.notes, "unfinished": runs})
 }
 
-fn report_text(report: &Report, due_days: u32, runs: &[Unfinished], ui: &Ui) -> String {
-    let header = [
-        "NAME",
-        "KIND",
-        "WHERE",
-        "EXPIRES",
-        "DAYS",
-        "LAST USED",
-        "STATE",
-        "UNATTENDED",
-        "CONSUMERS",
-    ];
-    let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+/// The table of tokens (stdout), and what is said about it: the due window, unfinished runs and
+/// notes (stderr, so that a piped table is rows only).
+fn report_text(
+    report: &Report,
+    due_days: u32,
+    runs: &[Unfinished],
+    ui: &Ui,
+    layout: Layout,
+) -> (String, Vec<String>) {
+    use crate::table::Kind::{Extra, Free, Key};
+    let mut table = Table::new(&[
+        ("NAME", Free),
+        ("KIND", Key),
+        ("WHERE", Free),
+        ("EXPIRES", Key),
+        ("DAYS", Key),
+        ("LAST USED", Extra),
+        ("STATE", Free),
+        ("UNATTENDED", Extra),
+        ("CONSUMERS", Free),
+    ]);
     for r in &report.rows {
         // What needs acting on stands out where colour is seen: due yellow, dead red.
         let word = match r.state {
@@ -337,7 +350,7 @@ fn report_text(report: &Report, due_days: u32, runs: &[Unfinished], ui: &Ui) -> 
                 crate::text::one_line(e)
             ));
         }
-        table.push(vec![
+        table.row(vec![
             crate::text::one_line(&r.name),
             r.kind.clone(),
             r.place.to_string(),
@@ -362,11 +375,10 @@ fn report_text(report: &Report, due_days: u32, runs: &[Unfinished], ui: &Ui) -> 
             },
         ]);
     }
-    let mut out = crate::text::table(&table);
-    out.push_str(&format!("due: expires within {due_days} days\n"));
+    let mut said = vec![format!("due: expires within {due_days} days")];
     for r in runs {
-        out.push_str(&format!(
-            "unfinished: run {} ({}{}) is {}: its targets may not hold its new token; `tokrot resume {}` finishes it\n",
+        said.push(format!(
+            "unfinished: run {} ({}{}) is {}: its targets may not hold its new token; `tokrot resume {}` finishes it",
             r.id,
             r.runbook,
             r.credential
@@ -378,7 +390,7 @@ fn report_text(report: &Report, due_days: u32, runs: &[Unfinished], ui: &Ui) -> 
         ));
     }
     for note in &report.notes {
-        out.push_str(&format!("note: {note}\n"));
+        said.push(format!("note: {note}"));
     }
-    out
+    (table.render(layout), said)
 }

@@ -12,8 +12,9 @@ fn list_shows_the_twelve_runbooks_in_the_handbook_order() {
         .map(|l| l.split_whitespace().next().unwrap().to_owned())
         .collect();
     assert_eq!(ids, IDS);
+    // Piped: tab-separated full values, a runbook a line.
     assert!(stdout(&out).contains(
-        "zendesk-oauth-integration  checklist  Integrate a new OAuth application into Zendesk"
+        "zendesk-oauth-integration\tchecklist\tIntegrate a new OAuth application into Zendesk"
     ));
 }
 
@@ -278,9 +279,7 @@ fn a_runbooks_dir_overrides_by_id_and_adds_new_ones() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains(
-            "gitlab-pat                 rotate     Rotate a personal access token (team variant)"
-        ),
+        text.contains("gitlab-pat\trotate\tRotate a personal access token (team variant)"),
         "{text}"
     );
     assert!(text.contains("capture-demo"), "{text}");

@@ -424,6 +424,8 @@ async fn status_colours_what_needs_acting_on_only_where_colour_is_asked_for() {
         .tokrot()
         .env_remove("NO_COLOR")
         .env("CLICOLOR_FORCE", "1")
+        // A width, as a terminal has: the table is laid out with its header.
+        .env("COLUMNS", "400")
         .arg("status")
         .output()
         .unwrap();
@@ -539,8 +541,10 @@ async fn status_shows_every_token_soonest_first_with_the_due_the_expired_and_the
     // The text table, and --check for a scheduled pipeline.
     let text = team.tokrot().args(["status", "--check"]).output().unwrap();
     assert_eq!(text.status.code(), Some(1), "{}", stderr(&text));
+    // Piped: a token a line, its nine values tab-separated, none cut.
     let table = stdout(&text);
-    assert!(table.starts_with("NAME"), "{table}");
+    assert!(!table.starts_with("NAME"), "{table}");
+    assert!(table.lines().all(|l| l.split('\t').count() == 9), "{table}");
     assert!(table.contains("(via relay.federal.example)"), "{table}");
     let needing = rows
         .iter()
@@ -1316,4 +1320,43 @@ async fn hints_name_the_credential_the_operator_used() {
         &[&out, &resumed, &typed, &typo],
         &Team::secrets(),
     );
+}
+
+#[tokio::test]
+async fn status_fits_a_terminal_a_token_a_line_and_cuts_only_free_text() {
+    let team = Team::new().await;
+    let json_out = team
+        .tokrot()
+        .args(["status", "--output", "json"])
+        .output()
+        .unwrap();
+    let doc = crate::common::json_doc(&json_out);
+    let rows = doc["tokens"].as_array().unwrap();
+    for width in [80usize, 120] {
+        let out = team
+            .tokrot()
+            .env("COLUMNS", width.to_string())
+            .arg("status")
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), rows.len() + 1, "a token a line:\n{text}");
+        for line in &lines {
+            assert!(line.chars().count() <= width, "{width}: {line:?}");
+        }
+        assert!(lines[0].starts_with("NAME"), "{text}");
+        // Dates and kinds are never cut.
+        for r in rows {
+            if let Some(expires) = r["expires"].as_str() {
+                assert!(text.contains(expires), "{expires} cut at {width}:\n{text}");
+            }
+            let kind = r["kind"].as_str().unwrap();
+            assert!(text.contains(kind), "{kind} cut at {width}:\n{text}");
+        }
+        assert!(
+            text.contains('…'),
+            "something had to be cut at {width}:\n{text}"
+        );
+    }
 }
