@@ -310,6 +310,16 @@ fn for_stream(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Leaves the terminal as a prompt found it, before anything else is printed after Ctrl-C: the
+/// cursor shown again (a pick list hides it) and the prompt's line ended.
+pub fn restore_terminal() {
+    let term = console::Term::stderr();
+    if term.is_term() {
+        let _ = term.show_cursor();
+        let _ = term.write_line("");
+    }
+}
+
 /// A line to stderr from outside the run's `Ui` (the signal listener, the process's last
 /// words), for text already made safe. A closed stderr is not an error: the process ends with
 /// the code it would have had.

@@ -76,6 +76,10 @@ fn outcome_of(finished: Finished, json: bool) -> Result<Outcome, CliError> {
             let mut err = CliError::from(e);
             // The report says it, with the error in it.
             err.reported = json;
+            // Stopped before anything changed (Ctrl-C at the go-ahead): said, and only that.
+            if finished.status == JournalStatus::Stopped && err.hint.is_none() {
+                err.hint = Some("nothing was changed".into());
+            }
             Err(err)
         }
     }
@@ -94,7 +98,10 @@ fn report_text(plan: &Plan, finished: &Finished, verbose: bool) -> String {
                 .unwrap_or_default()
         ));
     }
-    if !plan.targets.is_empty() || finished.self_credential.is_some() {
+    // A run stopped before it changed anything says only that: no summary of targets that
+    // were never touched.
+    let untouched = finished.status == JournalStatus::Stopped;
+    if !untouched && (!plan.targets.is_empty() || finished.self_credential.is_some()) {
         text.push_str(&targets_text(plan, finished, verbose));
     }
     text.push_str(&outcome_text(plan, finished));

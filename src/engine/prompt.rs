@@ -84,6 +84,16 @@ impl TerminalPrompter {
     }
 }
 
+/// A prompt's answer. A prompt that got none (Ctrl-C, a closed input) leaves the terminal as
+/// it found it before anything else is printed: the cursor shown again (a pick list hides it)
+/// and the line ended, so that what follows does not start on the prompt's line.
+fn asked<T>(answer: Result<T, dialoguer::Error>) -> Result<T, PromptError> {
+    answer.map_err(|e| {
+        crate::ui::restore_terminal();
+        PromptError::from(e)
+    })
+}
+
 /// A prompt may quote a vendor (a question an action asks): only text reaches the terminal.
 fn safe(prompt: &str) -> String {
     crate::text::terminal_safe(prompt, false).into_owned()
@@ -91,31 +101,37 @@ fn safe(prompt: &str) -> String {
 
 impl Prompter for TerminalPrompter {
     fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError> {
-        Ok(Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(safe(prompt))
-            .interact()?)
+        asked(
+            Confirm::with_theme(self.theme.as_ref())
+                .with_prompt(safe(prompt))
+                .interact(),
+        )
     }
 
     fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
-        Ok(Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(safe(question))
-            .interact()?)
+        asked(
+            Confirm::with_theme(self.theme.as_ref())
+                .with_prompt(safe(question))
+                .interact(),
+        )
     }
 
     fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {
         // dialoguer asks again without a word after an empty answer when empty answers are
         // refused: they are let through to the check, which says why it asks again.
-        let value = Password::with_theme(self.theme.as_ref())
-            .with_prompt(format!("{} (hidden)", safe(prompt)))
-            .allow_empty_password(true)
-            .validate_with(|v: &String| {
-                if v.trim().is_empty() {
-                    return Err(EMPTY_PASTE.to_owned());
-                }
-                let pasted = SecretString::from(v.trim().to_owned());
-                crate::secret::check_token(&pasted).map_err(|e| format!("the paste {e}"))
-            })
-            .interact()?;
+        let value = asked(
+            Password::with_theme(self.theme.as_ref())
+                .with_prompt(format!("{} (hidden)", safe(prompt)))
+                .allow_empty_password(true)
+                .validate_with(|v: &String| {
+                    if v.trim().is_empty() {
+                        return Err(EMPTY_PASTE.to_owned());
+                    }
+                    let pasted = SecretString::from(v.trim().to_owned());
+                    crate::secret::check_token(&pasted).map_err(|e| format!("the paste {e}"))
+                })
+                .interact(),
+        )?;
         Ok(SecretString::from(value.trim().to_owned()))
     }
 
@@ -124,12 +140,14 @@ impl Prompter for TerminalPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, PromptError> {
-        Ok(Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(safe(prompt))
-            .validate_with(|v: &String| validate(v.trim()))
-            .interact_text()?
-            .trim()
-            .to_owned())
+        Ok(asked(
+            Input::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(safe(prompt))
+                .validate_with(|v: &String| validate(v.trim()))
+                .interact_text(),
+        )?
+        .trim()
+        .to_owned())
     }
 
     fn optional_text(
@@ -137,17 +155,19 @@ impl Prompter for TerminalPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<Option<String>, PromptError> {
-        let v = Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(safe(prompt))
-            .allow_empty(true)
-            .validate_with(|v: &String| {
-                if v.trim().is_empty() {
-                    Ok(())
-                } else {
-                    validate(v.trim())
-                }
-            })
-            .interact_text()?;
+        let v = asked(
+            Input::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(safe(prompt))
+                .allow_empty(true)
+                .validate_with(|v: &String| {
+                    if v.trim().is_empty() {
+                        Ok(())
+                    } else {
+                        validate(v.trim())
+                    }
+                })
+                .interact_text(),
+        )?;
         let v = v.trim().to_owned();
         Ok((!v.is_empty()).then_some(v))
     }
@@ -155,11 +175,13 @@ impl Prompter for TerminalPrompter {
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
         // Items name what a vendor lists (tokens, apps): text, on one line each.
         let items: Vec<String> = items.iter().map(|i| crate::text::one_line(i)).collect();
-        Ok(Select::with_theme(self.theme.as_ref())
-            .with_prompt(safe(prompt))
-            .items(&items)
-            .default(0)
-            .interact()?)
+        asked(
+            Select::with_theme(self.theme.as_ref())
+                .with_prompt(safe(prompt))
+                .items(&items)
+                .default(0)
+                .interact(),
+        )
     }
 }
 

@@ -713,11 +713,18 @@ fn on_signal<A: Actions>(
             (false, false),
             self_credential,
         );
-        let mut text = format!(
-            "\ninterrupted at step {at}; run {} is journaled as {}.",
-            finished.id,
-            finished.status.as_str()
-        );
+        crate::ui::restore_terminal();
+        let mut text = match finished.status {
+            Status::Stopped => format!(
+                "interrupted at step {at}, before anything was changed: nothing was changed (run {} is journaled as stopped).",
+                finished.id
+            ),
+            status => format!(
+                "interrupted at step {at}; run {} is journaled as {}.",
+                finished.id,
+                status.as_str()
+            ),
+        };
         if let Err(WalkError::Interrupted {
             cleanup_pending, ..
         }) = &finished.result

@@ -896,6 +896,49 @@ async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
 }
 
 #[tokio::test]
+async fn ctrl_c_at_the_go_ahead_restores_the_terminal_and_says_only_that_nothing_started() {
+    let server = gitlab(rotated()).await;
+    let env = Env::new();
+    let mut pty = Pty::spawn_with(
+        &env,
+        &[
+            "--gitlab-url",
+            &server.uri(),
+            "rotate",
+            "gitlab-pat",
+            "--token-id",
+            "42",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_1",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:K_2",
+        ],
+        &[("GITLAB_TOKEN", CALLER)],
+    );
+    pty.answer("Go ahead and change things", "\x03");
+    let (code, screen) = pty.finish();
+    assert_ne!(code, 0, "{screen}");
+    assert_eq!(count(&server, "POST", ROTATE).await, 0);
+    let after = screen
+        .rsplit_once("Go ahead and change things")
+        .map(|(_, after)| after)
+        .unwrap_or_default();
+    // The line is ended and the cursor shown before anything else is printed.
+    let first = after.find('\n').unwrap_or(after.len());
+    assert!(
+        after.contains("\u{1b}[?25h"),
+        "the cursor stays hidden: {after:?}"
+    );
+    assert!(
+        !after[..first].contains("Targets") && !after[..first].contains("error"),
+        "printed on the prompt's line: {after:?}"
+    );
+    // Nothing started: no summary of targets that were never touched.
+    assert!(!after.contains("Targets: 0 applied"), "{after}");
+    assert!(after.contains("nothing was changed"), "{after}");
+}
+
+#[tokio::test]
 async fn two_resumes_of_one_run_at_once_write_each_target_once() {
     let server = gitlab(rotated()).await;
     Mock::given(method("PUT"))
