@@ -60,6 +60,10 @@ pub fn run(ui: &mut Ui, args: &CompletionsArgs) -> Result<Outcome, CliError> {
         Shell::Elvish => &Elvish,
         Shell::Powershell => &Powershell,
     };
+    if let Shell::Bash = args.shell {
+        ui.out(&bash_script(&bin))?;
+        return Ok(Outcome::Done);
+    }
     let mut buf = Vec::new();
     shell
         .write_registration(VAR, "tokrot", "tokrot", &bin, &mut buf)
@@ -67,6 +71,74 @@ pub fn run(ui: &mut Ui, args: &CompletionsArgs) -> Result<Outcome, CliError> {
     ui.out(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)
 }
+
+/// The bash script: clap's protocol, with the standard handling of `:`. Bash splits a word at
+/// each character of `COMP_WORDBREAKS` (`:` among them), so `--apply-to zendesk-app:gl` reaches
+/// a completer as `zendesk-app`, `:`, `gl`; the pieces that touch in the line are joined again
+/// before tokrot is asked (as bash-completion's `_get_comp_words_by_ref -n :` does), and each
+/// candidate loses what comes before the last `:`, which bash keeps in place
+/// (`__ltrim_colon_completions`).
+fn bash_script(bin: &str) -> String {
+    let quoted = format!("'{}'", bin.replace('\'', r"'\''"));
+    BASH.replace("@BIN@", &quoted)
+}
+
+const BASH: &str = r#"
+_clap_complete_tokrot() {
+    local IFS=$'\013'
+    local _CLAP_COMPLETE_COMP_TYPE=${COMP_TYPE}
+    if compopt +o nospace 2> /dev/null; then
+        local _CLAP_COMPLETE_SPACE=false
+    else
+        local _CLAP_COMPLETE_SPACE=true
+    fi
+    # The words as typed: pieces bash split at a `:` are joined again where nothing separates
+    # them in the line.
+    local line="${COMP_LINE:0:COMP_POINT}" words=() w i glued last
+    for ((i = 0; i <= COMP_CWORD && i < ${#COMP_WORDS[@]}; i++)); do
+        w="${COMP_WORDS[i]}"
+        if ((i == COMP_CWORD)) && [[ "${BASH_VERSINFO[0]}" -ge 4 && $w != ":" ]]; then
+            w="$2"
+        fi
+        glued=false
+        if [[ $line =~ ^[[:space:]]+ ]]; then
+            line="${line:${#BASH_REMATCH[0]}}"
+        elif ((i > 0)); then
+            glued=true
+        fi
+        line="${line:${#w}}"
+        last=$((${#words[@]} - 1))
+        if [[ $glued == true ]] && ((last >= 0)) && [[ $w == :* || ${words[last]} == *: ]]; then
+            words[last]+="$w"
+        else
+            words+=("$w")
+        fi
+    done
+    local cword=$((${#words[@]} - 1))
+    COMPREPLY=( $(         _CLAP_IFS="$IFS"         _CLAP_COMPLETE_INDEX="$cword"         _CLAP_COMPLETE_COMP_TYPE="$_CLAP_COMPLETE_COMP_TYPE"         _CLAP_COMPLETE_SPACE="$_CLAP_COMPLETE_SPACE"         TOKROT_COMPLETE="bash"         @BIN@ -- "${words[@]}"     ) )
+    if [[ $? != 0 ]]; then
+        unset COMPREPLY
+        return
+    fi
+    # Bash keeps what comes before the last `:` of the word in place: a candidate is only
+    # what follows it.
+    local cur="${words[cword]}"
+    if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+        local kept="${cur%"${cur##*:}"}" k
+        for k in "${!COMPREPLY[@]}"; do
+            COMPREPLY[k]="${COMPREPLY[k]#"$kept"}"
+        done
+    fi
+    if [[ $_CLAP_COMPLETE_SPACE == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
+        compopt -o nospace
+    fi
+}
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -o nospace -o bashdefault -o nosort -F _clap_complete_tokrot tokrot
+else
+    complete -o nospace -o bashdefault -F _clap_complete_tokrot tokrot
+fi
+"#;
 
 /// The variable a completion request comes in.
 const VAR: &str = "TOKROT_COMPLETE";

@@ -721,3 +721,93 @@ fn bare_tokrot_prints_the_short_help_and_succeeds() {
     assert!(!text.contains("--http-timeout"), "short: {text}");
     assert!(text.lines().count() <= 30, "{text}");
 }
+
+/// Completes `line` in bash as bash splits it (at each `:` of `COMP_WORDBREAKS`), through the
+/// script `tokrot completions bash` prints; the candidates bash would insert at the cursor.
+fn bash_complete(env: &Env, line: &str) -> Vec<String> {
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    let script = format!(
+        r#"source <('{bin}' completions bash)
+line='{line}'
+read -ra spaced <<< "$line"
+COMP_WORDS=()
+for w in "${{spaced[@]}}"; do
+    while [[ $w == *:* ]]; do
+        [[ -n ${{w%%:*}} ]] && COMP_WORDS+=("${{w%%:*}}")
+        COMP_WORDS+=(":")
+        w="${{w#*:}}"
+    done
+    [[ -n $w ]] && COMP_WORDS+=("$w")
+done
+[[ $line == *' ' ]] && COMP_WORDS+=("")
+COMP_LINE="$line"; COMP_POINT=${{#line}}; COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+cur="${{COMP_WORDS[COMP_CWORD]}}"; [[ $cur == ":" ]] && cur=""
+_clap_complete_tokrot tokrot "$cur" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#
+    );
+    let out = env.command("bash").args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completion_survives_the_colons_of_a_target_spec() {
+    let env = Env::new();
+    // After a colon, bash inserts only what follows it: the candidates are the instances.
+    let after = bash_complete(&env, "tokrot rotate gitlab-pat --apply-to zendesk-app:");
+    assert_eq!(
+        after,
+        ["global:", "global-sandbox:", "us-gov:", "us-gov-sandbox:"],
+        "{after:?}"
+    );
+    let partial = bash_complete(&env, "tokrot rotate gitlab-pat --apply-to zendesk-app:us");
+    assert_eq!(partial, ["us-gov:", "us-gov-sandbox:"], "{partial:?}");
+    // Before any colon, the forms themselves.
+    let forms = bash_complete(&env, "tokrot rotate gitlab-pat --apply-to zendesk-");
+    assert_eq!(forms, ["zendesk-app:", "zendesk-webhook:"], "{forms:?}");
+    // And the words after a spec are found again (the spec is one word, not three).
+    let next = bash_complete(
+        &env,
+        "tokrot rotate gitlab-pat --apply-to zendesk-app:global:1:x --dry",
+    );
+    assert_eq!(next, ["--dry-run"], "{next:?}");
+}
+
+#[test]
+fn fish_completes_the_same_forms() {
+    // fish keeps a spec one word; .ci/run installs it (TOKROT_TEST_SHELLS=required there).
+    let required = std::env::var_os("TOKROT_TEST_SHELLS").is_some();
+    let env = Env::new();
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    let complete = |line: &str| {
+        let script = format!("'{bin}' completions fish | source; complete -C '{line}'");
+        env.command("fish").args(["-c", &script]).output()
+    };
+    let out = match complete("tokrot rotate gitlab-pat --apply-to zendesk-app:") {
+        Ok(out) => out,
+        Err(e) if !required => {
+            eprintln!("fish is not installed ({e}): skipped; .ci/run installs it");
+            return;
+        }
+        Err(e) => panic!("fish is needed here: {e}"),
+    };
+    let got: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "zendesk-app:global:",
+            "zendesk-app:global-sandbox:",
+            "zendesk-app:us-gov:",
+            "zendesk-app:us-gov-sandbox:"
+        ],
+        "{}",
+        stderr(&out)
+    );
+}
