@@ -24,8 +24,11 @@ impl<W: Write> Write for RedactingWriter<W> {
         }
         let text = self.redactor.redact(&String::from_utf8_lossy(&self.buf));
         self.buf.clear();
-        self.sink.write_all(text.as_bytes())?;
-        self.sink.flush()
+        let sink = &mut self.sink;
+        crate::ui::with_bar_suspended(|| {
+            sink.write_all(text.as_bytes())?;
+            sink.flush()
+        })
     }
 }
 

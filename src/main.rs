@@ -46,6 +46,11 @@ fn main() {
                     }
                     _ => text.into_owned(),
                 };
+                // Fitted to the terminal between words: a command to copy stays whole.
+                let text = match tokrot::ui::stderr_width() {
+                    Some(w) if w >= 20 => tokrot::text::fit(&text, w),
+                    _ => text,
+                };
                 tokrot::ui::raw_status(&text);
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.

@@ -33,7 +33,7 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Text fitted to `width` columns: a longer line is broken between words (never inside one: a
-/// long URL stays whole), the spacing inside it kept. A continuation starts under the last
+/// long URL stays whole, and so does a command in backticks), the spacing inside it kept. A continuation starts under the last
 /// column of a table row (two spaces or more mark a column), under the text of a numbered item,
 /// two columns further in for another indented line, else at the line's own indent.
 pub fn fit(text: &str, width: usize) -> String {
@@ -54,7 +54,17 @@ pub fn fit(text: &str, width: usize) -> String {
         while !rest.is_empty() {
             let word_at = rest.find(|c| c != ' ').unwrap_or(rest.len());
             let (spaces, after) = rest.split_at(word_at);
-            let word_len = after.find(' ').unwrap_or(after.len());
+            // A command in backticks is one word: one the operator copies is never split.
+            let quoted = after
+                .strip_prefix('`')
+                .and_then(|q| q.find('`'))
+                .map(|end| end + 2);
+            let word_len = quoted.or_else(|| after.find(' ')).unwrap_or(after.len());
+            // Punctuation right after the closing backtick stays with it.
+            let word_len = word_len
+                + after[word_len..]
+                    .find(' ')
+                    .unwrap_or(after.len() - word_len);
             let (word, tail) = after.split_at(word_len);
             pieces.push((spaces, word));
             rest = tail;
@@ -199,6 +209,19 @@ mod tests {
     #[test]
     fn vendor_text_stays_on_one_line() {
         assert_eq!(one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+    }
+
+    #[test]
+    fn a_command_in_backticks_is_never_split() {
+        let text = "unfinished: run 20261205T081306Z-gitlab-pat-32e65f is incomplete; `tokrot resume 20261205T081306Z-gitlab-pat-32e65f` finishes it";
+        let fitted = fit(text, 60);
+        assert!(
+            fitted
+                .lines()
+                .any(|l| l.contains("`tokrot resume 20261205T081306Z-gitlab-pat-32e65f`")),
+            "{fitted}"
+        );
+        assert!(fitted.lines().count() >= 3, "{fitted}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Ui {
     out_closed: bool,
     /// Long pages go through it (stdout is a terminal, text output, no `--no-pager`).
     pager: Option<crate::pager::Pager>,
+    /// The width lines on stderr are fitted to, when it is a terminal.
+    err_width: Option<usize>,
 }
 
 /// A live bar for `total` things being done side by side, and the time they took. Dropped
@@ -105,6 +107,7 @@ impl Ui {
             width: None,
             out_closed: false,
             pager: None,
+            err_width: None,
         }
     }
 
@@ -126,6 +129,13 @@ impl Ui {
             }
         }
         self.out(text)
+    }
+
+    /// Fits lines on stderr to `width` columns, between words (a terminal's own wrapping cuts
+    /// words and commands to copy in two).
+    pub fn with_err_width(mut self, width: Option<usize>) -> Self {
+        self.err_width = width.filter(|w| *w >= 20);
+        self
     }
 
     /// Pages longer than the terminal go through `pager`.
@@ -170,6 +180,7 @@ impl Ui {
             bar
         });
         self.bar.clone_from(&bar);
+        *live_bar() = bar.clone();
         Progress {
             bar,
             started: Instant::now(),
@@ -179,6 +190,7 @@ impl Ui {
     /// Takes the bar down; how long the work took.
     pub fn end_progress(&mut self, progress: Progress) -> Duration {
         self.bar = None;
+        *live_bar() = None;
         progress.started.elapsed()
     }
 
@@ -241,6 +253,10 @@ impl Ui {
     /// nobody reads, so that error is dropped; stdout's is not.
     pub fn error(&mut self, text: &str) -> io::Result<()> {
         let text = self.redactor.redact(text);
+        let text = match self.err_width {
+            Some(w) => crate::text::fit(&text, w),
+            None => text,
+        };
         let text = for_stream(&text, self.color.1);
         let err = &mut self.err;
         let mut write = || {
@@ -308,6 +324,31 @@ fn for_stream(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
             crate::text::terminal_safe(&crate::text::without_colour(text), false).into_owned(),
         ),
     }
+}
+
+/// The bar that is up, for writers outside the `Ui` (logs: a retry's warning) to suspend.
+fn live_bar() -> std::sync::MutexGuard<'static, Option<indicatif::ProgressBar>> {
+    static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+    BAR.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `write` (a log line to stderr) with the live bar, if any, off the screen: a line never
+/// leaves a stale copy of the bar behind it.
+pub fn with_bar_suspended<R>(write: impl FnOnce() -> R) -> R {
+    let bar = live_bar().clone();
+    match bar.filter(|b| !b.is_finished()) {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// The width of the terminal stderr is, if it is one.
+pub fn stderr_width() -> Option<usize> {
+    let term = console::Term::stderr();
+    if !term.is_term() {
+        return None;
+    }
+    term.size_checked().map(|(_, cols)| usize::from(cols))
 }
 
 /// Leaves the terminal as a prompt found it, before anything else is printed after Ctrl-C: the

@@ -109,6 +109,7 @@ impl Ctx {
         let ui = Ui::stdio(Redactor::default(), (color_out, color_err), global.quiet)
             .with_progress(live, global.verbose > 0)
             .with_width(page_width(&global))
+            .with_err_width(crate::ui::stderr_width())
             .with_pager(pager(&global));
         let mut config = Config::load(global.config.as_deref())?;
         if let Some(url) = &global.gitlab_url {

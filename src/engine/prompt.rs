@@ -94,6 +94,28 @@ fn asked<T>(answer: Result<T, dialoguer::Error>) -> Result<T, PromptError> {
     })
 }
 
+/// The columns dialoguer's marks take around a prompt (`? `, ` [y/n] `, the answer).
+const PROMPT_MARKS: usize = 16;
+
+/// A prompt as dialoguer gets it: made safe, and when it is longer than the terminal, fitted
+/// between words, its head written as plain lines above and only its last line left to
+/// dialoguer, which redraws its own line alone (a prompt the terminal wraps leaves a stale copy
+/// of itself above the answer).
+fn staged(prompt: &str) -> String {
+    let prompt = safe(prompt);
+    let Some(width) = crate::ui::stderr_width() else {
+        return prompt;
+    };
+    let fitted = crate::text::fit(&prompt, width.saturating_sub(PROMPT_MARKS).max(20));
+    let mut lines: Vec<&str> = fitted.lines().collect();
+    let last = lines.pop().unwrap_or_default().to_owned();
+    let term = console::Term::stderr();
+    for line in lines {
+        let _ = term.write_line(line);
+    }
+    last
+}
+
 /// A prompt may quote a vendor (a question an action asks): only text reaches the terminal.
 fn safe(prompt: &str) -> String {
     crate::text::terminal_safe(prompt, false).into_owned()
@@ -103,7 +125,7 @@ impl Prompter for TerminalPrompter {
     fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError> {
         asked(
             Confirm::with_theme(self.theme.as_ref())
-                .with_prompt(safe(prompt))
+                .with_prompt(staged(prompt))
                 .interact(),
         )
     }
@@ -111,7 +133,7 @@ impl Prompter for TerminalPrompter {
     fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
         asked(
             Confirm::with_theme(self.theme.as_ref())
-                .with_prompt(safe(question))
+                .with_prompt(staged(question))
                 .interact(),
         )
     }
@@ -121,7 +143,7 @@ impl Prompter for TerminalPrompter {
         // refused: they are let through to the check, which says why it asks again.
         let value = asked(
             Password::with_theme(self.theme.as_ref())
-                .with_prompt(format!("{} (hidden)", safe(prompt)))
+                .with_prompt(format!("{} (hidden)", staged(prompt)))
                 .allow_empty_password(true)
                 .validate_with(|v: &String| {
                     if v.trim().is_empty() {
@@ -142,7 +164,7 @@ impl Prompter for TerminalPrompter {
     ) -> Result<String, PromptError> {
         Ok(asked(
             Input::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(safe(prompt))
+                .with_prompt(staged(prompt))
                 .validate_with(|v: &String| validate(v.trim()))
                 .interact_text(),
         )?
@@ -157,7 +179,7 @@ impl Prompter for TerminalPrompter {
     ) -> Result<Option<String>, PromptError> {
         let v = asked(
             Input::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(safe(prompt))
+                .with_prompt(staged(prompt))
                 .allow_empty(true)
                 .validate_with(|v: &String| {
                     if v.trim().is_empty() {
@@ -177,7 +199,7 @@ impl Prompter for TerminalPrompter {
         let items: Vec<String> = items.iter().map(|i| crate::text::one_line(i)).collect();
         asked(
             Select::with_theme(self.theme.as_ref())
-                .with_prompt(safe(prompt))
+                .with_prompt(staged(prompt))
                 .items(&items)
                 .default(0)
                 .interact(),

@@ -1111,10 +1111,8 @@ async fn interactively_the_token_is_picked_from_the_list_gitlab_returns() {
     pty.send("gitlab-ci-var:grp/proj:API_TOKEN\r");
     pty.answer("Another target?", "gitlab-webhook:grp/proj:7\r");
     pty.answer("Another target?", "\r");
-    pty.answer(
-        "Go ahead and change things, starting with: Rotate the token",
-        "y",
-    );
+    // Fitted to the terminal between words: the prompt's last line ends the question.
+    pty.answer("revoked at once)? [y/n]", "y");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(

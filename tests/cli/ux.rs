@@ -811,3 +811,48 @@ fn fish_completes_the_same_forms() {
         stderr(&out)
     );
 }
+
+/// What a terminal of `cols` columns shows after `bytes` were written to it.
+fn screen_of(bytes: &str, cols: u16) -> String {
+    let size = |n: u16| std::num::NonZeroU16::new(n).unwrap();
+    let mut parser = vt100::Parser::new(size(200), size(cols), 0);
+    parser.process(bytes.as_bytes());
+    parser.screen().contents()
+}
+
+#[tokio::test]
+async fn a_long_prompt_on_a_narrow_terminal_is_wrapped_between_words_and_shown_once() {
+    let server = gitlab(1, 0).await;
+    let env = Env::new();
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    let uri = server.uri();
+    let script = format!(
+        "stty cols 60 rows 200; exec '{bin}' --gitlab-url {uri} rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:V_0"
+    );
+    let mut pty = Pty::spawn_program(&env, "sh", &["-c", &script], &[("GITLAB_TOKEN", CALLER)]);
+    pty.answer("Go ahead and change things", "n");
+    let (code, raw) = pty.finish();
+    assert_eq!(code, 4, "{raw}");
+    let shown = screen_of(&raw, 60);
+    // Once on the screen, no copy left above the answer, no word cut by the terminal.
+    assert_eq!(
+        shown.matches("Go ahead and change things").count(),
+        1,
+        "{shown}"
+    );
+    for line in shown.lines() {
+        // Only a word longer than the line (a URL) may stick out, alone on its line.
+        let alone = line.split_whitespace().count() == 1;
+        assert!(line.chars().count() <= 60 || alone, "{line:?}");
+    }
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.ends_with("at once)? no") && l.chars().count() <= 60),
+        "the prompt's end is on its answer's line: {shown}"
+    );
+    let whole_words = shown
+        .lines()
+        .all(|l| !l.ends_with("revo") && !l.ends_with("chan"));
+    assert!(whole_words, "{shown}");
+}
