@@ -1074,7 +1074,8 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
     mount_pat_rotation(&server).await;
     let app = Replacing(std::sync::Arc::new(std::sync::Mutex::new(json!({
         "id": 360001, "app_id": 9,
-        "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com", "api_token": "old-shown-value"}}))));
+        "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com", "api_token": "old-shown-value",
+            "signing_key": "CANARYsigningKEY0123456789abcdefghijklmn"}}))));
     Mock::given(path("/api/v2/apps/installations/360001.json"))
         .respond_with(app.clone())
         .mount(&server)
@@ -1094,11 +1095,23 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
     );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
+    // What each was is said, and journaled, unless it may be a secret.
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = "other settings changed or vanished with it: gitlab_url (was \"https://gitlab.com\"), name (was \"GitLab Sync\"), signing_key (its value is not kept: it may be a secret)";
+    assert!(flat.contains(said), "{err}");
+    let id = env.latest_run();
+    let journal = env
+        .tokrot()
+        .args(["history", &id, "--output", "json"])
+        .output()
+        .unwrap();
     assert!(
-        err.contains("other settings changed or vanished with it: gitlab_url, name"),
-        "{err}"
+        stdout(&journal).contains("gitlab_url (was \\\"https://gitlab.com\\\")"),
+        "{}",
+        stdout(&journal)
     );
     assert_no_canary(&env, &out);
+    assert_no_canary(&env, &journal);
 }
 
 #[tokio::test]

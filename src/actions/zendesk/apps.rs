@@ -174,10 +174,21 @@ pub(crate) async fn update_installation_setting(
         let lost = before.changed_besides(after, setting);
         if !lost.is_empty() {
             ex.mark_applied(step.target_index, Some(Verified::No), None);
+            // What they were is said (and so journaled) where it cannot be a secret.
             return Err(ActionFailure::after_write(format!(
                 "`{setting}` of installation {id} was written, but other settings changed or vanished with it: {}; set them again in Admin Center",
                 lost.iter()
-                    .map(|s| crate::text::one_line(s))
+                    .map(|(name, was)| match was {
+                        Some(v) => format!(
+                            "{} (was \"{}\")",
+                            crate::text::one_line(name),
+                            crate::text::one_line(v)
+                        ),
+                        None => format!(
+                            "{} (its value is not kept: it may be a secret)",
+                            crate::text::one_line(name)
+                        ),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             )));

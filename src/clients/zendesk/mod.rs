@@ -151,8 +151,12 @@ impl Installation {
 
     /// The settings shown before (`self`) that `after` no longer shows, or whose text changed,
     /// other than `written`: what a write of one setting must not touch. Compared without
-    /// printing any value.
-    pub fn changed_besides(&self, after: &Installation, written: &str) -> Vec<String> {
+    /// printing any value; each with what it was, when that cannot be a secret.
+    pub fn changed_besides(
+        &self,
+        after: &Installation,
+        written: &str,
+    ) -> Vec<(String, Option<String>)> {
         self.settings
             .iter()
             .filter(|s| *s != written)
@@ -164,8 +168,16 @@ impl Installation {
                         _ => true,
                     }
             })
-            .cloned()
+            .map(|s| (s.clone(), self.harmless_value(s)))
             .collect()
+    }
+
+    /// A setting's text as shown, when it cannot be a secret (short, and nothing in it looks
+    /// like a token): what the operator needs to set it again.
+    fn harmless_value(&self, setting: &str) -> Option<String> {
+        let value = self.values.get(setting)?.expose_secret().to_owned();
+        (value.chars().count() <= 200 && !crate::secret::looks_like_a_token(&value))
+            .then_some(value)
     }
 }
 
