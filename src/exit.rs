@@ -18,7 +18,10 @@ pub const INTERRUPTED: i32 = 130;
 /// Each code and what it tells the operator: the one table `--help` and the manual page show.
 pub const MEANINGS: &[(i32, &str)] = &[
     (OK, "done"),
-    (FAILED, "failed: what changed is in the journal"),
+    (
+        FAILED,
+        "failed, or a check found something a person must act on; what changed, if anything, is in the journal",
+    ),
     (USAGE, "bad input or failed check: nothing was changed"),
     (INCOMPLETE, "incomplete: `tokrot resume ID` finishes it"),
     (STOPPED, "stopped by the operator or a gate"),

@@ -5,7 +5,9 @@
 //! no error: the text is written as it would have been.
 //!
 //! While the pager runs, Ctrl-C belongs to it (less uses it to stop a search): tokrot waits for
-//! it instead of dying under it and leaving the terminal to a half-closed pager.
+//! it instead of dying under it and leaving the terminal to a half-closed pager. The catch stays
+//! until the process ends (signal-hook cannot give the default back); paging is a command's
+//! last output, after its work, and never happens during a rotation.
 
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
@@ -60,7 +62,9 @@ impl Pager {
         }
         let waited = child.wait();
         drop(quiet_interrupts);
-        waited.map(|_| true)
+        // The shell could not find or run the pager (127, 126): nothing was shown, and the
+        // text is written as it would have been.
+        Ok(!matches!(waited?.code(), Some(126 | 127)))
     }
 }
 

@@ -44,9 +44,19 @@ impl Table {
         }
     }
 
-    /// Adds a row; cells are one line each already (vendor text through `text::one_line`).
+    /// Adds a row. A tab or a line break in a cell (vendor text) is shown escaped, so that it
+    /// can neither break a row on a terminal nor shift the columns of a piped one; any other
+    /// control character is left to the stream's own guard (colour codes pass where colour is
+    /// on).
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        let one_line = |cell: String| match cell.contains(['\t', '\n', '\r']) {
+            true => cell
+                .replace('\t', "\\t")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r"),
+            false => cell,
+        };
+        self.rows.push(cells.into_iter().map(one_line).collect());
     }
 
     /// Whether it has no row.
@@ -227,6 +237,37 @@ mod tests {
         let wide = t.render(Layout::Terminal(60));
         assert!(wide.contains("2026-12-03T08:00:00Z"), "{wide}");
         assert!(t.render(Layout::Piped).contains("2026-12-03T08:00:00Z"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the cells and the width, a table is a line a row plus its header, keys are
+        /// never cut, and a row wider than the width has no free cell left to cut.
+        #[test]
+        fn rows_are_lines_and_keys_are_whole(
+            rows in proptest::collection::vec(("[0-9]{1,8}", "[a-zé ]{0,60}", "[a-z]{0,30}"), 0..12),
+            width in 10usize..160,
+        ) {
+            let mut t = Table::new(&[("ID", Kind::Key), ("NAME", Kind::Free), ("MORE", Kind::Extra)]);
+            for (id, name, more) in &rows {
+                t.row(vec![id.clone(), name.clone(), more.clone()]);
+            }
+            let text = t.render(Layout::Terminal(width));
+            let lines: Vec<&str> = text.lines().collect();
+            proptest::prop_assert_eq!(lines.len(), rows.len() + 1);
+            for ((id, _, _), line) in rows.iter().zip(&lines[1..]) {
+                proptest::prop_assert!(line.starts_with(id.as_str()), "{:?}", line);
+            }
+            let piped = t.render(Layout::Piped);
+            proptest::prop_assert_eq!(piped.lines().count(), rows.len());
+        }
+    }
+
+    #[test]
+    fn a_tab_or_a_line_break_in_a_cell_breaks_no_row() {
+        let mut t = Table::new(&[("ID", Kind::Key), ("NAME", Kind::Free)]);
+        t.row(vec!["1".into(), "a\tb\nc".into()]);
+        assert_eq!(t.render(Layout::Piped), "1\ta\\tb\\nc\n");
+        assert_eq!(t.render(Layout::Terminal(40)).lines().count(), 2);
     }
 
     #[test]

@@ -54,12 +54,17 @@ pub fn fit(text: &str, width: usize) -> String {
         while !rest.is_empty() {
             let word_at = rest.find(|c| c != ' ').unwrap_or(rest.len());
             let (spaces, after) = rest.split_at(word_at);
-            // A command in backticks is one word: one the operator copies is never split.
-            let quoted = after
-                .strip_prefix('`')
-                .and_then(|q| q.find('`'))
-                .map(|end| end + 2);
-            let word_len = quoted.or_else(|| after.find(' ')).unwrap_or(after.len());
+            // A command in backticks is one word (punctuation before it included): one the
+            // operator copies is never split, unless it alone is wider than the line.
+            let plain_end = after.find(' ').unwrap_or(after.len());
+            let quoted = after[..plain_end]
+                .find('`')
+                .and_then(|open| {
+                    let close = after[open + 1..].find('`')?;
+                    Some(open + 1 + close + 1)
+                })
+                .filter(|end| columns(&after[..*end]) <= width);
+            let word_len = quoted.unwrap_or(plain_end);
             // Punctuation right after the closing backtick stays with it.
             let word_len = word_len
                 + after[word_len..]
@@ -209,6 +214,42 @@ mod tests {
     #[test]
     fn vendor_text_stays_on_one_line() {
         assert_eq!(one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+    }
+
+    #[test]
+    fn a_command_after_punctuation_stays_whole_and_a_lone_backtick_glues_nothing() {
+        let fitted = fit(
+            "the new token expires soon: it stops working unless it is rotated (`tokrot status` shows it)",
+            40,
+        );
+        assert!(
+            fitted.lines().any(|l| l.contains("(`tokrot status`")),
+            "{fitted}"
+        );
+        // An unmatched backtick (vendor text) is an ordinary character.
+        let lone = fit("a ` b c d e f g h i j k l m n o p q r s t u v w x y z", 10);
+        assert!(lone.lines().all(|l| l.chars().count() <= 10), "{lone}");
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, fitting never panics, keeps every word, and no line is wider
+        /// than the width unless it is one word alone. (Commands in backticks: the tests
+        /// above.)
+        #[test]
+        fn fitted_lines_fit_or_are_one_word(
+            words in proptest::collection::vec("[a-z().:é\u{1b}]{1,12}", 0..40),
+            width in 20usize..100,
+        ) {
+            let text = words.join(" ");
+            let fitted = fit(&text, width);
+            let kept: Vec<&str> = fitted.split_whitespace().collect();
+            let given: Vec<&str> = text.split_whitespace().collect();
+            proptest::prop_assert_eq!(kept, given);
+            for line in fitted.lines() {
+                let alone = line.split_whitespace().count() == 1;
+                proptest::prop_assert!(columns(line) <= width || alone, "{:?}", line);
+            }
+        }
     }
 
     #[test]

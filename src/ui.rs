@@ -69,7 +69,7 @@ impl Progress {
     /// Runs `f` (a prompt) with the bar off the screen.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match &self.bar {
-            Some(bar) => bar.suspend(f),
+            Some(bar) => suspending(bar, f),
             None => f(),
         }
     }
@@ -332,12 +332,31 @@ fn live_bar() -> std::sync::MutexGuard<'static, Option<indicatif::ProgressBar>> 
     BAR.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+thread_local! {
+    /// Whether this thread runs inside a bar's `suspend` (a prompt): the bar is off the screen
+    /// already, and suspending it again would wait on the bar's own lock.
+    static SUSPENDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the bar off the screen, marking the thread as such.
+fn suspending<R>(bar: &indicatif::ProgressBar, f: impl FnOnce() -> R) -> R {
+    bar.suspend(|| {
+        SUSPENDED.with(|s| s.set(true));
+        let r = f();
+        SUSPENDED.with(|s| s.set(false));
+        r
+    })
+}
+
 /// Runs `write` (a log line to stderr) with the live bar, if any, off the screen: a line never
 /// leaves a stale copy of the bar behind it.
 pub fn with_bar_suspended<R>(write: impl FnOnce() -> R) -> R {
+    if SUSPENDED.with(std::cell::Cell::get) {
+        return write();
+    }
     let bar = live_bar().clone();
     match bar.filter(|b| !b.is_finished()) {
-        Some(bar) => bar.suspend(write),
+        Some(bar) => suspending(&bar, write),
         None => write(),
     }
 }

@@ -34,7 +34,8 @@ pub struct HistoryArgs {
     /// Only runs of this inventory credential (rotate --credential, --due).
     #[arg(long, value_name = "NAME", conflicts_with = "id")]
     pub credential: Option<String>,
-    /// At most this many runs, the newest.
+    /// At most this many runs in the table, the newest (--output json lists every matching
+    /// run, oldest first).
     #[arg(long, short = 'L', value_name = "N", default_value_t = 30, conflicts_with = "id",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
@@ -109,9 +110,6 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
                 .is_none_or(|c| j.credential.as_ref() == Some(c))
         })
         .collect();
-    // Newest first, as gh lists: the run just made is on top.
-    let matching = chosen.len();
-    let chosen: Vec<_> = chosen.into_iter().rev().take(args.limit as usize).collect();
     if let Some(r) = &args.runbook
         && ctx.catalogue.get(r).is_none()
         && chosen.is_empty()
@@ -123,6 +121,8 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             None => err.hint("`tokrot list` lists the runbooks"),
         });
     }
+    // The document lists every matching run, oldest first, as it always has: a script's
+    // `.runs[-1]` stays the latest.
     if ctx.json() {
         let items: Vec<_> = chosen
             .iter()
@@ -131,6 +131,9 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
         ctx.print_json(&json!({"runs": items}))?;
         return Ok(Outcome::Done);
     }
+    // The table lists the newest first, as gh does: the run just made is on top.
+    let matching = chosen.len();
+    let chosen: Vec<_> = chosen.into_iter().rev().take(args.limit as usize).collect();
     if chosen.is_empty() {
         let line = match all.is_empty() {
             true => format!("No runs in {} yet.", dir.join("rotations").display()),

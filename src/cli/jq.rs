@@ -11,6 +11,11 @@ use jaq_json::Val;
 
 use super::CliError;
 
+/// jq's filters that read outside the document: the environment (`env`, where tokrot's
+/// credentials are) and further input. (`debug` and `stderr` print the document's own values,
+/// which hold no secret; the standard definitions need them.)
+const OUTSIDE: &[&str] = &["env", "input", "inputs", "input_filename"];
+
 /// The data a filter runs on: jq values, nothing else.
 type Data = data::JustLut<Val>;
 
@@ -31,9 +36,12 @@ impl Jq {
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
+        // Filters that read the world (the environment holds tokrot's own credentials) or
+        // write around the output are not there: only the document can be filtered.
         let funs = jaq_core::funs::<Data>()
             .chain(jaq_std::funs::<Data>())
-            .chain(jaq_json::funs::<Data>());
+            .chain(jaq_json::funs::<Data>())
+            .filter(|(name, _, _)| !OUTSIDE.contains(name));
         let arena = Arena::default();
         let program = File {
             code: expr,
@@ -136,6 +144,15 @@ mod tests {
         );
         let e = Jq::compile("nosuchfunction").unwrap_err();
         assert!(e.message.contains("nosuchfunction"), "{}", e.message);
+        // The environment, where tokrot's own credentials are, is out of reach.
+        for outside in ["env.GITLAB_TOKEN", "$ENV.GITLAB_TOKEN", "input", "[inputs]"] {
+            let e = Jq::compile(outside).unwrap_err();
+            assert!(
+                e.message.contains("is not a jq expression"),
+                "{outside}: {}",
+                e.message
+            );
+        }
         let jq = Jq::compile(".a | error(\"boom\")").unwrap();
         let e = jq.apply(&json!({"a": 1})).unwrap_err();
         assert!(e.message.contains("boom"), "{}", e.message);

@@ -131,7 +131,7 @@ fn render(cmd: &clap::Command, top: bool) -> std::io::Result<Vec<u8>> {
     Ok(page)
 }
 
-/// Every environment variable tokrot reads, and what for (a test holds it to the flags').
+/// The environment variables tokrot reads, and what for (a test holds it to the flags').
 pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "GITLAB_TOKEN",
@@ -172,7 +172,7 @@ pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
         "PAGER",
         "The pager when TOKROT_PAGER is not set (else less -FRX).",
     ),
-    ("NO_COLOR", "Any value: no colour."),
+    ("NO_COLOR", "Any non-empty value: no colour."),
     (
         "CLICOLOR_FORCE",
         "Any value but 0: colour even when not on a terminal.",
@@ -184,6 +184,15 @@ pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "XDG_STATE_HOME",
         "Where the journal and the audit log go (tokrot/ below it; else ~/.local/state).",
+    ),
+    (
+        "COLUMNS",
+        "The width text and tables are fitted to when stdout is not a terminal (set, a table keeps its terminal layout).",
+    ),
+    ("TERM", "dumb: no colour."),
+    (
+        "LESS",
+        "Options of less; when unset, tokrot runs the pager with LESS=FRX.",
     ),
 ];
 

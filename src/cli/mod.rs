@@ -82,15 +82,16 @@ pub fn parse_args() -> Cli {
         }
         Err(e) => e,
     };
-    if let Some(credential) = credential_as_runbook(&err) {
-        let e = CliError::usage(credential.0).hint(credential.1);
-        crate::ui::raw_status(&e.to_string());
-        if json_asked(std::env::args()) {
+    if let Some((message, hint)) = rotate::credential_as_runbook(&err) {
+        let e = CliError::usage(message).hint(hint);
+        crate::ui::raw_status(&crate::text::terminal_safe(&e.to_string(), false));
+        // Under --jq, stdout is the filter's: the error is said on stderr only.
+        if json_asked(std::env::args()) && !jq_asked(std::env::args()) {
             crate::ui::raw_out(&e.to_json().to_string());
         }
         std::process::exit(crate::exit::USAGE);
     }
-    if !err.use_stderr() || !json_asked(std::env::args()) {
+    if !err.use_stderr() || !json_asked(std::env::args()) || jq_asked(std::env::args()) {
         err.exit();
     }
     let _ = err.print();
@@ -106,49 +107,9 @@ pub fn parse_args() -> Cli {
     std::process::exit(crate::exit::USAGE);
 }
 
-/// `tokrot rotate NAME` where NAME is no runbook but a credential of the inventory: the
-/// message and the command that takes it (`tokrot rotate --credential NAME`).
-fn credential_as_runbook(err: &clap::Error) -> Option<(String, String)> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if err.kind() != ErrorKind::InvalidSubcommand {
-        return None;
-    }
-    let Some(ContextValue::String(name)) = err.get(ContextKind::InvalidSubcommand) else {
-        return None;
-    };
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|a| a == name)?;
-    if !args[..at].iter().any(|a| a == "rotate") {
-        return None;
-    }
-    // The inventory as the command would find it; only the names are read, nothing is checked.
-    let explicit = args
-        .windows(2)
-        .find(|w| w[0] == "--inventory")
-        .map(|w| PathBuf::from(&w[1]))
-        .or_else(|| {
-            args.iter()
-                .find_map(|a| a.strip_prefix("--inventory="))
-                .map(PathBuf::from)
-        })
-        .or_else(|| std::env::var_os("TOKROT_INVENTORY").map(PathBuf::from));
-    let path = explicit.or_else(crate::engine::inventory::default_path)?;
-    let text = std::fs::read_to_string(&path).ok()?;
-    let doc: toml::Value = toml::from_str(&text).ok()?;
-    let named = doc
-        .get("credential")?
-        .as_array()?
-        .iter()
-        .any(|c| c.get("name").and_then(toml::Value::as_str) == Some(name.as_str()));
-    named.then(|| {
-        (
-            format!(
-                "`{name}` is a credential of the inventory {}, not a runbook",
-                path.display()
-            ),
-            format!("tokrot rotate --credential {name}"),
-        )
-    })
+/// Whether a command line has `--jq` (its stdout is the filter's).
+fn jq_asked(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "--jq" || a.starts_with("--jq="))
 }
 
 /// Whether a command line asks for JSON (`--output json` or `--output=json`).

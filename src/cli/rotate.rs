@@ -384,3 +384,49 @@ pub async fn run(ctx: &mut Ctx, args: &RotateArgs) -> Result<Outcome, CliError> 
     )
     .await
 }
+
+/// `tokrot rotate NAME` where NAME is no runbook but a credential of the inventory: the
+/// message and the command that takes it (`tokrot rotate --credential NAME`).
+pub(super) fn credential_as_runbook(err: &clap::Error) -> Option<(String, String)> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let Some(ContextValue::String(name)) = err.get(ContextKind::InvalidSubcommand) else {
+        return None;
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == name)?;
+    if !args[..at].iter().any(|a| a == "rotate") {
+        return None;
+    }
+    // The inventory as the command would find it; only the names are read, nothing is checked.
+    let explicit = args
+        .windows(2)
+        .find(|w| w[0] == "--inventory")
+        .map(|w| std::path::PathBuf::from(&w[1]))
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--inventory="))
+                .map(std::path::PathBuf::from)
+        })
+        .or_else(|| std::env::var_os("TOKROT_INVENTORY").map(std::path::PathBuf::from));
+    let path = explicit.or_else(crate::engine::inventory::default_path)?;
+    // Read as the inventory is: a plain file of bounded size, never a FIFO that blocks.
+    let text = crate::engine::inventory::read_bounded(&path).ok()?;
+    let doc: toml::Value = toml::from_str(&text).ok()?;
+    let named = doc
+        .get("credential")?
+        .as_array()?
+        .iter()
+        .any(|c| c.get("name").and_then(toml::Value::as_str) == Some(name.as_str()));
+    named.then(|| {
+        (
+            format!(
+                "`{name}` is a credential of the inventory {}, not a runbook",
+                path.display()
+            ),
+            format!("tokrot rotate --credential {name}"),
+        )
+    })
+}

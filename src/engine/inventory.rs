@@ -487,7 +487,7 @@ const MAX_INVENTORY: u64 = 1 << 20;
 
 /// Reads an inventory that is a plain file of at most `MAX_INVENTORY` bytes: a FIFO or a device
 /// would hang `status` and every completion, a huge file would fill memory.
-fn read_bounded(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     // Opened without blocking (a FIFO would wait for a writer), then checked for what it is.

@@ -63,8 +63,7 @@ impl Env {
             .unwrap();
         let doc = json_doc(&history);
         let runs = doc["runs"].as_array().unwrap();
-        // Newest first.
-        runs.first().unwrap()["id"].as_str().unwrap().to_owned()
+        runs.last().unwrap()["id"].as_str().unwrap().to_owned()
     }
 
     pub fn path(&self) -> &Path {

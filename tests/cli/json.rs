@@ -415,6 +415,15 @@ async fn jq_picks_from_the_document_and_a_bad_expression_stops_before_anything_i
     );
     assert_eq!(crate::common::stdout(&out), "");
     assert!(server.received_requests().await.unwrap().is_empty());
+    // The environment, where tokrot's credentials are, is out of the filter's reach.
+    let out = env
+        .tokrot()
+        .env("GITLAB_TOKEN", "glpat-jq-CANARY-js02-abcdef")
+        .args(["list", "--jq", "env.GITLAB_TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    crate::common::scan(&env, &[&out], &["glpat-jq-CANARY-js02-abcdef"]);
     // An error while filtering is exit 2 too.
     let out = env
         .tokrot()

@@ -429,8 +429,8 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
         let json = history(&env, &["--output", "json"]);
         let doc: Value = crate::common::json_doc(&json);
         assert_eq!(doc["schema_version"], 1);
-        // Newest first: the run just made is on top.
-        ids.push(doc["runs"][0]["id"].as_str().unwrap().to_owned());
+        // The document lists every run, oldest first.
+        ids.push(doc["runs"][ids.len()]["id"].as_str().unwrap().to_owned());
         scan(&env, &[&out], &[CALLER, NEW, NEWER]);
     }
     // A run of another runbook: the filters must tell it apart.
@@ -855,4 +855,20 @@ async fn a_long_prompt_on_a_narrow_terminal_is_wrapped_between_words_and_shown_o
         .lines()
         .all(|l| !l.ends_with("revo") && !l.ends_with("chan"));
     assert!(whole_words, "{shown}");
+}
+
+#[test]
+fn a_pager_that_cannot_be_started_loses_no_output() {
+    let env = Env::new();
+    let pty = Pty::spawn_with(
+        &env,
+        &["show", "gitlab-pat"],
+        &[("TOKROT_PAGER", "no-such-pager-anywhere")],
+    );
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Rotate a GitLab personal access token"),
+        "{screen}"
+    );
 }
