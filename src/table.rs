@@ -1,4 +1,4 @@
-//! One writer for every table tokrot prints (`status`, `history`, `list`), in the
+//! One writer for every table tokrot prints (`status`, `history`, `list`, `instances`), in the
 //! manner of gh: on a terminal, rows fit its width, one line each, the widest free-text cells
 //! cut with `…` and never wrapped, while ids, dates, kinds and states are never cut; piped,
 //! every row is its full values separated by tabs, without a header, for `cut` and `awk`.
@@ -99,7 +99,36 @@ impl Table {
                 .map(|r| shown.iter().filter_map(|&i| r.get(i).cloned()).collect())
                 .collect(),
         };
+        // A terminal narrower than the keys of a row (a long URL): a record a row instead, its
+        // first value, then each other under its header, nothing cut.
+        if self.narrowest(&shown) > width {
+            return self.stacked();
+        }
         table.laid_out(width)
+    }
+
+    /// Each row as a record: its first value, then `HEADER  value` lines, a blank line between.
+    fn stacked(&self) -> String {
+        let label = self
+            .columns
+            .iter()
+            .skip(1)
+            .map(|(h, _)| h.len())
+            .max()
+            .unwrap_or(0);
+        let records: Vec<String> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = row.iter();
+                let mut out = format!("{}\n", cells.next().map_or("", String::as_str));
+                for ((header, _), cell) in self.columns.iter().skip(1).zip(cells) {
+                    out.push_str(&format!("  {header:<label$}  {cell}\n"));
+                }
+                out
+            })
+            .collect();
+        records.join("\n")
     }
 
     /// The width of a row of `columns` with every free column at its narrowest.
@@ -253,13 +282,36 @@ mod tests {
             }
             let text = t.render(Layout::Terminal(width));
             let lines: Vec<&str> = text.lines().collect();
-            proptest::prop_assert_eq!(lines.len(), rows.len() + 1);
-            for ((id, _, _), line) in rows.iter().zip(&lines[1..]) {
-                proptest::prop_assert!(line.starts_with(id.as_str()), "{:?}", line);
+            if lines.first() == Some(&"ID") || lines.first().is_some_and(|l| l.starts_with("ID ")) {
+                // A table: a line a row, each starting with its whole id.
+                proptest::prop_assert_eq!(lines.len(), rows.len() + 1);
+                for ((id, _, _), line) in rows.iter().zip(&lines[1..]) {
+                    proptest::prop_assert!(line.starts_with(id.as_str()), "{:?}", line);
+                }
+            } else {
+                // Records, when even the keys do not fit: every id whole on a line of its own.
+                for (id, _, _) in &rows {
+                    proptest::prop_assert!(lines.contains(&id.as_str()), "{:?}", text);
+                }
             }
             let piped = t.render(Layout::Piped);
             proptest::prop_assert_eq!(piped.lines().count(), rows.len());
         }
+    }
+
+    #[test]
+    fn a_terminal_narrower_than_the_keys_gets_records() {
+        let mut t = Table::new(&[("ID", Kind::Key), ("URL", Kind::Key)]);
+        t.row(vec![
+            "global".into(),
+            "https://gitlab.zendesk.com/admin".into(),
+        ]);
+        t.row(vec!["x".into(), "https://x.example.com".into()]);
+        let text = t.render(Layout::Terminal(30));
+        assert_eq!(
+            text,
+            "global\n  URL  https://gitlab.zendesk.com/admin\n\nx\n  URL  https://x.example.com\n"
+        );
     }
 
     #[test]

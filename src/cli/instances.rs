@@ -27,25 +27,39 @@ pub fn run(ctx: &mut Ctx, _args: &InstancesArgs) -> Result<Outcome, CliError> {
         ctx.print_json(&value)?;
         return Ok(Outcome::Done);
     }
-    let id_w = instances.iter().map(|i| i.id.len()).max().unwrap_or(0);
-    let label_w = instances.iter().map(|i| i.label.len()).max().unwrap_or(0);
-    let mut out = String::from("Zendesk instances:\n");
+    // One table: GitLab, then each Zendesk instance with its Admin Center, where the
+    // handbook starts.
+    use crate::table::{Kind::Free, Kind::Key, Table};
+    let mut table = Table::new(&[
+        ("ID", Key),
+        ("SERVICE", Key),
+        ("LABEL", Free),
+        ("URL", Key),
+        ("SOURCE", Key),
+    ]);
+    let gitlab_source = match &ctx.config.gitlab_repointed_by {
+        Some(_) => "config",
+        None => "built-in",
+    };
+    table.row(vec![
+        "gitlab".into(),
+        "gitlab".into(),
+        "GitLab".into(),
+        display_url(&ctx.config.gitlab_url),
+        gitlab_source.into(),
+    ]);
     for i in &instances {
-        let source = if i.built_in { "" } else { "  (config)" };
-        out.push_str(&format!(
-            "  {:<id_w$}  {:<label_w$}  {}{source}\n",
-            i.id,
-            i.label,
-            i.admin_url()
-        ));
+        table.row(vec![
+            i.id.clone(),
+            "zendesk".into(),
+            crate::text::one_line(&i.label),
+            i.admin_url(),
+            if i.built_in { "built-in" } else { "config" }.into(),
+        ]);
     }
-    out.push_str(&format!(
-        "\nGitLab: {}\n",
-        display_url(&ctx.config.gitlab_url)
-    ));
+    ctx.ui.table(&table.render(ctx.table_layout()))?;
     if let Some(p) = &ctx.config.source {
-        out.push_str(&format!("config: {}\n", p.display()));
+        ctx.ui.status(&format!("config: {}", p.display()))?;
     }
-    ctx.ui.page(&out)?;
     Ok(Outcome::Done)
 }

@@ -30,13 +30,21 @@ fn instances_lists_the_four_and_gitlab() {
             "https://gitlabfederalsupport1585318082.zendesk.com/admin",
         ),
     ] {
+        // Piped: a row a line, its values tab-separated.
         let line = text
             .lines()
-            .find(|l| l.split_whitespace().next() == Some(id))
+            .find(|l| l.split('\t').next() == Some(id))
             .unwrap();
-        assert!(line.contains(label) && line.contains(url), "{line}");
+        assert_eq!(
+            line,
+            format!("{id}\tzendesk\t{label}\t{url}\tbuilt-in"),
+            "{text}"
+        );
     }
-    assert!(text.contains("GitLab: https://gitlab.com"));
+    assert!(
+        text.starts_with("gitlab\tgitlab\tGitLab\thttps://gitlab.com\tbuilt-in\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -128,7 +136,7 @@ fn http_to_a_host_that_is_not_loopback_is_refused() {
         "loopback http is allowed: {}",
         stderr(&out)
     );
-    assert!(stdout(&out).contains("GitLab: http://127.0.0.1:8080"));
+    assert!(stdout(&out).contains("gitlab\tgitlab\tGitLab\thttp://127.0.0.1:8080\t"));
 }
 
 #[test]
