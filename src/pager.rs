@@ -53,15 +53,18 @@ impl Pager {
             return Ok(false);
         };
         let quiet_interrupts = ignore_interrupts();
-        if let Some(mut stdin) = child.stdin.take() {
-            // A pager the operator quit early closes its end: that is no error.
-            match stdin.write_all(text.as_bytes()) {
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e),
-                _ => {}
-            }
-        }
+        // A pager the operator quit early closes its end: that is no error. Any other failure
+        // to write is said once the pager has ended (it is always waited for).
+        let written = match child.stdin.take() {
+            Some(mut stdin) => match stdin.write_all(text.as_bytes()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        };
         let waited = child.wait();
         drop(quiet_interrupts);
+        written?;
         // The shell could not find or run the pager (127, 126): nothing was shown, and the
         // text is written as it would have been.
         Ok(!matches!(waited?.code(), Some(126 | 127)))

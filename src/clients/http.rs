@@ -638,24 +638,14 @@ impl Http {
                     uncertain |= maybe_done;
                     tokio::time::sleep(wait).await;
                 }
-                Err(ApiError::RateLimited {
-                    method,
-                    url,
-                    wait,
-                    max_wait,
-                    answered,
-                    ..
-                }) => {
-                    return Err(ApiError::RateLimited {
-                        method,
-                        url,
-                        wait,
-                        max_wait,
-                        answered,
-                        earlier: uncertain,
-                    });
+                Err(mut e) => {
+                    // Refused for the rate limit now, but an earlier attempt may have been
+                    // carried out: the error says so.
+                    if let ApiError::RateLimited { earlier, .. } = &mut e {
+                        *earlier = uncertain;
+                    }
+                    return Err(e);
                 }
-                Err(e) => return Err(e),
             }
         }
     }

@@ -18,6 +18,7 @@ fn zendesk_api_dry_run_needs_nothing_and_shows_the_retirement() {
         !text.contains("gitlab1707170878"),
         "only the chosen instance's links"
     );
+    // Zendesk's own deadlines for API tokens, fixed dates of the vendor's, not of the clock.
     assert!(text.contains("2026-10-27") && text.contains("2027-04-30"));
     assert!(text.contains("tokrot rotate zendesk-oauth --instance global"));
     let add = text.find("Add API token").unwrap();

@@ -872,24 +872,32 @@ fn ctrl_c_in_a_checklist_reminds_the_clean_up_and_resume_continues_where_it_stop
     assert_eq!(the_journal(&env)["status"], "done");
 }
 
+/// `tokrot rotate gitlab-pat` of token 42 into `grp/proj`'s variables `keys`, on a terminal.
+fn rotation_on_a_terminal(env: &Env, server: &MockServer, keys: &[&str]) -> Pty {
+    let uri = server.uri();
+    let mut args = vec![
+        "--gitlab-url",
+        uri.as_str(),
+        "rotate",
+        "gitlab-pat",
+        "--token-id",
+        "42",
+    ];
+    let specs: Vec<String> = keys
+        .iter()
+        .map(|k| format!("gitlab-ci-var:grp/proj:{k}"))
+        .collect();
+    for spec in &specs {
+        args.extend(["--apply-to", spec.as_str()]);
+    }
+    Pty::spawn_with(env, &args, &[("GITLAB_TOKEN", CALLER)])
+}
+
 #[tokio::test]
 async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
     let server = gitlab(rotated()).await;
     let env = Env::new();
-    let mut pty = Pty::spawn_with(
-        &env,
-        &[
-            "--gitlab-url",
-            &server.uri(),
-            "rotate",
-            "gitlab-pat",
-            "--token-id",
-            "42",
-            "--apply-to",
-            "gitlab-ci-var:grp/proj:K_1",
-        ],
-        &[("GITLAB_TOKEN", CALLER)],
-    );
+    let mut pty = rotation_on_a_terminal(&env, &server, &["K_1"]);
     pty.answer("Go ahead and change things", "n");
     let (code, screen) = pty.finish();
     assert_eq!(code, 4, "{screen}");
@@ -901,22 +909,7 @@ async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
 async fn ctrl_c_at_the_go_ahead_restores_the_terminal_and_says_only_that_nothing_started() {
     let server = gitlab(rotated()).await;
     let env = Env::new();
-    let mut pty = Pty::spawn_with(
-        &env,
-        &[
-            "--gitlab-url",
-            &server.uri(),
-            "rotate",
-            "gitlab-pat",
-            "--token-id",
-            "42",
-            "--apply-to",
-            "gitlab-ci-var:grp/proj:K_1",
-            "--apply-to",
-            "gitlab-ci-var:grp/proj:K_2",
-        ],
-        &[("GITLAB_TOKEN", CALLER)],
-    );
+    let mut pty = rotation_on_a_terminal(&env, &server, &["K_1", "K_2"]);
     pty.answer("Go ahead and change things", "\x03");
     let (code, screen) = pty.finish();
     assert_ne!(code, 0, "{screen}");

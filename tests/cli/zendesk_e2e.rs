@@ -1114,6 +1114,26 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
     assert_no_canary(&env, &journal);
 }
 
+/// `tokrot --output json rotate zendesk-oauth` of client 223443 into a CI/CD variable.
+fn rotate_oauth_json(env: &Env, server: &MockServer) -> std::process::Output {
+    run(
+        env,
+        server,
+        &[
+            "--output",
+            "json",
+            "rotate",
+            "zendesk-oauth",
+            "--instance",
+            "zd",
+            "--client-id",
+            "223443",
+            "--apply-to",
+            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
+        ],
+    )
+}
+
 #[tokio::test]
 async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_its_refresh_token_dropped()
  {
@@ -1127,22 +1147,7 @@ async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_i
         "refresh_token_expires_at": format!("{}T08:00:00Z", day(75))}});
     mount_oauth_creating(&server, &["users:write", "tickets:read"], created).await;
     let env = env_with_instance(&server);
-    let out = run(
-        &env,
-        &server,
-        &[
-            "--output",
-            "json",
-            "rotate",
-            "zendesk-oauth",
-            "--instance",
-            "zd",
-            "--client-id",
-            "223443",
-            "--apply-to",
-            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
-        ],
-    );
+    let out = rotate_oauth_json(&env, &server);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let doc = crate::common::json_doc(&out);
@@ -1196,22 +1201,7 @@ async fn an_oauth_token_without_a_lifetime_warns_of_none() {
     let server = MockServer::start().await;
     mount_oauth(&server, &["users:write", "tickets:read"]).await;
     let env = env_with_instance(&server);
-    let out = run(
-        &env,
-        &server,
-        &[
-            "--output",
-            "json",
-            "rotate",
-            "zendesk-oauth",
-            "--instance",
-            "zd",
-            "--client-id",
-            "223443",
-            "--apply-to",
-            "gitlab-ci-var:grp/proj:ZENDESK_TOKEN",
-        ],
-    );
+    let out = rotate_oauth_json(&env, &server);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let doc = crate::common::json_doc(&out);
