@@ -406,6 +406,15 @@ async fn status(
             rows.push(auth::zendesk_status(instance, reach, http(ctx)).await);
         }
     }
+    // Those without a credential, when everything was asked about: one line naming them.
+    let without: Vec<String> = match listing {
+        true => rows
+            .iter()
+            .filter(|r| r.source.is_none())
+            .map(|r| r.instance.clone().unwrap_or_else(|| r.service.to_owned()))
+            .collect(),
+        false => Vec::new(),
+    };
     if listing {
         rows.retain(|r| r.source.is_some());
     }
@@ -414,11 +423,19 @@ async fn status(
         let items: Vec<_> = rows.iter().map(status_json).collect();
         ctx.print_json(&json!({"credentials": items}))?;
     } else {
-        let mut out: String = rows.iter().map(status_text).collect();
-        if let Some(note) = unplaced_env_note(instance.is_some()) {
-            out.push_str(&note);
+        if !rows.is_empty() {
+            let table = status_table(&rows).render(ctx.table_layout());
+            ctx.ui.table(&table)?;
         }
-        ctx.ui.page(&out)?;
+        if !without.is_empty() && !rows.is_empty() {
+            ctx.ui.status(&format!(
+                "no credential for: {} (`tokrot auth login`)\n",
+                without.join(", ")
+            ))?;
+        }
+        if let Some(note) = unplaced_env_note(instance.is_some()) {
+            ctx.ui.status(&note)?;
+        }
     }
     if rows.iter().all(|r| r.source.is_none()) {
         let what = match (service, instance) {
@@ -465,29 +482,47 @@ fn status_json(r: &auth::Status) -> serde_json::Value {
            "error": r.works.as_ref().err()})
 }
 
-fn status_text(r: &auth::Status) -> String {
-    let state = match &r.works {
-        Ok(id) => {
-            let mut s = format!("works, as {}", id.user);
-            if let Some(scopes) = &id.scopes {
-                s.push_str(&format!("\n    scopes: {}", scopes.join(", ")));
-            }
-            if let Some(expires) = &id.expires {
-                s.push_str(&format!("\n    expires: {expires}"));
-            }
-            s
-        }
-        Err(e) => format!("does not work: {e}"),
-    };
-    let what = match &r.instance {
-        Some(i) => format!("{} {i}", r.service),
-        None => r.service.to_owned(),
-    };
-    format!(
-        "{what:<22} {}\n    from: {}\n    {state}\n",
-        r.url,
-        describe(&r.source)
-    )
+/// One row a credential: what it is for, where it comes from, whether it works; the scopes
+/// and expiry of one that works.
+fn status_table(rows: &[auth::Status]) -> crate::table::Table {
+    use crate::table::{Kind::Extra, Kind::Free, Kind::Key, Table};
+    let mut table = Table::new(&[
+        ("FOR", Key),
+        ("URL", Key),
+        ("FROM", Free),
+        ("STATE", Free),
+        ("EXPIRES", Extra),
+        ("SCOPES", Free),
+    ]);
+    for r in rows {
+        let (state, expires, scopes) = match &r.works {
+            Ok(id) => (
+                format!("works, as {}", id.user),
+                id.expires.clone().unwrap_or_else(|| "-".to_owned()),
+                id.scopes
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |s| s.join(", ")),
+            ),
+            Err(e) => (
+                format!("does not work: {e}"),
+                "-".to_owned(),
+                "-".to_owned(),
+            ),
+        };
+        // The keyring account is the service and the URL's origin, so the row need not repeat
+        // it (the JSON names it).
+        let from = match &r.source {
+            Some(Source::Env(var)) => format!("env {var}"),
+            Some(Source::Keyring(_)) => "keyring".to_owned(),
+            None => "none".to_owned(),
+        };
+        let what = match &r.instance {
+            Some(i) => format!("{} {i}", r.service),
+            None => r.service.to_owned(),
+        };
+        table.row(vec![what, r.url.clone(), from, state, expires, scopes]);
+    }
+    table
 }
 
 /// A note when Zendesk credentials are in the environment but belong to no instance: they are

@@ -140,6 +140,12 @@ impl Ctx {
         }
     }
 
+    /// How a table on stderr (a plan to confirm) is laid out: fitted to the terminal stderr
+    /// is, else whole, with its header, for the log a job keeps.
+    pub fn status_table_layout(&self) -> crate::table::Layout {
+        crate::table::Layout::Terminal(crate::ui::stderr_width().unwrap_or(usize::MAX))
+    }
+
     /// Whether prompts can be shown: stdin and stderr are both terminals.
     pub fn interactive(&self) -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -309,20 +309,36 @@ fn due<'a>(rows: &'a [Row], creds: &'a [Credential]) -> (Vec<&'a Row>, Vec<NotRu
     (run, not_run)
 }
 
-fn plan_text(run: &[&Row], not_run: &[NotRun<'_>], due_days: u32) -> String {
+/// The batch's plan: a table of what is rotated, then a line for each credential that is not.
+fn plan_text(
+    run: &[&Row],
+    not_run: &[NotRun<'_>],
+    due_days: u32,
+    layout: crate::table::Layout,
+) -> String {
+    use crate::table::{Kind::Free, Kind::Key, Table};
     let mut out = format!(
         "{} credential(s) expired or due (within {due_days} days), each rotated as its own run:\n",
         run.len()
     );
+    let mut table = Table::new(&[
+        ("NAME", Free),
+        ("KIND", Key),
+        ("EXPIRES", Key),
+        ("DAYS", Key),
+        ("TARGETS", Free),
+    ]);
     for r in run {
-        out.push_str(&format!(
-            "  {}  {}  {} ({} days) → {}\n",
-            r.name,
-            r.kind,
+        table.row(vec![
+            crate::text::one_line(&r.name),
+            r.kind.clone(),
             r.expires.map_or_else(|| "-".into(), |d| d.to_string()),
-            r.days_left.unwrap_or_default(),
-            r.consumers.join(", ")
-        ));
+            r.days_left.map_or_else(|| "-".into(), |d| d.to_string()),
+            r.consumers.join(", "),
+        ]);
+    }
+    if !table.is_empty() {
+        out.push_str(&table.render(layout));
     }
     for n in not_run {
         let word = if n.human { "skipped" } else { "not rotated" };
@@ -343,7 +359,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
         super::status::read_all(ctx, &inv, within, "tokrot rotate --due").await;
     let concurrency = usize::from(ctx.global.concurrency);
     let (run, not_run) = due(&report.rows, &inv.credentials);
-    let plan = plan_text(&run, &not_run, due_days);
+    let plan = plan_text(&run, &not_run, due_days, ctx.status_table_layout());
     ctx.ui.status(&plan)?;
     let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
     let skipped: Vec<&Row> = not_run.iter().filter(|n| n.human).map(|n| n.row).collect();

@@ -169,8 +169,9 @@ fn write_targets(s: &mut String, plan: &Plan, ui: &Ui) {
             let _ = writeln!(s, "Targets: none given (--apply-to SPEC, repeatable)");
         } else {
             let _ = writeln!(s, "Targets:");
+            let spec_w = plan.targets.iter().map(|t| t.spec.len()).max().unwrap_or(0);
             for t in &plan.targets {
-                let _ = writeln!(s, "  {}  {}", t.spec, ui.dim(&t.description));
+                let _ = writeln!(s, "  {:<spec_w$}  {}", t.spec, ui.dim(&t.description));
             }
         }
     }

@@ -93,13 +93,22 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .unwrap();
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     let text = stdout(&status);
-    assert!(
-        text.contains(&format!("from: OS keyring (tokrot/{account})")),
-        "{text}"
-    );
-    assert!(text.contains("works, as ops"), "{text}");
-    assert!(text.contains("scopes: api, self_rotate"), "{text}");
-    assert!(text.contains("expires: 2027-01-31"), "{text}");
+    assert!(text.contains("\tkeyring\tworks, as ops\t"), "{text}");
+    // Piped: one row, its full values tab-separated, no header.
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("gitlab\thttp://"), "{text}");
+    assert!(text.ends_with("\t2027-01-31\tapi, self_rotate\n"), "{text}");
+    // On a terminal (COLUMNS stands for one): a header, and no line wider than the terminal.
+    let narrow = tokrot()
+        .env("COLUMNS", "80")
+        .args(["auth", "status", "gitlab"])
+        .output()
+        .unwrap();
+    assert_eq!(narrow.status.code(), Some(0), "{}", stderr(&narrow));
+    let shown = stdout(&narrow);
+    assert!(shown.starts_with("FOR "), "{shown}");
+    assert!(shown.contains("works, as ops"), "{shown}");
+    assert!(shown.lines().all(|l| l.chars().count() <= 80), "{shown}");
 
     let rotated = tokrot()
         .args([
@@ -143,7 +152,11 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .args(["auth", "status", "gitlab"])
         .output()
         .unwrap();
-    assert!(stdout(&after).contains("from: none"), "{}", stdout(&after));
+    assert!(
+        stdout(&after).contains("\tnone\tdoes not work: no credential\t"),
+        "{}",
+        stdout(&after)
+    );
     let refused = tokrot()
         .args(["--yes", "rotate", "gitlab-pat", "--token-id", "42"])
         .output()
@@ -223,7 +236,7 @@ async fn a_zendesk_credential_answered_by_the_anonymous_user_is_not_kept() {
         .output()
         .unwrap();
     assert!(
-        stdout(&status).contains("from: none"),
+        stdout(&status).contains("\tnone\tdoes not work: no credential\t"),
         "{}",
         stdout(&status)
     );
@@ -250,8 +263,14 @@ fn auth_status_shows_only_what_is_logged_in_and_fails_when_nothing_is() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    assert!(text.starts_with("gitlab "), "{text}");
+    assert!(text.starts_with("gitlab\t"), "{text}");
     assert!(!text.contains("zendesk"), "{text}");
+    // And one line names the instances without one.
+    assert!(
+        stderr(&out).contains("no credential for: global, global-sandbox, us-gov, us-gov-sandbox"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(out.status.code(), Some(1), "it does not work: {text}");
     crate::common::scan(&env, &[&out], &["glpat-auth-CANARY-st01"]);
 }

@@ -882,7 +882,14 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         said.contains("skipped: federal-api (zendesk-api) needs a human"),
         "{said}"
     );
-    assert!(said.contains("  triage-bot  gitlab-pat"), "{said}");
+    // The plan is a table with its header, whole in a log (stderr is no terminal here).
+    assert!(said.contains("\nNAME  "), "{said}");
+    assert!(
+        said.lines().any(|l| l.starts_with("triage-bot ")
+            && l.contains(" gitlab-pat ")
+            && l.ends_with(" gitlab-ci-var:support/triage:GITLAB_TOKEN")),
+        "{said}"
+    );
 
     let out = team
         .tokrot()

@@ -816,6 +816,44 @@ fn fish_completes_the_same_forms() {
     );
 }
 
+#[test]
+fn zsh_completes_the_same_forms() {
+    // zsh, interactive on a pseudo-terminal with its completion system, as a user has it.
+    // .ci/run installs it (TOKROT_TEST_SHELLS=required there).
+    let required = std::env::var_os("TOKROT_TEST_SHELLS").is_some();
+    let env = Env::new();
+    if let Err(e) = env.command("zsh").args(["-fc", "true"]).output() {
+        assert!(!required, "zsh is needed here: {e}");
+        eprintln!("zsh is not installed ({e}): skipped; .ci/run installs it");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    std::fs::write(
+        env.path().join(".zshrc"),
+        format!(
+            "autoload -Uz compinit && compinit -u -D\nsource <('{bin}' completions zsh)\nPROMPT='%% '\n"
+        ),
+    )
+    .unwrap();
+    let zdotdir = env.path().to_string_lossy().into_owned();
+    let mut pty = Pty::spawn_program(&env, "zsh", &["-i"], &[("ZDOTDIR", &zdotdir)]);
+    pty.expect("% ");
+    // Ambiguous: every instance is listed, each whole with its colons.
+    pty.send("tokrot rotate gitlab-pat --apply-to zendesk-app:\t");
+    pty.expect("us-gov-sandbox:");
+    // One match: the line gets it whole, once.
+    pty.send("\x15tokrot rotate gitlab-pat --apply-to zendesk-app:us-gov-s\t");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    pty.send("\x01echo \n");
+    // What the shell ran (echo): the whole spec, once.
+    pty.expect("tokrot rotate gitlab-pat --apply-to zendesk-app:us-gov-sandbox:\r\n");
+    pty.send("exit\n");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("zendesk-app:global-sandbox:"), "{screen}");
+    assert!(!screen.contains("zendesk-app:zendesk-app"), "{screen}");
+}
+
 /// What a terminal of `cols` columns shows after `bytes` were written to it.
 fn screen_of(bytes: &str, cols: u16) -> String {
     let size = |n: u16| std::num::NonZeroU16::new(n).unwrap();
