@@ -19,7 +19,8 @@
 //!   (`gitlab`, `zendesk`).
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
 //!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
-//!   `table` writer), `text`, `logging`, `exit`.
+//!   `table` writer), `terminal` (what a prompt changes, put back on a signal), `text`,
+//!   `logging`, `exit`.
 
 pub mod actions;
 pub mod cli;
@@ -33,6 +34,7 @@ pub mod runbook;
 pub mod secret;
 pub mod state;
 pub mod table;
+pub mod terminal;
 pub mod text;
 pub mod ui;
 

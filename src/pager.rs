@@ -78,6 +78,7 @@ struct Interrupts(Vec<signal_hook::SigId>);
 #[cfg(unix)]
 impl Drop for Interrupts {
     fn drop(&mut self) {
+        crate::terminal::paging(false);
         for id in self.0.drain(..) {
             signal_hook::low_level::unregister(id);
         }
@@ -89,6 +90,7 @@ fn ignore_interrupts() {}
 
 #[cfg(unix)]
 fn ignore_interrupts() -> Interrupts {
+    crate::terminal::paging(true);
     let caught = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let ids = [signal_hook::consts::SIGINT, signal_hook::consts::SIGQUIT]
         .into_iter()

@@ -67,6 +67,7 @@ impl Interrupts {
                 signal(SignalKind::terminate()),
             ) {
                 let inner = me.inner.clone();
+                crate::terminal::run_listens();
                 tokio::spawn(async move {
                     loop {
                         let sig = tokio::select! {
@@ -136,6 +137,9 @@ impl Interrupts {
 }
 
 fn handle(inner: &Inner, sig: i32) {
+    // A prompt in line mode (a hidden paste) is left as it found the terminal before anything
+    // is said.
+    crate::terminal::restore_if_prompting();
     {
         let mut st = inner.state();
         if st.holds > 0 {

@@ -87,11 +87,16 @@ impl TerminalPrompter {
 /// A prompt's answer. A prompt that got none (Ctrl-C, a closed input) leaves the terminal as
 /// it found it before anything else is printed: the cursor shown again (a pick list hides it)
 /// and the line ended, so that what follows does not start on the prompt's line.
-fn asked<T>(answer: Result<T, dialoguer::Error>) -> Result<T, PromptError> {
-    answer.map_err(|e| {
-        crate::ui::restore_terminal();
-        PromptError::from(e)
-    })
+fn asked<T>(answer: impl FnOnce() -> Result<T, dialoguer::Error>) -> Result<T, PromptError> {
+    let shown = crate::terminal::Prompting::start();
+    let answer = answer();
+    if answer.is_err() {
+        // Still marked as shown: a signal's handler (dialoguer raises SIGINT itself after a
+        // Ctrl-C key) and this restore the terminal once between them.
+        crate::terminal::restore_if_prompting();
+    }
+    drop(shown);
+    answer.map_err(PromptError::from)
 }
 
 /// The columns dialoguer's marks take around a prompt (`? `, ` [y/n] `, the answer).
@@ -123,25 +128,25 @@ fn safe(prompt: &str) -> String {
 
 impl Prompter for TerminalPrompter {
     fn confirm(&mut self, prompt: &str) -> Result<bool, PromptError> {
-        asked(
+        asked(|| {
             Confirm::with_theme(self.theme.as_ref())
                 .with_prompt(staged(prompt))
-                .interact(),
-        )
+                .interact()
+        })
     }
 
     fn gate(&mut self, question: &str) -> Result<bool, PromptError> {
-        asked(
+        asked(|| {
             Confirm::with_theme(self.theme.as_ref())
                 .with_prompt(staged(question))
-                .interact(),
-        )
+                .interact()
+        })
     }
 
     fn secret(&mut self, prompt: &str) -> Result<SecretString, PromptError> {
         // dialoguer asks again without a word after an empty answer when empty answers are
         // refused: they are let through to the check, which says why it asks again.
-        let value = asked(
+        let value = asked(|| {
             Password::with_theme(self.theme.as_ref())
                 .with_prompt(format!("{} (hidden)", staged(prompt)))
                 .allow_empty_password(true)
@@ -152,8 +157,8 @@ impl Prompter for TerminalPrompter {
                     let pasted = SecretString::from(v.trim().to_owned());
                     crate::secret::check_token(&pasted).map_err(|e| format!("the paste {e}"))
                 })
-                .interact(),
-        )?;
+                .interact()
+        })?;
         Ok(SecretString::from(value.trim().to_owned()))
     }
 
@@ -162,12 +167,12 @@ impl Prompter for TerminalPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, PromptError> {
-        Ok(asked(
+        Ok(asked(|| {
             Input::<String>::with_theme(self.theme.as_ref())
                 .with_prompt(staged(prompt))
                 .validate_with(|v: &String| validate(v.trim()))
-                .interact_text(),
-        )?
+                .interact_text()
+        })?
         .trim()
         .to_owned())
     }
@@ -177,7 +182,7 @@ impl Prompter for TerminalPrompter {
         prompt: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<Option<String>, PromptError> {
-        let v = asked(
+        let v = asked(|| {
             Input::<String>::with_theme(self.theme.as_ref())
                 .with_prompt(staged(prompt))
                 .allow_empty(true)
@@ -188,8 +193,8 @@ impl Prompter for TerminalPrompter {
                         validate(v.trim())
                     }
                 })
-                .interact_text(),
-        )?;
+                .interact_text()
+        })?;
         let v = v.trim().to_owned();
         Ok((!v.is_empty()).then_some(v))
     }
@@ -197,13 +202,13 @@ impl Prompter for TerminalPrompter {
     fn select(&mut self, prompt: &str, items: &[String]) -> Result<usize, PromptError> {
         // Items name what a vendor lists (tokens, apps): text, on one line each.
         let items: Vec<String> = items.iter().map(|i| crate::text::one_line(i)).collect();
-        asked(
+        asked(|| {
             Select::with_theme(self.theme.as_ref())
                 .with_prompt(staged(prompt))
                 .items(&items)
                 .default(0)
-                .interact(),
-        )
+                .interact()
+        })
     }
 }
 

@@ -235,6 +235,31 @@ impl Pty {
         self.session.send(keys).unwrap();
     }
 
+    /// Waits for a prompt, then presses `keys` until `reaction` shows: a key typed while the
+    /// prompt switches the terminal's mode can be dropped, and a loaded machine is slow to
+    /// switch.
+    pub fn press_until(&mut self, prompt: &str, keys: &str, reaction: &str) {
+        self.expect(prompt);
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(150));
+            self.session.send(keys).unwrap();
+            self.session
+                .set_expect_timeout(Some(Duration::from_secs(3)));
+            let found = self.session.expect(reaction);
+            self.session
+                .set_expect_timeout(Some(Duration::from_secs(20)));
+            if let Ok(found) = found {
+                self.screen
+                    .push_str(&String::from_utf8_lossy(found.before()));
+                for m in found.matches() {
+                    self.screen.push_str(&String::from_utf8_lossy(m));
+                }
+                return;
+            }
+        }
+        panic!("{reaction:?} never showed\nscreen so far:\n{}", self.screen);
+    }
+
     pub fn send(&mut self, keys: &str) {
         self.session.send(keys).unwrap();
     }

@@ -563,7 +563,7 @@ async fn an_endless_list_is_an_error_not_a_missing_token() {
         .output()
         .unwrap();
     let err = stderr(&out);
-    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("the list goes on past 200 pages"), "{err}");
     assert!(!err.contains("no active personal access token"), "{err}");
     let writes = server
@@ -606,7 +606,7 @@ async fn an_error_that_echoes_the_token_shows_no_piece_of_it() {
             .write_stdin(format!("{applied}\n"))
             .output()
             .unwrap();
-        assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert!(
             stderr(&out).contains("xxxx") || stdout(&out).contains("xxxx"),
             "the vendor's message is shown: {}",

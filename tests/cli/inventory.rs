@@ -1285,7 +1285,7 @@ async fn hints_name_the_credential_the_operator_used() {
         .args(["--yes", "rotate", "--credential", "zendesk-sync"])
         .output()
         .unwrap();
-    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let resumed = team.tokrot().args(["--yes", "resume"]).output().unwrap();
     let err = stderr(&resumed);
     assert_eq!(resumed.status.code(), Some(2), "{err}");

@@ -912,7 +912,7 @@ async fn ctrl_c_at_the_go_ahead_restores_the_terminal_and_says_only_that_nothing
     let mut pty = rotation_on_a_terminal(&env, &server, &["K_1", "K_2"]);
     pty.answer("Go ahead and change things", "\x03");
     let (code, screen) = pty.finish();
-    assert_ne!(code, 0, "{screen}");
+    assert_eq!(code, 130, "{screen}");
     assert_eq!(count(&server, "POST", ROTATE).await, 0);
     let after = screen
         .rsplit_once("Go ahead and change things")
@@ -1039,7 +1039,7 @@ async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again()
         ])
         .output()
         .unwrap();
-    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("no longer active"), "{err}");
     assert!(err.contains("the rotate call was not sent"), "{err}");

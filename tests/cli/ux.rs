@@ -854,6 +854,39 @@ fn zsh_completes_the_same_forms() {
     assert!(!screen.contains("zendesk-app:zendesk-app"), "{screen}");
 }
 
+#[test]
+fn ctrl_c_at_every_kind_of_prompt_gives_the_terminal_back() {
+    // A shell runs tokrot three times and, after each Ctrl-C, says the exit code and whether
+    // the terminal echoes: a hidden paste (echo off while it asks), a typed value and a pick
+    // list (the cursor hidden while it shows).
+    let env = Env::new();
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    // (A Ctrl-C pressed again, on a loaded machine, must not stop the check itself.)
+    let after =
+        "echo \"exit=$?\"; (trap '' INT; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\{0,1\\}echo')";
+    let script = format!(
+        "stty echo; trap 'true' INT; '{bin}' auth login gitlab; {after}; '{bin}' apply gitlab-ci-var; {after}; '{bin}' rotate zendesk-api; {after}"
+    );
+    let mut pty = Pty::spawn_program(
+        &env,
+        "sh",
+        &["-c", &script],
+        &[
+            ("GITLAB_TOKEN", CALLER),
+            ("GITLAB_URL", "http://127.0.0.1:1"),
+        ],
+    );
+    for prompt in ["(hidden): ", "Project (numeric id", "Zendesk instance:"] {
+        // Interrupted (130), the cursor shown, the line ended, and echo on again.
+        pty.press_until(prompt, "\x03", "\x1b[?25h");
+        pty.expect("\nexit=130\r\necho\r\n");
+    }
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("-echo"), "{screen}");
+    assert_no_piece("screen", &screen, &[CALLER]);
+}
+
 /// What a terminal of `cols` columns shows after `bytes` were written to it.
 fn screen_of(bytes: &str, cols: u16) -> String {
     let size = |n: u16| std::num::NonZeroU16::new(n).unwrap();

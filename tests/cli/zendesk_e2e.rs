@@ -807,7 +807,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
     mount_oauth(&server, &["users:write", "tickets:read"]).await;
     let env = env_with_instance(&server);
     let first = run(&env, &server, &KEPT_OAUTH);
-    assert_ne!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let id = env.latest_run();
     // Resumed, it checks the new token again, and the old one stays: nothing holds the new one.
     let resumed = run(&env, &server, &["resume", &id]);

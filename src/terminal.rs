@@ -1,0 +1,105 @@
+//! The terminal a prompt changes, and the signals that arrive while it is changed.
+//!
+//! A pick list or a yes/no reads keys in raw mode, where Ctrl-C is a key that dialoguer reports.
+//! A hidden paste or a typed value reads a line, where Ctrl-C is SIGINT, and a hidden paste has
+//! turned echo off. Whoever ends the process on that signal (a run's listener, which journals
+//! first, or the signal's default outside a run) must find the terminal as the prompt found it:
+//! echo on, the cursor shown, the prompt's line ended. A handler may only set a flag, so the
+//! work is done on a thread of its own (or by the run's listener), never in the handler.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A prompt is on the screen.
+static PROMPTING: AtomicBool = AtomicBool::new(false);
+/// A run's listener ends the process on SIGINT and SIGTERM (set once, for good).
+static RUN_LISTENS: AtomicBool = AtomicBool::new(false);
+/// A pager has the terminal: Ctrl-C is its own.
+static PAGING: AtomicBool = AtomicBool::new(false);
+/// The terminal before the first prompt changed it.
+#[cfg(unix)]
+static BEFORE: OnceLock<rustix::termios::Termios> = OnceLock::new();
+/// Held while the terminal is being restored.
+static RESTORING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The thread that ends the process on a signal outside a run, once a prompt installed it.
+static FALLBACK: OnceLock<()> = OnceLock::new();
+
+/// While alive, a prompt is on the screen.
+pub struct Prompting(());
+
+impl Prompting {
+    /// Marks a prompt as shown, remembering the terminal as it is before the first one.
+    pub fn start() -> Self {
+        #[cfg(unix)]
+        if BEFORE.get().is_none()
+            && let Ok(t) = rustix::termios::tcgetattr(std::io::stdin())
+        {
+            let _ = BEFORE.set(t);
+        }
+        if !RUN_LISTENS.load(Ordering::SeqCst) {
+            FALLBACK.get_or_init(start_fallback);
+        }
+        PROMPTING.store(true, Ordering::SeqCst);
+        Self(())
+    }
+}
+
+impl Drop for Prompting {
+    fn drop(&mut self) {
+        PROMPTING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A run's listener takes SIGINT and SIGTERM from here on.
+pub fn run_listens() {
+    RUN_LISTENS.store(true, Ordering::SeqCst);
+}
+
+/// A pager has the terminal (`true`) or has given it back.
+pub fn paging(on: bool) {
+    PAGING.store(on, Ordering::SeqCst);
+}
+
+/// When a prompt is on the screen: puts the terminal back as it was before (echo on), shows the
+/// cursor and ends the prompt's line. Once per prompt.
+pub fn restore_if_prompting() {
+    // Whoever restores holds this until the line is ended, so that a signal's thread that
+    // finds it done cannot end the process half-way through.
+    let _restoring = RESTORING.lock().unwrap_or_else(|p| p.into_inner());
+    if !PROMPTING.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    #[cfg(unix)]
+    if let Some(t) = BEFORE.get() {
+        let _ =
+            rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, t);
+    }
+    let mut err = std::io::stderr();
+    let _ = err.write_all(b"\x1b[?25h\r\n").and_then(|()| err.flush());
+}
+
+/// Outside a run, a signal ends the process by its default, after the terminal is restored.
+/// (Registering a handler at all takes the default away for good, so this thread stays.)
+#[cfg(unix)]
+fn start_fallback() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if RUN_LISTENS.load(Ordering::SeqCst) || PAGING.load(Ordering::SeqCst) {
+                    continue;
+                }
+                restore_if_prompting();
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+                std::process::exit(128 + sig);
+            }
+        });
+}
+
+#[cfg(not(unix))]
+fn start_fallback() {}
