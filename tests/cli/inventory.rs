@@ -1367,3 +1367,46 @@ async fn status_fits_a_terminal_a_token_a_line_and_cuts_only_free_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_table_fits_a_real_terminal_of_80_and_120_columns() {
+    // On a pseudo-terminal of each width: status, history, instances, list and auth status,
+    // with the team's inventory (a 99-character trigger description among them) and a run in
+    // the journal. No line is wider than the terminal, colour codes aside.
+    let team = Team::new().await;
+    let made = team
+        .tokrot()
+        .args(["--yes", "rotate", "--credential", "zendesk-sync"])
+        .output()
+        .unwrap();
+    // The rotate call is refused (404): nothing changed, the run is journaled as failed.
+    assert_eq!(made.status.code(), Some(1), "{}", stderr(&made));
+    let dir = team.env.path().join("team");
+    let bin = env!("CARGO_BIN_EXE_tokrot");
+    let uri = team.gitlab.uri();
+    for width in [80usize, 120] {
+        for command in ["status", "history", "instances", "list", "auth status"] {
+            let script = format!(
+                "cd '{}' && stty cols {width} rows 400 && exec '{bin}' --gitlab-url {uri} {command}",
+                dir.display()
+            );
+            let pty = crate::common::Pty::spawn_program(
+                &team.env,
+                "sh",
+                &["-c", &script],
+                &[("GITLAB_TOKEN", CALLER)],
+            );
+            let (code, raw) = pty.finish();
+            assert_eq!(code, 0, "{command} at {width}:\n{raw}");
+            crate::common::assert_no_piece("screen", &raw, &Team::secrets());
+            let shown = console::strip_ansi_codes(&raw);
+            let lines: Vec<&str> = shown.lines().collect();
+            assert!(lines.len() >= 2, "{command} at {width}:\n{shown}");
+            // A live bar redraws its line after a carriage return: each piece is measured.
+            for piece in lines.iter().flat_map(|l| l.split('\r')) {
+                let cols = console::measure_text_width(piece);
+                assert!(cols <= width, "{command} at {width}: {piece:?}");
+            }
+        }
+    }
+}
