@@ -36,7 +36,7 @@ pub struct HistoryArgs {
     pub credential: Option<String>,
     /// At most this many runs in the table, the newest (--output json lists every matching
     /// run, oldest first).
-    #[arg(long, short = 'L', value_name = "N", default_value_t = 30, conflicts_with = "id",
+    #[arg(long, short = 'L', value_name = "N", default_value_t = 20, conflicts_with = "id",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
 }
