@@ -262,10 +262,20 @@ pub enum Action {
     GitlabUpdateGroupVariable,
     /// `gitlab.verify_group_variable`.
     GitlabVerifyGroupVariable,
+    /// `gitlab.get_instance_variable`.
+    GitlabGetInstanceVariable,
+    /// `gitlab.update_instance_variable`.
+    GitlabUpdateInstanceVariable,
+    /// `gitlab.verify_instance_variable`.
+    GitlabVerifyInstanceVariable,
     /// `gitlab.get_webhook`.
     GitlabGetWebhook,
     /// `gitlab.update_webhook_token`.
     GitlabUpdateWebhookToken,
+    /// `gitlab.get_group_webhook`.
+    GitlabGetGroupWebhook,
+    /// `gitlab.update_group_webhook_token`.
+    GitlabUpdateGroupWebhookToken,
     /// `zendesk.current_user`.
     ZendeskCurrentUser,
     /// `zendesk.verify_api_token`.
@@ -319,8 +329,13 @@ impl Action {
         Action::GitlabGetGroupVariable,
         Action::GitlabUpdateGroupVariable,
         Action::GitlabVerifyGroupVariable,
+        Action::GitlabGetInstanceVariable,
+        Action::GitlabUpdateInstanceVariable,
+        Action::GitlabVerifyInstanceVariable,
         Action::GitlabGetWebhook,
         Action::GitlabUpdateWebhookToken,
+        Action::GitlabGetGroupWebhook,
+        Action::GitlabUpdateGroupWebhookToken,
         Action::ZendeskCurrentUser,
         Action::ZendeskVerifyApiToken,
         Action::ZendeskGetInstallation,

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 
 use crate::actions::{Action, Answer, ArgValue, Ask, Invocation, Question, gitlab, local, zendesk};
-use crate::clients::gitlab::{AccessToken, GitLab, Hook, Owner, Variable};
+use crate::clients::gitlab::{AccessToken, GitLab, Hook, Owner, VarOwner, Variable};
 use crate::clients::http::{ApiError, RetryPolicy};
 use crate::clients::zendesk::{Auth, OAuthToken, Zendesk};
 use crate::secret::Redactor;
@@ -537,10 +537,12 @@ impl Executor {
         for s in steps {
             if matches!(
                 s.action,
-                Action::GitlabGetProjectVariable | Action::GitlabGetGroupVariable
-            ) && let Ok(owner) = self.owner(s)
+                Action::GitlabGetProjectVariable
+                    | Action::GitlabGetGroupVariable
+                    | Action::GitlabGetInstanceVariable
+            ) && let Ok(owner) = self.var_owner(s)
             {
-                *counts.entry(owner_key(owner)).or_default() += 1;
+                *counts.entry(var_owner_key(owner)).or_default() += 1;
             }
         }
         self.batched = counts
@@ -584,17 +586,21 @@ impl Executor {
             }
             Action::GitlabDeleteTrigger => triggers::delete_trigger(self, step).await,
             Action::GitlabRevokePreviousBot => triggers::revoke_previous_bot(self, step).await,
-            Action::GitlabGetProjectVariable | Action::GitlabGetGroupVariable => {
-                variables::get_variable(self, step).await
+            Action::GitlabGetProjectVariable
+            | Action::GitlabGetGroupVariable
+            | Action::GitlabGetInstanceVariable => variables::get_variable(self, step).await,
+            Action::GitlabUpdateProjectVariable
+            | Action::GitlabUpdateGroupVariable
+            | Action::GitlabUpdateInstanceVariable => variables::update_variable(self, step).await,
+            Action::GitlabVerifyProjectVariable
+            | Action::GitlabVerifyGroupVariable
+            | Action::GitlabVerifyInstanceVariable => variables::verify_variable(self, step).await,
+            Action::GitlabGetWebhook | Action::GitlabGetGroupWebhook => {
+                hooks::get_webhook(self, step).await
             }
-            Action::GitlabUpdateProjectVariable | Action::GitlabUpdateGroupVariable => {
-                variables::update_variable(self, step).await
+            Action::GitlabUpdateWebhookToken | Action::GitlabUpdateGroupWebhookToken => {
+                hooks::update_webhook_token(self, step).await
             }
-            Action::GitlabVerifyProjectVariable | Action::GitlabVerifyGroupVariable => {
-                variables::verify_variable(self, step).await
-            }
-            Action::GitlabGetWebhook => hooks::get_webhook(self, step).await,
-            Action::GitlabUpdateWebhookToken => hooks::update_webhook_token(self, step).await,
             Action::ZendeskCurrentUser => users::current_user(self, step).await,
             Action::ZendeskVerifyApiToken => users::verify_api_token(self, step).await,
             Action::ZendeskGetInstallation => apps::get_installation(self, step).await,
@@ -917,6 +923,20 @@ impl Executor {
         Ok(())
     }
 
+    /// Whose CI/CD variables a step reads or writes: the instance's for the instance actions,
+    /// else the project's or the group's its arguments name.
+    pub(crate) fn var_owner<'s>(
+        &self,
+        step: &'s Invocation,
+    ) -> Result<VarOwner<'s>, ActionFailure> {
+        match step.action {
+            Action::GitlabGetInstanceVariable
+            | Action::GitlabUpdateInstanceVariable
+            | Action::GitlabVerifyInstanceVariable => Ok(VarOwner::Instance),
+            _ => self.owner(step).map(VarOwner::Of),
+        }
+    }
+
     pub(crate) fn owner<'s>(&self, step: &'s Invocation) -> Result<Owner<'s>, ActionFailure> {
         match (step.text_arg("project"), step.text_arg("group")) {
             (Some(p), _) => Ok(Owner::Project(p)),
@@ -941,6 +961,14 @@ pub(crate) fn owner_key(owner: Owner<'_>) -> String {
     match owner {
         Owner::Project(p) => format!("project {p}"),
         Owner::Group(g) => format!("group {g}"),
+    }
+}
+
+/// Whose variables, for the operator and for batching reads.
+pub(crate) fn var_owner_key(owner: VarOwner<'_>) -> String {
+    match owner {
+        VarOwner::Of(owner) => owner_key(owner),
+        VarOwner::Instance => "the instance".to_owned(),
     }
 }
 

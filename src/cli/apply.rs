@@ -51,14 +51,26 @@ pub enum Target {
         #[command(flatten)]
         common: Common,
     },
-    /// A project webhook's secret token; its URL and settings are kept.
+    /// A project (or group) webhook's secret token; its URL and settings are kept.
     GitlabWebhook {
         /// Project: numeric id or path like group/project.
-        #[arg(long, value_name = "P")]
+        #[arg(long, value_name = "P", conflicts_with = "group")]
         project: Option<String>,
+        /// Group: numeric id or path like group/subgroup (a group webhook: GitLab Premium).
+        #[arg(long, value_name = "G")]
+        group: Option<String>,
         /// The webhook's id.
         #[arg(long, value_name = "N")]
         hook_id: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// An instance-level CI/CD variable (administrators of a self-managed GitLab); its
+    /// protected/masked/raw settings are kept.
+    GitlabInstanceVar {
+        /// The variable's key.
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -116,13 +128,17 @@ pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
         ),
         Target::GitlabWebhook {
             project,
+            group,
             hook_id,
             common,
         } => (
             "gitlab-webhook",
-            given(&[("project", project), ("hook_id", hook_id)]),
+            given(&[("project", project), ("group", group), ("hook_id", hook_id)]),
             common,
         ),
+        Target::GitlabInstanceVar { key, common } => {
+            ("gitlab-instance-var", given(&[("key", key)]), common)
+        }
         Target::ZendeskApp {
             instance,
             installation_id,

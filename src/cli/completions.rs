@@ -18,7 +18,7 @@ use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
 use super::{CliError, Outcome};
 use crate::config::{Config, default_state_dir};
-use crate::engine::target::SPEC_FORMS;
+use crate::engine::target::spec_forms;
 use crate::runbook::Catalogue;
 use crate::ui::Ui;
 
@@ -265,9 +265,9 @@ fn inventory() -> Option<crate::engine::inventory::Inventory> {
 fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = typed_prefix(current);
     let mut out: Vec<CompletionCandidate> = Vec::new();
-    let kinds = SPEC_FORMS.iter().filter_map(|(form, what)| {
+    let kinds = spec_forms().filter_map(|(form, what)| {
         let kind = form.split(':').next()?;
-        Some((kind, *form, *what))
+        Some((kind, form, what))
     });
     match current.split_once(':') {
         None => {

@@ -146,7 +146,14 @@ tokrot apply gitlab-ci-var --group support --key TOKEN \\
     (
         "apply gitlab-webhook",
         "tokrot apply gitlab-webhook --project grp/proj \\
-    --hook-id 12",
+    --hook-id 12
+tokrot apply gitlab-webhook --group support \\
+    --hook-id 3 --token-stdin",
+    ),
+    (
+        "apply gitlab-instance-var",
+        "tokrot --gitlab-url https://gitlab.example.com \\
+    apply gitlab-instance-var --key RELAY --dry-run",
     ),
     (
         "apply zendesk-app",
@@ -283,8 +290,18 @@ pub(crate) const REQUIRED: &[(&str, &str, &str)] = &[
         "[required: this or --project]",
     ),
     ("apply gitlab-ci-var", "key", "[required]"),
-    ("apply gitlab-webhook", "project", "[required]"),
+    (
+        "apply gitlab-webhook",
+        "project",
+        "[required: this or --group]",
+    ),
+    (
+        "apply gitlab-webhook",
+        "group",
+        "[required: this or --project]",
+    ),
     ("apply gitlab-webhook", "hook_id", "[required]"),
+    ("apply gitlab-instance-var", "key", "[required]"),
     ("apply zendesk-app", "instance", "[required]"),
     ("apply zendesk-app", "installation_id", "[required]"),
     ("apply zendesk-app", "setting", "[required]"),

@@ -4,14 +4,14 @@ use clap::Subcommand;
 
 use super::execute::{Request, execute};
 use super::{CliError, Ctx, Outcome, given, parse_param, parse_target};
-use crate::engine::target::{SPEC_FORMS, TargetSpec};
+use crate::engine::target::{TargetSpec, spec_forms};
 use crate::runbook::RunbookKind;
 
 /// The target forms, a form a line and its meaning indented under it (no table to break on a
 /// narrow terminal).
 fn targets_help() -> String {
     let mut s = String::from("Targets (--apply-to SPEC, repeatable):");
-    for (form, what) in SPEC_FORMS {
+    for (form, what) in spec_forms() {
         s.push_str(&format!("\n  {form}\n      {what}"));
     }
     s

@@ -101,13 +101,7 @@ pub(crate) fn zendesk_clients(ctx: &Ctx, inv: &Inventory) -> HashMap<String, Zen
         .flat_map(|c| {
             c.param("instance")
                 .into_iter()
-                .chain(c.targets.iter().filter_map(|t| match t {
-                    crate::engine::target::TargetSpec::ZendeskApp { instance, .. }
-                    | crate::engine::target::TargetSpec::ZendeskWebhook { instance, .. } => {
-                        Some(instance.as_str())
-                    }
-                    _ => None,
-                }))
+                .chain(c.targets.iter().filter_map(|t| t.instance()))
         })
         .map(str::to_owned)
         .collect();

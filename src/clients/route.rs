@@ -147,6 +147,16 @@ pub mod gitlab {
     pub const HOOK: Route = Route::new("GET", "/projects/{project}/hooks/{hook_id}");
     /// Writing a project webhook.
     pub const UPDATE_HOOK: Route = Route::new("PUT", "/projects/{project}/hooks/{hook_id}");
+    /// One group webhook (Premium).
+    pub const GROUP_HOOK: Route = Route::new("GET", "/groups/{group}/hooks/{hook_id}");
+    /// Writing a group webhook (Premium).
+    pub const UPDATE_GROUP_HOOK: Route = Route::new("PUT", "/groups/{group}/hooks/{hook_id}");
+    /// The instance's CI/CD variables (administrators, self-managed).
+    pub const INSTANCE_VARIABLES: Route = Route::new("GET", "/admin/ci/variables");
+    /// One instance CI/CD variable.
+    pub const INSTANCE_VARIABLE: Route = Route::new("GET", "/admin/ci/variables/{key}");
+    /// Writing an instance CI/CD variable.
+    pub const UPDATE_INSTANCE_VARIABLE: Route = Route::new("PUT", "/admin/ci/variables/{key}");
 }
 
 /// Zendesk's endpoints (Support API v2).

@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use super::inventory::Inventory;
 use super::naming::{NamedConsumer, consumer_of};
 use super::status::Vendors;
-use super::target::TargetSpec;
-use crate::clients::gitlab::{GitLab, Owner, Trigger};
+use super::target::{self, TargetSpec};
+use crate::clients::gitlab::{GitLab, Owner, Trigger, VarOwner};
 use crate::config::Config;
 use crate::secret::same;
 use crate::text::one_line;
@@ -238,7 +238,7 @@ impl Drafting<'_> {
         let draft = &mut self.found.drafts[i];
         match named {
             NamedConsumer::Webhook { instance, id } => draft.targets.push((
-                TargetSpec::ZendeskWebhook { instance, webhook_id: id },
+                webhook_target(&instance, &id),
                 format!("{RULE} the webhook's Admin Center link"),
             )),
             NamedConsumer::App { instance, name } => {
@@ -276,11 +276,15 @@ impl Drafting<'_> {
                 let draft = &mut self.found.drafts[i];
                 match secure.as_slice() {
                     [setting] => draft.targets.push((
-                        TargetSpec::ZendeskApp {
-                            instance,
-                            installation_id: inst.id,
-                            setting: setting.clone(),
-                        },
+                        TargetSpec::from_pairs(
+                            &target::ZENDESK_APP,
+                            &[
+                                ("instance", &instance),
+                                ("installation_id", &inst.id.to_string()),
+                                ("setting", setting),
+                            ],
+                        )
+                        .expect("every part is given"),
                         format!("{RULE} \"{name}\", installation {}; `{setting}` is the app's one secure setting", inst.id),
                     )),
                     _ => draft.todos.push(format!(
@@ -331,10 +335,7 @@ impl Drafting<'_> {
                     continue;
                 }
                 hits.push((
-                    TargetSpec::ZendeskWebhook {
-                        instance: instance.clone(),
-                        webhook_id: hook.id.clone(),
-                    },
+                    webhook_target(instance, &hook.id),
                     "by value: the webhook's endpoint holds this trigger's token".into(),
                 ));
             }
@@ -346,7 +347,7 @@ impl Drafting<'_> {
             } else {
                 Owner::Group(&path)
             };
-            let vars = match gitlab.variables(owner).await {
+            let vars = match gitlab.variables(VarOwner::Of(owner)).await {
                 Ok(vars) => vars,
                 Err(e) => {
                     unread.push(format!("{path}'s variables could not be listed ({e}): a consumer there may be missing"));
@@ -355,19 +356,19 @@ impl Drafting<'_> {
             };
             for v in vars {
                 if v.value.as_ref().is_some_and(|held| same(held, token)) {
-                    let spec = if project {
-                        TargetSpec::GitLabCiVar {
-                            project: path.clone(),
-                            key: v.key.clone(),
-                            scope: v.environment_scope.clone(),
-                        }
-                    } else {
-                        TargetSpec::GitLabGroupCiVar {
-                            group: path.clone(),
-                            key: v.key.clone(),
-                            scope: v.environment_scope.clone(),
-                        }
+                    let (kind, owner) = match project {
+                        true => (&target::GITLAB_CI_VAR, "project"),
+                        false => (&target::GITLAB_GROUP_CI_VAR, "group"),
                     };
+                    let spec = TargetSpec::from_pairs(
+                        kind,
+                        &[
+                            (owner, &path),
+                            ("key", &v.key),
+                            ("environment_scope", &v.environment_scope),
+                        ],
+                    )
+                    .expect("every part is given");
                     hits.push((
                         spec,
                         "by value: the variable holds this trigger's token".into(),
@@ -545,4 +546,13 @@ pub fn render(drafts: &[Draft]) -> String {
         }
     }
     out
+}
+
+/// A Zendesk webhook as a target.
+fn webhook_target(instance: &str, id: &str) -> TargetSpec {
+    TargetSpec::from_pairs(
+        &target::ZENDESK_WEBHOOK,
+        &[("instance", instance), ("webhook_id", id)],
+    )
+    .expect("every part is given")
 }

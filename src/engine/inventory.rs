@@ -62,23 +62,9 @@ pub struct Credential {
     pub notes: Option<String>,
 }
 
-/// What two specs of one consumer share: GitLab paths compared without case (GitLab finds
-/// `Support/ZD-Sync` and `support/zd-sync` alike); keys, ids and settings as written.
+/// What two specs of one consumer share (`TargetSpec::identity`).
 pub fn target_key(spec: &TargetSpec) -> String {
-    match spec {
-        TargetSpec::GitLabCiVar {
-            project,
-            key,
-            scope,
-        } => format!("gitlab-ci-var:{}:{key}@{scope}", project.to_lowercase()),
-        TargetSpec::GitLabGroupCiVar { group, key, scope } => {
-            format!("gitlab-group-ci-var:{}:{key}@{scope}", group.to_lowercase())
-        }
-        TargetSpec::GitLabWebhook { project, hook_id } => {
-            format!("gitlab-webhook:{}:{hook_id}", project.to_lowercase())
-        }
-        other => other.to_string(),
-    }
+    spec.identity()
 }
 
 impl Inventory {

@@ -177,7 +177,9 @@ async fn gitlab_list(clients: &Clients<'_>, source: &Source<'_>) -> Result<Liste
             )
         }
         Source::Variables(owner) => {
-            let vars = gitlab.variables(*owner).await?;
+            let vars = gitlab
+                .variables(crate::clients::gitlab::VarOwner::Of(*owner))
+                .await?;
             (
                 vars.iter().map(variable_line).collect(),
                 vars.iter().map(|v| v.key.clone()).collect(),

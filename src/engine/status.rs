@@ -12,7 +12,6 @@ use futures_util::StreamExt;
 use jiff::civil::Date;
 
 use super::inventory::{Credential, Inventory};
-use super::target::TargetSpec;
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
 use crate::clients::zendesk::{OAuthToken, Zendesk};
 
@@ -489,13 +488,15 @@ fn mentioned(inv: &Inventory) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<S
             };
         }
         for t in &c.targets {
-            match t {
-                TargetSpec::GitLabCiVar { project, .. }
-                | TargetSpec::GitLabWebhook { project, .. } => p.insert(project.clone()),
-                TargetSpec::GitLabGroupCiVar { group, .. } => g.insert(group.clone()),
-                TargetSpec::ZendeskApp { instance, .. }
-                | TargetSpec::ZendeskWebhook { instance, .. } => i.insert(instance.clone()),
-            };
+            if let Some(project) = t.project() {
+                p.insert(project.to_owned());
+            }
+            if let Some(group) = t.group() {
+                g.insert(group.to_owned());
+            }
+            if let Some(instance) = t.instance() {
+                i.insert(instance.to_owned());
+            }
         }
     }
     (projects, groups, instances)

@@ -1,5 +1,8 @@
-//! `--apply-to` specs: where a rotation puts its new token. Each spec names an apply runbook and
-//! fills its parameters, so a target is carried out exactly like `tokrot apply` would.
+//! `--apply-to` specs: where a rotation puts its new token. A kind of consumer is one
+//! `TargetKind` in `KINDS`: its spec's form, the apply runbook that carries it out and the
+//! parameters each part of the spec fills, and how it is described. Parsing, printing, the
+//! inventory's comparison of two specs and the way back from an apply runbook's parameters all
+//! read the descriptor, so a new kind of consumer is one entry here (and its runbook).
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,74 +10,155 @@ use std::str::FromStr;
 use crate::config::is_cli_id;
 use crate::runbook::validate::check_namespace_path;
 
-/// The forms a spec can take, shown whenever one is wrong.
-pub const SPEC_FORMS: &[(&str, &str)] = &[
-    (
-        "gitlab-ci-var:PROJECT:KEY[@SCOPE]",
-        "project CI/CD variable (SCOPE: environment scope, default *)",
-    ),
-    (
-        "gitlab-group-ci-var:GROUP:KEY[@SCOPE]",
-        "group CI/CD variable",
-    ),
-    (
-        "gitlab-webhook:PROJECT:HOOK_ID",
-        "project webhook secret token",
-    ),
-    (
-        "zendesk-app:INSTANCE:INSTALLATION_ID:SETTING",
-        "one setting of a Zendesk app installation",
-    ),
-    (
-        "zendesk-webhook:INSTANCE:WEBHOOK_ID",
-        "Zendesk webhook (token in its endpoint URL, or its credential)",
-    ),
+/// What one part of a spec is, and so how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A GitLab project, by id or path (compared without case).
+    Project,
+    /// A GitLab group, by id or path (compared without case).
+    Group,
+    /// A Zendesk instance id.
+    Instance,
+    /// A numeric id (what it is, for the error).
+    Number(&'static str),
+    /// A CI/CD variable's `KEY[@SCOPE]`: fills `key` and `environment_scope` (default `*`).
+    KeyScope,
+    /// A CI/CD variable's key alone (an instance variable has no scope).
+    Key,
+    /// A Zendesk webhook id (letters and digits).
+    WebhookId,
+    /// Free text (an app setting's name).
+    Text,
+}
+
+/// A kind of consumer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TargetKind {
+    /// The spec's first word: `gitlab-ci-var`.
+    pub name: &'static str,
+    /// The spec's form, shown in help and in every error about it.
+    pub form: &'static str,
+    /// What it is, for help.
+    pub summary: &'static str,
+    /// The vendor it lives at: `gitlab` or `zendesk`.
+    pub service: &'static str,
+    /// The apply runbook that carries it out.
+    pub runbook: &'static str,
+    /// Each part of the spec after the kind: the runbook parameter it fills, and what it is.
+    pub parts: &'static [(&'static str, Part)],
+    /// One line for the operator, `{param}` filled from the spec.
+    pub describe: &'static str,
+}
+
+/// Every kind of consumer, in the order help lists them.
+pub const KINDS: &[&TargetKind] = &[
+    &GITLAB_CI_VAR,
+    &GITLAB_GROUP_CI_VAR,
+    &GITLAB_INSTANCE_VAR,
+    &GITLAB_WEBHOOK,
+    &GITLAB_GROUP_WEBHOOK,
+    &ZENDESK_APP,
+    &ZENDESK_WEBHOOK,
 ];
 
-/// A target of a rotation.
+/// A project CI/CD variable.
+pub const GITLAB_CI_VAR: TargetKind = TargetKind {
+    name: "gitlab-ci-var",
+    form: "gitlab-ci-var:PROJECT:KEY[@SCOPE]",
+    summary: "project CI/CD variable (SCOPE: environment scope, default *)",
+    service: "gitlab",
+    runbook: "gitlab-ci-var",
+    parts: &[("project", Part::Project), ("key", Part::KeyScope)],
+    describe: "CI/CD variable {key} of project {project} (scope {environment_scope})",
+};
+
+/// A group CI/CD variable.
+pub const GITLAB_GROUP_CI_VAR: TargetKind = TargetKind {
+    name: "gitlab-group-ci-var",
+    form: "gitlab-group-ci-var:GROUP:KEY[@SCOPE]",
+    summary: "group CI/CD variable",
+    service: "gitlab",
+    runbook: "gitlab-ci-var",
+    parts: &[("group", Part::Group), ("key", Part::KeyScope)],
+    describe: "CI/CD variable {key} of group {group} (scope {environment_scope})",
+};
+
+/// An instance-level CI/CD variable (self-managed GitLab, administrators).
+pub const GITLAB_INSTANCE_VAR: TargetKind = TargetKind {
+    name: "gitlab-instance-var",
+    form: "gitlab-instance-var:KEY",
+    summary: "instance-level CI/CD variable (administrators, self-managed)",
+    service: "gitlab",
+    runbook: "gitlab-instance-var",
+    parts: &[("key", Part::Key)],
+    describe: "instance CI/CD variable {key}",
+};
+
+/// A project webhook's secret token.
+pub const GITLAB_WEBHOOK: TargetKind = TargetKind {
+    name: "gitlab-webhook",
+    form: "gitlab-webhook:PROJECT:HOOK_ID",
+    summary: "project webhook secret token",
+    service: "gitlab",
+    runbook: "gitlab-webhook",
+    parts: &[
+        ("project", Part::Project),
+        ("hook_id", Part::Number("hook id")),
+    ],
+    describe: "secret token of webhook {hook_id} of project {project}",
+};
+
+/// A group webhook's secret token (GitLab Premium).
+pub const GITLAB_GROUP_WEBHOOK: TargetKind = TargetKind {
+    name: "gitlab-group-webhook",
+    form: "gitlab-group-webhook:GROUP:HOOK_ID",
+    summary: "group webhook secret token (Premium)",
+    service: "gitlab",
+    runbook: "gitlab-webhook",
+    parts: &[("group", Part::Group), ("hook_id", Part::Number("hook id"))],
+    describe: "secret token of webhook {hook_id} of group {group}",
+};
+
+/// One setting of a Zendesk app installation.
+pub const ZENDESK_APP: TargetKind = TargetKind {
+    name: "zendesk-app",
+    form: "zendesk-app:INSTANCE:INSTALLATION_ID:SETTING",
+    summary: "one setting of a Zendesk app installation",
+    service: "zendesk",
+    runbook: "zendesk-app",
+    parts: &[
+        ("instance", Part::Instance),
+        ("installation_id", Part::Number("installation id")),
+        ("setting", Part::Text),
+    ],
+    describe: "setting `{setting}` of app installation {installation_id} on {instance}",
+};
+
+/// A Zendesk webhook: the token in its endpoint URL, or its credential.
+pub const ZENDESK_WEBHOOK: TargetKind = TargetKind {
+    name: "zendesk-webhook",
+    form: "zendesk-webhook:INSTANCE:WEBHOOK_ID",
+    summary: "Zendesk webhook (token in its endpoint URL, or its credential)",
+    service: "zendesk",
+    runbook: "zendesk-webhook",
+    parts: &[
+        ("instance", Part::Instance),
+        ("webhook_id", Part::WebhookId),
+    ],
+    describe: "webhook {webhook_id} on {instance}",
+};
+
+/// The forms a spec can take, shown whenever one is wrong: each kind's form and summary.
+pub fn spec_forms() -> impl Iterator<Item = (&'static str, &'static str)> {
+    KINDS.iter().map(|k| (k.form, k.summary))
+}
+
+/// A target of a rotation: a kind and the runbook parameters its spec fills, in the kind's
+/// order (a `KEY[@SCOPE]` part fills two).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetSpec {
-    /// A project CI/CD variable.
-    GitLabCiVar {
-        /// Project id or path.
-        project: String,
-        /// Variable key.
-        key: String,
-        /// Environment scope.
-        scope: String,
-    },
-    /// A group CI/CD variable.
-    GitLabGroupCiVar {
-        /// Group id or path.
-        group: String,
-        /// Variable key.
-        key: String,
-        /// Environment scope.
-        scope: String,
-    },
-    /// A project webhook's secret token.
-    GitLabWebhook {
-        /// Project id or path.
-        project: String,
-        /// Hook id.
-        hook_id: u64,
-    },
-    /// One setting of a Zendesk app installation.
-    ZendeskApp {
-        /// Instance id.
-        instance: String,
-        /// Installation id.
-        installation_id: u64,
-        /// Setting name.
-        setting: String,
-    },
-    /// A Zendesk webhook.
-    ZendeskWebhook {
-        /// Instance id.
-        instance: String,
-        /// Webhook id (a string such as `01EJFTSCC78X5V07NPY2MHR00M`).
-        webhook_id: String,
-    },
+pub struct TargetSpec {
+    kind: &'static TargetKind,
+    values: Vec<(&'static str, String)>,
 }
 
 /// A spec that cannot be understood; the message shows the right form.
@@ -89,183 +173,141 @@ pub struct TargetSpecError {
     pub expected: String,
 }
 
+/// The parameter a `KEY[@SCOPE]` part fills besides `key`.
+const SCOPE: &str = "environment_scope";
+
 impl TargetSpec {
+    /// A target of `kind` from its parameters (each of the kind's, a scope `*` when left
+    /// out); `None` when one is missing. Values are taken as they are (a vendor named them).
+    pub fn new(kind: &'static TargetKind, value: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        let mut values = Vec::new();
+        for (param, part) in kind.parts {
+            values.push((*param, value(param)?));
+            if *part == Part::KeyScope {
+                values.push((SCOPE, value(SCOPE).unwrap_or_else(|| "*".to_owned())));
+            }
+        }
+        Some(Self { kind, values })
+    }
+
+    /// A target of `kind` from `(parameter, value)` pairs (a vendor's names for it).
+    pub fn from_pairs(kind: &'static TargetKind, pairs: &[(&str, &str)]) -> Option<Self> {
+        Self::new(kind, &|p| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == p)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> &'static TargetKind {
+        self.kind
+    }
+
+    /// A parameter's value, if the kind has it.
+    pub fn value(&self, param: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(p, _)| *p == param)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The vendor the target lives at: `gitlab` or `zendesk`.
     pub fn service(&self) -> &'static str {
-        match self {
-            TargetSpec::GitLabCiVar { .. }
-            | TargetSpec::GitLabGroupCiVar { .. }
-            | TargetSpec::GitLabWebhook { .. } => "gitlab",
-            TargetSpec::ZendeskApp { .. } | TargetSpec::ZendeskWebhook { .. } => "zendesk",
-        }
+        self.kind.service
     }
 
     /// The Zendesk instance of a Zendesk target.
     pub fn instance(&self) -> Option<&str> {
-        match self {
-            TargetSpec::ZendeskApp { instance, .. }
-            | TargetSpec::ZendeskWebhook { instance, .. } => Some(instance),
-            _ => None,
-        }
+        self.part_value(Part::Instance)
+    }
+
+    /// The GitLab project of a project's target.
+    pub fn project(&self) -> Option<&str> {
+        self.part_value(Part::Project)
+    }
+
+    /// The GitLab group of a group's target.
+    pub fn group(&self) -> Option<&str> {
+        self.part_value(Part::Group)
+    }
+
+    fn part_value(&self, want: Part) -> Option<&str> {
+        let (param, _) = self.kind.parts.iter().find(|(_, p)| *p == want)?;
+        self.value(param)
     }
 
     /// The apply runbook that carries this target out.
     pub fn runbook_id(&self) -> &'static str {
-        match self {
-            TargetSpec::GitLabCiVar { .. } | TargetSpec::GitLabGroupCiVar { .. } => "gitlab-ci-var",
-            TargetSpec::GitLabWebhook { .. } => "gitlab-webhook",
-            TargetSpec::ZendeskApp { .. } => "zendesk-app",
-            TargetSpec::ZendeskWebhook { .. } => "zendesk-webhook",
-        }
+        self.kind.runbook
     }
 
     /// The apply runbook's parameters this spec fills.
     pub fn params(&self) -> Vec<(&'static str, String)> {
-        match self {
-            TargetSpec::GitLabCiVar {
-                project,
-                key,
-                scope,
-            } => vec![
-                ("project", project.clone()),
-                ("key", key.clone()),
-                ("environment_scope", scope.clone()),
-            ],
-            TargetSpec::GitLabGroupCiVar { group, key, scope } => vec![
-                ("group", group.clone()),
-                ("key", key.clone()),
-                ("environment_scope", scope.clone()),
-            ],
-            TargetSpec::GitLabWebhook { project, hook_id } => {
-                vec![
-                    ("project", project.clone()),
-                    ("hook_id", hook_id.to_string()),
-                ]
-            }
-            TargetSpec::ZendeskApp {
-                instance,
-                installation_id,
-                setting,
-            } => vec![
-                ("instance", instance.clone()),
-                ("installation_id", installation_id.to_string()),
-                ("setting", setting.clone()),
-            ],
-            TargetSpec::ZendeskWebhook {
-                instance,
-                webhook_id,
-            } => {
-                vec![
-                    ("instance", instance.clone()),
-                    ("webhook_id", webhook_id.clone()),
-                ]
-            }
-        }
+        self.values.clone()
     }
 
     /// The target an apply runbook's parameters name (the inverse of `params`), once they are
-    /// all known; `None` for another runbook.
+    /// all known; `None` for another runbook. Of the kinds the runbook carries out, the one
+    /// whose first part's parameter is given (`group` rather than `project`).
     pub fn of_apply(runbook: &str, value: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
-        let scope = || value("environment_scope").unwrap_or_else(|| "*".to_owned());
-        Some(match runbook {
-            "gitlab-ci-var" => match value("group") {
-                Some(group) => TargetSpec::GitLabGroupCiVar {
-                    group,
-                    key: value("key")?,
-                    scope: scope(),
-                },
-                None => TargetSpec::GitLabCiVar {
-                    project: value("project")?,
-                    key: value("key")?,
-                    scope: scope(),
-                },
-            },
-            "gitlab-webhook" => TargetSpec::GitLabWebhook {
-                project: value("project")?,
-                hook_id: value("hook_id")?.parse().ok()?,
-            },
-            "zendesk-app" => TargetSpec::ZendeskApp {
-                instance: value("instance")?,
-                installation_id: value("installation_id")?.parse().ok()?,
-                setting: value("setting")?,
-            },
-            "zendesk-webhook" => TargetSpec::ZendeskWebhook {
-                instance: value("instance")?,
-                webhook_id: value("webhook_id")?,
-            },
-            _ => return None,
-        })
+        let kind = KINDS
+            .iter()
+            .filter(|k| k.runbook == runbook)
+            .find(|k| k.parts.first().is_none_or(|(p, _)| value(p).is_some()))?;
+        let spec = Self::new(kind, value)?;
+        // A number part must be one (a value typed at a prompt was checked as one).
+        let numbers_ok = kind.parts.iter().all(|(param, part)| {
+            !matches!(part, Part::Number(_))
+                || spec.value(param).is_some_and(|v| v.parse::<u64>().is_ok())
+        });
+        numbers_ok.then_some(spec)
     }
 
     /// One line for the operator.
     pub fn describe(&self) -> String {
-        match self {
-            TargetSpec::GitLabCiVar {
-                project,
-                key,
-                scope,
-            } => {
-                format!("CI/CD variable {key} of project {project} (scope {scope})")
-            }
-            TargetSpec::GitLabGroupCiVar { group, key, scope } => {
-                format!("CI/CD variable {key} of group {group} (scope {scope})")
-            }
-            TargetSpec::GitLabWebhook { project, hook_id } => {
-                format!("secret token of webhook {hook_id} of project {project}")
-            }
-            TargetSpec::ZendeskApp {
-                instance,
-                installation_id,
-                setting,
-            } => {
-                format!("setting `{setting}` of app installation {installation_id} on {instance}")
-            }
-            TargetSpec::ZendeskWebhook {
-                instance,
-                webhook_id,
-            } => {
-                format!("webhook {webhook_id} on {instance}")
+        let mut out = self.kind.describe.to_owned();
+        for (param, value) in &self.values {
+            out = out.replace(&format!("{{{param}}}"), value);
+        }
+        out
+    }
+
+    /// What two specs of one consumer share: GitLab paths compared without case (GitLab finds
+    /// `Support/ZD-Sync` and `support/zd-sync` alike), a scope always written out; keys, ids
+    /// and settings as written.
+    pub fn identity(&self) -> String {
+        let mut out = self.kind.name.to_owned();
+        for (param, part) in self.kind.parts {
+            let value = self.value(param).unwrap_or_default();
+            out.push(':');
+            match part {
+                Part::Project | Part::Group => out.push_str(&value.to_lowercase()),
+                Part::KeyScope => {
+                    let scope = self.value(SCOPE).unwrap_or("*");
+                    out.push_str(&format!("{value}@{scope}"));
+                }
+                _ => out.push_str(value),
             }
         }
+        out
     }
 }
 
 impl fmt::Display for TargetSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TargetSpec::GitLabCiVar {
-                project,
-                key,
-                scope,
-            } => {
-                write!(f, "gitlab-ci-var:{project}:{key}")?;
-                if scope != "*" {
-                    write!(f, "@{scope}")?;
+        write!(f, "{}", self.kind.name)?;
+        for (param, part) in self.kind.parts {
+            write!(f, ":{}", self.value(param).unwrap_or_default())?;
+            if *part == Part::KeyScope {
+                match self.value(SCOPE) {
+                    Some(scope) if scope != "*" => write!(f, "@{scope}")?,
+                    _ => {}
                 }
-                Ok(())
             }
-            TargetSpec::GitLabGroupCiVar { group, key, scope } => {
-                write!(f, "gitlab-group-ci-var:{group}:{key}")?;
-                if scope != "*" {
-                    write!(f, "@{scope}")?;
-                }
-                Ok(())
-            }
-            TargetSpec::GitLabWebhook { project, hook_id } => {
-                write!(f, "gitlab-webhook:{project}:{hook_id}")
-            }
-            TargetSpec::ZendeskApp {
-                instance,
-                installation_id,
-                setting,
-            } => {
-                write!(f, "zendesk-app:{instance}:{installation_id}:{setting}")
-            }
-            TargetSpec::ZendeskWebhook {
-                instance,
-                webhook_id,
-            } => write!(f, "zendesk-webhook:{instance}:{webhook_id}"),
         }
+        Ok(())
     }
 }
 
@@ -273,34 +315,44 @@ impl FromStr for TargetSpec {
     type Err = TargetSpecError;
 
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
-        let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
-        let Some((form, _)) = SPEC_FORMS
-            .iter()
-            .find(|(f, _)| f.split(':').next() == Some(kind))
-        else {
-            return Err(unknown_kind(spec, kind));
+        let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        let Some(kind) = KINDS.iter().find(|k| k.name == name) else {
+            return Err(unknown_kind(spec, name));
         };
-        let parser = SpecParser { spec, form };
+        let parser = SpecParser {
+            spec,
+            form: kind.form,
+        };
         let parts: Vec<&str> = rest.split(':').collect();
-        let want = form.split(':').count() - 1;
+        let want = kind.parts.len();
         if parts.len() != want || parts.iter().any(|p| p.is_empty()) {
             return Err(parser.fail(format!(
-                "needs {want} non-empty part(s) after `{kind}:`, separated by `:`"
+                "needs {want} non-empty part(s) after `{name}:`, separated by `:`"
             )));
         }
-        parser.build(kind, &parts)
+        let mut values = Vec::new();
+        for ((param, part), given) in kind.parts.iter().zip(parts) {
+            match part {
+                Part::KeyScope => {
+                    let (key, scope) = parser.key_scope(given)?;
+                    values.push((*param, key));
+                    values.push((SCOPE, scope));
+                }
+                _ => values.push((*param, parser.part(*part, given)?)),
+            }
+        }
+        Ok(TargetSpec { kind, values })
     }
 }
 
-/// The error for a spec whose kind is none of `SPEC_FORMS`: it lists them all.
+/// The error for a spec whose kind is none of `KINDS`: it lists them all.
 fn unknown_kind(spec: &str, kind: &str) -> TargetSpecError {
     TargetSpecError {
         spec: spec.to_owned(),
         reason: format!("unknown target kind `{kind}`"),
         expected: format!(
             "one of:\n{}",
-            SPEC_FORMS
-                .iter()
+            spec_forms()
                 .map(|(f, d)| format!("    {f:<46} {d}"))
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -312,7 +364,7 @@ fn unknown_kind(spec: &str, kind: &str) -> TargetSpecError {
 struct SpecParser<'a> {
     /// The spec as given.
     spec: &'a str,
-    /// The form of its kind, from `SPEC_FORMS`.
+    /// The form of its kind.
     form: &'a str,
 }
 
@@ -326,47 +378,25 @@ impl SpecParser<'_> {
         }
     }
 
-    /// The target of a `kind` whose `parts` (as many as its form has) are all non-empty.
-    fn build(&self, kind: &str, parts: &[&str]) -> Result<TargetSpec, TargetSpecError> {
-        Ok(match kind {
-            "gitlab-ci-var" => {
-                let (key, scope) = self.key_scope(parts[1])?;
-                TargetSpec::GitLabCiVar {
-                    project: self.namespace(parts[0], "project")?,
-                    key,
-                    scope,
+    /// One non-empty part, checked as what it is.
+    fn part(&self, part: Part, value: &str) -> Result<String, TargetSpecError> {
+        match part {
+            Part::Project => self.namespace(value, "project"),
+            Part::Group => self.namespace(value, "group"),
+            Part::Instance => self.instance(value),
+            Part::Number(what) => self.number(value, what),
+            Part::Key | Part::KeyScope => self.key(value),
+            Part::WebhookId => {
+                if value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    Ok(value.to_owned())
+                } else {
+                    Err(self.fail(format!(
+                        "webhook id `{value}` must be letters and digits, e.g. 01EJFTSCC78X5V07NPY2MHR00M"
+                    )))
                 }
             }
-            "gitlab-group-ci-var" => {
-                let (key, scope) = self.key_scope(parts[1])?;
-                TargetSpec::GitLabGroupCiVar {
-                    group: self.namespace(parts[0], "group")?,
-                    key,
-                    scope,
-                }
-            }
-            "gitlab-webhook" => TargetSpec::GitLabWebhook {
-                project: self.namespace(parts[0], "project")?,
-                hook_id: self.number(parts[1], "hook id")?,
-            },
-            "zendesk-app" => TargetSpec::ZendeskApp {
-                instance: self.instance(parts[0])?,
-                installation_id: self.number(parts[1], "installation id")?,
-                setting: parts[2].to_owned(),
-            },
-            _ => {
-                let id = parts[1];
-                if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    return Err(self.fail(format!(
-                        "webhook id `{id}` must be letters and digits, e.g. 01EJFTSCC78X5V07NPY2MHR00M"
-                    )));
-                }
-                TargetSpec::ZendeskWebhook {
-                    instance: self.instance(parts[0])?,
-                    webhook_id: id.to_owned(),
-                }
-            }
-        })
+            Part::Text => Ok(value.to_owned()),
+        }
     }
 
     /// A GitLab project or group.
@@ -376,9 +406,10 @@ impl SpecParser<'_> {
     }
 
     /// A numeric id.
-    fn number(&self, value: &str, what: &str) -> Result<u64, TargetSpecError> {
+    fn number(&self, value: &str, what: &str) -> Result<String, TargetSpecError> {
         value
             .parse::<u64>()
+            .map(|n| n.to_string())
             .map_err(|_| self.fail(format!("{what} `{value}` must be a number")))
     }
 
@@ -393,13 +424,8 @@ impl SpecParser<'_> {
         }
     }
 
-    /// A CI/CD variable's `KEY[@SCOPE]`, the scope `*` when not given.
-    fn key_scope(&self, value: &str) -> Result<(String, String), TargetSpecError> {
-        let (key, scope) = match value.split_once('@') {
-            Some((k, s)) if !s.is_empty() => (k, s),
-            Some(_) => return Err(self.fail("the environment scope after `@` is empty".into())),
-            None => (value, "*"),
-        };
+    /// A CI/CD variable's key.
+    fn key(&self, key: &str) -> Result<String, TargetSpecError> {
         let key_ok = !key.is_empty()
             && key.len() <= 255
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -408,7 +434,17 @@ impl SpecParser<'_> {
                 "variable key `{key}` must be 1 to 255 letters, digits and underscores"
             )));
         }
-        Ok((key.to_owned(), scope.to_owned()))
+        Ok(key.to_owned())
+    }
+
+    /// A CI/CD variable's `KEY[@SCOPE]`, the scope `*` when not given.
+    fn key_scope(&self, value: &str) -> Result<(String, String), TargetSpecError> {
+        let (key, scope) = match value.split_once('@') {
+            Some((k, s)) if !s.is_empty() => (k, s),
+            Some(_) => return Err(self.fail("the environment scope after `@` is empty".into())),
+            None => (value, "*"),
+        };
+        Ok((self.key(key)?, scope.to_owned()))
     }
 }
 
@@ -427,6 +463,8 @@ mod tests {
             "gitlab-ci-var:42:API_TOKEN@production",
             "gitlab-group-ci-var:grp/sub:TOKEN@review/*",
             "gitlab-webhook:grp/proj:7",
+            "gitlab-group-webhook:grp/sub:8",
+            "gitlab-instance-var:RELAY_SECRET",
             "zendesk-app:global:360001:api_token",
             "zendesk-webhook:us-gov:01EJFTSCC78X5V07NPY2MHR00M",
         ] {
@@ -437,14 +475,24 @@ mod tests {
             let value = |k: &str| params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone());
             assert_eq!(TargetSpec::of_apply(spec.runbook_id(), &value), Some(spec));
         }
-        assert_eq!(
-            parse("gitlab-ci-var:grp/proj:K@*"),
-            TargetSpec::GitLabCiVar {
-                project: "grp/proj".into(),
-                key: "K".into(),
-                scope: "*".into()
-            }
-        );
+        let star = parse("gitlab-ci-var:grp/proj:K@*");
+        assert_eq!(star.to_string(), "gitlab-ci-var:grp/proj:K");
+        assert_eq!(star.value("environment_scope"), Some("*"));
+        assert_eq!(star.project(), Some("grp/proj"));
+        // Every kind's form starts with its name and has one placeholder a part.
+        for kind in KINDS {
+            assert!(
+                kind.form.starts_with(&format!("{}:", kind.name)),
+                "{}",
+                kind.name
+            );
+            assert_eq!(
+                kind.form.split(':').count(),
+                kind.parts.len() + 1,
+                "{}",
+                kind.name
+            );
+        }
     }
 
     #[test]
@@ -491,6 +539,16 @@ mod tests {
                 "zendesk-webhook:INSTANCE:WEBHOOK_ID",
             ),
             (
+                "gitlab-instance-var:A@b",
+                "variable key",
+                "gitlab-instance-var:KEY",
+            ),
+            (
+                "gitlab-group-webhook:g:x",
+                "must be a number",
+                "gitlab-group-webhook:GROUP:HOOK_ID",
+            ),
+            (
                 "slack:foo",
                 "unknown target kind",
                 "gitlab-webhook:PROJECT:HOOK_ID",
@@ -510,8 +568,17 @@ mod tests {
             "gitlab-ci-var"
         );
         assert_eq!(
+            parse("gitlab-group-webhook:g:3").runbook_id(),
+            "gitlab-webhook"
+        );
+        assert_eq!(
             parse("zendesk-app:global:1:s").params()[2],
             ("setting", "s".into())
+        );
+        // Paths are one consumer whatever their case; a scope is always part of it.
+        assert_eq!(
+            parse("gitlab-ci-var:Support/ZD:K").identity(),
+            parse("gitlab-ci-var:support/zd:K@*").identity()
         );
     }
 }

@@ -25,6 +25,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "zendesk-webhook",
     "gitlab-ci-var",
     "gitlab-webhook",
+    "gitlab-instance-var",
     "zendesk-oauth-integration",
 ];
 

@@ -161,8 +161,8 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The twelve runbooks of PROCEDURES.md.
-pub const IDS: [&str; 12] = [
+/// The runbooks of PROCEDURES.md, and the kinds added since.
+pub const IDS: [&str; 13] = [
     "zendesk-api",
     "zendesk-oauth",
     "gitlab-pat",
@@ -174,6 +174,7 @@ pub const IDS: [&str; 12] = [
     "zendesk-webhook",
     "gitlab-ci-var",
     "gitlab-webhook",
+    "gitlab-instance-var",
     "zendesk-oauth-integration",
 ];
 

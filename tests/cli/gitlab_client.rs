@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use jiff::civil::date;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use tokrot::clients::gitlab::{GitLab, Owner};
+use tokrot::clients::gitlab::{GitLab, Owner, VarOwner};
 use tokrot::clients::http::{ApiError, RetryPolicy};
 use tokrot::secret::Redactor;
 use url::Url;
@@ -233,14 +233,18 @@ async fn a_put_that_gets_a_plain_text_429_waits_and_succeeds() {
         .await;
     let (gl, _) = client(&server);
     let current = gl
-        .variable(Owner::Project("grp/proj"), "API_TOKEN", "production")
+        .variable(
+            VarOwner::Of(Owner::Project("grp/proj")),
+            "API_TOKEN",
+            "production",
+        )
         .await
         .unwrap();
     assert!(current.protected && current.masked && !current.raw);
     let started = Instant::now();
     let written = gl
         .update_variable(
-            Owner::Project("grp/proj"),
+            VarOwner::Of(Owner::Project("grp/proj")),
             &current,
             &SecretString::from("glpat-NEW-CANARY-1"),
         )
@@ -268,7 +272,7 @@ async fn a_validation_error_with_an_object_message_is_readable_and_redacted() {
     redactor.register(&secret);
     let current = tokrot_variable("K");
     let e = gl
-        .update_variable(Owner::Group("grp"), &current, &secret)
+        .update_variable(VarOwner::Of(Owner::Group("grp")), &current, &secret)
         .await
         .err()
         .unwrap();
@@ -305,7 +309,7 @@ async fn a_hidden_variable_has_no_value() {
         .await;
     let (gl, _) = client(&server);
     let v = gl
-        .variable(Owner::Project("9"), "HIDDEN", "*")
+        .variable(VarOwner::Of(Owner::Project("9")), "HIDDEN", "*")
         .await
         .unwrap();
     assert!(v.hidden && v.value.is_none());
@@ -454,10 +458,14 @@ async fn a_webhook_token_is_set_with_the_same_url() {
         .mount(&server)
         .await;
     let (gl, _) = client(&server);
-    let hook = gl.hook("grp/proj", 7).await.unwrap();
-    gl.update_hook_token("grp/proj", &hook, &SecretString::from("glptt-NEW-CANARY"))
-        .await
-        .unwrap();
+    let hook = gl.hook(Owner::Project("grp/proj"), 7).await.unwrap();
+    gl.update_hook_token(
+        Owner::Project("grp/proj"),
+        &hook,
+        &SecretString::from("glptt-NEW-CANARY"),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -507,27 +515,27 @@ async fn malformed_html_and_empty_answers_are_clear_errors() {
         .await;
     let (gl, _) = client(&server);
     assert!(
-        gl.hook("1", 1)
+        gl.hook(Owner::Project("1"), 1)
             .await
             .unwrap_err()
             .to_string()
             .contains("not the JSON expected")
     );
     assert!(
-        gl.hook("1", 2)
+        gl.hook(Owner::Project("1"), 2)
             .await
             .unwrap_err()
             .to_string()
             .contains("an HTML page instead of JSON")
     );
     assert!(
-        gl.hook("1", 3)
+        gl.hook(Owner::Project("1"), 3)
             .await
             .unwrap_err()
             .to_string()
             .contains("an empty body")
     );
-    let e = gl.hook("1", 4).await.unwrap_err();
+    let e = gl.hook(Owner::Project("1"), 4).await.unwrap_err();
     assert_eq!(status_of(&e), 502, "retried, then given up");
     assert!(
         e.to_string()
@@ -601,7 +609,10 @@ async fn revoke_namespace_variables_and_hooks() {
         status_of(&gl.namespace(Owner::Project("404")).await.unwrap_err()),
         404
     );
-    let vars = gl.variables(Owner::Project("1")).await.unwrap();
+    let vars = gl
+        .variables(VarOwner::Of(Owner::Project("1")))
+        .await
+        .unwrap();
     assert_eq!(
         vars.iter()
             .map(|v| (v.key.as_str(), v.environment_scope.as_str(), v.hidden))

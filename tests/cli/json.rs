@@ -376,7 +376,7 @@ async fn jq_picks_from_the_document_and_a_bad_expression_stops_before_anything_i
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         crate::common::stdout(&out),
-        "zendesk-app\nzendesk-webhook\ngitlab-ci-var\ngitlab-webhook\n"
+        "zendesk-app\nzendesk-webhook\ngitlab-ci-var\ngitlab-webhook\ngitlab-instance-var\n"
     );
     let out = env
         .tokrot()

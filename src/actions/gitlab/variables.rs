@@ -1,13 +1,14 @@
-//! GitLab CI/CD variables of projects and groups: read the settings, write the value keeping
-//! them, read it back where GitLab shows it (hidden variables are never shown).
+//! GitLab CI/CD variables of projects, groups and the instance: read the settings, write the
+//! value keeping them, read it back where GitLab shows it (hidden variables are never shown).
+//! Instance variables are for administrators of a self-managed GitLab and have no scope.
 
 use std::sync::Arc;
 
-use crate::actions::run::{ActionFailure, Executor, Verified, flag, owner_key};
+use crate::actions::run::{ActionFailure, Executor, Verified, flag, var_owner_key};
 use crate::actions::{
     Action, ActionSpec, GROUP, Invocation, PROJECT, Phase, SCOPE_FILTER, Service, path, secret_body,
 };
-use crate::clients::gitlab::{GitLab, Owner, Variable, maskable};
+use crate::clients::gitlab::{GitLab, VarOwner, Variable, maskable};
 use crate::clients::http::ApiError;
 use crate::clients::route;
 use crate::secret::same;
@@ -20,6 +21,9 @@ pub(crate) const SPECS: &[&ActionSpec] = &[
     &GET_GROUP_VARIABLE,
     &UPDATE_GROUP_VARIABLE,
     &VERIFY_GROUP_VARIABLE,
+    &GET_INSTANCE_VARIABLE,
+    &UPDATE_INSTANCE_VARIABLE,
+    &VERIFY_INSTANCE_VARIABLE,
 ];
 
 /// `gitlab.get_project_variable`.
@@ -39,7 +43,7 @@ pub(crate) async fn get_variable(
     ex: &Executor,
     step: &Invocation,
 ) -> Result<String, ActionFailure> {
-    let owner = ex.owner(step)?;
+    let owner = ex.var_owner(step)?;
     let key = ex.text(step, "key")?;
     let scope = step.text_arg("environment_scope").unwrap_or("*");
     let var = read_variable(ex, owner, key, scope).await?;
@@ -86,7 +90,7 @@ pub(crate) async fn update_variable(
     ex: &Executor,
     step: &Invocation,
 ) -> Result<String, ActionFailure> {
-    let owner = ex.owner(step)?;
+    let owner = ex.var_owner(step)?;
     let value = ex.secret(step, "value")?;
     let current = ex
         .lock()
@@ -155,7 +159,7 @@ pub(crate) async fn verify_variable(
     let stored = match written {
         Some(w) => w,
         None => {
-            let owner = ex.owner(step)?;
+            let owner = ex.var_owner(step)?;
             let key = ex.text(step, "key")?;
             let scope = step.text_arg("environment_scope").unwrap_or("*");
             scoped(ex.gitlab()?.variable(owner, key, scope).await?, scope)?
@@ -216,6 +220,42 @@ pub(crate) const VERIFY_GROUP_VARIABLE: ActionSpec = ActionSpec {
     yields: None,
 };
 
+/// `gitlab.get_instance_variable`.
+pub(crate) const GET_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabGetInstanceVariable,
+    name: "gitlab.get_instance_variable",
+    summary: "read an instance CI/CD variable's flags (protected, masked, raw; administrators only)",
+    service: Service::GitLab,
+    route: Some(&route::gitlab::INSTANCE_VARIABLE),
+    phase: Phase::Preflight,
+    args: &[path("key")],
+    yields: None,
+};
+
+/// `gitlab.update_instance_variable`.
+pub(crate) const UPDATE_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabUpdateInstanceVariable,
+    name: "gitlab.update_instance_variable",
+    summary: "write the new value into an instance CI/CD variable, keeping its flags",
+    service: Service::GitLab,
+    route: Some(&route::gitlab::UPDATE_INSTANCE_VARIABLE),
+    phase: Phase::Apply,
+    args: &[path("key"), secret_body("value")],
+    yields: None,
+};
+
+/// `gitlab.verify_instance_variable`.
+pub(crate) const VERIFY_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
+    action: Action::GitlabVerifyInstanceVariable,
+    name: "gitlab.verify_instance_variable",
+    summary: "read the instance CI/CD variable back and compare",
+    service: Service::GitLab,
+    route: Some(&route::gitlab::INSTANCE_VARIABLE),
+    phase: Phase::Verify,
+    args: &[path("key")],
+    yields: None,
+};
+
 /// The variable GitLab answered with, when it is of the scope asked for: a GitLab that ignores
 /// `filter[environment_scope]` answers with any of the key's scopes.
 fn scoped(var: Variable, scope: &str) -> Result<Variable, ActionFailure> {
@@ -232,18 +272,19 @@ fn scoped(var: Variable, scope: &str) -> Result<Variable, ActionFailure> {
 
 pub(crate) async fn read_variable(
     ex: &Executor,
-    owner: Owner<'_>,
+    owner: VarOwner<'_>,
     key: &str,
     scope: &str,
 ) -> Result<Variable, ActionFailure> {
     let gitlab = ex.gitlab()?;
-    let name = owner_key(owner);
+    let name = var_owner_key(owner);
     if !ex.batched.contains(&name) {
         return match gitlab.variable(owner, key, scope).await {
             Ok(var) => scoped(var, scope),
             Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
                 Err(not_found(&gitlab, owner, key, scope, e).await)
             }
+            Err(e) if owner == VarOwner::Instance => Err(not_admin(e)),
             Err(e) => Err(e.into()),
         };
     }
@@ -260,7 +301,10 @@ pub(crate) async fn read_variable(
                 .variables(owner)
                 .await
                 .map(Arc::new)
-                .map_err(ActionFailure::from)
+                .map_err(|e| match owner {
+                    VarOwner::Instance => not_admin(e),
+                    VarOwner::Of(_) => ActionFailure::from(e),
+                })
         })
         .await
         .clone()?;
@@ -285,15 +329,29 @@ const SHOWN_CHARS: usize = 60;
 /// as it is: the project itself may be what is missing.
 async fn not_found(
     gitlab: &GitLab,
-    owner: Owner<'_>,
+    owner: VarOwner<'_>,
     key: &str,
     scope: &str,
     e: ApiError,
 ) -> ActionFailure {
     let mut failure = ActionFailure::from(e);
     if let Ok(vars) = gitlab.variables(owner).await {
-        let note = keys_note(&vars, key, scope, &owner_key(owner));
+        let note = keys_note(&vars, key, scope, &var_owner_key(owner));
         failure.message = format!("{}; {note}", failure.message);
+    }
+    failure
+}
+
+/// An instance variable GitLab refused to show: only an administrator of a self-managed GitLab
+/// may (gitlab.com has no instance variables for its users).
+fn not_admin(e: ApiError) -> ActionFailure {
+    let refused = e.status() == Some(reqwest::StatusCode::FORBIDDEN);
+    let mut failure = ActionFailure::from(e);
+    if refused {
+        failure.message = format!(
+            "{}; instance CI/CD variables are read and written by administrators of a self-managed GitLab only: the credential's user is not one",
+            failure.message
+        );
     }
     failure
 }

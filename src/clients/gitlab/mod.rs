@@ -109,6 +109,35 @@ impl<'a> Owner<'a> {
     }
 }
 
+/// Whose CI/CD variables: a project's, a group's, or the instance's (administrators of a
+/// self-managed GitLab; an instance variable has no environment scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarOwner<'a> {
+    /// A project's or a group's.
+    Of(Owner<'a>),
+    /// The instance's.
+    Instance,
+}
+
+impl<'a> VarOwner<'a> {
+    /// Of the project's, the group's and the instance's route, the one for this owner, and the
+    /// arguments that name the owner (none for the instance).
+    fn route(
+        self,
+        project: Route,
+        group: Route,
+        instance: Route,
+    ) -> (Route, Vec<(&'static str, &'a str)>) {
+        match self {
+            VarOwner::Of(owner) => {
+                let (route, arg) = owner.route(project, group);
+                (route, vec![arg])
+            }
+            VarOwner::Instance => (instance, Vec::new()),
+        }
+    }
+}
+
 /// A CI/CD variable's settings, kept as they are when its value is replaced. No `Debug`: the
 /// value is a secret.
 #[derive(Clone)]
@@ -446,57 +475,73 @@ impl GitLab {
         self.http.send(call).await.map(drop)
     }
 
-    /// `GET /projects/:id/variables/:key?filter[environment_scope]=` (or the group's).
+    /// `GET /projects/:id/variables/:key?filter[environment_scope]=` (or the group's), or
+    /// `GET /admin/ci/variables/:key` (the instance's: no scope).
     pub async fn variable(
         &self,
-        owner: Owner<'_>,
+        owner: VarOwner<'_>,
         key: &str,
         scope: &str,
     ) -> Result<Variable, ApiError> {
-        let (route, owner) = owner.route(gitlab::PROJECT_VARIABLE, gitlab::GROUP_VARIABLE);
-        let call = self
-            .at(&route, &[owner, ("key", key)])
-            .query("filter[environment_scope]", scope);
+        let (route, mut args) = owner.route(
+            gitlab::PROJECT_VARIABLE,
+            gitlab::GROUP_VARIABLE,
+            gitlab::INSTANCE_VARIABLE,
+        );
+        args.push(("key", key));
+        let mut call = self.at(&route, &args);
+        if owner != VarOwner::Instance {
+            call = call.query("filter[environment_scope]", scope);
+        }
         let w: VariableWire = self.http.json(call).await?;
         Ok(w.into())
     }
 
-    /// `GET /projects/:id/variables` (or the group's), every page: one call for many targets.
-    pub async fn variables(&self, owner: Owner<'_>) -> Result<Vec<Variable>, ApiError> {
-        let (route, owner) = owner.route(gitlab::PROJECT_VARIABLES, gitlab::GROUP_VARIABLES);
-        let call = self.at(&route, &[owner]).query("per_page", PER_PAGE);
+    /// `GET /projects/:id/variables` (or the group's, or the instance's), every page: one call
+    /// for many targets.
+    pub async fn variables(&self, owner: VarOwner<'_>) -> Result<Vec<Variable>, ApiError> {
+        let (route, args) = owner.route(
+            gitlab::PROJECT_VARIABLES,
+            gitlab::GROUP_VARIABLES,
+            gitlab::INSTANCE_VARIABLES,
+        );
+        let call = self.at(&route, &args).query("per_page", PER_PAGE);
         let list: Vec<VariableWire> = self.http.paged(call).await?;
         Ok(list.into_iter().map(Variable::from).collect())
     }
 
-    /// `PUT /projects/:id/variables/:key?filter[environment_scope]=` (or the group's): the new
-    /// value with the variable's settings sent back as they were, so that none changes. The
-    /// scope is not in the body: a GitLab that ignores the filter would move whichever variable
-    /// it matched into it; without it, the answer shows the scope that was really written.
+    /// `PUT /projects/:id/variables/:key?filter[environment_scope]=` (or the group's, or
+    /// `PUT /admin/ci/variables/:key`): the new value with the variable's settings sent back as
+    /// they were, so that none changes. The scope is not in the body: a GitLab that ignores the
+    /// filter would move whichever variable it matched into it; without it, the answer shows
+    /// the scope that was really written.
     pub async fn update_variable(
         &self,
-        owner: Owner<'_>,
+        owner: VarOwner<'_>,
         current: &Variable,
         value: &SecretString,
     ) -> Result<Variable, ApiError> {
         use secrecy::ExposeSecret;
-        let (route, owner) = owner.route(
+        let (route, mut args) = owner.route(
             gitlab::UPDATE_PROJECT_VARIABLE,
             gitlab::UPDATE_GROUP_VARIABLE,
+            gitlab::UPDATE_INSTANCE_VARIABLE,
         );
-        let call = self
-            .at(&route, &[owner, ("key", &current.key)])
-            .query(
+        args.push(("key", &current.key));
+        let mut call = self.at(&route, &args);
+        if owner != VarOwner::Instance {
+            call = call.query(
                 "filter[environment_scope]",
                 current.environment_scope.clone(),
-            )
-            .json(json!({
-                "value": value.expose_secret(),
-                "variable_type": current.variable_type,
-                "protected": current.protected,
-                "masked": current.masked,
-                "raw": current.raw,
-            }));
+            );
+        }
+        let call = call.json(json!({
+            "value": value.expose_secret(),
+            "variable_type": current.variable_type,
+            "protected": current.protected,
+            "masked": current.masked,
+            "raw": current.raw,
+        }));
         let w: VariableWire = self.http.json(call).await?;
         Ok(w.into())
     }
@@ -516,10 +561,11 @@ impl GitLab {
             .collect())
     }
 
-    /// `GET /projects/:id/hooks/:hook_id`.
-    pub async fn hook(&self, project: &str, hook_id: u64) -> Result<Hook, ApiError> {
+    /// `GET /projects/:id/hooks/:hook_id` (or `/groups/:id/hooks/:hook_id`, Premium).
+    pub async fn hook(&self, owner: Owner<'_>, hook_id: u64) -> Result<Hook, ApiError> {
         let id = hook_id.to_string();
-        let call = self.at(&gitlab::HOOK, &[("project", project), ("hook_id", &id)]);
+        let (route, arg) = owner.route(gitlab::HOOK, gitlab::GROUP_HOOK);
+        let call = self.at(&route, &[arg, ("hook_id", &id)]);
         let w: HookWire = self.http.json(call).await?;
         Ok(Hook {
             id: w.id,
@@ -527,21 +573,20 @@ impl GitLab {
         })
     }
 
-    /// `PUT /projects/:id/hooks/:hook_id` with the same `url` and the new `token`: GitLab wipes
-    /// the token when the URL changes, and keeps every setting that is not sent.
+    /// `PUT /projects/:id/hooks/:hook_id` (or the group's) with the same `url` and the new
+    /// `token`: GitLab wipes the token when the URL changes, and keeps every setting that is
+    /// not sent.
     pub async fn update_hook_token(
         &self,
-        project: &str,
+        owner: Owner<'_>,
         hook: &Hook,
         token: &SecretString,
     ) -> Result<Hook, ApiError> {
         use secrecy::ExposeSecret;
         let id = hook.id.to_string();
+        let (route, arg) = owner.route(gitlab::UPDATE_HOOK, gitlab::UPDATE_GROUP_HOOK);
         let call = self
-            .at(
-                &gitlab::UPDATE_HOOK,
-                &[("project", project), ("hook_id", &id)],
-            )
+            .at(&route, &[arg, ("hook_id", &id)])
             .json(json!({ "url": hook.url, "token": token.expose_secret() }));
         let w: HookWire = self.http.json(call).await?;
         Ok(Hook {
