@@ -97,14 +97,57 @@ fn known(
     })
 }
 
+/// Whose variables are searched by value.
+#[derive(Debug, Clone)]
+enum Holder {
+    Project(String),
+    Group(String),
+    /// The instance's (administrators of a self-managed GitLab).
+    Instance,
+}
+
+impl Holder {
+    fn owner(&self) -> VarOwner<'_> {
+        match self {
+            Holder::Project(p) => VarOwner::Of(Owner::Project(p)),
+            Holder::Group(g) => VarOwner::Of(Owner::Group(g)),
+            Holder::Instance => VarOwner::Instance,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Holder::Project(p) | Holder::Group(p) => p.clone(),
+            Holder::Instance => "the instance".to_owned(),
+        }
+    }
+
+    /// The target a variable of this holder is.
+    fn target(&self, v: &crate::clients::gitlab::Variable) -> TargetSpec {
+        let scope = ("environment_scope", v.environment_scope.as_str());
+        let key = ("key", v.key.as_str());
+        match self {
+            Holder::Project(p) => {
+                TargetSpec::from_pairs(&target::GITLAB_CI_VAR, &[("project", p), key, scope])
+            }
+            Holder::Group(g) => {
+                TargetSpec::from_pairs(&target::GITLAB_GROUP_CI_VAR, &[("group", g), key, scope])
+            }
+            Holder::Instance => TargetSpec::from_pairs(&target::GITLAB_INSTANCE_VAR, &[key]),
+        }
+        .expect("every part is given")
+    }
+}
+
 struct Drafting<'a> {
     config: &'a Config,
     vendors: &'a Vendors<'a>,
     inventory: Option<&'a Inventory>,
     found: Found,
     names: BTreeSet<String>,
-    /// The projects (`true`) and groups in scope, whose variables are searched by value.
-    scope_owners: Vec<(bool, String)>,
+    /// The projects, groups (and, on a self-managed GitLab, the instance) in scope, whose
+    /// variables are searched by value.
+    scope_owners: Vec<Holder>,
 }
 
 impl Drafting<'_> {
@@ -340,37 +383,20 @@ impl Drafting<'_> {
                 ));
             }
         }
-        let owners: Vec<(bool, String)> = self.scope_owners.clone();
-        for (project, path) in owners {
-            let owner = if project {
-                Owner::Project(&path)
-            } else {
-                Owner::Group(&path)
-            };
-            let vars = match gitlab.variables(VarOwner::Of(owner)).await {
+        let holders = self.scope_owners.clone();
+        for holder in holders {
+            let vars = match gitlab.variables(holder.owner()).await {
                 Ok(vars) => vars,
                 Err(e) => {
-                    unread.push(format!("{path}'s variables could not be listed ({e}): a consumer there may be missing"));
+                    let name = holder.name();
+                    unread.push(format!("{name}'s variables could not be listed ({e}): a consumer there may be missing"));
                     continue;
                 }
             };
             for v in vars {
                 if v.value.as_ref().is_some_and(|held| same(held, token)) {
-                    let (kind, owner) = match project {
-                        true => (&target::GITLAB_CI_VAR, "project"),
-                        false => (&target::GITLAB_GROUP_CI_VAR, "group"),
-                    };
-                    let spec = TargetSpec::from_pairs(
-                        kind,
-                        &[
-                            (owner, &path),
-                            ("key", &v.key),
-                            ("environment_scope", &v.environment_scope),
-                        ],
-                    )
-                    .expect("every part is given");
                     hits.push((
-                        spec,
+                        holder.target(&v),
                         "by value: the variable holds this trigger's token".into(),
                     ));
                 }
@@ -419,9 +445,16 @@ pub async fn discover(
     d.scope_owners = scope
         .projects
         .iter()
-        .map(|p| (true, p.clone()))
-        .chain(scope.groups.iter().map(|g| (false, g.clone())))
+        .map(|p| Holder::Project(p.clone()))
+        .chain(scope.groups.iter().map(|g| Holder::Group(g.clone())))
         .collect();
+    // A self-managed GitLab has instance variables too (gitlab.com has none for its users).
+    if vendors
+        .gitlab
+        .is_some_and(|g| g.host().as_deref() != Some("gitlab.com"))
+    {
+        d.scope_owners.push(Holder::Instance);
+    }
     if let Some(gitlab) = vendors.gitlab {
         d.personal(gitlab).await;
         for p in &scope.projects {

@@ -561,6 +561,24 @@ mod tests {
         }
     }
 
+    /// The JSON schema's pattern for a spec names every kind: a document with a new kind is
+    /// still one of the schema.
+    #[test]
+    fn the_schema_knows_every_kind() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schema/tokrot.schema.json")).unwrap();
+        let pattern = schema["$defs"]["targetSpec"]["pattern"].as_str().unwrap();
+        for kind in KINDS {
+            assert!(
+                pattern.contains(&format!("|{}|", kind.name))
+                    || pattern.contains(&format!("({}|", kind.name))
+                    || pattern.contains(&format!("|{})", kind.name)),
+                "{} is not in {pattern}",
+                kind.name
+            );
+        }
+    }
+
     #[test]
     fn specs_map_to_apply_runbooks() {
         assert_eq!(

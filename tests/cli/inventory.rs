@@ -1027,6 +1027,16 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .mount(g)
         .await;
+    // A self-managed GitLab: the instance's variables are searched too (the caller is an
+    // administrator here; an instance variable has no scope).
+    Mock::given(method("GET"))
+        .and(path("/api/v4/admin/ci/variables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"key": "RELAY_TRIGGER", "value": TRIGGER, "variable_type": "env_var",
+             "protected": false, "masked": true, "raw": false},
+        ])))
+        .mount(g)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/webhooks"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhooks": [
@@ -1063,6 +1073,7 @@ async fn discover_finds_a_webhook_by_the_naming_rule_and_a_variable_by_value() {
     // By value, in a variable and in a webhook's endpoint; the token itself nowhere.
     assert!(toml.contains("\"gitlab-ci-var:support/zd-sync:TRIGGER_TOKEN\",  # by value: the variable holds this trigger's token"), "{toml}");
     assert!(toml.contains("\"zendesk-webhook:support:01BYVALUE\",  # by value: the webhook's endpoint holds this trigger's token"), "{toml}");
+    assert!(toml.contains("\"gitlab-instance-var:RELAY_TRIGGER\",  # by value: the variable holds this trigger's token"), "{toml}");
     assert!(
         !toml.contains("01OTHER") && !toml.contains("API_TOKEN"),
         "{toml}"

@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod catalogue;
 mod config;
+mod consumers;
 mod dry_run;
 mod edges;
 mod faults;
