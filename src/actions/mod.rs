@@ -288,6 +288,12 @@ pub enum Action {
     ZendeskGetWebhook,
     /// `zendesk.patch_webhook_token`.
     ZendeskPatchWebhookToken,
+    /// `zendesk.check_signing_secret`.
+    ZendeskCheckSigningSecret,
+    /// `zendesk.reset_signing_secret`.
+    ZendeskResetSigningSecret,
+    /// `zendesk.verify_signing_secret`.
+    ZendeskVerifySigningSecret,
     /// `zendesk.list_oauth_tokens`.
     ZendeskListOauthTokens,
     /// `zendesk.create_oauth_token`.
@@ -342,6 +348,9 @@ impl Action {
         Action::ZendeskUpdateInstallationSetting,
         Action::ZendeskGetWebhook,
         Action::ZendeskPatchWebhookToken,
+        Action::ZendeskCheckSigningSecret,
+        Action::ZendeskResetSigningSecret,
+        Action::ZendeskVerifySigningSecret,
         Action::ZendeskListOauthTokens,
         Action::ZendeskCreateOauthToken,
         Action::ZendeskVerifyOauthToken,
@@ -360,6 +369,7 @@ pub fn registry() -> impl Iterator<Item = &'static ActionSpec> {
         zendesk::users::SPECS,
         zendesk::apps::SPECS,
         zendesk::webhooks::SPECS,
+        zendesk::signing::SPECS,
         zendesk::oauth::SPECS,
     ]
     .into_iter()

@@ -557,7 +557,7 @@ impl Executor {
     /// has its arm: one without code does not build.
     pub async fn run(&self, step: &Invocation) -> Result<String, ActionFailure> {
         use gitlab::{hooks, tokens, triggers, variables};
-        use zendesk::{apps, oauth, users, webhooks};
+        use zendesk::{apps, oauth, signing, users, webhooks};
         tracing::debug!(action = ?step.action, target = ?step.target_index, "action");
         match step.action {
             Action::TargetsPreflight | Action::TargetsApply => Ok("no targets".into()),
@@ -609,6 +609,9 @@ impl Executor {
             }
             Action::ZendeskGetWebhook => webhooks::get_webhook(self, step).await,
             Action::ZendeskPatchWebhookToken => webhooks::patch_webhook_token(self, step).await,
+            Action::ZendeskCheckSigningSecret => signing::check_signing_secret(self, step).await,
+            Action::ZendeskResetSigningSecret => signing::reset_signing_secret(self, step).await,
+            Action::ZendeskVerifySigningSecret => signing::verify_signing_secret(self, step).await,
             Action::ZendeskListOauthTokens => oauth::list_oauth_tokens(self, step).await,
             Action::ZendeskCreateOauthToken => oauth::create_oauth_token(self, step).await,
             Action::ZendeskVerifyOauthToken => oauth::verify_oauth_token(self, step).await,
@@ -920,6 +923,24 @@ impl Executor {
                 st.facts.expires_at = expires_at;
             }
         }
+        Ok(())
+    }
+
+    /// Keeps a new secret that has no id of its own (a webhook's signing secret) as the
+    /// run's new token, when it is whole; the failure says how to recover.
+    pub(crate) fn remember_secret(
+        &self,
+        secret: SecretString,
+        recover: &str,
+    ) -> Result<(), ActionFailure> {
+        self.redactor.register(&secret);
+        if !crate::secret::whole_token(&secret, MIN_NEW_TOKEN) {
+            return Err(ActionFailure::after_write(format!(
+                "the vendor's answer holds no whole secret (fewer than {MIN_NEW_TOKEN} characters, or spaces): \
+                 nothing was kept or applied; {recover}"
+            )));
+        }
+        self.lock().secrets.insert("token".to_owned(), secret);
         Ok(())
     }
 

@@ -40,6 +40,12 @@ const ZENDESK_API: TokenFormat = TokenFormat {
     sample: "aZ09aZ09aZ09",
 };
 
+/// Zendesk webhook signing secrets: base64 (letters, digits, `+`, `/`, `=`).
+const ZENDESK_SIGNING: TokenFormat = TokenFormat {
+    what: "a Zendesk webhook signing secret",
+    sample: "aZ09+/aZ09+/==",
+};
+
 /// The form of the token a rotate runbook makes; `None` for a runbook tokrot does not know.
 pub fn of_source(runbook: &str) -> Option<&'static TokenFormat> {
     match runbook {
@@ -47,6 +53,7 @@ pub fn of_source(runbook: &str) -> Option<&'static TokenFormat> {
         "gitlab-trigger" | "gitlab-trigger-bot" => Some(&GITLAB_TRIGGER),
         "zendesk-oauth" | "zendesk-oauth-integration" => Some(&ZENDESK_OAUTH),
         "zendesk-api" => Some(&ZENDESK_API),
+        "zendesk-webhook-secret" => Some(&ZENDESK_SIGNING),
         _ => None,
     }
 }
@@ -90,6 +97,7 @@ mod tests {
             "gitlab-trigger",
             "zendesk-oauth",
             "zendesk-api",
+            "zendesk-webhook-secret",
         ] {
             let form = of_source(runbook).unwrap();
             assert_eq!(

@@ -95,6 +95,12 @@ pass show zd/new | tokrot rotate zendesk-api \\
     --apply-to gitlab-ci-var:support/zd-sync:ZD_TOKEN",
     ),
     (
+        "rotate zendesk-webhook-secret",
+        "tokrot rotate zendesk-webhook-secret --instance global \\
+    --webhook-id 01HSIGNEDHOOK \\
+    --apply-to gitlab-ci-var:relay/app:ZD_SIGNING",
+    ),
+    (
         "rotate gitlab-pat",
         "tokrot rotate gitlab-pat --token-id 42 --dry-run \\
     --apply-to gitlab-ci-var:grp/proj:API_TOKEN
@@ -244,6 +250,8 @@ pub(crate) const REQUIRED: &[(&str, &str, &str)] = &[
     ("rotate zendesk-api", "email", "[required]"),
     ("rotate zendesk-oauth", "instance", "[required]"),
     ("rotate zendesk-oauth", "client_id", "[required]"),
+    ("rotate zendesk-webhook-secret", "instance", "[required]"),
+    ("rotate zendesk-webhook-secret", "webhook_id", "[required]"),
     (
         "rotate gitlab-pat",
         "token_id",

@@ -115,6 +115,18 @@ pub enum Source {
         #[command(flatten)]
         common: Common,
     },
+    /// A Zendesk webhook's signing secret: reset (the old one stops at once) and put into the
+    /// receivers that verify the webhook's signatures, in the same run.
+    ZendeskWebhookSecret {
+        /// The Zendesk instance.
+        #[arg(long, value_name = "I")]
+        instance: Option<String>,
+        /// The webhook's id.
+        #[arg(long, value_name = "ID")]
+        webhook_id: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A GitLab personal access token.
     GitlabPat {
         /// The token's id.
@@ -217,6 +229,7 @@ impl Source {
         match self {
             Source::ZendeskApi { .. } => "zendesk-api",
             Source::ZendeskOauth { .. } => "zendesk-oauth",
+            Source::ZendeskWebhookSecret { .. } => "zendesk-webhook-secret",
             Source::GitlabPat { .. } => "gitlab-pat",
             Source::GitlabProjectToken { .. } => "gitlab-project-token",
             Source::GitlabGroupToken { .. } => "gitlab-group-token",
@@ -230,6 +243,7 @@ impl Source {
         match self {
             Source::ZendeskApi { common, .. }
             | Source::ZendeskOauth { common, .. }
+            | Source::ZendeskWebhookSecret { common, .. }
             | Source::GitlabPat { common, .. }
             | Source::GitlabProjectToken { common, .. }
             | Source::GitlabGroupToken { common, .. }
@@ -250,6 +264,8 @@ impl Source {
                 given(&[("instance", instance), ("client_id", client_id), ("scopes", scopes),
                         ("old_token_id", old_token_id), ("as_caller", &as_caller)])
             }
+            Source::ZendeskWebhookSecret { instance, webhook_id, .. } =>
+                given(&[("instance", instance), ("webhook_id", webhook_id)]),
             Source::GitlabPat { token_id, token_name, self_, expires_at, .. } => {
                 let token_id = if *self_ { Some("self".to_owned()) } else { token_id.clone() };
                 given(&[("token_id", &token_id), ("token_name", token_name),

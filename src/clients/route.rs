@@ -179,6 +179,12 @@ pub mod zendesk {
     pub const WEBHOOKS: Route = Route::new("GET", "/api/v2/webhooks");
     /// One webhook.
     pub const WEBHOOK: Route = Route::new("GET", "/api/v2/webhooks/{webhook_id}");
+    /// A webhook's signing secret (the one receivers verify its signatures with).
+    pub const SIGNING_SECRET: Route =
+        Route::new("GET", "/api/v2/webhooks/{webhook_id}/signing_secret");
+    /// Resetting a webhook's signing secret: the old one stops at once (one-shot).
+    pub const RESET_SIGNING_SECRET: Route =
+        Route::new("POST", "/api/v2/webhooks/{webhook_id}/signing_secret");
     /// Changing a webhook.
     pub const PATCH_WEBHOOK: Route = Route::new("PATCH", "/api/v2/webhooks/{webhook_id}");
     /// OAuth clients.

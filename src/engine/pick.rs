@@ -48,7 +48,9 @@ pub fn source<'a>(
         ("gitlab-ci-var", "key") => owner().map(Source::Variables),
         ("gitlab-webhook", "hook_id") => value("project").map(Source::Hooks),
         ("zendesk-app", "installation_id") => value("instance").map(|_| Source::Installations),
-        ("zendesk-webhook", "webhook_id") => value("instance").map(|_| Source::Webhooks),
+        ("zendesk-webhook" | "zendesk-webhook-secret", "webhook_id") => {
+            value("instance").map(|_| Source::Webhooks)
+        }
         ("zendesk-oauth", "client_id") => value("instance").map(|_| Source::OAuthClients),
         _ => None,
     }

@@ -1073,7 +1073,13 @@ pub fn source_key(plan: &Plan, params: &[(String, String)]) -> (String, String) 
         .filter(|(k, _)| {
             matches!(
                 k.as_str(),
-                "token_id" | "token_name" | "project" | "group" | "trigger_id" | "client_id"
+                "token_id"
+                    | "token_name"
+                    | "project"
+                    | "group"
+                    | "trigger_id"
+                    | "client_id"
+                    | "webhook_id"
             )
         })
         .map(|(k, v)| format!("{k}={v}"))

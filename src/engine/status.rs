@@ -310,6 +310,24 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             })
         }
         "zendesk-oauth" => oauth_seen(c, vendors).await,
+        // A signing secret does not expire: its row says whether its webhook is still there.
+        "zendesk-webhook-secret" => {
+            let instance = param("instance")?;
+            let id = param("webhook_id")?;
+            let zendesk = vendors
+                .zendesk
+                .get(&instance)
+                .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
+            zendesk.webhook(&id).await.map_err(|e| e.to_string())?;
+            Ok(Seen {
+                id: None,
+                active: true,
+                place: Place::Zendesk(instance),
+                expires: None,
+                last_used: None,
+                key: None,
+            })
+        }
         "zendesk-api" => Ok(Seen {
             id: None,
             active: true,
@@ -429,7 +447,9 @@ fn place_of(c: &Credential) -> Place {
             param("project").map_or(Place::Unknown, Place::Project)
         }
         "gitlab-group-token" => param("group").map_or(Place::Unknown, Place::Group),
-        "zendesk-oauth" | "zendesk-api" => param("instance").map_or(Place::Unknown, Place::Zendesk),
+        "zendesk-oauth" | "zendesk-api" | "zendesk-webhook-secret" => {
+            param("instance").map_or(Place::Unknown, Place::Zendesk)
+        }
         _ => Place::Unknown,
     }
 }

@@ -1,4 +1,4 @@
-//! The runbooks tokrot knows: the twelve embedded in the binary, so that a fresh install has
+//! The runbooks tokrot knows: those embedded in the binary, so that a fresh install has
 //! them all, plus those of `--runbooks DIR`, which override an embedded one with the same id.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ macro_rules! embedded {
 pub const EMBEDDED: &[(&str, &str)] = embedded![
     "zendesk-api",
     "zendesk-oauth",
+    "zendesk-webhook-secret",
     "gitlab-pat",
     "gitlab-project-token",
     "gitlab-group-token",

@@ -162,9 +162,10 @@ pub fn stderr(out: &std::process::Output) -> String {
 }
 
 /// The runbooks of PROCEDURES.md, and the kinds added since.
-pub const IDS: [&str; 13] = [
+pub const IDS: [&str; 14] = [
     "zendesk-api",
     "zendesk-oauth",
+    "zendesk-webhook-secret",
     "gitlab-pat",
     "gitlab-project-token",
     "gitlab-group-token",

@@ -21,6 +21,7 @@ mod protocol;
 mod rate;
 mod runbook_errors;
 mod scheduled;
+mod signing;
 mod targets;
 mod ux;
 mod walk;

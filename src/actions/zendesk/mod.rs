@@ -2,5 +2,6 @@
 
 pub mod apps;
 pub mod oauth;
+pub mod signing;
 pub mod users;
 pub mod webhooks;

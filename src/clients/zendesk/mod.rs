@@ -20,8 +20,8 @@ use super::route::{Route, zendesk};
 use crate::secret::Redactor;
 use wire::{
     AppOneWire, AppWire, InstallationOneWire, InstallationWire, InstallationsWire, MeWire,
-    NewOAuthTokenWire, OAuthClientWire, OAuthTokenOneWire, OAuthTokenWire, WebhookOneWire,
-    WebhookWire,
+    NewOAuthTokenWire, OAuthClientWire, OAuthTokenOneWire, OAuthTokenWire, SigningSecretWire,
+    WebhookOneWire, WebhookWire,
 };
 
 /// How tokrot authenticates to Zendesk.
@@ -233,6 +233,9 @@ pub struct Webhook {
     pub endpoint: SecretString,
     /// Authentication, when it has one.
     pub authentication: Option<WebhookAuth>,
+    /// Whether a Zendesk app made it (`external_source` set): admins cannot reset its signing
+    /// secret.
+    pub made_by_app: bool,
 }
 
 impl From<WebhookWire> for Webhook {
@@ -241,6 +244,7 @@ impl From<WebhookWire> for Webhook {
             name: w.name.unwrap_or_default(),
             id: w.id,
             endpoint: w.endpoint,
+            made_by_app: w.external_source.is_some_and(|v| !v.is_null()),
             authentication: w.authentication.map(|a| WebhookAuth {
                 kind: a.kind,
                 add_position: a.add_position.unwrap_or_else(|| "header".into()),
@@ -468,6 +472,40 @@ impl Zendesk {
         let call = self.at(&zendesk::WEBHOOK, &[("webhook_id", id)]);
         let w: WebhookOneWire = self.http.json(call).await?;
         Ok(w.webhook.into())
+    }
+
+    /// `GET /api/v2/webhooks/{id}/signing_secret`: the secret receivers verify the webhook's
+    /// signatures with. Registered for redaction the moment it is read.
+    pub async fn signing_secret(&self, id: &str) -> Result<SecretString, ApiError> {
+        let call = self.at(&zendesk::SIGNING_SECRET, &[("webhook_id", id)]);
+        let w: SigningSecretWire = self.http.json(call).await?;
+        let secret = w
+            .signing_secret
+            .and_then(|s| s.secret)
+            .ok_or_else(|| ApiError::Decode {
+                method: Method::GET,
+                url: zendesk::SIGNING_SECRET.path.into(),
+                message: "the answer holds no signing secret".into(),
+            })?;
+        self.http.redactor().register(&secret);
+        Ok(secret)
+    }
+
+    /// `POST /api/v2/webhooks/{id}/signing_secret`: a new signing secret; the old one stops at
+    /// once. Sent once, never again (a POST is never retried). The answer's body is not
+    /// documented the same way everywhere: the new secret when it holds one, else `None` (read
+    /// it with `signing_secret`).
+    pub async fn reset_signing_secret(&self, id: &str) -> Result<Option<SecretString>, ApiError> {
+        let call = self.at(&zendesk::RESET_SIGNING_SECRET, &[("webhook_id", id)]);
+        let answer = self.http.send(call).await?;
+        let secret = serde_json::from_slice::<SigningSecretWire>(&answer.body)
+            .ok()
+            .and_then(|w| w.signing_secret)
+            .and_then(|s| s.secret);
+        if let Some(secret) = &secret {
+            self.http.redactor().register(secret);
+        }
+        Ok(secret)
     }
 
     /// `PATCH /api/v2/webhooks/{id}` with only `endpoint`.

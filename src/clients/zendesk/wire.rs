@@ -75,6 +75,9 @@ pub struct WebhookWire {
     pub endpoint: SecretString,
     #[serde(default)]
     pub authentication: Option<AuthenticationWire>,
+    /// Set on a webhook a Zendesk app made (its signing secret cannot be reset by admins).
+    #[serde(default)]
+    pub external_source: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +103,20 @@ pub struct AuthenticationDataWire {
 #[derive(Deserialize)]
 pub struct WebhookOneWire {
     pub webhook: WebhookWire,
+}
+
+/// `{"signing_secret": {"algorithm": "sha256", "secret": "…"}}`; every part may be missing from
+/// a reset's answer, whose body is not documented the same way everywhere.
+#[derive(Deserialize)]
+pub struct SigningSecretWire {
+    #[serde(default)]
+    pub signing_secret: Option<SigningSecretInner>,
+}
+
+#[derive(Deserialize)]
+pub struct SigningSecretInner {
+    #[serde(default)]
+    pub secret: Option<SecretString>,
 }
 
 /// An OAuth client.
