@@ -1,6 +1,6 @@
-//! What a rotation's new token will look like, known from the kind of its source before the
-//! token exists: GitLab's tokens carry a documented prefix and alphabet, Zendesk's are hex or
-//! alphanumeric. A target that could not hold a token of that form (a masked CI/CD variable) is
+//! What a rotation's new token will look like, known from the kind of its source
+//! (`engine::source`) before the token exists: GitLab's tokens carry a documented prefix and
+//! alphabet, Zendesk's are hex or alphanumeric, a signing secret is base64. A target that could not hold a token of that form (a masked CI/CD variable) is
 //! then refused in preflight, before the one-shot call, rather than after it revoked the old
 //! token.
 
@@ -17,46 +17,34 @@ pub struct TokenFormat {
 
 /// GitLab personal, project and group access tokens: `glpat-`, then letters, digits, `-`, `_`,
 /// and (routable tokens) `.`.
-const GITLAB_ACCESS: TokenFormat = TokenFormat {
+pub const GITLAB_ACCESS: TokenFormat = TokenFormat {
     what: "a GitLab access token (glpat-…)",
     sample: "glpat-aZ09_-.x",
 };
 
 /// GitLab pipeline trigger tokens: `glptt-` and hex digits.
-const GITLAB_TRIGGER: TokenFormat = TokenFormat {
+pub const GITLAB_TRIGGER: TokenFormat = TokenFormat {
     what: "a GitLab pipeline trigger token (glptt-…)",
     sample: "glptt-0123456789abcdef",
 };
 
 /// Zendesk OAuth access tokens: hex digits.
-const ZENDESK_OAUTH: TokenFormat = TokenFormat {
+pub const ZENDESK_OAUTH: TokenFormat = TokenFormat {
     what: "a Zendesk OAuth access token",
     sample: "0123456789abcdef",
 };
 
 /// Zendesk API tokens: letters and digits.
-const ZENDESK_API: TokenFormat = TokenFormat {
+pub const ZENDESK_API: TokenFormat = TokenFormat {
     what: "a Zendesk API token",
     sample: "aZ09aZ09aZ09",
 };
 
 /// Zendesk webhook signing secrets: base64 (letters, digits, `+`, `/`, `=`).
-const ZENDESK_SIGNING: TokenFormat = TokenFormat {
+pub const ZENDESK_SIGNING: TokenFormat = TokenFormat {
     what: "a Zendesk webhook signing secret",
     sample: "aZ09+/aZ09+/==",
 };
-
-/// The form of the token a rotate runbook makes; `None` for a runbook tokrot does not know.
-pub fn of_source(runbook: &str) -> Option<&'static TokenFormat> {
-    match runbook {
-        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some(&GITLAB_ACCESS),
-        "gitlab-trigger" | "gitlab-trigger-bot" => Some(&GITLAB_TRIGGER),
-        "zendesk-oauth" | "zendesk-oauth-integration" => Some(&ZENDESK_OAUTH),
-        "zendesk-api" => Some(&ZENDESK_API),
-        "zendesk-webhook-secret" => Some(&ZENDESK_SIGNING),
-        _ => None,
-    }
-}
 
 /// The token a run will apply, as far as it is known when the run starts.
 #[derive(Clone)]
@@ -82,30 +70,5 @@ impl Incoming {
             Incoming::Known(token) => (token.clone(), "the token given"),
             Incoming::Form(f) => (SecretString::from(f.sample), f.what),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clients::gitlab::maskable;
-
-    #[test]
-    fn every_known_form_fits_a_masked_variable() {
-        for runbook in [
-            "gitlab-pat",
-            "gitlab-trigger",
-            "zendesk-oauth",
-            "zendesk-api",
-            "zendesk-webhook-secret",
-        ] {
-            let form = of_source(runbook).unwrap();
-            assert_eq!(
-                maskable(&SecretString::from(form.sample), false),
-                Ok(()),
-                "{runbook}"
-            );
-        }
-        assert_eq!(of_source("my-own"), None);
     }
 }

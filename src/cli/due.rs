@@ -253,10 +253,7 @@ struct NotRun<'a> {
 
 /// Kinds whose rotation is a call on the old token: once it has expired, GitLab refuses it.
 fn rotated_in_place(kind: &str) -> bool {
-    matches!(
-        kind,
-        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token"
-    )
+    crate::engine::source::of(kind).is_some_and(|k| k.rotated_in_place)
 }
 
 /// The credentials to rotate now, and every other one that needs a person, with why.
@@ -425,7 +422,9 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
                 .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
         };
         let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")
-            || (c.runbook == "gitlab-pat" && own_id.is_some() && r.id == own_id);
+            || (c.runbook == crate::engine::source::GITLAB_PAT.runbook
+                && own_id.is_some()
+                && r.id == own_id);
         match is_own {
             true => own.push(planned),
             false => others.push(planned),

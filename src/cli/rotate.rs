@@ -302,13 +302,7 @@ pub(crate) fn rewritten_param<'a>(
 }
 
 pub(crate) fn id_param(runbook: &str) -> Option<&'static str> {
-    match runbook {
-        "gitlab-pat" | "gitlab-project-token" | "gitlab-group-token" => Some("token_id"),
-        "gitlab-trigger" => Some("trigger_id"),
-        "gitlab-trigger-bot" => Some("old_trigger_id"),
-        "zendesk-oauth" => Some("old_token_id"),
-        _ => None,
-    }
+    crate::engine::source::of(runbook).and_then(|k| k.id_param)
 }
 
 /// Rotates an inventory credential.

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 
 use super::inventory::Inventory;
 use super::naming::{NamedConsumer, consumer_of};
+use super::source;
 use super::status::Vendors;
 use super::target::{self, TargetSpec};
 use crate::clients::gitlab::{GitLab, Owner, Trigger, VarOwner};
@@ -214,7 +215,7 @@ impl Drafting<'_> {
                     self.add_named(
                         &t.name,
                         Some(&t.name),
-                        "gitlab-pat",
+                        source::GITLAB_PAT.runbook,
                         vec![("token_id", t.id.to_string())],
                         found,
                     );
@@ -226,8 +227,8 @@ impl Drafting<'_> {
 
     async fn resource(&mut self, gitlab: &GitLab, owner: Owner<'_>) {
         let (what, path, runbook) = match owner {
-            Owner::Project(p) => ("project", p, "gitlab-project-token"),
-            Owner::Group(g) => ("group", g, "gitlab-group-token"),
+            Owner::Project(p) => ("project", p, source::GITLAB_PROJECT_TOKEN.runbook),
+            Owner::Group(g) => ("group", g, source::GITLAB_GROUP_TOKEN.runbook),
         };
         match gitlab.resource_tokens(owner, None, Some("active")).await {
             Ok(list) => {
@@ -262,7 +263,7 @@ impl Drafting<'_> {
         ];
         let Some(i) = self.add(
             &format!("{project}-trigger-{}", t.id),
-            "gitlab-trigger",
+            source::GITLAB_TRIGGER.runbook,
             params,
             found,
         ) else {
@@ -498,7 +499,7 @@ pub async fn discover(
                     ];
                     d.add(
                         &format!("{instance}-oauth-{}", t.id),
-                        "zendesk-oauth",
+                        source::ZENDESK_OAUTH.runbook,
                         params,
                         found,
                     );

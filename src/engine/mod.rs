@@ -18,6 +18,7 @@ pub mod render;
 pub mod resume;
 pub mod seams;
 pub mod session;
+pub mod source;
 pub mod status;
 pub mod target;
 pub mod walk;

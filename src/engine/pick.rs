@@ -2,6 +2,7 @@
 //! (tokens by name with expiry and last use, triggers by description, variables, webhooks)
 //! rather than typed from memory.
 
+use super::source::Pick;
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
 use crate::clients::zendesk::Zendesk;
 use crate::engine::prompt::{PromptError, Prompter};
@@ -37,22 +38,25 @@ pub fn source<'a>(
         (None, Some(g)) => Some(Owner::Group(g)),
         _ => None,
     };
-    match (runbook, param) {
-        ("gitlab-pat", "token_id" | "token_name") => Some(Source::PersonalTokens),
-        ("gitlab-project-token" | "gitlab-group-token", "token_id" | "token_name") => {
-            owner().map(Source::ResourceTokens)
-        }
-        ("gitlab-trigger", "trigger_id") | ("gitlab-trigger-bot", "old_trigger_id") => {
-            value("project").map(Source::Triggers)
-        }
-        ("gitlab-ci-var", "key") => owner().map(Source::Variables),
-        ("gitlab-webhook", "hook_id") => value("project").map(Source::Hooks),
-        ("zendesk-app", "installation_id") => value("instance").map(|_| Source::Installations),
-        ("zendesk-webhook" | "zendesk-webhook-secret", "webhook_id") => {
-            value("instance").map(|_| Source::Webhooks)
-        }
-        ("zendesk-oauth", "client_id") => value("instance").map(|_| Source::OAuthClients),
-        _ => None,
+    // The list belongs to the kind of token a rotate runbook makes, or to a kind of consumer
+    // an apply runbook writes.
+    let pick = super::source::of(runbook)
+        .and_then(|k| k.pick(param))
+        .or_else(|| {
+            super::target::KINDS
+                .iter()
+                .filter(|k| k.runbook == runbook)
+                .find_map(|k| k.picks.iter().find(|(p, _)| *p == param).map(|(_, l)| *l))
+        })?;
+    match pick {
+        Pick::PersonalTokens => Some(Source::PersonalTokens),
+        Pick::ResourceTokens => owner().map(Source::ResourceTokens),
+        Pick::Triggers => value("project").map(Source::Triggers),
+        Pick::Variables => owner().map(Source::Variables),
+        Pick::ProjectHooks => value("project").map(Source::Hooks),
+        Pick::Installations => value("instance").map(|_| Source::Installations),
+        Pick::Webhooks => value("instance").map(|_| Source::Webhooks),
+        Pick::OAuthClients => value("instance").map(|_| Source::OAuthClients),
     }
 }
 

@@ -26,7 +26,7 @@ use super::session::SelfCredential;
 use super::walk::{self, ActionRunner, Approval, StepEnd, WalkError, WalkOptions};
 use crate::actions::Phase;
 use crate::actions::run::{ActionFailure, Executor, RunFacts};
-use crate::actions::token_format::{self, Incoming};
+use crate::actions::token_format::Incoming;
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
 use crate::clients::zendesk::Auth as ZendeskAuth;
@@ -186,7 +186,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
     let incoming = match &req.token {
         Some(token) => Some(Incoming::Known(token.clone())),
         None if plan.runbook.kind == RunbookKind::Rotate => {
-            token_format::of_source(&plan.runbook.id).map(Incoming::Form)
+            super::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
         }
         None => None,
     };
@@ -1068,20 +1068,21 @@ pub(crate) fn origin(plan: &Plan) -> String {
 /// name the token; and how the operator reads it.
 pub fn source_key(plan: &Plan, params: &[(String, String)]) -> (String, String) {
     let origin = origin(plan);
+    // The parameters that name the token: its kind's, or (a team's own runbook) any of those
+    // that name a token in tokrot's own kinds.
+    const NAMING: &[&str] = &[
+        "token_id",
+        "token_name",
+        "project",
+        "group",
+        "trigger_id",
+        "client_id",
+        "webhook_id",
+    ];
+    let naming = super::source::of(&plan.runbook.id).map_or(NAMING, |k| k.lock_params);
     let mut names: Vec<String> = params
         .iter()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "token_id"
-                    | "token_name"
-                    | "project"
-                    | "group"
-                    | "trigger_id"
-                    | "client_id"
-                    | "webhook_id"
-            )
-        })
+        .filter(|(k, _)| naming.contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     names.sort();
@@ -1149,7 +1150,9 @@ pub async fn read_only_checks(
     // The checks a real run makes, with what it knows of the token it will make: its form (a
     // masked variable's rules) and its vendor (where a target may send it).
     let incoming = match plan.runbook.kind {
-        RunbookKind::Rotate => token_format::of_source(&plan.runbook.id).map(Incoming::Form),
+        RunbookKind::Rotate => {
+            super::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
+        }
         _ => None,
     };
     let executor = Executor::new(gitlab, redactor.clone(), "dry-run".into(), today())

@@ -150,8 +150,8 @@ pub fn self_credential(
     given: &[(String, String)],
     config: &Config,
 ) -> Result<Option<SelfCredential>, ClientsError> {
-    let is_self =
-        runbook == "gitlab-pat" && given.iter().any(|(k, v)| k == "token_id" && v == "self");
+    let is_self = runbook == super::source::GITLAB_PAT.runbook
+        && given.iter().any(|(k, v)| k == "token_id" && v == "self");
     if !is_self {
         return Ok(None);
     }

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use jiff::civil::Date;
 
 use super::inventory::{Credential, Inventory};
+use super::source::{self, Home, Reader};
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
 use crate::clients::zendesk::{OAuthToken, Zendesk};
 
@@ -262,37 +263,37 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             .map(str::to_owned)
             .ok_or_else(|| format!("its params have no {name}"))
     };
-    match c.runbook.as_str() {
-        "gitlab-pat" => {
+    let Some(kind) = source::of(&c.runbook) else {
+        return Err(format!(
+            "tokrot cannot read the expiry of a `{}` token; it is found at rotation",
+            c.runbook
+        ));
+    };
+    match kind.reader {
+        Reader::PersonalToken => {
             let t = access_token(gitlab()?, None, c).await?;
             Ok(from_access(&t, Place::GitLab, Key::Pat(t.id)))
         }
-        kind @ ("gitlab-project-token" | "gitlab-group-token") => {
-            let (what, owner) = if kind == "gitlab-project-token" {
-                ("project", param("project")?)
-            } else {
-                ("group", param("group")?)
+        Reader::ResourceToken => {
+            let (what, owner) = match kind.home {
+                Home::Group => ("group", param("group")?),
+                _ => ("project", param("project")?),
             };
-            let o = if what == "project" {
-                Owner::Project(&owner)
-            } else {
-                Owner::Group(&owner)
+            let o = match what {
+                "group" => Owner::Group(&owner),
+                _ => Owner::Project(&owner),
             };
             let t = access_token(gitlab()?, Some(o), c).await?;
             let key = Key::Resource(what, owner.clone(), t.id);
             let place = match what {
-                "project" => Place::Project(owner),
-                _ => Place::Group(owner),
+                "group" => Place::Group(owner),
+                _ => Place::Project(owner),
             };
             Ok(from_access(&t, place, key))
         }
-        kind @ ("gitlab-trigger" | "gitlab-trigger-bot") => {
+        Reader::Trigger => {
             let project = param("project")?;
-            let id_param = if kind == "gitlab-trigger" {
-                "trigger_id"
-            } else {
-                "old_trigger_id"
-            };
+            let id_param = kind.id_param.unwrap_or("trigger_id");
             let id: u64 = param(id_param)?
                 .parse()
                 .map_err(|_| format!("{id_param} is not a number"))?;
@@ -309,9 +310,9 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
                 key: Some(Key::Trigger(project, t.id)),
             })
         }
-        "zendesk-oauth" => oauth_seen(c, vendors).await,
+        Reader::OAuth => oauth_seen(c, vendors).await,
         // A signing secret does not expire: its row says whether its webhook is still there.
-        "zendesk-webhook-secret" => {
+        Reader::WebhookSecret => {
             let instance = param("instance")?;
             let id = param("webhook_id")?;
             let zendesk = vendors
@@ -328,7 +329,7 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
                 key: None,
             })
         }
-        "zendesk-api" => Ok(Seen {
+        Reader::ApiToken => Ok(Seen {
             id: None,
             active: true,
             place: Place::Zendesk(param("instance")?),
@@ -336,9 +337,6 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             last_used: None,
             key: None,
         }),
-        other => Err(format!(
-            "tokrot cannot read the expiry of a `{other}` token; it is found at rotation"
-        )),
     }
 }
 
@@ -440,17 +438,15 @@ async fn listed(
 
 /// Where a credential's token lives, as its parameters say (before it is read).
 fn place_of(c: &Credential) -> Place {
+    let Some(kind) = source::of(&c.runbook) else {
+        return Place::Unknown;
+    };
     let param = |name| c.param(name).map(str::to_owned);
-    match c.runbook.as_str() {
-        "gitlab-pat" => Place::GitLab,
-        "gitlab-project-token" | "gitlab-trigger" | "gitlab-trigger-bot" => {
-            param("project").map_or(Place::Unknown, Place::Project)
-        }
-        "gitlab-group-token" => param("group").map_or(Place::Unknown, Place::Group),
-        "zendesk-oauth" | "zendesk-api" | "zendesk-webhook-secret" => {
-            param("instance").map_or(Place::Unknown, Place::Zendesk)
-        }
-        _ => Place::Unknown,
+    match kind.home {
+        Home::User => Place::GitLab,
+        Home::Project => param("project").map_or(Place::Unknown, Place::Project),
+        Home::Group => param("group").map_or(Place::Unknown, Place::Group),
+        Home::Instance => param("instance").map_or(Place::Unknown, Place::Zendesk),
     }
 }
 
@@ -466,7 +462,7 @@ fn unlisted(
 ) -> (Row, Key) {
     let (_, days) = state_of(expires, today, 0);
     let key = match &place {
-        Place::Project(p) if kind == "gitlab-trigger" => Key::Trigger(p.clone(), id),
+        Place::Project(p) if kind == source::GITLAB_TRIGGER.runbook => Key::Trigger(p.clone(), id),
         Place::Project(p) => Key::Resource("project", p.clone(), id),
         Place::Group(g) => Key::Resource("group", g.clone(), id),
         Place::Zendesk(i) => Key::OAuth(i.clone(), id),
@@ -567,7 +563,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
         reads.push(Box::pin(async move {
             let list = gitlab.own_personal_tokens(Some("active")).await;
             let what = (
-                "gitlab-pat",
+                source::GITLAB_PAT.runbook,
                 Place::GitLab,
                 "your personal access tokens".into(),
             );
@@ -580,7 +576,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
                     .resource_tokens(Owner::Project(&p), None, Some("active"))
                     .await;
                 let what = (
-                    "gitlab-project-token",
+                    source::GITLAB_PROJECT_TOKEN.runbook,
                     Place::Project(p.clone()),
                     format!("project {p}'s access tokens"),
                 );
@@ -594,7 +590,7 @@ fn vendor_lists<'a>(inv: &'a Inventory, vendors: &'a Vendors<'a>, today: Date) -
                     .resource_tokens(Owner::Group(&g), None, Some("active"))
                     .await;
                 let what = (
-                    "gitlab-group-token",
+                    source::GITLAB_GROUP_TOKEN.runbook,
                     Place::Group(g.clone()),
                     format!("group {g}'s access tokens"),
                 );
@@ -626,7 +622,7 @@ async fn trigger_rows(gitlab: &GitLab, project: String, today: Date) -> Found {
                     let place = Place::Project(project.clone());
                     unlisted(
                         name,
-                        "gitlab-trigger",
+                        source::GITLAB_TRIGGER.runbook,
                         place,
                         t.id,
                         expires,
@@ -660,7 +656,7 @@ async fn oauth_rows(zendesk: &Zendesk, instance: String, today: Date) -> Found {
                     let place = Place::Zendesk(instance.clone());
                     unlisted(
                         name,
-                        "zendesk-oauth",
+                        source::ZENDESK_OAUTH.runbook,
                         place,
                         t.id,
                         expires,

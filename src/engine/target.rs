@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::source::Pick;
 use crate::config::is_cli_id;
 use crate::runbook::validate::check_namespace_path;
 
@@ -48,6 +49,8 @@ pub struct TargetKind {
     pub parts: &'static [(&'static str, Part)],
     /// One line for the operator, `{param}` filled from the spec.
     pub describe: &'static str,
+    /// The apply runbook's parameters picked from a list on a terminal, and the list.
+    pub picks: &'static [(&'static str, Pick)],
 }
 
 /// Every kind of consumer, in the order help lists them.
@@ -70,6 +73,7 @@ pub const GITLAB_CI_VAR: TargetKind = TargetKind {
     runbook: "gitlab-ci-var",
     parts: &[("project", Part::Project), ("key", Part::KeyScope)],
     describe: "CI/CD variable {key} of project {project} (scope {environment_scope})",
+    picks: &[("key", Pick::Variables)],
 };
 
 /// A group CI/CD variable.
@@ -81,6 +85,7 @@ pub const GITLAB_GROUP_CI_VAR: TargetKind = TargetKind {
     runbook: "gitlab-ci-var",
     parts: &[("group", Part::Group), ("key", Part::KeyScope)],
     describe: "CI/CD variable {key} of group {group} (scope {environment_scope})",
+    picks: &[("key", Pick::Variables)],
 };
 
 /// An instance-level CI/CD variable (self-managed GitLab, administrators).
@@ -92,6 +97,7 @@ pub const GITLAB_INSTANCE_VAR: TargetKind = TargetKind {
     runbook: "gitlab-instance-var",
     parts: &[("key", Part::Key)],
     describe: "instance CI/CD variable {key}",
+    picks: &[],
 };
 
 /// A project webhook's secret token.
@@ -106,6 +112,7 @@ pub const GITLAB_WEBHOOK: TargetKind = TargetKind {
         ("hook_id", Part::Number("hook id")),
     ],
     describe: "secret token of webhook {hook_id} of project {project}",
+    picks: &[("hook_id", Pick::ProjectHooks)],
 };
 
 /// A group webhook's secret token (GitLab Premium).
@@ -117,6 +124,7 @@ pub const GITLAB_GROUP_WEBHOOK: TargetKind = TargetKind {
     runbook: "gitlab-webhook",
     parts: &[("group", Part::Group), ("hook_id", Part::Number("hook id"))],
     describe: "secret token of webhook {hook_id} of group {group}",
+    picks: &[],
 };
 
 /// One setting of a Zendesk app installation.
@@ -132,6 +140,7 @@ pub const ZENDESK_APP: TargetKind = TargetKind {
         ("setting", Part::Text),
     ],
     describe: "setting `{setting}` of app installation {installation_id} on {instance}",
+    picks: &[("installation_id", Pick::Installations)],
 };
 
 /// A Zendesk webhook: the token in its endpoint URL, or its credential.
@@ -146,6 +155,7 @@ pub const ZENDESK_WEBHOOK: TargetKind = TargetKind {
         ("webhook_id", Part::WebhookId),
     ],
     describe: "webhook {webhook_id} on {instance}",
+    picks: &[("webhook_id", Pick::Webhooks)],
 };
 
 /// The forms a spec can take, shown whenever one is wrong: each kind's form and summary.
