@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A prompt is on the screen.
 static PROMPTING: AtomicBool = AtomicBool::new(false);
-/// A run's listener ends the process on SIGINT and SIGTERM (set once, for good).
-static RUN_LISTENS: AtomicBool = AtomicBool::new(false);
+/// A listener of the process's own takes SIGINT (set once, for good).
+static INT_TAKEN: AtomicBool = AtomicBool::new(false);
+/// A listener of the process's own takes SIGTERM (set once, for good).
+static TERM_TAKEN: AtomicBool = AtomicBool::new(false);
 /// A pager has the terminal: Ctrl-C is its own.
 static PAGING: AtomicBool = AtomicBool::new(false);
 /// The terminal before the first prompt changed it.
@@ -37,7 +39,7 @@ impl Prompting {
         {
             let _ = BEFORE.set(t);
         }
-        if !RUN_LISTENS.load(Ordering::SeqCst) {
+        if !(INT_TAKEN.load(Ordering::SeqCst) && TERM_TAKEN.load(Ordering::SeqCst)) {
             FALLBACK.get_or_init(start_fallback);
         }
         PROMPTING.store(true, Ordering::SeqCst);
@@ -53,7 +55,14 @@ impl Drop for Prompting {
 
 /// A run's listener takes SIGINT and SIGTERM from here on.
 pub fn run_listens() {
-    RUN_LISTENS.store(true, Ordering::SeqCst);
+    INT_TAKEN.store(true, Ordering::SeqCst);
+    TERM_TAKEN.store(true, Ordering::SeqCst);
+}
+
+/// A listener of the process's own takes SIGINT from here on (a `--due` batch, which waits for
+/// its rotations); SIGTERM keeps its default.
+pub fn sigint_taken() {
+    INT_TAKEN.store(true, Ordering::SeqCst);
 }
 
 /// A pager has the terminal (`true`) or has given it back.
@@ -91,7 +100,13 @@ fn start_fallback() {
         .name("signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                if RUN_LISTENS.load(Ordering::SeqCst) || PAGING.load(Ordering::SeqCst) {
+                // A listener of the process's own takes what it took; a pager takes Ctrl-C (it
+                // is its own), never a SIGTERM.
+                let taken = match sig {
+                    SIGINT => INT_TAKEN.load(Ordering::SeqCst) || PAGING.load(Ordering::SeqCst),
+                    _ => TERM_TAKEN.load(Ordering::SeqCst),
+                };
+                if taken {
                     continue;
                 }
                 restore_if_prompting();

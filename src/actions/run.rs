@@ -204,6 +204,8 @@ pub struct TargetReport {
 /// What a run produced, for the report.
 #[derive(Debug, Clone, Default)]
 pub struct RunFacts {
+    /// Whether a new token was made and held (whatever its id; a signing secret has none).
+    pub made: bool,
     /// The new token's id.
     pub new_id: Option<u64>,
     /// The new token's expiry as sent, or as the vendor's answer gave it (YYYY-MM-DD).
@@ -918,6 +920,7 @@ impl Executor {
         let mut st = self.lock();
         st.secrets.insert(secret.to_owned(), token);
         if secret == "token" {
+            st.facts.made = true;
             st.facts.new_id = Some(id);
             if expires_at.is_some() {
                 st.facts.expires_at = expires_at;
@@ -940,7 +943,9 @@ impl Executor {
                  nothing was kept or applied; {recover}"
             )));
         }
-        self.lock().secrets.insert("token".to_owned(), secret);
+        let mut st = self.lock();
+        st.secrets.insert("token".to_owned(), secret);
+        st.facts.made = true;
         Ok(())
     }
 

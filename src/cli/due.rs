@@ -385,6 +385,9 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     confirm(ctx, run.len())?;
     // A signal reaches every run of the batch (one process group): each stops at its own safe
     // point. This process waits for them, to tell how each ended.
+    // This process takes Ctrl-C from here on (the confirmation above may have started the
+    // prompt's fallback, which would otherwise end it at once).
+    crate::terminal::sigint_taken();
     let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stopped.clone();
     let _waiting = tokio::spawn(async move {

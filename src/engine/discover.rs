@@ -123,8 +123,8 @@ impl Holder {
         }
     }
 
-    /// The target a variable of this holder is.
-    fn target(&self, v: &crate::clients::gitlab::Variable) -> TargetSpec {
+    /// The target a variable of this holder is; `None` for a key `--apply-to` cannot name.
+    fn target(&self, v: &crate::clients::gitlab::Variable) -> Option<TargetSpec> {
         let scope = ("environment_scope", v.environment_scope.as_str());
         let key = ("key", v.key.as_str());
         match self {
@@ -136,7 +136,6 @@ impl Holder {
             }
             Holder::Instance => TargetSpec::from_pairs(&target::GITLAB_INSTANCE_VAR, &[key]),
         }
-        .expect("every part is given")
     }
 }
 
@@ -281,10 +280,13 @@ impl Drafting<'_> {
         const RULE: &str = "by the naming rule: the trigger's description is";
         let draft = &mut self.found.drafts[i];
         match named {
-            NamedConsumer::Webhook { instance, id } => draft.targets.push((
-                webhook_target(&instance, &id),
-                format!("{RULE} the webhook's Admin Center link"),
-            )),
+            NamedConsumer::Webhook { instance, id } => {
+                if let Some(spec) = webhook_target(&instance, &id) {
+                    draft
+                        .targets
+                        .push((spec, format!("{RULE} the webhook's Admin Center link")));
+                }
+            }
             NamedConsumer::App { instance, name } => {
                 let Some(z) = self.vendors.zendesk.get(&instance) else {
                     draft.todos.push(format!(
@@ -318,20 +320,25 @@ impl Drafting<'_> {
                     None => Vec::new(),
                 };
                 let draft = &mut self.found.drafts[i];
-                match secure.as_slice() {
-                    [setting] => draft.targets.push((
-                        TargetSpec::from_pairs(
-                            &target::ZENDESK_APP,
-                            &[
-                                ("instance", &instance),
-                                ("installation_id", &inst.id.to_string()),
-                                ("setting", setting),
-                            ],
-                        )
-                        .expect("every part is given"),
+                // The app's one secure setting, when a spec can name it.
+                let one = match secure.as_slice() {
+                    [setting] => TargetSpec::from_pairs(
+                        &target::ZENDESK_APP,
+                        &[
+                            ("instance", &instance),
+                            ("installation_id", &inst.id.to_string()),
+                            ("setting", setting),
+                        ],
+                    )
+                    .map(|spec| (spec, setting)),
+                    _ => None,
+                };
+                match one {
+                    Some((spec, setting)) => draft.targets.push((
+                        spec,
                         format!("{RULE} \"{name}\", installation {}; `{setting}` is the app's one secure setting", inst.id),
                     )),
-                    _ => draft.todos.push(format!(
+                    None => draft.todos.push(format!(
                         "zendesk-app:{instance}:{}:SETTING — {RULE} \"{name}\" (installation {}; its settings: {}{}); which setting holds it?",
                         inst.id,
                         inst.id,
@@ -378,10 +385,12 @@ impl Drafting<'_> {
                     ));
                     continue;
                 }
-                hits.push((
-                    webhook_target(instance, &hook.id),
-                    "by value: the webhook's endpoint holds this trigger's token".into(),
-                ));
+                if let Some(spec) = webhook_target(instance, &hook.id) {
+                    hits.push((
+                        spec,
+                        "by value: the webhook's endpoint holds this trigger's token".into(),
+                    ));
+                }
             }
         }
         let holders = self.scope_owners.clone();
@@ -395,9 +404,11 @@ impl Drafting<'_> {
                 }
             };
             for v in vars {
-                if v.value.as_ref().is_some_and(|held| same(held, token)) {
+                if v.value.as_ref().is_some_and(|held| same(held, token))
+                    && let Some(spec) = holder.target(&v)
+                {
                     hits.push((
-                        holder.target(&v),
+                        spec,
                         "by value: the variable holds this trigger's token".into(),
                     ));
                 }
@@ -582,11 +593,10 @@ pub fn render(drafts: &[Draft]) -> String {
     out
 }
 
-/// A Zendesk webhook as a target.
-fn webhook_target(instance: &str, id: &str) -> TargetSpec {
+/// A Zendesk webhook as a target; `None` for an id `--apply-to` cannot name.
+fn webhook_target(instance: &str, id: &str) -> Option<TargetSpec> {
     TargetSpec::from_pairs(
         &target::ZENDESK_WEBHOOK,
         &[("instance", instance), ("webhook_id", id)],
     )
-    .expect("every part is given")
 }

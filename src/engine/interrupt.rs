@@ -137,9 +137,6 @@ impl Interrupts {
 }
 
 fn handle(inner: &Inner, sig: i32) {
-    // A prompt in line mode (a hidden paste) is left as it found the terminal before anything
-    // is said.
-    crate::terminal::restore_if_prompting();
     {
         let mut st = inner.state();
         if st.holds > 0 {
@@ -156,12 +153,16 @@ fn handle(inner: &Inner, sig: i32) {
             st.unhandled += 1;
             if st.unhandled > 1 {
                 drop(st);
+                crate::terminal::restore_if_prompting();
                 die(sig);
             }
             return;
         }
         st.concluding = true;
     }
+    // A prompt in line mode (a hidden paste) is left as it found the terminal before anything
+    // is said; only here, where the run ends (a held signal leaves the prompt as it is).
+    crate::terminal::restore_if_prompting();
     let f = inner
         .on_signal
         .lock()

@@ -604,7 +604,7 @@ fn status_of(
     kept: bool,
     self_pending: bool,
 ) -> Status {
-    let rotated = facts.new_id.is_some() || facts.stashed;
+    let rotated = facts.made || facts.new_id.is_some() || facts.stashed;
     let stopped = matches!(
         result,
         Ok(walk::Outcome::Stopped(_))
@@ -632,7 +632,7 @@ fn where_the_token_is(status: Status, facts: &RunFacts, id: &str) -> Option<Stri
         Status::Incomplete | Status::Failed | Status::Aborted
     );
     if status == Status::Failed
-        && facts.new_id.is_some()
+        && (facts.made || facts.new_id.is_some())
         && !facts.stashed
         && facts.stash_error.is_none()
     {
@@ -651,7 +651,7 @@ fn where_the_token_is(status: Status, facts: &RunFacts, id: &str) -> Option<Stri
             "The new token is kept in the OS keyring as tokrot/pending:{id}; it was not lost: `tokrot resume {id}` finishes the rotation."
         ));
     }
-    (unfinished && facts.new_id.is_some()).then(|| {
+    (unfinished && (facts.made || facts.new_id.is_some())).then(|| {
         "the new token is NOT kept (--no-stash): it dies with this process; the targets that do not hold it cannot be finished by `tokrot resume`".to_owned()
     })
 }

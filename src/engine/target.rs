@@ -189,10 +189,21 @@ const SCOPE: &str = "environment_scope";
 impl TargetSpec {
     /// A target of `kind` from its parameters (each of the kind's, a scope `*` when left
     /// out); `None` when one is missing. Values are taken as they are (a vendor named them).
+    /// Each part is checked and written as `--apply-to` would take it (a number without
+    /// leading zeros); `None` when one is missing or is not what its part must be (a key with
+    /// a `-`, a setting with a `:`), so that every spec made prints as one that parses.
     pub fn new(kind: &'static TargetKind, value: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        let parser = SpecParser {
+            spec: kind.name,
+            form: kind.form,
+        };
         let mut values = Vec::new();
         for (param, part) in kind.parts {
-            values.push((*param, value(param)?));
+            let given = value(param)?;
+            if given.is_empty() || given.contains(':') {
+                return None;
+            }
+            values.push((*param, parser.part(*part, &given).ok()?));
             if *part == Part::KeyScope {
                 values.push((SCOPE, value(SCOPE).unwrap_or_else(|| "*".to_owned())));
             }
@@ -200,7 +211,8 @@ impl TargetSpec {
         Some(Self { kind, values })
     }
 
-    /// A target of `kind` from `(parameter, value)` pairs (a vendor's names for it).
+    /// A target of `kind` from `(parameter, value)` pairs (a vendor's names for it); `None` as
+    /// for `new`.
     pub fn from_pairs(kind: &'static TargetKind, pairs: &[(&str, &str)]) -> Option<Self> {
         Self::new(kind, &|p| {
             pairs
@@ -266,13 +278,7 @@ impl TargetSpec {
             .iter()
             .filter(|k| k.runbook == runbook)
             .find(|k| k.parts.first().is_none_or(|(p, _)| value(p).is_some()))?;
-        let spec = Self::new(kind, value)?;
-        // A number part must be one (a value typed at a prompt was checked as one).
-        let numbers_ok = kind.parts.iter().all(|(param, part)| {
-            !matches!(part, Part::Number(_))
-                || spec.value(param).is_some_and(|v| v.parse::<u64>().is_ok())
-        });
-        numbers_ok.then_some(spec)
+        Self::new(kind, value)
     }
 
     /// One line for the operator.
@@ -586,6 +592,42 @@ mod tests {
                 "{} is not in {pattern}",
                 kind.name
             );
+        }
+    }
+
+    #[test]
+    fn a_spec_made_from_values_parses_back_or_is_not_made() {
+        let made = |kind: &'static TargetKind, pairs: &[(&str, &str)]| {
+            TargetSpec::from_pairs(kind, pairs).map(|t| t.to_string())
+        };
+        assert_eq!(
+            made(&GITLAB_WEBHOOK, &[("project", "g/p"), ("hook_id", "007")]).as_deref(),
+            Some("gitlab-webhook:g/p:7")
+        );
+        assert_eq!(made(&GITLAB_INSTANCE_VAR, &[("key", "MY-KEY")]), None);
+        assert_eq!(
+            made(
+                &ZENDESK_APP,
+                &[
+                    ("instance", "global"),
+                    ("installation_id", "1"),
+                    ("setting", "a:b")
+                ]
+            ),
+            None
+        );
+        assert_eq!(made(&GITLAB_WEBHOOK, &[("project", "g/p")]), None);
+        for spec in [
+            "gitlab-ci-var:g/p:K@prod",
+            "zendesk-app:global:3:api_token",
+            "gitlab-group-webhook:g:4",
+        ] {
+            let t = parse(spec);
+            let params = t.params();
+            let again = TargetSpec::new(t.kind(), &|p| {
+                params.iter().find(|(k, _)| *k == p).map(|(_, v)| v.clone())
+            });
+            assert_eq!(again.map(|a| a.to_string()).as_deref(), Some(spec));
         }
     }
 

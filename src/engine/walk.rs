@@ -586,7 +586,12 @@ impl<R: ActionRunner> Walker<'_, R> {
     fn action_failed(&self, step: &PlanStep, f: ActionFailure) -> WalkError {
         let phase = step.action_phase();
         let unknown = phase == Some(Phase::Rotate) && f.unknown;
-        let end = if unknown {
+        // A one-shot call that was carried out but whose token could not be kept (its answer
+        // cut short, a read after it failed) is journaled as sent with its outcome unknown to
+        // `resume`, never as a refusal: it must not be called "nothing was changed", nor be
+        // advised to be sent again. The run itself says what happened (exit 1).
+        let sent = phase == Some(Phase::Rotate) && f.written;
+        let end = if unknown || sent {
             StepEnd::Unknown(&f.message)
         } else {
             StepEnd::Failed(&f.message)

@@ -900,5 +900,23 @@ async fn a_rotate_answer_without_a_whole_token_is_never_kept_or_applied_and_says
         count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
         1
     );
-    crate::common::scan(&env, &[&out], &["glpat-cut", CALLER]);
+    // The journal keeps the call as sent: resume never calls it "nothing was changed" nor
+    // sends it again.
+    let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(tokrot::exit::UNKNOWN));
+    assert!(
+        stderr(&resumed).contains("the call is never made again"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert!(
+        !stderr(&resumed).contains("nothing was changed"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(
+        count(&server, "POST", "/api/v4/personal_access_tokens/42/rotate").await,
+        1
+    );
+    crate::common::scan(&env, &[&out, &resumed], &["glpat-cut", CALLER]);
 }

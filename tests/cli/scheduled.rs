@@ -1314,3 +1314,59 @@ async fn a_due_batch_that_did_not_finish_names_each_run_and_the_command_to_look_
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     scan(&p.env, &[&out], &secrets);
 }
+
+#[tokio::test]
+async fn ctrl_c_during_a_confirmed_batch_leaves_the_batch_to_wait_for_its_rotations() {
+    // On a terminal: the plan is confirmed, then Ctrl-C while a rotation writes its target.
+    // The batch process is not ended by the prompt's signal handling: it says no further
+    // rotation starts and waits for the running one, which stops at its safe point.
+    let p = Pipeline::new(Source::EnvApiToken).await;
+    let var = "/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN".to_owned();
+    p.world.0.lock().unwrap().slow.push(var.clone());
+    let inventory = p.env.path().join("repo/tokrot.toml");
+    let inventory = inventory.to_str().unwrap();
+    let uri = p.server.uri();
+    let vars = [
+        ("GITLAB_URL", uri.as_str()),
+        ("GITLAB_TOKEN", CALLER),
+        ("ZENDESK_INSTANCE", "support"),
+        ("ZENDESK_EMAIL", ZD_EMAIL),
+        ("ZENDESK_API_TOKEN", ZD_API),
+    ];
+    let mut pty = crate::common::Pty::spawn_with(
+        &p.env,
+        &[
+            "--inventory",
+            inventory,
+            "--concurrency",
+            "1",
+            "rotate",
+            "--due",
+        ],
+        &vars,
+    );
+    pty.answer("Rotate these 2 credential(s)?", "y");
+    for _ in 0..200 {
+        if p.writes().contains(&format!("PUT {var}")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        p.writes().contains(&format!("PUT {var}")),
+        "{:?}",
+        p.writes()
+    );
+    pty.send("\x03");
+    let (code, screen) = pty.finish();
+    assert!(
+        screen.contains("interrupt: no further rotation starts"),
+        "{screen}"
+    );
+    // It waited, and told how each ended: the finished one done, the interrupted one not.
+    assert!(screen.contains("Rotations:"), "{screen}");
+    assert!(screen.contains("done     support-oauth"), "{screen}");
+    assert!(screen.contains("zd-sync  (run "), "{screen}");
+    assert_eq!(code, 130, "{screen}");
+    p.world.0.lock().unwrap().slow.clear();
+}

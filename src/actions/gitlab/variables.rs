@@ -349,7 +349,7 @@ fn not_admin(e: ApiError) -> ActionFailure {
     let mut failure = ActionFailure::from(e);
     if refused {
         failure.message = format!(
-            "{}; instance CI/CD variables are read and written by administrators of a self-managed GitLab only: the credential's user is not one",
+            "{}; instance CI/CD variables are read and written by administrators of a self-managed GitLab only: the credential's user is not one, or (with Admin Mode on) the token lacks the `admin_mode` scope",
             failure.message
         );
     }

@@ -101,7 +101,8 @@ pub(crate) async fn reset_signing_secret(
     ))
 }
 
-/// A refused reset: Zendesk refuses an admin the secret of a webhook an app made.
+/// A refused reset: nothing was reset. Zendesk refuses an admin the secret of a webhook an app
+/// made (which preflight did not see), or the credential lacks the admin role.
 fn app_refusal(id: &str, e: crate::clients::http::ApiError) -> ActionFailure {
     let refused = matches!(
         e.status(),
@@ -110,7 +111,7 @@ fn app_refusal(id: &str, e: crate::clients::http::ApiError) -> ActionFailure {
     let mut failure = ActionFailure::from(e);
     if refused {
         failure.message = format!(
-            "{}; a webhook a Zendesk app made cannot have its signing secret reset by an admin (webhook {id})",
+            "{}; Zendesk did not reset webhook {id}'s signing secret: the credential's user must be an admin, and a webhook a Zendesk app made cannot have its secret reset at all",
             failure.message
         );
     }
