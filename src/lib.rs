@@ -9,8 +9,11 @@
 //! - `engine` — the rotation protocol in one place (`protocol`: start, walk, conclude;
 //!   `resume`: reopening a run), the walk of a plan (`walk`), plans (`plan`), signals
 //!   (`interrupt`), the actions and the keeper it works through (`seams`), the tool's
-//!   credentials and clients (`credentials`, `session`, `auth`, `pick`), prompts (`prompt`),
-//!   targets and naming (`target`, `naming`) and checklists (`render`).
+//!   credentials and clients (`credentials`, `session`, `auth`, `pick`), prompts (`prompt`)
+//!   and checklists (`render`).
+//! - `inventory` — what a team has: the inventory file, the kinds of token and of consumer
+//!   (`source`, `target`), where each token stands (`status`) and discovery (`discover`,
+//!   `naming`). It reads through the clients; it never rotates, prompts or journals.
 //! - `runbook` — TOML wire types, validation into domain types, the embedded catalogue;
 //!   `actions` — one enum of typed actions, each action's spec and code side by side by
 //!   vendor; actions call clients and return results or questions: they never prompt and never
@@ -28,6 +31,7 @@ pub mod clients;
 pub mod config;
 pub mod engine;
 pub mod exit;
+pub mod inventory;
 pub mod logging;
 pub mod pager;
 pub mod runbook;
@@ -54,6 +58,8 @@ mod layering {
     /// Modules and the ones they must never name.
     const RULES: &[(&str, &[&str])] = &[
         ("engine", &["crate::cli"]),
+        // The inventory describes; the engine rotates what it describes.
+        ("inventory", &["crate::cli", "crate::engine"]),
         // Actions never prompt, journal or keep tokens: the engine does.
         (
             "actions",

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use tokrot::clients::http::vendor_message;
 use tokrot::config::Config;
-use tokrot::engine::target::TargetSpec;
+use tokrot::inventory::target::TargetSpec;
 use tokrot::runbook::Origin;
 use tokrot::runbook::validate::parse_runbook;
 use tokrot::secret::{Redactor, read_token_line};
@@ -89,7 +89,7 @@ proptest! {
     ) {
         let catalogue = tokrot::runbook::Catalogue::embedded().unwrap();
         let text = mutate(INVENTORY, at, cut, &insert);
-        match tokrot::engine::inventory::parse(Path::new("i.toml"), &text, &catalogue) {
+        match tokrot::inventory::parse(Path::new("i.toml"), &text, &catalogue) {
             Ok(inv) => prop_assert!(inv.credentials.len() <= 13),
             Err(e) => {
                 let message = e.to_string();

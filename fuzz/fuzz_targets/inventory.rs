@@ -13,7 +13,7 @@ fn catalogue() -> &'static tokrot::runbook::Catalogue {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        match tokrot::engine::inventory::parse(std::path::Path::new("i.toml"), text, catalogue()) {
+        match tokrot::inventory::parse(std::path::Path::new("i.toml"), text, catalogue()) {
             Ok(inv) => {
                 for c in &inv.credentials {
                     assert!(c.params.iter().all(|(_, v)| !v.starts_with("glpat-")));

@@ -1,5 +1,5 @@
 //! What a rotation's new token will look like, known from the kind of its source
-//! (`engine::source`) before the token exists: GitLab's tokens carry a documented prefix and
+//! (`inventory::source`) before the token exists: GitLab's tokens carry a documented prefix and
 //! alphabet, Zendesk's are hex or alphanumeric, a signing secret is base64. A target that could not hold a token of that form (a masked CI/CD variable) is
 //! then refused in preflight, before the one-shot call, rather than after it revoked the old
 //! token.

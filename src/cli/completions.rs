@@ -18,7 +18,7 @@ use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 
 use super::{CliError, Outcome};
 use crate::config::{Config, default_state_dir};
-use crate::engine::target::spec_forms;
+use crate::inventory::target::spec_forms;
 use crate::runbook::Catalogue;
 use crate::ui::Ui;
 
@@ -255,9 +255,9 @@ fn credentials(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-fn inventory() -> Option<crate::engine::inventory::Inventory> {
+fn inventory() -> Option<crate::inventory::Inventory> {
     let explicit = std::env::var_os("TOKROT_INVENTORY").map(std::path::PathBuf::from);
-    crate::engine::inventory::load(explicit.as_deref(), &catalogue()?).ok()
+    crate::inventory::load(explicit.as_deref(), &catalogue()?).ok()
 }
 
 /// `--apply-to` forms: the kinds (`gitlab-ci-var:`…), then a Zendesk kind's instances, and the

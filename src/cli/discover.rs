@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::inventory::inventory_error;
 use super::{CliError, Ctx, Outcome};
-use crate::engine::inventory::{self, InventoryError};
+use crate::inventory::{self, InventoryError};
 
 /// Arguments of `tokrot inventory discover`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub struct DiscoverArgs {
 
 /// Drafts entries, and prints or writes them.
 pub async fn run(ctx: &mut Ctx, args: &DiscoverArgs) -> Result<Outcome, CliError> {
-    use crate::engine::discover::{self, Scope};
+    use crate::inventory::discover::{self, Scope};
     for p in args.project.iter().chain(&args.group) {
         crate::runbook::validate::check_namespace_path(p)
             .map_err(|e| CliError::usage(format!("`{p}` {e}")))?;
@@ -53,7 +53,7 @@ pub async fn run(ctx: &mut Ctx, args: &DiscoverArgs) -> Result<Outcome, CliError
     )
     .ok();
     let zendesk = super::status::clients_of(ctx, &args.instance);
-    let vendors = crate::engine::status::Vendors {
+    let vendors = inventory::status::Vendors {
         gitlab: gitlab.as_ref(),
         zendesk: &zendesk,
     };

@@ -13,8 +13,8 @@ use crate::actions::Phase;
 use crate::engine::plan::Plan;
 use crate::engine::protocol::Finished;
 use crate::engine::render;
-use crate::engine::target::TargetSpec;
 use crate::engine::walk::{self, StopReason};
+use crate::inventory::target::TargetSpec;
 use crate::runbook::RunbookKind;
 use crate::state::journal::{JournalData, TargetStatus};
 

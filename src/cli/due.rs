@@ -14,9 +14,9 @@ use serde_json::json;
 
 use super::inventory::load;
 use super::{CliError, Ctx, Outcome};
-use crate::engine::inventory::Credential;
-use crate::engine::status::{Row, State};
 use crate::exit;
+use crate::inventory::Credential;
+use crate::inventory::status::{Row, State};
 
 /// One rotation of the batch, as it ended.
 struct Ended {
@@ -55,7 +55,7 @@ impl Batch<'_> {
     /// was changed by hand: a person should look).
     fn rotated_since(&self, p: &Planned) -> Option<(i32, String)> {
         let (param, planned) = p.id.as_ref()?;
-        let now = crate::engine::inventory::param_of(self.inventory, &p.name, param).ok()?;
+        let now = crate::inventory::param_of(self.inventory, &p.name, param).ok()?;
         if now.as_deref() == Some(planned.as_str()) {
             return None;
         }
@@ -253,7 +253,7 @@ struct NotRun<'a> {
 
 /// Kinds whose rotation is a call on the old token: once it has expired, GitLab refuses it.
 fn rotated_in_place(kind: &str) -> bool {
-    crate::engine::source::of(kind).is_some_and(|k| k.rotated_in_place)
+    crate::inventory::source::of(kind).is_some_and(|k| k.rotated_in_place)
 }
 
 /// The credentials to rotate now, and every other one that needs a person, with why.
@@ -425,7 +425,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
                 .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
         };
         let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")
-            || (c.runbook == crate::engine::source::GITLAB_PAT.runbook
+            || (c.runbook == crate::inventory::source::GITLAB_PAT.runbook
                 && own_id.is_some()
                 && r.id == own_id);
         match is_own {

@@ -5,11 +5,11 @@ use std::fmt;
 use std::io;
 
 use crate::config::ConfigError;
-use crate::engine::naming::ConsumerError;
 use crate::engine::plan::PlanError;
 use crate::engine::prompt::PromptError;
 use crate::engine::walk::WalkError;
 use crate::exit;
+use crate::inventory::naming::ConsumerError;
 use crate::runbook::catalogue::CatalogueError;
 
 /// An error as the operator reads it.

@@ -15,9 +15,9 @@ use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::protocol::{self, Finished, Session, StartError};
 use crate::engine::render;
 use crate::engine::session::SelfCredential;
-use crate::engine::target::TargetSpec;
 use crate::engine::walk;
 use crate::engine::{pick, session};
+use crate::inventory::target::TargetSpec;
 use crate::runbook::validate::check_value;
 use crate::runbook::{ParamType, Runbook, RunbookKind};
 
@@ -171,7 +171,7 @@ pub(crate) fn update_inventory(
 ) -> Option<Result<String, String>> {
     let (param, new_id) = (c.id_param?, new_id?);
     let file = c.path.display();
-    let set = crate::engine::inventory::record_new_id(
+    let set = crate::inventory::record_new_id(
         state_dir,
         &c.path,
         &c.name,
@@ -622,7 +622,7 @@ fn ask_targets(prompter: &mut dyn Prompter) -> Result<Vec<TargetSpec>, CliError>
             })?;
         match answer {
             Some(spec) => targets.push(spec.parse().map_err(
-                |e: crate::engine::target::TargetSpecError| CliError::usage(e.to_string()),
+                |e: crate::inventory::target::TargetSpecError| CliError::usage(e.to_string()),
             )?),
             None => return Ok(targets),
         }

@@ -334,7 +334,7 @@ fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
         .targets
         .iter()
         .map(|t| {
-            let spec = t.spec.parse::<crate::engine::target::TargetSpec>().ok();
+            let spec = t.spec.parse::<crate::inventory::target::TargetSpec>().ok();
             json!({
                 "spec": t.spec,
                 "service": spec.as_ref().map(|s| s.service()),

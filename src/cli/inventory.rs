@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::execute::clients_for;
 use super::{CliError, Ctx, Outcome};
-use crate::engine::inventory::{self, Credential, Inventory, InventoryError};
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::protocol;
+use crate::inventory::{self, Credential, Inventory, InventoryError};
 use crate::runbook::Catalogue;
 
 /// Arguments of `tokrot inventory`.

@@ -356,7 +356,7 @@ pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 /// Parses an `--apply-to` spec.
-pub(crate) fn parse_target(s: &str) -> Result<crate::engine::target::TargetSpec, String> {
+pub(crate) fn parse_target(s: &str) -> Result<crate::inventory::target::TargetSpec, String> {
     s.parse()
-        .map_err(|e: crate::engine::target::TargetSpecError| e.to_string())
+        .map_err(|e: crate::inventory::target::TargetSpecError| e.to_string())
 }

@@ -14,8 +14,8 @@ use crate::engine::protocol::{JournalData, Status};
 use crate::engine::render;
 use crate::engine::resume::{self, ResumeError};
 use crate::engine::seams::Keyring;
-use crate::engine::target::TargetSpec;
 use crate::exit;
+use crate::inventory::target::TargetSpec;
 
 /// Arguments of `tokrot resume`.
 #[derive(Debug, clap::Args)]
@@ -153,7 +153,7 @@ fn plan_of(ctx: &Ctx, data: &JournalData) -> Result<Plan, CliError> {
         .iter()
         .map(|t| t.spec.parse())
         .collect::<Result<_, _>>()
-        .map_err(|e: crate::engine::target::TargetSpecError| CliError::usage(e.to_string()))?;
+        .map_err(|e: crate::inventory::target::TargetSpecError| CliError::usage(e.to_string()))?;
     Ok(resolve(
         &runbook,
         &data.params,

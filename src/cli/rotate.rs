@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::execute::{Request, execute};
 use super::{CliError, Ctx, Outcome, given, parse_param, parse_target};
-use crate::engine::target::{TargetSpec, spec_forms};
+use crate::inventory::target::{TargetSpec, spec_forms};
 use crate::runbook::RunbookKind;
 
 /// The target forms, a form a line and its meaning indented under it (no table to break on a
@@ -302,7 +302,7 @@ pub(crate) fn rewritten_param<'a>(
 }
 
 pub(crate) fn id_param(runbook: &str) -> Option<&'static str> {
-    crate::engine::source::of(runbook).and_then(|k| k.id_param)
+    crate::inventory::source::of(runbook).and_then(|k| k.id_param)
 }
 
 /// Rotates an inventory credential.
@@ -421,9 +421,9 @@ pub(super) fn credential_as_runbook(err: &clap::Error) -> Option<(String, String
                 .map(std::path::PathBuf::from)
         })
         .or_else(|| std::env::var_os("TOKROT_INVENTORY").map(std::path::PathBuf::from));
-    let path = explicit.or_else(crate::engine::inventory::default_path)?;
+    let path = explicit.or_else(crate::inventory::default_path)?;
     // Read as the inventory is: a plain file of bounded size, never a FIFO that blocks.
-    let text = crate::engine::inventory::read_bounded(&path).ok()?;
+    let text = crate::inventory::read_bounded(&path).ok()?;
     let doc: toml::Value = toml::from_str(&text).ok()?;
     let named = doc
         .get("credential")?

@@ -2,7 +2,7 @@
 
 use super::execute::{Request, execute};
 use super::{CliError, Ctx, Outcome, parse_param, parse_target};
-use crate::engine::target::TargetSpec;
+use crate::inventory::target::TargetSpec;
 use crate::runbook::Runbook;
 use crate::text::closest;
 

@@ -11,10 +11,10 @@ use super::inventory::load;
 use super::{CliError, Ctx, Outcome};
 use crate::clients::zendesk::Zendesk;
 use crate::engine::credentials::{self, Reach};
-use crate::engine::inventory::{Credential, Inventory};
 use crate::engine::plan::{Mode, Plan, WalkKind, resolve};
-use crate::engine::status::{self, Place, Report, State, Vendors};
 use crate::engine::{protocol, session};
+use crate::inventory::status::{self, Place, Report, State, Vendors};
+use crate::inventory::{Credential, Inventory};
 use crate::table::{Layout, Table};
 use crate::ui::Ui;
 

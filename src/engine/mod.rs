@@ -1,15 +1,13 @@
 //! The engine: the rotation protocol (`protocol`: start, walk, conclude; `resume`: reopening a
 //! run; `interrupt`: signals; `seams`: the actions and the keeper it works through), the walk of
-//! a plan's steps (`walk`), plans and checklists (`plan`, `render`, `target`, `naming`), and
-//! what a run needs from around it: the tool's credentials and clients (`credentials`,
-//! `session`, `auth`), pick lists (`pick`) and prompts (`prompt`).
+//! a plan's steps (`walk`), plans and checklists (`plan`, `render`), and what a run needs from
+//! around it: the tool's credentials and clients (`credentials`, `session`, `auth`), pick lists
+//! (`pick`) and prompts (`prompt`). The kinds of token and consumer it works with, the
+//! inventory, status and discovery are `inventory`'s.
 
 pub mod auth;
 pub mod credentials;
-pub mod discover;
 pub mod interrupt;
-pub mod inventory;
-pub mod naming;
 pub mod pick;
 pub mod plan;
 pub mod prompt;
@@ -18,9 +16,6 @@ pub mod render;
 pub mod resume;
 pub mod seams;
 pub mod session;
-pub mod source;
-pub mod status;
-pub mod target;
 pub mod walk;
 
 #[cfg(test)]

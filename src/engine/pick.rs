@@ -2,10 +2,10 @@
 //! (tokens by name with expiry and last use, triggers by description, variables, webhooks)
 //! rather than typed from memory.
 
-use super::source::Pick;
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
 use crate::clients::zendesk::Zendesk;
 use crate::engine::prompt::{PromptError, Prompter};
+use crate::inventory::source::Pick;
 
 /// What to list for a missing parameter, given the values known so far.
 pub enum Source<'a> {
@@ -40,10 +40,10 @@ pub fn source<'a>(
     };
     // The list belongs to the kind of token a rotate runbook makes, or to a kind of consumer
     // an apply runbook writes.
-    let pick = super::source::of(runbook)
+    let pick = crate::inventory::source::of(runbook)
         .and_then(|k| k.pick(param))
         .or_else(|| {
-            super::target::KINDS
+            crate::inventory::target::KINDS
                 .iter()
                 .filter(|k| k.runbook == runbook)
                 .find_map(|k| k.picks.iter().find(|(p, _)| *p == param).map(|(_, l)| *l))

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::naming::{ConsumerError, trigger_description};
-use super::target::TargetSpec;
 use crate::actions::{ActionSpec, ArgKind, Phase, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
 use crate::config::{Config, ConfigError, Instance, display_url};
+use crate::inventory::naming::{ConsumerError, trigger_description};
+use crate::inventory::target::TargetSpec;
 use crate::runbook::template::{Template, VarRef, placeholder};
 use crate::runbook::validate::check_value;
 use crate::runbook::{Catalogue, Param, ParamType, Runbook, RunbookKind, Step, StepKind};

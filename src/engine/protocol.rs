@@ -186,7 +186,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
     let incoming = match &req.token {
         Some(token) => Some(Incoming::Known(token.clone())),
         None if plan.runbook.kind == RunbookKind::Rotate => {
-            super::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
+            crate::inventory::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
         }
         None => None,
     };
@@ -1079,7 +1079,7 @@ pub fn source_key(plan: &Plan, params: &[(String, String)]) -> (String, String) 
         "client_id",
         "webhook_id",
     ];
-    let naming = super::source::of(&plan.runbook.id).map_or(NAMING, |k| k.lock_params);
+    let naming = crate::inventory::source::of(&plan.runbook.id).map_or(NAMING, |k| k.lock_params);
     let mut names: Vec<String> = params
         .iter()
         .filter(|(k, _)| naming.contains(&k.as_str()))
@@ -1151,7 +1151,7 @@ pub async fn read_only_checks(
     // masked variable's rules) and its vendor (where a target may send it).
     let incoming = match plan.runbook.kind {
         RunbookKind::Rotate => {
-            super::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
+            crate::inventory::source::of(&plan.runbook.id).map(|k| Incoming::Form(k.format))
         }
         _ => None,
     };

@@ -150,7 +150,7 @@ pub fn self_credential(
     given: &[(String, String)],
     config: &Config,
 ) -> Result<Option<SelfCredential>, ClientsError> {
-    let is_self = runbook == super::source::GITLAB_PAT.runbook
+    let is_self = runbook == crate::inventory::source::GITLAB_PAT.runbook
         && given.iter().any(|(k, v)| k == "token_id" && v == "self");
     if !is_self {
         return Ok(None);

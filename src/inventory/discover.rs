@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use secrecy::SecretString;
 
-use super::inventory::Inventory;
+use super::Inventory;
 use super::naming::{NamedConsumer, consumer_of};
 use super::source;
 use super::status::Vendors;

@@ -11,8 +11,8 @@ use std::pin::Pin;
 use futures_util::StreamExt;
 use jiff::civil::Date;
 
-use super::inventory::{Credential, Inventory};
 use super::source::{self, Home, Reader};
+use super::{Credential, Inventory};
 use crate::clients::gitlab::{AccessToken, GitLab, Owner};
 use crate::clients::zendesk::{OAuthToken, Zendesk};
 
