@@ -164,7 +164,7 @@ pub struct ActionSpec {
 impl ActionSpec {
     /// The HTTP method, or `""` for a local action.
     pub fn method(&self) -> &'static str {
-        self.route.map_or("", |r| r.method)
+        self.route.map_or("", |r| r.verb.as_str())
     }
 
     /// The path below the service's base, with `{arg}` placeholders, or `""`.

@@ -8,29 +8,63 @@ use reqwest::Method;
 
 use super::encode_segment;
 
+/// An HTTP method tokrot sends. There is no other, so none can fall through to another (an
+/// unknown method read as a GET would turn a write into a read, or the reverse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`: reads.
+    Get,
+    /// `POST`: creates (one-shot: never sent twice).
+    Post,
+    /// `PUT`: replaces.
+    Put,
+    /// `PATCH`: changes part.
+    Patch,
+    /// `DELETE`: removes.
+    Delete,
+}
+
+impl Verb {
+    /// As it is written in a request line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    /// As reqwest sends it.
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+}
+
 /// An endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
-    pub method: &'static str,
+    /// The method.
+    pub verb: Verb,
     /// The path below the base, with `{name}` placeholders.
     pub path: &'static str,
 }
 
 impl Route {
-    const fn new(method: &'static str, path: &'static str) -> Self {
-        Self { method, path }
+    const fn new(verb: Verb, path: &'static str) -> Self {
+        Self { verb, path }
     }
 
     /// The HTTP method.
     pub fn method(&self) -> Method {
-        match self.method {
-            "POST" => Method::POST,
-            "PUT" => Method::PUT,
-            "PATCH" => Method::PATCH,
-            "DELETE" => Method::DELETE,
-            _ => Method::GET,
-        }
+        self.verb.method()
     }
 
     /// The names of the placeholders, in order.
@@ -72,132 +106,143 @@ impl Route {
 
 /// GitLab's endpoints (REST API v4).
 pub mod gitlab {
-    use super::Route;
+    use super::{Route, Verb};
 
     /// The caller.
-    pub const USER: Route = Route::new("GET", "/user");
+    pub const USER: Route = Route::new(Verb::Get, "/user");
     /// Personal access tokens of the caller.
-    pub const PERSONAL_TOKENS: Route = Route::new("GET", "/personal_access_tokens");
+    pub const PERSONAL_TOKENS: Route = Route::new(Verb::Get, "/personal_access_tokens");
     /// One personal access token.
-    pub const PERSONAL_TOKEN: Route = Route::new("GET", "/personal_access_tokens/{token_id}");
+    pub const PERSONAL_TOKEN: Route = Route::new(Verb::Get, "/personal_access_tokens/{token_id}");
     /// The personal access token that authenticates the call.
-    pub const PERSONAL_TOKEN_SELF: Route = Route::new("GET", "/personal_access_tokens/self");
+    pub const PERSONAL_TOKEN_SELF: Route = Route::new(Verb::Get, "/personal_access_tokens/self");
     /// Rotating a personal access token (one-shot).
     pub const ROTATE_PERSONAL_TOKEN: Route =
-        Route::new("POST", "/personal_access_tokens/{token_id}/rotate");
+        Route::new(Verb::Post, "/personal_access_tokens/{token_id}/rotate");
     /// Revoking a personal access token.
     pub const REVOKE_PERSONAL_TOKEN: Route =
-        Route::new("DELETE", "/personal_access_tokens/{token_id}");
+        Route::new(Verb::Delete, "/personal_access_tokens/{token_id}");
     /// A project.
-    pub const PROJECT: Route = Route::new("GET", "/projects/{project}");
+    pub const PROJECT: Route = Route::new(Verb::Get, "/projects/{project}");
     /// A group.
-    pub const GROUP: Route = Route::new("GET", "/groups/{group}");
+    pub const GROUP: Route = Route::new(Verb::Get, "/groups/{group}");
     /// A project's access tokens.
-    pub const PROJECT_TOKENS: Route = Route::new("GET", "/projects/{project}/access_tokens");
+    pub const PROJECT_TOKENS: Route = Route::new(Verb::Get, "/projects/{project}/access_tokens");
     /// A group's access tokens.
-    pub const GROUP_TOKENS: Route = Route::new("GET", "/groups/{group}/access_tokens");
+    pub const GROUP_TOKENS: Route = Route::new(Verb::Get, "/groups/{group}/access_tokens");
     /// One project access token.
     pub const PROJECT_TOKEN: Route =
-        Route::new("GET", "/projects/{project}/access_tokens/{token_id}");
+        Route::new(Verb::Get, "/projects/{project}/access_tokens/{token_id}");
     /// One group access token.
-    pub const GROUP_TOKEN: Route = Route::new("GET", "/groups/{group}/access_tokens/{token_id}");
+    pub const GROUP_TOKEN: Route =
+        Route::new(Verb::Get, "/groups/{group}/access_tokens/{token_id}");
     /// Creating a project access token (one-shot).
-    pub const CREATE_PROJECT_TOKEN: Route = Route::new("POST", "/projects/{project}/access_tokens");
+    pub const CREATE_PROJECT_TOKEN: Route =
+        Route::new(Verb::Post, "/projects/{project}/access_tokens");
     /// Creating a group access token (one-shot).
-    pub const CREATE_GROUP_TOKEN: Route = Route::new("POST", "/groups/{group}/access_tokens");
+    pub const CREATE_GROUP_TOKEN: Route = Route::new(Verb::Post, "/groups/{group}/access_tokens");
     /// Rotating a project access token (one-shot).
     pub const ROTATE_PROJECT_TOKEN: Route = Route::new(
-        "POST",
+        Verb::Post,
         "/projects/{project}/access_tokens/{token_id}/rotate",
     );
     /// Rotating a group access token (one-shot).
-    pub const ROTATE_GROUP_TOKEN: Route =
-        Route::new("POST", "/groups/{group}/access_tokens/{token_id}/rotate");
+    pub const ROTATE_GROUP_TOKEN: Route = Route::new(
+        Verb::Post,
+        "/groups/{group}/access_tokens/{token_id}/rotate",
+    );
     /// Revoking a project access token.
     pub const REVOKE_PROJECT_TOKEN: Route =
-        Route::new("DELETE", "/projects/{project}/access_tokens/{token_id}");
+        Route::new(Verb::Delete, "/projects/{project}/access_tokens/{token_id}");
     /// Revoking a group access token.
     pub const REVOKE_GROUP_TOKEN: Route =
-        Route::new("DELETE", "/groups/{group}/access_tokens/{token_id}");
+        Route::new(Verb::Delete, "/groups/{group}/access_tokens/{token_id}");
     /// A project's pipeline triggers.
-    pub const TRIGGERS: Route = Route::new("GET", "/projects/{project}/triggers");
+    pub const TRIGGERS: Route = Route::new(Verb::Get, "/projects/{project}/triggers");
     /// One pipeline trigger.
-    pub const TRIGGER: Route = Route::new("GET", "/projects/{project}/triggers/{trigger_id}");
+    pub const TRIGGER: Route = Route::new(Verb::Get, "/projects/{project}/triggers/{trigger_id}");
     /// Creating a pipeline trigger (one-shot).
-    pub const CREATE_TRIGGER: Route = Route::new("POST", "/projects/{project}/triggers");
+    pub const CREATE_TRIGGER: Route = Route::new(Verb::Post, "/projects/{project}/triggers");
     /// Deleting a pipeline trigger.
     pub const DELETE_TRIGGER: Route =
-        Route::new("DELETE", "/projects/{project}/triggers/{trigger_id}");
+        Route::new(Verb::Delete, "/projects/{project}/triggers/{trigger_id}");
     /// A project's CI/CD variables.
-    pub const PROJECT_VARIABLES: Route = Route::new("GET", "/projects/{project}/variables");
+    pub const PROJECT_VARIABLES: Route = Route::new(Verb::Get, "/projects/{project}/variables");
     /// A group's CI/CD variables.
-    pub const GROUP_VARIABLES: Route = Route::new("GET", "/groups/{group}/variables");
+    pub const GROUP_VARIABLES: Route = Route::new(Verb::Get, "/groups/{group}/variables");
     /// One project CI/CD variable.
-    pub const PROJECT_VARIABLE: Route = Route::new("GET", "/projects/{project}/variables/{key}");
+    pub const PROJECT_VARIABLE: Route =
+        Route::new(Verb::Get, "/projects/{project}/variables/{key}");
     /// One group CI/CD variable.
-    pub const GROUP_VARIABLE: Route = Route::new("GET", "/groups/{group}/variables/{key}");
+    pub const GROUP_VARIABLE: Route = Route::new(Verb::Get, "/groups/{group}/variables/{key}");
     /// Writing a project CI/CD variable.
     pub const UPDATE_PROJECT_VARIABLE: Route =
-        Route::new("PUT", "/projects/{project}/variables/{key}");
+        Route::new(Verb::Put, "/projects/{project}/variables/{key}");
     /// Writing a group CI/CD variable.
-    pub const UPDATE_GROUP_VARIABLE: Route = Route::new("PUT", "/groups/{group}/variables/{key}");
+    pub const UPDATE_GROUP_VARIABLE: Route =
+        Route::new(Verb::Put, "/groups/{group}/variables/{key}");
     /// A project's webhooks.
-    pub const HOOKS: Route = Route::new("GET", "/projects/{project}/hooks");
+    pub const HOOKS: Route = Route::new(Verb::Get, "/projects/{project}/hooks");
     /// One project webhook.
-    pub const HOOK: Route = Route::new("GET", "/projects/{project}/hooks/{hook_id}");
+    pub const HOOK: Route = Route::new(Verb::Get, "/projects/{project}/hooks/{hook_id}");
     /// Writing a project webhook.
-    pub const UPDATE_HOOK: Route = Route::new("PUT", "/projects/{project}/hooks/{hook_id}");
+    pub const UPDATE_HOOK: Route = Route::new(Verb::Put, "/projects/{project}/hooks/{hook_id}");
     /// One group webhook (Premium).
-    pub const GROUP_HOOK: Route = Route::new("GET", "/groups/{group}/hooks/{hook_id}");
+    pub const GROUP_HOOK: Route = Route::new(Verb::Get, "/groups/{group}/hooks/{hook_id}");
     /// Writing a group webhook (Premium).
-    pub const UPDATE_GROUP_HOOK: Route = Route::new("PUT", "/groups/{group}/hooks/{hook_id}");
+    pub const UPDATE_GROUP_HOOK: Route = Route::new(Verb::Put, "/groups/{group}/hooks/{hook_id}");
     /// The instance's CI/CD variables (administrators, self-managed).
-    pub const INSTANCE_VARIABLES: Route = Route::new("GET", "/admin/ci/variables");
+    pub const INSTANCE_VARIABLES: Route = Route::new(Verb::Get, "/admin/ci/variables");
     /// One instance CI/CD variable.
-    pub const INSTANCE_VARIABLE: Route = Route::new("GET", "/admin/ci/variables/{key}");
+    pub const INSTANCE_VARIABLE: Route = Route::new(Verb::Get, "/admin/ci/variables/{key}");
     /// Writing an instance CI/CD variable.
-    pub const UPDATE_INSTANCE_VARIABLE: Route = Route::new("PUT", "/admin/ci/variables/{key}");
+    pub const UPDATE_INSTANCE_VARIABLE: Route = Route::new(Verb::Put, "/admin/ci/variables/{key}");
 }
 
 /// Zendesk's endpoints (Support API v2).
 pub mod zendesk {
-    use super::Route;
+    use super::{Route, Verb};
 
     /// The caller (an unknown credential gets the anonymous user, with 200).
-    pub const ME: Route = Route::new("GET", "/api/v2/users/me");
+    pub const ME: Route = Route::new(Verb::Get, "/api/v2/users/me");
     /// App installations.
-    pub const INSTALLATIONS: Route = Route::new("GET", "/api/v2/apps/installations.json");
+    pub const INSTALLATIONS: Route = Route::new(Verb::Get, "/api/v2/apps/installations.json");
     /// One app installation.
-    pub const INSTALLATION: Route =
-        Route::new("GET", "/api/v2/apps/installations/{installation_id}.json");
+    pub const INSTALLATION: Route = Route::new(
+        Verb::Get,
+        "/api/v2/apps/installations/{installation_id}.json",
+    );
     /// An app: its name and its parameters, each secure or not.
-    pub const APP: Route = Route::new("GET", "/api/v2/apps/{app_id}.json");
+    pub const APP: Route = Route::new(Verb::Get, "/api/v2/apps/{app_id}.json");
     /// Writing an app installation's settings.
-    pub const UPDATE_INSTALLATION: Route =
-        Route::new("PUT", "/api/v2/apps/installations/{installation_id}.json");
+    pub const UPDATE_INSTALLATION: Route = Route::new(
+        Verb::Put,
+        "/api/v2/apps/installations/{installation_id}.json",
+    );
     /// Webhooks.
-    pub const WEBHOOKS: Route = Route::new("GET", "/api/v2/webhooks");
+    pub const WEBHOOKS: Route = Route::new(Verb::Get, "/api/v2/webhooks");
     /// One webhook.
-    pub const WEBHOOK: Route = Route::new("GET", "/api/v2/webhooks/{webhook_id}");
+    pub const WEBHOOK: Route = Route::new(Verb::Get, "/api/v2/webhooks/{webhook_id}");
     /// A webhook's signing secret (the one receivers verify its signatures with).
     pub const SIGNING_SECRET: Route =
-        Route::new("GET", "/api/v2/webhooks/{webhook_id}/signing_secret");
+        Route::new(Verb::Get, "/api/v2/webhooks/{webhook_id}/signing_secret");
     /// Resetting a webhook's signing secret: the old one stops at once (one-shot).
     pub const RESET_SIGNING_SECRET: Route =
-        Route::new("POST", "/api/v2/webhooks/{webhook_id}/signing_secret");
+        Route::new(Verb::Post, "/api/v2/webhooks/{webhook_id}/signing_secret");
     /// Changing a webhook.
-    pub const PATCH_WEBHOOK: Route = Route::new("PATCH", "/api/v2/webhooks/{webhook_id}");
+    pub const PATCH_WEBHOOK: Route = Route::new(Verb::Patch, "/api/v2/webhooks/{webhook_id}");
     /// OAuth clients.
-    pub const OAUTH_CLIENTS: Route = Route::new("GET", "/api/v2/oauth/clients");
+    pub const OAUTH_CLIENTS: Route = Route::new(Verb::Get, "/api/v2/oauth/clients");
     /// OAuth tokens.
-    pub const OAUTH_TOKENS: Route = Route::new("GET", "/api/v2/oauth/tokens");
+    pub const OAUTH_TOKENS: Route = Route::new(Verb::Get, "/api/v2/oauth/tokens");
     /// Creating an OAuth token (one-shot).
-    pub const CREATE_OAUTH_TOKEN: Route = Route::new("POST", "/api/v2/oauth/tokens");
+    pub const CREATE_OAUTH_TOKEN: Route = Route::new(Verb::Post, "/api/v2/oauth/tokens");
     /// The OAuth token that authenticates the call.
-    pub const CURRENT_OAUTH_TOKEN: Route = Route::new("GET", "/api/v2/oauth/tokens/current.json");
+    pub const CURRENT_OAUTH_TOKEN: Route =
+        Route::new(Verb::Get, "/api/v2/oauth/tokens/current.json");
     /// Revoking an OAuth token.
     pub const REVOKE_OAUTH_TOKEN: Route =
-        Route::new("DELETE", "/api/v2/oauth/tokens/{old_token_id}");
+        Route::new(Verb::Delete, "/api/v2/oauth/tokens/{old_token_id}");
 }
 
 #[cfg(test)]

@@ -283,6 +283,59 @@ impl Pty {
     }
 }
 
+/// Fails when the word CANARY, which every secret of the tests holds, is in any of `texts` or in
+/// any file under HOME (the state dir, the config, the journals are there).
+pub fn assert_no_canary_in(env: &Env, texts: &[&str]) {
+    for text in texts {
+        assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
+    }
+    for f in env.files() {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains("CANARY"),
+            "{} holds a secret:\n{text}",
+            f.display()
+        );
+    }
+}
+
+/// `assert_no_canary_in` for what processes printed.
+pub fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
+    let texts: Vec<String> = outputs
+        .iter()
+        .flat_map(|o| [stdout(o), stderr(o)])
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    assert_no_canary_in(env, &texts);
+}
+
+/// Every request a stand-in got, `METHOD path`, in order.
+pub async fn requests(server: &wiremock::MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+/// The writes (every method but GET) a stand-in got, `METHOD path`, in order.
+pub async fn writes(server: &wiremock::MockServer) -> Vec<String> {
+    let all = requests(server).await;
+    all.into_iter().filter(|r| !r.starts_with("GET ")).collect()
+}
+
+/// How many `method path` requests a stand-in got.
+pub async fn count(server: &wiremock::MockServer, method: &str, path: &str) -> usize {
+    let want = format!("{method} {path}");
+    requests(server)
+        .await
+        .iter()
+        .filter(|r| **r == want)
+        .count()
+}
+
 /// Fails when `text` holds any of `secrets`, or any 8-character piece of one: a cut that kept
 /// part of a token shows part of it.
 pub fn assert_no_piece(what: &str, text: &str, secrets: &[&str]) {

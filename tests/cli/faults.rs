@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, day, stderr, stdout};
+use crate::common::{Env, assert_no_canary, count, day, stderr, stdout};
 
 pub(crate) const CALLER: &str = "glpat-caller-CANARY-ff01";
 pub(crate) const NEW: &str = "glpat-NEW-CANARY-ff02";
@@ -101,23 +101,6 @@ pub(crate) fn rotate_args(keys: &[&str]) -> Vec<String> {
     args
 }
 
-/// No canary in the output or in any file under HOME (the state dir is there).
-pub(crate) fn assert_no_canary(env: &Env, outputs: &[&std::process::Output]) {
-    for out in outputs {
-        for text in [stdout(out), stderr(out)] {
-            assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
-        }
-    }
-    for f in env.files() {
-        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
-        assert!(
-            !text.contains("CANARY"),
-            "{} holds a secret:\n{text}",
-            f.display()
-        );
-    }
-}
-
 /// The one journal of a rotation (standalone applies have journals of their own).
 pub(crate) fn journal(env: &Env) -> Value {
     let dir = env.path().join(".local/state/tokrot/rotations");
@@ -131,16 +114,6 @@ pub(crate) fn journal(env: &Env) -> Value {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
-}
-
-pub(crate) async fn count(server: &MockServer, m: &str, p: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.method.as_str() == m && r.url.path() == p)
-        .count()
 }
 
 pub(crate) async fn puts(server: &MockServer) -> Vec<String> {

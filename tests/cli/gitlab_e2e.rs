@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, day, stderr, stdout};
+use crate::common::{Env, assert_no_canary, day, stderr, stdout, writes};
 
 const CALLER: &str = "glpat-caller-CANARY-aaaa1111";
 const NEW: &str = "glpat-NEWTOKEN-CANARY-bbbb2222";
@@ -92,39 +92,6 @@ fn run(env: &Env, server: &MockServer, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Every write the server received, in order: `METHOD path`.
-async fn writes(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r: &&Request| r.method.as_str() != "GET")
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
-/// No canary appears in the output or in any file under HOME.
-fn assert_no_canary(env: &Env, out: &std::process::Output) {
-    for canary in [CALLER, NEW, BOT, "old-value-CANARY-dddd"] {
-        assert!(!stdout(out).contains(canary), "stdout shows {canary}");
-        assert!(
-            !stderr(out).contains(canary),
-            "stderr shows {canary}:\n{}",
-            stderr(out)
-        );
-        for f in env.files() {
-            let text = std::fs::read(&f).unwrap();
-            assert!(
-                !String::from_utf8_lossy(&text).contains(canary),
-                "{} holds {canary}",
-                f.display()
-            );
-        }
-    }
-    assert!(!stderr(out).contains("CANARY"), "{}", stderr(out));
-}
-
 fn assert_targets_done(out: &std::process::Output) {
     let err = stderr(out);
     assert!(
@@ -188,7 +155,7 @@ async fn gitlab_pat_rotation_applies_the_new_token_to_a_variable_and_a_webhook()
         &[],
     )
     .await;
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 /// The server received exactly these writes: `before` in order, then the two target writes in
@@ -285,7 +252,7 @@ async fn gitlab_project_token_rotation_keeps_the_old_lifetime() {
     .await;
     assert_eq!(body, json!({"expires_at": expected}));
     assert!(stderr(&out).contains(&format!("expires {expected}")));
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -331,7 +298,7 @@ async fn gitlab_group_token_rotation_applies_the_new_token() {
             .unwrap()
             .contains("gitlab-group-token")
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 async fn mount_old_trigger(server: &MockServer, deletes: u64) {
@@ -389,7 +356,7 @@ async fn gitlab_trigger_is_created_applied_and_the_old_one_deleted_last() {
         &["DELETE /api/v4/projects/grp%2Fproj/triggers/9"],
     )
     .await;
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -597,8 +564,8 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
         2,
         "the old trigger is deleted once"
     );
-    assert_no_canary(&env, &out);
-    assert_no_canary(&env, &resumed);
+    assert_no_canary(&env, &[&out]);
+    assert_no_canary(&env, &[&resumed]);
 }
 
 #[tokio::test]
@@ -692,7 +659,7 @@ async fn gitlab_trigger_bot_creates_its_token_and_acts_as_the_bot() {
     assert_eq!(body["scopes"], json!(["api"]));
     assert_eq!(body["access_level"], 40);
     assert!(body["expires_at"].is_string(), "expires_at is always sent");
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 /// A GitLab whose rotate call answers `status`: the call must be made exactly once.
@@ -964,8 +931,8 @@ async fn apply_gitlab_ci_var_and_webhook_on_their_own_read_the_token_from_stdin(
     assert!(steps.iter().all(|s| s["outcome"] == "done"), "{report:#}");
     let got = writes(&server).await;
     assert_eq!(got, [format!("PUT {VAR_PATH}"), format!("PUT {HOOK_PATH}")]);
-    assert_no_canary(&env, &out);
-    assert_no_canary(&env, &out2);
+    assert_no_canary(&env, &[&out]);
+    assert_no_canary(&env, &[&out2]);
 }
 
 #[tokio::test]
@@ -1053,7 +1020,7 @@ async fn many_variables_of_one_project_are_read_with_one_list_call() {
                 "no per-variable reads: the list and the writes' answers are enough"
             );
         }
-        assert_no_canary(&env, &out);
+        assert_no_canary(&env, &[&out]);
     }
 }
 
@@ -1205,7 +1172,7 @@ async fn a_dry_run_with_credentials_runs_the_read_only_checks_and_writes_nothing
             .starts_with("gitlab-webhook:grp/proj:8")
     );
     assert!(writes(&server).await.is_empty());
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, Pty, day, stderr, stdout};
+use crate::common::{
+    Env, Pty, assert_no_canary, assert_no_canary_in, count, day, stderr, stdout, writes,
+};
 
 const CALLER: &str = "glpat-caller-CANARY-pp01";
 const NEW: &str = "glpat-NEW-CANARY-pp02";
@@ -90,27 +92,6 @@ fn spawn(env: &Env, server: &MockServer, args: &[&str]) -> Child {
         .unwrap()
 }
 
-async fn count(server: &MockServer, m: &str, p: &str) -> usize {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.method.as_str() == m && r.url.path() == p)
-        .count()
-}
-
-async fn writes(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
 async fn wait_for(server: &MockServer, m: &str, p: &str) {
     let started = Instant::now();
     while count(server, m, p).await == 0 {
@@ -156,16 +137,6 @@ fn step<'a>(j: &'a Value, action: &str) -> &'a Value {
         .iter()
         .find(|s| s["action"] == action)
         .unwrap_or_else(|| panic!("no step {action} in {j}"))
-}
-
-fn no_canary(env: &Env, texts: &[String]) {
-    for t in texts {
-        assert!(!t.contains("CANARY"), "a secret was shown:\n{t}");
-    }
-    for f in env.files() {
-        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
-        assert!(!text.contains("CANARY"), "{} holds a secret", f.display());
-    }
 }
 
 #[tokio::test]
@@ -320,10 +291,7 @@ async fn keep_leaves_the_token_in_the_keyring_for_apply_from_and_history_says_ke
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
-    no_canary(
-        &env,
-        &[stdout(&out), stderr(&out), stderr(&apply), stderr(&ended)],
-    );
+    assert_no_canary(&env, &[&out, &apply, &ended]);
 }
 
 #[tokio::test]
@@ -436,7 +404,7 @@ async fn sigint_during_the_rotate_call_is_held_until_the_new_token_is_journaled_
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     assert_eq!(count(&server, "POST", ROTATE).await, 1, "never again");
     assert_eq!(the_journal(&env)["status"], "done");
-    no_canary(&env, &[err, stderr(&resumed)]);
+    assert_no_canary_in(&env, &[&err, &stderr(&resumed)]);
 }
 
 #[tokio::test]
@@ -736,7 +704,7 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
         stderr(&resumed)
     );
     assert_eq!(count(&server, "POST", ROTATE).await, 1);
-    no_canary(&env, &[stdout(&out), err, stderr(&resumed)]);
+    assert_no_canary_in(&env, &[&stdout(&out), &err, &stderr(&resumed)]);
 }
 
 #[tokio::test]
@@ -824,10 +792,7 @@ async fn self_rotation_puts_the_new_token_into_the_kept_credential() {
         .output()
         .unwrap();
     assert_eq!(logout.status.code(), Some(0), "{}", stderr(&logout));
-    no_canary(
-        &env,
-        &[stderr(&rotated), stdout(&status), stderr(&from_env)],
-    );
+    assert_no_canary(&env, &[&rotated, &status, &from_env]);
 }
 
 #[test]

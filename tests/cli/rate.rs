@@ -10,9 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::assert_no_canary;
 use crate::common::{Env, stderr};
 use crate::faults::{
-    CALLER, assert_no_canary, journal, puts, rotate_args, rotated, token, variable, variable_answer,
+    CALLER, journal, puts, rotate_args, rotated, token, variable, variable_answer,
 };
 use tokrot::exit;
 

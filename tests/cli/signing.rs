@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, scan, stderr, stdout};
+use crate::common::{Env, requests, scan, stderr, stdout};
 
 const GITLAB_CALLER: &str = "glpat-caller-CANARY-sg01";
 const ZD_CALLER: &str = "zd-caller-CANARY-sg02";
@@ -145,14 +145,6 @@ const ROTATE: [&str; 8] = [
     "gitlab-ci-var:relay/app:ZD_SIGNING_SECRET",
 ];
 
-/// `METHOD path` of every request the server got, in order.
-async fn sent(server: &MockServer) -> Vec<String> {
-    let all = server.received_requests().await.unwrap_or_default();
-    all.iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
 const SECRETS: [&str; 4] = [GITLAB_CALLER, ZD_CALLER, OLD_SECRET, NEW_SECRET];
 
 #[tokio::test]
@@ -178,7 +170,12 @@ async fn the_new_signing_secret_goes_to_its_receiver_in_the_same_run() {
             text.contains(&format!("POST {}{SECRET_PATH}", server.uri())),
             "{text}"
         );
-        assert!(sent(&server).await.iter().all(|r| r.starts_with("GET ")));
+        assert!(
+            requests(&server)
+                .await
+                .iter()
+                .all(|r| r.starts_with("GET "))
+        );
 
         let mut run = vec!["--yes", "-v"];
         run.extend(ROTATE);
@@ -194,7 +191,7 @@ async fn the_new_signing_secret_goes_to_its_receiver_in_the_same_run() {
             "{err}"
         );
         assert_eq!(*current.lock().unwrap(), NEW_SECRET);
-        let requests = sent(&server).await;
+        let requests = requests(&server).await;
         let posts: Vec<&String> = requests.iter().filter(|r| r.starts_with("POST ")).collect();
         assert_eq!(posts, [&format!("POST {SECRET_PATH}")], "{requests:#?}");
         // Read after the reset only when its answer did not hold the secret; then once more to
@@ -234,7 +231,12 @@ async fn a_webhook_made_by_an_app_is_refused_before_anything_changes() {
         stderr(&out)
     );
     assert_eq!(*current.lock().unwrap(), OLD_SECRET);
-    assert!(sent(&server).await.iter().all(|r| r.starts_with("GET ")));
+    assert!(
+        requests(&server)
+            .await
+            .iter()
+            .all(|r| r.starts_with("GET "))
+    );
     scan(&env, &[&out], &SECRETS);
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Env, day, stderr, stdout};
+use crate::common::{Env, assert_no_canary, day, stderr, stdout, writes};
 
 const GITLAB_CALLER: &str = "glpat-caller-CANARY-zz11";
 const ZD_CALLER: &str = "zd-caller-CANARY-zz22";
@@ -38,25 +38,6 @@ fn run(env: &Env, server: &MockServer, args: &[&str]) -> std::process::Output {
 
 async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
-}
-
-async fn writes(server: &MockServer) -> Vec<String> {
-    requests(server)
-        .await
-        .iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
-fn assert_no_canary(env: &Env, out: &std::process::Output) {
-    for text in [stdout(out), stderr(out)] {
-        assert!(!text.contains("CANARY"), "a secret was shown:\n{text}");
-    }
-    for f in env.files() {
-        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
-        assert!(!text.contains("CANARY"), "{} holds a secret", f.display());
-    }
 }
 
 /// A stored resource: `before` until a `Patch` sharing the flag is answered, `after` from then.
@@ -183,7 +164,7 @@ async fn a_gitlab_token_goes_into_a_zendesk_app_setting_and_a_webhook_credential
         json!({"webhook": {"authentication": {"type": "bearer_token", "add_position": "header", "data": {"token": NEW}}}}),
         "only authentication, its type kept"
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -284,7 +265,7 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
         ],
         "new trigger, then the webhook, then the old trigger"
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 async fn mount_oauth(server: &MockServer, granted: &[&str]) {
@@ -390,7 +371,7 @@ async fn zendesk_oauth_creates_applies_verifies_and_revokes_the_old_token_last()
         ],
         "create, verify, apply, then revoke the old token"
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -425,7 +406,7 @@ async fn a_scope_mismatch_stops_before_anything_is_applied() {
         ["POST /api/v2/oauth/tokens"],
         "nothing applied, the old token kept"
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -478,7 +459,7 @@ async fn a_pasted_api_token_answered_by_the_anonymous_user_is_refused_and_nothin
         !err.contains("Delete the old token, now"),
         "no deletion is suggested without a replacement: {err}"
     );
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -606,7 +587,7 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
     let out = apply("01BASIC", &["--username", "svc-zendesk"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(writes(&server).await, ["PATCH /api/v2/webhooks/01BASIC"]);
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 
     // Zendesk shows a basic_auth's user name (`data.username`): it is kept without being asked.
     Mock::given(method("GET"))
@@ -627,7 +608,7 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
         .await;
     let out = apply("01SHOWN", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
@@ -677,7 +658,7 @@ async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() 
         "DELETE /api/v2/oauth/tokens/900",
         "{w:?}"
     );
-    assert_no_canary(&env, &resumed);
+    assert_no_canary(&env, &[&resumed]);
 }
 
 /// "Write it anyway?" asked by an action's check (the installation does not show the setting),
@@ -849,7 +830,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
         .count();
     assert_eq!(deletes, 1);
     for out in [&first, &resumed, &retired] {
-        assert_no_canary(&env, out);
+        assert_no_canary(&env, &[out]);
     }
 }
 
@@ -885,7 +866,7 @@ async fn a_run_is_resumed_only_where_it_began() {
             "{}",
             stderr(&out)
         );
-        assert_no_canary(&env, &out);
+        assert_no_canary(&env, &[&out]);
     }
     assert!(!tripwire.tripped(), "nothing goes to the other instance");
 }
@@ -952,7 +933,7 @@ async fn a_webhook_re_pointed_at_another_host_never_receives_a_gitlab_token() {
             ],
         );
         assert_eq!(dry.status.code(), Some(2), "{}", stderr(&dry));
-        assert_no_canary(&env, &out);
+        assert_no_canary(&env, &[&out]);
     }
     // A token given to `apply` (no GitLab call in the run, so no GitLab client) is held to
     // the same rule: GitLab's host is the configured one.
@@ -1049,7 +1030,7 @@ async fn a_created_token_cut_to_its_first_characters_is_never_kept_or_applied() 
         .collect();
     // Made, and nothing after it: no write of the cut value, no revoke of the old token.
     assert_eq!(writes, ["POST /api/v2/oauth/tokens"]);
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 /// An installation whose PUT replaces the settings with those sent, as a Zendesk that does not
@@ -1110,8 +1091,8 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
         "{}",
         stdout(&journal)
     );
-    assert_no_canary(&env, &out);
-    assert_no_canary(&env, &journal);
+    assert_no_canary(&env, &[&out]);
+    assert_no_canary(&env, &[&journal]);
 }
 
 /// `tokrot --output json rotate zendesk-oauth` of client 223443 into a CI/CD variable.
@@ -1193,7 +1174,7 @@ async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_i
     assert_eq!(history["run"]["expires_at"], day(45), "{history}");
     assert_eq!(history["run"]["refresh_token"], true, "{history}");
     crate::common::scan(&env, &[&out, &shown, &json_out], &[NEW, REFRESH]);
-    assert_no_canary(&env, &out);
+    assert_no_canary(&env, &[&out]);
 }
 
 #[tokio::test]
