@@ -20,6 +20,8 @@
 //!   journal.
 //! - `clients` — the HTTP policy every call shares (`http`) and one function per endpoint
 //!   (`gitlab`, `zendesk`).
+//! - `model` — the protocol's vocabulary (phases, verification), below `state`, which journals
+//!   it as it is.
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
 //!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
 //!   `table` writer), `terminal` (what a prompt changes, put back on a signal), `text`,
@@ -33,6 +35,7 @@ pub mod engine;
 pub mod exit;
 pub mod inventory;
 pub mod logging;
+pub mod model;
 pub mod pager;
 pub mod runbook;
 pub mod secret;
@@ -86,6 +89,18 @@ mod layering {
             &[
                 "crate::cli",
                 "crate::engine",
+                "crate::actions",
+                "crate::runbook",
+                "crate::clients",
+                "crate::state",
+            ],
+        ),
+        (
+            "model.rs",
+            &[
+                "crate::cli",
+                "crate::engine",
+                "crate::inventory",
                 "crate::actions",
                 "crate::runbook",
                 "crate::clients",

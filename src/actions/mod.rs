@@ -21,36 +21,7 @@ pub enum Service {
     Local,
 }
 
-/// The phase of the rotation protocol an action belongs to (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Phase {
-    /// Read-only checks before anything changes.
-    Preflight,
-    /// The one non-idempotent call that makes the new token.
-    Rotate,
-    /// Keeping the new token safe in the OS keyring.
-    Stash,
-    /// Writing the new token into a target.
-    Apply,
-    /// Checking that the new token and the targets work.
-    Verify,
-    /// Revoking or deleting the old token.
-    Finish,
-}
-
-impl Phase {
-    /// Lower-case name used in the checklist and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Preflight => "preflight",
-            Phase::Rotate => "rotate",
-            Phase::Stash => "stash",
-            Phase::Apply => "apply",
-            Phase::Verify => "verify",
-            Phase::Finish => "finish",
-        }
-    }
-}
+pub use crate::model::Phase;
 
 /// Where an argument goes in the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -147,46 +147,7 @@ fn access_note(e: &ApiError) -> &'static str {
     }
 }
 
-/// Whether a target holds the new value, as far as its API lets tokrot read it back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verified {
-    /// Read back and equal.
-    Yes,
-    /// Read back and different.
-    No,
-    /// The API never returns this value.
-    NotReadable,
-}
-
-impl Verified {
-    /// Reads what `as_str` wrote.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "yes" => Some(Verified::Yes),
-            "no" => Some(Verified::No),
-            "not-readable" => Some(Verified::NotReadable),
-            _ => None,
-        }
-    }
-
-    /// As a report counts it: "2 verified", "1 not readable back".
-    pub fn counted(self) -> &'static str {
-        match self {
-            Verified::Yes => "verified",
-            Verified::No => "not matching when read back",
-            Verified::NotReadable => "not readable back",
-        }
-    }
-
-    /// As in the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verified::Yes => "yes",
-            Verified::No => "no",
-            Verified::NotReadable => "not-readable",
-        }
-    }
-}
+pub use crate::model::Verified;
 
 /// What became of one target.
 #[derive(Debug, Clone, Default)]

@@ -263,7 +263,7 @@ impl RunDocument {
         }
         for (t, record) in self.targets.iter_mut().zip(&journal.targets) {
             t.status = record.status.as_str();
-            t.verified = record.verified.clone();
+            t.verified = record.verified.map(|v| v.as_str().to_owned());
             t.error = record.error.clone();
         }
         // An apply runbook's one target stands as its write step does.

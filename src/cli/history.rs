@@ -205,7 +205,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     }
     let mut rows: Vec<(&str, String)> = vec![
         ("Run", j.id.clone()),
-        ("Runbook", format!("{} ({})", j.runbook, j.kind)),
+        ("Runbook", format!("{} ({})", j.runbook, j.kind.as_str())),
         ("Status", shown_standing(all, j, standing)),
         ("Started", to_the_second(&j.started_at)),
         ("Updated", to_the_second(&j.updated_at)),
@@ -303,7 +303,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
             let verified = t
                 .verified
                 .as_ref()
-                .map(|v| format!(", verified: {v}"))
+                .map(|v| format!(", verified: {}", v.as_str()))
                 .unwrap_or_default();
             let error = t
                 .error

@@ -168,7 +168,7 @@ pub struct PlanStep {
     pub call: Option<Call>,
     /// The protocol phase of an action.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub phase: Option<&'static str>,
+    pub phase: Option<Phase>,
     /// Runs even after a gate stopped the run.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cleanup: bool,
@@ -678,7 +678,7 @@ impl Section<'_> {
                 WalkKind::Action { name: spec.name },
                 Some(spec.name),
                 self.call(spec, args),
-                Some(spec.phase.as_str()),
+                Some(spec.phase),
             ),
         };
         let text = match (text, step.action().map(|a| a.name)) {

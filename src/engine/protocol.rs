@@ -268,7 +268,7 @@ fn first_record(id: &str, req: &Request, self_account: Option<String>) -> Journa
     JournalData {
         id: id.to_owned(),
         runbook: plan.runbook.id.clone(),
-        kind: plan.runbook.kind.as_str().into(),
+        kind: plan.runbook.kind,
         params: req.params.clone(),
         targets: plan
             .targets
@@ -678,8 +678,8 @@ fn audit_record(data: &JournalData, plan: &Plan, facts: &RunFacts, status: Statu
 /// started, or a target written.
 pub(crate) fn anything_changed(d: &JournalData) -> bool {
     d.targets.iter().any(|t| t.status == TargetStatus::Applied)
-        || d.steps.iter().any(|s| match s.phase.as_deref() {
-            Some("rotate" | "apply" | "finish") => s.status != StepStatus::Skipped,
+        || d.steps.iter().any(|s| match s.phase {
+            Some(Phase::Rotate | Phase::Apply | Phase::Finish) => s.status != StepStatus::Skipped,
             Some(_) => false,
             None => s.status == StepStatus::Done && !s.title.is_empty() && s.action.is_none(),
         })
@@ -815,7 +815,7 @@ impl<A: Actions> Run<A> {
             n: step.n,
             title: step.title.clone(),
             action: step.action.map(str::to_owned),
-            phase: step.phase.map(str::to_owned),
+            phase: step.phase,
             status,
             at: String::new(),
             message: Some(message.to_owned()).filter(|m| !m.is_empty()),
@@ -847,7 +847,7 @@ impl<A: Actions> Run<A> {
         self.write(self.journal.update_target(|d| {
             if let Some(t) = d.targets.get_mut(index) {
                 t.status = target_status(report.applied, error.is_some());
-                t.verified = report.verified.map(|v| v.as_str().to_owned());
+                t.verified = report.verified;
                 t.error = error;
                 t.failed_step = failed_step;
             }

@@ -318,7 +318,7 @@ pub fn step_outcomes(
     let checked = journal
         .steps
         .iter()
-        .any(|r| matches!(r.phase.as_deref(), Some(p) if p != "preflight"))
+        .any(|r| matches!(r.phase, Some(p) if p != Phase::Preflight))
         || journal
             .targets
             .iter()

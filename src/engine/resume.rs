@@ -14,7 +14,8 @@ use super::protocol::{self, Finished, Session, StartError};
 use super::seams::{Actions, Keeper};
 use super::walk;
 use crate::actions::Phase;
-use crate::actions::run::{Successor, Verified};
+use crate::actions::run::Successor;
+use crate::model::RunbookKind;
 use crate::state::StateError;
 use crate::state::journal::{self, Journal, JournalData, Status, StepStatus, TargetStatus};
 use crate::state::lock::{LockError, Locks};
@@ -187,7 +188,7 @@ pub fn standing(state_dir: &Path, data: &JournalData) -> &'static str {
 /// Whether the journal shows a one-shot call started or sent whose outcome it does not know.
 pub fn one_shot_open(data: &JournalData) -> bool {
     data.steps.iter().any(|s| {
-        s.phase.as_deref() == Some("rotate")
+        s.phase == Some(Phase::Rotate)
             && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
     })
 }
@@ -229,7 +230,7 @@ pub fn unfinished_rotations(
     let runs = with_standing(state_dir, all)
         .into_iter()
         .filter(|(data, standing)| {
-            data.kind == "rotate"
+            data.kind == RunbookKind::Rotate
                 && match *standing {
                     "incomplete" | "unknown" => true,
                     "interrupted" | "failed" | "aborted" => made_a_token(data),
@@ -243,7 +244,7 @@ pub fn unfinished_rotations(
 /// Whether a run's one-shot call was made (or may have been): a new token exists somewhere.
 pub fn made_a_token(data: &JournalData) -> bool {
     data.steps.iter().any(|s| {
-        s.phase.as_deref() == Some("rotate")
+        s.phase == Some(Phase::Rotate)
             && matches!(
                 s.status,
                 StepStatus::Done | StepStatus::Running | StepStatus::Unknown
@@ -291,7 +292,7 @@ pub fn successors(state_dir: &Path, origin: &str) -> HashMap<String, Successor> 
 fn rotated_at(data: &JournalData) -> Option<&str> {
     data.steps
         .iter()
-        .find(|s| s.phase.as_deref() == Some("rotate") && s.status == StepStatus::Done)
+        .find(|s| s.phase == Some(Phase::Rotate) && s.status == StepStatus::Done)
         .map(|s| s.at.as_str())
 }
 
@@ -347,7 +348,7 @@ pub fn reopen(
         return Err(ResumeError::Finished { id });
     }
     same_origin(&data, plan)?;
-    if data.kind == "rotate" {
+    if data.kind == RunbookKind::Rotate {
         let (key, what) = protocol::source_key(plan, &data.params);
         locks.take(state_dir, &key, &what, holder)?;
         // The old and the new token by the vendor's own ids, as the run that made them held.
@@ -381,12 +382,12 @@ pub fn reopen(
             });
         }
     }
-    let token = match data.kind.as_str() {
+    let token = match data.kind {
         // A kept run has only the old token's retirement left, which needs no new token: one the
         // keyring has let go of (the kernel keyring's lasts three days) does not hold it up.
-        "rotate" if data.status == Status::Kept => keeper.find(&id).ok().flatten(),
-        "rotate" => Some(rotated_token(&data, plan, keeper)?),
-        "apply" if data.steps.iter().any(|s| s.status == StepStatus::Done) => {
+        RunbookKind::Rotate if data.status == Status::Kept => keeper.find(&id).ok().flatten(),
+        RunbookKind::Rotate => Some(rotated_token(&data, plan, keeper)?),
+        RunbookKind::Apply if data.steps.iter().any(|s| s.status == StepStatus::Done) => {
             return Err(ResumeError::NotRotation { id });
         }
         _ => None,
@@ -687,7 +688,7 @@ pub(crate) async fn resume_with<A: Actions>(
     }
     for (i, t) in data.targets.iter().enumerate() {
         if t.status == TargetStatus::Applied {
-            actions.resumed_target(i, t.verified.as_deref().and_then(Verified::parse));
+            actions.resumed_target(i, t.verified);
         }
     }
     // A kept run is resumed to retire the old token, now that the new one is in place; any
@@ -772,7 +773,7 @@ mod tests {
                     n: s.n,
                     title: s.title.clone(),
                     action: s.action.map(str::to_owned),
-                    phase: s.phase.map(str::to_owned),
+                    phase: s.phase,
                     status: if last && deferred {
                         StepStatus::Skipped
                     } else {
@@ -787,7 +788,7 @@ mod tests {
         let data = JournalData {
             id: id.into(),
             runbook: "gitlab-trigger".into(),
-            kind: "rotate".into(),
+            kind: RunbookKind::Rotate,
             params: vec![
                 ("project".into(), "grp/proj".into()),
                 ("trigger_id".into(), "9".into()),

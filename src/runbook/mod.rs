@@ -14,27 +14,7 @@ use crate::actions::ActionSpec;
 pub use catalogue::Catalogue;
 use template::Template;
 
-/// What a runbook does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunbookKind {
-    /// Makes a new token (`tokrot rotate`).
-    Rotate,
-    /// Puts a token into one place (`tokrot apply`, or a `--apply-to` target).
-    Apply,
-    /// A procedure the operator carries out, walked step by step (`tokrot run`).
-    Checklist,
-}
-
-impl RunbookKind {
-    /// The word used in runbooks, `list` and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunbookKind::Rotate => "rotate",
-            RunbookKind::Apply => "apply",
-            RunbookKind::Checklist => "checklist",
-        }
-    }
-}
+pub use crate::model::RunbookKind;
 
 /// The vendor a runbook works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

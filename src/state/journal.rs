@@ -2,6 +2,7 @@
 //! before and after each step, so that after any stop it says what was done, what was not, and
 //! whether the rotate call's outcome is known. `resume` reads it back; `history` lists it.
 
+use crate::model::{Phase, RunbookKind, Verified};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -89,7 +90,7 @@ pub struct StepRecord {
     pub action: Option<String>,
     /// Its protocol phase.
     #[serde(default)]
-    pub phase: Option<String>,
+    pub phase: Option<Phase>,
     /// How it stands.
     pub status: StepStatus,
     /// When it last changed (RFC 3339).
@@ -129,9 +130,9 @@ pub struct TargetRecord {
     pub spec: String,
     /// Where it stands.
     pub status: TargetStatus,
-    /// `yes`, `no`, `not-readable`.
+    /// Whether it was read back (`yes`, `no`, `not-readable` in the file).
     #[serde(default)]
-    pub verified: Option<String>,
+    pub verified: Option<Verified>,
     /// Why it failed (redacted).
     #[serde(default)]
     pub error: Option<String>,
@@ -168,7 +169,7 @@ pub struct JournalData {
     pub runbook: String,
     /// The runbook's kind: `rotate`, `apply` or `checklist`.
     #[serde(default = "rotate_kind")]
-    pub kind: String,
+    pub kind: RunbookKind,
     /// The parameters it was given (none is ever a secret).
     pub params: Vec<(String, String)>,
     /// Its targets.
@@ -228,8 +229,8 @@ pub struct JournalData {
     pub memo: std::collections::BTreeMap<String, String>,
 }
 
-fn rotate_kind() -> String {
-    "rotate".into()
+fn rotate_kind() -> RunbookKind {
+    RunbookKind::Rotate
 }
 
 impl JournalData {
@@ -404,7 +405,7 @@ impl Journal {
         n: usize,
         title: &str,
         action: Option<&str>,
-        phase: Option<&str>,
+        phase: Option<Phase>,
         status: StepStatus,
         message: Option<&str>,
     ) -> Result<(), StateError> {
@@ -412,7 +413,7 @@ impl Journal {
             n,
             title: title.to_owned(),
             action: action.map(str::to_owned),
-            phase: phase.map(str::to_owned),
+            phase,
             status,
             at: String::new(),
             message: message.map(str::to_owned),
@@ -518,7 +519,7 @@ mod tests {
         JournalData {
             id: id.into(),
             runbook: "gitlab-pat".into(),
-            kind: "rotate".into(),
+            kind: RunbookKind::Rotate,
             stash_error: None,
             approvals: vec![],
             self_account: None,
@@ -554,7 +555,7 @@ mod tests {
             5,
             "Rotate",
             Some("gitlab.rotate_personal_token"),
-            Some("rotate"),
+            Some(Phase::Rotate),
             StepStatus::Running,
             None,
         )
@@ -563,7 +564,7 @@ mod tests {
             5,
             "Rotate",
             Some("gitlab.rotate_personal_token"),
-            Some("rotate"),
+            Some(Phase::Rotate),
             StepStatus::Failed,
             Some("echo glpat-secret-value"),
         )
