@@ -107,69 +107,76 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// The apply runbook, the parameters its flags give, and the options every target takes.
+    fn request(&self) -> (&'static str, Vec<(String, String)>, &Common) {
+        match self {
+            Target::GitlabCiVar {
+                project,
+                group,
+                key,
+                environment_scope,
+                common,
+            } => (
+                "gitlab-ci-var",
+                given(&[
+                    ("project", project),
+                    ("group", group),
+                    ("key", key),
+                    ("environment_scope", environment_scope),
+                ]),
+                common,
+            ),
+            Target::GitlabWebhook {
+                project,
+                group,
+                hook_id,
+                common,
+            } => (
+                "gitlab-webhook",
+                given(&[("project", project), ("group", group), ("hook_id", hook_id)]),
+                common,
+            ),
+            Target::GitlabInstanceVar { key, common } => {
+                ("gitlab-instance-var", given(&[("key", key)]), common)
+            }
+            Target::ZendeskApp {
+                instance,
+                installation_id,
+                setting,
+                common,
+            } => (
+                "zendesk-app",
+                given(&[
+                    ("instance", instance),
+                    ("installation_id", installation_id),
+                    ("setting", setting),
+                ]),
+                common,
+            ),
+            Target::ZendeskWebhook {
+                instance,
+                webhook_id,
+                username,
+                header_name,
+                common,
+            } => (
+                "zendesk-webhook",
+                given(&[
+                    ("instance", instance),
+                    ("webhook_id", webhook_id),
+                    ("username", username),
+                    ("header_name", header_name),
+                ]),
+                common,
+            ),
+        }
+    }
+}
+
 /// Applies.
 pub async fn run(ctx: &mut Ctx, args: &ApplyArgs) -> Result<Outcome, CliError> {
-    let (runbook, mut given, common) = match &args.target {
-        Target::GitlabCiVar {
-            project,
-            group,
-            key,
-            environment_scope,
-            common,
-        } => (
-            "gitlab-ci-var",
-            given(&[
-                ("project", project),
-                ("group", group),
-                ("key", key),
-                ("environment_scope", environment_scope),
-            ]),
-            common,
-        ),
-        Target::GitlabWebhook {
-            project,
-            group,
-            hook_id,
-            common,
-        } => (
-            "gitlab-webhook",
-            given(&[("project", project), ("group", group), ("hook_id", hook_id)]),
-            common,
-        ),
-        Target::GitlabInstanceVar { key, common } => {
-            ("gitlab-instance-var", given(&[("key", key)]), common)
-        }
-        Target::ZendeskApp {
-            instance,
-            installation_id,
-            setting,
-            common,
-        } => (
-            "zendesk-app",
-            given(&[
-                ("instance", instance),
-                ("installation_id", installation_id),
-                ("setting", setting),
-            ]),
-            common,
-        ),
-        Target::ZendeskWebhook {
-            instance,
-            webhook_id,
-            username,
-            header_name,
-            common,
-        } => (
-            "zendesk-webhook",
-            given(&[
-                ("instance", instance),
-                ("webhook_id", webhook_id),
-                ("username", username),
-                ("header_name", header_name),
-            ]),
-            common,
-        ),
-    };
+    let (runbook, mut given, common) = args.target.request();
     given.extend(common.params.iter().cloned());
     execute(
         ctx,

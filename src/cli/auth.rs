@@ -381,31 +381,10 @@ async fn status(
     service: Option<Service>,
     instance: &Option<String>,
 ) -> Result<Outcome, CliError> {
-    let mut rows = Vec::new();
     // Asked about everything (no --instance, not `gitlab` alone): only what has a credential is
     // shown, as gh shows the hosts you are logged in to.
     let listing = instance.is_none() && service != Some(Service::Gitlab);
-    if service != Some(Service::Zendesk) {
-        ctx.warn_repointed(true, []);
-        rows.push(auth::gitlab_status(&ctx.config, http(ctx)).await);
-    }
-    if service != Some(Service::Gitlab) {
-        let (instances, reach) = match instance {
-            Some(i) => (vec![ctx.config.instance(i)?.clone()], Reach::Named),
-            None => (
-                ctx.config
-                    .ordered_instances()
-                    .into_iter()
-                    .cloned()
-                    .collect(),
-                Reach::Listed,
-            ),
-        };
-        for instance in &instances {
-            ctx.warn_repointed(false, [instance]);
-            rows.push(auth::zendesk_status(instance, reach, http(ctx)).await);
-        }
-    }
+    let mut rows = status_rows(ctx, service, instance).await?;
     // Those without a credential, when everything was asked about: one line naming them.
     let without: Vec<String> = match listing {
         true => rows
@@ -460,6 +439,37 @@ async fn status(
         return Err(err);
     }
     Ok(Outcome::Done)
+}
+
+/// Each credential asked about, tried where it belongs.
+async fn status_rows(
+    ctx: &mut Ctx,
+    service: Option<Service>,
+    instance: &Option<String>,
+) -> Result<Vec<auth::Status>, CliError> {
+    let mut rows = Vec::new();
+    if service != Some(Service::Zendesk) {
+        ctx.warn_repointed(true, []);
+        rows.push(auth::gitlab_status(&ctx.config, http(ctx)).await);
+    }
+    if service != Some(Service::Gitlab) {
+        let (instances, reach) = match instance {
+            Some(i) => (vec![ctx.config.instance(i)?.clone()], Reach::Named),
+            None => (
+                ctx.config
+                    .ordered_instances()
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+                Reach::Listed,
+            ),
+        };
+        for instance in &instances {
+            ctx.warn_repointed(false, [instance]);
+            rows.push(auth::zendesk_status(instance, reach, http(ctx)).await);
+        }
+    }
+    Ok(rows)
 }
 
 fn describe(source: &Option<Source>) -> String {

@@ -184,25 +184,55 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     };
     let later = resume::rotated_again(all, j);
     if ctx.json() {
-        let mut doc = run_json(ctx, j, standing);
-        doc["journal_status"] = json!(j.status.as_str());
-        doc["expires_at"] = json!(j.expires_at);
-        doc["refresh_token"] = json!(j.memo.contains_key("refresh_token"));
-        doc["identity_change"] = json!(j.memo.get("identity_change"));
-        doc["stash_error"] = json!(j.stash_error);
-        doc["keep"] = json!(j.keep);
-        doc["self_account"] = json!(j.self_account);
-        doc["steps"] = json!(j.steps);
-        doc["approvals"] = json!(j.approvals);
-        doc["rotated_again"] = json!(
-            later
-                .iter()
-                .map(|r| json!({"run": r.id, "new_id": r.new_id, "status": r.status.as_str()}))
-                .collect::<Vec<_>>()
-        );
+        let doc = run_detail_json(ctx, j, standing, &later);
         ctx.print_json(&json!({"run": doc}))?;
         return Ok(Outcome::Done);
     }
+    let rows = summary_rows(all, j, standing, &later);
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in &rows {
+        out.push_str(&format!("{k:<w$}  {v}\n"));
+    }
+    out.push_str(&steps_text(j));
+    out.push_str(&targets_text(j));
+    ctx.ui.page(&out)?;
+    Ok(Outcome::Done)
+}
+
+/// `history ID --output json`: the run as the list shows it, and everything the journal keeps.
+fn run_detail_json(
+    ctx: &Ctx,
+    j: &JournalData,
+    standing: &str,
+    later: &[&JournalData],
+) -> serde_json::Value {
+    let mut doc = run_json(ctx, j, standing);
+    doc["journal_status"] = json!(j.status.as_str());
+    doc["expires_at"] = json!(j.expires_at);
+    doc["refresh_token"] = json!(j.memo.contains_key("refresh_token"));
+    doc["identity_change"] = json!(j.memo.get("identity_change"));
+    doc["stash_error"] = json!(j.stash_error);
+    doc["keep"] = json!(j.keep);
+    doc["self_account"] = json!(j.self_account);
+    doc["steps"] = json!(j.steps);
+    doc["approvals"] = json!(j.approvals);
+    doc["rotated_again"] = json!(
+        later
+            .iter()
+            .map(|r| json!({"run": r.id, "new_id": r.new_id, "status": r.status.as_str()}))
+            .collect::<Vec<_>>()
+    );
+    doc
+}
+
+/// The run's summary, a fact a row: what ran, when, by whom, and what it made.
+fn summary_rows(
+    all: &[(JournalData, &str)],
+    j: &JournalData,
+    standing: &str,
+    later: &[&JournalData],
+) -> Vec<(&'static str, String)> {
     let mut rows: Vec<(&str, String)> = vec![
         ("Run", j.id.clone()),
         ("Runbook", format!("{} ({})", j.runbook, j.kind.as_str())),
@@ -225,27 +255,8 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
     if !j.source().is_empty() {
         rows.push(("Source", j.source()));
     }
-    if let Some(n) = j.new_id {
-        let expires = j
-            .expires_at
-            .as_ref()
-            .map(|e| match j.memo.contains_key("vendor_expiry") {
-                true => format!(", expires {e} (the vendor's lifetime)"),
-                false => format!(", expires {e}"),
-            })
-            .unwrap_or_default();
-        rows.push(("New token", format!("id {n}{expires} (never shown)")));
-        if j.memo.contains_key("refresh_token") {
-            rows.push((
-                "Refresh token",
-                "issued with the new token; not kept or applied".to_owned(),
-            ));
-        }
-    }
-    if let Some(change) = j.memo.get("identity_change") {
-        rows.push(("Acts as", change.clone()));
-    }
-    for r in &later {
+    rows.extend(new_token_rows(j));
+    for r in later {
         let what = match r.new_id {
             Some(n) => format!(
                 "rotated again by run {} ({}): id {n}",
@@ -274,12 +285,39 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
             format!("{} by {by} at {}{evidence}", a.gate, to_the_second(&a.at)),
         ));
     }
-    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (k, v) in &rows {
-        out.push_str(&format!("{k:<w$}  {v}\n"));
+    rows
+}
+
+/// What the run made: the new token's id and expiry, a refresh token that came with it, whom
+/// it acts as.
+fn new_token_rows(j: &JournalData) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(n) = j.new_id {
+        let expires = j
+            .expires_at
+            .as_ref()
+            .map(|e| match j.memo.contains_key("vendor_expiry") {
+                true => format!(", expires {e} (the vendor's lifetime)"),
+                false => format!(", expires {e}"),
+            })
+            .unwrap_or_default();
+        rows.push(("New token", format!("id {n}{expires} (never shown)")));
+        if j.memo.contains_key("refresh_token") {
+            rows.push((
+                "Refresh token",
+                "issued with the new token; not kept or applied".to_owned(),
+            ));
+        }
     }
-    out.push_str("\nSteps:\n");
+    if let Some(change) = j.memo.get("identity_change") {
+        rows.push(("Acts as", change.clone()));
+    }
+    rows
+}
+
+/// The run's steps, a line each with how it ended.
+fn steps_text(j: &JournalData) -> String {
+    let mut out = String::from("\nSteps:\n");
     if j.steps.is_empty() {
         out.push_str("  none was started\n");
     }
@@ -297,28 +335,33 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
             crate::text::one_line(&s.title)
         ));
     }
-    if !j.targets.is_empty() {
-        out.push_str("\nTargets:\n");
-        for t in &j.targets {
-            let verified = t
-                .verified
-                .as_ref()
-                .map(|v| format!(", verified: {}", v.as_str()))
-                .unwrap_or_default();
-            let error = t
-                .error
-                .as_ref()
-                .map(|e| format!(" ({})", crate::text::one_line(e)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "  {}  {}{verified}{error}\n",
-                t.spec,
-                t.status.as_str()
-            ));
-        }
+    out
+}
+
+/// The run's targets, a line each with where it stands.
+fn targets_text(j: &JournalData) -> String {
+    if j.targets.is_empty() {
+        return String::new();
     }
-    ctx.ui.page(&out)?;
-    Ok(Outcome::Done)
+    let mut out = String::from("\nTargets:\n");
+    for t in &j.targets {
+        let verified = t
+            .verified
+            .as_ref()
+            .map(|v| format!(", verified: {}", v.as_str()))
+            .unwrap_or_default();
+        let error = t
+            .error
+            .as_ref()
+            .map(|e| format!(" ({})", crate::text::one_line(e)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {}  {}{verified}{error}\n",
+            t.spec,
+            t.status.as_str()
+        ));
+    }
+    out
 }
 
 /// A run as `history --output json` shows it: what the journal says, named field by field (the

@@ -275,59 +275,20 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             Ok(from_access(&t, Place::GitLab, Key::Pat(t.id)))
         }
         Reader::ResourceToken => {
-            let (what, owner) = match kind.home {
-                Home::Group => ("group", param("group")?),
-                _ => ("project", param("project")?),
-            };
-            let o = match what {
-                "group" => Owner::Group(&owner),
-                _ => Owner::Project(&owner),
-            };
-            let t = access_token(gitlab()?, Some(o), c).await?;
-            let key = Key::Resource(what, owner.clone(), t.id);
-            let place = match what {
-                "group" => Place::Group(owner),
-                _ => Place::Project(owner),
-            };
-            Ok(from_access(&t, place, key))
+            let group = kind.home == Home::Group;
+            let owner = param(if group { "group" } else { "project" })?;
+            resource_seen(gitlab()?, c, group, owner).await
         }
         Reader::Trigger => {
-            let project = param("project")?;
             let id_param = kind.id_param.unwrap_or("trigger_id");
             let id: u64 = param(id_param)?
                 .parse()
                 .map_err(|_| format!("{id_param} is not a number"))?;
-            let t = gitlab()?
-                .trigger(&project, id)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(Seen {
-                id: Some(t.id),
-                active: true,
-                place: Place::Project(project.clone()),
-                expires: t.expires_at.as_deref().and_then(date_of),
-                last_used: t.last_used,
-                key: Some(Key::Trigger(project, t.id)),
-            })
+            trigger_seen(gitlab()?, param("project")?, id).await
         }
         Reader::OAuth => oauth_seen(c, vendors).await,
-        // A signing secret does not expire: its row says whether its webhook is still there.
         Reader::WebhookSecret => {
-            let instance = param("instance")?;
-            let id = param("webhook_id")?;
-            let zendesk = vendors
-                .zendesk
-                .get(&instance)
-                .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
-            zendesk.webhook(&id).await.map_err(|e| e.to_string())?;
-            Ok(Seen {
-                id: None,
-                active: true,
-                place: Place::Zendesk(instance),
-                expires: None,
-                last_used: None,
-                key: None,
-            })
+            secret_seen(vendors, param("instance")?, &param("webhook_id")?).await
         }
         Reader::ApiToken => Ok(Seen {
             id: None,
@@ -338,6 +299,60 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             key: None,
         }),
     }
+}
+
+/// Reads a project or group access token.
+async fn resource_seen(
+    gitlab: &GitLab,
+    c: &Credential,
+    group: bool,
+    owner: String,
+) -> Result<Seen, String> {
+    let o = match group {
+        true => Owner::Group(&owner),
+        false => Owner::Project(&owner),
+    };
+    let t = access_token(gitlab, Some(o), c).await?;
+    let what = if group { "group" } else { "project" };
+    let key = Key::Resource(what, owner.clone(), t.id);
+    let place = match group {
+        true => Place::Group(owner),
+        false => Place::Project(owner),
+    };
+    Ok(from_access(&t, place, key))
+}
+
+/// Reads a pipeline trigger.
+async fn trigger_seen(gitlab: &GitLab, project: String, id: u64) -> Result<Seen, String> {
+    let t = gitlab
+        .trigger(&project, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Seen {
+        id: Some(t.id),
+        active: true,
+        place: Place::Project(project.clone()),
+        expires: t.expires_at.as_deref().and_then(date_of),
+        last_used: t.last_used,
+        key: Some(Key::Trigger(project, t.id)),
+    })
+}
+
+/// A signing secret does not expire: its row says whether its webhook is still there.
+async fn secret_seen(vendors: &Vendors<'_>, instance: String, id: &str) -> Result<Seen, String> {
+    let zendesk = vendors
+        .zendesk
+        .get(&instance)
+        .ok_or_else(|| format!("no Zendesk credential for {instance}"))?;
+    zendesk.webhook(id).await.map_err(|e| e.to_string())?;
+    Ok(Seen {
+        id: None,
+        active: true,
+        place: Place::Zendesk(instance),
+        expires: None,
+        last_used: None,
+        key: None,
+    })
 }
 
 /// Reads a `zendesk-oauth` credential's token: the one `old_token_id` names among its client's
