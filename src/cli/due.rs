@@ -358,21 +358,7 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
     let (run, not_run) = due(&report.rows, &inv.credentials);
     let plan = plan_text(&run, &not_run, due_days, ctx.status_table_layout());
     ctx.ui.status(&plan)?;
-    let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
-    let skipped: Vec<&Row> = not_run.iter().filter(|n| n.human).map(|n| n.row).collect();
-    let unread: Vec<_> = not_run
-        .iter()
-        .filter(|n| n.row.state == State::Unknown && n.row.plan_error.is_none())
-        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "note": n.row.note}))
-        .collect();
-    let not_rotated: Vec<_> = not_run
-        .iter()
-        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "reason": n.reason}))
-        .collect();
-    // The batch's document: what was due, and (below) how each rotation ended.
-    let mut doc = json!({"dry_run": ctx.global.dry_run, "due_within_days": due_days,
-        "due": names(&run), "skipped": names(&skipped), "unread": unread,
-        "not_rotated": not_rotated, "rotations": [], "exit_code": exit::OK});
+    let mut doc = plan_json(ctx.global.dry_run, due_days, &run, &not_run);
     if ctx.global.dry_run {
         if ctx.json() {
             ctx.print_json(&doc)?;
@@ -383,56 +369,11 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
         return report_batch(ctx, &[], &not_run, doc);
     }
     confirm(ctx, run.len())?;
-    // A signal reaches every run of the batch (one process group): each stops at its own safe
-    // point. This process waits for them, to tell how each ended.
-    // This process takes Ctrl-C from here on (the confirmation above may have started the
-    // prompt's fallback, which would otherwise end it at once).
-    crate::terminal::sigint_taken();
-    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = stopped.clone();
-    let _waiting = tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            crate::ui::raw_status(
-                "interrupt: no further rotation starts; each one running stops at its next safe point, and they are waited for",
-            );
-        }
-    });
+    let stopped = wait_on_interrupt();
     let exe = std::env::current_exe()
         .map_err(|e| CliError::usage(format!("cannot find tokrot's own binary: {e}")))?;
     let common = forwarded(ctx);
-    // tokrot's own token, however the inventory names it (`self`, its id, its name).
-    let own_id = match crate::engine::session::gitlab_client(
-        "tokrot rotate --due",
-        &ctx.config,
-        ctx.ui.redactor(),
-        ctx.policy(),
-    ) {
-        Ok(gitlab) => gitlab.personal_token("self").await.ok().map(|t| t.id),
-        Err(_) => None,
-    };
-    // What each entry named when the plan was shown (`inv` was read for it).
-    let mut own: Vec<Planned> = Vec::new();
-    let mut others: Vec<Planned> = Vec::new();
-    for r in &run {
-        let Some(c) = inv.credentials.iter().find(|c| c.name == r.name) else {
-            continue;
-        };
-        let planned = Planned {
-            name: c.name.clone(),
-            approve: approvals(ctx, &super::status::gates(ctx, c)),
-            id: super::rotate::id_param(&c.runbook)
-                .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
-        };
-        let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")
-            || (c.runbook == crate::inventory::source::GITLAB_PAT.runbook
-                && own_id.is_some()
-                && r.id == own_id);
-        match is_own {
-            true => own.push(planned),
-            false => others.push(planned),
-        }
-    }
+    let (own, others) = planned(ctx, &inv, &run).await;
     let batch = Batch {
         exe: &exe,
         common: &common,
@@ -459,28 +400,107 @@ pub async fn run(ctx: &mut Ctx, within: Option<u32>) -> Result<Outcome, CliError
         progress.inc();
     }
     ctx.ui.end_progress(progress);
-    doc["rotations"] = json!(
-        ended
-            .iter()
-            .map(|e| {
-                // A rotation that left no report says why on its stderr: its error lines.
-                let error = e.report.is_none().then(|| {
-                    let said: Vec<&str> = e
-                        .stderr
-                        .lines()
-                        .filter(|l| l.starts_with("error:") || l.trim_start().starts_with("hint:"))
-                        .collect();
-                    // A rotation that never started says why in a line of its own.
-                    match said.is_empty() {
-                        true => e.stderr.trim().to_owned(),
-                        false => said.join("\n"),
-                    }
-                });
-                json!({"credential": e.name, "exit_code": e.code, "run": e.run, "report": e.report, "error": error})
-            })
-            .collect::<Vec<_>>()
-    );
+    doc["rotations"] = json!(ended.iter().map(ended_json).collect::<Vec<_>>());
     report_batch(ctx, &ended, &not_run, doc)
+}
+
+/// The batch's document: what was due, and (filled in later) how each rotation ended.
+fn plan_json(
+    dry_run: bool,
+    due_days: u32,
+    run: &[&Row],
+    not_run: &[NotRun<'_>],
+) -> serde_json::Value {
+    let names = |rows: &[&Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let skipped: Vec<&Row> = not_run.iter().filter(|n| n.human).map(|n| n.row).collect();
+    let unread: Vec<_> = not_run
+        .iter()
+        .filter(|n| n.row.state == State::Unknown && n.row.plan_error.is_none())
+        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "note": n.row.note}))
+        .collect();
+    let not_rotated: Vec<_> = not_run
+        .iter()
+        .map(|n| json!({"name": n.row.name, "kind": n.row.kind, "reason": n.reason}))
+        .collect();
+    json!({"dry_run": dry_run, "due_within_days": due_days,
+        "due": names(run), "skipped": names(&skipped), "unread": unread,
+        "not_rotated": not_rotated, "rotations": [], "exit_code": exit::OK})
+}
+
+/// A signal reaches every run of the batch (one process group): each stops at its own safe
+/// point, and this process waits for them, to tell how each ended. It takes Ctrl-C from here on
+/// (the confirmation may have started the prompt's fallback, which would otherwise end it at
+/// once); the flag says that no further rotation may start.
+fn wait_on_interrupt() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    crate::terminal::sigint_taken();
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stopped.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            crate::ui::raw_status(
+                "interrupt: no further rotation starts; each one running stops at its next safe point, and they are waited for",
+            );
+        }
+    });
+    stopped
+}
+
+/// What each due entry named when the plan was shown (`inv` was read for it): tokrot's own
+/// token (however the inventory names it: `self`, its id, its name) apart from the others.
+async fn planned(
+    ctx: &Ctx,
+    inv: &crate::inventory::Inventory,
+    run: &[&Row],
+) -> (Vec<Planned>, Vec<Planned>) {
+    let own_id = match crate::engine::session::gitlab_client(
+        "tokrot rotate --due",
+        &ctx.config,
+        ctx.ui.redactor(),
+        ctx.policy(),
+    ) {
+        Ok(gitlab) => gitlab.personal_token("self").await.ok().map(|t| t.id),
+        Err(_) => None,
+    };
+    let mut own: Vec<Planned> = Vec::new();
+    let mut others: Vec<Planned> = Vec::new();
+    for r in run {
+        let Some(c) = inv.credentials.iter().find(|c| c.name == r.name) else {
+            continue;
+        };
+        let planned = Planned {
+            name: c.name.clone(),
+            approve: approvals(ctx, &super::status::gates(ctx, c)),
+            id: super::rotate::id_param(&c.runbook)
+                .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
+        };
+        let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")
+            || (c.runbook == crate::inventory::source::GITLAB_PAT.runbook
+                && own_id.is_some()
+                && r.id == own_id);
+        match is_own {
+            true => own.push(planned),
+            false => others.push(planned),
+        }
+    }
+    (own, others)
+}
+
+/// One rotation as the batch's document lists it; one that left no report says why on its
+/// stderr: its error lines, or (never started) its one line.
+fn ended_json(e: &Ended) -> serde_json::Value {
+    let error = e.report.is_none().then(|| {
+        let said: Vec<&str> = e
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:") || l.trim_start().starts_with("hint:"))
+            .collect();
+        match said.is_empty() {
+            true => e.stderr.trim().to_owned(),
+            false => said.join("\n"),
+        }
+    });
+    json!({"credential": e.name, "exit_code": e.code, "run": e.run, "report": e.report, "error": error})
 }
 
 /// Asks once, on a terminal, unless `--yes`.
