@@ -87,29 +87,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     if let Some(id) = &args.id {
         return show(ctx, &all, id);
     }
-    let chosen: Vec<&(JournalData, &str)> = all
-        .iter()
-        .filter(|(j, _)| args.runbook.as_ref().is_none_or(|r| &j.runbook == r))
-        // A rotation killed after its one-shot call is as incomplete as one that ended so.
-        .filter(|(j, standing)| {
-            args.status.as_ref().is_none_or(|s| {
-                s == standing
-                    || (s == "incomplete" && *standing == "interrupted" && resume::made_a_token(j))
-            })
-        })
-        .filter(|(j, _)| {
-            args.since.is_none_or(|since| {
-                j.started_at
-                    .parse::<jiff::Timestamp>()
-                    .is_ok_and(|t| t >= since)
-            })
-        })
-        .filter(|(j, _)| {
-            args.credential
-                .as_ref()
-                .is_none_or(|c| j.credential.as_ref() == Some(c))
-        })
-        .collect();
+    let chosen: Vec<&(JournalData, &str)> = all.iter().filter(|r| matches(args, r)).collect();
     if let Some(r) = &args.runbook
         && ctx.catalogue.get(r).is_none()
         && chosen.is_empty()
@@ -142,6 +120,40 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
         ctx.ui.status(&line)?;
         return Ok(Outcome::Done);
     }
+    let table = runs_table(&all, &chosen);
+    ctx.ui.table(&table.render(ctx.table_layout()))?;
+    if matching > chosen.len() {
+        ctx.ui.status(&format!(
+            "The newest {} of {matching} runs; --limit N shows more.",
+            chosen.len()
+        ))?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// Whether a run matches the filters given.
+fn matches(args: &HistoryArgs, (j, standing): &(JournalData, &str)) -> bool {
+    // A rotation killed after its one-shot call is as incomplete as one that ended so.
+    let status = args.status.as_ref().is_none_or(|s| {
+        s == standing
+            || (s == "incomplete" && *standing == "interrupted" && resume::made_a_token(j))
+    });
+    let since = args.since.is_none_or(|since| {
+        j.started_at
+            .parse::<jiff::Timestamp>()
+            .is_ok_and(|t| t >= since)
+    });
+    args.runbook.as_ref().is_none_or(|r| &j.runbook == r)
+        && status
+        && since
+        && args
+            .credential
+            .as_ref()
+            .is_none_or(|c| j.credential.as_ref() == Some(c))
+}
+
+/// The runs, a row each, in the order given.
+fn runs_table(all: &[(JournalData, &str)], chosen: &[&(JournalData, &str)]) -> crate::table::Table {
     use crate::table::{Kind::Free, Kind::Key, Table};
     let mut table = Table::new(&[
         ("ID", Key),
@@ -151,7 +163,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
         ("TARGETS", Key),
         ("SOURCE", Free),
     ]);
-    for (j, standing) in &chosen {
+    for (j, standing) in chosen {
         let applied = j
             .targets
             .iter()
@@ -161,19 +173,12 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             j.id.clone(),
             to_the_second(&j.started_at),
             j.runbook.clone(),
-            shown_standing(&all, j, standing),
+            shown_standing(all, j, standing),
             format!("{applied}/{}", j.targets.len()),
             crate::text::one_line(&j.source()),
         ]);
     }
-    ctx.ui.table(&table.render(ctx.table_layout()))?;
-    if matching > chosen.len() {
-        ctx.ui.status(&format!(
-            "The newest {} of {matching} runs; --limit N shows more.",
-            chosen.len()
-        ))?;
-    }
-    Ok(Outcome::Done)
+    table
 }
 
 /// One run in full.
