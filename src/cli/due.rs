@@ -545,49 +545,68 @@ fn report_batch(
         doc["exit_code"] = json!(worst);
         ctx.print_json(&doc)?;
     } else {
-        let mut out = String::from("Rotations:\n");
-        for e in ended {
-            let status = match (&e.report, e.stale) {
-                (_, true) => "skipped",
-                (Some(r), _) => r["status"].as_str().unwrap_or("failed"),
-                (None, _) if e.code == exit::INTERRUPTED => "killed",
-                (None, _) => "failed",
-            };
-            let id = e.run.as_deref().unwrap_or("none started");
-            out.push_str(&format!(
-                "  {:<8} {}  (run {id}, exit {})\n",
-                status, e.name, e.code
-            ));
-            if e.stale {
-                out.push_str(&format!("           {}\n", e.stderr.trim()));
-            }
-            // What a rotation says that the operator must act on, even when it went well (an
-            // environment credential left stale by rotating tokrot's own token).
-            for line in e.stderr.lines().filter(|l| l.starts_with("NOTE:")) {
-                out.push_str(&format!("           {}\n", line.trim()));
-            }
-            if e.code != exit::OK {
-                let said = e.stderr.lines().filter(|l| {
-                    l.starts_with("error") || l.starts_with("warning") || l.contains("hint:")
-                });
-                for line in said {
-                    out.push_str(&format!("           {}\n", line.trim()));
-                }
-            }
-        }
-        for n in not_run {
-            let word = if n.human { "skipped" } else { "not rotated" };
-            out.push_str(&format!(
-                "  {word}  {}: {}\n",
-                crate::text::one_line(&n.row.name),
-                n.reason
-            ));
-        }
-        ctx.ui.page(&out)?;
+        ctx.ui.page(&batch_text(ended, not_run))?;
     }
     if worst == exit::OK {
         return Ok(Outcome::Done);
     }
+    let (message, hint) = batch_error(ended, not_run);
+    Err(CliError {
+        code: worst,
+        message,
+        hint,
+        quiet: false,
+        reported: ctx.json(),
+    })
+}
+
+/// The batch as text: each rotation with how it ended and what it said the operator must act
+/// on, then each due credential that was not rotated.
+fn batch_text(ended: &[Ended], not_run: &[NotRun<'_>]) -> String {
+    let mut out = String::from("Rotations:\n");
+    for e in ended {
+        let status = match (&e.report, e.stale) {
+            (_, true) => "skipped",
+            (Some(r), _) => r["status"].as_str().unwrap_or("failed"),
+            (None, _) if e.code == exit::INTERRUPTED => "killed",
+            (None, _) => "failed",
+        };
+        let id = e.run.as_deref().unwrap_or("none started");
+        out.push_str(&format!(
+            "  {:<8} {}  (run {id}, exit {})\n",
+            status, e.name, e.code
+        ));
+        if e.stale {
+            out.push_str(&format!("           {}\n", e.stderr.trim()));
+        }
+        // What a rotation says that the operator must act on, even when it went well (an
+        // environment credential left stale by rotating tokrot's own token).
+        for line in e.stderr.lines().filter(|l| l.starts_with("NOTE:")) {
+            out.push_str(&format!("           {}\n", line.trim()));
+        }
+        if e.code != exit::OK {
+            let said = e.stderr.lines().filter(|l| {
+                l.starts_with("error") || l.starts_with("warning") || l.contains("hint:")
+            });
+            for line in said {
+                out.push_str(&format!("           {}\n", line.trim()));
+            }
+        }
+    }
+    for n in not_run {
+        let word = if n.human { "skipped" } else { "not rotated" };
+        out.push_str(&format!(
+            "  {word}  {}: {}\n",
+            crate::text::one_line(&n.row.name),
+            n.reason
+        ));
+    }
+    out
+}
+
+/// Why the batch did not end well, and the command to copy for the first rotation that did not
+/// finish.
+fn batch_error(ended: &[Ended], not_run: &[NotRun<'_>]) -> (String, Option<String>) {
     let failed: Vec<&Ended> = ended.iter().filter(|e| e.code != exit::OK).collect();
     let mut said = Vec::new();
     let mut hint = None;
@@ -605,7 +624,6 @@ fn report_batch(
             ended.len(),
             runs.join(", ")
         ));
-        // The command to copy, whole, for the first of them.
         hint = failed
             .iter()
             .find_map(|e| e.run.as_ref())
@@ -622,11 +640,5 @@ fn report_batch(
                 .join(", ")
         ));
     }
-    Err(CliError {
-        code: worst,
-        message: said.join("; "),
-        hint,
-        quiet: false,
-        reported: ctx.json(),
-    })
+    (said.join("; "), hint)
 }
