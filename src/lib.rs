@@ -169,4 +169,119 @@ mod layering {
         }
         assert!(broken.is_empty(), "{broken:#?}");
     }
+
+    /// A module's path from its file: `src/cli/due.rs` is `cli::due`, `src/clients/http/mod.rs`
+    /// is `clients::http`.
+    fn module_of(src: &Path, file: &Path) -> Vec<String> {
+        let rel = file.strip_prefix(src).unwrap_or(file).with_extension("");
+        let mut parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts
+            .last()
+            .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+        {
+            parts.pop();
+        }
+        parts
+    }
+
+    /// The paths a file names (`crate::a::b`, `super::x`), without its unit tests.
+    fn named_paths(module: &[String], is_mod: bool, text: &str) -> Vec<Vec<String>> {
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+        let mut out = Vec::new();
+        for (prefix, base) in [
+            ("crate::", Vec::new()),
+            ("super::", {
+                let mut parent = module.to_vec();
+                if !is_mod || !parent.is_empty() {
+                    parent.pop();
+                }
+                parent
+            }),
+        ] {
+            for (at, _) in text.match_indices(prefix) {
+                let rest = &text[at + prefix.len()..];
+                let path: Vec<String> = rest
+                    .split("::")
+                    .map(|p| {
+                        p.chars()
+                            .take_while(|c| {
+                                c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit()
+                            })
+                            .collect::<String>()
+                    })
+                    .take_while(|p| !p.is_empty())
+                    .collect();
+                let mut full = base.clone();
+                full.extend(path);
+                out.push(full);
+            }
+        }
+        out
+    }
+
+    /// No two modules of one parent use each other, directly or round a longer loop: each
+    /// layer reads as a stack, and a change to one module cannot come back to it.
+    #[test]
+    fn no_module_cycles() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&src, f)).collect();
+        let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+        for f in &files {
+            let m = module_of(&src, f);
+            let is_mod = f.file_name().is_some_and(|n| n == "mod.rs");
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            for path in named_paths(&m, is_mod, &text) {
+                let Some(target) = (1..=path.len())
+                    .rev()
+                    .map(|k| path[..k].to_vec())
+                    .find(|p| modules.contains(p))
+                else {
+                    continue;
+                };
+                // The two siblings under their nearest common parent.
+                let common = m.iter().zip(&target).take_while(|(a, b)| a == b).count();
+                if common < m.len() && common < target.len() {
+                    edges
+                        .entry(m[..=common].to_vec())
+                        .or_default()
+                        .insert(target[..=common].to_vec());
+                }
+            }
+        }
+        // Depth-first: a module met again on the current path closes a cycle.
+        fn visit(
+            at: &Vec<String>,
+            edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+            path: &mut Vec<Vec<String>>,
+            done: &mut BTreeSet<Vec<String>>,
+            cycles: &mut Vec<String>,
+        ) {
+            if let Some(i) = path.iter().position(|p| p == at) {
+                let names: Vec<String> = path[i..].iter().map(|p| p.join("::")).collect();
+                cycles.push(format!("{} -> {}", names.join(" -> "), at.join("::")));
+                return;
+            }
+            if !done.insert(at.clone()) {
+                return;
+            }
+            path.push(at.clone());
+            for next in edges.get(at).into_iter().flatten() {
+                visit(next, edges, path, done, cycles);
+            }
+            path.pop();
+        }
+        let mut cycles = Vec::new();
+        let mut done = BTreeSet::new();
+        for m in edges.keys() {
+            visit(m, &edges, &mut Vec::new(), &mut done, &mut cycles);
+        }
+        assert!(cycles.is_empty(), "{cycles:#?}");
+        assert!(edges.len() > 20, "only {} modules seen", edges.len());
+    }
 }

@@ -150,7 +150,7 @@ pub fn answer_if_asked() {
     if std::env::args_os().nth(1).as_deref() != Some(OsStr::new("--")) {
         return;
     }
-    clap_complete::CompleteEnv::with_factory(super::help::command)
+    clap_complete::CompleteEnv::with_factory(super::command)
         .var(VAR)
         .bin("tokrot")
         .complete();

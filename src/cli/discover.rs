@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::inventory::inventory_error;
+use super::error::inventory_error;
 use super::{CliError, Ctx, Outcome};
 use crate::inventory::{self, InventoryError};
 
@@ -52,7 +52,7 @@ pub async fn run(ctx: &mut Ctx, args: &DiscoverArgs) -> Result<Outcome, CliError
         ctx.policy(),
     )
     .ok();
-    let zendesk = super::status::clients_of(ctx, &args.instance);
+    let zendesk = super::vendors::clients_of(ctx, &args.instance);
     let vendors = inventory::status::Vendors {
         gitlab: gitlab.as_ref(),
         zendesk: &zendesk,

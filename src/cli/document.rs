@@ -255,7 +255,7 @@ impl RunDocument {
         self.source.new_id = journal.new_id;
         self.source.credential = journal.credential.clone();
         self.source.stashed = journal.stashed;
-        let outcomes = render::step_outcomes(plan, journal, end);
+        let outcomes = crate::engine::outcome::step_outcomes(plan, journal, end);
         for (s, o) in self.steps.iter_mut().zip(&outcomes) {
             s.outcome = o.outcome;
             s.message = o.message.clone();

@@ -471,7 +471,8 @@ async fn planned(
         let planned = Planned {
             name: c.name.clone(),
             approve: approvals(ctx, &super::status::gates(ctx, c)),
-            id: super::rotate::id_param(&c.runbook)
+            id: crate::inventory::source::of(&c.runbook)
+                .and_then(|k| k.id_param)
                 .and_then(|p| c.param(p).map(|v| (p, v.to_owned()))),
         };
         let is_own = planned.id.as_ref().is_some_and(|(_, v)| v == "self")

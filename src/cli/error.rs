@@ -244,3 +244,14 @@ impl From<WalkError> for CliError {
         }
     }
 }
+
+/// An inventory that cannot be read, with where its format is described when there is none.
+pub(crate) fn inventory_error(e: crate::inventory::InventoryError) -> CliError {
+    let err = CliError::usage(e.to_string());
+    match e {
+        crate::inventory::InventoryError::Missing => {
+            err.hint("the inventory's format: README.md, \"Keeping track of tokens\"")
+        }
+        _ => err,
+    }
+}

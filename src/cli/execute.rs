@@ -195,7 +195,7 @@ pub(crate) fn update_inventory(
 /// The runbook asked for, when it is of the kind the command expects (an override may not
 /// change it).
 fn runbook_of_kind(ctx: &Ctx, req: &Request) -> Result<Runbook, CliError> {
-    let runbook = super::run::find(ctx, &req.runbook)?.clone();
+    let runbook = find(ctx, &req.runbook)?.clone();
     match req.kind {
         Some(kind) if runbook.kind != kind => Err(CliError::usage(format!(
             "runbook `{}` from {} is a {} runbook, but `{}` needs a {} runbook",
@@ -661,6 +661,22 @@ pub(crate) fn read_stdin_token() -> Result<SecretString, CliError> {
                 "pipe the token in, e.g. `pass show zendesk/new-token | tokrot … --token-stdin`",
             ),
             _ => err,
+        }
+    })
+}
+
+/// Looks up a runbook; the error lists the ids and suggests the closest.
+pub fn find<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Runbook, CliError> {
+    ctx.catalogue.get(id).ok_or_else(|| {
+        let ids = ctx.catalogue.ids();
+        let near = crate::text::closest(id, ids.iter().copied());
+        let err = CliError::usage(format!(
+            "unknown runbook `{id}`; runbooks: {}",
+            ids.join(", ")
+        ));
+        match near.first() {
+            Some(n) => err.hint(format!("did you mean `{n}`?")),
+            None => err.hint("`tokrot list` shows them"),
         }
     })
 }

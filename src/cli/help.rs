@@ -8,20 +8,12 @@
 //! example lines are kept under 60 columns (a long one is continued with `\`), so that they
 //! never wrap, not even on a narrow terminal.
 
-use clap::{Command, CommandFactory};
-
-use super::Cli;
-
-/// The command line's definition, with every page's examples and required markers, and the
-/// completers of the values only tokrot knows.
-pub fn command() -> Command {
-    super::completions::attach(decorate(Cli::command(), ""))
-}
+use clap::Command;
 
 /// What bare `tokrot` prints: what it does, its commands, a first example and where the rest
 /// is, in one screen (gh's manner); `tokrot --help` has the options.
 pub fn short() -> String {
-    let cmd = command();
+    let cmd = super::command();
     let mut text = String::new();
     if let Some(about) = cmd.get_about() {
         text.push_str(&format!("{about}\n\n"));
@@ -321,7 +313,7 @@ pub(crate) const REQUIRED: &[(&str, &str, &str)] = &[
 const REQUIRED_NOTE: &str = "A flag marked [required] that is left out is asked for on a terminal; with --yes, or without a terminal, the run is refused before anything is sent.";
 
 /// The page of `cmd` (at `path`) and of every command under it.
-fn decorate(cmd: Command, path: &str) -> Command {
+pub(crate) fn decorate(cmd: Command, path: &str) -> Command {
     let mut cmd = cmd;
     let mut marked = false;
     for (_, id, marker) in REQUIRED.iter().filter(|(p, _, _)| *p == path) {
@@ -375,6 +367,8 @@ fn push_paragraph(text: &mut String, paragraph: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
+    use clap::CommandFactory;
 
     /// Every command path named here exists, every required marker names a flag of its
     /// command, and no example line wraps on a 60-column terminal.
@@ -419,7 +413,7 @@ mod tests {
                     .take_while(|w| !["|", "<", ">", "&&", ")"].contains(w))
                     .collect();
                 let words: Vec<&str> = words.into_iter().map(|w| w.trim_end_matches(')')).collect();
-                if let Err(e) = command().try_get_matches_from(&words) {
+                if let Err(e) = super::super::command().try_get_matches_from(&words) {
                     panic!("`{path}` example `{line}` does not parse: {e}");
                 }
             }

@@ -187,7 +187,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
         return Err(CliError::usage(format!("no run `{id}` in the journal"))
             .hint("`tokrot history` lists the runs and their ids"));
     };
-    let later = resume::rotated_again(all, j);
+    let later = crate::engine::lineage::rotated_again(all, j);
     if ctx.json() {
         let doc = run_detail_json(ctx, j, standing, &later);
         ctx.print_json(&json!({"run": doc}))?;

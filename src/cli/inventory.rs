@@ -8,7 +8,7 @@ use super::execute::clients_for;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::protocol;
-use crate::inventory::{self, Credential, Inventory, InventoryError};
+use crate::inventory::{self, Credential, Inventory};
 use crate::runbook::Catalogue;
 
 /// Arguments of `tokrot inventory`.
@@ -33,17 +33,8 @@ enum InventoryCommand {
 
 /// Loads the inventory the command line names, or the one found; its errors are exit 2.
 pub(crate) fn load(ctx: &Ctx) -> Result<Inventory, CliError> {
-    inventory::load(ctx.global.inventory.as_deref(), &ctx.catalogue).map_err(inventory_error)
-}
-
-pub(crate) fn inventory_error(e: InventoryError) -> CliError {
-    let err = CliError::usage(e.to_string());
-    match e {
-        InventoryError::Missing => {
-            err.hint("the inventory's format: README.md, \"Keeping track of tokens\"")
-        }
-        _ => err,
-    }
+    inventory::load(ctx.global.inventory.as_deref(), &ctx.catalogue)
+        .map_err(super::error::inventory_error)
 }
 
 /// Runs an `inventory` command.

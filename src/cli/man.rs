@@ -20,7 +20,7 @@ pub struct ManArgs {
 /// Prints or writes the pages. They need no configuration: a broken config file does not keep
 /// them away.
 pub fn run(ui: &mut Ui, args: &ManArgs) -> Result<Outcome, CliError> {
-    let mut cmd = super::help::command().disable_help_subcommand(true);
+    let mut cmd = super::command().disable_help_subcommand(true);
     cmd.build();
     match &args.dir {
         None => {
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_variable_a_flag_reads_is_in_the_environment_section() {
-        let cmd = crate::cli::help::command();
+        let cmd = crate::cli::command();
         let mut seen = Vec::new();
         let mut all = vec![cmd];
         while let Some(c) = all.pop() {
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_page_has_exit_status_and_environment_and_no_extra() {
-        let mut cmd = crate::cli::help::command().disable_help_subcommand(true);
+        let mut cmd = crate::cli::command().disable_help_subcommand(true);
         cmd.build();
         let page = String::from_utf8(render(&cmd, true).unwrap()).unwrap();
         for heading in [

@@ -23,6 +23,7 @@ mod rotate;
 mod run;
 mod show;
 mod status;
+mod vendors;
 
 use std::path::PathBuf;
 
@@ -70,7 +71,7 @@ pub fn parse_args() -> Cli {
         crate::ui::raw_out(help::short().trim_end());
         std::process::exit(crate::exit::OK);
     }
-    let parsed = help::command()
+    let parsed = command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
     let err = match parsed {
@@ -333,6 +334,13 @@ impl Outcome {
             Outcome::Incomplete => crate::exit::INCOMPLETE,
         }
     }
+}
+
+/// The command line's definition, with every page's examples and required markers (`help`),
+/// and the completers of the values only tokrot knows (`completions`).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    completions::attach(help::decorate(Cli::command(), ""))
 }
 
 /// The parameters that flags gave: `(name, value)` for each flag that is set.

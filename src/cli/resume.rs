@@ -147,7 +147,7 @@ fn inventory_ref(data: &JournalData) -> Option<InventoryRef> {
 
 /// The plan of a journaled run, resolved again from its runbook, parameters and targets.
 fn plan_of(ctx: &Ctx, data: &JournalData) -> Result<Plan, CliError> {
-    let runbook = super::run::find(ctx, &data.runbook)?.clone();
+    let runbook = super::execute::find(ctx, &data.runbook)?.clone();
     let targets: Vec<TargetSpec> = data
         .targets
         .iter()

@@ -314,7 +314,7 @@ async fn rotate_credential(
     let inventory = super::inventory::load(ctx)?;
     let c = inventory
         .credential(name)
-        .map_err(super::inventory::inventory_error)?
+        .map_err(super::error::inventory_error)?
         .clone();
     let mut targets = c.targets.clone();
     for t in &args.apply_to {

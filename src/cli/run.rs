@@ -1,10 +1,8 @@
 //! `tokrot run RUNBOOK`: any runbook by id, e.g. the zendesk-oauth-integration checklist.
 
-use super::execute::{Request, execute};
+use super::execute::{Request, execute, find};
 use super::{CliError, Ctx, Outcome, parse_param, parse_target};
 use crate::inventory::target::TargetSpec;
-use crate::runbook::Runbook;
-use crate::text::closest;
 
 /// Arguments of `tokrot run`.
 #[derive(Debug, clap::Args)]
@@ -29,22 +27,6 @@ pub struct RunArgs {
     /// For rotate runbooks: keep the new token in the keyring, for `tokrot apply … --from ID`.
     #[arg(long, conflicts_with = "no_stash")]
     pub keep: bool,
-}
-
-/// Looks up a runbook; the error lists the ids and suggests the closest.
-pub fn find<'c>(ctx: &'c Ctx, id: &str) -> Result<&'c Runbook, CliError> {
-    ctx.catalogue.get(id).ok_or_else(|| {
-        let ids = ctx.catalogue.ids();
-        let near = closest(id, ids.iter().copied());
-        let err = CliError::usage(format!(
-            "unknown runbook `{id}`; runbooks: {}",
-            ids.join(", ")
-        ));
-        match near.first() {
-            Some(n) => err.hint(format!("did you mean `{n}`?")),
-            None => err.hint("`tokrot list` shows them"),
-        }
-    })
 }
 
 /// Walks the runbook.

@@ -16,7 +16,7 @@ pub struct ShowArgs {
 
 /// Prints the checklist.
 pub fn run(ctx: &mut Ctx, args: &ShowArgs) -> Result<Outcome, CliError> {
-    let runbook = super::run::find(ctx, &args.runbook)?.clone();
+    let runbook = super::execute::find(ctx, &args.runbook)?.clone();
     let mut given = Vec::new();
     if let Some(i) = &args.instance {
         if runbook.param("instance").is_none() {

@@ -9,8 +9,6 @@ use serde_json::json;
 
 use super::inventory::load;
 use super::{CliError, Ctx, Outcome};
-use crate::clients::zendesk::Zendesk;
-use crate::engine::credentials::{self, Reach};
 use crate::engine::plan::{Mode, Plan, WalkKind, resolve};
 use crate::engine::{protocol, session};
 use crate::inventory::status::{self, Place, Report, State, Vendors};
@@ -93,48 +91,6 @@ pub(crate) fn gates(ctx: &Ctx, c: &Credential) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The Zendesk clients of the instances an inventory mentions, where a credential belongs.
-pub(crate) fn zendesk_clients(ctx: &Ctx, inv: &Inventory) -> HashMap<String, Zendesk> {
-    let ids: Vec<String> = inv
-        .credentials
-        .iter()
-        .flat_map(|c| {
-            c.param("instance")
-                .into_iter()
-                .chain(c.targets.iter().filter_map(|t| t.instance()))
-        })
-        .map(str::to_owned)
-        .collect();
-    clients_of(ctx, &ids)
-}
-
-/// The Zendesk clients of these instances, where a credential belongs (the environment's to one
-/// instance only).
-pub(crate) fn clients_of(ctx: &Ctx, ids: &[String]) -> HashMap<String, Zendesk> {
-    let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let reach = if ids.len() == 1 {
-        Reach::Named
-    } else {
-        Reach::Listed
-    };
-    let mut out = HashMap::new();
-    for id in ids {
-        let Ok(instance) = ctx.config.instance(id) else {
-            continue;
-        };
-        ctx.warn_repointed(false, [instance]);
-        if let Ok(Some((auth, _))) = credentials::zendesk_auth(instance, reach)
-            && let Ok(client) =
-                Zendesk::new(&instance.url, auth, ctx.ui.redactor().clone(), ctx.policy())
-        {
-            out.insert(id.to_owned(), client);
-        }
-    }
-    out
-}
-
 /// Every token the inventory names or the vendors list, read side by side (with a bar on a
 /// terminal), and the window that makes one due: what `status` shows and `rotate --due` acts on.
 pub(crate) async fn read_all(
@@ -150,7 +106,7 @@ pub(crate) async fn read_all(
         .collect();
     ctx.warn_repointed(true, []);
     let gitlab = session::gitlab_client(command, &ctx.config, ctx.ui.redactor(), ctx.policy()).ok();
-    let zendesk = zendesk_clients(ctx, inv);
+    let zendesk = super::vendors::zendesk_clients(ctx, inv);
     let vendors = Vendors {
         gitlab: gitlab.as_ref(),
         zendesk: &zendesk,

@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod credentials;
 pub mod interrupt;
+pub mod lineage;
+pub mod outcome;
 pub mod pick;
 pub mod plan;
 pub mod prompt;

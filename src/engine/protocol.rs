@@ -197,7 +197,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
             .expecting(incoming)
             .allowing_hosts(allowed)
             .with_successors(Box::new(move || {
-                super::resume::successors(&state_dir, &source_origin)
+                super::lineage::successors(&state_dir, &source_origin)
             }))
     })
     .await
@@ -1015,7 +1015,7 @@ impl<A: Actions> Runner<A> {
             .executor
             .source_identity()
             .zip(facts.new_id)
-            .and_then(|(source, id)| new_identity(&source, id));
+            .and_then(|(source, id)| super::lineage::new_identity(&source, id));
         let Some(identity) = identity else { return };
         if let Err(e) = self.lock_identity(&identity) {
             tracing::warn!("the new token could not be locked: {e}");
@@ -1042,13 +1042,6 @@ pub fn target_status(applied: bool, failed: bool) -> TargetStatus {
         (false, true) => TargetStatus::Failed,
         (false, false) => TargetStatus::Pending,
     }
-}
-
-/// The identity of the token a one-shot call made, by the vendor's own id, of the same kind
-/// as its source (`gitlab-token:43` after `gitlab-token:42`).
-pub(crate) fn new_identity(source: &str, new_id: u64) -> Option<String> {
-    let (kind, _) = source.split_once(':')?;
-    matches!(kind, "gitlab-token" | "gitlab-trigger").then(|| format!("{kind}:{new_id}"))
 }
 
 /// The lock key of a token by its identity on an origin.

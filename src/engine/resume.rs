@@ -4,17 +4,17 @@
 //! means "outcome unknown", unless the keyring shows the new token was kept, in which case the
 //! call succeeded. The keyring is always looked at before anything is said about the token.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use secrecy::SecretString;
 
+use super::lineage;
 use super::plan::Plan;
 use super::protocol::{self, Finished, Session, StartError};
 use super::seams::{Actions, Keeper};
 use super::walk;
 use crate::actions::Phase;
-use crate::actions::run::Successor;
 use crate::model::RunbookKind;
 use crate::state::StateError;
 use crate::state::journal::{self, Journal, JournalData, Status, StepStatus, TargetStatus};
@@ -260,63 +260,6 @@ pub fn applied_count(all: &[(JournalData, &str)], id: &str) -> usize {
         .count()
 }
 
-/// What earlier rotations on `origin` made of each source token, by the vendor's own id
-/// (`gitlab-token:42`, kept in the journal's memo): the latest run whose one-shot call gave it a
-/// successor. A journal of another origin (where the same id is another token), or of a run
-/// whose one-shot call is not known done, gives nothing; so does one that cannot be read: this
-/// only adds words to an error.
-pub fn successors(state_dir: &Path, origin: &str) -> HashMap<String, Successor> {
-    let mut out = HashMap::new();
-    for data in journal::list(state_dir).unwrap_or_default() {
-        if data.origin.as_deref() != Some(origin) {
-            continue;
-        }
-        let (Some(source), Some(new_id), Some(at)) =
-            (data.memo.get("source_id"), data.new_id, rotated_at(&data))
-        else {
-            continue;
-        };
-        out.insert(
-            source.clone(),
-            Successor {
-                run: data.id.clone(),
-                on: at.get(..10).unwrap_or(at).to_owned(),
-                new_id,
-            },
-        );
-    }
-    out
-}
-
-/// When a run's one-shot call was done, if it was.
-fn rotated_at(data: &JournalData) -> Option<&str> {
-    data.steps
-        .iter()
-        .find(|s| s.phase == Some(Phase::Rotate) && s.status == StepStatus::Done)
-        .map(|s| s.at.as_str())
-}
-
-/// The later runs that rotated the token `run` made: same origin, their source the new token,
-/// their one-shot call done.
-pub fn rotated_again<'a>(
-    all: &'a [(JournalData, &str)],
-    run: &JournalData,
-) -> Vec<&'a JournalData> {
-    let made = run
-        .memo
-        .get("source_id")
-        .zip(run.new_id)
-        .and_then(|(source, id)| protocol::new_identity(source, id));
-    let Some(made) = made else {
-        return Vec::new();
-    };
-    all.iter()
-        .map(|(j, _)| j)
-        .filter(|j| j.started_at > run.started_at && j.origin.is_some() && j.origin == run.origin)
-        .filter(|j| j.memo.get("source_id") == Some(&made) && rotated_at(j).is_some())
-        .collect()
-}
-
 /// The journal of `id`, or of the latest unfinished run.
 pub fn find(state_dir: &Path, id: Option<&str>) -> Result<JournalData, ResumeError> {
     match id {
@@ -357,7 +300,7 @@ pub fn reopen(
         let made = source
             .as_deref()
             .zip(data.new_id)
-            .and_then(|(s, id)| protocol::new_identity(s, id));
+            .and_then(|(s, id)| lineage::new_identity(s, id));
         for identity in source.into_iter().chain(made) {
             let what = format!("{identity} on {origin}");
             locks.take(
