@@ -24,7 +24,8 @@ static PAGING: AtomicBool = AtomicBool::new(false);
 static BEFORE: OnceLock<rustix::termios::Termios> = OnceLock::new();
 /// Held while the terminal is being restored.
 static RESTORING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-/// The thread that ends the process on a signal outside a run, once a prompt installed it.
+/// Whether the thread that ends the process on a signal outside a run was started (by the
+/// first prompt).
 static FALLBACK: OnceLock<()> = OnceLock::new();
 
 /// While alive, a prompt is on the screen.

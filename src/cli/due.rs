@@ -110,7 +110,8 @@ impl Batch<'_> {
     }
 }
 
-/// How bad an exit code is, for the batch's own: unknown, incomplete, failed, refused, stopped.
+/// How bad an exit code is, for the batch's own: unknown, interrupted, incomplete, failed,
+/// refused, stopped.
 fn severity(code: i32) -> u8 {
     match code {
         exit::OK => 0,

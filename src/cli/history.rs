@@ -99,8 +99,8 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
             None => err.hint("`tokrot list` lists the runbooks"),
         });
     }
-    // The document lists every matching run, oldest first, as it always has: a script's
-    // `.runs[-1]` stays the latest.
+    // The document lists every matching run, oldest first: a script's `.runs[-1]` is the
+    // latest.
     if ctx.json() {
         let items: Vec<_> = chosen
             .iter()

@@ -62,19 +62,14 @@ pub struct Credential {
     pub notes: Option<String>,
 }
 
-/// What two specs of one consumer share (`TargetSpec::identity`).
-pub fn target_key(spec: &TargetSpec) -> String {
-    spec.identity()
-}
-
 impl Inventory {
     /// The credential that writes a target already, other than `except`.
     pub fn writer_of(&self, spec: &TargetSpec, except: &str) -> Option<&Credential> {
-        let key = target_key(spec);
+        let key = spec.identity();
         self.credentials
             .iter()
             .filter(|c| c.name != except)
-            .find(|c| c.targets.iter().any(|t| target_key(t) == key))
+            .find(|c| c.targets.iter().any(|t| t.identity() == key))
     }
 }
 
@@ -431,10 +426,10 @@ pub fn parse(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Inventory
         // Two credentials writing one target: the target ends with one new token, and the
         // other's is in no target once its run clears the keyring.
         for (spec, span) in credential.targets.iter().zip(target_spans) {
-            let key = target_key(spec);
+            let key = spec.identity();
             if let Some(other) = credentials
                 .iter()
-                .find(|k| k.targets.iter().any(|t| target_key(t) == key))
+                .find(|k| k.targets.iter().any(|t| t.identity() == key))
             {
                 return Err(reader.at(
                     span,

@@ -275,12 +275,13 @@ async fn seen(c: &Credential, vendors: &Vendors<'_>) -> Result<Seen, String> {
             Ok(from_access(&t, Place::GitLab, Key::Pat(t.id)))
         }
         Reader::ResourceToken => {
-            let group = kind.home == Home::Group;
-            let owner = param(if group { "group" } else { "project" })?;
-            resource_seen(gitlab()?, c, group, owner).await
+            let home = kind
+                .home_param()
+                .ok_or("its kind has no project or group")?;
+            resource_seen(gitlab()?, c, kind.home == Home::Group, param(home)?).await
         }
         Reader::Trigger => {
-            let id_param = kind.id_param.unwrap_or("trigger_id");
+            let id_param = kind.id_param.ok_or("its kind names no trigger parameter")?;
             let id: u64 = param(id_param)?
                 .parse()
                 .map_err(|_| format!("{id_param} is not a number"))?;

@@ -191,7 +191,8 @@ impl TargetSpec {
     /// out); `None` when one is missing. Values are taken as they are (a vendor named them).
     /// Each part is checked and written as `--apply-to` would take it (a number without
     /// leading zeros); `None` when one is missing or is not what its part must be (a key with
-    /// a `-`, a setting with a `:`), so that every spec made prints as one that parses.
+    /// a `-`, a setting with a `:`, an empty scope), so that every spec made prints as one that
+    /// parses.
     pub fn new(kind: &'static TargetKind, value: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
         let parser = SpecParser {
             spec: kind.name,
@@ -203,9 +204,17 @@ impl TargetSpec {
             if given.is_empty() || given.contains(':') {
                 return None;
             }
-            values.push((*param, parser.part(*part, &given).ok()?));
-            if *part == Part::KeyScope {
-                values.push((SCOPE, value(SCOPE).unwrap_or_else(|| "*".to_owned())));
+            match part {
+                Part::KeyScope => {
+                    let scope = value(SCOPE).unwrap_or_else(|| "*".to_owned());
+                    if scope.contains(':') {
+                        return None;
+                    }
+                    let (key, scope) = parser.key_scope(&format!("{given}@{scope}")).ok()?;
+                    values.push((*param, key));
+                    values.push((SCOPE, scope));
+                }
+                _ => values.push((*param, parser.part(*part, &given).ok()?)),
             }
         }
         Some(Self { kind, values })
@@ -617,6 +626,13 @@ mod tests {
             None
         );
         assert_eq!(made(&GITLAB_WEBHOOK, &[("project", "g/p")]), None);
+        assert_eq!(
+            made(
+                &GITLAB_CI_VAR,
+                &[("project", "g/p"), ("key", "K"), ("environment_scope", "")]
+            ),
+            None
+        );
         for spec in [
             "gitlab-ci-var:g/p:K@prod",
             "zendesk-app:global:3:api_token",

@@ -161,7 +161,7 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The runbooks of PROCEDURES.md, and the kinds added since.
+/// Every embedded runbook, in the order `tokrot list` shows them.
 pub const IDS: [&str; 14] = [
     "zendesk-api",
     "zendesk-oauth",
@@ -314,7 +314,7 @@ pub async fn requests(server: &wiremock::MockServer) -> Vec<String> {
     server
         .received_requests()
         .await
-        .unwrap_or_default()
+        .expect("the stand-in records requests")
         .iter()
         .map(|r| format!("{} {}", r.method, r.url.path()))
         .collect()

@@ -156,7 +156,7 @@ async fn the_new_signing_secret_goes_to_its_receiver_in_the_same_run() {
         receiver(&server, 1).await;
         let env = env_with_instance(&server);
 
-        // The dry run says the old secret stops at once and sends nothing.
+        // The dry run says the old secret stops at once and writes nothing.
         let mut dry = vec!["--dry-run"];
         dry.extend(ROTATE);
         let plan = tokrot(&env, &server, &dry);
@@ -207,7 +207,7 @@ async fn the_new_signing_secret_goes_to_its_receiver_in_the_same_run() {
         );
         scan(&env, &[&plan, &out], &SECRETS);
 
-        // The run is journaled; the keyring copy is gone once it finished.
+        // The run is journaled, done.
         let history = tokrot(&env, &server, &["history", "--output", "json"]);
         let doc = crate::common::json_doc(&history);
         assert_eq!(doc["runs"][0]["runbook"], "zendesk-webhook-secret");
@@ -297,9 +297,9 @@ targets = ["gitlab-ci-var:relay/app:ZD_SIGNING_SECRET"]
     let row = &doc["tokens"][0];
     assert_eq!(row["name"], "relay-signing", "{doc:#}");
     assert_eq!(row["kind"], "zendesk-webhook-secret");
-    // A signing secret does not expire; its webhook is there, so it is not unknown.
+    // A signing secret does not expire, and its webhook is there.
     assert_eq!(row["expires"], Value::Null, "{doc:#}");
-    assert_ne!(row["state"], "unknown", "{doc:#}");
+    assert_eq!(row["state"], "no-expiry", "{doc:#}");
     assert_eq!(
         row["consumers"],
         json!(["gitlab-ci-var:relay/app:ZD_SIGNING_SECRET"])

@@ -1,4 +1,4 @@
-//! The shared policy's unit tests: retries, waits, messages, redirects, pages.
+//! The shared policy's unit tests: retries, waits, messages, pages.
 
 use super::error::*;
 use super::paging::*;

@@ -244,7 +244,7 @@ impl From<WebhookWire> for Webhook {
             name: w.name.unwrap_or_default(),
             id: w.id,
             endpoint: w.endpoint,
-            made_by_app: w.external_source.is_some_and(|v| !v.is_null()),
+            made_by_app: w.external_source.is_some(),
             authentication: w.authentication.map(|a| WebhookAuth {
                 kind: a.kind,
                 add_position: a.add_position.unwrap_or_else(|| "header".into()),
@@ -483,8 +483,8 @@ impl Zendesk {
             .signing_secret
             .and_then(|s| s.secret)
             .ok_or_else(|| ApiError::Decode {
-                method: Method::GET,
-                url: zendesk::SIGNING_SECRET.path.into(),
+                method: zendesk::SIGNING_SECRET.method(),
+                url: zendesk::SIGNING_SECRET.fill(&[("webhook_id", id)]),
                 message: "the answer holds no signing secret".into(),
             })?;
         self.http.redactor().register(&secret);

@@ -75,7 +75,8 @@ pub struct WebhookWire {
     pub endpoint: SecretString,
     #[serde(default)]
     pub authentication: Option<AuthenticationWire>,
-    /// Set on a webhook a Zendesk app made (its signing secret cannot be reset by admins).
+    /// Set on a webhook a Zendesk app made (its signing secret cannot be reset by admins); a
+    /// JSON `null` reads as `None`.
     #[serde(default)]
     pub external_source: Option<serde_json::Value>,
 }
