@@ -179,6 +179,16 @@ pub const IDS: [&str; 14] = [
     "zendesk-oauth-integration",
 ];
 
+/// A shell line that gives the pseudo-terminal `cols` columns and `rows` rows before what follows
+/// runs. The harness sets its own default size from the parent just after the child starts, so
+/// a size set at once could be overwritten: the line waits until the harness has set its own,
+/// then sets this one and checks it took.
+pub fn sized(cols: usize, rows: usize) -> String {
+    format!(
+        "sleep 0.3; stty cols {cols} rows {rows}; [ \"$(stty size)\" = \"{rows} {cols}\" ] || exit 97"
+    )
+}
+
 /// A session of the real binary on a pseudo-terminal, keeping everything it printed.
 pub struct Pty {
     session: expectrl::session::OsSession,

@@ -1398,8 +1398,9 @@ async fn every_table_fits_a_real_terminal_of_80_and_120_columns() {
     for width in [80usize, 120] {
         for command in ["status", "history", "instances", "list", "auth status"] {
             let script = format!(
-                "cd '{}' && stty cols {width} rows 400 && exec '{bin}' --gitlab-url {uri} {command}",
-                dir.display()
+                "cd '{}' && {} && exec '{bin}' --gitlab-url {uri} {command}",
+                dir.display(),
+                crate::common::sized(width, 400)
             );
             let pty = crate::common::Pty::spawn_program(
                 &team.env,

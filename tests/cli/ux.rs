@@ -902,7 +902,8 @@ async fn a_long_prompt_on_a_narrow_terminal_is_wrapped_between_words_and_shown_o
     let bin = env!("CARGO_BIN_EXE_tokrot");
     let uri = server.uri();
     let script = format!(
-        "stty cols 60 rows 200; exec '{bin}' --gitlab-url {uri} rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:V_0"
+        "{}; exec '{bin}' --gitlab-url {uri} rotate gitlab-pat --token-id 42 --apply-to gitlab-ci-var:grp/proj:V_0",
+        crate::common::sized(60, 200)
     );
     let mut pty = Pty::spawn_program(&env, "sh", &["-c", &script], &[("GITLAB_TOKEN", CALLER)]);
     pty.answer("Go ahead and change things", "n");
