@@ -38,31 +38,8 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let dir = state_dir(ctx)?;
     let data = resume::find(&dir, args.id.as_deref()).map_err(resume_error)?;
     let id = data.id.clone();
-    match data.status {
-        Status::Done => {
-            return already_over(ctx, &id, "done", format!("Run {id} has already finished."));
-        }
-        Status::Kept if resume::left_for_later(&data).is_empty() => {
-            let applies = resume::applied_from(&dir, &id);
-            if applies.is_empty() {
-                let line = format!(
-                    "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`, then `tokrot resume {id}` ends it."
-                );
-                return already_over(ctx, &id, "kept", line);
-            }
-            return close_kept(ctx, &dir, &id, &applies);
-        }
-        Status::Kept => {
-            let steps: Vec<String> = resume::left_for_later(&data)
-                .iter()
-                .map(|(n, t)| format!("  {n}. {t}"))
-                .collect();
-            ctx.ui.status(&format!(
-                "Run {id} kept its new token (--keep) and left the old token's retirement for now:\n{}\nDo them only once everything that used the old token holds the new one (`tokrot apply … --from {id}`).",
-                steps.join("\n")
-            ))?;
-        }
-        _ => {}
+    if let Some(over) = over_or_kept(ctx, &dir, &data)? {
+        return Ok(over);
     }
     let plan = plan_of(ctx, &data)?;
     resume::same_origin(&data, &plan).map_err(resume_error)?;
@@ -101,18 +78,8 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;
-    // A kept run whose old token is now retired, and whose new one is in place, is over.
-    let applies = resume::applied_from(&dir, &id);
-    if finished.status == Status::Kept && !applies.is_empty() && may_close(ctx, &id, &applies)? {
-        match resume::close_kept(&dir, &id, &Keyring, ctx.ui.redactor()) {
-            Ok(_) => ctx.ui.status(&format!(
-                "Run {id} is done: its new token is in place ({}) and its keyring copy is gone.",
-                applies.join(", ")
-            ))?,
-            Err(e) => ctx
-                .ui
-                .status(&format!("warning: run {id} stays kept: {e}"))?,
-        }
+    if finished.status == Status::Kept {
+        end_if_applied(ctx, &dir, &id)?;
     }
     // The inventory follows the token, whichever process finishes the rotation.
     let update = match &credential {
@@ -125,6 +92,61 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         None => None,
     };
     report(ctx, &plan, finished, update)
+}
+
+/// A run that is over (done; kept with nothing left but applying its token, or ending it now
+/// that it is applied) says so and is not reopened: `Some` is what the command ends with. A kept
+/// run with its old token's retirement left says what is left first.
+fn over_or_kept(
+    ctx: &mut Ctx,
+    dir: &std::path::Path,
+    data: &JournalData,
+) -> Result<Option<Outcome>, CliError> {
+    let id = &data.id;
+    match data.status {
+        Status::Done => {
+            already_over(ctx, id, "done", format!("Run {id} has already finished.")).map(Some)
+        }
+        Status::Kept if resume::left_for_later(data).is_empty() => {
+            let applies = resume::applied_from(dir, id);
+            if applies.is_empty() {
+                let line = format!(
+                    "Run {id} kept its new token on purpose (--keep): put it into place with `tokrot apply TARGET … --from {id}`, then `tokrot resume {id}` ends it."
+                );
+                return already_over(ctx, id, "kept", line).map(Some);
+            }
+            close_kept(ctx, dir, id, &applies).map(Some)
+        }
+        Status::Kept => {
+            let steps: Vec<String> = resume::left_for_later(data)
+                .iter()
+                .map(|(n, t)| format!("  {n}. {t}"))
+                .collect();
+            ctx.ui.status(&format!(
+                "Run {id} kept its new token (--keep) and left the old token's retirement for now:\n{}\nDo them only once everything that used the old token holds the new one (`tokrot apply … --from {id}`).",
+                steps.join("\n")
+            ))?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A kept run whose old token is now retired, and whose new one is in place, is over.
+fn end_if_applied(ctx: &mut Ctx, dir: &std::path::Path, id: &str) -> Result<(), CliError> {
+    let applies = resume::applied_from(dir, id);
+    if !applies.is_empty() && may_close(ctx, id, &applies)? {
+        match resume::close_kept(dir, id, &Keyring, ctx.ui.redactor()) {
+            Ok(_) => ctx.ui.status(&format!(
+                "Run {id} is done: its new token is in place ({}) and its keyring copy is gone.",
+                applies.join(", ")
+            ))?,
+            Err(e) => ctx
+                .ui
+                .status(&format!("warning: run {id} stays kept: {e}"))?,
+        }
+    }
+    Ok(())
 }
 
 /// The inventory entry a journaled rotation was started from, to point at its new token.
