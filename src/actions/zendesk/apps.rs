@@ -57,67 +57,94 @@ pub(crate) async fn get_installation(
         None => Err("the installation names no app".into()),
     };
     match app {
-        Ok(app) => match app.parameters.iter().find(|(name, _)| name == setting) {
-            Some((_, true)) => {
-                note.push_str(&format!(
-                    "; `{setting}` is a secure parameter of {}: written, never shown, so it cannot be read back",
-                    crate::text::one_line(&app.name)
-                ));
-                ex.lock()
-                    .targets
-                    .entry(step.target_index)
-                    .or_default()
-                    .secure_setting = true;
-            }
-            Some((_, false)) => {
-                note.push_str(&format!("; `{setting}` is not set yet"));
-            }
-            None => {
-                let names: Vec<String> = app
-                    .parameters
-                    .iter()
-                    .map(|(n, secure)| {
-                        let n = crate::text::one_line(n);
-                        if *secure { format!("{n} (secure)") } else { n }
-                    })
-                    .collect();
-                return Err(ActionFailure::new(format!(
-                    "{} (installation {id}) has no setting `{setting}`; its parameters: {}",
-                    crate::text::one_line(&app.name),
-                    if names.is_empty() {
-                        "none".into()
-                    } else {
-                        names.join(", ")
-                    }
-                )));
-            }
-        },
-        Err(why) => {
-            let near = crate::text::closest(setting, inst.settings.iter().map(String::as_str));
+        Ok(app) => by_parameters(ex, step, id, setting, &app, &mut note)?,
+        Err(why) => unseen(ex, step, id, setting, &inst.settings, &why, &mut note)?,
+    }
+    Ok(note)
+}
+
+/// A setting the installation does not show, as the app's parameters say it is: secure
+/// (written, never shown), not set yet, or not one of the app's at all (refused).
+fn by_parameters(
+    ex: &Executor,
+    step: &Invocation,
+    id: u64,
+    setting: &str,
+    app: &crate::clients::zendesk::App,
+    note: &mut String,
+) -> Result<(), ActionFailure> {
+    match app.parameters.iter().find(|(name, _)| name == setting) {
+        Some((_, true)) => {
             note.push_str(&format!(
-                "; it does not show a setting `{setting}`, and the app's parameters could not be read ({why}): unverified, a secure setting or a typo{}",
-                if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
+                "; `{setting}` is a secure parameter of {}: written, never shown, so it cannot be read back",
+                crate::text::one_line(&app.name)
             ));
-            // Asked here, before anything changes (the rotate call comes after the checks): a
-            // no stops the run with nothing sent; `--yes` answers yes.
-            if !ex.confirmed(
-                &format!("write-unseen:{id}:{setting}"),
-                format!(
-                    "Installation {id} does not show `{setting}` (secure, or a typo). Write the new token into it anyway?"
-                ),
-            )? {
-                return Err(ActionFailure::new(format!(
-                    "installation {id} does not show `{setting}` (a secure setting, or a typo), and writing it was not confirmed"
-                )));
-            }
             ex.lock()
                 .targets
                 .entry(step.target_index)
                 .or_default()
-                .unseen_setting = true;
+                .secure_setting = true;
+            Ok(())
+        }
+        Some((_, false)) => {
+            note.push_str(&format!("; `{setting}` is not set yet"));
+            Ok(())
+        }
+        None => {
+            let names: Vec<String> = app
+                .parameters
+                .iter()
+                .map(|(n, secure)| {
+                    let n = crate::text::one_line(n);
+                    if *secure { format!("{n} (secure)") } else { n }
+                })
+                .collect();
+            Err(ActionFailure::new(format!(
+                "{} (installation {id}) has no setting `{setting}`; its parameters: {}",
+                crate::text::one_line(&app.name),
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            )))
         }
     }
-    Ok(note)
+}
+
+/// A setting the installation does not show, whose app's parameters could not be read: a
+/// secure setting or a typo. Asked here, before anything changes (the rotate call comes after
+/// the checks): a no stops the run with nothing sent; `--yes` answers yes.
+fn unseen(
+    ex: &Executor,
+    step: &Invocation,
+    id: u64,
+    setting: &str,
+    shown: &[String],
+    why: &str,
+    note: &mut String,
+) -> Result<(), ActionFailure> {
+    let near = crate::text::closest(setting, shown.iter().map(String::as_str));
+    note.push_str(&format!(
+        "; it does not show a setting `{setting}`, and the app's parameters could not be read ({why}): unverified, a secure setting or a typo{}",
+        if near.is_empty() { String::new() } else { format!(" (close: {})", near.join(", ")) }
+    ));
+    if !ex.confirmed(
+        &format!("write-unseen:{id}:{setting}"),
+        format!(
+            "Installation {id} does not show `{setting}` (secure, or a typo). Write the new token into it anyway?"
+        ),
+    )? {
+        return Err(ActionFailure::new(format!(
+            "installation {id} does not show `{setting}` (a secure setting, or a typo), and writing it was not confirmed"
+        )));
+    }
+    ex.lock()
+        .targets
+        .entry(step.target_index)
+        .or_default()
+        .unseen_setting = true;
+    Ok(())
 }
 
 /// `zendesk.update_installation_setting`.
