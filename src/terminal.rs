@@ -89,6 +89,26 @@ pub fn restore_if_prompting() {
     let _ = err.write_all(b"\x1b[?25h\r\n").and_then(|()| err.flush());
 }
 
+/// The last thing before the process dies by a signal, once a prompt was shown: the terminal
+/// as it was before the first prompt, set twice around a short pause. A prompt's read sets raw
+/// mode again for each key, so a read that began between a restore and the death would
+/// otherwise leave the terminal raw and silent; by the second setting that read is waiting.
+pub fn before_dying() {
+    #[cfg(unix)]
+    if let Some(t) = BEFORE.get() {
+        let set = || {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                t,
+            );
+        };
+        set();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        set();
+    }
+}
+
 /// Outside a run, a signal ends the process by its default, after the terminal is restored.
 /// (Registering a handler at all takes the default away for good, so this thread stays.)
 #[cfg(unix)]
@@ -111,6 +131,7 @@ fn start_fallback() {
                     continue;
                 }
                 restore_if_prompting();
+                before_dying();
                 let _ = signal_hook::low_level::emulate_default_handler(sig);
                 std::process::exit(128 + sig);
             }

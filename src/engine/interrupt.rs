@@ -176,6 +176,7 @@ fn handle(inner: &Inner, sig: i32) {
 
 /// Ends the process by the signal, as if no handler had been installed.
 pub fn die(sig: i32) -> ! {
+    crate::terminal::before_dying();
     #[cfg(unix)]
     {
         let _ = signal_hook::low_level::emulate_default_handler(sig);
