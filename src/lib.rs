@@ -5,12 +5,14 @@
 //! this file checks it):
 //!
 //! - `cli` — clap definitions, one file per command: flags become an engine request; the
-//!   engine's report is rendered as text or JSON. No journal, keyring or client code.
+//!   engine's events and reports are rendered as text (`reporter`, `checklist`) or JSON
+//!   (`document`). No journal, keyring or client code.
 //! - `engine` — the rotation protocol in one place (`protocol`: start, walk, conclude;
-//!   `resume`: reopening a run), the walk of a plan (`walk`), plans (`plan`), signals
-//!   (`interrupt`), the actions and the keeper it works through (`seams`), the tool's
-//!   credentials and clients (`credentials`, `session`, `auth`, `pick`), prompts (`prompt`)
-//!   and checklists (`render`).
+//!   `resume`: reopening a run), the walk of a plan (`walk`, its fan-out over targets in
+//!   `walk::fanout`), plans (`plan`, `learned`), signals (`interrupt`), the actions and the
+//!   keeper it works through (`seams`), the tool's credentials and clients (`credentials`,
+//!   `session`, `auth`, `pick`) and prompts (`prompt`). It tells what happens as typed events
+//!   (`report`) and shows nothing itself.
 //! - `inventory` — what a team has: the inventory file, the kinds of token and of consumer
 //!   (`source`, `target`), where each token stands (`status`) and discovery (`discover`,
 //!   `naming`). It reads through the clients; it never rotates, prompts or journals.
@@ -24,7 +26,7 @@
 //!   it as it is.
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
 //!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
-//!   `table` writer), `terminal` (what a prompt changes, put back on a signal), `text`,
+//!   `table` writer), `tally` (a count of work side by side, which cli shows), `terminal` (what a prompt changes, put back on a signal), `text`,
 //!   `logging`, `exit`.
 
 pub mod actions;
@@ -41,6 +43,7 @@ pub mod runbook;
 pub mod secret;
 pub mod state;
 pub mod table;
+pub mod tally;
 pub mod terminal;
 pub mod text;
 pub mod ui;
@@ -60,9 +63,22 @@ mod layering {
 
     /// Modules and the ones they must never name.
     const RULES: &[(&str, &[&str])] = &[
-        ("engine", &["crate::cli"]),
+        // The engine reports what happens; cli shows it.
+        (
+            "engine",
+            &["crate::cli", "crate::ui", "crate::table", "crate::pager"],
+        ),
         // The inventory describes; the engine rotates what it describes.
-        ("inventory", &["crate::cli", "crate::engine"]),
+        (
+            "inventory",
+            &[
+                "crate::cli",
+                "crate::engine",
+                "crate::ui",
+                "crate::table",
+                "crate::pager",
+            ],
+        ),
         // Actions never prompt, journal or keep tokens: the engine does.
         (
             "actions",

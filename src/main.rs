@@ -26,7 +26,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            tokrot::ui::raw_status(&format!("error: cannot start the async runtime: {e}"));
+            tokrot::terminal::raw_status(&format!("error: cannot start the async runtime: {e}"));
             std::process::exit(exit::FAILED);
         }
     };
@@ -47,11 +47,11 @@ fn main() {
                     _ => text.into_owned(),
                 };
                 // Fitted to the terminal between words: a command to copy stays whole.
-                let text = match tokrot::ui::stderr_width() {
+                let text = match tokrot::terminal::stderr_width() {
                     Some(w) if w >= 20 => tokrot::text::fit(&text, w),
                     _ => text,
                 };
-                tokrot::ui::raw_status(&text);
+                tokrot::terminal::raw_status(&text);
                 // With `--output json`, an error is a JSON document too, unless the run's
                 // report already carries it.
                 if json && !e.reported && !jq {

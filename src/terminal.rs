@@ -6,6 +6,10 @@
 //! first, or the signal's default outside a run) must find the terminal as the prompt found it:
 //! echo on, the cursor shown, the prompt's line ended. A handler may only set a flag, so the
 //! work is done on a thread of its own (or by the run's listener), never in the handler.
+//!
+//! It also has the few raw writes made outside a `Ui` (a signal listener's last words) and the
+//! terminal's width, which the engine's prompts fit their lists to: the engine shows nothing
+//! else itself.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -140,3 +144,30 @@ fn start_fallback() {
 
 #[cfg(not(unix))]
 fn start_fallback() {}
+
+/// The width of the terminal stderr is, if it is one.
+pub fn stderr_width() -> Option<usize> {
+    let term = console::Term::stderr();
+    if !term.is_term() {
+        return None;
+    }
+    term.size_checked().map(|(_, cols)| usize::from(cols))
+}
+
+/// Leaves the terminal as a prompt found it, before anything else is printed after Ctrl-C: the
+/// cursor shown again (a pick list hides it) and the prompt's line ended.
+pub fn restore_terminal() {
+    let term = console::Term::stderr();
+    if term.is_term() {
+        let _ = term.show_cursor();
+        let _ = term.write_line("");
+    }
+}
+
+/// A line to stderr from outside the run's `Ui` (the signal listener, the process's last
+/// words), for text already made safe. A closed stderr is not an error: the process ends with
+/// the code it would have had.
+pub fn raw_status(text: &str) {
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "{text}");
+}

@@ -189,9 +189,15 @@ impl Ui {
 
     /// Takes the bar down; how long the work took.
     pub fn end_progress(&mut self, progress: Progress) -> Duration {
+        self.bar_down();
+        progress.started.elapsed()
+    }
+
+    /// Forgets the bar that is up: lines are written plainly again (the `Progress` itself
+    /// clears it from the screen when dropped).
+    pub fn bar_down(&mut self) {
         self.bar = None;
         *live_bar() = None;
-        progress.started.elapsed()
     }
 
     /// A line for one item of a fan-out: shown with `-v` only (failures go through `error`).
@@ -361,35 +367,8 @@ pub fn with_bar_suspended<R>(write: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The width of the terminal stderr is, if it is one.
-pub fn stderr_width() -> Option<usize> {
-    let term = console::Term::stderr();
-    if !term.is_term() {
-        return None;
-    }
-    term.size_checked().map(|(_, cols)| usize::from(cols))
-}
-
-/// Leaves the terminal as a prompt found it, before anything else is printed after Ctrl-C: the
-/// cursor shown again (a pick list hides it) and the prompt's line ended.
-pub fn restore_terminal() {
-    let term = console::Term::stderr();
-    if term.is_term() {
-        let _ = term.show_cursor();
-        let _ = term.write_line("");
-    }
-}
-
-/// A line to stderr from outside the run's `Ui` (the signal listener, the process's last
-/// words), for text already made safe. A closed stderr is not an error: the process ends with
-/// the code it would have had.
-pub fn raw_status(text: &str) {
-    let mut err = io::stderr();
-    let _ = writeln!(err, "{text}");
-}
-
 /// A line to stdout from outside the run's `Ui` (a JSON error document), ignoring a closed
-/// stdout as `raw_status` does.
+/// stdout as `terminal::raw_status` does.
 pub fn raw_out(text: &str) {
     let mut out = io::stdout();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());

@@ -109,7 +109,7 @@ impl Ctx {
         let ui = Ui::stdio(Redactor::default(), (color_out, color_err), global.quiet)
             .with_progress(live, global.verbose > 0)
             .with_width(page_width(&global))
-            .with_err_width(crate::ui::stderr_width())
+            .with_err_width(crate::terminal::stderr_width())
             .with_pager(pager(&global));
         let mut config = Config::load(global.config.as_deref())?;
         if let Some(url) = &global.gitlab_url {
@@ -143,7 +143,7 @@ impl Ctx {
     /// How a table on stderr (a plan to confirm) is laid out: fitted to the terminal stderr
     /// is, else whole, with its header, for the log a job keeps.
     pub fn status_table_layout(&self) -> crate::table::Layout {
-        crate::table::Layout::Terminal(crate::ui::stderr_width().unwrap_or(usize::MAX))
+        crate::table::Layout::Terminal(crate::terminal::stderr_width().unwrap_or(usize::MAX))
     }
 
     /// Whether prompts can be shown: stdin and stderr are both terminals.
@@ -200,7 +200,7 @@ impl Ctx {
         let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
         for line in lines {
             if warned.insert(line.clone()) {
-                crate::ui::raw_status(&self.ui.warn(&format!("warning: {line}")));
+                crate::terminal::raw_status(&self.ui.warn(&format!("warning: {line}")));
             }
         }
     }

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::checklist;
 use super::{CliError, Outcome};
 use crate::actions::Phase;
 use crate::engine::plan::Plan;
 use crate::engine::protocol::Finished;
-use crate::engine::render;
 use crate::engine::walk::{self, StopReason};
 use crate::inventory::target::TargetSpec;
 use crate::runbook::RunbookKind;
@@ -177,7 +177,7 @@ impl RunDocument {
                 .steps
                 .iter()
                 .map(|s| Step {
-                    plan: match render::step_json(s) {
+                    plan: match checklist::step_json(s) {
                         Value::Object(m) => m,
                         _ => Map::new(),
                     },
@@ -195,7 +195,7 @@ impl RunDocument {
                     flags: m.flags.clone(),
                 })
                 .collect(),
-            runbook_info: render::runbook_json(plan),
+            runbook_info: checklist::runbook_json(plan),
             preflight: None,
             self_credential: None,
             warnings: Vec::new(),
@@ -307,7 +307,8 @@ impl RunDocument {
         self = self.journaled(plan, journal, Some(&finished.result));
         self.rotation_id = Some(finished.id.clone());
         self.status = finished.status.as_str();
-        let shown = |text: &str| render::with_learned(plan, &finished.learned, text);
+        let shown =
+            |text: &str| crate::engine::learned::with_learned(plan, &finished.learned, text);
         for step in &mut self.steps {
             for key in ["title", "call", "sends"] {
                 let value = match step.plan.get(key) {

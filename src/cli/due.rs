@@ -439,7 +439,7 @@ fn wait_on_interrupt() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            crate::ui::raw_status(
+            crate::terminal::raw_status(
                 "interrupt: no further rotation starts; each one running stops at its next safe point, and they are waited for",
             );
         }

@@ -5,6 +5,7 @@ use secrecy::SecretString;
 
 use std::collections::HashMap;
 
+use super::checklist;
 use super::{CliError, Ctx, Outcome};
 use crate::actions::Phase;
 use crate::clients::gitlab::GitLab;
@@ -13,7 +14,6 @@ use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
 use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
 use crate::engine::protocol::{self, Finished, Session, StartError};
-use crate::engine::render;
 use crate::engine::session::SelfCredential;
 use crate::engine::walk;
 use crate::engine::{pick, session};
@@ -347,7 +347,8 @@ pub fn session<'c>(
     let options = ctx.walk_options();
     Ok(Session {
         state_dir,
-        ui: &mut ctx.ui,
+        redactor: ctx.ui.redactor().clone(),
+        reporter: &mut ctx.ui,
         prompter,
         gitlab,
         zendesk,
@@ -486,7 +487,7 @@ async fn dry_run(
         }
         ctx.print_json(&doc.to_value())?;
     } else {
-        let mut text = render::checklist(plan, &ctx.ui, true);
+        let mut text = checklist::checklist(plan, &ctx.ui, true);
         let later: Vec<String> = (0..plan.steps.len())
             .filter(|i| keep && plan.targets.is_empty() && walk::retires_old(plan, *i))
             .map(|i| format!("  {}. {}\n", plan.steps[i].n, plan.steps[i].title))

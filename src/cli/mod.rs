@@ -3,6 +3,7 @@
 
 mod apply;
 mod auth;
+mod checklist;
 pub mod completions;
 mod context;
 mod discover;
@@ -18,6 +19,7 @@ mod jq;
 mod list;
 mod man;
 mod report;
+mod reporter;
 mod resume;
 mod rotate;
 mod run;
@@ -85,7 +87,7 @@ pub fn parse_args() -> Cli {
     };
     if let Some((message, hint)) = rotate::credential_as_runbook(&err) {
         let e = CliError::usage(message).hint(hint);
-        crate::ui::raw_status(&crate::text::terminal_safe(&e.to_string(), false));
+        crate::terminal::raw_status(&crate::text::terminal_safe(&e.to_string(), false));
         // Under --jq, stdout is the filter's: the error is said on stderr only.
         if json_asked(std::env::args()) && !jq_asked(std::env::args()) {
             crate::ui::raw_out(&e.to_json().to_string());

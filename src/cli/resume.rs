@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::checklist;
 use super::document::{Resume, RunDocument};
 use super::execute::{InventoryRef, clients_for, session, start_error, state_dir};
 use super::report::report;
@@ -11,7 +12,6 @@ use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::Plan;
 use crate::engine::plan::{Mode, resolve};
 use crate::engine::protocol::{JournalData, Status};
-use crate::engine::render;
 use crate::engine::resume::{self, ResumeError};
 use crate::engine::seams::Keyring;
 use crate::exit;
@@ -199,7 +199,7 @@ fn left_steps(data: &JournalData, plan: &Plan) -> Vec<String> {
         })
         .map(|s| match later.iter().find(|(n, _)| *n == s.n) {
             Some((n, title)) => format!("  {n}. {title}"),
-            None => format!("  {}. {}", s.n, render::one_line(s)),
+            None => format!("  {}. {}", s.n, checklist::one_line(s)),
         })
         .collect()
 }

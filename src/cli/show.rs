@@ -1,8 +1,8 @@
 //! `tokrot show RUNBOOK`: the numbered checklist, with every alternative. No network.
 
+use super::checklist;
 use super::{CliError, Ctx, Outcome};
 use crate::engine::plan::{Mode, resolve};
-use crate::engine::render;
 
 /// Arguments of `tokrot show`.
 #[derive(Debug, clap::Args)]
@@ -36,9 +36,9 @@ pub fn run(ctx: &mut Ctx, args: &ShowArgs) -> Result<Outcome, CliError> {
         &ctx.catalogue,
     )?;
     if ctx.json() {
-        ctx.print_json(&render::show_json(&plan))?;
+        ctx.print_json(&checklist::show_json(&plan))?;
     } else {
-        let text = render::checklist(&plan, &ctx.ui, false);
+        let text = checklist::checklist(&plan, &ctx.ui, false);
         ctx.ui.page(&text)?;
     }
     Ok(Outcome::Done)

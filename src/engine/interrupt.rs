@@ -142,7 +142,7 @@ fn handle(inner: &Inner, sig: i32) {
         if st.holds > 0 {
             st.pending = Some(sig);
             drop(st);
-            crate::ui::raw_status(
+            crate::terminal::raw_status(
                 "interrupt received: the call in flight cannot be taken back; its answer is journaled and the new token kept first, then the run stops",
             );
             return;

@@ -1,20 +1,23 @@
 //! The engine: the rotation protocol (`protocol`: start, walk, conclude; `resume`: reopening a
 //! run; `interrupt`: signals; `seams`: the actions and the keeper it works through), the walk of
-//! a plan's steps (`walk`), plans and checklists (`plan`, `render`), and what a run needs from
-//! around it: the tool's credentials and clients (`credentials`, `session`, `auth`), pick lists
-//! (`pick`) and prompts (`prompt`). The kinds of token and consumer it works with, the
-//! inventory, status and discovery are `inventory`'s.
+//! a plan's steps (`walk`, with its fan-out over targets), plans (`plan`, and `learned`: what
+//! steps learned, put into the plan's lines), what a run tells as it goes (`report`: typed
+//! events that cli renders), and what a run needs from around it: the tool's credentials and
+//! clients (`credentials`, `session`, `auth`), pick lists (`pick`) and prompts (`prompt`). The
+//! kinds of token and consumer it works with, the inventory, status and discovery are
+//! `inventory`'s.
 
 pub mod auth;
 pub mod credentials;
 pub mod interrupt;
+pub mod learned;
 pub mod lineage;
 pub mod outcome;
 pub mod pick;
 pub mod plan;
 pub mod prompt;
 pub mod protocol;
-pub mod render;
+pub mod report;
 pub mod resume;
 pub mod seams;
 pub mod session;

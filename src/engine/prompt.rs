@@ -108,7 +108,7 @@ const PROMPT_MARKS: usize = 16;
 /// of itself above the answer).
 fn staged(prompt: &str) -> String {
     let prompt = safe(prompt);
-    let Some(width) = crate::ui::stderr_width() else {
+    let Some(width) = crate::terminal::stderr_width() else {
         return prompt;
     };
     let fitted = crate::text::fit(&prompt, width.saturating_sub(PROMPT_MARKS).max(20));

@@ -36,7 +36,6 @@ use crate::state::StateError;
 use crate::state::audit::{self, AuditRecord};
 use crate::state::journal::{self, ApprovalRecord, Journal, StepRecord, StepStatus, TargetRecord};
 use crate::state::lock::{LockError, Locks};
-use crate::ui::Ui;
 
 /// How a run stands and what it did, as the journal keeps it and reports show it.
 pub use crate::state::journal::{JournalData, Status, TargetStatus};
@@ -46,8 +45,11 @@ pub use crate::state::journal::{JournalData, Status, TargetStatus};
 pub struct Session<'u> {
     /// The state dir (journal, audit log, locks).
     pub state_dir: PathBuf,
-    /// Output; everything shown goes through its redactor.
-    pub ui: &'u mut Ui,
+    /// Whoever shows the run as it goes.
+    pub reporter: &'u mut dyn super::report::Reporter,
+    /// Keeps secrets out of everything shown, journaled or logged; shared with the output, so
+    /// that a value registered during the run (a captured token) is hidden everywhere.
+    pub redactor: crate::secret::Redactor,
     /// Confirmations, gates and captures.
     pub prompter: Box<dyn Prompter>,
     /// The tool's GitLab client, when the plan calls GitLab.
@@ -181,7 +183,7 @@ pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartEr
     let no_stash = req.no_stash;
     let plan = req.plan.clone();
     let vendors = (session.gitlab.clone(), session.zendesk.clone());
-    let http = (session.ui.redactor().clone(), session.policy);
+    let http = (session.redactor.clone(), session.policy);
     let skip = session.options.skip_targets.clone();
     let incoming = match &req.token {
         Some(token) => Some(Incoming::Known(token.clone())),
@@ -251,7 +253,7 @@ pub(crate) async fn start<A: Actions>(
     let journal = Journal::create(
         &session.state_dir,
         first_record(&id, &req, self_account.clone()),
-        session.ui.redactor().clone(),
+        session.redactor.clone(),
     )?;
     let run = Run::new(actions(&id), journal, session.keeper.clone(), req.no_stash);
     let end = End {
@@ -442,7 +444,7 @@ async fn walk_and_conclude<A: Actions>(
     let walked = walk::walk(
         plan,
         session.prompter.as_mut(),
-        session.ui,
+        session.reporter,
         token,
         &runner,
         options,
@@ -713,7 +715,7 @@ fn on_signal<A: Actions>(
             (false, false),
             self_credential,
         );
-        crate::ui::restore_terminal();
+        crate::terminal::restore_terminal();
         let mut text = match finished.status {
             Status::Stopped => format!(
                 "interrupted at step {at}, before anything was changed: nothing was changed (run {} is journaled as stopped).",
@@ -739,7 +741,7 @@ fn on_signal<A: Actions>(
             text.push('\n');
             text.push_str(w);
         }
-        crate::ui::raw_status(&run.executor.redactor().redact(&text));
+        crate::terminal::raw_status(&run.executor.redactor().redact(&text));
     })
 }
 

@@ -587,7 +587,7 @@ pub async fn resume(
     reopened: Reopened,
 ) -> Result<Finished, StartError> {
     let vendors = (session.gitlab.clone(), session.zendesk.clone());
-    let http = (session.ui.redactor().clone(), session.policy);
+    let http = (session.redactor.clone(), session.policy);
     let allowed = reopened
         .data
         .targets
@@ -619,11 +619,7 @@ pub(crate) async fn resume_with<A: Actions>(
     session.options.skip_targets = reopened.skip_targets.clone();
     let data = reopened.data;
     session.options.changed_before = protocol::anything_changed(&data);
-    let journal = Journal::reopen(
-        &session.state_dir,
-        data.clone(),
-        session.ui.redactor().clone(),
-    );
+    let journal = Journal::reopen(&session.state_dir, data.clone(), session.redactor.clone());
     journal.update(|d| d.status = Status::Running)?;
     actions.restore(&data.memo);
     if let Some(token) = reopened.token {

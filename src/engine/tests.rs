@@ -26,12 +26,12 @@ use super::walk::{Outcome, WalkError, WalkOptions};
 use crate::actions::run::{ActionFailure, RunFacts, Verified};
 use crate::actions::{Action, Answer, Invocation, Phase, registry};
 use crate::config::Config;
+use crate::engine::report::Silent;
 use crate::inventory::target::TargetSpec;
 use crate::runbook::Catalogue;
 use crate::secret::Redactor;
 use crate::secret::stash::StashError;
 use crate::state::journal::Status;
-use crate::ui::Ui;
 
 /// What a crash panics with, so that the panic hook can keep quiet about it.
 struct Crash;
@@ -248,10 +248,11 @@ fn plan(targets: usize) -> Plan {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn session<'u>(state_dir: &Path, ui: &'u mut Ui, keeper: &Arc<Memory>) -> Session<'u> {
+fn session<'u>(state_dir: &Path, told: &'u mut Silent, keeper: &Arc<Memory>) -> Session<'u> {
     Session {
         state_dir: state_dir.to_path_buf(),
-        ui,
+        reporter: told,
+        redactor: Redactor::default(),
         prompter: Box::new(Unattended),
         gitlab: None,
         zendesk: HashMap::new(),
@@ -261,16 +262,6 @@ fn session<'u>(state_dir: &Path, ui: &'u mut Ui, keeper: &Arc<Memory>) -> Sessio
         keeper: keeper.clone(),
         signals: false,
     }
-}
-
-fn quiet_ui() -> Ui {
-    Ui::new(
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        Redactor::default(),
-        (false, false),
-        true,
-    )
 }
 
 /// How one process's run ended: its status, or a crash.
@@ -300,8 +291,8 @@ fn process(
             .unwrap_or_else(|e| panic!("{e}"));
         rt.block_on(async move {
             let plan = plan(targets);
-            let mut ui = quiet_ui();
-            let session = session(&state_dir, &mut ui, &keeper);
+            let mut told = Silent::default();
+            let session = session(&state_dir, &mut told, &keeper);
             match resume_of {
                 None => {
                     let req = Request {
@@ -513,8 +504,8 @@ fn on_a_terminal(script: Vec<bool>) -> (protocol::Finished, Vendor) {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     let finished = rt.block_on(async {
-        let mut ui = quiet_ui();
-        let mut session = session(dir.path(), &mut ui, &keeper);
+        let mut told = Silent::default();
+        let mut session = session(dir.path(), &mut told, &keeper);
         session.prompter = Box::new(Script(script));
         session.unattended = false;
         let req = Request {

@@ -703,7 +703,7 @@ pub async fn status(
     vendors: &Vendors<'_>,
     (today, due_days): (Date, u32),
     concurrency: usize,
-    progress: &crate::ui::Progress,
+    progress: &dyn crate::tally::Tally,
 ) -> Report {
     let mut reads: Vec<Read<'_>> = inv
         .credentials

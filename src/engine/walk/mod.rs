@@ -9,14 +9,14 @@ use std::io;
 
 use secrecy::SecretString;
 
-use futures_util::{StreamExt, stream};
-
+use super::learned::with_learned;
 use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
-use super::render::{step_details, with_learned};
+use super::report::{Event, Reporter};
 use crate::actions::run::ActionFailure;
 use crate::actions::{Answer, Ask, Phase, Question, TARGETS_APPLY, TARGETS_PREFLIGHT};
-use crate::ui::Ui;
+
+mod fanout;
 
 /// Values captured during the walk, by capture id. Never printed; no `Debug`.
 #[derive(Default)]
@@ -170,7 +170,7 @@ pub enum WalkError {
 pub trait ActionRunner {
     /// Carries out one action step; the text is a short note for the operator.
     fn run(&self, step: &PlanStep) -> impl Future<Output = Result<String, ActionFailure>>;
-    /// Takes a value the walk captured.
+    /// Takes a value the walk captured, and keeps it out of every output from now on.
     fn captured(&self, id: &str, value: &SecretString);
     /// Records a target that failed.
     fn target_failed(&self, index: usize, message: &str);
@@ -311,7 +311,7 @@ impl Default for WalkOptions {
 pub async fn walk<R: ActionRunner>(
     plan: &Plan,
     prompter: &mut dyn Prompter,
-    ui: &mut Ui,
+    reporter: &mut dyn Reporter,
     stdin_token: Option<SecretString>,
     runner: &R,
     options: WalkOptions,
@@ -320,7 +320,7 @@ pub async fn walk<R: ActionRunner>(
     let mut w = Walker {
         plan,
         prompter,
-        ui,
+        reporter,
         runner,
         options,
         stdin_token,
@@ -360,7 +360,7 @@ enum Next {
 struct Walker<'a, R> {
     plan: &'a Plan,
     prompter: &'a mut dyn Prompter,
-    ui: &'a mut Ui,
+    reporter: &'a mut dyn Reporter,
     runner: &'a R,
     options: WalkOptions,
     stdin_token: Option<SecretString>,
@@ -390,23 +390,15 @@ impl<R: ActionRunner> Walker<'_, R> {
             });
         }
         if step.target_index.is_none() && self.options.skip_steps.contains(&step.n) {
-            let line = format!(
-                "Step {} of {}: done before ({})",
-                step.n,
-                self.total(),
-                step.title
-            );
-            self.ui.status(&line)?;
+            let total = self.total();
+            self.reporter.report(Event::DoneBefore { step, total })?;
             return Ok(Next::Step(i + 1));
         }
         if self.options.retire_later && retires_old(plan, i) {
             let title = with_learned(plan, &self.runner.learned(), &step.title);
-            let line = format!(
-                "Step {} of {}: {title} (left for later: --keep)",
-                step.n,
-                self.total(),
-            );
-            self.ui.status(&line)?;
+            let (total, title) = (self.total(), title.as_str());
+            self.reporter
+                .report(Event::LeftForLater { step, total, title })?;
             // The step as it will be carried out (its values known now), for the report and
             // `resume`: the plan's title keeps its placeholders.
             let why = format!("{LEFT_FOR_LATER}: {title}");
@@ -423,9 +415,11 @@ impl<R: ActionRunner> Walker<'_, R> {
         if step.target_index.is_some() && step.action.is_some() {
             return self.target_block(i).await.map(Next::Step);
         }
-        let learned = self.runner.learned();
-        announce(step, self.total(), self.ui, &|line| {
-            with_learned(plan, &learned, line)
+        let learned = &self.runner.learned();
+        self.reporter.report(Event::Step {
+            plan,
+            step,
+            learned,
         })?;
         if !matches!(step.walk, WalkKind::Action { .. }) {
             // Best effort: a manual step's record helps `resume`, and sends nothing.
@@ -512,14 +506,8 @@ impl<R: ActionRunner> Walker<'_, R> {
                 .gate(question)
                 .map(|yes| (!yes).then(|| StopReason::Gate(stop.to_owned())));
         };
-        let evidence = approval
-            .evidence
-            .as_ref()
-            .map(|e| format!(" (evidence: {e})"))
-            .unwrap_or_default();
-        let _ = self
-            .ui
-            .status(&format!("   approved with --approve {id}{evidence}"));
+        let evidence = approval.evidence.as_deref();
+        let _ = self.reporter.report(Event::Approved { gate: id, evidence });
         self.runner.approved(step, approval);
         Ok(None)
     }
@@ -533,13 +521,10 @@ impl<R: ActionRunner> Walker<'_, R> {
                 self.prompter.secret(prompt)?
             }
         };
-        self.ui.redactor().register(&value);
         self.runner.captured(id, &value);
-        let len = crate::secret::char_count(&value);
+        let chars = crate::secret::char_count(&value);
         self.captures.values.insert(id.to_owned(), value);
-        let _ = self
-            .ui
-            .status(&format!("   captured ({len} characters, hidden)"));
+        let _ = self.reporter.report(Event::Captured { chars });
         Ok(None)
     }
 
@@ -549,7 +534,7 @@ impl<R: ActionRunner> Walker<'_, R> {
         let phase = step.action_phase();
         if phase == Some(Phase::Finish) && !self.failed.is_empty() {
             let why = "some targets were not updated, so the old token is kept";
-            self.ui.status(&format!("   skipped: {why}"))?;
+            self.reporter.report(Event::Skipped { why })?;
             self.runner.step_ended(step, StepEnd::Skipped(why));
             self.skipped.push((step.n, step.title.clone()));
             return Ok(Next::Step(i + 1));
@@ -574,7 +559,7 @@ impl<R: ActionRunner> Walker<'_, R> {
                 // Journaled first; the terminal may be gone (a closed pipe) and must not stop
                 // the run between a one-shot call and the steps that keep its token.
                 self.runner.step_ended(step, StepEnd::Done(&note));
-                let _ = self.ui.status(&format!("   ok: {note}"));
+                let _ = self.reporter.report(Event::Done { note: &note });
                 self.changed |= is_change(step);
                 Ok(Next::Step(i + 1))
             }
@@ -624,7 +609,7 @@ impl<R: ActionRunner> Walker<'_, R> {
         let step = &plan.steps[i];
         let learned = self.runner.learned();
         let cleaned = if i > 0 {
-            run_cleanup(plan, i + 1, self.prompter, self.ui, &learned)?
+            run_cleanup(plan, i + 1, self.prompter, self.reporter, &learned)?
         } else {
             Vec::new()
         };
@@ -665,11 +650,11 @@ impl<R: ActionRunner> Walker<'_, R> {
         let preflight = block
             .iter()
             .all(|s| s.action_phase() == Some(Phase::Preflight));
-        let failures = run_targets(
+        let failures = fanout::run_targets(
             plan,
             &block,
             self.runner,
-            self.ui,
+            self.reporter,
             self.prompter,
             &self.options,
         )
@@ -747,195 +732,6 @@ fn ask(prompter: &mut dyn Prompter, q: &Question) -> Result<Option<Answer>, Prom
     }
 }
 
-/// One target's steps from `from` on.
-async fn run_target<R: ActionRunner>(runner: &R, steps: &[&PlanStep], from: usize) -> TargetRun {
-    let mut notes = Vec::new();
-    for (k, s) in steps.iter().enumerate().skip(from) {
-        match runner.run(s).await {
-            Ok(n) => notes.push(n),
-            Err(ActionFailure {
-                question: Some(q), ..
-            }) => return TargetRun::Asks(k, *q, notes),
-            Err(f) => return TargetRun::Failed(s.n, f.message),
-        }
-    }
-    TargetRun::Done(notes)
-}
-
-/// How one pass over a target's steps ended.
-enum TargetRun {
-    Done(Vec<String>),
-    /// The step that failed (its number), and why.
-    Failed(usize, String),
-    /// Step `k` asks a question; the notes so far.
-    Asks(usize, Question, Vec<String>),
-}
-
-/// Runs a block of target steps: each target's steps in order, targets side by side. A target
-/// whose step asks a question waits for the others; the questions are then asked one at a time
-/// and those targets go on from the step that asked.
-async fn run_targets<R: ActionRunner>(
-    plan: &Plan,
-    block: &[&PlanStep],
-    runner: &R,
-    ui: &mut Ui,
-    prompter: &mut dyn Prompter,
-    options: &WalkOptions,
-) -> Result<Vec<(usize, String)>, WalkError> {
-    let mut groups: Vec<(usize, Vec<&PlanStep>)> = Vec::new();
-    for &s in block {
-        let t = s.target_index.unwrap_or_default();
-        match groups.iter_mut().find(|(g, _)| *g == t) {
-            Some((_, steps)) => steps.push(s),
-            None => groups.push((t, vec![s])),
-        }
-    }
-    let writes = !block
-        .iter()
-        .all(|s| s.action_phase() == Some(Phase::Preflight));
-    announce_block(plan, block, groups.len(), writes, ui)?;
-    let what = match writes {
-        true => "writing the new token",
-        false => "checking the targets",
-    };
-    let progress = ui.progress(groups.len(), what);
-    let mut pending: Vec<(usize, usize)> = (0..groups.len()).map(|g| (g, 0)).collect();
-    let mut notes: Vec<Vec<String>> = vec![Vec::new(); groups.len()];
-    let mut ended: Vec<(usize, Result<(), String>)> = Vec::new();
-    while !pending.is_empty() {
-        let groups = &groups;
-        let progress = &progress;
-        let passes: Vec<(usize, TargetRun)> = stream::iter(pending.drain(..))
-            .map(|(g, from)| async move { (g, run_target(runner, &groups[g].1, from).await) })
-            .buffer_unordered(options.concurrency.max(1))
-            .inspect(|(_, pass)| {
-                if !matches!(pass, TargetRun::Asks(..)) {
-                    progress.inc();
-                }
-            })
-            .collect()
-            .await;
-        let mut passes = passes;
-        passes.sort_by_key(|(g, _)| *g);
-        for (g, pass) in passes {
-            let t = groups[g].0;
-            match pass {
-                TargetRun::Done(n) => {
-                    notes[g].extend(n);
-                    runner.target_ended(t, None);
-                    ended.push((g, Ok(())));
-                }
-                TargetRun::Failed(n, m) => {
-                    runner.target_ended(t, Some((n, &m)));
-                    ended.push((g, Err(m)));
-                }
-                TargetRun::Asks(k, q, n) => {
-                    notes[g].extend(n);
-                    let at = groups[g].1[k].n;
-                    let prompt_error = |source| WalkError::Prompt {
-                        at,
-                        source,
-                        cleanup_pending: Vec::new(),
-                    };
-                    let asked = progress.suspend(|| ask(prompter, &q));
-                    match asked.map_err(prompt_error)? {
-                        Some(answer) => {
-                            runner.answer(&q.key, answer);
-                            pending.push((g, k));
-                        }
-                        None => {
-                            progress.inc();
-                            runner.target_ended(t, Some((at, &q.unanswered)));
-                            ended.push((g, Err(q.unanswered.clone())));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let took = ui.end_progress(progress);
-    ended.sort_by_key(|(g, _)| *g);
-    let mut failures = Vec::new();
-    for (g, r) in ended {
-        let t = groups[g].0;
-        let spec = &plan.targets[t].spec;
-        match r {
-            Ok(()) => ui.detail(&format!("   ok: {spec}: {}", notes[g].join("; ")))?,
-            Err(m) => {
-                ui.error(&format!("   FAILED: {spec}: {m}"))?;
-                failures.push((t, m));
-            }
-        }
-    }
-    let done = groups.len() - failures.len();
-    let verb = match writes {
-        true => "applied",
-        false => "checked",
-    };
-    let summary = format!(
-        "   {done} {verb}, {} failed in {:.1} s",
-        failures.len(),
-        took.as_secs_f64()
-    );
-    match failures.is_empty() {
-        true => ui.status(&summary)?,
-        false => ui.error(&summary)?,
-    }
-    Ok(failures)
-}
-
-fn announce_block(
-    plan: &Plan,
-    block: &[&PlanStep],
-    targets: usize,
-    writes: bool,
-    ui: &mut Ui,
-) -> io::Result<()> {
-    let first = block.first().map_or(0, |s| s.n);
-    let last = block.last().map_or(0, |s| s.n);
-    ui.status("")?;
-    let what = match writes {
-        true => "writing the new token into",
-        false => "checking",
-    };
-    let steps = match first == last {
-        true => format!("Step {first} of {}", plan.steps.len()),
-        false => format!("Steps {first}-{last} of {}", plan.steps.len()),
-    };
-    let targets = match targets {
-        1 => "1 target".to_owned(),
-        n => format!("{n} targets"),
-    };
-    ui.status(&format!("{steps}: {what} {targets}"))
-}
-
-/// A step as the run shows it, each line through `live` (`shown`).
-fn announce(
-    step: &PlanStep,
-    total: usize,
-    ui: &mut Ui,
-    shown: &dyn Fn(&str) -> String,
-) -> io::Result<()> {
-    ui.status("")?;
-    let title = format!(
-        "Step {} of {total} [{}] {}",
-        step.n,
-        step.kind,
-        shown(&step.title)
-    );
-    ui.status(&ui.bold(&title))?;
-    // An action's handbook words say what the call stands for: `show` has them; a run does not
-    // need them, the operator only confirms.
-    let is_action = step.action.is_some();
-    for line in step_details(step, ui) {
-        if is_action && line.contains("handbook: ") {
-            continue;
-        }
-        ui.status(&format!("    {}", shown(&line)))?;
-    }
-    Ok(())
-}
-
 /// What the journal says of a step that retires the old token, left for later by `--keep`
 /// (followed by the step as it will be carried out): `resume` carries such steps out.
 pub const LEFT_FOR_LATER: &str = "left for later (--keep), the old token being in use";
@@ -967,7 +763,7 @@ fn run_cleanup(
     plan: &Plan,
     from: usize,
     prompter: &mut dyn Prompter,
-    ui: &mut Ui,
+    reporter: &mut dyn Reporter,
     learned: &BTreeMap<String, String>,
 ) -> Result<Vec<(usize, String)>, WalkError> {
     let mut cleaned = Vec::new();
@@ -975,11 +771,12 @@ fn run_cleanup(
     if cleanups.is_empty() {
         return Ok(cleaned);
     }
-    ui.status("")?;
-    ui.status(&ui.warn("The run stops here. Clean-up steps still to do:"))?;
+    reporter.report(Event::CleanupBegins)?;
     for (k, step) in cleanups.iter().enumerate() {
-        announce(step, plan.steps.len(), ui, &|line| {
-            with_learned(plan, learned, line)
+        reporter.report(Event::Step {
+            plan,
+            step,
+            learned,
         })?;
         let yes = prompter
             .confirm("Done?")
@@ -1003,9 +800,9 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::engine::plan::{Mode, resolve};
+    use crate::engine::report::Silent;
     use crate::runbook::Catalogue;
     use std::collections::VecDeque;
-    use std::sync::{Arc, Mutex};
 
     /// Answers from a script; records what was asked.
     struct Scripted {
@@ -1056,18 +853,6 @@ mod tests {
         }
     }
 
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     fn integration_plan() -> Plan {
         let c = Catalogue::embedded().unwrap();
         let rb = c.get("zendesk-oauth-integration").unwrap();
@@ -1082,16 +867,6 @@ mod tests {
         .unwrap()
     }
 
-    fn ui(buf: &Buf) -> Ui {
-        Ui::new(
-            Box::new(buf.clone()),
-            Box::new(buf.clone()),
-            Default::default(),
-            (false, false),
-            false,
-        )
-    }
-
     struct NoActions;
     impl ActionRunner for NoActions {
         async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
@@ -1104,37 +879,31 @@ mod tests {
     async fn run(
         plan: &Plan,
         p: &mut Scripted,
-        buf: &Buf,
+        told: &mut Silent,
     ) -> Result<(Outcome, Captures), WalkError> {
-        walk(
-            plan,
-            p,
-            &mut ui(buf),
-            None,
-            &NoActions,
-            WalkOptions::default(),
-        )
-        .await
+        walk(plan, p, told, None, &NoActions, WalkOptions::default()).await
     }
 
     #[tokio::test]
     async fn a_confirmed_walk_is_done() {
         let plan = integration_plan();
-        let buf = Buf::default();
+        let mut told = Silent::default();
         let mut p = Scripted::new(&["y"; 8]);
-        let (outcome, captures) = run(&plan, &mut p, &buf).await.unwrap();
+        let (outcome, captures) = run(&plan, &mut p, &mut told).await.unwrap();
         assert_eq!(outcome, Outcome::Done);
         assert!(captures.is_empty());
         assert_eq!(p.asked.len(), plan.steps.len());
+        // Each step is told once, as it begins; nothing else happened.
+        assert_eq!(told.told, vec!["step"; plan.steps.len()]);
     }
 
     #[tokio::test]
     async fn the_scope_gate_stops_the_run_but_the_okta_requirement_is_restored() {
         let plan = integration_plan();
-        let buf = Buf::default();
+        let mut told = Silent::default();
         // gate yes, remove Okta, log in, start flow, scope gate NO, then two clean-up confirmations
         let mut p = Scripted::new(&["y", "y", "y", "y", "n", "y", "y"]);
-        let (outcome, _) = run(&plan, &mut p, &buf).await.unwrap();
+        let (outcome, _) = run(&plan, &mut p, &mut told).await.unwrap();
         let Outcome::Stopped(stop) = outcome else {
             panic!("should stop")
         };
@@ -1146,14 +915,18 @@ mod tests {
         let not_done: Vec<usize> = stop.not_done.iter().map(|(n, _)| *n).collect();
         assert_eq!(not_done, [6]);
         assert!(p.answers.is_empty());
+        // Steps 1-5, then the clean-up steps 7 and 8 after the stop is told.
+        let mut expected = vec!["step"; 5];
+        expected.extend(["cleanup-begins", "step", "step"]);
+        assert_eq!(told.told, expected);
     }
 
     #[tokio::test]
     async fn a_stop_before_anything_was_done_needs_no_clean_up() {
         let plan = integration_plan();
-        let buf = Buf::default();
+        let mut told = Silent::default();
         let mut p = Scripted::new(&["n"]);
-        let (outcome, _) = run(&plan, &mut p, &buf).await.unwrap();
+        let (outcome, _) = run(&plan, &mut p, &mut told).await.unwrap();
         let Outcome::Stopped(stop) = outcome else {
             panic!("should stop")
         };
@@ -1166,9 +939,9 @@ mod tests {
     #[tokio::test]
     async fn an_interrupted_walk_names_the_clean_up_still_to_do() {
         let plan = integration_plan();
-        let buf = Buf::default();
+        let mut told = Silent::default();
         let mut p = Scripted::new(&["y", "y"]);
-        let err = run(&plan, &mut p, &buf).await.err().unwrap();
+        let err = run(&plan, &mut p, &mut told).await.err().unwrap();
         let WalkError::Prompt {
             at,
             source: PromptError::Interrupted,

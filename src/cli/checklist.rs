@@ -1,16 +1,14 @@
-//! How a plan reads: the numbered checklist of `show` and `--dry-run`, and their JSON forms
-//! (the report of CLI.md for a dry run), and how each step of a run ended.
+//! How a plan reads: the numbered checklist of `show` and `--dry-run`, their JSON forms (the
+//! report of CLI.md for a dry run), and the lines that describe a step as a run shows it.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::plan::{Plan, PlanStep, WalkKind};
-use crate::runbook::template::{VarRef, placeholder};
+use crate::engine::plan::{Plan, PlanStep, WalkKind};
 use crate::runbook::{Origin, RunbookKind};
 
 use crate::ui::Ui;
-use std::collections::BTreeMap;
 
 /// The lines that describe one step under its title (indented by the caller).
 pub fn step_details(step: &PlanStep, ui: &Ui) -> Vec<String> {
@@ -250,33 +248,4 @@ pub fn step_json(step: &PlanStep) -> Value {
         }
     }
     v
-}
-
-/// A line of the plan as a run shows it. The plan was resolved before the walk, so a value
-/// that only a step learns (the token found by name, the old token picked from a list, the
-/// expiry the rotate call sends) is a `<placeholder>` in it: here it holds the value learned
-/// so far, or else the runbook's words for where it will come from (`unset`). A run never
-/// shows `<…>`. The plan itself is left as it is: the journal keeps its titles, and `resume`
-/// compares them.
-pub fn with_learned(plan: &Plan, learned: &BTreeMap<String, String>, line: &str) -> String {
-    let mut out = line.to_owned();
-    for p in &plan.runbook.params {
-        let var = VarRef {
-            namespace: "param".into(),
-            name: p.name.clone(),
-            field: None,
-            offset: 0,
-        };
-        let marker = format!("<{}>", placeholder(&var));
-        if !out.contains(&marker) {
-            continue;
-        }
-        let value = match (learned.get(&p.name), &p.unset) {
-            (Some(v), _) => v.clone(),
-            (None, Some(unset)) => format!("({unset})"),
-            (None, None) => format!("(the {} a step before finds)", p.name.replace('_', " ")),
-        };
-        out = out.replace(&marker, &value);
-    }
-    out
 }

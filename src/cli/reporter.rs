@@ -1,0 +1,140 @@
+//! How a run looks on the terminal: the engine's events as status lines on stderr, a live bar
+//! over a fan-out. Under `-q` the status lines are not written (failures still are); piped or
+//! under `--output json` there is no bar, only the fan-out's summary line.
+
+use std::io;
+
+use super::checklist::step_details;
+use crate::engine::learned::with_learned;
+use crate::engine::report::{Event, Reporter, Tally};
+use crate::ui::{Progress, Ui};
+
+impl Reporter for Ui {
+    fn report(&mut self, event: Event<'_>) -> io::Result<()> {
+        match event {
+            Event::Step {
+                plan,
+                step,
+                learned,
+            } => {
+                self.status("")?;
+                let shown = |line: &str| with_learned(plan, learned, line);
+                let title = format!(
+                    "Step {} of {} [{}] {}",
+                    step.n,
+                    plan.steps.len(),
+                    step.kind,
+                    shown(&step.title)
+                );
+                self.status(&self.bold(&title))?;
+                // An action's handbook words say what the call stands for: `show` has them; a
+                // run does not need them, the operator only confirms.
+                let is_action = step.action.is_some();
+                for line in step_details(step, self) {
+                    if is_action && line.contains("handbook: ") {
+                        continue;
+                    }
+                    self.status(&format!("    {}", shown(&line)))?;
+                }
+                Ok(())
+            }
+            Event::DoneBefore { step, total } => self.status(&format!(
+                "Step {} of {total}: done before ({})",
+                step.n, step.title
+            )),
+            Event::LeftForLater { step, total, title } => self.status(&format!(
+                "Step {} of {total}: {title} (left for later: --keep)",
+                step.n
+            )),
+            Event::Approved { gate, evidence } => {
+                let evidence = evidence
+                    .map(|e| format!(" (evidence: {e})"))
+                    .unwrap_or_default();
+                self.status(&format!("   approved with --approve {gate}{evidence}"))
+            }
+            Event::Captured { chars } => {
+                self.status(&format!("   captured ({chars} characters, hidden)"))
+            }
+            Event::Skipped { why } => self.status(&format!("   skipped: {why}")),
+            Event::Done { note } => self.status(&format!("   ok: {note}")),
+            Event::CleanupBegins => {
+                self.status("")?;
+                self.status(&self.warn("The run stops here. Clean-up steps still to do:"))
+            }
+            Event::TargetsBegin {
+                first,
+                last,
+                total,
+                targets,
+                writes,
+            } => {
+                self.status("")?;
+                let what = match writes {
+                    true => "writing the new token into",
+                    false => "checking",
+                };
+                let steps = match first == last {
+                    true => format!("Step {first} of {total}"),
+                    false => format!("Steps {first}-{last} of {total}"),
+                };
+                let targets = match targets {
+                    1 => "1 target".to_owned(),
+                    n => format!("{n} targets"),
+                };
+                self.status(&format!("{steps}: {what} {targets}"))
+            }
+            Event::TargetEnded {
+                spec,
+                result: Ok(notes),
+            } => self.detail(&format!("   ok: {spec}: {}", notes.join("; "))),
+            Event::TargetEnded {
+                spec,
+                result: Err(why),
+            } => self.error(&format!("   FAILED: {spec}: {why}")),
+            Event::TargetsEnded {
+                done,
+                failed,
+                writes,
+                took,
+            } => {
+                let verb = match writes {
+                    true => "applied",
+                    false => "checked",
+                };
+                let summary = format!(
+                    "   {done} {verb}, {failed} failed in {:.1} s",
+                    took.as_secs_f64()
+                );
+                match failed {
+                    0 => self.status(&summary),
+                    _ => self.error(&summary),
+                }
+            }
+        }
+    }
+
+    fn fan_out(&mut self, total: usize, writes: bool) -> Box<dyn Tally> {
+        let what = match writes {
+            true => "writing the new token",
+            false => "checking the targets",
+        };
+        Box::new(self.progress(total, what))
+    }
+
+    fn fan_in(&mut self, tally: Box<dyn Tally>) {
+        self.bar_down();
+        drop(tally);
+    }
+}
+
+impl Tally for Progress {
+    fn set_total(&self, total: usize) {
+        Progress::set_total(self, total);
+    }
+    fn inc(&self) {
+        Progress::inc(self);
+    }
+    fn suspend(&self, f: &mut dyn FnMut()) {
+        Progress::suspend(self, f);
+    }
+}
