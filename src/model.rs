@@ -1,6 +1,6 @@
-//! The protocol's vocabulary (runbook kinds, phases, verification), below everything that uses
-//! it: the journal stores these values
-//! as they are (their serde names are the strings older journals hold, so those still read),
+//! The protocol's vocabulary (runbook kinds, phases, verification, how a run, a step and a
+//! target stand, how a step ended), below everything that uses it: the journal stores these
+//! values as they are (their serde names are the strings older journals hold, so those still read),
 //! the engine and the actions compare them, and nothing compares their names as strings.
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +92,129 @@ impl Verified {
     }
 }
 
+/// How a rotation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Under way (or the process died).
+    Running,
+    /// Finished.
+    Done,
+    /// Rotated; some targets not updated: `resume` finishes.
+    Incomplete,
+    /// Failed.
+    Failed,
+    /// The rotate call's answer was lost.
+    Unknown,
+    /// Stopped by the operator, a gate or a signal after something had changed.
+    Aborted,
+    /// Stopped (by the operator, a gate or a signal) before anything was changed.
+    Stopped,
+    /// Rotated with `--keep`: the new token waits in the keyring for `apply --from ID`.
+    Kept,
+}
+
+impl Status {
+    /// As in `history` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Incomplete => "incomplete",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Aborted => "aborted",
+            Status::Stopped => "stopped",
+            Status::Kept => "kept",
+        }
+    }
+}
+
+/// How a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Started, not known to have finished (for a rotate call: written before the call).
+    Running,
+    /// Done.
+    Done,
+    /// Failed.
+    Failed,
+    /// The vendor may or may not have carried it out.
+    Unknown,
+    /// Not carried out.
+    Skipped,
+}
+
+impl StepStatus {
+    /// As in the journal, `history ID` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Running => "running",
+            StepStatus::Done => "done",
+            StepStatus::Failed => "failed",
+            StepStatus::Unknown => "unknown",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// Where a target stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    /// Not written yet.
+    Pending,
+    /// Holds the new value.
+    Applied,
+    /// The write failed.
+    Failed,
+}
+
+impl TargetStatus {
+    /// As in the journal, `history` and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Pending => "pending",
+            TargetStatus::Applied => "applied",
+            TargetStatus::Failed => "failed",
+        }
+    }
+}
+
+/// How one step of a run ended, as a report tells it: from the journal, and for the step a run
+/// stopped at, from the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepResult {
+    /// Carried out.
+    Done,
+    /// Not carried out, with a reason.
+    Skipped,
+    /// Failed.
+    Failed,
+    /// Started, not known to have finished: the vendor may or may not have carried it out.
+    Unknown,
+    /// Where a gate or the operator stopped the run.
+    Stopped,
+    /// Never reached.
+    NotRun,
+}
+
+impl StepResult {
+    /// As in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepResult::Done => "done",
+            StepResult::Skipped => "skipped",
+            StepResult::Failed => "failed",
+            StepResult::Unknown => "unknown",
+            StepResult::Stopped => "stopped",
+            StepResult::NotRun => "not-run",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +239,44 @@ mod tests {
             RunbookKind::Checklist,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for s in [
+            Status::Running,
+            Status::Done,
+            Status::Incomplete,
+            Status::Failed,
+            Status::Unknown,
+            Status::Aborted,
+            Status::Stopped,
+            Status::Kept,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [
+            StepStatus::Running,
+            StepStatus::Done,
+            StepStatus::Failed,
+            StepStatus::Unknown,
+            StepStatus::Skipped,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for t in [
+            TargetStatus::Pending,
+            TargetStatus::Applied,
+            TargetStatus::Failed,
+        ] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for r in [
+            StepResult::Done,
+            StepResult::Skipped,
+            StepResult::Failed,
+            StepResult::Unknown,
+            StepResult::Stopped,
+            StepResult::NotRun,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
         for v in [Verified::Yes, Verified::No, Verified::NotReadable] {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());

@@ -13,10 +13,11 @@ use super::{CliError, Outcome};
 use crate::actions::Phase;
 use crate::engine::plan::Plan;
 use crate::engine::protocol::Finished;
+use crate::engine::protocol::JournalData;
 use crate::engine::walk::{self, StopReason};
 use crate::inventory::target::TargetSpec;
+use crate::model::{StepResult, TargetStatus};
 use crate::runbook::RunbookKind;
-use crate::state::journal::{JournalData, TargetStatus};
 
 /// A run's document.
 #[derive(Debug, Serialize)]
@@ -67,7 +68,7 @@ struct Target {
     instance: Option<String>,
     description: String,
     runbook: String,
-    status: &'static str,
+    status: TargetStatus,
     verified: Option<String>,
     error: Option<String>,
     note: Option<String>,
@@ -78,9 +79,9 @@ struct Target {
 struct Step {
     #[serde(flatten)]
     plan: Map<String, Value>,
-    outcome: &'static str,
+    outcome: StepResult,
     message: Option<String>,
-    at: Option<String>,
+    at: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Serialize)]
@@ -181,7 +182,7 @@ impl RunDocument {
                         Value::Object(m) => m,
                         _ => Map::new(),
                     },
-                    outcome: "not-run",
+                    outcome: StepResult::NotRun,
                     message: None,
                     at: None,
                 })
@@ -218,7 +219,10 @@ impl RunDocument {
                 continue;
             };
             let step = &mut self.steps[i];
-            step.outcome = if r.is_ok() { "done" } else { "failed" };
+            step.outcome = match r {
+                Ok(_) => StepResult::Done,
+                Err(_) => StepResult::Failed,
+            };
             step.message = Some(match r {
                 Ok(note) | Err(note) => note.clone(),
             });
@@ -259,10 +263,10 @@ impl RunDocument {
         for (s, o) in self.steps.iter_mut().zip(&outcomes) {
             s.outcome = o.outcome;
             s.message = o.message.clone();
-            s.at = o.at.clone();
+            s.at = o.at;
         }
         for (t, record) in self.targets.iter_mut().zip(&journal.targets) {
-            t.status = record.status.as_str();
+            t.status = record.status;
             t.verified = record.verified.map(|v| v.as_str().to_owned());
             t.error = record.error.clone();
         }
@@ -276,11 +280,11 @@ impl RunDocument {
                 .find(|(s, _)| s.action_phase() == Some(Phase::Apply))
         {
             target.status = match o.outcome {
-                "done" => TargetStatus::Applied.as_str(),
-                "failed" | "unknown" => TargetStatus::Failed.as_str(),
-                _ => TargetStatus::Pending.as_str(),
+                StepResult::Done => TargetStatus::Applied,
+                StepResult::Failed | StepResult::Unknown => TargetStatus::Failed,
+                _ => TargetStatus::Pending,
             };
-            target.error = (target.status == "failed")
+            target.error = (target.status == TargetStatus::Failed)
                 .then(|| o.message.clone())
                 .flatten();
         }
@@ -339,7 +343,7 @@ impl RunDocument {
             };
             if journal.targets.get(i).is_none() {
                 let status = crate::engine::protocol::target_status(r.applied, r.error.is_some());
-                t.status = status.as_str();
+                t.status = status;
                 t.verified = r.verified.map(|v| v.as_str().to_owned());
                 t.error = r.error.clone();
             }
@@ -405,7 +409,7 @@ fn targets(plan: &Plan) -> Vec<Target> {
         instance,
         description,
         runbook,
-        status: TargetStatus::Pending.as_str(),
+        status: TargetStatus::Pending,
         verified: None,
         error: None,
         note: None,

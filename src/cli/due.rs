@@ -100,12 +100,7 @@ impl Batch<'_> {
         let runs = crate::engine::resume::runs(self.state_dir.as_deref()?).ok()?;
         runs.into_iter()
             .rev()
-            .find(|(d, _)| {
-                d.credential.as_deref() == Some(name)
-                    && d.started_at
-                        .parse::<jiff::Timestamp>()
-                        .is_ok_and(|t| t >= self.started)
-            })
+            .find(|(d, _)| d.credential.as_deref() == Some(name) && d.started_at >= self.started)
             .map(|(d, _)| d.id)
     }
 }

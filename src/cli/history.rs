@@ -7,9 +7,9 @@ use serde_json::json;
 
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
+use crate::engine::protocol::JournalData;
 use crate::engine::protocol::TargetStatus;
 use crate::engine::resume;
-use crate::state::journal::JournalData;
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
@@ -138,11 +138,7 @@ fn matches(args: &HistoryArgs, (j, standing): &(JournalData, &str)) -> bool {
         s == standing
             || (s == "incomplete" && *standing == "interrupted" && resume::made_a_token(j))
     });
-    let since = args.since.is_none_or(|since| {
-        j.started_at
-            .parse::<jiff::Timestamp>()
-            .is_ok_and(|t| t >= since)
-    });
+    let since = args.since.is_none_or(|since| j.started_at >= since);
     args.runbook.as_ref().is_none_or(|r| &j.runbook == r)
         && status
         && since
@@ -171,7 +167,7 @@ fn runs_table(all: &[(JournalData, &str)], chosen: &[&(JournalData, &str)]) -> c
             .count();
         table.row(vec![
             j.id.clone(),
-            to_the_second(&j.started_at),
+            to_the_second(j.started_at),
             j.runbook.clone(),
             shown_standing(all, j, standing),
             format!("{applied}/{}", j.targets.len()),
@@ -242,8 +238,8 @@ fn summary_rows(
         ("Run", j.id.clone()),
         ("Runbook", format!("{} ({})", j.runbook, j.kind.as_str())),
         ("Status", shown_standing(all, j, standing)),
-        ("Started", to_the_second(&j.started_at)),
-        ("Updated", to_the_second(&j.updated_at)),
+        ("Started", to_the_second(j.started_at)),
+        ("Updated", to_the_second(j.updated_at)),
         (
             "Who",
             j.operator
@@ -287,7 +283,7 @@ fn summary_rows(
         let by = a.by.as_deref().unwrap_or("someone");
         rows.push((
             "Approved",
-            format!("{} by {by} at {}{evidence}", a.gate, to_the_second(&a.at)),
+            format!("{} by {by} at {}{evidence}", a.gate, to_the_second(a.at)),
         ));
     }
     rows
@@ -403,9 +399,6 @@ fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
 }
 
 /// A time to the second, as the table shows it.
-fn to_the_second(at: &str) -> String {
-    at.parse::<jiff::Timestamp>()
-        .ok()
-        .and_then(|t| t.round(jiff::Unit::Second).ok())
-        .map_or_else(|| at.to_owned(), |t| t.to_string())
+fn to_the_second(at: jiff::Timestamp) -> String {
+    at.round(jiff::Unit::Second).unwrap_or(at).to_string()
 }

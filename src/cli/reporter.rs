@@ -2,10 +2,12 @@
 //! over a fan-out. Under `-q` the status lines are not written (failures still are); piped or
 //! under `--output json` there is no bar, only the fan-out's summary line.
 
+use std::collections::BTreeMap;
 use std::io;
 
 use super::checklist::step_details;
 use crate::engine::learned::with_learned;
+use crate::engine::plan::{Plan, PlanStep};
 use crate::engine::report::{Event, Reporter, Tally};
 use crate::ui::{Progress, Ui};
 
@@ -16,28 +18,7 @@ impl Reporter for Ui {
                 plan,
                 step,
                 learned,
-            } => {
-                self.status("")?;
-                let shown = |line: &str| with_learned(plan, learned, line);
-                let title = format!(
-                    "Step {} of {} [{}] {}",
-                    step.n,
-                    plan.steps.len(),
-                    step.kind,
-                    shown(&step.title)
-                );
-                self.status(&self.bold(&title))?;
-                // An action's handbook words say what the call stands for: `show` has them; a
-                // run does not need them, the operator only confirms.
-                let is_action = step.action.is_some();
-                for line in step_details(step, self) {
-                    if is_action && line.contains("handbook: ") {
-                        continue;
-                    }
-                    self.status(&format!("    {}", shown(&line)))?;
-                }
-                Ok(())
-            }
+            } => show_step(self, plan, step, learned),
             Event::DoneBefore { step, total } => self.status(&format!(
                 "Step {} of {total}: done before ({})",
                 step.n, step.title
@@ -69,19 +50,7 @@ impl Reporter for Ui {
                 writes,
             } => {
                 self.status("")?;
-                let what = match writes {
-                    true => "writing the new token into",
-                    false => "checking",
-                };
-                let steps = match first == last {
-                    true => format!("Step {first} of {total}"),
-                    false => format!("Steps {first}-{last} of {total}"),
-                };
-                let targets = match targets {
-                    1 => "1 target".to_owned(),
-                    n => format!("{n} targets"),
-                };
-                self.status(&format!("{steps}: {what} {targets}"))
+                self.status(&targets_begin(first, last, total, targets, writes))
             }
             Event::TargetEnded {
                 spec,
@@ -101,10 +70,8 @@ impl Reporter for Ui {
                     true => "applied",
                     false => "checked",
                 };
-                let summary = format!(
-                    "   {done} {verb}, {failed} failed in {:.1} s",
-                    took.as_secs_f64()
-                );
+                let took = took.as_secs_f64();
+                let summary = format!("   {done} {verb}, {failed} failed in {took:.1} s");
                 match failed {
                     0 => self.status(&summary),
                     _ => self.error(&summary),
@@ -137,4 +104,52 @@ impl Tally for Progress {
     fn suspend(&self, f: &mut dyn FnMut()) {
         Progress::suspend(self, f);
     }
+}
+
+/// A step as a run shows it: its title in bold, then its details, each line with what earlier
+/// steps learned.
+fn show_step(
+    ui: &mut Ui,
+    plan: &Plan,
+    step: &PlanStep,
+    learned: &BTreeMap<String, String>,
+) -> io::Result<()> {
+    ui.status("")?;
+    let shown = |line: &str| with_learned(plan, learned, line);
+    let title = format!(
+        "Step {} of {} [{}] {}",
+        step.n,
+        plan.steps.len(),
+        step.kind,
+        shown(&step.title)
+    );
+    ui.status(&ui.bold(&title))?;
+    // An action's handbook words say what the call stands for: `show` has them; a run does not
+    // need them, the operator only confirms.
+    let is_action = step.action.is_some();
+    for line in step_details(step, ui) {
+        if is_action && line.contains("handbook: ") {
+            continue;
+        }
+        ui.status(&format!("    {}", shown(&line)))?;
+    }
+    Ok(())
+}
+
+/// The line that opens a block of target steps: `Steps 4-5 of 9: writing the new token into 3
+/// targets`.
+fn targets_begin(first: usize, last: usize, total: usize, targets: usize, writes: bool) -> String {
+    let what = match writes {
+        true => "writing the new token into",
+        false => "checking",
+    };
+    let steps = match first == last {
+        true => format!("Step {first} of {total}"),
+        false => format!("Steps {first}-{last} of {total}"),
+    };
+    let targets = match targets {
+        1 => "1 target".to_owned(),
+        n => format!("{n} targets"),
+    };
+    format!("{steps}: {what} {targets}")
 }

@@ -37,7 +37,10 @@ pub fn successors(state_dir: &Path, origin: &str) -> HashMap<String, Successor> 
             source.clone(),
             Successor {
                 run: data.id.clone(),
-                on: at.get(..10).unwrap_or(at).to_owned(),
+                on: at
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string(),
                 new_id,
             },
         );
@@ -46,11 +49,11 @@ pub fn successors(state_dir: &Path, origin: &str) -> HashMap<String, Successor> 
 }
 
 /// When a run's one-shot call was done, if it was.
-fn rotated_at(data: &JournalData) -> Option<&str> {
+fn rotated_at(data: &JournalData) -> Option<jiff::Timestamp> {
     data.steps
         .iter()
         .find(|s| s.phase == Some(Phase::Rotate) && s.status == StepStatus::Done)
-        .map(|s| s.at.as_str())
+        .map(|s| s.at)
 }
 
 /// The later runs that rotated the token `run` made: same origin, their source the new token,

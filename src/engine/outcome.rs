@@ -2,22 +2,43 @@
 //! earlier process did) and the walk's own end. Apart from the checklist's rendering, which
 //! knows nothing of how a walk ends.
 
-use super::plan::Plan;
+use super::plan::{Plan, PlanStep};
 use super::walk;
-use crate::model::Phase;
-use crate::state::journal::{JournalData, StepStatus, TargetStatus};
+use crate::model::{Phase, StepResult, StepStatus, TargetStatus};
+use crate::state::journal::{JournalData, TargetRecord};
 
-/// How one step of a run ended: `done`, `skipped`, `failed`, `unknown` (started, not known to
-/// have finished), `stopped` (where a gate or the operator stopped the run) or `not-run`, with
-/// the journal's message and time.
+/// How one step of a run ended, with the journal's message and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepOutcome {
     /// The outcome.
-    pub outcome: &'static str,
+    pub outcome: StepResult,
     /// What the step said, or why it failed (redacted when journaled).
     pub message: Option<String>,
-    /// When (RFC 3339), when the journal knows.
-    pub at: Option<String>,
+    /// When, if the journal knows.
+    pub at: Option<jiff::Timestamp>,
+}
+
+impl StepOutcome {
+    fn new(outcome: StepResult, message: Option<&String>, at: Option<jiff::Timestamp>) -> Self {
+        Self {
+            outcome,
+            message: message.cloned(),
+            at,
+        }
+    }
+
+    fn bare(outcome: StepResult) -> Self {
+        Self::new(outcome, None, None)
+    }
+}
+
+/// What the whole run says of its steps: where it stopped, and whether the targets' checks
+/// ran and passed.
+struct RunEnd<'a> {
+    end: Option<&'a Result<walk::Outcome, walk::WalkError>>,
+    stop: Option<&'a walk::Stop>,
+    /// The targets' checks ran, and those that did not fail passed.
+    checked: bool,
 }
 
 /// How each step of `plan` ended, from the journal (which also knows what an earlier process
@@ -27,18 +48,13 @@ pub fn step_outcomes(
     journal: &JournalData,
     end: Option<&Result<walk::Outcome, walk::WalkError>>,
 ) -> Vec<StepOutcome> {
-    let outcome = |outcome, message: Option<&String>, at: Option<&String>| StepOutcome {
-        outcome,
-        message: message.cloned(),
-        at: at.cloned(),
-    };
-    let not_run = || outcome("not-run", None, None);
     let stop = match end {
         Some(Ok(walk::Outcome::Stopped(s))) => Some(s),
         _ => None,
     };
     // The targets' checks ran, and those that did not fail passed: something after them was
     // started, or the checks themselves failed (the failures are journaled with their step).
+    // A run stopped after them (at the go-ahead or a gate) had passed them too.
     let checked = journal
         .steps
         .iter()
@@ -48,59 +64,69 @@ pub fn step_outcomes(
             .iter()
             .any(|t| t.status == TargetStatus::Applied)
         || matches!(end, Some(Err(walk::WalkError::Preflight { .. })));
-    // A run stopped after them (at the go-ahead or a gate) had passed them too.
-    let stopped_at = stop.map(|s| s.at);
+    let run = RunEnd { end, stop, checked };
     plan.steps
         .iter()
-        .map(|s| {
-            if let Some(t) = s.target_index {
-                let Some(tr) = journal.targets.get(t) else {
-                    return not_run();
-                };
-                return match (tr.status, tr.failed_step) {
-                    (TargetStatus::Applied, _) => outcome("done", None, None),
-                    (_, Some(f)) if f == s.n => outcome("failed", tr.error.as_ref(), None),
-                    (_, Some(f)) if s.n < f => outcome("done", None, None),
-                    (_, Some(_)) => not_run(),
-                    (TargetStatus::Failed, None) => outcome("unknown", tr.error.as_ref(), None),
-                    (TargetStatus::Pending, None)
-                        if s.action_phase() == Some(Phase::Preflight)
-                            && (checked || stopped_at.is_some_and(|at| at > s.n)) =>
-                    {
-                        outcome("done", None, None)
-                    }
-                    (TargetStatus::Pending, None) => not_run(),
-                };
-            }
-            if let Some(stop) = stop {
-                if stop.at == s.n {
-                    let why = match &stop.reason {
-                        walk::StopReason::Gate(m) => m.clone(),
-                        walk::StopReason::Operator => "stopped by the operator".to_owned(),
-                    };
-                    return outcome("stopped", Some(&why), None);
-                }
-                if stop.cleaned.iter().any(|(n, _)| *n == s.n) {
-                    return outcome("done", None, None);
-                }
-            }
-            let Some(r) = journal.steps.iter().rev().find(|r| r.n == s.n) else {
-                return match end {
-                    Some(Err(walk::WalkError::Refused { at, message, .. })) if *at == s.n => {
-                        outcome("failed", Some(message), None)
-                    }
-                    _ => not_run(),
-                };
-            };
-            let (message, at) = (r.message.as_ref().filter(|m| !m.is_empty()), Some(&r.at));
-            match r.status {
-                StepStatus::Done => outcome("done", message, at),
-                StepStatus::Skipped => outcome("skipped", message, at),
-                StepStatus::Failed => outcome("failed", message, at),
-                StepStatus::Unknown => outcome("unknown", message, at),
-                StepStatus::Running if s.action.is_some() => outcome("unknown", message, at),
-                StepStatus::Running => not_run(),
-            }
+        .map(|s| match s.target_index {
+            Some(t) => target_step(s, journal.targets.get(t), &run),
+            None => own_step(s, journal, &run),
         })
         .collect()
+}
+
+/// A target's step: as its target stands.
+fn target_step(s: &PlanStep, tr: Option<&TargetRecord>, run: &RunEnd<'_>) -> StepOutcome {
+    let Some(tr) = tr else {
+        return StepOutcome::bare(StepResult::NotRun);
+    };
+    let stopped_after = run.stop.is_some_and(|stop| stop.at > s.n);
+    match (tr.status, tr.failed_step) {
+        (TargetStatus::Applied, _) => StepOutcome::bare(StepResult::Done),
+        (_, Some(f)) if f == s.n => StepOutcome::new(StepResult::Failed, tr.error.as_ref(), None),
+        (_, Some(f)) if s.n < f => StepOutcome::bare(StepResult::Done),
+        (_, Some(_)) => StepOutcome::bare(StepResult::NotRun),
+        (TargetStatus::Failed, None) => {
+            StepOutcome::new(StepResult::Unknown, tr.error.as_ref(), None)
+        }
+        (TargetStatus::Pending, None)
+            if s.action_phase() == Some(Phase::Preflight) && (run.checked || stopped_after) =>
+        {
+            StepOutcome::bare(StepResult::Done)
+        }
+        (TargetStatus::Pending, None) => StepOutcome::bare(StepResult::NotRun),
+    }
+}
+
+/// A step of the source's own: where the run stopped, else as the journal last has it.
+fn own_step(s: &PlanStep, journal: &JournalData, run: &RunEnd<'_>) -> StepOutcome {
+    if let Some(stop) = run.stop {
+        if stop.at == s.n {
+            let why = match &stop.reason {
+                walk::StopReason::Gate(m) => m.clone(),
+                walk::StopReason::Operator => "stopped by the operator".to_owned(),
+            };
+            return StepOutcome::new(StepResult::Stopped, Some(&why), None);
+        }
+        if stop.cleaned.iter().any(|(n, _)| *n == s.n) {
+            return StepOutcome::bare(StepResult::Done);
+        }
+    }
+    let Some(r) = journal.steps.iter().rev().find(|r| r.n == s.n) else {
+        return match run.end {
+            Some(Err(walk::WalkError::Refused { at, message, .. })) if *at == s.n => {
+                StepOutcome::new(StepResult::Failed, Some(message), None)
+            }
+            _ => StepOutcome::bare(StepResult::NotRun),
+        };
+    };
+    let (message, at) = (r.message.as_ref().filter(|m| !m.is_empty()), Some(r.at));
+    let result = match r.status {
+        StepStatus::Done => StepResult::Done,
+        StepStatus::Skipped => StepResult::Skipped,
+        StepStatus::Failed => StepResult::Failed,
+        StepStatus::Unknown => StepResult::Unknown,
+        StepStatus::Running if s.action.is_some() => StepResult::Unknown,
+        StepStatus::Running => return StepOutcome::bare(StepResult::NotRun),
+    };
+    StepOutcome::new(result, message, at)
 }

@@ -13,7 +13,7 @@ use crate::secret::Redactor;
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
     /// When (RFC 3339).
-    pub at: String,
+    pub at: jiff::Timestamp,
     /// The rotation id.
     pub rotation_id: String,
     /// The OS user.

@@ -3,6 +3,7 @@
 //! whether the rotate call's outcome is known. `resume` reads it back; `history` lists it.
 
 use crate::model::{Phase, RunbookKind, Verified};
+pub use crate::model::{Status, StepStatus, TargetStatus};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -10,73 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{StateError, io_err, write_atomic};
 use crate::secret::Redactor;
-
-/// How a rotation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Under way (or the process died).
-    Running,
-    /// Finished.
-    Done,
-    /// Rotated; some targets not updated: `resume` finishes.
-    Incomplete,
-    /// Failed.
-    Failed,
-    /// The rotate call's answer was lost.
-    Unknown,
-    /// Stopped by the operator, a gate or a signal after something had changed.
-    Aborted,
-    /// Stopped (by the operator, a gate or a signal) before anything was changed.
-    Stopped,
-    /// Rotated with `--keep`: the new token waits in the keyring for `apply --from ID`.
-    Kept,
-}
-
-impl Status {
-    /// As in `history` and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Done => "done",
-            Status::Incomplete => "incomplete",
-            Status::Failed => "failed",
-            Status::Unknown => "unknown",
-            Status::Aborted => "aborted",
-            Status::Stopped => "stopped",
-            Status::Kept => "kept",
-        }
-    }
-}
-
-/// How a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepStatus {
-    /// Started, not known to have finished (for a rotate call: written before the call).
-    Running,
-    /// Done.
-    Done,
-    /// Failed.
-    Failed,
-    /// The vendor may or may not have carried it out.
-    Unknown,
-    /// Not carried out.
-    Skipped,
-}
-
-impl StepStatus {
-    /// As in the journal, `history ID` and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepStatus::Running => "running",
-            StepStatus::Done => "done",
-            StepStatus::Failed => "failed",
-            StepStatus::Unknown => "unknown",
-            StepStatus::Skipped => "skipped",
-        }
-    }
-}
 
 /// One step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,33 +28,10 @@ pub struct StepRecord {
     /// How it stands.
     pub status: StepStatus,
     /// When it last changed (RFC 3339).
-    pub at: String,
+    pub at: jiff::Timestamp,
     /// What happened (redacted).
     #[serde(default)]
     pub message: Option<String>,
-}
-
-/// Where a target stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TargetStatus {
-    /// Not written yet.
-    Pending,
-    /// Holds the new value.
-    Applied,
-    /// The write failed.
-    Failed,
-}
-
-impl TargetStatus {
-    /// As in the journal, `history` and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetStatus::Pending => "pending",
-            TargetStatus::Applied => "applied",
-            TargetStatus::Failed => "failed",
-        }
-    }
 }
 
 /// One target.
@@ -157,7 +68,7 @@ pub struct ApprovalRecord {
     #[serde(default)]
     pub by: Option<String>,
     /// When the gate was passed (RFC 3339).
-    pub at: String,
+    pub at: jiff::Timestamp,
 }
 
 /// A run as the journal keeps it. No secret, no hash of one.
@@ -178,9 +89,9 @@ pub struct JournalData {
     #[serde(default)]
     pub instance: Option<String>,
     /// When it started (RFC 3339, to the nanosecond).
-    pub started_at: String,
+    pub started_at: jiff::Timestamp,
     /// When the journal last changed.
-    pub updated_at: String,
+    pub updated_at: jiff::Timestamp,
     /// How it stands.
     pub status: Status,
     /// Its steps, as far as they went.
@@ -281,11 +192,10 @@ pub struct Journal {
 /// a time, and one that is applied again after a crash gets the same value (a safe repeat).
 const TARGET_FLUSH: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Now, as RFC 3339.
-pub fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+/// Now, to the second, as a step's time is journaled (RFC 3339 in the file).
+pub fn now() -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now)
 }
 
 impl Journal {
@@ -300,8 +210,8 @@ impl Journal {
         let path = dir(state_dir).join(format!("{}.json", data.id));
         // Precise: two runs started in one second are still told apart, and `resume` without
         // an id takes the latest.
-        data.started_at = jiff::Timestamp::now().to_string();
-        data.updated_at = data.started_at.clone();
+        data.started_at = jiff::Timestamp::now();
+        data.updated_at = data.started_at;
         let journal = Self {
             path,
             data: Mutex::new(data),
@@ -415,7 +325,7 @@ impl Journal {
             action: action.map(str::to_owned),
             phase,
             status,
-            at: String::new(),
+            at: now(),
             message: message.map(str::to_owned),
         };
         self.record(record, |_| {})
@@ -506,8 +416,7 @@ pub fn list_all(state_dir: &Path) -> Result<(Vec<JournalData>, Vec<StateError>),
             }
         }
     }
-    let at = |j: &JournalData| j.started_at.parse::<jiff::Timestamp>().ok();
-    out.sort_by(|a, b| at(a).cmp(&at(b)).then(a.id.cmp(&b.id)));
+    out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
     Ok((out, unread))
 }
 
@@ -532,8 +441,8 @@ mod tests {
             params: vec![("token_id".into(), "42".into())],
             targets: vec![],
             instance: None,
-            started_at: String::new(),
-            updated_at: String::new(),
+            started_at: now(),
+            updated_at: now(),
             status: Status::Running,
             steps: vec![],
             new_id: None,
@@ -589,6 +498,40 @@ mod tests {
         }
         assert_eq!(list(&state).unwrap().len(), 1);
         assert!(matches!(load(&state, "nope"), Err(StateError::Unknown(_))));
+    }
+
+    /// A journal as earlier versions wrote it (times as strings, one to the nanosecond and one
+    /// to the second, statuses and phases as words) reads into the typed vocabulary, and is
+    /// written back in the same words.
+    #[test]
+    fn a_journal_of_an_earlier_version_still_reads() {
+        let text = r#"{
+            "id": "gitlab-pat-20261205T120000Z-a1b2c3", "runbook": "gitlab-pat",
+            "params": [["token_id", "42"]], "targets": [
+                {"spec": "gitlab-ci-var:group/app:TOKEN", "status": "applied", "verified": "not-readable"}
+            ],
+            "started_at": "2026-12-05T12:00:00.123456789Z", "updated_at": "2026-12-05T12:00:09Z",
+            "status": "incomplete",
+            "steps": [{"n": 3, "title": "Rotate", "action": "gitlab.rotate_pat", "phase": "rotate",
+                       "status": "done", "at": "2026-12-05T12:00:05Z"}],
+            "approvals": [{"gate": "access-request", "by": "ops", "at": "2026-12-05T12:00:01Z"}]
+        }"#;
+        let d: JournalData = serde_json::from_str(text).unwrap();
+        assert_eq!(d.kind, RunbookKind::Rotate);
+        assert_eq!(d.status, Status::Incomplete);
+        assert_eq!(d.targets[0].status, TargetStatus::Applied);
+        assert_eq!(d.targets[0].verified, Some(Verified::NotReadable));
+        assert_eq!(d.steps[0].phase, Some(Phase::Rotate));
+        assert_eq!(d.steps[0].status, StepStatus::Done);
+        let started: jiff::Timestamp = "2026-12-05T12:00:00.123456789Z".parse().unwrap();
+        assert_eq!(d.started_at, started);
+        assert!(d.started_at < d.steps[0].at && d.steps[0].at < d.updated_at);
+        assert!(d.approvals[0].at < d.steps[0].at);
+        let back = serde_json::to_value(&d).unwrap();
+        assert_eq!(back["started_at"], "2026-12-05T12:00:00.123456789Z");
+        assert_eq!(back["steps"][0]["at"], "2026-12-05T12:00:05Z");
+        assert_eq!(back["status"], "incomplete");
+        assert_eq!(back["targets"][0]["verified"], "not-readable");
     }
 
     fn dir_of(state: &Path) -> PathBuf {

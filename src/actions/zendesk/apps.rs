@@ -163,6 +163,38 @@ pub(crate) const UPDATE_INSTALLATION_SETTING: ActionSpec = ActionSpec {
     yields: None,
 };
 
+/// A setting the installation does not show is written only once the operator confirms it.
+fn confirm_unseen(ex: &Executor, id: u64, setting: &str) -> Result<(), ActionFailure> {
+    let asked = format!(
+        "Installation {id} does not show `{setting}` (secure, or a typo). Write it anyway?"
+    );
+    if ex.confirmed(&format!("write-unseen:{id}:{setting}"), asked)? {
+        return Ok(());
+    }
+    Err(ActionFailure::new(format!(
+        "not written: installation {id} does not show `{setting}` (a secure setting, or a typo), and the write was not confirmed"
+    )))
+}
+
+/// Settings that changed or vanished with a write, with what they were where that cannot be a
+/// secret.
+fn lost_settings(lost: &[(String, Option<String>)]) -> String {
+    lost.iter()
+        .map(|(name, was)| match was {
+            Some(v) => format!(
+                "{} (was \"{}\")",
+                crate::text::one_line(name),
+                crate::text::one_line(v)
+            ),
+            None => format!(
+                "{} (its value is not kept: it may be a secret)",
+                crate::text::one_line(name)
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Carries out `zendesk.update_installation_setting`.
 pub(crate) async fn update_installation_setting(
     ex: &Executor,
@@ -178,17 +210,8 @@ pub(crate) async fn update_installation_setting(
         .map_or((false, false, None), |t| {
             (t.unseen_setting, t.secure_setting, t.installation.clone())
         });
-    if unseen
-        && !ex.confirmed(
-            &format!("write-unseen:{id}:{setting}"),
-            format!(
-                "Installation {id} does not show `{setting}` (secure, or a typo). Write it anyway?"
-            ),
-        )?
-    {
-        return Err(ActionFailure::new(format!(
-            "not written: installation {id} does not show `{setting}` (a secure setting, or a typo), and the write was not confirmed"
-        )));
+    if unseen {
+        confirm_unseen(ex, id, setting)?;
     }
     let client = ex.zendesk(step)?;
     client
@@ -204,20 +227,7 @@ pub(crate) async fn update_installation_setting(
             // What they were is said (and so journaled) where it cannot be a secret.
             return Err(ActionFailure::after_write(format!(
                 "`{setting}` of installation {id} was written, but other settings changed or vanished with it: {}; set them again in Admin Center",
-                lost.iter()
-                    .map(|(name, was)| match was {
-                        Some(v) => format!(
-                            "{} (was \"{}\")",
-                            crate::text::one_line(name),
-                            crate::text::one_line(v)
-                        ),
-                        None => format!(
-                            "{} (its value is not kept: it may be a secret)",
-                            crate::text::one_line(name)
-                        ),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                lost_settings(&lost)
             )));
         }
     }

@@ -98,7 +98,7 @@ impl<A: Actions> Run<A> {
             action: step.action.map(str::to_owned),
             phase: step.phase,
             status,
-            at: String::new(),
+            at: journal::now(),
             message: Some(message.to_owned()).filter(|m| !m.is_empty()),
         };
         let facts = self.executor.facts();
