@@ -7,7 +7,6 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CliError, Ctx, Outcome};
-use crate::clients::zendesk::Auth;
 use crate::config::display_url;
 use crate::engine::auth;
 use crate::engine::credentials::{self, Reach, Source};
@@ -234,16 +233,9 @@ async fn login_zendesk(
     ctx.ui.status(&zendesk_needs(&admin_url, email.is_some()))?;
     let secret = read_secret(ctx, token_stdin, what)?;
     ctx.ui.redactor().register(&secret);
-    let credential = match &email {
-        Some(e) => Auth::ApiToken {
-            email: e.clone(),
-            token: secret,
-        },
-        None => Auth::OAuth(secret),
-    };
     let instance = ctx.config.instance(&id)?.clone();
     ctx.warn_repointed(false, [&instance]);
-    let (user, account) = auth::login_zendesk(&instance.url, credential, http(ctx))
+    let (user, account) = auth::login_zendesk(&instance.url, secret, email.clone(), http(ctx))
         .await
         .map_err(|e| match e {
             auth::LoginError::Unauthorized(why) => refused(&why, email.as_deref()),

@@ -50,30 +50,6 @@ fn page_width(global: &GlobalArgs) -> Option<usize> {
     std::env::var("COLUMNS").ok()?.trim().parse().ok()
 }
 
-/// Tells the rate budgets how fast each configured host may be called: the config's limits,
-/// and gitlab.com's published one for gitlab.com.
-fn pace_hosts(config: &Config) {
-    use crate::clients::budget::{Pace, set_pace};
-    let gitlab = &config.gitlab_url;
-    let gitlab_com = gitlab.host_str() == Some("gitlab.com");
-    set_pace(
-        &gitlab.origin().ascii_serialization(),
-        Pace {
-            configured: config.gitlab_requests_per_minute,
-            assumed: gitlab_com.then_some(crate::config::GITLAB_COM_REQUESTS_PER_MINUTE),
-        },
-    );
-    for instance in config.instances.values() {
-        set_pace(
-            &instance.url.origin().ascii_serialization(),
-            Pace {
-                configured: instance.requests_per_minute,
-                assumed: None,
-            },
-        );
-    }
-}
-
 /// The context of one command.
 pub struct Ctx {
     /// Global options.
@@ -115,7 +91,7 @@ impl Ctx {
         if let Some(url) = &global.gitlab_url {
             config.set_gitlab_url(url)?;
         }
-        pace_hosts(&config);
+        crate::engine::session::pace_hosts(&config);
         let dir = global
             .runbooks
             .clone()
@@ -152,12 +128,11 @@ impl Ctx {
     }
 
     /// The HTTP policy of this run.
-    pub fn policy(&self) -> crate::clients::http::RetryPolicy {
-        crate::clients::http::RetryPolicy {
-            timeout: std::time::Duration::from_secs(self.global.http_timeout),
-            max_wait: std::time::Duration::from_secs(self.global.max_wait),
-            ..Default::default()
-        }
+    pub fn policy(&self) -> crate::engine::session::Policy {
+        crate::engine::session::policy(
+            std::time::Duration::from_secs(self.global.http_timeout),
+            std::time::Duration::from_secs(self.global.max_wait),
+        )
     }
 
     /// How the walk runs: targets side by side, `--concurrency` at a time.

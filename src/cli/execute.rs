@@ -8,13 +8,12 @@ use std::collections::HashMap;
 use super::checklist;
 use super::{CliError, Ctx, Outcome};
 use crate::actions::Phase;
-use crate::clients::gitlab::GitLab;
-use crate::clients::zendesk::Auth as ZendeskAuth;
 use crate::config::default_state_dir;
 use crate::engine::plan::{Missing, Mode, Plan, PlanStep, WalkKind, resolve};
-use crate::engine::prompt::{Prompter, TerminalPrompter, Unattended};
-use crate::engine::protocol::{self, Finished, Session, StartError};
-use crate::engine::session::SelfCredential;
+use crate::engine::prompt::{Prompter, TerminalPrompter};
+use crate::engine::protocol::{self, Finished, StartError};
+use crate::engine::session::Session;
+use crate::engine::session::{Clients, Given, SelfCredential};
 use crate::engine::walk;
 use crate::engine::{pick, session};
 use crate::inventory::target::TargetSpec;
@@ -91,9 +90,9 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     }
     // GitLab first (its pick lists ask for missing values); each client is made once: making
     // one loads the system's root certificates.
-    let mut gitlab = match session::calls_gitlab(&plan.steps) {
-        true => clients_for(ctx, &plan.steps, &req.command)?.0,
-        false => None,
+    let mut clients = match session::calls_gitlab(&plan.steps) {
+        true => clients_for(ctx, &plan.steps, &req.command)?,
+        false => Clients::default(),
     };
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
@@ -101,7 +100,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         if !interactive {
             return Err(missing_error(&req.command, &plan.missing, unattended));
         }
-        ask_missing(ctx, &runbook, &plan, &mut given, gitlab.as_ref()).await?;
+        ask_missing(ctx, &runbook, &plan, &mut given, &clients).await?;
     }
     let mut targets = req.targets.clone();
     if interactive && runbook.kind == RunbookKind::Rotate && targets.is_empty() && !req.keep {
@@ -115,9 +114,9 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         &ctx.config,
         &ctx.catalogue,
     )?;
-    let zendesk = session::zendesk_for(&plan.steps, &req.command).map_err(clients_error)?;
-    if gitlab.is_none() && session::calls_gitlab(&plan.steps) {
-        gitlab = clients_for(ctx, &plan.steps, &req.command)?.0;
+    clients.zendesk = session::zendesk_for(&plan.steps, &req.command).map_err(clients_error)?;
+    if clients.gitlab.is_none() && session::calls_gitlab(&plan.steps) {
+        clients.gitlab = clients_for(ctx, &plan.steps, &req.command)?.gitlab;
     }
     check_answerable(&req, &plan, unattended, interactive)?;
     let token = match req.token_stdin && captures(&plan).contains(&"token") && req.from.is_none() {
@@ -127,7 +126,7 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let self_credential = self_credential(ctx, &plan, &given, req.keep)?;
     header(ctx, &plan)?;
     let shown = plan.clone();
-    let session = session(ctx, gitlab, zendesk, unattended)?;
+    let session = session(ctx, clients, unattended)?;
     let protocol_req = protocol::Request {
         plan,
         params: given,
@@ -216,7 +215,7 @@ async fn ask_missing(
     runbook: &Runbook,
     plan: &Plan,
     given: &mut Vec<(String, String)>,
-    gitlab: Option<&GitLab>,
+    clients: &Clients,
 ) -> Result<(), CliError> {
     let mut prompter = TerminalPrompter::new(ctx.ui.color());
     for m in &plan.missing {
@@ -243,7 +242,15 @@ async fn ask_missing(
             reach,
         };
         let http = (ctx.ui.redactor(), ctx.policy());
-        match pick::pick_missing(&missing, gitlab, &ctx.config, http, &mut prompter).await {
+        match pick::pick_missing(
+            &missing,
+            clients.gitlab.as_ref(),
+            &ctx.config,
+            http,
+            &mut prompter,
+        )
+        .await
+        {
             Some(Ok(chosen)) => {
                 given.push(chosen);
                 continue;
@@ -330,34 +337,20 @@ fn check_answerable(
     Ok(())
 }
 
-/// What the protocol is given for a run: state dir, output, prompter, clients, policy.
-pub fn session<'c>(
-    ctx: &'c mut Ctx,
-    gitlab: Option<GitLab>,
-    zendesk: HashMap<String, ZendeskAuth>,
-    unattended: bool,
-) -> Result<Session<'c>, CliError> {
-    let state_dir = state_dir(ctx)?;
-    let prompter: Box<dyn Prompter> = if unattended {
-        Box::new(Unattended)
-    } else {
-        Box::new(TerminalPrompter::new(ctx.ui.color()))
-    };
-    let policy = ctx.policy();
-    let options = ctx.walk_options();
-    Ok(Session {
-        state_dir,
+/// What the protocol is given for a run: state dir, output, clients, policy; the session
+/// adds the prompter and the keyring.
+pub fn session(ctx: &mut Ctx, clients: Clients, unattended: bool) -> Result<Session<'_>, CliError> {
+    let given = Given {
+        state_dir: state_dir(ctx)?,
         redactor: ctx.ui.redactor().clone(),
-        reporter: &mut ctx.ui,
-        prompter,
-        gitlab,
-        zendesk,
-        policy,
-        options,
+        clients,
+        policy: ctx.policy(),
+        options: ctx.walk_options(),
         unattended,
-        keeper: std::sync::Arc::new(crate::engine::seams::Keyring),
-        signals: true,
-    })
+        color: ctx.ui.color(),
+        reporter: &mut ctx.ui,
+    };
+    Ok(Session::open(given))
 }
 
 /// The run's first lines: its title, steps and notices.
@@ -467,10 +460,10 @@ async fn dry_run(
         clients_for(ctx, &plan.steps, command).ok()
     };
     let results = match clients {
-        Some((gitlab, zendesk)) => {
+        Some(clients) => {
             protocol::read_only_checks(
                 plan,
-                (gitlab, zendesk),
+                clients,
                 ctx.ui.redactor(),
                 ctx.policy(),
                 allow_hosts.clone(),
@@ -532,19 +525,13 @@ pub fn state_dir(ctx: &Ctx) -> Result<std::path::PathBuf, CliError> {
 
 /// The tool's own credentials for the steps of a plan (`engine::session`), as the CLI says
 /// it when one is missing.
-pub fn clients_for(
-    ctx: &Ctx,
-    steps: &[PlanStep],
-    command: &str,
-) -> Result<(Option<GitLab>, HashMap<String, ZendeskAuth>), CliError> {
+pub fn clients_for(ctx: &Ctx, steps: &[PlanStep], command: &str) -> Result<Clients, CliError> {
     ctx.warn_repointed(
         session::calls_gitlab(steps),
         steps.iter().filter_map(|s| s.instance.as_ref()),
     );
-    let clients =
-        session::clients_for(steps, command, &ctx.config, ctx.ui.redactor(), ctx.policy())
-            .map_err(clients_error)?;
-    Ok((clients.gitlab, clients.zendesk))
+    session::clients_for(steps, command, &ctx.config, ctx.ui.redactor(), ctx.policy())
+        .map_err(clients_error)
 }
 
 fn clients_error(e: session::ClientsError) -> CliError {

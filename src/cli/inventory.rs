@@ -96,11 +96,10 @@ async fn preflight(ctx: &Ctx, c: &Credential) -> Result<usize, String> {
         return Err("no targets: a rotation with nowhere to put its token is refused".into());
     }
     let command = format!("tokrot rotate --credential {}", c.name);
-    let (gitlab, zendesk) =
-        clients_for(ctx, &plan.steps, &command).map_err(|e| e.message.clone())?;
+    let clients = clients_for(ctx, &plan.steps, &command).map_err(|e| e.message.clone())?;
     let results = protocol::read_only_checks(
         &plan,
-        (gitlab, zendesk),
+        clients,
         ctx.ui.redactor(),
         ctx.policy(),
         c.allow_hosts.clone(),

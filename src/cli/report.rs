@@ -4,11 +4,12 @@
 
 use super::document::RunDocument;
 use super::{CliError, Ctx, Outcome};
-use crate::actions::run::{TargetReport, Verified};
+use crate::actions::run::TargetReport;
 use crate::engine::plan::Plan;
 use crate::engine::protocol::{self, Finished};
 use crate::engine::protocol::{Status as JournalStatus, TargetStatus};
 use crate::engine::walk::{self, StopReason};
+use crate::model::Verified;
 
 fn target_state(r: &TargetReport) -> TargetStatus {
     protocol::target_status(r.applied, r.error.is_some())

@@ -59,7 +59,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
         }
         other => other.map_err(resume_error)?,
     };
-    let (gitlab, zendesk) = clients_for(ctx, &plan.steps, &format!("tokrot resume {id}"))?;
+    let clients = clients_for(ctx, &plan.steps, &format!("tokrot resume {id}"))?;
     let unattended = ctx.global.yes;
     let interactive = !unattended && ctx.interactive();
     if !unattended && !interactive {
@@ -74,7 +74,7 @@ pub async fn run(ctx: &mut Ctx, args: &ResumeArgs) -> Result<Outcome, CliError> 
             plan.targets.len()
         ))?;
     }
-    let session = session(ctx, gitlab, zendesk, unattended)?;
+    let session = session(ctx, clients, unattended)?;
     let finished = resume::resume(session, &plan, reopened)
         .await
         .map_err(start_error)?;

@@ -134,12 +134,21 @@ pub async fn login_gitlab(
 }
 
 /// Checks a Zendesk credential on the origin an instance points at and keeps it under that
-/// origin: the user and the keyring account.
+/// origin: the user and the keyring account. With `email`, the secret is an API token of that
+/// agent; without, an OAuth access token.
 pub async fn login_zendesk(
     url: &Url,
-    auth: Auth,
+    secret: SecretString,
+    email: Option<String>,
     http: Http<'_>,
 ) -> Result<(Identity, String), LoginError> {
+    let auth = match email {
+        Some(email) => Auth::ApiToken {
+            email,
+            token: secret,
+        },
+        None => Auth::OAuth(secret),
+    };
     let user = zendesk_identity(url, auth.clone(), http).await?;
     credentials::store_zendesk(url, &auth)?;
     Ok((user, credentials::zendesk_account(url)))

@@ -586,7 +586,7 @@ pub async fn resume(
     plan: &Plan,
     reopened: Reopened,
 ) -> Result<Finished, StartError> {
-    let vendors = (session.gitlab.clone(), session.zendesk.clone());
+    let vendors = session.clients.clone();
     let http = (session.redactor.clone(), session.policy);
     let allowed = reopened
         .data

@@ -56,48 +56,7 @@ pub(crate) async fn list_oauth_tokens(
         }
         None if tokens.len() == 1 => tokens.first().map(|t| t.id),
         None if tokens.is_empty() => None,
-        None => {
-            let items: Vec<String> = tokens
-                .iter()
-                .map(|t| {
-                    format!(
-                        "token {} · scopes {} · created {} · last used {}",
-                        t.id,
-                        t.scopes.join(" "),
-                        t.created_at.as_deref().unwrap_or("?"),
-                        t.used_at.as_deref().unwrap_or("never")
-                    )
-                })
-                .collect();
-            let unanswered = format!(
-                "OAuth client {client_id} has {} tokens ({}): give --old-token-id",
-                tokens.len(),
-                tokens
-                    .iter()
-                    .map(|t| t.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let items = items
-                .into_iter()
-                .zip(tokens.iter().map(|t| t.id.to_string()))
-                .collect();
-            let picked = ex.picked(
-                &format!("old-oauth-token:{client_id}"),
-                "OAuth token to revoke once the new one is in place".into(),
-                items,
-                unanswered,
-            )?;
-            let id = tokens
-                .iter()
-                .map(|t| t.id)
-                .find(|id| id.to_string() == picked);
-            Some(id.ok_or_else(|| {
-                ActionFailure::new(format!(
-                    "OAuth token {picked} is no longer listed for client {client_id}"
-                ))
-            })?)
-        }
+        None => Some(pick_old(ex, client_id, &tokens)?),
     };
     let mut note = format!(
         "{} token(s) for client {client_id}; {}",
@@ -117,6 +76,49 @@ pub(crate) async fn list_oauth_tokens(
     st.source_id = Some(format!("zendesk-oauth-client:{client_id}"));
     st.oauth_tokens = tokens;
     Ok(note)
+}
+
+/// The old token, picked by the operator when the client has several (no terminal: the
+/// action's failure names `--old-token-id`).
+fn pick_old(
+    ex: &Executor,
+    client_id: u64,
+    tokens: &[crate::clients::zendesk::OAuthToken],
+) -> Result<u64, ActionFailure> {
+    let ids: Vec<String> = tokens.iter().map(|t| t.id.to_string()).collect();
+    let items = tokens
+        .iter()
+        .map(|t| {
+            format!(
+                "token {} · scopes {} · created {} · last used {}",
+                t.id,
+                t.scopes.join(" "),
+                t.created_at.as_deref().unwrap_or("?"),
+                t.used_at.as_deref().unwrap_or("never")
+            )
+        })
+        .zip(ids.iter().cloned())
+        .collect();
+    let unanswered = format!(
+        "OAuth client {client_id} has {} tokens ({}): give --old-token-id",
+        tokens.len(),
+        ids.join(", ")
+    );
+    let picked = ex.picked(
+        &format!("old-oauth-token:{client_id}"),
+        "OAuth token to revoke once the new one is in place".into(),
+        items,
+        unanswered,
+    )?;
+    tokens
+        .iter()
+        .map(|t| t.id)
+        .find(|id| id.to_string() == picked)
+        .ok_or_else(|| {
+            ActionFailure::new(format!(
+                "OAuth token {picked} is no longer listed for client {client_id}"
+            ))
+        })
 }
 
 /// A new OAuth token acts as the user who makes it: the caller. When the old token acted as

@@ -20,16 +20,14 @@ use secrecy::SecretString;
 
 use super::interrupt::Interrupts;
 use super::plan::{Plan, PlanStep, WalkKind};
-use super::prompt::Prompter;
 use super::seams::{Actions, Keeper};
-use super::session::SelfCredential;
-use super::walk::{self, Approval, WalkError, WalkOptions};
+pub use super::session::Session;
+use super::session::{Clients, SelfCredential};
+use super::walk::{self, Approval, WalkError};
 use crate::actions::Phase;
 use crate::actions::run::{Executor, RunFacts};
 use crate::actions::token_format::Incoming;
-use crate::clients::gitlab::GitLab;
 use crate::clients::http::RetryPolicy;
-use crate::clients::zendesk::Auth as ZendeskAuth;
 use crate::runbook::RunbookKind;
 use crate::secret::stash::{self, StashError};
 use crate::state::StateError;
@@ -42,34 +40,6 @@ pub use crate::state::journal::{JournalData, Status, TargetStatus};
 
 mod runner;
 use runner::{Run, Runner};
-
-/// What a run is given besides its plan: where state lives, how to talk to the operator and
-/// to the vendors.
-pub struct Session<'u> {
-    /// The state dir (journal, audit log, locks).
-    pub state_dir: PathBuf,
-    /// Whoever shows the run as it goes.
-    pub reporter: &'u mut dyn super::report::Reporter,
-    /// Keeps secrets out of everything shown, journaled or logged; shared with the output, so
-    /// that a value registered during the run (a captured token) is hidden everywhere.
-    pub redactor: crate::secret::Redactor,
-    /// Confirmations, gates and captures.
-    pub prompter: Box<dyn Prompter>,
-    /// The tool's GitLab client, when the plan calls GitLab.
-    pub gitlab: Option<GitLab>,
-    /// The tool's Zendesk credentials, by instance id.
-    pub zendesk: HashMap<String, ZendeskAuth>,
-    /// HTTP policy.
-    pub policy: RetryPolicy,
-    /// How targets run, what resume skips, the gates approved.
-    pub options: WalkOptions,
-    /// `--yes`: nobody answers at a terminal.
-    pub unattended: bool,
-    /// Where a new token waits (the OS keyring).
-    pub keeper: Arc<dyn Keeper>,
-    /// Whether the run handles SIGINT/SIGTERM itself (a process does; the engine's tests do not).
-    pub signals: bool,
-}
 
 /// A run to start.
 pub struct Request {
@@ -185,7 +155,7 @@ pub struct Finished {
 pub async fn run(session: Session<'_>, req: Request) -> Result<Finished, StartError> {
     let no_stash = req.no_stash;
     let plan = req.plan.clone();
-    let vendors = (session.gitlab.clone(), session.zendesk.clone());
+    let vendors = session.clients.clone();
     let http = (session.redactor.clone(), session.policy);
     let skip = session.options.skip_targets.clone();
     let incoming = match &req.token {
@@ -348,15 +318,12 @@ pub(crate) async fn carry_on<A: Actions>(
     walk_and_conclude(session, plan, run, locks, None, end).await
 }
 
-/// The clients of a run: GitLab, and the Zendesk credentials by instance.
-pub(crate) type Vendors = (Option<GitLab>, HashMap<String, ZendeskAuth>);
-
 /// The executor of a run: the clients, the policy, the variables read in bulk (those of the
 /// targets `skip` leaves to do).
 pub(crate) fn executor(
     plan: &Plan,
     id: &str,
-    vendors: Vendors,
+    vendors: Clients,
     http: (crate::secret::Redactor, RetryPolicy),
     skip: &std::collections::HashSet<usize>,
     no_stash: bool,
@@ -367,11 +334,11 @@ pub(crate) fn executor(
         .filter(|s| !s.target_index.is_some_and(|t| skip.contains(&t)))
         .filter_map(PlanStep::invocation)
         .collect();
-    let mut executor = Executor::new(vendors.0, http.0, id.to_owned(), today())
+    let mut executor = Executor::new(vendors.gitlab, http.0, id.to_owned(), today())
         .with_gitlab_url(&plan.gitlab_url)
         .with_policy(http.1)
         .batch_variable_reads(&remaining)
-        .with_zendesk(vendors.1);
+        .with_zendesk(vendors.zendesk);
     if no_stash {
         executor = executor.without_stash();
     }
@@ -841,7 +808,7 @@ fn is_read_only_check(s: &PlanStep) -> bool {
 /// the tool's own credentials. Nothing is journaled, locked or written.
 pub async fn read_only_checks(
     plan: &Plan,
-    (gitlab, zendesk): Vendors,
+    Clients { gitlab, zendesk }: Clients,
     redactor: &crate::secret::Redactor,
     policy: RetryPolicy,
     allow_hosts: HashMap<usize, String>,

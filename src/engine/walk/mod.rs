@@ -441,25 +441,25 @@ impl<R: ActionRunner> Walker<'_, R> {
         })?;
         match stop {
             None => {
-                let note = match &step.walk {
-                    WalkKind::Manual if self.options.unattended => {
-                        Some("confirmed by --yes, not by a person")
-                    }
-                    // Journaled with who approved it, by `approved`.
-                    WalkKind::Gate { id, .. }
-                        if self.options.approvals.iter().any(|a| &a.gate == id) =>
-                    {
-                        None
-                    }
-                    _ => Some(""),
-                };
-                if let Some(note) = note {
-                    self.runner.step_ended(step, StepEnd::Done(note));
-                }
+                self.passed(step);
                 Ok(Next::Step(i + 1))
             }
             Some(reason) => self.stop(i, reason).map(Next::Stop),
         }
+    }
+
+    /// A manual, gate or capture step passed: journaled as done, saying when no person
+    /// confirmed it.
+    fn passed(&self, step: &PlanStep) {
+        let note = match &step.walk {
+            WalkKind::Manual if self.options.unattended => "confirmed by --yes, not by a person",
+            // Journaled with who approved it, by `approved`.
+            WalkKind::Gate { id, .. } if self.options.approvals.iter().any(|a| &a.gate == id) => {
+                return;
+            }
+            _ => "",
+        };
+        self.runner.step_ended(step, StepEnd::Done(note));
     }
 
     /// "Go ahead?" before the first step that changes anything; a no stops the run there.
