@@ -65,13 +65,7 @@ pub struct InventoryRef {
 /// clients, then the protocol; and the report.
 pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
     let runbook = runbook_of_kind(ctx, &req)?;
-    if req.keep && !req.targets.is_empty() {
-        return Err(CliError::usage(format!(
-            "`{}` has both --keep and targets: --keep is for a new token that goes nowhere yet, and waits in the keyring",
-            req.command
-        ))
-        .hint("leave out --keep to put the token into its targets now, or the targets to keep it for `tokrot apply … --from ID`"));
-    }
+    check_keep(&req)?;
     let mut given = req.given.clone();
     let mut plan = resolve(
         &runbook,
@@ -143,6 +137,18 @@ pub async fn execute(ctx: &mut Ctx, req: Request) -> Result<Outcome, CliError> {
         .await
         .map_err(start_error)?;
     finish(ctx, &shown, finished, req.credential.as_ref())
+}
+
+/// `--keep` is for a new token that goes nowhere yet: with targets it is refused.
+fn check_keep(req: &Request) -> Result<(), CliError> {
+    if !req.keep || req.targets.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "`{}` has both --keep and targets: --keep is for a new token that goes nowhere yet, and waits in the keyring",
+        req.command
+    ))
+    .hint("leave out --keep to put the token into its targets now, or the targets to keep it for `tokrot apply … --from ID`"))
 }
 
 /// The report, with the inventory's new id for a `rotate --credential`: an update that fails
