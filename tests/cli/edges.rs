@@ -592,6 +592,7 @@ async fn an_error_that_echoes_the_token_shows_no_piece_of_it() {
     Mock::given(method("PUT"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
         .respond_with(ResponseTemplate::new(400).set_body_string(echo))
+        .expect(2)
         .mount(&server)
         .await;
     let env = Env::new();

@@ -34,8 +34,18 @@ pub(crate) fn variable_answer(req: &Request) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(variable(&key, value))
 }
 
-/// The caller, the token 42, its rotation, and the variables of `grp/proj` (read one by one).
+/// The caller, the token 42, its rotation (sent once), and the variables of `grp/proj` (read
+/// one by one).
 async fn gitlab(rotate: ResponseTemplate) -> MockServer {
+    gitlab_rotating(rotate, 1).await
+}
+
+/// As `gitlab`, where a check fails first: the rotate call must never come.
+async fn gitlab_unrotated() -> MockServer {
+    gitlab_rotating(rotated(), 0).await
+}
+
+async fn gitlab_rotating(rotate: ResponseTemplate, rotations: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
@@ -48,6 +58,7 @@ async fn gitlab(rotate: ResponseTemplate) -> MockServer {
     Mock::given(method("POST"))
         .and(path("/api/v4/personal_access_tokens/42/rotate"))
         .respond_with(rotate)
+        .expect(rotations)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -184,6 +195,7 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
             ResponseTemplate::new(500)
                 .set_body_json(json!({"message": "500 Internal Server Error"})),
         )
+        .expect(0)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
@@ -191,6 +203,7 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
             "^/api/v4/projects/grp%2Fproj/variables/K_[135]$",
         ))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -294,6 +307,7 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(2)
         .mount(&server)
         .await;
     let resumed = tokrot(&env, &server)
@@ -440,11 +454,13 @@ async fn a_429_storm_on_every_target_is_waited_out() {
                 .set_body_string("Retry later"),
         )
         .up_to_n_times(5)
+        .expect(5)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(5)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -481,7 +497,7 @@ async fn a_429_storm_on_every_target_is_waited_out() {
 #[tokio::test]
 async fn bad_answers_are_clear_errors_and_lose_nothing() {
     // An HTML page where a target's JSON should be: preflight fails, nothing is changed.
-    let server = gitlab(rotated()).await;
+    let server = gitlab_unrotated().await;
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/hooks/7"))
         .respond_with(
@@ -508,7 +524,7 @@ async fn bad_answers_are_clear_errors_and_lose_nothing() {
     );
 
     // Malformed JSON where a token should be described: the same, nothing changed.
-    let server = gitlab(rotated()).await;
+    let server = gitlab_unrotated().await;
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/hooks/7"))
         .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\": 7, \"url\": "))
@@ -536,6 +552,7 @@ async fn bad_answers_are_clear_errors_and_lose_nothing() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_1$"))
         .respond_with(ResponseTemplate::new(200))
+        .expect(1)
         .mount(&server)
         .await;
     // A write whose first answer times out: retried (PUT is idempotent), then applied.
@@ -543,11 +560,13 @@ async fn bad_answers_are_clear_errors_and_lose_nothing() {
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_2$"))
         .respond_with(variable_answer_delayed)
         .up_to_n_times(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/K_2$"))
         .respond_with(variable_answer)
+        .expect(1)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -589,6 +608,7 @@ async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
                 json!({"message": {"value": [format!("{NEW} is not a valid value")]}}),
             ),
         )
+        .expect(1)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -718,16 +738,18 @@ async fn a_lost_oauth_token_answer_is_unknown_names_what_appeared_and_is_never_s
                 ),
         )
         .up_to_n_times(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v2/oauth/tokens"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"token": {"id": 951, "full_token": NEW, "token": "glpat-NEW-", "scopes": ["read"]}})))
-        .mount(&server)
+        .expect(0).mount(&server)
         .await;
     Mock::given(method("DELETE"))
         .and(path_regex("^/api/v2/oauth/tokens/(950|900)$"))
         .respond_with(ResponseTemplate::new(204))
+        .expect(0)
         .mount(&server)
         .await;
     Mock::given(path("/api/v2/oauth/tokens/current.json"))
@@ -791,6 +813,7 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(|req: &Request| variable_answer(req).set_delay(Duration::from_secs(20)))
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();

@@ -774,6 +774,7 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
             r"^/api/v4/(projects|groups)/[^/]+/variables/[A-Z_]+$",
         ))
         .respond_with(EchoWrite)
+        .expect(5)
         .mount(g)
         .await;
     let app = Kept(std::sync::Arc::new(std::sync::Mutex::new(

@@ -316,6 +316,7 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
     Mock::given(method("PUT"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/K"))
         .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .expect(1)
         .mount(&server)
         .await;
     let out = env

@@ -38,9 +38,18 @@ fn variable_answer(req: &Request) -> ResponseTemplate {
         "protected": false, "masked": false, "hidden": false, "raw": false, "environment_scope": "*"}))
 }
 
-/// The caller, token 42 and its rotation (answered by `rotate`), the new token's check, the
-/// variables of `grp/proj`, and trigger 55 of `grp/proj`.
+/// The caller, token 42 and its rotation (answered by `rotate`, sent once), the new token's
+/// check, the variables of `grp/proj`, and trigger 55 of `grp/proj`.
 async fn gitlab(rotate: impl wiremock::Respond + 'static) -> MockServer {
+    gitlab_rotating(rotate, 1).await
+}
+
+/// As `gitlab`, for a run that stops before its rotate call: the call must never come.
+async fn gitlab_unrotated() -> MockServer {
+    gitlab_rotating(rotated(), 0).await
+}
+
+async fn gitlab_rotating(rotate: impl wiremock::Respond + 'static, rotations: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
@@ -53,6 +62,7 @@ async fn gitlab(rotate: impl wiremock::Respond + 'static) -> MockServer {
     Mock::given(method("POST"))
         .and(path(ROTATE))
         .respond_with(rotate)
+        .expect(rotations)
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
@@ -141,7 +151,7 @@ fn step<'a>(j: &'a Value, action: &str) -> &'a Value {
 
 #[tokio::test]
 async fn no_target_no_rotation_and_the_error_names_apply_to_and_keep() {
-    let server = gitlab(rotated()).await;
+    let server = gitlab_unrotated().await;
     let env = Env::new();
     let out = tokrot(&env, &server)
         .args(["--yes", "rotate", "gitlab-pat", "--token-id", "42"])
@@ -183,6 +193,7 @@ async fn keep_leaves_the_token_in_the_keyring_for_apply_from_and_history_says_ke
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -364,6 +375,7 @@ async fn sigint_during_the_rotate_call_is_held_until_the_new_token_is_journaled_
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -452,6 +464,7 @@ async fn a_second_run_on_the_same_token_is_refused_and_names_the_first() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -489,6 +502,7 @@ async fn two_spellings_of_one_token_meet_on_one_lock_before_the_rotate_call() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -546,6 +560,7 @@ async fn a_terminal_that_goes_away_during_the_rotate_call_does_not_stop_the_rota
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -589,6 +604,7 @@ async fn dry_run_changes_nothing_on_resume_and_auth() {
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
         .with_priority(1)
+        .expect(1)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -653,12 +669,14 @@ async fn a_keyring_that_refuses_the_new_token_is_said_loudly_and_resume_says_it_
                 "raw": false, "environment_scope": "*"}))
         })
         .with_priority(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/K_2"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "403 Forbidden"})))
         .with_priority(1)
+        .expect(1)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -860,7 +878,7 @@ fn rotation_on_a_terminal(env: &Env, server: &MockServer, keys: &[&str]) -> Pty 
 
 #[tokio::test]
 async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
-    let server = gitlab(rotated()).await;
+    let server = gitlab_unrotated().await;
     let env = Env::new();
     let mut pty = rotation_on_a_terminal(&env, &server, &["K_1"]);
     pty.answer("Go ahead and change things", "n");
@@ -872,7 +890,7 @@ async fn a_rotation_stopped_at_the_first_go_ahead_is_stopped_not_running() {
 
 #[tokio::test]
 async fn ctrl_c_at_the_go_ahead_restores_the_terminal_and_says_only_that_nothing_started() {
-    let server = gitlab(rotated()).await;
+    let server = gitlab_unrotated().await;
     let env = Env::new();
     let mut pty = rotation_on_a_terminal(&env, &server, &["K_1", "K_2"]);
     pty.answer("Go ahead and change things", "\x03");
@@ -906,12 +924,14 @@ async fn two_resumes_of_one_run_at_once_write_each_target_once() {
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
         .with_priority(1)
         .up_to_n_times(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(|req: &Request| variable_answer(req).set_delay(Duration::from_millis(1500)))
         .with_priority(2)
+        .expect(1)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -1027,6 +1047,7 @@ async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
     Mock::given(method("POST"))
         .and(path(ROTATE))
         .respond_with(rotated())
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
@@ -1042,6 +1063,7 @@ async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -1207,6 +1229,7 @@ async fn a_target_that_fails_its_check_on_resume_is_a_failed_target_not_nothing_
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
         .with_priority(1)
+        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();

@@ -254,8 +254,8 @@ fn completions_offer_what_only_tokrot_knows() {
 }
 
 /// A GitLab with the caller, token 42 (rotated into 5001) and 5001 (into 6002), and a project
-/// with `n` variables `V_0`… that take any value.
-async fn gitlab(n: usize, delay_ms: u64) -> MockServer {
+/// with `n` variables `V_0`… that take any value, written `puts` times in all.
+async fn gitlab(n: usize, delay_ms: u64, puts: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
@@ -325,6 +325,7 @@ async fn gitlab(n: usize, delay_ms: u64) -> MockServer {
                     "hidden": false, "environment_scope": "*"}))
                 .set_delay(std::time::Duration::from_millis(delay_ms))
         })
+        .expect(puts)
         .mount(&server)
         .await;
     server
@@ -351,7 +352,7 @@ fn rotate_args(server: &MockServer, id: &str, n: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn a_fan_out_shows_a_live_bar_on_a_terminal_and_one_summary_line() {
-    let server = gitlab(30, 40).await;
+    let server = gitlab(30, 40, 30).await;
     let env = Env::new();
     let args = rotate_args(&server, "42", 30);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -382,7 +383,7 @@ async fn a_fan_out_shows_a_live_bar_on_a_terminal_and_one_summary_line() {
 
 #[tokio::test]
 async fn piped_there_is_no_bar_and_with_v_every_target_has_its_line() {
-    let server = gitlab(12, 0).await;
+    let server = gitlab(12, 0, 12).await;
     let env = Env::new();
     let args = rotate_args(&server, "42", 12);
     let out = env
@@ -413,7 +414,7 @@ fn history(env: &Env, args: &[&str]) -> std::process::Output {
 
 #[tokio::test]
 async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
-    let server = gitlab(1, 0).await;
+    let server = gitlab(1, 0, 3).await;
     let env = Env::new();
     let mut ids = Vec::new();
     for old in ["42", "5001"] {
@@ -554,7 +555,7 @@ async fn history_has_a_header_filters_and_one_run_in_full_with_its_successor() {
 
 #[tokio::test]
 async fn reading_tokens_and_a_due_batch_show_their_bars_on_a_terminal() {
-    let server = gitlab(1, 0).await;
+    let server = gitlab(1, 0, 1).await;
     let env = Env::new();
     let inventory = env.write(
         "tokrot.toml",
@@ -897,7 +898,7 @@ fn screen_of(bytes: &str, cols: u16) -> String {
 
 #[tokio::test]
 async fn a_long_prompt_on_a_narrow_terminal_is_wrapped_between_words_and_shown_once() {
-    let server = gitlab(1, 0).await;
+    let server = gitlab(1, 0, 0).await;
     let env = Env::new();
     let bin = env!("CARGO_BIN_EXE_tokrot");
     let uri = server.uri();

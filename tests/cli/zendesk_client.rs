@@ -120,7 +120,7 @@ async fn installations_list_get_and_write_one_setting() {
         .and(path("/api/v2/apps/installations/360002.json"))
         .respond_with(ResponseTemplate::new(422).set_body_json(json!({"error": "RecordInvalid", "description": "Record validation errors",
             "details": {"settings": [{"description": "Settings: api_token is too long", "error": "InvalidValue"}]}})))
-        .mount(&server)
+        .expect(1).mount(&server)
         .await;
     let zd = client(&server);
     let all = zd.installations().await.unwrap();

@@ -268,13 +268,21 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
     assert_no_canary(&env, &[&out]);
 }
 
-async fn mount_oauth(server: &MockServer, granted: &[&str]) {
+/// A Zendesk whose OAuth client 223443 has token 900, a create call that makes 901 (sent once),
+/// and a GitLab variable that takes it; the variable's write and the old token's revoke are
+/// each expected `finished` times.
+async fn mount_oauth(server: &MockServer, granted: &[&str], finished: u64) {
     let created = json!({"token": {"id": 901, "client_id": 223443, "token": NEW, "scopes": ["tickets:read", "users:write"]}});
-    mount_oauth_creating(server, granted, created).await;
+    mount_oauth_creating(server, granted, created, finished).await;
 }
 
 /// As `mount_oauth`, the create call answering `created`.
-async fn mount_oauth_creating(server: &MockServer, granted: &[&str], created: Value) {
+async fn mount_oauth_creating(
+    server: &MockServer,
+    granted: &[&str],
+    created: Value,
+    finished: u64,
+) {
     Mock::given(path("/api/v2/users/me"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
@@ -310,6 +318,7 @@ async fn mount_oauth_creating(server: &MockServer, granted: &[&str], created: Va
     Mock::given(method("DELETE"))
         .and(path("/api/v2/oauth/tokens/900"))
         .respond_with(ResponseTemplate::new(204))
+        .expect(finished)
         .mount(server)
         .await;
     let variable = |value: &str| json!({"key": "ZENDESK_TOKEN", "value": value, "masked": true, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"});
@@ -321,6 +330,7 @@ async fn mount_oauth_creating(server: &MockServer, granted: &[&str], created: Va
     Mock::given(method("PUT"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
         .respond_with(ResponseTemplate::new(200).set_body_json(variable(NEW)))
+        .expect(finished)
         .mount(server)
         .await;
 }
@@ -328,7 +338,7 @@ async fn mount_oauth_creating(server: &MockServer, granted: &[&str], created: Va
 #[tokio::test]
 async fn zendesk_oauth_creates_applies_verifies_and_revokes_the_old_token_last() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 1).await;
     let env = env_with_instance(&server);
     let out = run(
         &env,
@@ -377,7 +387,7 @@ async fn zendesk_oauth_creates_applies_verifies_and_revokes_the_old_token_last()
 #[tokio::test]
 async fn a_scope_mismatch_stops_before_anything_is_applied() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["read"]).await;
+    mount_oauth(&server, &["read"], 0).await;
     let env = env_with_instance(&server);
     let out = run(
         &env,
@@ -614,12 +624,13 @@ async fn a_webhook_without_a_token_or_without_its_user_name_is_refused_before_an
 #[tokio::test]
 async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 1).await;
     Mock::given(method("PUT"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
         .respond_with(ResponseTemplate::new(503).set_body_json(json!({"message": "down"})))
         .with_priority(1)
         .up_to_n_times(6)
+        .expect(6)
         .mount(&server)
         .await;
     let env = env_with_instance(&server);
@@ -685,6 +696,7 @@ async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
     Mock::given(method("PUT"))
         .and(path("/api/v2/apps/installations/333.json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 333})))
+        .expect(1)
         .mount(&server)
         .await;
     let env = env_with_instance(&server);
@@ -724,7 +736,7 @@ async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
 #[tokio::test]
 async fn a_target_typed_at_the_prompt_finds_its_credentials_as_apply_to_does() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 1).await;
     let env = env_with_instance(&server);
     let uri = server.uri();
     let args = [
@@ -785,7 +797,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
         .with_priority(1)
         .mount(&server)
         .await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 1).await;
     let env = env_with_instance(&server);
     let first = run(&env, &server, &KEPT_OAUTH);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
@@ -837,7 +849,7 @@ async fn a_kept_run_that_did_not_finish_still_puts_off_the_revoke_when_resumed()
 #[tokio::test]
 async fn a_run_is_resumed_only_where_it_began() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 0).await;
     let env = env_with_instance(&server);
     let first = run(&env, &server, &KEPT_OAUTH);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
@@ -997,7 +1009,7 @@ async fn a_created_token_cut_to_its_first_characters_is_never_kept_or_applied() 
     // The create answer has no `full_token`, and its `token` is the 10-character cut a list
     // shows: the token exists, its value is not there.
     let cut = json!({"token": {"id": 902, "client_id": 223443, "token": "5e1b6f0c3a", "scopes": ["tickets:read", "users:write"]}});
-    mount_oauth_creating(&server, &["users:write", "tickets:read"], cut).await;
+    mount_oauth_creating(&server, &["users:write", "tickets:read"], cut, 0).await;
     let env = env_with_instance(&server);
     let out = run(
         &env,
@@ -1126,7 +1138,7 @@ async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_i
     let created = json!({"token": {"id": 901, "client_id": 223443, "token": "glpat-NEW-", "full_token": NEW,
         "scopes": ["tickets:read", "users:write"], "expires_at": expires, "refresh_token": REFRESH,
         "refresh_token_expires_at": format!("{}T08:00:00Z", day(75))}});
-    mount_oauth_creating(&server, &["users:write", "tickets:read"], created).await;
+    mount_oauth_creating(&server, &["users:write", "tickets:read"], created, 1).await;
     let env = env_with_instance(&server);
     let out = rotate_oauth_json(&env, &server);
     let err = stderr(&out);
@@ -1180,7 +1192,7 @@ async fn an_expiring_oauth_tokens_lifetime_is_kept_said_with_its_consumers_and_i
 #[tokio::test]
 async fn an_oauth_token_without_a_lifetime_warns_of_none() {
     let server = MockServer::start().await;
-    mount_oauth(&server, &["users:write", "tickets:read"]).await;
+    mount_oauth(&server, &["users:write", "tickets:read"], 1).await;
     let env = env_with_instance(&server);
     let out = rotate_oauth_json(&env, &server);
     let err = stderr(&out);
