@@ -16,10 +16,12 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
     let token = json!({"id": 42, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
     Mock::given(path("/api/v4/user"))
         .and(header("PRIVATE-TOKEN", LOGIN))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
         )
@@ -27,6 +29,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
         .and(header("PRIVATE-TOKEN", LOGIN))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token.clone()))
         .mount(&server)
         .await;
@@ -41,6 +44,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(header("PRIVATE-TOKEN", LOGIN))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": 7, "name": "tokrot", "active": true, "scopes": ["api", "self_rotate"],
             "expires_at": "2027-01-31"
@@ -49,6 +53,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(header("PRIVATE-TOKEN", NEW))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token))
         .mount(&server)
         .await;
@@ -198,6 +203,7 @@ async fn login_status_rotate_with_the_kept_credential_then_logout() {
 async fn a_zendesk_credential_answered_by_the_anonymous_user_is_not_kept() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"user": {"id": null, "name": "Anonymous user"}})),

@@ -272,6 +272,7 @@ async fn zendesk_me(server: &MockServer) {
             "authorization",
             "Basic b3BzQGV4YW1wbGUuY29tL3Rva2VuOnpkLUVER0UtQ0FOQVJZLTlmMDJ4",
         ))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
                 json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
@@ -541,10 +542,12 @@ impl wiremock::Respond for EndlessPages {
 async fn an_endless_list_is_an_error_not_a_missing_token() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/personal_access_tokens"))
+        .and(method("GET"))
         .respond_with(EndlessPages { base: server.uri() })
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -681,6 +684,7 @@ async fn variable_server() -> MockServer {
     let variable = json!({"key": "KEY", "value": "old-value-xyz", "masked": false, "protected": false,
                           "hidden": false, "raw": false, "environment_scope": "*"});
     Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(variable))
         .mount(&server)
         .await;
@@ -786,10 +790,20 @@ async fn an_audit_log_that_is_a_link_is_not_followed_and_a_loose_one_is_tightene
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(variable("glpat-APPLIED-value-0001")),
         )
         .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
+        .and(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(variable("glpat-APPLIED-value-0001")),
+        )
+        .with_priority(2)
+        .expect(1)
         .mount(&server)
         .await;
     let out = env
@@ -1004,7 +1018,7 @@ async fn an_endpoint_that_does_not_hold_the_new_token_when_read_back_fails_the_t
 async fn a_masked_variable_that_cannot_hold_the_token_is_refused_in_preflight() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
+        .and(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
             "masked": true, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"})))
         .mount(&server)
         .await;
@@ -1035,7 +1049,7 @@ async fn a_scope_filter_that_is_not_honoured_is_refused_rather_than_guessed() {
     let server = MockServer::start().await;
     // A GitLab that ignores filter[environment_scope] and answers with the key's `*` scope.
     Mock::given(path("/api/v4/projects/grp%2Fproj/variables/KEY"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
+        .and(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "KEY", "value": "old-value-xyz",
             "masked": false, "protected": false, "hidden": false, "raw": false, "environment_scope": "*"})))
         .mount(&server)
         .await;

@@ -48,10 +48,12 @@ async fn gitlab_unrotated() -> MockServer {
 async fn gitlab_rotating(rotate: ResponseTemplate, rotations: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
         .mount(&server)
         .await;
@@ -84,6 +86,7 @@ pub(crate) fn rotated() -> ResponseTemplate {
 
 pub(crate) async fn mount_verify(server: &MockServer, delay: Duration) {
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_delay(delay)
@@ -426,7 +429,14 @@ async fn a_run_killed_after_the_rotate_call_is_finished_by_resume() {
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("PUT"))
+        .respond_with(variable_answer)
+        .expect(2)
         .mount(&server)
         .await;
     let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
@@ -629,6 +639,7 @@ async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
 async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -658,7 +669,14 @@ async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent(
         .mount(&server)
         .await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("PUT"))
+        .respond_with(variable_answer)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
@@ -707,6 +725,7 @@ async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent(
 async fn a_lost_oauth_token_answer_is_unknown_names_what_appeared_and_is_never_sent_again() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"user": {"id": 5, "email": "ops@example.com"}})),
@@ -753,6 +772,7 @@ async fn a_lost_oauth_token_answer_is_unknown_names_what_appeared_and_is_never_s
         .mount(&server)
         .await;
     Mock::given(path("/api/v2/oauth/tokens/current.json"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"token": {"id": 951, "scopes": ["read"]}})),
@@ -847,7 +867,14 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(variable_answer)
+        .mount(&server)
+        .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("PUT"))
+        .respond_with(variable_answer)
+        .expect(2)
         .mount(&server)
         .await;
     let resumed = tokrot(&env, &server).arg("resume").output().unwrap();

@@ -74,17 +74,19 @@ async fn current_user_sends_the_token_and_the_user_agent() {
 async fn a_401_403_and_404_carry_the_vendor_message() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
         )
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/5"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not Found"})))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/projects/grp%2Fproj/access_tokens"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+        .and(method("GET")).respond_with(ResponseTemplate::new(403).set_body_json(json!({
             "error": "insufficient_scope",
             "error_description": "The request requires higher privileges than provided by the access token.",
             "scope": "api"})))
@@ -302,6 +304,7 @@ fn tokrot_variable(key: &str) -> tokrot::clients::gitlab::Variable {
 async fn a_hidden_variable_has_no_value() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/projects/9/variables/HIDDEN"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "key": "HIDDEN", "value": null, "variable_type": "env_var", "protected": false,
             "masked": true, "hidden": true, "raw": false, "environment_scope": "*"})))
@@ -478,6 +481,7 @@ async fn a_cross_origin_redirect_sends_no_credential_to_the_other_origin() {
         .await;
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(302)
                 .insert_header("location", format!("{}/api/v4/user", other.uri()).as_str()),
@@ -494,20 +498,24 @@ async fn a_cross_origin_redirect_sends_no_credential_to_the_other_origin() {
 async fn malformed_html_and_empty_answers_are_clear_errors() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/projects/1/hooks/1"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\": 1, \"url\""))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/projects/1/hooks/2"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string("<!DOCTYPE html><html>Sign in</html>"),
         )
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/projects/1/hooks/3"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/projects/1/hooks/4"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(502).set_body_string("<html><body>502 Bad Gateway</body></html>"),
         )

@@ -363,6 +363,7 @@ async fn gitlab_trigger_is_created_applied_and_the_old_one_deleted_last() {
 async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -448,6 +449,7 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     // Once the new token is in place, resume retires the old trigger, once.
     server.reset().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -957,12 +959,14 @@ async fn many_variables_of_one_project_are_read_with_one_list_call() {
         let sent = u64::from(expected_exit == 0);
         let server = MockServer::start().await;
         Mock::given(path("/api/v4/user"))
+            .and(method("GET"))
             .respond_with(
                 ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
             )
             .mount(&server)
             .await;
         Mock::given(path("/api/v4/personal_access_tokens/42"))
+            .and(method("GET"))
             .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))
             .mount(&server)
             .await;
@@ -981,6 +985,7 @@ async fn many_variables_of_one_project_are_read_with_one_list_call() {
             .mount(&server)
             .await;
         Mock::given(path("/api/v4/personal_access_tokens/self"))
+            .and(method("GET"))
             .respond_with(ResponseTemplate::new(200).set_body_json(token(43, "t")))
             .mount(&server)
             .await;

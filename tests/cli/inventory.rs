@@ -624,8 +624,18 @@ async fn rotate_credential_takes_everything_from_the_inventory_and_writes_the_ne
     Mock::given(path(
         "/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN",
     ))
+    .and(method("GET"))
     .respond_with(variable.clone())
     .with_priority(1)
+    .mount(g)
+    .await;
+    Mock::given(path(
+        "/api/v4/projects/support%2Fzd-sync/variables/API_TOKEN",
+    ))
+    .and(method("PUT"))
+    .respond_with(variable.clone())
+    .with_priority(1)
+    .expect(1)
     .mount(g)
     .await;
     let app = Kept(std::sync::Arc::new(std::sync::Mutex::new(
@@ -633,8 +643,16 @@ async fn rotate_credential_takes_everything_from_the_inventory_and_writes_the_ne
         "settings": {"name": "GitLab Sync", "api_token": "old"}}),
     )));
     Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("GET"))
         .respond_with(app.clone())
         .with_priority(1)
+        .mount(g)
+        .await;
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("PUT"))
+        .respond_with(app.clone())
+        .with_priority(1)
+        .expect(1)
         .mount(g)
         .await;
 
@@ -782,8 +800,16 @@ async fn rotate_due_runs_each_due_credential_as_its_own_rotation_and_skips_the_h
         "settings": {"name": "GitLab Sync", "api_token": "old"}}),
     )));
     Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("GET"))
         .respond_with(app.clone())
         .with_priority(1)
+        .mount(g)
+        .await;
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("PUT"))
+        .respond_with(app.clone())
+        .with_priority(1)
+        .expect(1)
         .mount(g)
         .await;
     // zendesk-sync (due) and support-group (due) rotate; legacy-bot (expired) is not tried:

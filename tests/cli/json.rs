@@ -220,6 +220,7 @@ async fn a_login_a_run_its_history_and_a_logout_are_documents_of_the_schema() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pat(43)))
         .mount(&server)
         .await;
@@ -301,6 +302,7 @@ async fn an_inventory_that_cannot_take_the_new_id_is_exit_1_with_what_to_write_b
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pat(43)))
         .mount(&server)
         .await;
@@ -345,9 +347,10 @@ fn pat(id: u64) -> Value {
 
 /// The caller, and token 42 as its check reads it.
 async fn caller_and_token_42(server: &wiremock::MockServer) {
-    use wiremock::matchers::path;
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, ResponseTemplate};
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(serde_json::json!({"id": 1, "username": "ops"})),
@@ -355,6 +358,7 @@ async fn caller_and_token_42(server: &wiremock::MockServer) {
         .mount(server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(pat(42)))
         .mount(server)
         .await;

@@ -15,6 +15,7 @@ const ZD: &str = "zd-oauth-CANARY-ns04";
 
 async fn caller(server: &MockServer) {
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(server)
         .await;
@@ -37,6 +38,7 @@ async fn rotation_of_42(server: &MockServer, new_id: u64) {
         .mount(server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(new_id, true)))
         .mount(server)
         .await;
@@ -47,6 +49,7 @@ async fn a_project_named_without_its_group_is_said_once_with_the_full_form() {
     let server = MockServer::start().await;
     caller(&server).await;
     Mock::given(path("/api/v4/projects/zd-sync/access_tokens/42"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(404).set_body_json(json!({"message": "404 Project Not Found"})),
         )
@@ -75,12 +78,14 @@ async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
     let server = MockServer::start().await;
     caller(&server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
         // The check, and the re-read just before the rotate call.
         .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, false)))
         .mount(&server)
         .await;
@@ -105,6 +110,7 @@ async fn rotating_a_rotated_token_names_its_successor_from_the_journal() {
     let other = MockServer::start().await;
     caller(&other).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, false)))
         .mount(&other)
         .await;
@@ -201,6 +207,7 @@ async fn a_zendesk_login_without_instance_offers_the_pick_list_rotate_does() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
         .and(header("authorization", format!("Bearer {ZD}").as_str()))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
                 json!({"user": {"id": 7, "email": "ops@example.com", "role": "admin"}}),
@@ -209,6 +216,7 @@ async fn a_zendesk_login_without_instance_offers_the_pick_list_rotate_does() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v2/oauth/tokens/current.json"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"token": {"id": 3, "scopes": ["read", "write"], "expires_at": null}}),
         ))
@@ -262,6 +270,7 @@ async fn a_zendesk_login_without_instance_offers_the_pick_list_rotate_does() {
 async fn a_refused_zendesk_login_says_what_it_was_sent_as() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
         )
@@ -320,6 +329,7 @@ async fn a_live_run_shows_values_not_placeholders() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
         .mount(&server)
         .await;
@@ -344,6 +354,7 @@ async fn a_live_run_shows_values_not_placeholders() {
 async fn a_gitlab_login_says_which_token_to_create_and_where() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
         )
@@ -412,6 +423,7 @@ async fn a_refused_check_says_what_the_credential_needs_and_how_to_check_again()
     let server = MockServer::start().await;
     caller(&server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
         .mount(&server)
         .await;
@@ -440,6 +452,7 @@ async fn a_vendor_answer_cannot_act_on_the_terminal() {
     let server = MockServer::start().await;
     caller(&server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42, true)))
         .mount(&server)
         .await;

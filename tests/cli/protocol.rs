@@ -39,23 +39,35 @@ fn variable_answer(req: &Request) -> ResponseTemplate {
 }
 
 /// The caller, token 42 and its rotation (answered by `rotate`, sent once), the new token's
-/// check, the variables of `grp/proj`, and trigger 55 of `grp/proj`.
+/// check, the variables of `grp/proj` (never written: a test that writes one mounts its own
+/// answer, or uses `gitlab_applying`), and trigger 55 of `grp/proj`.
 async fn gitlab(rotate: impl wiremock::Respond + 'static) -> MockServer {
-    gitlab_rotating(rotate, 1).await
+    gitlab_rotating(rotate, 1, 0).await
+}
+
+/// As `gitlab`, the new token written once into a variable of `grp/proj`.
+async fn gitlab_applying(rotate: impl wiremock::Respond + 'static) -> MockServer {
+    gitlab_rotating(rotate, 1, 1).await
 }
 
 /// As `gitlab`, for a run that stops before its rotate call: the call must never come.
 async fn gitlab_unrotated() -> MockServer {
-    gitlab_rotating(rotated(), 0).await
+    gitlab_rotating(rotated(), 0, 0).await
 }
 
-async fn gitlab_rotating(rotate: impl wiremock::Respond + 'static, rotations: u64) -> MockServer {
+async fn gitlab_rotating(
+    rotate: impl wiremock::Respond + 'static,
+    rotations: u64,
+    writes: u64,
+) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
         .mount(&server)
         .await;
@@ -66,14 +78,23 @@ async fn gitlab_rotating(rotate: impl wiremock::Respond + 'static, rotations: u6
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
         .mount(&server)
         .await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(variable_answer)
         .mount(&server)
         .await;
+    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("PUT"))
+        .respond_with(variable_answer)
+        .expect(writes)
+        .mount(&server)
+        .await;
     Mock::given(path("/api/v4/projects/grp%2Fproj/triggers/55"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"id": 55, "description": "ci", "token": "abcd"})),
@@ -189,13 +210,7 @@ async fn no_target_no_rotation_and_the_error_names_apply_to_and_keep() {
 
 #[tokio::test]
 async fn keep_leaves_the_token_in_the_keyring_for_apply_from_and_history_says_kept() {
-    let server = gitlab(rotated()).await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = gitlab_applying(rotated()).await;
     let env = Env::new();
     let out = tokrot(&env, &server)
         .args([
@@ -371,13 +386,7 @@ async fn a_401_on_the_rotate_call_is_possibly_revoked_never_nothing_changed() {
 
 #[tokio::test]
 async fn sigint_during_the_rotate_call_is_held_until_the_new_token_is_journaled_and_kept() {
-    let server = gitlab(rotated().set_delay(Duration::from_millis(1500))).await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = gitlab_applying(rotated().set_delay(Duration::from_millis(1500))).await;
     let env = Env::new();
     let child = spawn(
         &env,
@@ -460,13 +469,7 @@ async fn sigkill_during_the_rotate_call_is_outcome_unknown_to_resume_and_history
 
 #[tokio::test]
 async fn a_second_run_on_the_same_token_is_refused_and_names_the_first() {
-    let server = gitlab(rotated().set_delay(Duration::from_millis(1500))).await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = gitlab_applying(rotated().set_delay(Duration::from_millis(1500))).await;
     let env = Env::new();
     let args = [
         "--yes",
@@ -493,16 +496,10 @@ async fn a_second_run_on_the_same_token_is_refused_and_names_the_first() {
 
 #[tokio::test]
 async fn two_spellings_of_one_token_meet_on_one_lock_before_the_rotate_call() {
-    let server = gitlab(rotated().set_delay(Duration::from_millis(1500))).await;
+    let server = gitlab_applying(rotated().set_delay(Duration::from_millis(1500))).await;
     Mock::given(method("GET"))
         .and(path("/api/v4/personal_access_tokens"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([token(42)])))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(0)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -556,13 +553,7 @@ async fn two_spellings_of_one_token_meet_on_one_lock_before_the_rotate_call() {
 #[tokio::test]
 async fn a_terminal_that_goes_away_during_the_rotate_call_does_not_stop_the_rotation() {
     use std::io::BufRead;
-    let server = gitlab(rotated().set_delay(Duration::from_millis(800))).await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = gitlab_applying(rotated().set_delay(Duration::from_millis(800))).await;
     let env = Env::new();
     let mut child = spawn(
         &env,
@@ -732,6 +723,7 @@ async fn self_rotation_puts_the_new_token_into_the_kept_credential() {
     for (who, id) in [(CALLER, 42), (NEW, 43)] {
         Mock::given(path("/api/v4/user"))
             .and(header("PRIVATE-TOKEN", who))
+            .and(method("GET"))
             .respond_with(
                 ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
             )
@@ -745,6 +737,7 @@ async fn self_rotation_puts_the_new_token_into_the_kept_credential() {
             .await;
     }
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})),
         )
@@ -985,6 +978,7 @@ async fn two_resumes_of_one_run_at_once_write_each_target_once() {
 async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -992,12 +986,14 @@ async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again()
     let mut revoked = token(42);
     revoked["active"] = json!(false);
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(revoked))
         .mount(&server)
         .await;
@@ -1008,6 +1004,7 @@ async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again()
         .mount(&server)
         .await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(variable_answer)
         .mount(&server)
         .await;
@@ -1037,10 +1034,12 @@ async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
     server.reset().await;
     // As `gitlab`, but the new token's check fails once (the run stops after the stash).
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
         .mount(&server)
         .await;
@@ -1051,12 +1050,14 @@ async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
         .mount(&server)
         .await;
@@ -1249,6 +1250,7 @@ async fn a_target_that_fails_its_check_on_resume_is_a_failed_target_not_nothing_
     // Before the resume, the variable was deleted.
     server.reset().await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(404).set_body_json(json!({"message": "404 Variable Not Found"})),
         )

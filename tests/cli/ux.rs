@@ -258,6 +258,7 @@ fn completions_offer_what_only_tokrot_knows() {
 async fn gitlab(n: usize, delay_ms: u64, puts: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -277,6 +278,7 @@ async fn gitlab(n: usize, delay_ms: u64, puts: u64) -> MockServer {
             .await;
     }
     Mock::given(path("/api/v4/personal_access_tokens/self"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(5001)))
         .mount(&server)
         .await;

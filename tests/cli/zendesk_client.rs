@@ -62,7 +62,7 @@ async fn users_me_with_basic_auth_and_the_anonymous_answer() {
 
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": null, "name": "Anonymous user", "email": "invalid@example.com", "role": "end-user"}})))
+        .and(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": null, "name": "Anonymous user", "email": "invalid@example.com", "role": "end-user"}})))
         .mount(&server)
         .await;
     let me = client(&server).me().await.unwrap();
@@ -73,6 +73,7 @@ async fn users_me_with_basic_auth_and_the_anonymous_answer() {
 
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"})),
         )

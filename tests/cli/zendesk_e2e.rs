@@ -71,10 +71,12 @@ impl wiremock::Respond for Patch {
 async fn mount_pat_rotation(server: &MockServer) {
     let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token.clone()))
         .mount(server)
         .await;
@@ -88,6 +90,7 @@ async fn mount_pat_rotation(server: &MockServer) {
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(header("PRIVATE-TOKEN", NEW))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token))
         .mount(server)
         .await;
@@ -182,6 +185,7 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
         server.uri()
     );
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -284,6 +288,7 @@ async fn mount_oauth_creating(
     finished: u64,
 ) {
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
                 json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
@@ -423,12 +428,14 @@ async fn a_scope_mismatch_stops_before_anything_is_applied() {
 async fn a_pasted_api_token_answered_by_the_anonymous_user_is_refused_and_nothing_is_applied() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"user": {"id": null, "name": "Anonymous user", "email": "invalid@example.com"}}),
         ))
         .mount(&server)
         .await;
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(&server)
         .await;
@@ -678,6 +685,7 @@ async fn a_resumed_oauth_rotation_still_revokes_the_old_token_it_found_before() 
 async fn an_interrupted_question_inside_an_action_never_leads_to_a_write() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v2/users/me"))
+        .and(method("GET"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
                 json!({"user": {"id": 5, "email": "ops@example.com", "role": "admin"}}),
@@ -989,10 +997,12 @@ async fn a_webhook_re_pointed_at_another_host_never_receives_a_gitlab_token() {
 async fn mount_pat_rotation_refused(server: &MockServer) {
     let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
     Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
         .mount(server)
         .await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
+        .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token))
         .mount(server)
         .await;
@@ -1070,7 +1080,14 @@ async fn an_app_write_that_drops_the_other_settings_fails_the_target_naming_them
         "settings": {"name": "GitLab Sync", "gitlab_url": "https://gitlab.com", "api_token": "old-shown-value",
             "signing_key": "CANARYsigningKEY0123456789abcdefghijklmn"}}))));
     Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("GET"))
         .respond_with(app.clone())
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/apps/installations/360001.json"))
+        .and(method("PUT"))
+        .respond_with(app.clone())
+        .expect(1)
         .mount(&server)
         .await;
     let env = env_with_instance(&server);
