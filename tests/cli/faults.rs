@@ -9,30 +9,11 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, assert_no_canary, count, day, stderr, stdout};
+use crate::stand_in::{
+    CALLER, NEW, OLD_VALUE, pat_gitlab, rotated, token, variable, variable_answer,
+};
 
-pub(crate) const CALLER: &str = "glpat-caller-CANARY-ff01";
-pub(crate) const NEW: &str = "glpat-NEW-CANARY-ff02";
 const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
-
-pub(crate) fn token(id: u64) -> Value {
-    json!({"id": id, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)})
-}
-
-pub(crate) fn variable(key: &str, value: &str) -> Value {
-    json!({"key": key, "value": value, "variable_type": "env_var", "protected": false, "masked": false,
-           "hidden": false, "raw": false, "environment_scope": "*"})
-}
-
-/// Answers a variable read or write with the variable named in the path.
-pub(crate) fn variable_answer(req: &Request) -> ResponseTemplate {
-    let key = req.url.path().rsplit('/').next().unwrap_or("X").to_owned();
-    let value = if req.method.as_str() == "PUT" {
-        NEW
-    } else {
-        "old-CANARY-ff03"
-    };
-    ResponseTemplate::new(200).set_body_json(variable(&key, value))
-}
 
 /// The caller, the token 42, its rotation (sent once), and the variables of `grp/proj` (read
 /// one by one).
@@ -46,42 +27,18 @@ async fn gitlab_unrotated() -> MockServer {
 }
 
 async fn gitlab_rotating(rotate: ResponseTemplate, rotations: u64) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/42"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v4/personal_access_tokens/42/rotate"))
-        .respond_with(rotate)
-        .expect(rotations)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
+    let server = pat_gitlab(rotate, rotations).await;
     // Five targets in one project or more are read with one list call.
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/variables"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!(KEYS.iter().map(|k| variable(k, "old-CANARY-ff03")).collect::<Vec<_>>()),
-        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(
+                KEYS.iter()
+                    .map(|k| variable(k, OLD_VALUE))
+                    .collect::<Vec<_>>()
+            )))
         .mount(&server)
         .await;
     server
-}
-
-pub(crate) fn rotated() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}))
 }
 
 pub(crate) async fn mount_verify(server: &MockServer, delay: Duration) {

@@ -22,6 +22,7 @@ mod rate;
 mod runbook_errors;
 mod scheduled;
 mod signing;
+mod stand_in;
 mod targets;
 mod ux;
 mod walk;

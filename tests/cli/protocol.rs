@@ -11,32 +11,9 @@ use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{
-    Env, Pty, assert_no_canary, assert_no_canary_in, count, day, stderr, stdout, writes,
+    Env, Pty, assert_no_canary, assert_no_canary_in, count, stderr, stdout, writes,
 };
-
-const CALLER: &str = "glpat-caller-CANARY-pp01";
-const NEW: &str = "glpat-NEW-CANARY-pp02";
-const ROTATE: &str = "/api/v4/personal_access_tokens/42/rotate";
-
-fn token(id: u64) -> Value {
-    json!({"id": id, "name": "t", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)})
-}
-
-fn rotated() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}))
-}
-
-fn variable_answer(req: &Request) -> ResponseTemplate {
-    let key = req.url.path().rsplit('/').next().unwrap_or("X").to_owned();
-    let value = if req.method.as_str() == "PUT" {
-        NEW
-    } else {
-        "old"
-    };
-    ResponseTemplate::new(200).set_body_json(json!({"key": key, "value": value, "variable_type": "env_var",
-        "protected": false, "masked": false, "hidden": false, "raw": false, "environment_scope": "*"}))
-}
+use crate::stand_in::{CALLER, NEW, ROTATE, pat_gitlab, rotated, token, variable_answer};
 
 /// The caller, token 42 and its rotation (answered by `rotate`, sent once), the new token's
 /// check, the variables of `grp/proj` (never written: a test that writes one mounts its own
@@ -60,31 +37,10 @@ async fn gitlab_rotating(
     rotations: u64,
     writes: u64,
 ) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/42"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(ROTATE))
-        .respond_with(rotate)
-        .expect(rotations)
-        .mount(&server)
-        .await;
+    let server = pat_gitlab(rotate, rotations).await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
-        .mount(&server)
-        .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("GET"))
-        .respond_with(variable_answer)
         .mount(&server)
         .await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))

@@ -12,9 +12,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::assert_no_canary;
 use crate::common::{Env, stderr};
-use crate::faults::{
-    CALLER, journal, puts, rotate_args, rotated, token, variable, variable_answer,
-};
+use crate::faults::{journal, puts, rotate_args};
+use crate::stand_in::{CALLER, rotated, token, variable, variable_answer};
 use tokrot::exit;
 
 /// How many variables the run writes.
