@@ -150,7 +150,7 @@ impl ActionSpec {
 
     /// Whether this is one of the two steps that stand for the rotation's targets.
     pub fn is_targets(&self) -> bool {
-        self.name == TARGETS_PREFLIGHT || self.name == TARGETS_APPLY
+        matches!(self.action, Action::TargetsPreflight | Action::TargetsApply)
     }
 }
 

@@ -11,7 +11,10 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use secrecy::SecretString;
 
-use crate::actions::{Action, Answer, ArgValue, Ask, Invocation, Question, gitlab, local, zendesk};
+use crate::actions::{
+    Action, ActionSpec, Answer, ArgValue, Ask, Invocation, Question, Service, gitlab, local,
+    zendesk,
+};
 use crate::clients::gitlab::{AccessToken, GitLab, Hook, Owner, VarOwner, Variable};
 use crate::clients::http::{ApiError, RetryPolicy};
 use crate::clients::zendesk::{Auth, OAuthToken, Zendesk};
@@ -983,11 +986,11 @@ pub fn default_expiry(old: Option<&AccessToken>, today: Date) -> Date {
 }
 
 /// Whether an action needs the tool's own Zendesk credential (verifying a new token does not).
-pub fn needs_zendesk_credential(action: &str) -> bool {
-    action.starts_with("zendesk.")
+pub fn needs_zendesk_credential(spec: &ActionSpec) -> bool {
+    spec.service == Service::Zendesk
         && !matches!(
-            action,
-            "zendesk.verify_api_token" | "zendesk.verify_oauth_token"
+            spec.action,
+            Action::ZendeskVerifyApiToken | Action::ZendeskVerifyOauthToken
         )
 }
 

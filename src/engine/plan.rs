@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::actions::{ActionSpec, ArgKind, Phase, Service, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::{Action, ActionSpec, ArgKind, Phase, Service};
 use crate::config::{Config, ConfigError, Instance, display_url};
 use crate::inventory::naming::{ConsumerError, trigger_description};
 use crate::inventory::target::TargetSpec;
@@ -145,6 +145,17 @@ impl Call {
     }
 }
 
+/// An action as a plan shows it: by its name.
+fn action_name<S: serde::Serializer>(
+    action: &Option<&'static ActionSpec>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match action {
+        Some(a) => s.serialize_str(a.name),
+        None => s.serialize_none(),
+    }
+}
+
 /// One numbered step of a plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {
@@ -160,9 +171,12 @@ pub struct PlanStep {
     /// The text for each known instance, when the instance is not chosen yet.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_instance: Vec<InstanceText>,
-    /// The action's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<&'static str>,
+    /// The action, as its spec (shown by its name).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "action_name"
+    )]
+    pub action: Option<&'static ActionSpec>,
     /// The API call, for actions that make one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call: Option<Call>,
@@ -208,7 +222,7 @@ impl PlanStep {
 
     /// The action this step carries out, with its arguments.
     pub fn invocation(&self) -> Option<crate::actions::Invocation> {
-        let spec = self.action.and_then(crate::actions::lookup)?;
+        let spec = self.action?;
         Some(crate::actions::Invocation {
             action: spec.action,
             args: self.args.clone(),
@@ -219,9 +233,7 @@ impl PlanStep {
 
     /// The protocol phase of an action step.
     pub fn action_phase(&self) -> Option<Phase> {
-        self.action
-            .and_then(crate::actions::lookup)
-            .map(|a| a.phase)
+        self.action.map(|a| a.phase)
     }
 }
 
@@ -416,11 +428,11 @@ fn plan_steps(
         let Some(condition) = source.include(step) else {
             continue;
         };
-        match step.action().map(|a| a.name) {
-            Some(TARGETS_PREFLIGHT) if !target_sections.is_empty() => {
+        match step.action().map(|a| a.action) {
+            Some(Action::TargetsPreflight) if !target_sections.is_empty() => {
                 steps.extend(target_steps(target_sections, true, config));
             }
-            Some(TARGETS_APPLY) if !target_sections.is_empty() => {
+            Some(Action::TargetsApply) if !target_sections.is_empty() => {
                 steps.extend(target_steps(target_sections, false, config));
             }
             _ => steps.push(source.render(step, condition, config)),
@@ -676,13 +688,13 @@ impl Section<'_> {
             ),
             StepKind::Action { spec, args } => (
                 WalkKind::Action { name: spec.name },
-                Some(spec.name),
+                Some(*spec),
                 self.call(spec, args),
                 Some(spec.phase),
             ),
         };
-        let text = match (text, step.action().map(|a| a.name)) {
-            (None, Some(TARGETS_PREFLIGHT | TARGETS_APPLY)) => {
+        let text = match (text, step.action()) {
+            (None, Some(spec)) if spec.is_targets() => {
                 Some("for each target given with --apply-to (none given)".into())
             }
             (text, _) => text,
@@ -1100,7 +1112,10 @@ mod tests {
         let create = p
             .steps
             .iter()
-            .find(|s| s.action == Some("gitlab.create_trigger"))
+            .find(|s| {
+                s.action
+                    .is_some_and(|a| a.action == Action::GitlabCreateTrigger)
+            })
             .unwrap();
         assert_eq!(
             create.title,
@@ -1112,8 +1127,8 @@ mod tests {
         );
         // the old trigger is deleted last
         assert_eq!(
-            p.steps.last().unwrap().action,
-            Some("gitlab.delete_trigger")
+            p.steps.last().unwrap().action.map(|a| a.action),
+            Some(Action::GitlabDeleteTrigger)
         );
     }
 

@@ -711,7 +711,7 @@ mod tests {
                 journal::StepRecord {
                     n: s.n,
                     title: s.title.clone(),
-                    action: s.action.map(str::to_owned),
+                    action: s.action.map(|a| a.name.to_owned()),
                     phase: s.phase,
                     status: if last && deferred {
                         StepStatus::Skipped

@@ -15,6 +15,7 @@ use super::prompt::{Prompter, TerminalPrompter, Unattended};
 use super::report::Reporter;
 use super::seams::{Keeper, Keyring};
 use super::walk::WalkOptions;
+use crate::actions::Service;
 use crate::actions::run::needs_zendesk_credential;
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::{ApiError, RetryPolicy};
@@ -152,7 +153,7 @@ pub fn clients_for(
 pub fn calls_gitlab(steps: &[PlanStep]) -> bool {
     steps
         .iter()
-        .any(|s| s.action.is_some_and(|a| a.starts_with("gitlab.")))
+        .any(|s| s.action.is_some_and(|a| a.service == Service::GitLab))
 }
 
 /// The Zendesk credential of each instance whose API a step of the plan calls.

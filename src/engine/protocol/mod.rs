@@ -801,7 +801,9 @@ pub fn has_read_only_checks(plan: &Plan) -> bool {
 
 fn is_read_only_check(s: &PlanStep) -> bool {
     s.action_phase() == Some(Phase::Preflight)
-        && !matches!(s.action, Some(crate::actions::TARGETS_PREFLIGHT))
+        && !s
+            .action
+            .is_some_and(|a| a.action == crate::actions::Action::TargetsPreflight)
 }
 
 /// The dry run's read-only checks: the preflight steps of a real run and nothing else, with

@@ -77,7 +77,7 @@ impl<A: Actions> Run<A> {
         self.write(self.journal.step(
             step.n,
             &step.title,
-            step.action,
+            step.action.map(|a| a.name),
             step.phase,
             status,
             message.filter(|m| !m.is_empty()),
@@ -95,7 +95,7 @@ impl<A: Actions> Run<A> {
         let record = StepRecord {
             n: step.n,
             title: step.title.clone(),
-            action: step.action.map(str::to_owned),
+            action: step.action.map(|a| a.name.to_owned()),
             phase: step.phase,
             status,
             at: journal::now(),
@@ -255,7 +255,7 @@ impl<A: Actions> Runner<A> {
             .step(
                 step.n,
                 &step.title,
-                step.action,
+                step.action.map(|a| a.name),
                 step.phase,
                 StepStatus::Running,
                 None,

@@ -14,7 +14,7 @@ use super::plan::{Plan, PlanStep, WalkKind};
 use super::prompt::{PromptError, Prompter};
 use super::report::{Event, Reporter};
 use crate::actions::run::ActionFailure;
-use crate::actions::{Answer, Ask, Phase, Question, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::{Answer, Ask, Phase, Question};
 
 mod fanout;
 
@@ -683,7 +683,9 @@ fn is_change(step: &PlanStep) -> bool {
     matches!(
         step.action_phase(),
         Some(Phase::Rotate | Phase::Apply | Phase::Finish)
-    ) && !matches!(step.action, Some(TARGETS_PREFLIGHT | TARGETS_APPLY))
+    ) && !step
+        .action
+        .is_some_and(crate::actions::ActionSpec::is_targets)
 }
 
 /// Runs an action; when it asks a question, asks the operator and runs it again with the

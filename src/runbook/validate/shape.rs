@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::{Result, Validator};
-use crate::actions::{Phase, TARGETS_APPLY, TARGETS_PREFLIGHT};
+use crate::actions::{Action, Phase};
 use crate::runbook::{RunbookKind, Step, StepKind};
 
 impl Validator<'_> {
@@ -51,7 +51,7 @@ impl Validator<'_> {
             StepKind::Action { spec, .. } => spec.yields == Some("token"),
             _ => false,
         });
-        let stash = action_position(steps, "tokrot.stash");
+        let stash = action_position(steps, Action::TokrotStash);
         if !matches!((made, stash), (Some(m), Some(st)) if st > m) {
             return self.err(
                 span,
@@ -59,7 +59,9 @@ impl Validator<'_> {
                 Some("add a step with action = \"tokrot.stash\" and args = { token = \"{secret.token}\" } right after it".into()),
             );
         }
-        if action_count(steps, TARGETS_APPLY) != 1 || action_count(steps, TARGETS_PREFLIGHT) > 1 {
+        if action_count(steps, Action::TargetsApply) != 1
+            || action_count(steps, Action::TargetsPreflight) > 1
+        {
             return self.err(
                 span,
                 format!("rotate runbook `{id}` needs exactly one `targets.apply` step (and at most one `targets.preflight`)"),
@@ -67,8 +69,8 @@ impl Validator<'_> {
             );
         }
         if let (Some(pre), Some(apply)) = (
-            action_position(steps, TARGETS_PREFLIGHT),
-            action_position(steps, TARGETS_APPLY),
+            action_position(steps, Action::TargetsPreflight),
+            action_position(steps, Action::TargetsApply),
         ) && pre > apply
         {
             return self.err(
@@ -88,7 +90,9 @@ impl Validator<'_> {
         steps: &[Step],
         span: Range<usize>,
     ) -> Result<()> {
-        if action_count(steps, TARGETS_APPLY) + action_count(steps, TARGETS_PREFLIGHT) > 0 {
+        if action_count(steps, Action::TargetsApply) + action_count(steps, Action::TargetsPreflight)
+            > 0
+        {
             return self.err(
                 span,
                 format!(
@@ -128,17 +132,17 @@ impl Validator<'_> {
     }
 }
 
-/// Where the first step that carries out the action `name` is.
-fn action_position(steps: &[Step], name: &str) -> Option<usize> {
+/// Where the first step that carries out `action` is.
+fn action_position(steps: &[Step], action: Action) -> Option<usize> {
     steps
         .iter()
-        .position(|s| s.action().is_some_and(|a| a.name == name))
+        .position(|s| s.action().is_some_and(|a| a.action == action))
 }
 
-/// How many steps carry out the action `name`.
-fn action_count(steps: &[Step], name: &str) -> usize {
+/// How many steps carry out `action`.
+fn action_count(steps: &[Step], action: Action) -> usize {
     steps
         .iter()
-        .filter(|s| s.action().is_some_and(|a| a.name == name))
+        .filter(|s| s.action().is_some_and(|a| a.action == action))
         .count()
 }

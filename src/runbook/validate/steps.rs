@@ -8,7 +8,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::{FORMAT_HINT, Result, Scope, Validator, is_snake, param_names, slug};
-use crate::actions::{self, ActionSpec, ArgSpec, Service, TARGETS_APPLY};
+use crate::actions::{self, Action, ActionSpec, ArgSpec, Service};
 use crate::runbook::template::{Template, VarRef};
 use crate::runbook::wire::StepWire;
 use crate::runbook::{ParamType, Step, StepKind};
@@ -198,7 +198,7 @@ impl Validator<'_> {
             }
             args.push((arg.name.to_owned(), template));
         }
-        if spec.name == TARGETS_APPLY && !secrets.contains("token") {
+        if spec.action == Action::TargetsApply && !secrets.contains("token") {
             return self.err(
                 name.span(),
                 "`targets.apply` comes before any step sets the new token",
