@@ -70,12 +70,13 @@ pub(crate) const fn path(name: &'static str) -> ArgSpec {
         wire: None,
     }
 }
-pub(crate) const fn query(name: &'static str, wire: &'static str) -> ArgSpec {
+/// An argument sent as one of its endpoint's query parameters, named as the route names it.
+pub(crate) const fn query(q: crate::clients::route::Query) -> ArgSpec {
     ArgSpec {
-        name,
+        name: q.param,
         kind: ArgKind::Query,
         required: false,
-        wire: Some(wire),
+        wire: Some(q.wire),
     }
 }
 pub(crate) const fn body(name: &'static str, required: bool) -> ArgSpec {
@@ -169,7 +170,7 @@ pub(crate) const PROJECT: ArgSpec = path("project");
 pub(crate) const GROUP: ArgSpec = path("group");
 pub(crate) const TOKEN_ID: ArgSpec = path("token_id");
 pub(crate) const EXPIRES_AT: ArgSpec = body("expires_at", true);
-pub(crate) const SCOPE_FILTER: ArgSpec = query("environment_scope", "filter[environment_scope]");
+pub(crate) const SCOPE_FILTER: ArgSpec = query(crate::clients::route::gitlab::SCOPE);
 pub(crate) const NEW_TOKEN: ArgSpec = credential("token");
 
 /// Every action a runbook may name: one variant each, its spec and its code side by side in
@@ -455,6 +456,26 @@ pub fn suggest(name: &str) -> Vec<&'static str> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// A dry-run line shows an action's query arguments by their wire names and the request
+    /// sends them by its route's: both come from the route's description.
+    #[test]
+    fn every_query_argument_is_one_its_route_takes_under_the_same_wire_name() {
+        let mut seen = 0;
+        for spec in registry() {
+            for a in spec.args.iter().filter(|a| a.kind == ArgKind::Query) {
+                let route = spec
+                    .route
+                    .unwrap_or_else(|| panic!("{}: a query argument with no route", spec.name));
+                let q = route
+                    .takes(a.name)
+                    .unwrap_or_else(|| panic!("{}: its route takes no `{}`", spec.name, a.name));
+                assert_eq!(a.wire, Some(q.wire), "{}", spec.name);
+                seen += 1;
+            }
+        }
+        assert!(seen >= 5, "only {seen} query arguments");
+    }
 
     #[test]
     fn names_are_unique_and_namespaced() {

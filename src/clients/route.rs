@@ -1,5 +1,6 @@
-//! One description of each endpoint tokrot calls: its method and its path, with `{name}` for
-//! each path segment a value fills. The same value builds the real request (the functions of
+//! One description of each endpoint tokrot calls: its method, its path, with `{name}` for
+//! each path segment a value fills, and the query parameters an action gives it (paging is the
+//! transport's). The same value builds the real request (the functions of
 //! `gitlab` and `zendesk`) and the line a dry run shows (through the action registry), so the
 //! two cannot drift. Paths are below the client's base: `{gitlab}/api/v4` for GitLab, the
 //! instance's URL for Zendesk.
@@ -48,6 +49,22 @@ impl Verb {
     }
 }
 
+/// A query parameter an endpoint takes: the name an action gives its value, and its name on
+/// the wire. The request and the dry-run line both read the wire name from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    /// The action's argument.
+    pub param: &'static str,
+    /// As sent (`filter[environment_scope]`).
+    pub wire: &'static str,
+}
+
+impl Query {
+    const fn new(param: &'static str, wire: &'static str) -> Self {
+        Self { param, wire }
+    }
+}
+
 /// An endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
@@ -55,11 +72,26 @@ pub struct Route {
     pub verb: Verb,
     /// The path below the base, with `{name}` placeholders.
     pub path: &'static str,
+    /// The query parameters an action may give it.
+    pub query: &'static [Query],
 }
 
 impl Route {
     const fn new(verb: Verb, path: &'static str) -> Self {
-        Self { verb, path }
+        Self {
+            verb,
+            path,
+            query: &[],
+        }
+    }
+
+    const fn with_query(self, query: &'static [Query]) -> Self {
+        Self { query, ..self }
+    }
+
+    /// The query parameter an action's argument `param` is sent as, if the endpoint takes it.
+    pub fn takes(&self, param: &str) -> Option<&'static Query> {
+        self.query.iter().find(|q| q.param == param)
     }
 
     /// The HTTP method.
@@ -106,12 +138,20 @@ impl Route {
 
 /// GitLab's endpoints (REST API v4).
 pub mod gitlab {
-    use super::{Route, Verb};
+    use super::{Query, Route, Verb};
+
+    /// A token list's filter by name.
+    pub const SEARCH: Query = Query::new("name", "search");
+    /// A token list's filter by state (`active`, `inactive`).
+    pub const STATE: Query = Query::new("state", "state");
+    /// A variable's environment scope, where one key has several.
+    pub const SCOPE: Query = Query::new("environment_scope", "filter[environment_scope]");
 
     /// The caller.
     pub const USER: Route = Route::new(Verb::Get, "/user");
     /// Personal access tokens of the caller.
-    pub const PERSONAL_TOKENS: Route = Route::new(Verb::Get, "/personal_access_tokens");
+    pub const PERSONAL_TOKENS: Route =
+        Route::new(Verb::Get, "/personal_access_tokens").with_query(&[SEARCH, STATE]);
     /// One personal access token.
     pub const PERSONAL_TOKEN: Route = Route::new(Verb::Get, "/personal_access_tokens/{token_id}");
     /// The personal access token that authenticates the call.
@@ -127,9 +167,11 @@ pub mod gitlab {
     /// A group.
     pub const GROUP: Route = Route::new(Verb::Get, "/groups/{group}");
     /// A project's access tokens.
-    pub const PROJECT_TOKENS: Route = Route::new(Verb::Get, "/projects/{project}/access_tokens");
+    pub const PROJECT_TOKENS: Route =
+        Route::new(Verb::Get, "/projects/{project}/access_tokens").with_query(&[SEARCH, STATE]);
     /// A group's access tokens.
-    pub const GROUP_TOKENS: Route = Route::new(Verb::Get, "/groups/{group}/access_tokens");
+    pub const GROUP_TOKENS: Route =
+        Route::new(Verb::Get, "/groups/{group}/access_tokens").with_query(&[SEARCH, STATE]);
     /// One project access token.
     pub const PROJECT_TOKEN: Route =
         Route::new(Verb::Get, "/projects/{project}/access_tokens/{token_id}");
@@ -172,15 +214,16 @@ pub mod gitlab {
     pub const GROUP_VARIABLES: Route = Route::new(Verb::Get, "/groups/{group}/variables");
     /// One project CI/CD variable.
     pub const PROJECT_VARIABLE: Route =
-        Route::new(Verb::Get, "/projects/{project}/variables/{key}");
+        Route::new(Verb::Get, "/projects/{project}/variables/{key}").with_query(&[SCOPE]);
     /// One group CI/CD variable.
-    pub const GROUP_VARIABLE: Route = Route::new(Verb::Get, "/groups/{group}/variables/{key}");
+    pub const GROUP_VARIABLE: Route =
+        Route::new(Verb::Get, "/groups/{group}/variables/{key}").with_query(&[SCOPE]);
     /// Writing a project CI/CD variable.
     pub const UPDATE_PROJECT_VARIABLE: Route =
-        Route::new(Verb::Put, "/projects/{project}/variables/{key}");
+        Route::new(Verb::Put, "/projects/{project}/variables/{key}").with_query(&[SCOPE]);
     /// Writing a group CI/CD variable.
     pub const UPDATE_GROUP_VARIABLE: Route =
-        Route::new(Verb::Put, "/groups/{group}/variables/{key}");
+        Route::new(Verb::Put, "/groups/{group}/variables/{key}").with_query(&[SCOPE]);
     /// A project's webhooks.
     pub const HOOKS: Route = Route::new(Verb::Get, "/projects/{project}/hooks");
     /// One project webhook.
@@ -201,7 +244,10 @@ pub mod gitlab {
 
 /// Zendesk's endpoints (Support API v2).
 pub mod zendesk {
-    use super::{Route, Verb};
+    use super::{Query, Route, Verb};
+
+    /// An OAuth token list's filter by client.
+    pub const CLIENT_ID: Query = Query::new("client_id", "client_id");
 
     /// The caller (an unknown credential gets the anonymous user, with 200).
     pub const ME: Route = Route::new(Verb::Get, "/api/v2/users/me");
@@ -234,7 +280,8 @@ pub mod zendesk {
     /// OAuth clients.
     pub const OAUTH_CLIENTS: Route = Route::new(Verb::Get, "/api/v2/oauth/clients");
     /// OAuth tokens.
-    pub const OAUTH_TOKENS: Route = Route::new(Verb::Get, "/api/v2/oauth/tokens");
+    pub const OAUTH_TOKENS: Route =
+        Route::new(Verb::Get, "/api/v2/oauth/tokens").with_query(&[CLIENT_ID]);
     /// Creating an OAuth token (one-shot).
     pub const CREATE_OAUTH_TOKEN: Route = Route::new(Verb::Post, "/api/v2/oauth/tokens");
     /// The OAuth token that authenticates the call.

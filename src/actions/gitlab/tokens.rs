@@ -59,7 +59,7 @@ pub(crate) const FIND_PERSONAL_TOKEN: ActionSpec = ActionSpec {
     service: Service::GitLab,
     route: Some(&route::gitlab::PERSONAL_TOKENS),
     phase: Phase::Preflight,
-    args: &[query("name", "search"), query("state", "state")],
+    args: &[query(route::gitlab::SEARCH), query(route::gitlab::STATE)],
     yields: None,
 };
 
@@ -182,7 +182,11 @@ pub(crate) const FIND_PROJECT_TOKEN: ActionSpec = ActionSpec {
     service: Service::GitLab,
     route: Some(&route::gitlab::PROJECT_TOKENS),
     phase: Phase::Preflight,
-    args: &[PROJECT, query("name", "search"), query("state", "state")],
+    args: &[
+        PROJECT,
+        query(route::gitlab::SEARCH),
+        query(route::gitlab::STATE),
+    ],
     yields: None,
 };
 
@@ -351,7 +355,11 @@ pub(crate) const FIND_GROUP_TOKEN: ActionSpec = ActionSpec {
     service: Service::GitLab,
     route: Some(&route::gitlab::GROUP_TOKENS),
     phase: Phase::Preflight,
-    args: &[GROUP, query("name", "search"), query("state", "state")],
+    args: &[
+        GROUP,
+        query(route::gitlab::SEARCH),
+        query(route::gitlab::STATE),
+    ],
     yields: None,
 };
 

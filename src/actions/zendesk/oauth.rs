@@ -28,7 +28,7 @@ pub(crate) const LIST_OAUTH_TOKENS: ActionSpec = ActionSpec {
     route: Some(&route::zendesk::OAUTH_TOKENS),
     phase: Phase::Preflight,
     args: &[
-        query("client_id", "client_id"),
+        query(route::zendesk::CLIENT_ID),
         check("old_token_id"),
         check("as_caller"),
     ],

@@ -352,10 +352,10 @@ impl GitLab {
     ) -> Result<Vec<AccessToken>, ApiError> {
         let mut call = call.query("per_page", PER_PAGE);
         if let Some(s) = search {
-            call = call.query("search", s);
+            call = call.query(gitlab::SEARCH.wire, s);
         }
         if let Some(s) = state {
-            call = call.query("state", s);
+            call = call.query(gitlab::STATE.wire, s);
         }
         let list: Vec<AccessTokenWire> = self.http.paged(call).await?;
         Ok(list.into_iter().map(AccessToken::from).collect())
@@ -490,8 +490,9 @@ impl GitLab {
         );
         args.push(("key", key));
         let mut call = self.at(&route, &args);
-        if owner != VarOwner::Instance {
-            call = call.query("filter[environment_scope]", scope);
+        // The instance's variables have no scope: its route takes none.
+        if let Some(q) = route.takes(gitlab::SCOPE.param) {
+            call = call.query(q.wire, scope);
         }
         let w: VariableWire = self.http.json(call).await?;
         Ok(w.into())
@@ -529,11 +530,8 @@ impl GitLab {
         );
         args.push(("key", &current.key));
         let mut call = self.at(&route, &args);
-        if owner != VarOwner::Instance {
-            call = call.query(
-                "filter[environment_scope]",
-                current.environment_scope.clone(),
-            );
+        if let Some(q) = route.takes(gitlab::SCOPE.param) {
+            call = call.query(q.wire, current.environment_scope.clone());
         }
         let call = call.json(json!({
             "value": value.expose_secret(),

@@ -569,7 +569,7 @@ impl Zendesk {
         let call = |all: bool| {
             let call = self
                 .at(&zendesk::OAUTH_TOKENS, &[])
-                .query("client_id", client_id.to_string());
+                .query(zendesk::CLIENT_ID.wire, client_id.to_string());
             let call = if all { call.query("all", "true") } else { call };
             call.query("page[size]", "100")
         };
