@@ -1,9 +1,29 @@
-//! The protocol's vocabulary (runbook kinds, phases, verification, how a run, a step and a
+//! The protocol's vocabulary (vendors, runbook kinds, phases, verification, how a run, a step and a
 //! target stand, how a step ended), below everything that uses it: the journal stores these
 //! values as they are (their serde names are the strings older journals hold, so those still read),
 //! the engine and the actions compare them, and nothing compares their names as strings.
 
 use serde::{Deserialize, Serialize};
+
+/// A vendor whose API tokrot calls: what a runbook works on, what `auth` logs in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// GitLab (gitlab.com or `--gitlab-url`).
+    GitLab,
+    /// A Zendesk instance.
+    Zendesk,
+}
+
+impl Vendor {
+    /// The word used in runbooks, commands and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vendor::GitLab => "gitlab",
+            Vendor::Zendesk => "zendesk",
+        }
+    }
+}
 
 /// What a runbook does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +297,9 @@ mod tests {
             StepResult::NotRun,
         ] {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for v in [Vendor::GitLab, Vendor::Zendesk] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
         }
         for v in [Verified::Yes, Verified::No, Verified::NotReadable] {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());

@@ -11,6 +11,7 @@ use crate::config::display_url;
 use crate::engine::auth;
 use crate::engine::credentials::{self, Reach, Source};
 use crate::engine::prompt::{PromptError, Prompter, TerminalPrompter};
+use crate::model::Vendor;
 
 /// Arguments of `tokrot auth`.
 #[derive(Debug, clap::Args)]
@@ -20,13 +21,19 @@ pub struct AuthArgs {
     pub command: AuthCommand,
 }
 
-/// A vendor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Service {
-    /// GitLab (`--gitlab-url`).
-    Gitlab,
-    /// A Zendesk instance (`--instance`).
-    Zendesk,
+/// The vendors an `auth` command is for, as its argument reads them.
+impl ValueEnum for Vendor {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Vendor::GitLab, Vendor::Zendesk]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Vendor::GitLab => "GitLab (`--gitlab-url`)",
+            Vendor::Zendesk => "A Zendesk instance (`--instance`)",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
 /// What `auth login` needs, for its help page.
@@ -65,7 +72,7 @@ pub enum AuthCommand {
     #[command(after_help = LOGIN_HELP)]
     Login {
         /// Which vendor.
-        service: Service,
+        service: Vendor,
         /// The Zendesk instance.
         #[arg(long, value_name = "I")]
         instance: Option<String>,
@@ -80,7 +87,7 @@ pub enum AuthCommand {
     /// Remove a credential from the OS keyring.
     Logout {
         /// Which vendor.
-        service: Service,
+        service: Vendor,
         /// The Zendesk instance.
         #[arg(long, value_name = "I")]
         instance: Option<String>,
@@ -88,7 +95,7 @@ pub enum AuthCommand {
     /// Where each credential comes from (environment or keyring) and whether it works.
     Status {
         /// Only this vendor.
-        service: Option<Service>,
+        service: Option<Vendor>,
         /// Only this Zendesk instance.
         #[arg(long, value_name = "I")]
         instance: Option<String>,
@@ -155,12 +162,12 @@ pub async fn run(ctx: &mut Ctx, args: &AuthArgs) -> Result<Outcome, CliError> {
     }
     match &args.command {
         AuthCommand::Login {
-            service: Service::Gitlab,
+            service: Vendor::GitLab,
             token_stdin,
             ..
         } => login_gitlab(ctx, *token_stdin).await,
         AuthCommand::Login {
-            service: Service::Zendesk,
+            service: Vendor::Zendesk,
             instance,
             email,
             token_stdin,
@@ -317,15 +324,15 @@ fn refused(why: &str, email: Option<&str>) -> CliError {
     }
 }
 
-fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<Outcome, CliError> {
+fn logout(ctx: &mut Ctx, service: Vendor, instance: &Option<String>) -> Result<Outcome, CliError> {
     let (account, name, id, url) = match service {
-        Service::Gitlab => (
+        Vendor::GitLab => (
             credentials::gitlab_account(&ctx.config.gitlab_url),
             "gitlab",
             None,
             display_url(&ctx.config.gitlab_url),
         ),
-        Service::Zendesk => {
+        Vendor::Zendesk => {
             let id = instance_of(ctx, instance)?;
             let url = ctx.config.instance(&id)?.url.clone();
             (
@@ -370,12 +377,12 @@ fn logout(ctx: &mut Ctx, service: Service, instance: &Option<String>) -> Result<
 /// tried does not work.
 async fn status(
     ctx: &mut Ctx,
-    service: Option<Service>,
+    service: Option<Vendor>,
     instance: &Option<String>,
 ) -> Result<Outcome, CliError> {
     // Asked about everything (no --instance, not `gitlab` alone): only what has a credential is
     // shown, as gh shows the hosts you are logged in to.
-    let listing = instance.is_none() && service != Some(Service::Gitlab);
+    let listing = instance.is_none() && service != Some(Vendor::GitLab);
     let mut rows = status_rows(ctx, service, instance).await?;
     // Those without a credential, when everything was asked about: one line naming them.
     let without: Vec<String> = match listing {
@@ -411,8 +418,8 @@ async fn status(
     if rows.iter().all(|r| r.source.is_none()) {
         let what = match (service, instance) {
             (_, Some(i)) => format!("the Zendesk instance {i}"),
-            (Some(Service::Gitlab), None) => "GitLab".to_owned(),
-            (Some(Service::Zendesk), None) => "any Zendesk instance".to_owned(),
+            (Some(Vendor::GitLab), None) => "GitLab".to_owned(),
+            (Some(Vendor::Zendesk), None) => "any Zendesk instance".to_owned(),
             (None, None) => "GitLab or any Zendesk instance".to_owned(),
         };
         let mut err = CliError::usage(format!("no credential for {what}"))
@@ -436,15 +443,15 @@ async fn status(
 /// Each credential asked about, tried where it belongs.
 async fn status_rows(
     ctx: &mut Ctx,
-    service: Option<Service>,
+    service: Option<Vendor>,
     instance: &Option<String>,
 ) -> Result<Vec<auth::Status>, CliError> {
     let mut rows = Vec::new();
-    if service != Some(Service::Zendesk) {
+    if service != Some(Vendor::Zendesk) {
         ctx.warn_repointed(true, []);
         rows.push(auth::gitlab_status(&ctx.config, http(ctx)).await);
     }
-    if service != Some(Service::Gitlab) {
+    if service != Some(Vendor::GitLab) {
         let (instances, reach) = match instance {
             Some(i) => (vec![ctx.config.instance(i)?.clone()], Reach::Named),
             None => (

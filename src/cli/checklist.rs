@@ -118,7 +118,7 @@ fn write_header(s: &mut String, plan: &Plan, ui: &Ui, dry_run: bool) {
         (Some(i), _) => {
             let _ = writeln!(s, "instance: {} ({})", i.label, i.admin_url());
         }
-        (None, crate::runbook::ServiceKind::GitLab) => {
+        (None, crate::model::Vendor::GitLab) => {
             let _ = writeln!(s, "GitLab: {}", plan.gitlab_url);
         }
         (None, _) => {}

@@ -14,26 +14,7 @@ use crate::actions::ActionSpec;
 pub use catalogue::Catalogue;
 use template::Template;
 
-pub use crate::model::RunbookKind;
-
-/// The vendor a runbook works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceKind {
-    /// GitLab (gitlab.com or `--gitlab-url`).
-    GitLab,
-    /// One Zendesk instance.
-    Zendesk,
-}
-
-impl ServiceKind {
-    /// The word used in runbooks and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceKind::GitLab => "gitlab",
-            ServiceKind::Zendesk => "zendesk",
-        }
-    }
-}
+pub use crate::model::{RunbookKind, Vendor};
 
 /// Where a runbook came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +180,7 @@ pub struct Runbook {
     /// One line.
     pub title: String,
     /// The vendor.
-    pub service: ServiceKind,
+    pub service: Vendor,
     /// The handbook section it implements.
     pub section: String,
     /// A paragraph.

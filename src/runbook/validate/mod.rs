@@ -9,7 +9,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::wire::{MetaWire, ParamWire, RunbookFileWire};
-use super::{Origin, Param, ParamType, Runbook, RunbookKind, ServiceKind};
+use super::{Origin, Param, ParamType, Runbook, RunbookKind, Vendor};
 
 use crate::config::{is_cli_id, line_col};
 
@@ -128,7 +128,7 @@ impl Validator<'_> {
         }
         let params = self.params(wire.params)?;
         let has_instance = params.iter().any(|p| p.ty == ParamType::Instance);
-        if service == ServiceKind::Zendesk && !has_instance {
+        if service == Vendor::Zendesk && !has_instance {
             return self.err(
                 meta_span,
                 "a zendesk runbook needs an `instance` parameter",
@@ -213,10 +213,10 @@ impl Validator<'_> {
     }
 
     /// The runbook's `service` field, read.
-    fn service_kind(&self, field: &Spanned<String>) -> Result<ServiceKind> {
+    fn service_kind(&self, field: &Spanned<String>) -> Result<Vendor> {
         match field.get_ref().as_str() {
-            "gitlab" => Ok(ServiceKind::GitLab),
-            "zendesk" => Ok(ServiceKind::Zendesk),
+            "gitlab" => Ok(Vendor::GitLab),
+            "zendesk" => Ok(Vendor::Zendesk),
             other => self.err(
                 field.span(),
                 format!("unknown service `{other}`"),
