@@ -202,6 +202,83 @@ impl TargetStatus {
     }
 }
 
+/// How a run stands as `history`, `status` and `resume` read it: its journal's status, except
+/// that a run journaled as running whose process is gone was interrupted (or, if it died during
+/// its one-shot call, its outcome is unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standing {
+    /// Under way: its process holds its lock.
+    Running,
+    /// Its process died between steps.
+    Interrupted,
+    /// Finished.
+    Done,
+    /// Its new token waits in the keyring for `apply --from`.
+    Kept,
+    /// Rotated; some targets not updated.
+    Incomplete,
+    /// Failed.
+    Failed,
+    /// The one-shot call's outcome is not known.
+    Unknown,
+    /// Stopped after something had changed.
+    Aborted,
+    /// Stopped before anything was changed.
+    Stopped,
+}
+
+impl Standing {
+    /// Every standing, in the order `history --status` lists them.
+    pub const ALL: [Standing; 9] = [
+        Standing::Running,
+        Standing::Interrupted,
+        Standing::Done,
+        Standing::Kept,
+        Standing::Incomplete,
+        Standing::Failed,
+        Standing::Unknown,
+        Standing::Aborted,
+        Standing::Stopped,
+    ];
+
+    /// As `history`, `status` and the JSON documents say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Running => "running",
+            Standing::Interrupted => "interrupted",
+            Standing::Done => "done",
+            Standing::Kept => "kept",
+            Standing::Incomplete => "incomplete",
+            Standing::Failed => "failed",
+            Standing::Unknown => "unknown",
+            Standing::Aborted => "aborted",
+            Standing::Stopped => "stopped",
+        }
+    }
+}
+
+impl From<Status> for Standing {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Running => Standing::Running,
+            Status::Done => Standing::Done,
+            Status::Incomplete => Standing::Incomplete,
+            Status::Failed => Standing::Failed,
+            Status::Unknown => Standing::Unknown,
+            Status::Aborted => Standing::Aborted,
+            Status::Stopped => Standing::Stopped,
+            Status::Kept => Standing::Kept,
+        }
+    }
+}
+
+impl std::fmt::Display for Standing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How one step of a run ended, as a report tells it: from the journal, and for the step a run
 /// stopped at, from the walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +364,22 @@ mod tests {
             TargetStatus::Failed,
         ] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for s in Standing::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [
+            Status::Running,
+            Status::Done,
+            Status::Incomplete,
+            Status::Failed,
+            Status::Unknown,
+            Status::Aborted,
+            Status::Stopped,
+            Status::Kept,
+        ] {
+            // A journal status stands as itself.
+            assert_eq!(Standing::from(s).as_str(), s.as_str());
         }
         for r in [
             StepResult::Done,

@@ -229,7 +229,7 @@ fn run_ids(current: &OsStr) -> Vec<CompletionCandidate> {
     let dir = std::env::var_os("TOKROT_STATE_DIR")
         .map(std::path::PathBuf::from)
         .or_else(default_state_dir);
-    let Some(runs) = dir.and_then(|d| crate::engine::resume::runs(&d).ok()) else {
+    let Some(runs) = dir.and_then(|d| crate::engine::history::runs(&d).ok()) else {
         return Vec::new();
     };
     runs.iter()

@@ -128,7 +128,7 @@ struct InventoryUpdate {
 #[derive(Debug, Serialize)]
 pub(crate) struct Resume {
     /// How the run stands now.
-    pub journal_status: &'static str,
+    pub journal_status: crate::model::Standing,
     /// How many steps are left.
     pub left_steps: usize,
     /// Whether a one-shot call's outcome is not in the journal.

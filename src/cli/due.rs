@@ -17,6 +17,7 @@ use super::{CliError, Ctx, Outcome};
 use crate::exit;
 use crate::inventory::Credential;
 use crate::inventory::status::{Row, State};
+use crate::model::Standing;
 
 /// One rotation of the batch, as it ended.
 struct Ended {
@@ -63,7 +64,7 @@ impl Batch<'_> {
         let by = self
             .state_dir
             .as_deref()
-            .and_then(|dir| crate::engine::resume::runs(dir).ok())
+            .and_then(|dir| crate::engine::history::runs(dir).ok())
             .and_then(|runs| {
                 runs.into_iter().rev().find(|(d, _)| {
                     d.credential.as_deref() == Some(p.name.as_str())
@@ -71,7 +72,7 @@ impl Batch<'_> {
                 })
             });
         Some(match by {
-            Some((d, "done")) => (
+            Some((d, Standing::Done)) => (
                 exit::OK,
                 format!(
                     "not started: rotated by run {} since the plan was shown ({param} {planned} → {now})",
@@ -97,7 +98,7 @@ impl Batch<'_> {
     /// The run a rotation that left no report started, from the journal: the latest of its
     /// credential since the batch began.
     fn run_of(&self, name: &str) -> Option<String> {
-        let runs = crate::engine::resume::runs(self.state_dir.as_deref()?).ok()?;
+        let runs = crate::engine::history::runs(self.state_dir.as_deref()?).ok()?;
         runs.into_iter()
             .rev()
             .find(|(d, _)| d.credential.as_deref() == Some(name) && d.started_at >= self.started)

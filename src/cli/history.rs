@@ -7,9 +7,10 @@ use serde_json::json;
 
 use super::execute::state_dir;
 use super::{CliError, Ctx, Outcome};
+use crate::engine::history::{self, Query, Run};
 use crate::engine::protocol::JournalData;
 use crate::engine::protocol::TargetStatus;
-use crate::engine::resume;
+use crate::model::Standing;
 
 /// Arguments of `tokrot history`.
 #[derive(Debug, clap::Args)]
@@ -24,9 +25,8 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "RUNBOOK", conflicts_with = "id")]
     pub runbook: Option<String>,
     /// Only runs that stand so.
-    #[arg(long, value_name = "STATUS", conflicts_with = "id",
-          value_parser = clap::builder::PossibleValuesParser::new(resume::STANDINGS))]
-    pub status: Option<String>,
+    #[arg(long, value_name = "STATUS", conflicts_with = "id")]
+    pub status: Option<Standing>,
     /// Only runs started at or after this: a date (2026-11-01), a time (RFC 3339) or an age
     /// (7d, 12h).
     #[arg(long, value_name = "WHEN", conflicts_with = "id", value_parser = since)]
@@ -71,23 +71,39 @@ fn since(s: &str) -> Result<jiff::Timestamp, String> {
 }
 
 /// How a run stands, in words: a kept run says where its token was put so far.
-fn shown_standing(all: &[(JournalData, &str)], j: &JournalData, standing: &str) -> String {
-    match (standing, resume::applied_count(all, &j.id)) {
-        ("kept", 0) => "kept".into(),
-        ("kept", 1) => "kept, applied to 1 target".into(),
-        ("kept", n) => format!("kept, applied to {n} targets"),
-        (s, _) => s.to_owned(),
+fn shown_standing(all: &[Run], j: &JournalData, standing: Standing) -> String {
+    match (standing, history::applied_count(all, &j.id)) {
+        (Standing::Kept, 0) => "kept".into(),
+        (Standing::Kept, 1) => "kept, applied to 1 target".into(),
+        (Standing::Kept, n) => format!("kept, applied to {n} targets"),
+        (s, _) => s.as_str().to_owned(),
+    }
+}
+
+impl clap::ValueEnum for Standing {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Standing::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
 /// Lists runs, newest first (at most `--limit`), or shows one.
 pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     let dir = state_dir(ctx)?;
-    let all = resume::runs(&dir).map_err(|e| CliError::usage(e.to_string()))?;
+    let all = history::runs(&dir).map_err(|e| CliError::usage(e.to_string()))?;
     if let Some(id) = &args.id {
         return show(ctx, &all, id);
     }
-    let chosen: Vec<&(JournalData, &str)> = all.iter().filter(|r| matches(args, r)).collect();
+    let query = Query {
+        runbook: args.runbook.clone(),
+        standing: args.status,
+        since: args.since,
+        credential: args.credential.clone(),
+    };
+    let chosen: Vec<&Run> = all.iter().filter(|r| query.selects(r)).collect();
     if let Some(r) = &args.runbook
         && ctx.catalogue.get(r).is_none()
         && chosen.is_empty()
@@ -104,7 +120,7 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     if ctx.json() {
         let items: Vec<_> = chosen
             .iter()
-            .map(|(j, standing)| run_json(ctx, j, standing))
+            .map(|(j, standing)| run_json(ctx, j, *standing))
             .collect();
         ctx.print_json(&json!({"runs": items}))?;
         return Ok(Outcome::Done);
@@ -131,25 +147,8 @@ pub fn run(ctx: &mut Ctx, args: &HistoryArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Done)
 }
 
-/// Whether a run matches the filters given.
-fn matches(args: &HistoryArgs, (j, standing): &(JournalData, &str)) -> bool {
-    // A rotation killed after its one-shot call is as incomplete as one that ended so.
-    let status = args.status.as_ref().is_none_or(|s| {
-        s == standing
-            || (s == "incomplete" && *standing == "interrupted" && resume::made_a_token(j))
-    });
-    let since = args.since.is_none_or(|since| j.started_at >= since);
-    args.runbook.as_ref().is_none_or(|r| &j.runbook == r)
-        && status
-        && since
-        && args
-            .credential
-            .as_ref()
-            .is_none_or(|c| j.credential.as_ref() == Some(c))
-}
-
 /// The runs, a row each, in the order given.
-fn runs_table(all: &[(JournalData, &str)], chosen: &[&(JournalData, &str)]) -> crate::table::Table {
+fn runs_table(all: &[Run], chosen: &[&Run]) -> crate::table::Table {
     use crate::table::{Kind::Free, Kind::Key, Table};
     let mut table = Table::new(&[
         ("ID", Key),
@@ -169,7 +168,7 @@ fn runs_table(all: &[(JournalData, &str)], chosen: &[&(JournalData, &str)]) -> c
             j.id.clone(),
             to_the_second(j.started_at),
             j.runbook.clone(),
-            shown_standing(all, j, standing),
+            shown_standing(all, j, *standing),
             format!("{applied}/{}", j.targets.len()),
             crate::text::one_line(&j.source()),
         ]);
@@ -178,18 +177,18 @@ fn runs_table(all: &[(JournalData, &str)], chosen: &[&(JournalData, &str)]) -> c
 }
 
 /// One run in full.
-fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome, CliError> {
+fn show(ctx: &mut Ctx, all: &[Run], id: &str) -> Result<Outcome, CliError> {
     let Some((j, standing)) = all.iter().find(|(j, _)| j.id == id) else {
         return Err(CliError::usage(format!("no run `{id}` in the journal"))
             .hint("`tokrot history` lists the runs and their ids"));
     };
     let later = crate::engine::lineage::rotated_again(all, j);
     if ctx.json() {
-        let doc = run_detail_json(ctx, j, standing, &later);
+        let doc = run_detail_json(ctx, j, *standing, &later);
         ctx.print_json(&json!({"run": doc}))?;
         return Ok(Outcome::Done);
     }
-    let rows = summary_rows(all, j, standing, &later);
+    let rows = summary_rows(all, j, *standing, &later);
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in &rows {
@@ -205,7 +204,7 @@ fn show(ctx: &mut Ctx, all: &[(JournalData, &str)], id: &str) -> Result<Outcome,
 fn run_detail_json(
     ctx: &Ctx,
     j: &JournalData,
-    standing: &str,
+    standing: Standing,
     later: &[&JournalData],
 ) -> serde_json::Value {
     let mut doc = run_json(ctx, j, standing);
@@ -229,9 +228,9 @@ fn run_detail_json(
 
 /// The run's summary, a fact a row: what ran, when, by whom, and what it made.
 fn summary_rows(
-    all: &[(JournalData, &str)],
+    all: &[Run],
     j: &JournalData,
-    standing: &str,
+    standing: Standing,
     later: &[&JournalData],
 ) -> Vec<(&'static str, String)> {
     let mut rows: Vec<(&str, String)> = vec![
@@ -367,7 +366,7 @@ fn targets_text(j: &JournalData) -> String {
 
 /// A run as `history --output json` shows it: what the journal says, named field by field (the
 /// journal's own form is not a contract), no secret.
-fn run_json(ctx: &Ctx, j: &JournalData, standing: &str) -> serde_json::Value {
+fn run_json(ctx: &Ctx, j: &JournalData, standing: Standing) -> serde_json::Value {
     let service = ctx.catalogue.get(&j.runbook).map(|r| r.service.as_str());
     let params: serde_json::Map<String, serde_json::Value> = j
         .params

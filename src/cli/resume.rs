@@ -322,9 +322,9 @@ fn dry_run(
 ) -> Result<Outcome, CliError> {
     if ctx.json() {
         let resume = Resume {
-            journal_status: resume::standing(&state_dir(ctx)?, data),
+            journal_status: crate::engine::history::standing(&state_dir(ctx)?, data),
             left_steps: left.len(),
-            one_shot_open: resume::one_shot_open(data),
+            one_shot_open: crate::engine::history::one_shot_open(data),
         };
         let doc = RunDocument::planned(plan)
             .journaled(plan, data, None)
@@ -338,7 +338,7 @@ fn dry_run(
         left.len(),
         left.join("\n")
     );
-    if resume::one_shot_open(data) {
+    if crate::engine::history::one_shot_open(data) {
         text.push_str("The outcome of its one-shot call is not in the journal: a real resume looks for the new token in the keyring first, and stops with \"outcome unknown\" when it is not there.\n");
     }
     ctx.ui.page(&text)?;

@@ -132,7 +132,7 @@ pub(crate) struct Unfinished {
     id: String,
     runbook: String,
     credential: Option<String>,
-    standing: &'static str,
+    standing: crate::model::Standing,
 }
 
 /// The rotations whose targets may not hold their new token; a journal that cannot be read is
@@ -141,7 +141,7 @@ fn unfinished(ctx: &Ctx) -> (Vec<Unfinished>, Option<String>) {
     let found = super::execute::state_dir(ctx)
         .map_err(|e| e.message)
         .and_then(|dir| {
-            crate::engine::resume::unfinished_rotations(&dir).map_err(|e| e.to_string())
+            crate::engine::history::unfinished_rotations(&dir).map_err(|e| e.to_string())
         });
     match found {
         Ok((runs, unread)) => (

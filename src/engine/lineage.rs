@@ -59,7 +59,7 @@ fn rotated_at(data: &JournalData) -> Option<jiff::Timestamp> {
 /// The later runs that rotated the token `run` made: same origin, their source the new token,
 /// their one-shot call done.
 pub fn rotated_again<'a>(
-    all: &'a [(JournalData, &str)],
+    all: &'a [super::history::Run],
     run: &JournalData,
 ) -> Vec<&'a JournalData> {
     let made = run

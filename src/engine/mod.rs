@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod credentials;
+pub mod history;
 pub mod interrupt;
 pub mod learned;
 pub mod lineage;

@@ -158,46 +158,6 @@ pub fn unfinished(s: Status) -> bool {
     )
 }
 
-/// Every value `standing` gives: the journal's statuses, and what a dead process leaves.
-pub const STANDINGS: &[&str] = &[
-    "running",
-    "interrupted",
-    "done",
-    "kept",
-    "incomplete",
-    "failed",
-    "unknown",
-    "aborted",
-    "stopped",
-];
-
-/// How a run stands, as `history` and `resume` read it: a journal still "running" whose
-/// process is gone (its lock is free) died, and if it died during a one-shot call, the outcome
-/// of that call is unknown.
-pub fn standing(state_dir: &Path, data: &JournalData) -> &'static str {
-    if data.status != Status::Running || crate::state::lock::is_held(state_dir, &data.id) {
-        return data.status.as_str();
-    }
-    if one_shot_open(data) {
-        "unknown"
-    } else {
-        "interrupted"
-    }
-}
-
-/// Whether the journal shows a one-shot call started or sent whose outcome it does not know.
-pub fn one_shot_open(data: &JournalData) -> bool {
-    data.steps.iter().any(|s| {
-        s.phase == Some(Phase::Rotate)
-            && matches!(s.status, StepStatus::Running | StepStatus::Unknown)
-    })
-}
-
-/// Every run in the journal, oldest first, with how it stands (`standing`).
-pub fn runs(state_dir: &Path) -> Result<Vec<(JournalData, &'static str)>, StateError> {
-    Ok(with_standing(state_dir, journal::list(state_dir)?))
-}
-
 /// The command that rotates a run's token again, as the operator started it: by its inventory
 /// credential when it had one, else by its runbook.
 fn rotate_again(data: &JournalData) -> String {
@@ -205,59 +165,6 @@ fn rotate_again(data: &JournalData) -> String {
         Some(name) => format!("tokrot rotate --credential {name}"),
         None => format!("tokrot rotate {}", data.runbook),
     }
-}
-
-/// Each run with how it stands.
-fn with_standing(state_dir: &Path, all: Vec<JournalData>) -> Vec<(JournalData, &'static str)> {
-    all.into_iter()
-        .map(|j| {
-            let standing = standing(state_dir, &j);
-            (j, standing)
-        })
-        .collect()
-}
-
-/// Rotations whose new token was made (or may have been) and is not known to be in every
-/// target: incomplete, outcome unknown, or ended (failed, aborted, killed) after the one-shot
-/// call. Their consumers may hold a revoked token; `tokrot resume ID` finishes each. A run
-/// still in progress (its lock held) is not one of them; a kept run waits on purpose. The
-/// journals that could not be read come second: any of them may be such a run.
-#[allow(clippy::type_complexity)]
-pub fn unfinished_rotations(
-    state_dir: &Path,
-) -> Result<(Vec<(JournalData, &'static str)>, Vec<StateError>), StateError> {
-    let (all, unread) = journal::list_all(state_dir)?;
-    let runs = with_standing(state_dir, all)
-        .into_iter()
-        .filter(|(data, standing)| {
-            data.kind == RunbookKind::Rotate
-                && match *standing {
-                    "incomplete" | "unknown" => true,
-                    "interrupted" | "failed" | "aborted" => made_a_token(data),
-                    _ => false,
-                }
-        })
-        .collect();
-    Ok((runs, unread))
-}
-
-/// Whether a run's one-shot call was made (or may have been): a new token exists somewhere.
-pub fn made_a_token(data: &JournalData) -> bool {
-    data.steps.iter().any(|s| {
-        s.phase == Some(Phase::Rotate)
-            && matches!(
-                s.status,
-                StepStatus::Done | StepStatus::Running | StepStatus::Unknown
-            )
-    })
-}
-
-/// How many targets the `apply --from ID` runs of a kept run put its token into (each writes
-/// one).
-pub fn applied_count(all: &[(JournalData, &str)], id: &str) -> usize {
-    all.iter()
-        .filter(|(j, _)| j.from.as_deref() == Some(id) && j.status == Status::Done)
-        .count()
 }
 
 /// The journal of `id`, or of the latest unfinished run.
@@ -646,34 +553,6 @@ pub(crate) async fn resume_with<A: Actions>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_journal_status_is_a_standing_history_can_filter_by() {
-        let all = [
-            Status::Running,
-            Status::Done,
-            Status::Incomplete,
-            Status::Failed,
-            Status::Unknown,
-            Status::Aborted,
-            Status::Stopped,
-            Status::Kept,
-        ];
-        // A new status fails to build here until it is listed above and in STANDINGS.
-        for s in all {
-            match s {
-                Status::Running
-                | Status::Done
-                | Status::Incomplete
-                | Status::Failed
-                | Status::Unknown
-                | Status::Aborted
-                | Status::Stopped
-                | Status::Kept => assert!(STANDINGS.contains(&s.as_str()), "{s:?}"),
-            }
-        }
-        assert!(STANDINGS.contains(&"interrupted"));
-    }
 
     /// A keyring that has let every token go (after a reboot, say).
     struct Forgotten;
