@@ -7,12 +7,13 @@
 //! - `cli` — clap definitions, one file per command: flags become an engine request; the
 //!   engine's events and reports are rendered as text (`reporter`, `checklist`) or JSON
 //!   (`document`). No journal, keyring or client code.
-//! - `engine` — the rotation protocol in one place (`protocol`: start, walk, conclude;
-//!   `resume`: reopening a run), the walk of a plan (`walk`, its fan-out over targets in
-//!   `walk::fanout`), plans (`plan`, `learned`), signals (`interrupt`), the actions and the
-//!   keeper it works through (`seams`), the tool's credentials and clients (`credentials`,
-//!   `session`, `auth`, `pick`) and prompts (`prompt`). It tells what happens as typed events
-//!   (`report`) and shows nothing itself.
+//! - `engine` — the rotation protocol in one place (`protocol`: start, walk, conclude, and its
+//!   `runner` that journals each step; `resume`: reopening a run), the walk of a plan (`walk`,
+//!   its fan-out over targets in `walk::fanout`), plans (`plan`, `learned`), signals
+//!   (`interrupt`), the actions and the keeper it works through (`seams`), what a run is given
+//!   and the clients and keeper it makes (`session`), the tool's credentials (`credentials`,
+//!   `auth`, `pick`), prompts (`prompt`) and past runs (`history`). It tells what happens as
+//!   typed events (`report`) and shows nothing itself.
 //! - `inventory` — what a team has: the inventory file, the kinds of token and of consumer
 //!   (`source`, `target`), where each token stands (`status`) and discovery (`discover`,
 //!   `naming`). It reads through the clients; it never rotates, prompts or journals.
@@ -22,8 +23,8 @@
 //!   journal.
 //! - `clients` — the HTTP policy every call shares (`http`) and one function per endpoint
 //!   (`gitlab`, `zendesk`).
-//! - `model` — the protocol's vocabulary (phases, verification), below `state`, which journals
-//!   it as it is.
+//! - `model` — the protocol's vocabulary (vendors, runbook kinds, phases, verification, how a
+//!   run, a step and a target stand), below `state`, which journals it as it is.
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
 //!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
 //!   `table` writer), `tally` (a count of work side by side, which cli shows), `terminal` (what a prompt changes, put back on a signal), `text`,

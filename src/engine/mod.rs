@@ -1,9 +1,10 @@
-//! The engine: the rotation protocol (`protocol`: start, walk, conclude; `resume`: reopening a
-//! run; `interrupt`: signals; `seams`: the actions and the keeper it works through), the walk of
-//! a plan's steps (`walk`, with its fan-out over targets), plans (`plan`, and `learned`: what
-//! steps learned, put into the plan's lines), what a run tells as it goes (`report`: typed
-//! events that cli renders), and what a run needs from around it: the tool's credentials and
-//! clients (`credentials`, `session`, `auth`), pick lists (`pick`) and prompts (`prompt`). The
+//! The engine: the rotation protocol (`protocol`: start, walk, conclude, with its `runner` that
+//! journals each step; `resume`: reopening a run; `interrupt`: signals; `seams`: the actions and
+//! the keeper it works through), the walk of a plan's steps (`walk`, with its fan-out over
+//! targets), plans (`plan`, and `learned`: what steps learned, put into the plan's lines), what
+//! a run tells as it goes (`report`: typed events that cli renders), what a run is given and the
+//! clients and keeper it makes (`session`), the tool's credentials (`credentials`, `auth`), pick
+//! lists (`pick`), prompts (`prompt`) and past runs as the journal tells them (`history`). The
 //! kinds of token and consumer it works with, the inventory, status and discovery are
 //! `inventory`'s.
 
