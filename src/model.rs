@@ -25,6 +25,60 @@ impl Vendor {
     }
 }
 
+/// A token (or what holds one) as its vendor names it, by the vendor's own id: what locks,
+/// lineage and the journal key on. Written `gitlab-token:42`, the form the journal keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// A GitLab personal, project or group access token (`gitlab-token:ID`).
+    GitLabToken(u64),
+    /// A GitLab pipeline trigger (`gitlab-trigger:ID`).
+    GitLabTrigger(u64),
+    /// A Zendesk OAuth client, whose tokens are made anew (`zendesk-oauth-client:ID`).
+    ZendeskOAuthClient(u64),
+    /// A Zendesk webhook, whose signing secret is reset (`zendesk-webhook:ID`).
+    ZendeskWebhook(String),
+}
+
+impl Identity {
+    /// The token a one-shot call made in this one's place, where the vendor gives it an id of
+    /// the same kind (a rotated GitLab token, a new trigger); `None` where it does not (an
+    /// OAuth client and a webhook stay what they are).
+    pub fn successor(&self, new_id: u64) -> Option<Identity> {
+        match self {
+            Identity::GitLabToken(_) => Some(Identity::GitLabToken(new_id)),
+            Identity::GitLabTrigger(_) => Some(Identity::GitLabTrigger(new_id)),
+            Identity::ZendeskOAuthClient(_) | Identity::ZendeskWebhook(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::GitLabToken(id) => write!(f, "gitlab-token:{id}"),
+            Identity::GitLabTrigger(id) => write!(f, "gitlab-trigger:{id}"),
+            Identity::ZendeskOAuthClient(id) => write!(f, "zendesk-oauth-client:{id}"),
+            Identity::ZendeskWebhook(id) => write!(f, "zendesk-webhook:{id}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Identity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is no token identity");
+        let (kind, id) = s.split_once(':').ok_or_else(bad)?;
+        let number = || id.parse::<u64>().map_err(|_| bad());
+        match kind {
+            "gitlab-token" => Ok(Identity::GitLabToken(number()?)),
+            "gitlab-trigger" => Ok(Identity::GitLabTrigger(number()?)),
+            "zendesk-oauth-client" => Ok(Identity::ZendeskOAuthClient(number()?)),
+            "zendesk-webhook" if !id.is_empty() => Ok(Identity::ZendeskWebhook(id.to_owned())),
+            _ => Err(bad()),
+        }
+    }
+}
+
 /// What a runbook does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -317,6 +371,74 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_identity_reads_back_as_written_and_only_rotated_kinds_have_a_successor() {
+        for i in [
+            Identity::GitLabToken(42),
+            Identity::GitLabTrigger(7),
+            Identity::ZendeskOAuthClient(223443),
+            Identity::ZendeskWebhook("01GH5".into()),
+        ] {
+            assert_eq!(i.to_string().parse::<Identity>(), Ok(i.clone()));
+        }
+        assert_eq!(
+            Identity::GitLabToken(42).successor(43),
+            Some(Identity::GitLabToken(43))
+        );
+        assert_eq!(
+            Identity::GitLabTrigger(7)
+                .successor(8)
+                .map(|i| i.to_string()),
+            Some("gitlab-trigger:8".to_owned())
+        );
+        assert_eq!(Identity::ZendeskOAuthClient(1).successor(2), None);
+        for bad in [
+            "gitlab-token",
+            "gitlab-token:x",
+            "zendesk-webhook:",
+            "other:1",
+        ] {
+            assert!(bad.parse::<Identity>().is_err(), "{bad}");
+        }
+    }
+
+    /// `history --status` offers `Standing::ALL`: every standing is in it, and every journal
+    /// status stands as itself.
+    #[test]
+    fn every_standing_is_listed_and_every_journal_status_stands_as_itself() {
+        // A new standing fails to build here until it has a place, and then this test until
+        // `ALL` lists it in that place.
+        let place = |s: Standing| match s {
+            Standing::Running => 0,
+            Standing::Interrupted => 1,
+            Standing::Done => 2,
+            Standing::Kept => 3,
+            Standing::Incomplete => 4,
+            Standing::Failed => 5,
+            Standing::Unknown => 6,
+            Standing::Aborted => 7,
+            Standing::Stopped => 8,
+        };
+        let places: Vec<usize> = Standing::ALL.iter().map(|s| place(*s)).collect();
+        assert_eq!(places, (0..=8).collect::<Vec<_>>());
+        for s in Standing::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [
+            Status::Running,
+            Status::Done,
+            Status::Incomplete,
+            Status::Failed,
+            Status::Unknown,
+            Status::Aborted,
+            Status::Stopped,
+            Status::Kept,
+        ] {
+            // A journal status stands as itself.
+            assert_eq!(Standing::from(s).as_str(), s.as_str());
+        }
+    }
+
+    #[test]
     fn the_serde_names_are_the_strings_journals_hold() {
         for p in [
             Phase::Preflight,
@@ -364,22 +486,6 @@ mod tests {
             TargetStatus::Failed,
         ] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
-        }
-        for s in Standing::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        for s in [
-            Status::Running,
-            Status::Done,
-            Status::Incomplete,
-            Status::Failed,
-            Status::Unknown,
-            Status::Aborted,
-            Status::Stopped,
-            Status::Kept,
-        ] {
-            // A journal status stands as itself.
-            assert_eq!(Standing::from(s).as_str(), s.as_str());
         }
         for r in [
             StepResult::Done,

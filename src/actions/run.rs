@@ -2,6 +2,7 @@
 //! old token's lifetime, a variable's settings, a webhook's URL, the new token) for the steps
 //! after it, per target, so that targets can run side by side.
 
+use crate::model::Identity;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -326,19 +327,19 @@ impl Executor {
 
     /// The run that rotated `identity`, and the ids its line of successors has had since, in
     /// order (42 → 5001 → 6002 gives `[5001, 6002]`: the last is the one to rotate now).
-    pub(crate) fn successors_of(&self, identity: &str) -> Option<(&Successor, Vec<u64>)> {
+    pub(crate) fn successors_of(&self, identity: &Identity) -> Option<(&Successor, Vec<u64>)> {
         let successors = self.successors.get_or_init(|| {
             self.read_successors
                 .as_ref()
                 .map(|read| read())
                 .unwrap_or_default()
         });
-        let first = successors.get(identity)?;
-        let kind = identity.split_once(':').map_or(identity, |(k, _)| k);
+        let first = successors.get(&identity.to_string())?;
         let mut line = vec![first.new_id];
         while let Some(next) = line
             .last()
-            .and_then(|id| successors.get(&format!("{kind}:{id}")))
+            .and_then(|id| identity.successor(*id))
+            .and_then(|next| successors.get(&next.to_string()))
         {
             if line.contains(&next.new_id) {
                 break;

@@ -25,9 +25,12 @@ pub(crate) fn zendesk_clients(ctx: &Ctx, inv: &Inventory) -> ZendeskClients {
 /// The Zendesk clients of these instances, where a credential belongs (the environment's to one
 /// instance only); a config file that re-points one is said first.
 pub(crate) fn clients_of(ctx: &Ctx, ids: &[String]) -> ZendeskClients {
+    let mut named: Vec<&String> = ids.iter().collect();
+    named.sort_unstable();
+    named.dedup();
     ctx.warn_repointed(
         false,
-        ids.iter().filter_map(|id| ctx.config.instance(id).ok()),
+        named.iter().filter_map(|id| ctx.config.instance(id).ok()),
     );
     session::zendesk_clients(&ctx.config, ids, ctx.ui.redactor(), ctx.policy())
 }

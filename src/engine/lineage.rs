@@ -3,6 +3,7 @@
 //! The protocol reads it before a one-shot call (a token rotated by someone else since is not
 //! rotated again); `resume` and `history` read it to say where a token went.
 
+use crate::model::Identity;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -13,8 +14,8 @@ use crate::state::journal::{self, JournalData, StepStatus};
 /// The identity of the token a one-shot call made, by the vendor's own id, of the same kind
 /// as its source (`gitlab-token:43` after `gitlab-token:42`).
 pub fn new_identity(source: &str, new_id: u64) -> Option<String> {
-    let (kind, _) = source.split_once(':')?;
-    matches!(kind, "gitlab-token" | "gitlab-trigger").then(|| format!("{kind}:{new_id}"))
+    let source: Identity = source.parse().ok()?;
+    Some(source.successor(new_id)?.to_string())
 }
 
 /// What earlier rotations on `origin` made of each source token, by the vendor's own id

@@ -1,6 +1,7 @@
 //! What a run tells the operator as it goes, as typed events. The engine decides what happened;
-//! whoever holds the session (`cli`) decides how it looks: text on stderr, a live bar over a
-//! fan-out, nothing under `--output json`. The engine names no terminal, colour or table.
+//! whoever holds the session (`cli`) decides how it looks: status lines on stderr (none under
+//! `-q`), a live bar over a fan-out on a terminal. The engine names no terminal, colour or
+//! table. Text in an event may come from a vendor's answer: the renderer redacts what it shows.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -9,8 +10,9 @@ use std::time::Duration;
 use super::plan::{Plan, PlanStep};
 pub use crate::tally::{NoTally, Tally};
 
-/// One thing a run tells as it goes. Values are already what may be shown: no event carries a
-/// secret (a captured value is reported by its length).
+/// One thing a run tells as it goes. No event carries a secret the engine holds (a captured
+/// value is told by its length); a vendor's words in a note or an error are redacted where
+/// they are shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     /// A step begins: its title and details read with what earlier steps learned.
@@ -107,13 +109,15 @@ pub trait Reporter {
     fn fan_in(&mut self, tally: Box<dyn Tally>);
 }
 
-/// A reporter that shows nothing (the engine's own tests, a run under test).
+/// A reporter that shows nothing and keeps the kinds of event told (the engine's tests).
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct Silent {
     /// The events told, by name, in order.
     pub told: Vec<&'static str>,
 }
 
+#[cfg(test)]
 impl Reporter for Silent {
     fn report(&mut self, event: Event<'_>) -> io::Result<()> {
         self.told.push(event.name());
@@ -125,8 +129,9 @@ impl Reporter for Silent {
     fn fan_in(&mut self, _tally: Box<dyn Tally>) {}
 }
 
+#[cfg(test)]
 impl Event<'_> {
-    /// The event's name, for tests and logs.
+    /// The event's name, as the engine's tests compare them.
     pub fn name(&self) -> &'static str {
         match self {
             Event::Step { .. } => "step",

@@ -155,7 +155,8 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
             ResponseTemplate::new(500)
                 .set_body_json(json!({"message": "500 Internal Server Error"})),
         )
-        .expect(0)
+        // K_2 and K_4, once each: a 500 to a write is not retried blindly.
+        .expect(2)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
@@ -163,7 +164,8 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
             "^/api/v4/projects/grp%2Fproj/variables/K_[135]$",
         ))
         .respond_with(variable_answer)
-        .expect(0)
+        // K_1, K_3 and K_5, then K_1 again by `apply --from`.
+        .expect(4)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -258,6 +260,8 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     );
 
     // The server recovers: resume applies exactly the two.
+    // What was expected of the first run is checked before the stand-in is reset.
+    server.verify().await;
     server.reset().await;
     Mock::given(method("GET"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
@@ -383,6 +387,8 @@ async fn a_run_killed_after_the_rotate_call_is_finished_by_resume() {
     assert!(puts(&server).await.is_empty(), "killed before the targets");
     assert_eq!(journal(&env)["status"], "running");
 
+    // What was expected of the first run is checked before the stand-in is reset.
+    server.verify().await;
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
@@ -790,7 +796,7 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     Mock::given(method("PUT"))
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(|req: &Request| variable_answer(req).set_delay(Duration::from_secs(20)))
-        .expect(0)
+        .expect(2)
         .mount(&server)
         .await;
     let env = Env::new();
@@ -821,6 +827,8 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     // The signal is journaled: rotated and kept, so the rotation is incomplete, not "running".
     assert_eq!(journal(&env)["status"], "incomplete");
 
+    // What was expected of the first run is checked before the stand-in is reset.
+    server.verify().await;
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
     Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))

@@ -447,6 +447,8 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     );
 
     // Once the new token is in place, resume retires the old trigger, once.
+    // What was expected of the first run is checked before the stand-in is reset.
+    server.verify().await;
     server.reset().await;
     Mock::given(path("/api/v4/user"))
         .and(method("GET"))

@@ -9,6 +9,7 @@ use crate::actions::{
 };
 use crate::clients::gitlab::AccessToken;
 use crate::clients::route;
+use crate::model::Identity;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[
@@ -418,7 +419,7 @@ pub(crate) fn check_token(
     );
     let mut st = ex.lock();
     st.token_id.get_or_insert_with(|| token.id.to_string());
-    st.source_id = Some(format!("gitlab-token:{}", token.id));
+    st.source_id = Some(Identity::GitLabToken(token.id).to_string());
     st.old_token = Some(token);
     Ok(note)
 }
@@ -428,7 +429,7 @@ pub(crate) fn check_token(
 /// gives the new token the old one's name).
 fn inactive(ex: &Executor, token: &AccessToken, what: &str) -> String {
     let (id, name) = (token.id, crate::text::one_line(&token.name));
-    let Some((by, line)) = ex.successors_of(&format!("gitlab-token:{id}")) else {
+    let Some((by, line)) = ex.successors_of(&Identity::GitLabToken(id)) else {
         // Expired: no rotation can mend it, whatever is tried again.
         if let Some(on) = token.expires_on.filter(|on| *on <= ex.today) {
             return format!(

@@ -8,6 +8,7 @@ use crate::actions::{
 use crate::clients::gitlab::GitLab;
 use crate::clients::http::ApiError;
 use crate::clients::route;
+use crate::model::Identity;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[
@@ -40,7 +41,7 @@ pub(crate) async fn get_trigger(ex: &Executor, step: &Invocation) -> Result<Stri
     st.old_trigger_description = Some(trigger.description);
     st.old_trigger_id = Some(trigger.id);
     st.old_trigger_owner = trigger.owner_id;
-    st.source_id = Some(format!("gitlab-trigger:{}", trigger.id));
+    st.source_id = Some(Identity::GitLabTrigger(trigger.id).to_string());
     Ok(note)
 }
 

@@ -2,6 +2,7 @@
 //! is an unknown outcome that names the tokens that appeared, and the call is never sent again),
 //! verify its scopes, revoke the old one last.
 
+use crate::model::Identity;
 use std::collections::HashSet;
 
 use crate::actions::run::{ActionFailure, Executor};
@@ -73,7 +74,7 @@ pub(crate) async fn list_oauth_tokens(
     let mut st = ex.lock();
     st.identity_change = change;
     st.old_oauth_id = old;
-    st.source_id = Some(format!("zendesk-oauth-client:{client_id}"));
+    st.source_id = Some(Identity::ZendeskOAuthClient(client_id).to_string());
     st.oauth_tokens = tokens;
     Ok(note)
 }

@@ -7,6 +7,7 @@
 use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{Action, ActionSpec, Invocation, Phase, Service, path};
 use crate::clients::route;
+use crate::model::Identity;
 use crate::secret::same;
 
 /// The actions of this file, in registry order.
@@ -40,7 +41,7 @@ pub(crate) async fn check_signing_secret(
             "webhook {id} was made by a Zendesk app (it has an external source): Zendesk does not let an admin reset its signing secret; nothing was changed"
         )));
     }
-    ex.lock().source_id = Some(format!("zendesk-webhook:{id}"));
+    ex.lock().source_id = Some(Identity::ZendeskWebhook(id.to_string()).to_string());
     Ok(format!(
         "webhook {id} (\"{}\") found; its signing secret can be reset",
         crate::text::one_line(&hook.name)

@@ -415,6 +415,7 @@ async fn walk_and_conclude<A: Actions>(
         plan,
         session.prompter.as_mut(),
         session.reporter,
+        &session.redactor,
         token,
         &runner,
         options,

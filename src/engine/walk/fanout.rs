@@ -43,7 +43,7 @@ enum TargetRun {
 type Groups<'p> = Vec<(usize, Vec<&'p PlanStep>)>;
 
 /// Where each target stands: the notes of its steps, and how it ended once it has.
-struct Progress {
+struct Standings {
     notes: Vec<Vec<String>>,
     ended: Vec<(usize, Result<(), String>)>,
 }
@@ -111,9 +111,9 @@ async fn run_groups<R: ActionRunner>(
     tally: &dyn Tally,
     prompter: &mut dyn Prompter,
     concurrency: usize,
-) -> Result<Progress, WalkError> {
+) -> Result<Standings, WalkError> {
     let mut pending: Vec<(usize, usize)> = (0..groups.len()).map(|g| (g, 0)).collect();
-    let mut progress = Progress {
+    let mut progress = Standings {
         notes: vec![Vec::new(); groups.len()],
         ended: Vec::new(),
     };

@@ -15,6 +15,7 @@ use super::prompt::{PromptError, Prompter};
 use super::report::{Event, Reporter};
 use crate::actions::run::ActionFailure;
 use crate::actions::{Answer, Ask, Phase, Question};
+use crate::secret::Redactor;
 
 mod fanout;
 
@@ -307,11 +308,13 @@ impl Default for WalkOptions {
     }
 }
 
-/// Walks `plan`. `stdin_token` is the value of `--token-stdin`, used for the capture `token`.
+/// Walks `plan`. `stdin_token` is the value of `--token-stdin`, used for the capture `token`;
+/// a captured value is registered with `redactor` (the output's) before anything else is done.
 pub async fn walk<R: ActionRunner>(
     plan: &Plan,
     prompter: &mut dyn Prompter,
     reporter: &mut dyn Reporter,
+    redactor: &Redactor,
     stdin_token: Option<SecretString>,
     runner: &R,
     options: WalkOptions,
@@ -321,6 +324,7 @@ pub async fn walk<R: ActionRunner>(
         plan,
         prompter,
         reporter,
+        redactor,
         runner,
         options,
         stdin_token,
@@ -361,6 +365,7 @@ struct Walker<'a, R> {
     plan: &'a Plan,
     prompter: &'a mut dyn Prompter,
     reporter: &'a mut dyn Reporter,
+    redactor: &'a Redactor,
     runner: &'a R,
     options: WalkOptions,
     stdin_token: Option<SecretString>,
@@ -521,6 +526,7 @@ impl<R: ActionRunner> Walker<'_, R> {
                 self.prompter.secret(prompt)?
             }
         };
+        self.redactor.register(&value);
         self.runner.captured(id, &value);
         let chars = crate::secret::char_count(&value);
         self.captures.values.insert(id.to_owned(), value);
@@ -883,7 +889,9 @@ mod tests {
         p: &mut Scripted,
         told: &mut Silent,
     ) -> Result<(Outcome, Captures), WalkError> {
-        walk(plan, p, told, None, &NoActions, WalkOptions::default()).await
+        let redactor = Redactor::default();
+        let options = WalkOptions::default();
+        walk(plan, p, told, &redactor, None, &NoActions, options).await
     }
 
     #[tokio::test]
