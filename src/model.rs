@@ -370,6 +370,17 @@ impl StepResult {
 mod tests {
     use super::*;
 
+    const STATUSES: [Status; 8] = [
+        Status::Running,
+        Status::Done,
+        Status::Incomplete,
+        Status::Failed,
+        Status::Unknown,
+        Status::Aborted,
+        Status::Stopped,
+        Status::Kept,
+    ];
+
     #[test]
     fn an_identity_reads_back_as_written_and_only_rotated_kinds_have_a_successor() {
         for i in [
@@ -423,16 +434,7 @@ mod tests {
         for s in Standing::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
-        for s in [
-            Status::Running,
-            Status::Done,
-            Status::Incomplete,
-            Status::Failed,
-            Status::Unknown,
-            Status::Aborted,
-            Status::Stopped,
-            Status::Kept,
-        ] {
+        for s in STATUSES {
             // A journal status stands as itself.
             assert_eq!(Standing::from(s).as_str(), s.as_str());
         }
@@ -459,16 +461,7 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
-        for s in [
-            Status::Running,
-            Status::Done,
-            Status::Incomplete,
-            Status::Failed,
-            Status::Unknown,
-            Status::Aborted,
-            Status::Stopped,
-            Status::Kept,
-        ] {
+        for s in STATUSES {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         for s in [

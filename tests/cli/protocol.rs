@@ -986,24 +986,8 @@ async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again()
 
 #[tokio::test]
 async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
-    let server = MockServer::start().await;
     // As `gitlab`, but the new token's check fails once (the run stops after the stash).
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v4/personal_access_tokens/42"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(ROTATE))
-        .respond_with(rotated())
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = pat_gitlab(rotated(), 1).await;
     Mock::given(path("/api/v4/personal_access_tokens/self"))
         .and(method("GET"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "down"})))
@@ -1020,11 +1004,6 @@ async fn a_kept_rotation_finished_by_resume_still_keeps_its_token() {
         .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
         .respond_with(variable_answer)
         .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
         .mount(&server)
         .await;
     let env = Env::new();
