@@ -7,6 +7,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{Env, Tripwire, scan, stderr, stdout};
+use crate::stand_in::mount_caller;
 
 const TOKEN: &str = "glpat-EDGE-CANARY-9f01x";
 
@@ -546,11 +547,7 @@ async fn an_endless_list_is_an_error_not_a_missing_token() {
         .respond_with(EndlessPages { base: server.uri() })
         .mount(&server)
         .await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     let env = Env::new();
     let out = env
         .tokrot()

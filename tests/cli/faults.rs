@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, assert_no_canary, count, day, stderr, stdout};
 use crate::stand_in::{
-    CALLER, NEW, OLD_VALUE, pat_gitlab, rotated, token, variable, variable_answer,
+    CALLER, NEW, OLD_VALUE, mount_caller, pat_gitlab, rotated, token, variable, variable_answer,
 };
 
 const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
@@ -601,11 +601,7 @@ async fn an_error_body_that_echoes_the_token_shows_it_nowhere() {
 #[tokio::test]
 async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent() {
     let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
         .respond_with(ResponseTemplate::new(200).set_body_json(

@@ -6,6 +6,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, assert_no_canary, day, stderr, stdout, writes};
+use crate::stand_in::mount_caller;
 
 const CALLER: &str = "glpat-caller-CANARY-aaaa1111";
 const NEW: &str = "glpat-NEWTOKEN-CANARY-bbbb2222";
@@ -362,11 +363,7 @@ async fn gitlab_trigger_is_created_applied_and_the_old_one_deleted_last() {
 #[tokio::test]
 async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     mount_old_trigger(&server, 0).await;
     Mock::given(method("POST"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers"))
@@ -450,11 +447,7 @@ async fn with_keep_the_old_trigger_is_left_in_place_for_after_the_apply() {
     // What was expected of the first run is checked before the stand-in is reset.
     server.verify().await;
     server.reset().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     // GitLab no longer has it (an earlier attempt's answer was lost): gone is what was wanted.
     Mock::given(method("DELETE"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
@@ -691,11 +684,7 @@ async fn rotate_answers(status: u16) -> MockServer {
 /// The targets' reads, without write expectations (for runs that must not get that far).
 async fn gitlab_with_targets_unchecked() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(method("GET"))
         .and(path(VAR_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(variable("old-value-CANARY-dddd")))
@@ -746,13 +735,7 @@ async fn a_missing_or_unwritable_target_stops_in_preflight_before_the_rotate_cal
         (403, json!({"message": "403 Forbidden"})),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/v4/user"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
-            )
-            .mount(&server)
-            .await;
+        mount_caller(&server).await;
         Mock::given(method("GET"))
             .and(path("/api/v4/personal_access_tokens/42"))
             .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))
@@ -960,13 +943,7 @@ async fn many_variables_of_one_project_are_read_with_one_list_call() {
         // A variable missing from the list stops the run before the rotate call.
         let sent = u64::from(expected_exit == 0);
         let server = MockServer::start().await;
-        Mock::given(path("/api/v4/user"))
-            .and(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})),
-            )
-            .mount(&server)
-            .await;
+        mount_caller(&server).await;
         Mock::given(path("/api/v4/personal_access_tokens/42"))
             .and(method("GET"))
             .respond_with(ResponseTemplate::new(200).set_body_json(token(42, "t")))

@@ -7,6 +7,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{Env, Pty, assert_no_piece, day, scan, stderr};
+use crate::stand_in::mount_caller;
 
 const CALLER: &str = "glpat-caller-CANARY-ns01";
 const NEW: &str = "glpat-NEW-CANARY-ns02";
@@ -14,11 +15,7 @@ const VALUE: &str = "value-CANARY-ns03";
 const ZD: &str = "zd-oauth-CANARY-ns04";
 
 async fn caller(server: &MockServer) {
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(server)
-        .await;
+    mount_caller(server).await;
 }
 
 fn token(id: u64, active: bool) -> serde_json::Value {

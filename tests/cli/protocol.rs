@@ -13,7 +13,9 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 use crate::common::{
     Env, Pty, assert_no_canary, assert_no_canary_in, count, stderr, stdout, writes,
 };
-use crate::stand_in::{CALLER, NEW, ROTATE, pat_gitlab, rotated, token, variable_answer};
+use crate::stand_in::{
+    CALLER, NEW, ROTATE, mount_caller, pat_gitlab, rotated, token, variable_answer,
+};
 
 /// The caller, token 42 and its rotation (answered by `rotate`, sent once), the new token's
 /// check, the variables of `grp/proj` (never written: a test that writes one mounts its own
@@ -933,11 +935,7 @@ async fn two_resumes_of_one_run_at_once_write_each_target_once() {
 #[tokio::test]
 async fn a_token_rotated_by_someone_else_since_the_checks_is_not_rotated_again() {
     let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     // Active at the checks; rotated by another run by the time of the call.
     let mut revoked = token(42);
     revoked["active"] = json!(false);

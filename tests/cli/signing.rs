@@ -9,6 +9,7 @@ use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, requests, scan, stderr, stdout};
+use crate::stand_in::mount_caller;
 
 const GITLAB_CALLER: &str = "glpat-caller-CANARY-sg01";
 const ZD_CALLER: &str = "zd-caller-CANARY-sg02";
@@ -73,11 +74,7 @@ async fn server(
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v4/user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v2/webhooks/{HOOK}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(webhook(external_source)))

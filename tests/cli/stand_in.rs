@@ -47,15 +47,20 @@ pub(crate) fn rotated() -> ResponseTemplate {
         .set_body_json(json!({"id": 43, "name": "t", "token": NEW, "expires_at": "2027-03-01"}))
 }
 
+/// GitLab's caller: `ops`, user 1.
+pub(crate) async fn mount_caller(server: &MockServer) {
+    Mock::given(path("/api/v4/user"))
+        .and(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
+        .mount(server)
+        .await;
+}
+
 /// The caller, token 42, its rotation answered by `rotate` and expected `rotations` times, and
 /// the variables of `grp/proj` read one by one.
 pub(crate) async fn pat_gitlab(rotate: impl Respond + 'static, rotations: u64) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
         .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token(42)))

@@ -7,6 +7,7 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, Pty, assert_no_piece, day, scan, stderr, stdout};
+use crate::stand_in::mount_caller;
 
 const CALLER: &str = "glpat-caller-CANARY-ux01";
 const NEW: &str = "glpat-NEW-CANARY-ux02";
@@ -257,11 +258,7 @@ fn completions_offer_what_only_tokrot_knows() {
 /// with `n` variables `V_0`… that take any value, written `puts` times in all.
 async fn gitlab(n: usize, delay_ms: u64, puts: u64) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     for (old, new, value) in [(42, 5001, NEW), (5001, 6002, NEWER)] {
         Mock::given(method("GET"))
             .and(path(format!("/api/v4/personal_access_tokens/{old}")))

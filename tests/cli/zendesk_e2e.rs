@@ -6,6 +6,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, assert_no_canary, day, stderr, stdout, writes};
+use crate::stand_in::mount_caller;
 
 const GITLAB_CALLER: &str = "glpat-caller-CANARY-zz11";
 const ZD_CALLER: &str = "zd-caller-CANARY-zz22";
@@ -70,11 +71,7 @@ impl wiremock::Respond for Patch {
 
 async fn mount_pat_rotation(server: &MockServer) {
     let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(server)
-        .await;
+    mount_caller(server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
         .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token.clone()))
@@ -184,11 +181,7 @@ async fn a_trigger_for_a_zendesk_webhook_is_named_by_its_link_and_replaces_the_t
         "{}/admin/apps-integrations/webhooks/webhooks/{WEBHOOK}/details",
         server.uri()
     );
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
         .respond_with(
@@ -434,11 +427,7 @@ async fn a_pasted_api_token_answered_by_the_anonymous_user_is_refused_and_nothin
         ))
         .mount(&server)
         .await;
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(&server)
-        .await;
+    mount_caller(&server).await;
     Mock::given(method("GET"))
         .and(path("/api/v4/projects/grp%2Fproj/variables/ZENDESK_TOKEN"))
         .respond_with(
@@ -996,11 +985,7 @@ async fn a_webhook_re_pointed_at_another_host_never_receives_a_gitlab_token() {
 /// and is expected never.
 async fn mount_pat_rotation_refused(server: &MockServer) {
     let token = json!({"id": 42, "name": "zendesk", "active": true, "created_at": format!("{}T00:00:00Z", day(-60)), "expires_at": day(10)});
-    Mock::given(path("/api/v4/user"))
-        .and(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1, "username": "ops"})))
-        .mount(server)
-        .await;
+    mount_caller(server).await;
     Mock::given(path("/api/v4/personal_access_tokens/42"))
         .and(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token))
