@@ -348,7 +348,6 @@ fn check_answerable(
 pub fn session(ctx: &mut Ctx, clients: Clients, unattended: bool) -> Result<Session<'_>, CliError> {
     let given = Given {
         state_dir: state_dir(ctx)?,
-        redactor: ctx.ui.redactor().clone(),
         clients,
         policy: ctx.policy(),
         options: ctx.walk_options(),

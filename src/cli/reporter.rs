@@ -92,6 +92,10 @@ impl Reporter for Ui {
         self.bar_down();
         drop(tally);
     }
+
+    fn redactor(&self) -> &crate::secret::Redactor {
+        Ui::redactor(self)
+    }
 }
 
 impl Tally for Progress {

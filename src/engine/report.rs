@@ -8,6 +8,7 @@ use std::io;
 use std::time::Duration;
 
 use super::plan::{Plan, PlanStep};
+use crate::secret::Redactor;
 pub use crate::tally::{NoTally, Tally};
 
 /// One thing a run tells as it goes. No event carries a secret the engine holds (a captured
@@ -107,6 +108,9 @@ pub trait Reporter {
     fn fan_out(&mut self, total: usize, writes: bool) -> Box<dyn Tally>;
     /// The fan-out is over.
     fn fan_in(&mut self, tally: Box<dyn Tally>);
+    /// What keeps secrets out of what it shows: a run registers every secret it comes to hold
+    /// (a captured value, a new token) with it, so the session takes its redactor from here.
+    fn redactor(&self) -> &Redactor;
 }
 
 /// A reporter that shows nothing and keeps the kinds of event told (the engine's tests).
@@ -115,6 +119,7 @@ pub trait Reporter {
 pub struct Silent {
     /// The events told, by name, in order.
     pub told: Vec<&'static str>,
+    redactor: Redactor,
 }
 
 #[cfg(test)]
@@ -127,6 +132,9 @@ impl Reporter for Silent {
         Box::new(NoTally)
     }
     fn fan_in(&mut self, _tally: Box<dyn Tally>) {}
+    fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
 }
 
 #[cfg(test)]

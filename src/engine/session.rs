@@ -60,8 +60,9 @@ pub struct Session<'u> {
     pub state_dir: PathBuf,
     /// Whoever shows the run as it goes.
     pub reporter: &'u mut dyn Reporter,
-    /// Keeps secrets out of everything shown, journaled or logged; shared with the output, so
-    /// that a value registered during the run (a captured token) is hidden everywhere.
+    /// Keeps secrets out of everything shown, journaled or logged: the reporter's own (a process
+    /// takes it from there), so that a value registered during the run (a captured token) is
+    /// hidden everywhere.
     pub redactor: Redactor,
     /// Confirmations, gates and captures.
     pub prompter: Box<dyn Prompter>,
@@ -83,10 +84,8 @@ pub struct Session<'u> {
 pub struct Given<'u> {
     /// The state dir.
     pub state_dir: PathBuf,
-    /// Whoever shows the run.
+    /// Whoever shows the run; the run's redactor is its.
     pub reporter: &'u mut dyn Reporter,
-    /// The output's redactor.
-    pub redactor: Redactor,
     /// The clients, from `clients_for`.
     pub clients: Clients,
     /// HTTP policy.
@@ -109,8 +108,8 @@ impl<'u> Session<'u> {
         };
         Session {
             state_dir: given.state_dir,
+            redactor: given.reporter.redactor().clone(),
             reporter: given.reporter,
-            redactor: given.redactor,
             prompter,
             clients: given.clients,
             policy: given.policy,

@@ -26,7 +26,7 @@ use super::walk::{Outcome, WalkError, WalkOptions};
 use crate::actions::run::{ActionFailure, RunFacts, Verified};
 use crate::actions::{Action, Answer, Invocation, Phase, registry};
 use crate::config::Config;
-use crate::engine::report::Silent;
+use crate::engine::report::{Reporter, Silent};
 use crate::inventory::target::TargetSpec;
 use crate::runbook::Catalogue;
 use crate::secret::Redactor;
@@ -251,8 +251,8 @@ fn plan(targets: usize) -> Plan {
 fn session<'u>(state_dir: &Path, told: &'u mut Silent, keeper: &Arc<Memory>) -> Session<'u> {
     Session {
         state_dir: state_dir.to_path_buf(),
+        redactor: told.redactor().clone(),
         reporter: told,
-        redactor: Redactor::default(),
         prompter: Box::new(Unattended),
         clients: Default::default(),
         policy: Default::default(),
