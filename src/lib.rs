@@ -245,6 +245,83 @@ mod layering {
         out
     }
 
+    /// The lines of a source file before its test module.
+    fn before_tests(text: &str) -> Vec<&str> {
+        let lines: Vec<&str> = text.lines().collect();
+        let end = (0..lines.len())
+            .find(|&i| {
+                lines[i].trim() == "#[cfg(test)]"
+                    && lines
+                        .get(i + 1)
+                        .is_some_and(|l| l.trim_start().starts_with("mod "))
+            })
+            .unwrap_or(lines.len());
+        lines[..end].to_vec()
+    }
+
+    /// How many lines a function that starts at `lines[i]` has, up to the brace that closes it
+    /// at its own indent; `None` for a line that opens no function body.
+    fn function_length(lines: &[&str], i: usize) -> Option<usize> {
+        let line = lines[i];
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let mut rest = body;
+        for prefix in [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ] {
+            rest = rest.strip_prefix(prefix).unwrap_or(rest);
+        }
+        if !rest.starts_with("fn ") || body.ends_with('}') || body.ends_with(';') {
+            return None;
+        }
+        let close = format!("{indent}}}");
+        (i + 1..lines.len())
+            .find(|&j| lines[j] == close)
+            .map(|j| j - i + 1)
+    }
+
+    /// Each file reads as one concern and each function as one step: no file has more than 800
+    /// lines of code (comments, blank lines and its tests aside), no function more than 80.
+    #[test]
+    fn files_and_functions_stay_small() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut too_big = Vec::new();
+        let mut functions = 0;
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            let lines = before_tests(&text);
+            let code = lines
+                .iter()
+                .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//"))
+                .count();
+            if code > 800 {
+                too_big.push(format!("{}: {code} lines of code", f.display()));
+            }
+            for i in 0..lines.len() {
+                let Some(n) = function_length(&lines, i) else {
+                    continue;
+                };
+                functions += 1;
+                if n > 80 {
+                    too_big.push(format!(
+                        "{}:{}: a function of {n} lines",
+                        f.display(),
+                        i + 1
+                    ));
+                }
+            }
+        }
+        assert!(too_big.is_empty(), "{too_big:#?}");
+        assert!(functions > 500, "only {functions} functions seen");
+    }
+
     /// No two modules of one parent use each other, directly or round a longer loop: each
     /// layer reads as a stack, and a change to one module cannot come back to it.
     #[test]
