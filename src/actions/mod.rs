@@ -10,16 +10,17 @@ pub mod zendesk;
 
 use std::fmt;
 
-/// Which vendor an action talks to; decides the base URL of its call.
+/// Who carries an action out: a vendor's API (which decides the base URL of its call:
+/// `{gitlab.url}/api/v4`, or the runbook's Zendesk instance) or tokrot itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
-    /// `{gitlab.url}/api/v4`.
-    GitLab,
-    /// The runbook's Zendesk instance.
-    Zendesk,
+    /// A call to this vendor's API.
+    Api(Vendor),
     /// tokrot itself (no HTTP call).
     Local,
 }
+
+pub use crate::model::Vendor;
 
 pub use crate::model::Phase;
 
@@ -484,8 +485,7 @@ mod tests {
             assert!(seen.insert(a.name), "duplicate action {}", a.name);
             let ns = a.name.split('.').next().unwrap();
             let expected = match a.service {
-                Service::GitLab => "gitlab",
-                Service::Zendesk => "zendesk",
+                Service::Api(vendor) => vendor.as_str(),
                 Service::Local => {
                     assert!(ns == "targets" || ns == "tokrot", "{}", a.name);
                     continue;

@@ -3,6 +3,7 @@
 //! after it, per target, so that targets can run side by side.
 
 use crate::model::Identity;
+use crate::model::Vendor;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -988,7 +989,7 @@ pub fn default_expiry(old: Option<&AccessToken>, today: Date) -> Date {
 
 /// Whether an action needs the tool's own Zendesk credential (verifying a new token does not).
 pub fn needs_zendesk_credential(spec: &ActionSpec) -> bool {
-    spec.service == Service::Zendesk
+    spec.service == Service::Api(Vendor::Zendesk)
         && !matches!(
             spec.action,
             Action::ZendeskVerifyApiToken | Action::ZendeskVerifyOauthToken

@@ -10,6 +10,7 @@ use crate::actions::{Action, ActionSpec, ArgKind, Phase, Service};
 use crate::config::{Config, ConfigError, Instance, display_url};
 use crate::inventory::naming::{ConsumerError, trigger_description};
 use crate::inventory::target::TargetSpec;
+use crate::model::Vendor;
 use crate::runbook::template::{Template, VarRef, placeholder};
 use crate::runbook::validate::check_value;
 use crate::runbook::{Catalogue, Param, ParamType, Runbook, RunbookKind, Step, StepKind};
@@ -769,8 +770,8 @@ impl Section<'_> {
     fn call(&self, spec: &ActionSpec, args: &[(String, Template)]) -> Option<Call> {
         let base = match spec.service {
             Service::Local => return None,
-            Service::GitLab => format!("{}/api/v4", self.gitlab_url),
-            Service::Zendesk => self
+            Service::Api(Vendor::GitLab) => format!("{}/api/v4", self.gitlab_url),
+            Service::Api(Vendor::Zendesk) => self
                 .instance
                 .as_ref()
                 .map_or_else(|| "<instance URL>".to_owned(), |i| display_url(&i.url)),

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::model::Vendor;
 
 use super::credentials;
 use super::plan::PlanStep;
@@ -150,9 +151,10 @@ pub fn clients_for(
 
 /// Whether a step of the plan calls GitLab.
 pub fn calls_gitlab(steps: &[PlanStep]) -> bool {
-    steps
-        .iter()
-        .any(|s| s.action.is_some_and(|a| a.service == Service::GitLab))
+    steps.iter().any(|s| {
+        s.action
+            .is_some_and(|a| a.service == Service::Api(Vendor::GitLab))
+    })
 }
 
 /// The Zendesk credential of each instance whose API a step of the plan calls.

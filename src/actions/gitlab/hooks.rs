@@ -10,6 +10,7 @@ use crate::actions::{
 use crate::clients::gitlab::Owner;
 use crate::clients::http::ApiError;
 use crate::clients::route;
+use crate::model::Vendor;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[
@@ -24,7 +25,7 @@ pub(crate) const GET_WEBHOOK: ActionSpec = ActionSpec {
     action: Action::GitlabGetWebhook,
     name: "gitlab.get_webhook",
     summary: "read a project webhook's URL and settings (its token is never returned)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::HOOK),
     phase: Phase::Preflight,
     args: &[PROJECT, path("hook_id")],
@@ -36,7 +37,7 @@ pub(crate) const GET_GROUP_WEBHOOK: ActionSpec = ActionSpec {
     action: Action::GitlabGetGroupWebhook,
     name: "gitlab.get_group_webhook",
     summary: "read a group webhook's URL and settings (Premium; its token is never returned)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::GROUP_HOOK),
     phase: Phase::Preflight,
     args: &[GROUP, path("hook_id")],
@@ -48,7 +49,7 @@ pub(crate) const UPDATE_GROUP_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     action: Action::GitlabUpdateGroupWebhookToken,
     name: "gitlab.update_group_webhook_token",
     summary: "set a group webhook's secret token, resending the same URL so that nothing else changes",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::UPDATE_GROUP_HOOK),
     phase: Phase::Apply,
     args: &[GROUP, path("hook_id"), secret_body("token")],
@@ -98,7 +99,7 @@ pub(crate) const UPDATE_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     action: Action::GitlabUpdateWebhookToken,
     name: "gitlab.update_webhook_token",
     summary: "set a project webhook's secret token, resending the same URL so that nothing else changes",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::UPDATE_HOOK),
     phase: Phase::Apply,
     args: &[PROJECT, path("hook_id"), secret_body("token")],

@@ -9,6 +9,7 @@ use crate::clients::gitlab::GitLab;
 use crate::clients::http::ApiError;
 use crate::clients::route;
 use crate::model::Identity;
+use crate::model::Vendor;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[
@@ -24,7 +25,7 @@ pub(crate) const GET_TRIGGER: ActionSpec = ActionSpec {
     action: Action::GitlabGetTrigger,
     name: "gitlab.get_trigger",
     summary: "check that the pipeline trigger exists",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::TRIGGER),
     phase: Phase::Preflight,
     args: &[PROJECT, path("trigger_id")],
@@ -50,7 +51,7 @@ pub(crate) const CREATE_TRIGGER: ActionSpec = ActionSpec {
     action: Action::GitlabCreateTrigger,
     name: "gitlab.create_trigger",
     summary: "create a pipeline trigger token with a description (never retried)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::CREATE_TRIGGER),
     phase: Phase::Rotate,
     args: &[PROJECT, body("description", true)],
@@ -96,7 +97,7 @@ pub(crate) const CREATE_TRIGGER_AS: ActionSpec = ActionSpec {
     action: Action::GitlabCreateTriggerAs,
     name: "gitlab.create_trigger_as",
     summary: "create a pipeline trigger token with another token as the credential (never retried)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::CREATE_TRIGGER),
     phase: Phase::Rotate,
     args: &[PROJECT, body("description", true), credential("as")],
@@ -108,7 +109,7 @@ pub(crate) const DELETE_TRIGGER: ActionSpec = ActionSpec {
     action: Action::GitlabDeleteTrigger,
     name: "gitlab.delete_trigger",
     summary: "delete the old pipeline trigger",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::DELETE_TRIGGER),
     phase: Phase::Finish,
     args: &[PROJECT, path("trigger_id")],
@@ -138,7 +139,7 @@ pub(crate) const REVOKE_PREVIOUS_BOT: ActionSpec = ActionSpec {
     action: Action::GitlabRevokePreviousBot,
     name: "gitlab.revoke_previous_bot",
     summary: "revoke the project access token of the bot that owned the old trigger, if a bot did",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     // The list is the call known ahead; the revoke (DELETE …/access_tokens/ID) follows for
     // the ids it finds.
     route: Some(&route::gitlab::PROJECT_TOKENS),

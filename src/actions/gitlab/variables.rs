@@ -11,6 +11,7 @@ use crate::actions::{
 use crate::clients::gitlab::{GitLab, VarOwner, Variable, maskable};
 use crate::clients::http::ApiError;
 use crate::clients::route;
+use crate::model::Vendor;
 use crate::secret::same;
 
 /// The actions of this file, in registry order.
@@ -31,7 +32,7 @@ pub(crate) const GET_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabGetProjectVariable,
     name: "gitlab.get_project_variable",
     summary: "read a project CI/CD variable's flags (protected, masked, raw, scope)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::PROJECT_VARIABLE),
     phase: Phase::Preflight,
     args: &[PROJECT, path("key"), SCOPE_FILTER],
@@ -78,7 +79,7 @@ pub(crate) const UPDATE_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabUpdateProjectVariable,
     name: "gitlab.update_project_variable",
     summary: "write the new value into a project CI/CD variable, keeping its flags",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::UPDATE_PROJECT_VARIABLE),
     phase: Phase::Apply,
     args: &[PROJECT, path("key"), SCOPE_FILTER, secret_body("value")],
@@ -137,7 +138,7 @@ pub(crate) const VERIFY_PROJECT_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabVerifyProjectVariable,
     name: "gitlab.verify_project_variable",
     summary: "read the project CI/CD variable back and compare (hidden variables: not readable)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::PROJECT_VARIABLE),
     phase: Phase::Verify,
     args: &[PROJECT, path("key"), SCOPE_FILTER],
@@ -189,7 +190,7 @@ pub(crate) const GET_GROUP_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabGetGroupVariable,
     name: "gitlab.get_group_variable",
     summary: "read a group CI/CD variable's flags (protected, masked, raw, scope)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::GROUP_VARIABLE),
     phase: Phase::Preflight,
     args: &[GROUP, path("key"), SCOPE_FILTER],
@@ -201,7 +202,7 @@ pub(crate) const UPDATE_GROUP_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabUpdateGroupVariable,
     name: "gitlab.update_group_variable",
     summary: "write the new value into a group CI/CD variable, keeping its flags",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::UPDATE_GROUP_VARIABLE),
     phase: Phase::Apply,
     args: &[GROUP, path("key"), SCOPE_FILTER, secret_body("value")],
@@ -213,7 +214,7 @@ pub(crate) const VERIFY_GROUP_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabVerifyGroupVariable,
     name: "gitlab.verify_group_variable",
     summary: "read the group CI/CD variable back and compare (hidden variables: not readable)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::GROUP_VARIABLE),
     phase: Phase::Verify,
     args: &[GROUP, path("key"), SCOPE_FILTER],
@@ -225,7 +226,7 @@ pub(crate) const GET_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabGetInstanceVariable,
     name: "gitlab.get_instance_variable",
     summary: "read an instance CI/CD variable's flags (protected, masked, raw; administrators only)",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::INSTANCE_VARIABLE),
     phase: Phase::Preflight,
     args: &[path("key")],
@@ -237,7 +238,7 @@ pub(crate) const UPDATE_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabUpdateInstanceVariable,
     name: "gitlab.update_instance_variable",
     summary: "write the new value into an instance CI/CD variable, keeping its flags",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::UPDATE_INSTANCE_VARIABLE),
     phase: Phase::Apply,
     args: &[path("key"), secret_body("value")],
@@ -249,7 +250,7 @@ pub(crate) const VERIFY_INSTANCE_VARIABLE: ActionSpec = ActionSpec {
     action: Action::GitlabVerifyInstanceVariable,
     name: "gitlab.verify_instance_variable",
     summary: "read the instance CI/CD variable back and compare",
-    service: Service::GitLab,
+    service: Service::Api(Vendor::GitLab),
     route: Some(&route::gitlab::INSTANCE_VARIABLE),
     phase: Phase::Verify,
     args: &[path("key")],

@@ -8,6 +8,7 @@ use crate::actions::{
     Action, ActionSpec, Invocation, Phase, Service, body, check, path, secret_body,
 };
 use crate::clients::route;
+use crate::model::Vendor;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&GET_INSTALLATION, &UPDATE_INSTALLATION_SETTING];
@@ -17,7 +18,7 @@ pub(crate) const GET_INSTALLATION: ActionSpec = ActionSpec {
     action: Action::ZendeskGetInstallation,
     name: "zendesk.get_installation",
     summary: "read an app installation and the settings it shows",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::INSTALLATION),
     phase: Phase::Preflight,
     args: &[path("installation_id"), check("setting")],
@@ -152,7 +153,7 @@ pub(crate) const UPDATE_INSTALLATION_SETTING: ActionSpec = ActionSpec {
     action: Action::ZendeskUpdateInstallationSetting,
     name: "zendesk.update_installation_setting",
     summary: "write one setting of an app installation and nothing else",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::UPDATE_INSTALLATION),
     phase: Phase::Apply,
     args: &[

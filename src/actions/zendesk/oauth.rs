@@ -3,6 +3,7 @@
 //! verify its scopes, revoke the old one last.
 
 use crate::model::Identity;
+use crate::model::Vendor;
 use std::collections::HashSet;
 
 use crate::actions::run::{ActionFailure, Executor};
@@ -25,7 +26,7 @@ pub(crate) const LIST_OAUTH_TOKENS: ActionSpec = ActionSpec {
     action: Action::ZendeskListOauthTokens,
     name: "zendesk.list_oauth_tokens",
     summary: "list the OAuth client's tokens (values cut to 10 characters)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::OAUTH_TOKENS),
     phase: Phase::Preflight,
     args: &[
@@ -165,7 +166,7 @@ pub(crate) const CREATE_OAUTH_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskCreateOauthToken,
     name: "zendesk.create_oauth_token",
     summary: "create an OAuth access token for a client with the given scopes (never retried)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::CREATE_OAUTH_TOKEN),
     phase: Phase::Rotate,
     args: &[body("client_id", true), body("scopes", true)],
@@ -310,7 +311,7 @@ pub(crate) const VERIFY_OAUTH_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskVerifyOauthToken,
     name: "zendesk.verify_oauth_token",
     summary: "check that the new OAuth token authenticates and has the requested scopes",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::CURRENT_OAUTH_TOKEN),
     phase: Phase::Verify,
     args: &[NEW_TOKEN],
@@ -352,7 +353,7 @@ pub(crate) const REVOKE_OAUTH_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskRevokeOauthToken,
     name: "zendesk.revoke_oauth_token",
     summary: "revoke the old OAuth token",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::REVOKE_OAUTH_TOKEN),
     phase: Phase::Finish,
     args: &[path("old_token_id")],

@@ -8,6 +8,7 @@ use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{Action, ActionSpec, Invocation, Phase, Service, path};
 use crate::clients::route;
 use crate::model::Identity;
+use crate::model::Vendor;
 use crate::secret::same;
 
 /// The actions of this file, in registry order.
@@ -22,7 +23,7 @@ pub(crate) const CHECK_SIGNING_SECRET: ActionSpec = ActionSpec {
     action: Action::ZendeskCheckSigningSecret,
     name: "zendesk.check_signing_secret",
     summary: "read a webhook and check that its signing secret can be reset (not one a Zendesk app made)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::WEBHOOK),
     phase: Phase::Preflight,
     args: &[path("webhook_id")],
@@ -53,7 +54,7 @@ pub(crate) const RESET_SIGNING_SECRET: ActionSpec = ActionSpec {
     action: Action::ZendeskResetSigningSecret,
     name: "zendesk.reset_signing_secret",
     summary: "reset a webhook's signing secret: the old one stops at once (never retried)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::RESET_SIGNING_SECRET),
     phase: Phase::Rotate,
     args: &[path("webhook_id")],
@@ -124,7 +125,7 @@ pub(crate) const VERIFY_SIGNING_SECRET: ActionSpec = ActionSpec {
     action: Action::ZendeskVerifySigningSecret,
     name: "zendesk.verify_signing_secret",
     summary: "read the webhook's signing secret back and compare it with the new one, without printing either",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::SIGNING_SECRET),
     phase: Phase::Verify,
     args: &[path("webhook_id")],

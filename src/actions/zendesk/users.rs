@@ -5,6 +5,7 @@ use crate::actions::run::{ActionFailure, Executor};
 use crate::actions::{Action, ActionSpec, ArgKind, ArgSpec, Invocation, NEW_TOKEN, Phase, Service};
 use crate::clients::route;
 use crate::clients::zendesk::Auth;
+use crate::model::Vendor;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&CURRENT_USER, &VERIFY_API_TOKEN];
@@ -14,7 +15,7 @@ pub(crate) const CURRENT_USER: ActionSpec = ActionSpec {
     action: Action::ZendeskCurrentUser,
     name: "zendesk.current_user",
     summary: "check that the Zendesk credential works (an anonymous answer does not count)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::ME),
     phase: Phase::Preflight,
     args: &[],
@@ -46,7 +47,7 @@ pub(crate) const VERIFY_API_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskVerifyApiToken,
     name: "zendesk.verify_api_token",
     summary: "check that the new API token authenticates as the given user (an anonymous answer does not count)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::ME),
     phase: Phase::Verify,
     args: &[

@@ -12,6 +12,7 @@ use crate::clients::zendesk::{
     WebhookCredential, endpoint_host, endpoint_token, is_trigger_url, masked_endpoint,
     replace_endpoint_token,
 };
+use crate::model::Vendor;
 
 /// The actions of this file, in registry order.
 pub(crate) const SPECS: &[&ActionSpec] = &[&GET_WEBHOOK, &PATCH_WEBHOOK_TOKEN];
@@ -21,7 +22,7 @@ pub(crate) const GET_WEBHOOK: ActionSpec = ActionSpec {
     action: Action::ZendeskGetWebhook,
     name: "zendesk.get_webhook",
     summary: "read a webhook and find where its token lives (endpoint URL or authentication)",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::WEBHOOK),
     phase: Phase::Preflight,
     args: &[path("webhook_id"), check("username"), check("header_name")],
@@ -142,7 +143,7 @@ pub(crate) const PATCH_WEBHOOK_TOKEN: ActionSpec = ActionSpec {
     action: Action::ZendeskPatchWebhookToken,
     name: "zendesk.patch_webhook_token",
     summary: "replace the webhook's token (in its endpoint URL, or its credential with the type kept) and nothing else; an endpoint is read back and compared",
-    service: Service::Zendesk,
+    service: Service::Api(Vendor::Zendesk),
     route: Some(&route::zendesk::PATCH_WEBHOOK),
     phase: Phase::Apply,
     args: &[

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::{FORMAT_HINT, Result, Scope, Validator, is_snake, param_names, slug};
 use crate::actions::{self, Action, ActionSpec, ArgSpec, Service};
+use crate::model::Vendor;
 use crate::runbook::template::{Template, VarRef};
 use crate::runbook::wire::StepWire;
 use crate::runbook::{ParamType, Step, StepKind};
@@ -245,7 +246,7 @@ impl Validator<'_> {
                 Some(hint),
             );
         };
-        if spec.service == Service::Zendesk && !scope.has_instance {
+        if spec.service == Service::Api(Vendor::Zendesk) && !scope.has_instance {
             return self.err(
                 name.span(),
                 format!(
