@@ -1,4 +1,4 @@
-//! The protocol's vocabulary (vendors, runbook kinds, phases, verification, how a run, a step and a
+//! The protocol's vocabulary (vendors, runbook and step kinds, phases, verification, how a run, a step and a
 //! target stand, how a step ended), below everything that uses it: the journal stores these
 //! values as they are (their serde names are the strings older journals hold, so those still read),
 //! the engine and the actions compare them, and nothing compares their names as strings.
@@ -76,6 +76,40 @@ impl std::str::FromStr for Identity {
             "zendesk-webhook" if !id.is_empty() => Ok(Identity::ZendeskWebhook(id.to_owned())),
             _ => Err(bad()),
         }
+    }
+}
+
+/// What kind of step a runbook's step is: done by the operator (`manual`), a yes/no that can
+/// stop the run (`gate`), a hidden value asked for (`capture`), or a call tokrot makes
+/// (`action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepType {
+    /// Done by the operator, confirmed.
+    Manual,
+    /// A question whose no stops the run.
+    Gate,
+    /// A hidden value asked for.
+    Capture,
+    /// A call tokrot makes.
+    Action,
+}
+
+impl StepType {
+    /// The word runbooks, checklists and JSON use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepType::Manual => "manual",
+            StepType::Gate => "gate",
+            StepType::Capture => "capture",
+            StepType::Action => "action",
+        }
+    }
+}
+
+impl std::fmt::Display for StepType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -489,6 +523,14 @@ mod tests {
             StepResult::NotRun,
         ] {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for t in [
+            StepType::Manual,
+            StepType::Gate,
+            StepType::Capture,
+            StepType::Action,
+        ] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
         }
         for v in [Vendor::GitLab, Vendor::Zendesk] {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());

@@ -162,8 +162,8 @@ fn action_name<S: serde::Serializer>(
 pub struct PlanStep {
     /// 1-based number.
     pub n: usize,
-    /// `manual`, `capture`, `gate` or `action`.
-    pub kind: &'static str,
+    /// Manual, gate, capture or action.
+    pub kind: crate::model::StepType,
     /// One line.
     pub title: String,
     /// More text, rendered.
@@ -702,7 +702,7 @@ impl Section<'_> {
         };
         PlanStep {
             n: 0,
-            kind: step.kind.as_str(),
+            kind: step.kind.step_type(),
             title,
             text,
             per_instance,
@@ -1008,7 +1008,9 @@ mod tests {
             Some("gitlab-ci-var:grp/proj:API_TOKEN")
         );
         assert!(
-            p.steps.iter().all(|s| s.kind != "capture"),
+            p.steps
+                .iter()
+                .all(|s| s.kind != crate::model::StepType::Capture),
             "the target's own capture is skipped"
         );
         assert!(p.missing.is_empty());

@@ -14,7 +14,7 @@ use crate::actions::ActionSpec;
 pub use catalogue::Catalogue;
 use template::Template;
 
-pub use crate::model::{RunbookKind, Vendor};
+pub use crate::model::{RunbookKind, StepType, Vendor};
 
 /// Where a runbook came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,14 +130,19 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// Its type, without what it holds.
+    pub fn step_type(&self) -> StepType {
+        match self {
+            StepKind::Manual => StepType::Manual,
+            StepKind::Capture { .. } => StepType::Capture,
+            StepKind::Gate { .. } => StepType::Gate,
+            StepKind::Action { .. } => StepType::Action,
+        }
+    }
+
     /// `manual`, `capture`, `gate` or `action`.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            StepKind::Manual => "manual",
-            StepKind::Capture { .. } => "capture",
-            StepKind::Gate { .. } => "gate",
-            StepKind::Action { .. } => "action",
-        }
+        self.step_type().as_str()
     }
 }
 
