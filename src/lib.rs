@@ -23,8 +23,9 @@
 //!   journal.
 //! - `clients` — the HTTP policy every call shares (`http`) and one function per endpoint
 //!   (`gitlab`, `zendesk`).
-//! - `model` — the protocol's vocabulary (vendors, runbook kinds, phases, verification, how a
-//!   run, a step and a target stand), below `state`, which journals it as it is.
+//! - `model` — the protocol's vocabulary (vendors, runbook and step kinds, phases,
+//!   verification, how a run, a step and a target stand, a token's identity), below `state`,
+//!   which journals it as it is.
 //! - `secret` (secret values, redaction, the keyring), `state` (journal, audit log, locks),
 //!   `config` (instances and URLs), and the small shared `ui` (with its `pager` and its
 //!   `table` writer), `tally` (a count of work side by side, which cli shows), `terminal` (what a prompt changes, put back on a signal), `text`,
