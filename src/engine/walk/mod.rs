@@ -894,6 +894,82 @@ mod tests {
         walk(plan, p, told, &redactor, None, &NoActions, options).await
     }
 
+    /// Says yes to everything and pastes `CANARY` where a hidden value is asked for.
+    struct Pasting;
+
+    impl Prompter for Pasting {
+        fn confirm(&mut self, _p: &str) -> Result<bool, PromptError> {
+            Ok(true)
+        }
+        fn gate(&mut self, _q: &str) -> Result<bool, PromptError> {
+            Ok(true)
+        }
+        fn secret(&mut self, _p: &str) -> Result<SecretString, PromptError> {
+            Ok(SecretString::from(CANARY.to_owned()))
+        }
+        fn text(
+            &mut self,
+            _p: &str,
+            _v: &dyn Fn(&str) -> Result<(), String>,
+        ) -> Result<String, PromptError> {
+            Err(PromptError::Interrupted)
+        }
+        fn optional_text(
+            &mut self,
+            _p: &str,
+            _v: &dyn Fn(&str) -> Result<(), String>,
+        ) -> Result<Option<String>, PromptError> {
+            Err(PromptError::Interrupted)
+        }
+        fn select(&mut self, _p: &str, _items: &[String]) -> Result<usize, PromptError> {
+            Err(PromptError::Interrupted)
+        }
+    }
+
+    const CANARY: &str = "glpat-PASTED-CANARY-ww01";
+
+    /// Carries out every action with a note, keeping nothing.
+    struct Noting;
+    impl ActionRunner for Noting {
+        async fn run(&self, step: &PlanStep) -> Result<String, ActionFailure> {
+            Ok(format!("step {}", step.n))
+        }
+        fn captured(&self, _id: &str, _value: &SecretString) {}
+        fn target_failed(&self, _index: usize, _message: &str) {}
+    }
+
+    /// The walk itself keeps a pasted value out of every output from the moment it is pasted,
+    /// whatever its runner does with it.
+    #[tokio::test]
+    async fn a_captured_value_is_registered_with_the_redactor_before_anything_else() {
+        let c = Catalogue::embedded().unwrap();
+        let params = [
+            ("project".into(), "grp/proj".into()),
+            ("key".into(), "API_TOKEN".into()),
+        ];
+        let rb = c.get("gitlab-ci-var").unwrap();
+        let plan = resolve(rb, &params, &[], Mode::Resolve, &Config::built_in(), &c).unwrap();
+        let redactor = Redactor::default();
+        let mut told = Silent::default();
+        let options = WalkOptions::default();
+        let mut prompter = Pasting;
+        let walked = walk(
+            &plan,
+            &mut prompter,
+            &mut told,
+            &redactor,
+            None,
+            &Noting,
+            options,
+        );
+        let (outcome, captures) = walked.await.unwrap();
+        assert_eq!(outcome, Outcome::Done);
+        assert_eq!(captures.len(), 1);
+        let shown = redactor.redact(&format!("the token is {CANARY}"));
+        assert!(!shown.contains(CANARY), "{shown}");
+        assert!(told.told.contains(&"captured"), "{:?}", told.told);
+    }
+
     #[tokio::test]
     async fn a_confirmed_walk_is_done() {
         let plan = integration_plan();
