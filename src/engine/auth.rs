@@ -39,7 +39,7 @@ pub struct Http<'a> {
 
 /// Who a credential authenticates as, and what the vendor tells of it.
 #[derive(Debug, Clone, Default)]
-pub struct Identity {
+pub struct Caller {
     /// The user (GitLab user name, Zendesk e-mail).
     pub user: String,
     /// The token's scopes, where the vendor tells them.
@@ -55,12 +55,12 @@ pub async fn gitlab_user(
     url: &Url,
     token: SecretString,
     http: Http<'_>,
-) -> Result<Identity, String> {
+) -> Result<Caller, String> {
     let client =
         GitLab::new(url, token, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
     let user = client.current_user().await.map_err(|e| e.to_string())?;
     let own = client.personal_token("self").await.ok();
-    Ok(Identity {
+    Ok(Caller {
         user: user.username,
         scopes: own.as_ref().map(|t| t.scopes.clone()),
         expires: own.map(|t| {
@@ -76,7 +76,7 @@ pub const ZENDESK_API_TOKENS_END: &str = "2027-04-30";
 /// Who a Zendesk credential authenticates as (an anonymous answer does not count). An OAuth
 /// token's scopes and expiry come from `GET /api/v2/oauth/tokens/current.json`; an API token
 /// has no scopes, and stops on the day Zendesk turns them all off.
-pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<Identity, String> {
+pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<Caller, String> {
     zendesk_identity(url, auth, http)
         .await
         .map_err(|e| match e {
@@ -86,7 +86,7 @@ pub async fn zendesk_user(url: &Url, auth: Auth, http: Http<'_>) -> Result<Ident
 }
 
 /// `zendesk_user`, saying apart a 401 (the credential itself was refused).
-async fn zendesk_identity(url: &Url, auth: Auth, http: Http<'_>) -> Result<Identity, LoginError> {
+async fn zendesk_identity(url: &Url, auth: Auth, http: Http<'_>) -> Result<Caller, LoginError> {
     let oauth = matches!(auth, Auth::OAuth(_));
     let client = Zendesk::new(url, auth, http.redactor.clone(), http.policy)
         .map_err(|e| LoginError::DoesNotWork(e.to_string()))?;
@@ -102,9 +102,9 @@ async fn zendesk_identity(url: &Url, auth: Auth, http: Http<'_>) -> Result<Ident
         }
         Err(e) => return Err(LoginError::DoesNotWork(e.to_string())),
     };
-    let mut identity = Identity {
+    let mut identity = Caller {
         user: me.email.unwrap_or_default(),
-        ..Identity::default()
+        ..Caller::default()
     };
     if oauth {
         if let Ok(token) = client.current_oauth_token().await {
@@ -124,7 +124,7 @@ pub async fn login_gitlab(
     url: &Url,
     token: SecretString,
     http: Http<'_>,
-) -> Result<(Identity, String), LoginError> {
+) -> Result<(Caller, String), LoginError> {
     let user = gitlab_user(url, token.clone(), http)
         .await
         .map_err(LoginError::DoesNotWork)?;
@@ -141,7 +141,7 @@ pub async fn login_zendesk(
     secret: SecretString,
     email: Option<String>,
     http: Http<'_>,
-) -> Result<(Identity, String), LoginError> {
+) -> Result<(Caller, String), LoginError> {
     let auth = match email {
         Some(email) => Auth::ApiToken {
             email,
@@ -187,7 +187,7 @@ pub struct Status {
     /// Where it comes from, if anywhere.
     pub source: Option<Source>,
     /// Who it authenticates as, or why it does not work.
-    pub works: Result<Identity, String>,
+    pub works: Result<Caller, String>,
 }
 
 impl Status {
