@@ -51,11 +51,7 @@ pub struct Caller {
 /// Who a GitLab token authenticates as; an error says why it does not work. Scopes and expiry
 /// come from `GET /personal_access_tokens/self`, which answers for personal, project and group
 /// access tokens (an OAuth token has no such record: then they are left out).
-pub async fn gitlab_user(
-    url: &Url,
-    token: SecretString,
-    http: Http<'_>,
-) -> Result<Caller, String> {
+pub async fn gitlab_user(url: &Url, token: SecretString, http: Http<'_>) -> Result<Caller, String> {
     let client =
         GitLab::new(url, token, http.redactor.clone(), http.policy).map_err(|e| e.to_string())?;
     let user = client.current_user().await.map_err(|e| e.to_string())?;
