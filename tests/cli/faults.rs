@@ -10,7 +10,8 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{Env, assert_no_canary, count, day, stderr, stdout};
 use crate::stand_in::{
-    CALLER, NEW, OLD_VALUE, mount_caller, pat_gitlab, rotated, token, variable, variable_answer,
+    CALLER, NEW, OLD_VALUE, mount_caller, mount_variables, pat_gitlab, rotated, token, variable,
+    variable_answer,
 };
 
 const KEYS: [&str; 5] = ["K_1", "K_2", "K_3", "K_4", "K_5"];
@@ -263,17 +264,7 @@ async fn two_failing_targets_leave_an_incomplete_rotation_that_resume_finishes()
     // What was expected of the first run is checked before the stand-in is reset.
     server.verify().await;
     server.reset().await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .expect(2)
-        .mount(&server)
-        .await;
+    mount_variables(&server, 2).await;
     let resumed = tokrot(&env, &server)
         .args(["resume", &id])
         .output()
@@ -391,17 +382,7 @@ async fn a_run_killed_after_the_rotate_call_is_finished_by_resume() {
     server.verify().await;
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("GET"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("PUT"))
-        .respond_with(variable_answer)
-        .expect(2)
-        .mount(&server)
-        .await;
+    mount_variables(&server, 2).await;
     let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     let mut written = puts(&server).await;
@@ -627,17 +608,7 @@ async fn a_lost_create_trigger_answer_is_recovered_by_the_description_just_sent(
             {"id": 10, "description": "deploy", "token": NEW}])))
         .mount(&server)
         .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("GET"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("PUT"))
-        .respond_with(variable_answer)
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_variables(&server, 1).await;
     Mock::given(method("DELETE"))
         .and(path("/api/v4/projects/grp%2Fproj/triggers/9"))
         .respond_with(ResponseTemplate::new(204))
@@ -827,17 +798,7 @@ async fn ctrl_c_during_the_writes_leaves_a_journal_that_resume_finishes() {
     server.verify().await;
     server.reset().await;
     mount_verify(&server, Duration::ZERO).await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("GET"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("PUT"))
-        .respond_with(variable_answer)
-        .expect(2)
-        .mount(&server)
-        .await;
+    mount_variables(&server, 2).await;
     let resumed = tokrot(&env, &server).arg("resume").output().unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     let mut written = puts(&server).await;

@@ -14,7 +14,8 @@ use crate::common::{
     Env, Pty, assert_no_canary, assert_no_canary_in, count, stderr, stdout, writes,
 };
 use crate::stand_in::{
-    CALLER, NEW, ROTATE, mount_caller, pat_gitlab, rotated, token, variable_answer,
+    CALLER, NEW, ROTATE, mount_caller, mount_variable_writes, pat_gitlab, rotated, token,
+    variable_answer,
 };
 
 /// The caller, token 42 and its rotation (answered by `rotate`, sent once), the new token's
@@ -45,12 +46,7 @@ async fn gitlab_rotating(
         .respond_with(ResponseTemplate::new(200).set_body_json(token(43)))
         .mount(&server)
         .await;
-    Mock::given(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .and(method("PUT"))
-        .respond_with(variable_answer)
-        .expect(writes)
-        .mount(&server)
-        .await;
+    mount_variable_writes(&server, writes).await;
     Mock::given(path("/api/v4/projects/grp%2Fproj/triggers/55"))
         .and(method("GET"))
         .respond_with(

@@ -56,6 +56,30 @@ pub(crate) async fn mount_caller(server: &MockServer) {
         .await;
 }
 
+/// The variables of `grp/proj`: read one by one, and written `writes` times in all.
+pub(crate) async fn mount_variables(server: &MockServer, writes: u64) {
+    mount_variable_reads(server).await;
+    mount_variable_writes(server, writes).await;
+}
+
+/// The variables of `grp/proj` written `writes` times in all (`pat_gitlab` reads them).
+pub(crate) async fn mount_variable_writes(server: &MockServer, writes: u64) {
+    Mock::given(method("PUT"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .expect(writes)
+        .mount(server)
+        .await;
+}
+
+async fn mount_variable_reads(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
+        .respond_with(variable_answer)
+        .mount(server)
+        .await;
+}
+
 /// The caller, token 42, its rotation answered by `rotate` and expected `rotations` times, and
 /// the variables of `grp/proj` read one by one.
 pub(crate) async fn pat_gitlab(rotate: impl Respond + 'static, rotations: u64) -> MockServer {
@@ -72,10 +96,6 @@ pub(crate) async fn pat_gitlab(rotate: impl Respond + 'static, rotations: u64) -
         .expect(rotations)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/v4/projects/grp%2Fproj/variables/"))
-        .respond_with(variable_answer)
-        .mount(&server)
-        .await;
+    mount_variable_reads(&server).await;
     server
 }
