@@ -12,10 +12,12 @@ pub trait Tally: Send + Sync {
     fn suspend(&self, f: &mut dyn FnMut());
 }
 
-/// A tally that shows nothing.
+/// A tally that shows nothing (the engine's tests).
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct NoTally;
 
+#[cfg(test)]
 impl Tally for NoTally {
     fn set_total(&self, _total: usize) {}
     fn inc(&self) {}

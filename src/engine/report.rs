@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use super::plan::{Plan, PlanStep};
 use crate::secret::Redactor;
-pub use crate::tally::{NoTally, Tally};
+#[cfg(test)]
+use crate::tally::NoTally;
+pub use crate::tally::Tally;
 
 /// One thing a run tells as it goes. No event carries a secret the engine holds (a captured
 /// value is told by its length); a vendor's words in a note or an error are redacted where
